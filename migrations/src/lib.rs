@@ -1,0 +1,21 @@
+//! The KAM schema as ordered migrations. Every table is written with sea-query's schema builder only, so
+//! the same migration runs on SQLite and PostgreSQL. A migration, once released, is never edited: add a
+//! new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod columns;
+mod m20261123_000001_accounts;
+mod m20261123_000002_audit_outbox;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_accounts::Migration),
+            Box::new(m20261123_000002_audit_outbox::Migration),
+        ]
+    }
+}

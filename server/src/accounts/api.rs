@@ -1,0 +1,253 @@
+//! `kam.v1.AccountService`: each handler validates, calls the store, and converts the answer.
+
+use kam_proto::v1::{self as pb, account_service_server::AccountService};
+use prost::Message;
+use tonic::{Request, Response, Status};
+
+use super::{
+    convert,
+    model::{self, AccountOrder, ContactOrder},
+    store,
+};
+use crate::{
+    db::Db,
+    error::{Error, Result, Violations},
+    idempotency::IdempotencyKey,
+    paging,
+    request::RequestContext,
+};
+
+pub struct AccountApi {
+    db: Db,
+}
+
+impl AccountApi {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+type Reply<T> = Result<Response<T>, Status>;
+
+fn etag(raw: &str) -> Option<&str> {
+    (!raw.is_empty()).then_some(raw)
+}
+
+fn id(field: &str, raw: &str) -> Result<uuid::Uuid> {
+    model::required_id(field, raw).map_err(|v| Error::InvalidArgument(vec![v]))
+}
+
+/// A list request's page size, cursor and the fingerprint its page token is bound to.
+struct PageRequest {
+    size: u64,
+    after: Option<paging::Cursor>,
+    fingerprint: String,
+}
+
+fn page_request(page_size: i32, page_token: &str, canonical_query: String) -> Result<PageRequest> {
+    let fingerprint = paging::query_fingerprint(&canonical_query);
+    let mut v = Violations::default();
+    let size = v.take(paging::page_size(page_size));
+    let after = v.take(paging::decode_token(page_token, &fingerprint));
+    v.into_result()?;
+    Ok(PageRequest {
+        size: size.expect("checked above"),
+        after: after.flatten(),
+        fingerprint,
+    })
+}
+
+fn next_token(fingerprint: &str, next: Option<paging::Cursor>) -> String {
+    next.map(|cursor| paging::encode_token(fingerprint, cursor))
+        .unwrap_or_default()
+}
+
+#[tonic::async_trait]
+impl AccountService for AccountApi {
+    async fn create_account(
+        &self,
+        request: Request<pb::CreateAccountRequest>,
+    ) -> Reply<pb::Account> {
+        let ctx = RequestContext::from_request(&request);
+        let pb::CreateAccountRequest {
+            account,
+            request_id,
+        } = request.into_inner();
+        let key = IdempotencyKey::parse(
+            &ctx.method,
+            &request_id,
+            &account
+                .as_ref()
+                .map(Message::encode_to_vec)
+                .unwrap_or_default(),
+        )
+        .map_err(|v| Error::InvalidArgument(vec![v]))?;
+        let fields = convert::new_account(account)?;
+        let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
+        let account = store::create_account(&self.db, &ctx, fields, key).await?;
+        Ok(Response::new(convert::account_to_proto(account)))
+    }
+
+    async fn get_account(&self, request: Request<pb::GetAccountRequest>) -> Reply<pb::Account> {
+        let id = id("id", &request.get_ref().id)?;
+        let account = store::get_account(&self.db, id).await?;
+        Ok(Response::new(convert::account_to_proto(account)))
+    }
+
+    async fn list_accounts(
+        &self,
+        request: Request<pb::ListAccountsRequest>,
+    ) -> Reply<pb::ListAccountsResponse> {
+        let request = request.into_inner();
+        let filter = convert::account_filter(&request)?;
+        let order =
+            AccountOrder::parse(&request.order_by).map_err(|v| Error::InvalidArgument(vec![v]))?;
+        let page = page_request(
+            request.page_size,
+            &request.page_token,
+            format!("{filter:?}{order:?}"),
+        )?;
+        let found = store::list_accounts(&self.db, &filter, order, page.size, page.after).await?;
+        Ok(Response::new(pb::ListAccountsResponse {
+            accounts: found
+                .items
+                .into_iter()
+                .map(convert::account_to_proto)
+                .collect(),
+            next_page_token: next_token(&page.fingerprint, found.next),
+        }))
+    }
+
+    async fn update_account(
+        &self,
+        request: Request<pb::UpdateAccountRequest>,
+    ) -> Reply<pb::Account> {
+        let ctx = RequestContext::from_request(&request);
+        let pb::UpdateAccountRequest {
+            account,
+            update_mask,
+        } = request.into_inner();
+        let update = convert::account_update(account, update_mask)?;
+        let account = store::update_account(
+            &self.db,
+            &ctx,
+            update.id,
+            update.etag.as_deref(),
+            update.patch,
+            update.paths,
+        )
+        .await?;
+        Ok(Response::new(convert::account_to_proto(account)))
+    }
+
+    async fn delete_account(
+        &self,
+        request: Request<pb::DeleteAccountRequest>,
+    ) -> Reply<pb::Account> {
+        let ctx = RequestContext::from_request(&request);
+        let request = request.into_inner();
+        let id = id("id", &request.id)?;
+        let account =
+            store::set_account_deleted(&self.db, &ctx, id, etag(&request.etag), true).await?;
+        Ok(Response::new(convert::account_to_proto(account)))
+    }
+
+    async fn undelete_account(
+        &self,
+        request: Request<pb::UndeleteAccountRequest>,
+    ) -> Reply<pb::Account> {
+        let ctx = RequestContext::from_request(&request);
+        let request = request.into_inner();
+        let id = id("id", &request.id)?;
+        let account =
+            store::set_account_deleted(&self.db, &ctx, id, etag(&request.etag), false).await?;
+        Ok(Response::new(convert::account_to_proto(account)))
+    }
+
+    async fn create_contact(
+        &self,
+        request: Request<pb::CreateContactRequest>,
+    ) -> Reply<pb::Contact> {
+        let ctx = RequestContext::from_request(&request);
+        let pb::CreateContactRequest {
+            contact,
+            request_id,
+        } = request.into_inner();
+        let key = IdempotencyKey::parse(
+            &ctx.method,
+            &request_id,
+            &contact
+                .as_ref()
+                .map(Message::encode_to_vec)
+                .unwrap_or_default(),
+        )
+        .map_err(|v| Error::InvalidArgument(vec![v]))?;
+        let (account_id, fields) = convert::new_contact(contact)?;
+        let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
+        let contact = store::create_contact(&self.db, &ctx, account_id, fields, key).await?;
+        Ok(Response::new(convert::contact_to_proto(contact)))
+    }
+
+    async fn get_contact(&self, request: Request<pb::GetContactRequest>) -> Reply<pb::Contact> {
+        let id = id("id", &request.get_ref().id)?;
+        let contact = store::get_contact(&self.db, id).await?;
+        Ok(Response::new(convert::contact_to_proto(contact)))
+    }
+
+    async fn list_contacts(
+        &self,
+        request: Request<pb::ListContactsRequest>,
+    ) -> Reply<pb::ListContactsResponse> {
+        let request = request.into_inner();
+        let filter = convert::contact_filter(&request)?;
+        let order =
+            ContactOrder::parse(&request.order_by).map_err(|v| Error::InvalidArgument(vec![v]))?;
+        let page = page_request(
+            request.page_size,
+            &request.page_token,
+            format!("{filter:?}{order:?}"),
+        )?;
+        let found = store::list_contacts(&self.db, &filter, order, page.size, page.after).await?;
+        Ok(Response::new(pb::ListContactsResponse {
+            contacts: found
+                .items
+                .into_iter()
+                .map(convert::contact_to_proto)
+                .collect(),
+            next_page_token: next_token(&page.fingerprint, found.next),
+        }))
+    }
+
+    async fn update_contact(
+        &self,
+        request: Request<pb::UpdateContactRequest>,
+    ) -> Reply<pb::Contact> {
+        let ctx = RequestContext::from_request(&request);
+        let pb::UpdateContactRequest {
+            contact,
+            update_mask,
+        } = request.into_inner();
+        let update = convert::contact_update(contact, update_mask)?;
+        let contact = store::update_contact(
+            &self.db,
+            &ctx,
+            update.id,
+            update.etag.as_deref(),
+            update.patch,
+            update.paths,
+        )
+        .await?;
+        Ok(Response::new(convert::contact_to_proto(contact)))
+    }
+
+    async fn delete_contact(
+        &self,
+        request: Request<pb::DeleteContactRequest>,
+    ) -> Reply<pb::DeleteContactResponse> {
+        let ctx = RequestContext::from_request(&request);
+        let request = request.into_inner();
+        let id = id("id", &request.id)?;
+        store::delete_contact(&self.db, &ctx, id, etag(&request.etag)).await?;
+        Ok(Response::new(pb::DeleteContactResponse {}))
+    }
+}

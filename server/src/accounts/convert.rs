@@ -1,0 +1,944 @@
+//! The wire edge of the accounts area: proto messages in, validated domain values out, and back.
+//! Proto messages are destructured in full, so a field added to the proto fails to compile here until
+//! it is handled.
+
+use chrono::{DateTime, Utc};
+use kam_proto::{
+    pbjson_types::{FieldMask, Timestamp},
+    v1 as pb,
+};
+use uuid::Uuid;
+
+use super::model::{
+    self, Account, AccountFields, AccountFilter, AccountPatch, Attitude, BuyingRole, Contact,
+    ContactFields, ContactFilter, ContactPatch, KeyDate, KeyDateKind, Lifecycle, Man, RadStatus,
+    RelationshipStage, Tier,
+};
+use crate::error::{FieldViolation, Result, Violations};
+
+const ACCOUNT_OUTPUT_ONLY: &[&str] = &[
+    "id",
+    "tier",
+    "create_time",
+    "update_time",
+    "delete_time",
+    "etag",
+];
+const CONTACT_OUTPUT_ONLY: &[&str] = &["id", "create_time", "update_time", "etag"];
+
+// ----- enums -----
+
+/// A proto enum value: `Ok(None)` for 0 (unspecified), an error for a number this version does not know.
+fn enum_value<T>(
+    field: &str,
+    raw: i32,
+    proto_name: impl Fn(i32) -> Option<&'static str>,
+    from_name: impl Fn(&str) -> Option<T>,
+) -> Result<Option<T>, FieldViolation> {
+    if raw == 0 {
+        return Ok(None);
+    }
+    proto_name(raw)
+        .and_then(from_name)
+        .map(Some)
+        .ok_or_else(|| FieldViolation::new(field, format!("unknown value {raw}")))
+}
+
+fn lifecycle(field: &str, raw: i32) -> Result<Option<Lifecycle>, FieldViolation> {
+    enum_value(
+        field,
+        raw,
+        |v| pb::Lifecycle::try_from(v).ok().map(|e| e.as_str_name()),
+        Lifecycle::from_name,
+    )
+}
+
+fn tier(field: &str, raw: i32) -> Result<Option<Tier>, FieldViolation> {
+    enum_value(
+        field,
+        raw,
+        |v| pb::Tier::try_from(v).ok().map(|e| e.as_str_name()),
+        Tier::from_name,
+    )
+}
+
+fn relationship_stage(field: &str, raw: i32) -> Result<Option<RelationshipStage>, FieldViolation> {
+    enum_value(
+        field,
+        raw,
+        |v| {
+            pb::RelationshipStage::try_from(v)
+                .ok()
+                .map(|e| e.as_str_name())
+        },
+        RelationshipStage::from_name,
+    )
+}
+
+fn rad_status(field: &str, raw: i32) -> Result<Option<RadStatus>, FieldViolation> {
+    enum_value(
+        field,
+        raw,
+        |v| pb::RadStatus::try_from(v).ok().map(|e| e.as_str_name()),
+        RadStatus::from_name,
+    )
+}
+
+fn buying_role(field: &str, raw: i32) -> Result<Option<BuyingRole>, FieldViolation> {
+    enum_value(
+        field,
+        raw,
+        |v| pb::BuyingRole::try_from(v).ok().map(|e| e.as_str_name()),
+        BuyingRole::from_name,
+    )
+}
+
+fn attitude(field: &str, raw: i32) -> Result<Option<Attitude>, FieldViolation> {
+    enum_value(
+        field,
+        raw,
+        |v| pb::Attitude::try_from(v).ok().map(|e| e.as_str_name()),
+        Attitude::from_name,
+    )
+}
+
+fn key_date_kind(field: &str, raw: i32) -> Result<KeyDateKind, FieldViolation> {
+    enum_value(
+        field,
+        raw,
+        |v| pb::KeyDateKind::try_from(v).ok().map(|e| e.as_str_name()),
+        KeyDateKind::from_name,
+    )?
+    .ok_or_else(|| FieldViolation::new(field, "required"))
+}
+
+/// The proto number of a domain enum, by name; 0 (unspecified) for domain-only values like UNASSESSED.
+fn proto_number(name: &str, from_str_name: impl Fn(&str) -> Option<i32>) -> i32 {
+    from_str_name(name).unwrap_or(0)
+}
+
+// ----- accounts -----
+
+/// The fields of a new account; unspecified enums take their defaults.
+pub fn new_account(account: Option<pb::Account>) -> Result<AccountFields> {
+    let pb::Account {
+        id: _,
+        external_id,
+        display_name,
+        legal_name,
+        industry,
+        region,
+        parent_account_id,
+        lifecycle: lifecycle_raw,
+        tier: _,
+        relationship_stage: stage_raw,
+        rad_status: rad_raw,
+        create_time: _,
+        update_time: _,
+        delete_time: _,
+        etag: _,
+    } = account.unwrap_or_default();
+    let mut v = Violations::default();
+    let fields = AccountFields {
+        external_id: v
+            .take(model::external_id("account.external_id", &external_id))
+            .flatten(),
+        display_name: v
+            .take(model::text(
+                "account.display_name",
+                &display_name,
+                200,
+                true,
+            ))
+            .unwrap_or_default(),
+        legal_name: v
+            .take(model::text("account.legal_name", &legal_name, 200, false))
+            .unwrap_or_default(),
+        industry: v
+            .take(model::text("account.industry", &industry, 200, false))
+            .unwrap_or_default(),
+        region: v
+            .take(model::text("account.region", &region, 100, false))
+            .unwrap_or_default(),
+        parent_account_id: v
+            .take(model::optional_id(
+                "account.parent_account_id",
+                &parent_account_id,
+            ))
+            .flatten(),
+        lifecycle: v
+            .take(lifecycle("account.lifecycle", lifecycle_raw))
+            .flatten()
+            .unwrap_or(Lifecycle::Prospect),
+        relationship_stage: v
+            .take(relationship_stage("account.relationship_stage", stage_raw))
+            .flatten()
+            .unwrap_or(RelationshipStage::Transactional),
+        rad_status: v
+            .take(rad_status("account.rad_status", rad_raw))
+            .flatten()
+            .unwrap_or(RadStatus::Acquire),
+    };
+    v.into_result()?;
+    Ok(fields)
+}
+
+/// An account update: the id, the etag to check, the patch and the paths it writes.
+pub struct AccountUpdate {
+    pub id: Uuid,
+    pub etag: Option<String>,
+    pub patch: AccountPatch,
+    pub paths: Vec<String>,
+}
+
+pub fn account_update(
+    account: Option<pb::Account>,
+    mask: Option<FieldMask>,
+) -> Result<AccountUpdate> {
+    let account = account.unwrap_or_default();
+    let mut v = Violations::default();
+    let id = v.take(model::required_id("account.id", &account.id));
+    let populated = populated_account_paths(&account);
+    let paths = v
+        .take(mask_paths(
+            mask,
+            populated,
+            ACCOUNT_UPDATABLE,
+            ACCOUNT_OUTPUT_ONLY,
+            &[],
+        ))
+        .unwrap_or_default();
+    let pb::Account {
+        id: _,
+        external_id,
+        display_name,
+        legal_name,
+        industry,
+        region,
+        parent_account_id,
+        lifecycle: lifecycle_raw,
+        tier: _,
+        relationship_stage: stage_raw,
+        rad_status: rad_raw,
+        create_time: _,
+        update_time: _,
+        delete_time: _,
+        etag,
+    } = account;
+    let mut patch = AccountPatch::default();
+    for path in &paths {
+        match path.as_str() {
+            "external_id" => {
+                patch.external_id = v.take(model::external_id("account.external_id", &external_id))
+            }
+            "display_name" => {
+                patch.display_name = v.take(model::text(
+                    "account.display_name",
+                    &display_name,
+                    200,
+                    true,
+                ))
+            }
+            "legal_name" => {
+                patch.legal_name =
+                    v.take(model::text("account.legal_name", &legal_name, 200, false))
+            }
+            "industry" => {
+                patch.industry = v.take(model::text("account.industry", &industry, 200, false))
+            }
+            "region" => patch.region = v.take(model::text("account.region", &region, 100, false)),
+            "parent_account_id" => {
+                patch.parent_account_id = v.take(model::optional_id(
+                    "account.parent_account_id",
+                    &parent_account_id,
+                ))
+            }
+            "lifecycle" => {
+                patch.lifecycle = v.take(required_enum(
+                    "account.lifecycle",
+                    lifecycle("account.lifecycle", lifecycle_raw),
+                ))
+            }
+            "relationship_stage" => {
+                patch.relationship_stage = v.take(required_enum(
+                    "account.relationship_stage",
+                    relationship_stage("account.relationship_stage", stage_raw),
+                ))
+            }
+            "rad_status" => {
+                patch.rad_status = v.take(required_enum(
+                    "account.rad_status",
+                    rad_status("account.rad_status", rad_raw),
+                ))
+            }
+            other => unreachable!("mask_paths only returns updatable paths, got {other}"),
+        }
+    }
+    v.into_result()?;
+    Ok(AccountUpdate {
+        id: id.expect("checked above"),
+        etag: (!etag.is_empty()).then_some(etag),
+        patch,
+        paths,
+    })
+}
+
+const ACCOUNT_UPDATABLE: &[&str] = &[
+    "external_id",
+    "display_name",
+    "legal_name",
+    "industry",
+    "region",
+    "parent_account_id",
+    "lifecycle",
+    "relationship_stage",
+    "rad_status",
+];
+
+fn populated_account_paths(account: &pb::Account) -> Vec<&'static str> {
+    let set = [
+        ("external_id", !account.external_id.is_empty()),
+        ("display_name", !account.display_name.is_empty()),
+        ("legal_name", !account.legal_name.is_empty()),
+        ("industry", !account.industry.is_empty()),
+        ("region", !account.region.is_empty()),
+        ("parent_account_id", !account.parent_account_id.is_empty()),
+        ("lifecycle", account.lifecycle != 0),
+        ("relationship_stage", account.relationship_stage != 0),
+        ("rad_status", account.rad_status != 0),
+    ];
+    set.into_iter()
+        .filter(|(_, populated)| *populated)
+        .map(|(path, _)| path)
+        .collect()
+}
+
+/// An enum named in an update mask must hold a value: unspecified cannot be stored.
+fn required_enum<T>(
+    field: &str,
+    parsed: Result<Option<T>, FieldViolation>,
+) -> Result<T, FieldViolation> {
+    parsed?.ok_or_else(|| FieldViolation::new(field, "must be set"))
+}
+
+/// The paths an update writes: the mask's, or every populated field when the mask is empty.
+fn mask_paths(
+    mask: Option<FieldMask>,
+    populated: Vec<&'static str>,
+    updatable: &[&str],
+    output_only: &[&str],
+    immutable: &[&str],
+) -> Result<Vec<String>, FieldViolation> {
+    let paths = mask.map(|m| m.paths).unwrap_or_default();
+    if paths.is_empty() {
+        return Ok(populated.into_iter().map(str::to_owned).collect());
+    }
+    let mut chosen: Vec<String> = Vec::new();
+    for path in paths {
+        if output_only.contains(&path.as_str()) {
+            return Err(FieldViolation::new(
+                "update_mask",
+                format!("{path} is output only"),
+            ));
+        }
+        if immutable.contains(&path.as_str()) {
+            return Err(FieldViolation::new(
+                "update_mask",
+                format!("{path} cannot be changed"),
+            ));
+        }
+        if !updatable.contains(&path.as_str()) {
+            return Err(FieldViolation::new(
+                "update_mask",
+                format!("unknown field {path}"),
+            ));
+        }
+        if !chosen.contains(&path) {
+            chosen.push(path);
+        }
+    }
+    Ok(chosen)
+}
+
+pub fn account_filter(request: &pb::ListAccountsRequest) -> Result<AccountFilter> {
+    let pb::ListAccountsRequest {
+        page_size: _,
+        page_token: _,
+        query,
+        lifecycle: lifecycle_raw,
+        tier: tier_raw,
+        region,
+        parent_account_id,
+        show_deleted,
+        order_by: _,
+    } = request;
+    let mut v = Violations::default();
+    let filter = AccountFilter {
+        query: v
+            .take(model::text("query", query, 200, false))
+            .filter(|q| !q.is_empty()),
+        lifecycle: v.take(lifecycle("lifecycle", *lifecycle_raw)).flatten(),
+        tier: v.take(tier("tier", *tier_raw)).flatten(),
+        region: v
+            .take(model::text("region", region, 100, false))
+            .filter(|r| !r.is_empty()),
+        parent_account_id: v
+            .take(model::optional_id("parent_account_id", parent_account_id))
+            .flatten(),
+        show_deleted: *show_deleted,
+    };
+    v.into_result()?;
+    Ok(filter)
+}
+
+pub fn account_to_proto(account: Account) -> pb::Account {
+    let Account {
+        id,
+        external_id,
+        display_name,
+        legal_name,
+        industry,
+        region,
+        parent_account_id,
+        lifecycle,
+        tier,
+        relationship_stage,
+        rad_status,
+        create_time,
+        update_time,
+        delete_time,
+        etag,
+    } = account;
+    pb::Account {
+        id: id.to_string(),
+        external_id: external_id.unwrap_or_default(),
+        display_name,
+        legal_name,
+        industry,
+        region,
+        parent_account_id: parent_account_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        lifecycle: proto_number(lifecycle.as_str(), |n| {
+            pb::Lifecycle::from_str_name(n).map(|e| e as i32)
+        }),
+        tier: proto_number(tier.as_str(), |n| {
+            pb::Tier::from_str_name(n).map(|e| e as i32)
+        }),
+        relationship_stage: proto_number(relationship_stage.as_str(), |n| {
+            pb::RelationshipStage::from_str_name(n).map(|e| e as i32)
+        }),
+        rad_status: proto_number(rad_status.as_str(), |n| {
+            pb::RadStatus::from_str_name(n).map(|e| e as i32)
+        }),
+        create_time: Some(timestamp(create_time)),
+        update_time: Some(timestamp(update_time)),
+        delete_time: delete_time.map(timestamp),
+        etag,
+    }
+}
+
+// ----- contacts -----
+
+pub fn new_contact(contact: Option<pb::Contact>) -> Result<(Uuid, ContactFields)> {
+    let contact = contact.unwrap_or_default();
+    let mut v = Violations::default();
+    let account_id = v.take(model::required_id(
+        "contact.account_id",
+        &contact.account_id,
+    ));
+    let pb::Contact {
+        id: _,
+        account_id: _,
+        external_id,
+        full_name,
+        title,
+        department,
+        buying_role: role_raw,
+        man,
+        attitude: attitude_raw,
+        relationship_strength,
+        reports_to_contact_id,
+        key_dates,
+        email,
+        phone,
+        notes,
+        active,
+        create_time: _,
+        update_time: _,
+        etag: _,
+    } = contact;
+    let man = man.unwrap_or_default();
+    let fields = ContactFields {
+        external_id: v
+            .take(model::external_id("contact.external_id", &external_id))
+            .flatten(),
+        full_name: v
+            .take(model::text("contact.full_name", &full_name, 200, true))
+            .unwrap_or_default(),
+        title: v
+            .take(model::text("contact.title", &title, 200, false))
+            .unwrap_or_default(),
+        department: v
+            .take(model::text("contact.department", &department, 200, false))
+            .unwrap_or_default(),
+        buying_role: v
+            .take(buying_role("contact.buying_role", role_raw))
+            .flatten()
+            .unwrap_or(BuyingRole::Unassessed),
+        man: Man {
+            has_money: man.has_money,
+            has_authority: man.has_authority,
+            has_need: man.has_need,
+        },
+        attitude: v
+            .take(attitude("contact.attitude", attitude_raw))
+            .flatten()
+            .unwrap_or(Attitude::Unassessed),
+        relationship_strength: v
+            .take(model::relationship_strength(
+                "contact.relationship_strength",
+                relationship_strength,
+            ))
+            .unwrap_or_default(),
+        reports_to_contact_id: v
+            .take(model::optional_id(
+                "contact.reports_to_contact_id",
+                &reports_to_contact_id,
+            ))
+            .flatten(),
+        key_dates: v.take(key_dates_from_proto(key_dates)).unwrap_or_default(),
+        email: v
+            .take(model::email("contact.email", &email))
+            .unwrap_or_default(),
+        phone: v
+            .take(model::text("contact.phone", &phone, 50, false))
+            .unwrap_or_default(),
+        notes: v
+            .take(model::text("contact.notes", &notes, 10_000, false))
+            .unwrap_or_default(),
+        active: active.unwrap_or(true),
+    };
+    v.into_result()?;
+    Ok((account_id.expect("checked above"), fields))
+}
+
+const MAX_KEY_DATES: usize = 20;
+
+fn key_dates_from_proto(dates: Vec<pb::KeyDate>) -> Result<Vec<KeyDate>, FieldViolation> {
+    if dates.len() > MAX_KEY_DATES {
+        return Err(FieldViolation::new(
+            "contact.key_dates",
+            format!("at most {MAX_KEY_DATES} key dates"),
+        ));
+    }
+    dates
+        .into_iter()
+        .enumerate()
+        .map(|(i, pb::KeyDate { kind, label, date })| {
+            let field = format!("contact.key_dates[{i}]");
+            let kind = key_date_kind(&format!("{field}.kind"), kind)?;
+            let label = model::text(&format!("{field}.label"), &label, 100, false)?;
+            let date =
+                date.ok_or_else(|| FieldViolation::new(format!("{field}.date"), "required"))?;
+            KeyDate::parse(&field, kind, label, (date.year, date.month, date.day))
+        })
+        .collect()
+}
+
+pub struct ContactUpdate {
+    pub id: Uuid,
+    pub etag: Option<String>,
+    pub patch: ContactPatch,
+    pub paths: Vec<String>,
+}
+
+const CONTACT_UPDATABLE: &[&str] = &[
+    "external_id",
+    "full_name",
+    "title",
+    "department",
+    "buying_role",
+    "man",
+    "man.has_money",
+    "man.has_authority",
+    "man.has_need",
+    "attitude",
+    "relationship_strength",
+    "reports_to_contact_id",
+    "key_dates",
+    "email",
+    "phone",
+    "notes",
+    "active",
+];
+
+fn populated_contact_paths(contact: &pb::Contact) -> Vec<&'static str> {
+    let set = [
+        ("external_id", !contact.external_id.is_empty()),
+        ("full_name", !contact.full_name.is_empty()),
+        ("title", !contact.title.is_empty()),
+        ("department", !contact.department.is_empty()),
+        ("buying_role", contact.buying_role != 0),
+        ("man", contact.man.is_some()),
+        ("attitude", contact.attitude != 0),
+        ("relationship_strength", contact.relationship_strength != 0),
+        (
+            "reports_to_contact_id",
+            !contact.reports_to_contact_id.is_empty(),
+        ),
+        ("key_dates", !contact.key_dates.is_empty()),
+        ("email", !contact.email.is_empty()),
+        ("phone", !contact.phone.is_empty()),
+        ("notes", !contact.notes.is_empty()),
+        ("active", contact.active.is_some()),
+    ];
+    set.into_iter()
+        .filter(|(_, populated)| *populated)
+        .map(|(path, _)| path)
+        .collect()
+}
+
+pub fn contact_update(
+    contact: Option<pb::Contact>,
+    mask: Option<FieldMask>,
+) -> Result<ContactUpdate> {
+    let contact = contact.unwrap_or_default();
+    let mut v = Violations::default();
+    let id = v.take(model::required_id("contact.id", &contact.id));
+    let populated = populated_contact_paths(&contact);
+    let paths = v
+        .take(mask_paths(
+            mask,
+            populated,
+            CONTACT_UPDATABLE,
+            CONTACT_OUTPUT_ONLY,
+            &["account_id"],
+        ))
+        .unwrap_or_default();
+    let pb::Contact {
+        id: _,
+        account_id: _,
+        external_id,
+        full_name,
+        title,
+        department,
+        buying_role: role_raw,
+        man,
+        attitude: attitude_raw,
+        relationship_strength,
+        reports_to_contact_id,
+        key_dates,
+        email,
+        phone,
+        notes,
+        active,
+        create_time: _,
+        update_time: _,
+        etag,
+    } = contact;
+    let man = man.unwrap_or_default();
+    let mut key_dates = Some(key_dates);
+    let mut patch = ContactPatch::default();
+    for path in &paths {
+        match path.as_str() {
+            "external_id" => {
+                patch.external_id = v.take(model::external_id("contact.external_id", &external_id))
+            }
+            "full_name" => {
+                patch.full_name = v.take(model::text("contact.full_name", &full_name, 200, true))
+            }
+            "title" => patch.title = v.take(model::text("contact.title", &title, 200, false)),
+            "department" => {
+                patch.department =
+                    v.take(model::text("contact.department", &department, 200, false))
+            }
+            // Unspecified clears an assessment back to "not assessed".
+            "buying_role" => {
+                patch.buying_role = v
+                    .take(buying_role("contact.buying_role", role_raw))
+                    .map(|r| r.unwrap_or(BuyingRole::Unassessed))
+            }
+            "attitude" => {
+                patch.attitude = v
+                    .take(attitude("contact.attitude", attitude_raw))
+                    .map(|a| a.unwrap_or(Attitude::Unassessed))
+            }
+            "man" => {
+                patch.has_money = Some(man.has_money);
+                patch.has_authority = Some(man.has_authority);
+                patch.has_need = Some(man.has_need);
+            }
+            "man.has_money" => patch.has_money = Some(man.has_money),
+            "man.has_authority" => patch.has_authority = Some(man.has_authority),
+            "man.has_need" => patch.has_need = Some(man.has_need),
+            "relationship_strength" => {
+                patch.relationship_strength = v.take(model::relationship_strength(
+                    "contact.relationship_strength",
+                    relationship_strength,
+                ))
+            }
+            "reports_to_contact_id" => {
+                patch.reports_to_contact_id = v.take(model::optional_id(
+                    "contact.reports_to_contact_id",
+                    &reports_to_contact_id,
+                ))
+            }
+            "key_dates" => {
+                patch.key_dates = v.take(key_dates_from_proto(key_dates.take().unwrap_or_default()))
+            }
+            "email" => patch.email = v.take(model::email("contact.email", &email)),
+            "phone" => patch.phone = v.take(model::text("contact.phone", &phone, 50, false)),
+            "notes" => patch.notes = v.take(model::text("contact.notes", &notes, 10_000, false)),
+            "active" => patch.active = Some(active.unwrap_or(false)),
+            other => unreachable!("mask_paths only returns updatable paths, got {other}"),
+        }
+    }
+    v.into_result()?;
+    if patch.reports_to_contact_id == Some(id) && id.is_some() {
+        return Err(crate::error::Error::rule(
+            "REPORTS_TO_CYCLE",
+            format!("contacts/{}", id.unwrap_or_default()),
+            "a contact cannot report to themselves",
+        ));
+    }
+    Ok(ContactUpdate {
+        id: id.expect("checked above"),
+        etag: (!etag.is_empty()).then_some(etag),
+        patch,
+        paths,
+    })
+}
+
+pub fn contact_filter(request: &pb::ListContactsRequest) -> Result<ContactFilter> {
+    let pb::ListContactsRequest {
+        page_size: _,
+        page_token: _,
+        account_id,
+        query,
+        buying_role: role_raw,
+        show_inactive,
+        order_by: _,
+    } = request;
+    let mut v = Violations::default();
+    let filter = ContactFilter {
+        account_id: v
+            .take(model::optional_id("account_id", account_id))
+            .flatten(),
+        query: v
+            .take(model::text("query", query, 200, false))
+            .filter(|q| !q.is_empty()),
+        buying_role: v.take(buying_role("buying_role", *role_raw)).flatten(),
+        show_inactive: *show_inactive,
+    };
+    v.into_result()?;
+    Ok(filter)
+}
+
+pub fn contact_to_proto(contact: Contact) -> pb::Contact {
+    let Contact {
+        id,
+        account_id,
+        fields,
+        create_time,
+        update_time,
+        etag,
+    } = contact;
+    let ContactFields {
+        external_id,
+        full_name,
+        title,
+        department,
+        buying_role,
+        man,
+        attitude,
+        relationship_strength,
+        reports_to_contact_id,
+        key_dates,
+        email,
+        phone,
+        notes,
+        active,
+    } = fields;
+    pb::Contact {
+        id: id.to_string(),
+        account_id: account_id.to_string(),
+        external_id: external_id.unwrap_or_default(),
+        full_name,
+        title,
+        department,
+        buying_role: proto_number(buying_role.as_str(), |n| {
+            pb::BuyingRole::from_str_name(n).map(|e| e as i32)
+        }),
+        man: Some(pb::Man {
+            has_money: man.has_money,
+            has_authority: man.has_authority,
+            has_need: man.has_need,
+        }),
+        attitude: proto_number(attitude.as_str(), |n| {
+            pb::Attitude::from_str_name(n).map(|e| e as i32)
+        }),
+        relationship_strength: i32::from(relationship_strength),
+        reports_to_contact_id: reports_to_contact_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        key_dates: key_dates
+            .into_iter()
+            .map(|d| pb::KeyDate {
+                kind: proto_number(d.kind.as_str(), |n| {
+                    pb::KeyDateKind::from_str_name(n).map(|e| e as i32)
+                }),
+                label: d.label,
+                date: Some(pb::Date {
+                    year: d.year,
+                    month: d.month as i32,
+                    day: d.day as i32,
+                }),
+            })
+            .collect(),
+        email,
+        phone,
+        notes,
+        active: Some(active),
+        create_time: Some(timestamp(create_time)),
+        update_time: Some(timestamp(update_time)),
+        etag,
+    }
+}
+
+pub fn timestamp(time: DateTime<Utc>) -> Timestamp {
+    Timestamp {
+        seconds: time.timestamp(),
+        nanos: time.timestamp_subsec_nanos() as i32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mask(paths: &[&str]) -> Option<FieldMask> {
+        Some(FieldMask {
+            paths: paths.iter().map(|p| p.to_string()).collect(),
+        })
+    }
+
+    #[test]
+    fn empty_mask_means_every_populated_field() {
+        let account = pb::Account {
+            id: Uuid::now_v7().to_string(),
+            region: "EU".into(),
+            lifecycle: pb::Lifecycle::Active as i32,
+            tier: pb::Tier::Strategic as i32,
+            ..Default::default()
+        };
+        let update = account_update(Some(account), None).unwrap();
+        assert_eq!(update.paths, ["region", "lifecycle"]);
+        assert_eq!(update.patch.lifecycle, Some(Lifecycle::Active));
+        assert_eq!(
+            update.patch.display_name, None,
+            "an unpopulated field stays untouched"
+        );
+    }
+
+    #[test]
+    fn mask_refuses_unknown_and_output_only_paths() {
+        let account = pb::Account {
+            id: Uuid::now_v7().to_string(),
+            ..Default::default()
+        };
+        for bad in ["tier", "create_time", "etag", "colour"] {
+            let err = account_update(Some(account.clone()), mask(&[bad]))
+                .err()
+                .unwrap();
+            assert!(
+                matches!(err, crate::error::Error::InvalidArgument(ref v) if v[0].field == "update_mask"),
+                "{bad}"
+            );
+        }
+        let contact = pb::Contact {
+            id: Uuid::now_v7().to_string(),
+            ..Default::default()
+        };
+        assert!(contact_update(Some(contact), mask(&["account_id"])).is_err());
+    }
+
+    #[test]
+    fn an_enum_in_the_mask_must_be_set() {
+        let account = pb::Account {
+            id: Uuid::now_v7().to_string(),
+            ..Default::default()
+        };
+        assert!(account_update(Some(account), mask(&["lifecycle"])).is_err());
+    }
+
+    #[test]
+    fn unknown_enum_numbers_are_refused() {
+        let err = new_account(Some(pb::Account {
+            display_name: "Acme".into(),
+            lifecycle: 99,
+            ..Default::default()
+        }))
+        .err()
+        .unwrap();
+        assert!(
+            matches!(err, crate::error::Error::InvalidArgument(ref v) if v[0].field == "account.lifecycle")
+        );
+    }
+
+    #[test]
+    fn every_domain_enum_has_its_proto_number() {
+        for v in Lifecycle::ALL {
+            assert_ne!(
+                proto_number(v.as_str(), |n| pb::Lifecycle::from_str_name(n)
+                    .map(|e| e as i32)),
+                0
+            );
+        }
+        for v in Tier::ALL {
+            assert_ne!(
+                proto_number(v.as_str(), |n| pb::Tier::from_str_name(n).map(|e| e as i32)),
+                0
+            );
+        }
+        for v in KeyDateKind::ALL {
+            assert_ne!(
+                proto_number(v.as_str(), |n| pb::KeyDateKind::from_str_name(n)
+                    .map(|e| e as i32)),
+                0
+            );
+        }
+    }
+
+    #[test]
+    fn account_round_trips_through_proto() {
+        let fields = new_account(Some(pb::Account {
+            display_name: " Acme ".into(),
+            lifecycle: pb::Lifecycle::Active as i32,
+            ..Default::default()
+        }))
+        .unwrap();
+        assert_eq!(fields.display_name, "Acme");
+        assert_eq!(fields.lifecycle, Lifecycle::Active);
+        assert_eq!(fields.rad_status, RadStatus::Acquire);
+    }
+
+    #[test]
+    fn all_violations_are_reported_together() {
+        let err = new_account(Some(pb::Account {
+            display_name: String::new(),
+            parent_account_id: "x".into(),
+            ..Default::default()
+        }))
+        .err()
+        .unwrap();
+        let crate::error::Error::InvalidArgument(violations) = err else {
+            panic!()
+        };
+        let fields: Vec<_> = violations.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["account.display_name", "account.parent_account_id"]
+        );
+    }
+}

@@ -1,0 +1,590 @@
+//! The accounts area's domain: accounts and contacts as the rest of the server sees them, and the parsed,
+//! validated inputs that create and update them. No I/O here and no wire types.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::error::FieldViolation;
+
+/// Declares a closed set stored and shown by its proto name.
+macro_rules! named_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+
+            /// The inverse of [`Self::as_str`]; `None` for a name this version does not know.
+            pub fn from_name(name: &str) -> Option<Self> {
+                match name { $($text => Some(Self::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+named_enum!(Lifecycle { Prospect = "PROSPECT", Active = "ACTIVE", Dormant = "DORMANT", Churned = "CHURNED" });
+named_enum!(Tier { Strategic = "STRATEGIC", Key = "KEY", Growth = "GROWTH", Standard = "STANDARD" });
+named_enum!(RelationshipStage {
+    Transactional = "TRANSACTIONAL",
+    ValueAdded = "VALUE_ADDED",
+    StrategicPartner = "STRATEGIC_PARTNER",
+});
+named_enum!(RadStatus { Acquire = "ACQUIRE", Develop = "DEVELOP", Retain = "RETAIN" });
+named_enum!(BuyingRole {
+    Unassessed = "UNASSESSED",
+    DecisionMaker = "DECISION_MAKER",
+    Influencer = "INFLUENCER",
+    User = "USER",
+    Gatekeeper = "GATEKEEPER",
+    Champion = "CHAMPION",
+});
+named_enum!(Attitude { Unassessed = "UNASSESSED", Supporter = "SUPPORTER", Neutral = "NEUTRAL", Opponent = "OPPONENT" });
+named_enum!(KeyDateKind { Birthday = "BIRTHDAY", WorkAnniversary = "WORK_ANNIVERSARY", Other = "OTHER" });
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Account {
+    pub id: Uuid,
+    pub external_id: Option<String>,
+    pub display_name: String,
+    pub legal_name: String,
+    pub industry: String,
+    pub region: String,
+    pub parent_account_id: Option<Uuid>,
+    pub lifecycle: Lifecycle,
+    pub tier: Tier,
+    pub relationship_stage: RelationshipStage,
+    pub rad_status: RadStatus,
+    pub create_time: DateTime<Utc>,
+    pub update_time: DateTime<Utc>,
+    pub delete_time: Option<DateTime<Utc>>,
+    pub etag: String,
+}
+
+/// The writable fields of an account, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccountFields {
+    pub external_id: Option<String>,
+    pub display_name: String,
+    pub legal_name: String,
+    pub industry: String,
+    pub region: String,
+    pub parent_account_id: Option<Uuid>,
+    pub lifecycle: Lifecycle,
+    pub relationship_stage: RelationshipStage,
+    pub rad_status: RadStatus,
+}
+
+/// The fields an update writes: `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AccountPatch {
+    pub external_id: Option<Option<String>>,
+    pub display_name: Option<String>,
+    pub legal_name: Option<String>,
+    pub industry: Option<String>,
+    pub region: Option<String>,
+    pub parent_account_id: Option<Option<Uuid>>,
+    pub lifecycle: Option<Lifecycle>,
+    pub relationship_stage: Option<RelationshipStage>,
+    pub rad_status: Option<RadStatus>,
+}
+
+impl AccountPatch {
+    pub fn apply_to(&self, fields: &mut AccountFields) {
+        let Self {
+            external_id,
+            display_name,
+            legal_name,
+            industry,
+            region,
+            parent_account_id,
+            lifecycle,
+            relationship_stage,
+            rad_status,
+        } = self.clone();
+        if let Some(v) = external_id {
+            fields.external_id = v;
+        }
+        if let Some(v) = display_name {
+            fields.display_name = v;
+        }
+        if let Some(v) = legal_name {
+            fields.legal_name = v;
+        }
+        if let Some(v) = industry {
+            fields.industry = v;
+        }
+        if let Some(v) = region {
+            fields.region = v;
+        }
+        if let Some(v) = parent_account_id {
+            fields.parent_account_id = v;
+        }
+        if let Some(v) = lifecycle {
+            fields.lifecycle = v;
+        }
+        if let Some(v) = relationship_stage {
+            fields.relationship_stage = v;
+        }
+        if let Some(v) = rad_status {
+            fields.rad_status = v;
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Ascending,
+    Descending,
+}
+
+/// The `order_by` allow-list of ListAccounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountOrder {
+    /// Creation order (ids are UUIDv7), the default.
+    Id,
+    DisplayName(Direction),
+    CreateTime(Direction),
+    UpdateTime(Direction),
+}
+
+impl AccountOrder {
+    pub fn parse(raw: &str) -> Result<Self, FieldViolation> {
+        let (key, direction) = parse_order_by(raw)?;
+        match key {
+            "" => Ok(Self::Id),
+            "display_name" => Ok(Self::DisplayName(direction)),
+            "create_time" => Ok(Self::CreateTime(direction)),
+            "update_time" => Ok(Self::UpdateTime(direction)),
+            _ => Err(unknown_order_by(
+                "display_name, create_time, update_time (each optionally followed by desc)",
+            )),
+        }
+    }
+}
+
+/// The `order_by` allow-list of ListContacts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContactOrder {
+    Id,
+    FullName(Direction),
+    CreateTime(Direction),
+}
+
+impl ContactOrder {
+    pub fn parse(raw: &str) -> Result<Self, FieldViolation> {
+        let (key, direction) = parse_order_by(raw)?;
+        match key {
+            "" => Ok(Self::Id),
+            "full_name" => Ok(Self::FullName(direction)),
+            "create_time" => Ok(Self::CreateTime(direction)),
+            _ => Err(unknown_order_by(
+                "full_name, create_time (each optionally followed by desc)",
+            )),
+        }
+    }
+}
+
+fn parse_order_by(raw: &str) -> Result<(&str, Direction), FieldViolation> {
+    let mut words = raw.split_whitespace();
+    let key = words.next().unwrap_or("");
+    let direction = match words.next() {
+        None | Some("asc") => Direction::Ascending,
+        Some("desc") => Direction::Descending,
+        Some(_) => {
+            return Err(unknown_order_by(
+                "a field name optionally followed by asc or desc",
+            ));
+        }
+    };
+    if words.next().is_some() {
+        return Err(unknown_order_by(
+            "one field name optionally followed by asc or desc",
+        ));
+    }
+    Ok((key, direction))
+}
+
+fn unknown_order_by(allowed: &str) -> FieldViolation {
+    FieldViolation::new("order_by", format!("unsupported order; allowed: {allowed}"))
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AccountFilter {
+    /// Lower-cased substring of the display or legal name.
+    pub query: Option<String>,
+    pub lifecycle: Option<Lifecycle>,
+    pub tier: Option<Tier>,
+    pub region: Option<String>,
+    pub parent_account_id: Option<Uuid>,
+    pub show_deleted: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Man {
+    pub has_money: bool,
+    pub has_authority: bool,
+    pub has_need: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KeyDate {
+    pub kind: KeyDateKind,
+    pub label: String,
+    /// 0 when unknown: the date recurs every year.
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+}
+
+impl KeyDate {
+    /// Checks the calendar: a known year must make a real date; an unknown year allows 29 February.
+    pub fn parse(
+        field: &str,
+        kind: KeyDateKind,
+        label: String,
+        (year, month, day): (i32, i32, i32),
+    ) -> Result<Self, FieldViolation> {
+        let invalid = |why: &str| FieldViolation::new(format!("{field}.date"), why.to_owned());
+        if !(0..=9999).contains(&year) {
+            return Err(invalid("year must be 0 (unknown) or 1..=9999"));
+        }
+        let (Ok(month), Ok(day)) = (u32::try_from(month), u32::try_from(day)) else {
+            return Err(invalid("month and day must be positive"));
+        };
+        // A leap year stands in for an unknown one, so 29 February is allowed.
+        let check_year = if year == 0 { 2000 } else { year };
+        if NaiveDate::from_ymd_opt(check_year, month, day).is_none() {
+            return Err(invalid("not a calendar date"));
+        }
+        if kind == KeyDateKind::Other && label.trim().is_empty() {
+            return Err(FieldViolation::new(
+                format!("{field}.label"),
+                "required for OTHER dates",
+            ));
+        }
+        Ok(Self {
+            kind,
+            label,
+            year,
+            month,
+            day,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Contact {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub fields: ContactFields,
+    pub create_time: DateTime<Utc>,
+    pub update_time: DateTime<Utc>,
+    pub etag: String,
+}
+
+/// The writable fields of a contact, validated.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ContactFields {
+    pub external_id: Option<String>,
+    pub full_name: String,
+    pub title: String,
+    pub department: String,
+    pub buying_role: BuyingRole,
+    pub man: Man,
+    pub attitude: Attitude,
+    /// 0 when not assessed, else 1..=5.
+    pub relationship_strength: i16,
+    pub reports_to_contact_id: Option<Uuid>,
+    pub key_dates: Vec<KeyDate>,
+    pub email: String,
+    pub phone: String,
+    pub notes: String,
+    pub active: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ContactPatch {
+    pub external_id: Option<Option<String>>,
+    pub full_name: Option<String>,
+    pub title: Option<String>,
+    pub department: Option<String>,
+    pub buying_role: Option<BuyingRole>,
+    pub has_money: Option<bool>,
+    pub has_authority: Option<bool>,
+    pub has_need: Option<bool>,
+    pub attitude: Option<Attitude>,
+    pub relationship_strength: Option<i16>,
+    pub reports_to_contact_id: Option<Option<Uuid>>,
+    pub key_dates: Option<Vec<KeyDate>>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub notes: Option<String>,
+    pub active: Option<bool>,
+}
+
+impl ContactPatch {
+    pub fn apply_to(&self, fields: &mut ContactFields) {
+        let Self {
+            external_id,
+            full_name,
+            title,
+            department,
+            buying_role,
+            has_money,
+            has_authority,
+            has_need,
+            attitude,
+            relationship_strength,
+            reports_to_contact_id,
+            key_dates,
+            email,
+            phone,
+            notes,
+            active,
+        } = self.clone();
+        if let Some(v) = external_id {
+            fields.external_id = v;
+        }
+        if let Some(v) = full_name {
+            fields.full_name = v;
+        }
+        if let Some(v) = title {
+            fields.title = v;
+        }
+        if let Some(v) = department {
+            fields.department = v;
+        }
+        if let Some(v) = buying_role {
+            fields.buying_role = v;
+        }
+        if let Some(v) = has_money {
+            fields.man.has_money = v;
+        }
+        if let Some(v) = has_authority {
+            fields.man.has_authority = v;
+        }
+        if let Some(v) = has_need {
+            fields.man.has_need = v;
+        }
+        if let Some(v) = attitude {
+            fields.attitude = v;
+        }
+        if let Some(v) = relationship_strength {
+            fields.relationship_strength = v;
+        }
+        if let Some(v) = reports_to_contact_id {
+            fields.reports_to_contact_id = v;
+        }
+        if let Some(v) = key_dates {
+            fields.key_dates = v;
+        }
+        if let Some(v) = email {
+            fields.email = v;
+        }
+        if let Some(v) = phone {
+            fields.phone = v;
+        }
+        if let Some(v) = notes {
+            fields.notes = v;
+        }
+        if let Some(v) = active {
+            fields.active = v;
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ContactFilter {
+    pub account_id: Option<Uuid>,
+    pub query: Option<String>,
+    pub buying_role: Option<BuyingRole>,
+    pub show_inactive: bool,
+}
+
+/// A string field: trimmed of surrounding whitespace, at most `max` characters, and not empty if
+/// `required`.
+pub fn text(field: &str, raw: &str, max: usize, required: bool) -> Result<String, FieldViolation> {
+    let value = raw.trim();
+    if required && value.is_empty() {
+        return Err(FieldViolation::new(field, "must not be empty"));
+    }
+    let length = value.chars().count();
+    if length > max {
+        return Err(FieldViolation::new(
+            field,
+            format!("must be at most {max} characters (got {length})"),
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(FieldViolation::new(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// An ERP key: empty means none.
+pub fn external_id(field: &str, raw: &str) -> Result<Option<String>, FieldViolation> {
+    let value = text(field, raw, 128, false)?;
+    Ok((!value.is_empty()).then_some(value))
+}
+
+/// An optional reference to another resource: empty means none.
+pub fn optional_id(field: &str, raw: &str) -> Result<Option<Uuid>, FieldViolation> {
+    if raw.is_empty() {
+        Ok(None)
+    } else {
+        required_id(field, raw).map(Some)
+    }
+}
+
+pub fn required_id(field: &str, raw: &str) -> Result<Uuid, FieldViolation> {
+    if raw.is_empty() {
+        return Err(FieldViolation::new(field, "required"));
+    }
+    Uuid::parse_str(raw).map_err(|_| FieldViolation::new(field, "must be a UUID"))
+}
+
+pub fn relationship_strength(field: &str, raw: i32) -> Result<i16, FieldViolation> {
+    match i16::try_from(raw) {
+        Ok(v @ 0..=5) => Ok(v),
+        _ => Err(FieldViolation::new(
+            field,
+            "must be 0 (not assessed) or 1..=5",
+        )),
+    }
+}
+
+pub fn email(field: &str, raw: &str) -> Result<String, FieldViolation> {
+    let value = text(field, raw, 254, false)?;
+    let well_formed = value.is_empty()
+        || value.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !value.contains(' ')
+        });
+    if well_formed {
+        Ok(value)
+    } else {
+        Err(FieldViolation::new(field, "not an email address"))
+    }
+}
+
+/// The etag a client sees for a stored revision.
+pub fn etag_of(revision: i64) -> String {
+    format!("r{revision}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_for_every_variant() {
+        for v in Lifecycle::ALL {
+            assert_eq!(Lifecycle::from_name(v.as_str()), Some(*v));
+        }
+        for v in BuyingRole::ALL {
+            assert_eq!(BuyingRole::from_name(v.as_str()), Some(*v));
+        }
+        assert_eq!(Tier::from_name("PLATINUM"), None);
+    }
+
+    #[test]
+    fn text_trims_checks_length_and_requiredness() {
+        assert_eq!(text("f", "  Acme  ", 10, true), Ok("Acme".into()));
+        assert!(text("f", "   ", 10, true).is_err());
+        assert_eq!(text("f", "", 10, false), Ok(String::new()));
+        assert!(text("f", &"x".repeat(11), 10, false).is_err());
+        // Characters, not bytes: 10 Chinese characters fit in 10.
+        assert!(text("f", &"华".repeat(10), 10, true).is_ok());
+        assert!(text("f", "a\u{0}b", 10, true).is_err());
+    }
+
+    #[test]
+    fn ids_must_be_uuids() {
+        assert_eq!(optional_id("f", ""), Ok(None));
+        assert!(optional_id("f", "nope").is_err());
+        assert_eq!(required_id("f", "").unwrap_err().description, "required");
+        let id = Uuid::now_v7();
+        assert_eq!(required_id("f", &id.to_string()), Ok(id));
+    }
+
+    #[test]
+    fn order_by_allow_list() {
+        assert_eq!(AccountOrder::parse(""), Ok(AccountOrder::Id));
+        assert_eq!(
+            AccountOrder::parse("display_name desc"),
+            Ok(AccountOrder::DisplayName(Direction::Descending))
+        );
+        assert_eq!(
+            AccountOrder::parse("create_time asc"),
+            Ok(AccountOrder::CreateTime(Direction::Ascending))
+        );
+        for bad in ["tier", "display_name sideways", "display_name desc extra"] {
+            assert_eq!(AccountOrder::parse(bad).unwrap_err().field, "order_by");
+        }
+        assert!(ContactOrder::parse("display_name").is_err());
+    }
+
+    #[test]
+    fn key_dates_follow_the_calendar() {
+        let parse = |y, m, d| KeyDate::parse("k", KeyDateKind::Birthday, String::new(), (y, m, d));
+        assert!(parse(1980, 2, 29).is_ok());
+        assert!(parse(1981, 2, 29).is_err());
+        assert!(parse(0, 2, 29).is_ok(), "an unknown year allows a leap day");
+        assert!(parse(0, 13, 1).is_err());
+        assert!(parse(1980, 0, 1).is_err());
+        assert!(parse(-1, 1, 1).is_err());
+        assert!(KeyDate::parse("k", KeyDateKind::Other, " ".into(), (0, 1, 1)).is_err());
+    }
+
+    #[test]
+    fn relationship_strength_is_0_to_5() {
+        assert_eq!(relationship_strength("f", 0), Ok(0));
+        assert_eq!(relationship_strength("f", 5), Ok(5));
+        assert!(relationship_strength("f", 6).is_err());
+        assert!(relationship_strength("f", -1).is_err());
+    }
+
+    #[test]
+    fn emails_are_roughly_checked() {
+        assert!(email("f", "").is_ok());
+        assert!(email("f", "li.wei@example.cn").is_ok());
+        assert!(email("f", "li.wei").is_err());
+        assert!(email("f", "@example.cn").is_err());
+    }
+
+    #[test]
+    fn patch_touches_only_named_fields() {
+        let mut fields = AccountFields {
+            external_id: Some("E1".into()),
+            display_name: "Acme".into(),
+            legal_name: "Acme GmbH".into(),
+            industry: String::new(),
+            region: "EU".into(),
+            parent_account_id: None,
+            lifecycle: Lifecycle::Prospect,
+            relationship_stage: RelationshipStage::Transactional,
+            rad_status: RadStatus::Acquire,
+        };
+        let patch = AccountPatch {
+            external_id: Some(None),
+            region: Some("APAC".into()),
+            ..AccountPatch::default()
+        };
+        patch.apply_to(&mut fields);
+        assert_eq!(fields.external_id, None);
+        assert_eq!(fields.region, "APAC");
+        assert_eq!(fields.display_name, "Acme");
+    }
+}

@@ -1,0 +1,59 @@
+//! The audit trail and the domain-event outbox. Every mutation calls [`record`] inside its own
+//! transaction, so the change, who made it and the event announcing it commit together or not at all.
+
+use chrono::Utc;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{
+    entity::{audit_entry, outbox_event},
+    error::Result,
+    request::RequestContext,
+};
+
+/// One mutation of one resource.
+pub struct Change<'a, P: Serialize> {
+    pub resource_type: &'static str,
+    pub resource_id: Uuid,
+    /// The field paths written (for a create: every field given).
+    pub changed_fields: Vec<String>,
+    /// e.g. `AccountCreated`.
+    pub event_type: &'static str,
+    /// The resource after the change.
+    pub payload: &'a P,
+}
+
+/// Writes the audit row and the outbox event of `change`.
+pub async fn record<P: Serialize>(
+    txn: &impl ConnectionTrait,
+    ctx: &RequestContext,
+    change: Change<'_, P>,
+) -> Result<()> {
+    let now = Utc::now();
+    let resource_id = change.resource_id.to_string();
+    audit_entry::Entity::insert(audit_entry::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        occurred_at: Set(now),
+        principal: Set(ctx.principal.clone()),
+        method: Set(ctx.method.clone()),
+        resource_type: Set(change.resource_type.to_owned()),
+        resource_id: Set(resource_id.clone()),
+        changed_fields: Set(serde_json::json!(change.changed_fields)),
+        request_id: Set(ctx.request_id),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    let payload = serde_json::to_value(change.payload).expect("domain payloads always serialize");
+    outbox_event::Entity::insert(outbox_event::ActiveModel {
+        id: Default::default(),
+        occurred_at: Set(now),
+        event_type: Set(change.event_type.to_owned()),
+        resource_type: Set(change.resource_type.to_owned()),
+        resource_id: Set(resource_id),
+        payload: Set(payload),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}

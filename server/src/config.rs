@@ -1,0 +1,270 @@
+//! Server configuration, layered: built-in defaults → optional TOML file → `KAM_*` environment → CLI
+//! flags. Each layer only overrides what it sets.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{Parser, ValueEnum};
+use serde::Deserialize;
+
+/// Everything the server needs to start. `Config::default()` is the newcomer's setup: listen on
+/// 127.0.0.1:50051 and keep the data in `kam.db` in the working directory.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the gRPC (and gRPC-Web) listener binds to.
+    pub listen_addr: SocketAddr,
+    /// `sqlite://PATH?mode=rwc` (or a bare file path) for the embedded store, `postgres://…` for PostgreSQL.
+    pub database_url: String,
+    /// Run pending migrations at start.
+    pub migrate: bool,
+    /// Largest pool of database connections.
+    pub db_max_connections: u32,
+    pub log_format: LogFormat,
+    /// A `tracing_subscriber::EnvFilter` directive; `RUST_LOG` wins when set.
+    pub log_filter: String,
+    /// Largest request or response message, in bytes.
+    pub max_message_bytes: usize,
+    /// A request still running after this is cancelled. A shorter client deadline wins.
+    #[serde(with = "seconds")]
+    pub request_timeout: Duration,
+    /// Concurrent requests served per HTTP/2 connection; further requests queue.
+    pub concurrency_per_connection: usize,
+    /// How long shutdown waits for in-flight requests before it drops them.
+    #[serde(with = "seconds")]
+    pub drain_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen_addr: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            database_url: "sqlite://kam.db?mode=rwc".to_owned(),
+            migrate: true,
+            db_max_connections: 16,
+            log_format: LogFormat::Text,
+            log_filter: "info".to_owned(),
+            max_message_bytes: 4 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            concurrency_per_connection: 64,
+            drain_timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Command-line flags; each also reads its `KAM_*` environment variable when the flag is absent.
+#[derive(Debug, Default, Parser)]
+#[command(
+    name = "kam-server",
+    version,
+    about = "KAM key-account-management gRPC server"
+)]
+pub struct Flags {
+    /// TOML file with any of the settings below (snake_case keys).
+    #[arg(long, env = "KAM_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[arg(long, env = "KAM_LISTEN_ADDR")]
+    pub listen_addr: Option<SocketAddr>,
+    /// `sqlite://kam.db?mode=rwc` or `postgres://user@host/db`.
+    #[arg(long, env = "KAM_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Do not run migrations at start (the schema must already be current).
+    #[arg(long, env = "KAM_NO_MIGRATE")]
+    pub no_migrate: bool,
+    #[arg(long, env = "KAM_DB_MAX_CONNECTIONS")]
+    pub db_max_connections: Option<u32>,
+    #[arg(long, env = "KAM_LOG_FORMAT")]
+    pub log_format: Option<LogFormat>,
+    #[arg(long, env = "KAM_LOG_FILTER")]
+    pub log_filter: Option<String>,
+    #[arg(long, env = "KAM_MAX_MESSAGE_BYTES")]
+    pub max_message_bytes: Option<usize>,
+    /// Seconds.
+    #[arg(long, env = "KAM_REQUEST_TIMEOUT")]
+    pub request_timeout: Option<u64>,
+    #[arg(long, env = "KAM_CONCURRENCY_PER_CONNECTION")]
+    pub concurrency_per_connection: Option<usize>,
+    /// Seconds.
+    #[arg(long, env = "KAM_DRAIN_TIMEOUT")]
+    pub drain_timeout: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+}
+
+impl Config {
+    /// Builds the configuration from every layer. The file named by `--config`/`KAM_CONFIG` is optional.
+    pub fn load(flags: Flags) -> Result<Self, ConfigError> {
+        let base = match &flags.config {
+            Some(path) => Self::from_toml_file(path)?,
+            None => Self::default(),
+        };
+        Ok(base.overridden_by(flags))
+    }
+
+    fn from_toml_file(path: &PathBuf) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.clone(),
+            source,
+        })
+    }
+
+    fn overridden_by(mut self, flags: Flags) -> Self {
+        let Flags {
+            config: _,
+            listen_addr,
+            database_url,
+            no_migrate,
+            db_max_connections,
+            log_format,
+            log_filter,
+            max_message_bytes,
+            request_timeout,
+            concurrency_per_connection,
+            drain_timeout,
+        } = flags;
+        if let Some(v) = listen_addr {
+            self.listen_addr = v;
+        }
+        if let Some(v) = database_url {
+            self.database_url = v;
+        }
+        if no_migrate {
+            self.migrate = false;
+        }
+        if let Some(v) = db_max_connections {
+            self.db_max_connections = v;
+        }
+        if let Some(v) = log_format {
+            self.log_format = v;
+        }
+        if let Some(v) = log_filter {
+            self.log_filter = v;
+        }
+        if let Some(v) = max_message_bytes {
+            self.max_message_bytes = v;
+        }
+        if let Some(v) = request_timeout {
+            self.request_timeout = Duration::from_secs(v);
+        }
+        if let Some(v) = concurrency_per_connection {
+            self.concurrency_per_connection = v;
+        }
+        if let Some(v) = drain_timeout {
+            self.drain_timeout = Duration::from_secs(v);
+        }
+        self
+    }
+
+    /// The database URL with any password replaced, safe to log.
+    pub fn redacted_database_url(&self) -> String {
+        redact_password(&self.database_url)
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+mod seconds {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_newcomer_setup() {
+        let config = Config::load(Flags::default()).unwrap();
+        assert_eq!(config.listen_addr.to_string(), "127.0.0.1:50051");
+        assert_eq!(config.database_url, "sqlite://kam.db?mode=rwc");
+        assert!(config.migrate);
+    }
+
+    #[test]
+    fn file_overrides_defaults_and_flags_override_file() {
+        let dir = std::env::temp_dir().join(format!("kam-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("kam.toml");
+        std::fs::write(
+            &path,
+            "listen_addr = \"0.0.0.0:6000\"\nrequest_timeout = 5\nlog_format = \"json\"\n",
+        )
+        .unwrap();
+        let flags = Flags {
+            config: Some(path),
+            listen_addr: Some("127.0.0.1:7000".parse().unwrap()),
+            no_migrate: true,
+            ..Flags::default()
+        };
+        let config = Config::load(flags).unwrap();
+        assert_eq!(config.listen_addr.to_string(), "127.0.0.1:7000");
+        assert_eq!(config.request_timeout, Duration::from_secs(5));
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert!(!config.migrate);
+        assert_eq!(
+            config.max_message_bytes,
+            Config::default().max_message_bytes
+        );
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        let parsed: Result<Config, _> = toml::from_str("listen = \"x\"");
+        assert!(parsed.is_err());
+    }
+
+    #[test]
+    fn passwords_never_reach_the_log() {
+        assert_eq!(
+            redact_password("postgres://kam:secret@db:5432/kam"),
+            "postgres://kam:***@db:5432/kam"
+        );
+        assert_eq!(
+            redact_password("postgres://kam@db/kam"),
+            "postgres://kam@db/kam"
+        );
+        assert_eq!(
+            redact_password("sqlite://kam.db?mode=rwc"),
+            "sqlite://kam.db?mode=rwc"
+        );
+    }
+}

@@ -1,0 +1,168 @@
+//! The database handle: connecting (SQLite tuned for a server, or PostgreSQL), migrating, and running a
+//! mutation as one transaction.
+
+use std::{future::Future, ops::Deref, sync::Arc, time::Duration};
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+
+use kam_migrations::{Migrator, MigratorTrait};
+use sea_orm::{
+    AccessMode, ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    DbErr, IsolationLevel, RuntimeErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    sqlx,
+};
+
+use crate::{
+    config::Config,
+    error::{Error, Result},
+};
+
+/// How often a PostgreSQL transaction that lost a serialization race is retried before the client is
+/// told to retry (`ABORTED`).
+const MAX_SERIALIZATION_RETRIES: usize = 8;
+
+/// The transaction handed to [`Db::write`]'s work.
+pub type Tx = Arc<DatabaseTransaction>;
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    conn: DatabaseConnection,
+}
+
+impl Db {
+    /// Connects to `config.database_url`. A URL without a scheme is taken as a SQLite file path.
+    pub async fn connect(config: &Config) -> Result<Self, DbErr> {
+        let url = normalize_url(&config.database_url);
+        let mut options = ConnectOptions::new(url);
+        options
+            .max_connections(config.db_max_connections)
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|opts| {
+                opts.create_if_missing(true)
+                    .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+            });
+        let conn = Database::connect(options).await?;
+        Ok(Self { conn })
+    }
+
+    pub async fn migrate(&self) -> Result<(), DbErr> {
+        Migrator::up(&self.conn, None).await
+    }
+
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    pub fn backend(&self) -> DatabaseBackend {
+        self.conn.get_database_backend()
+    }
+
+    /// Runs `work` as one transaction and commits it, or rolls back on error (or if the caller's future
+    /// is dropped, e.g. a cancelled client): a mutation is written whole or not at all.
+    ///
+    /// Writers are serialized so that rules spanning several rows (no parent cycle, one account manager
+    /// per account) hold under concurrency: SQLite takes the write lock at `BEGIN IMMEDIATE`;
+    /// PostgreSQL runs SERIALIZABLE and `work` is run again when it loses a serialization race.
+    ///
+    /// `work` gets the transaction as a shared handle rather than a reference: a future borrowing a
+    /// higher-ranked `&DatabaseTransaction` cannot be proven `Send`, which tonic needs.
+    pub async fn write<T, Fut>(&self, work: impl Fn(Tx) -> Fut) -> Result<T>
+    where
+        Fut: Future<Output = Result<T>>,
+    {
+        for attempt in 0..=MAX_SERIALIZATION_RETRIES {
+            let txn = Arc::new(self.conn.begin_with_options(self.write_options()).await?);
+            let outcome = work(Arc::clone(&txn)).await;
+            let txn =
+                Arc::into_inner(txn).expect("the work future has finished with the transaction");
+            let outcome = match outcome {
+                Ok(value) => txn.commit().await.map(|()| value).map_err(Error::from),
+                Err(err) => {
+                    txn.rollback().await?;
+                    Err(err)
+                }
+            };
+            match outcome {
+                Err(err) if is_retryable(&err) => {
+                    tracing::debug!(attempt, "write conflict, retrying the transaction");
+                    tokio::time::sleep(Duration::from_millis(2u64 << attempt.min(6))).await;
+                }
+                other => return other,
+            }
+        }
+        Err(Error::Contention)
+    }
+
+    fn write_options(&self) -> TransactionOptions {
+        match self.backend() {
+            DatabaseBackend::Sqlite => TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            },
+            _ => TransactionOptions {
+                isolation_level: Some(IsolationLevel::Serializable),
+                access_mode: Some(AccessMode::ReadWrite),
+                ..Default::default()
+            },
+        }
+    }
+}
+
+/// The current time at the precision both backends keep (microseconds), so what is read back equals
+/// what was written.
+pub fn now() -> DateTime<Utc> {
+    Utc::now()
+        .duration_trunc(TimeDelta::microseconds(1))
+        .expect("microseconds always divide a timestamp")
+}
+
+fn normalize_url(url: &str) -> String {
+    if url.contains("://") || url.starts_with("sqlite:") {
+        url.to_owned()
+    } else {
+        format!("sqlite://{url}?mode=rwc")
+    }
+}
+
+/// A lost race that is safe to run again from the start: PostgreSQL's "could not serialize access"
+/// (40001) and deadlock (40P01), or [`Error::Contention`] raised by the work itself.
+fn is_retryable(err: &Error) -> bool {
+    let db = match err {
+        Error::Contention => return true,
+        Error::Database(db) | Error::Unavailable(db) => db,
+        _ => return false,
+    };
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = db
+    else {
+        return false;
+    };
+    match e.deref() {
+        sqlx::Error::Database(db_err) => {
+            matches!(db_err.code().as_deref(), Some("40001" | "40P01"))
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_path_means_a_sqlite_file() {
+        assert_eq!(
+            normalize_url("data/kam.db"),
+            "sqlite://data/kam.db?mode=rwc"
+        );
+        assert_eq!(
+            normalize_url("sqlite://kam.db?mode=rwc"),
+            "sqlite://kam.db?mode=rwc"
+        );
+        assert_eq!(normalize_url("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}

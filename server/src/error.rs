@@ -1,0 +1,310 @@
+//! The one error type of the server and its one mapping to `tonic::Status`.
+//!
+//! Every status carries `google.rpc.ErrorInfo` (reason in UPPER_SNAKE_CASE, domain `kam.v1`). Bad input
+//! carries `BadRequest` field violations, broken business rules a `PreconditionFailure` naming the rule.
+//! Bad input is never INTERNAL.
+
+use std::{collections::HashMap, fmt};
+
+use sea_orm::DbErr;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// The `ErrorInfo.domain` of every KAM error.
+pub const ERROR_DOMAIN: &str = "kam.v1";
+
+/// One invalid request field, named by its path in the request message (`account.display_name`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldViolation {
+    pub field: String,
+    pub description: String,
+}
+
+impl FieldViolation {
+    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            description: description.into(),
+        }
+    }
+}
+
+/// A business rule the request would break (DESIGN 2: refusals carry `PreconditionFailure`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleViolation {
+    /// The rule's name in UPPER_SNAKE_CASE, e.g. `PARENT_CYCLE`.
+    pub rule: &'static str,
+    /// What the rule was checked on, e.g. `accounts/0192…`.
+    pub subject: String,
+    pub description: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid argument: {}", describe_fields(.0))]
+    InvalidArgument(Vec<FieldViolation>),
+    #[error("{resource} {id} not found")]
+    NotFound { resource: &'static str, id: String },
+    #[error("{resource} with {field} {value:?} already exists")]
+    AlreadyExists {
+        resource: &'static str,
+        field: &'static str,
+        value: String,
+    },
+    #[error("{}", .0.description)]
+    FailedPrecondition(RuleViolation),
+    #[error("{resource} {id} was changed by someone else: its etag no longer matches")]
+    EtagMismatch { resource: &'static str, id: String },
+    /// Concurrent writers kept conflicting after every retry.
+    #[error("too much contention on the data; retry")]
+    Contention,
+    #[error("the database is unavailable: {0}")]
+    Unavailable(DbErr),
+    #[error("database error: {0}")]
+    Database(DbErr),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self::InvalidArgument(vec![FieldViolation::new(field, description)])
+    }
+
+    pub fn rule(
+        rule: &'static str,
+        subject: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
+        Self::FailedPrecondition(RuleViolation {
+            rule,
+            subject: subject.into(),
+            description: description.into(),
+        })
+    }
+
+    pub fn not_found(resource: &'static str, id: impl fmt::Display) -> Self {
+        Self::NotFound {
+            resource,
+            id: id.to_string(),
+        }
+    }
+
+    /// The `ErrorInfo.reason`: stable, machine-readable, UPPER_SNAKE_CASE.
+    fn reason(&self) -> String {
+        match self {
+            Self::InvalidArgument(_) => "INVALID_ARGUMENT".to_owned(),
+            Self::NotFound { resource, .. } => format!("{}_NOT_FOUND", resource.to_uppercase()),
+            Self::AlreadyExists { resource, .. } => {
+                format!("{}_ALREADY_EXISTS", resource.to_uppercase())
+            }
+            Self::FailedPrecondition(violation) => violation.rule.to_owned(),
+            Self::EtagMismatch { .. } => "ETAG_MISMATCH".to_owned(),
+            Self::Contention => "CONTENTION".to_owned(),
+            Self::Unavailable(_) => "DATABASE_UNAVAILABLE".to_owned(),
+            Self::Database(_) => "INTERNAL".to_owned(),
+        }
+    }
+
+    fn code(&self) -> Code {
+        match self {
+            Self::InvalidArgument(_) => Code::InvalidArgument,
+            Self::NotFound { .. } => Code::NotFound,
+            Self::AlreadyExists { .. } => Code::AlreadyExists,
+            Self::FailedPrecondition(_) => Code::FailedPrecondition,
+            Self::EtagMismatch { .. } | Self::Contention => Code::Aborted,
+            Self::Unavailable(_) => Code::Unavailable,
+            Self::Database(_) => Code::Internal,
+        }
+    }
+}
+
+fn describe_fields(violations: &[FieldViolation]) -> String {
+    violations
+        .iter()
+        .map(|v| format!("{}: {}", v.field, v.description))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl From<DbErr> for Error {
+    fn from(err: DbErr) -> Self {
+        match err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Self::Unavailable(err),
+            other => Self::Database(other),
+        }
+    }
+}
+
+impl From<Error> for Status {
+    fn from(err: Error) -> Self {
+        let code = err.code();
+        let mut metadata = HashMap::new();
+        let mut details = ErrorDetails::new();
+        // Internal details stay in the log; the client learns only that it was our fault.
+        let message = match &err {
+            Error::Database(db) => {
+                tracing::error!(error = %db, "database error");
+                "internal error".to_owned()
+            }
+            Error::Unavailable(db) => {
+                tracing::warn!(error = %db, "database unavailable");
+                "the database is unavailable; retry".to_owned()
+            }
+            other => other.to_string(),
+        };
+        match &err {
+            Error::InvalidArgument(violations) => {
+                for violation in violations {
+                    details.add_bad_request_violation(&violation.field, &violation.description);
+                }
+            }
+            Error::FailedPrecondition(violation) => {
+                details.add_precondition_failure_violation(
+                    violation.rule,
+                    &violation.subject,
+                    &violation.description,
+                );
+            }
+            Error::NotFound { resource, id } => {
+                metadata.insert("resource".to_owned(), (*resource).to_owned());
+                metadata.insert("id".to_owned(), id.clone());
+            }
+            Error::AlreadyExists {
+                resource,
+                field,
+                value,
+            } => {
+                metadata.insert("resource".to_owned(), (*resource).to_owned());
+                metadata.insert("field".to_owned(), (*field).to_owned());
+                metadata.insert("value".to_owned(), value.clone());
+            }
+            Error::EtagMismatch { resource, id } => {
+                metadata.insert("resource".to_owned(), (*resource).to_owned());
+                metadata.insert("id".to_owned(), id.clone());
+            }
+            Error::Contention | Error::Unavailable(_) | Error::Database(_) => {}
+        }
+        details.set_error_info(err.reason(), ERROR_DOMAIN, metadata);
+        Status::with_error_details(code, message, details)
+    }
+}
+
+/// Collects every invalid field of a request, so the client learns all of them at once.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<FieldViolation>);
+
+impl Violations {
+    pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.0.push(FieldViolation::new(field, description));
+    }
+
+    /// Keeps the value when it parsed; records the violation otherwise.
+    pub fn take<T>(&mut self, parsed: Result<T, FieldViolation>) -> Option<T> {
+        match parsed {
+            Ok(value) => Some(value),
+            Err(violation) => {
+                self.0.push(violation);
+                None
+            }
+        }
+    }
+
+    pub fn into_result(self) -> Result<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::InvalidArgument(self.0))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn details(status: &Status) -> ErrorDetails {
+        status.get_error_details()
+    }
+
+    #[test]
+    fn validation_errors_carry_field_violations_and_error_info() {
+        let status = Status::from(Error::InvalidArgument(vec![
+            FieldViolation::new("account.display_name", "must not be empty"),
+            FieldViolation::new("page_size", "must not be negative"),
+        ]));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        let details = details(&status);
+        let fields: Vec<_> = details
+            .bad_request()
+            .unwrap()
+            .field_violations
+            .iter()
+            .map(|v| v.field.as_str())
+            .collect();
+        assert_eq!(fields, ["account.display_name", "page_size"]);
+        let info = details.error_info().unwrap();
+        assert_eq!(info.domain, ERROR_DOMAIN);
+        assert_eq!(info.reason, "INVALID_ARGUMENT");
+    }
+
+    #[test]
+    fn rule_refusals_name_the_rule() {
+        let status = Status::from(Error::rule("PARENT_CYCLE", "accounts/a", "a cycle"));
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        let details = details(&status);
+        let violation = &details.precondition_failure().unwrap().violations[0];
+        assert_eq!(violation.r#type, "PARENT_CYCLE");
+        assert_eq!(details.error_info().unwrap().reason, "PARENT_CYCLE");
+    }
+
+    #[test]
+    fn every_variant_maps_to_its_code_with_error_info() {
+        let cases = [
+            (
+                Error::not_found("account", "x"),
+                Code::NotFound,
+                "ACCOUNT_NOT_FOUND",
+            ),
+            (
+                Error::AlreadyExists {
+                    resource: "account",
+                    field: "external_id",
+                    value: "E1".into(),
+                },
+                Code::AlreadyExists,
+                "ACCOUNT_ALREADY_EXISTS",
+            ),
+            (
+                Error::EtagMismatch {
+                    resource: "account",
+                    id: "x".into(),
+                },
+                Code::Aborted,
+                "ETAG_MISMATCH",
+            ),
+            (Error::Contention, Code::Aborted, "CONTENTION"),
+            (
+                Error::from(DbErr::Custom("boom".into())),
+                Code::Internal,
+                "INTERNAL",
+            ),
+        ];
+        for (error, code, reason) in cases {
+            let status = Status::from(error);
+            assert_eq!(status.code(), code);
+            let details = details(&status);
+            let info = details.error_info().unwrap();
+            assert_eq!(
+                (info.reason.as_str(), info.domain.as_str()),
+                (reason, ERROR_DOMAIN)
+            );
+        }
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_database_text() {
+        let status = Status::from(Error::from(DbErr::Custom("secret table xyz".into())));
+        assert!(!status.message().contains("xyz"));
+    }
+}

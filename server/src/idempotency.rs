@@ -1,0 +1,79 @@
+//! `request_id` idempotency for create RPCs (AIP-155): a retry with the same id returns the first result
+//! and creates nothing; the same id with a different request is refused.
+
+use chrono::Utc;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, SqlErr};
+use uuid::Uuid;
+
+use crate::{
+    entity::idempotency_key,
+    error::{Error, FieldViolation, Result},
+    fingerprint::fingerprint,
+};
+
+/// A create call's idempotency key and the request it stands for.
+pub struct IdempotencyKey {
+    pub method: String,
+    pub request_id: Uuid,
+    pub fingerprint: String,
+}
+
+impl IdempotencyKey {
+    /// `None` when the client sent no request id. `request` is the encoded message being created.
+    pub fn parse(
+        method: &str,
+        raw_request_id: &str,
+        request: &[u8],
+    ) -> Result<Option<Self>, FieldViolation> {
+        if raw_request_id.is_empty() {
+            return Ok(None);
+        }
+        let request_id = Uuid::parse_str(raw_request_id)
+            .map_err(|_| FieldViolation::new("request_id", "must be a UUID"))?;
+        Ok(Some(Self {
+            method: method.to_owned(),
+            request_id,
+            fingerprint: fingerprint(request),
+        }))
+    }
+
+    /// The id of the resource a previous call with this key created, if any.
+    pub async fn previous_result(&self, txn: &impl ConnectionTrait) -> Result<Option<Uuid>> {
+        let Some(row) = idempotency_key::Entity::find_by_id((self.method.clone(), self.request_id))
+            .one(txn)
+            .await?
+        else {
+            return Ok(None);
+        };
+        if row.fingerprint != self.fingerprint {
+            return Err(Error::invalid(
+                "request_id",
+                "this request_id was already used for a different request",
+            ));
+        }
+        let id = Uuid::parse_str(&row.resource_id)
+            .map_err(|e| Error::Database(sea_orm::DbErr::Custom(e.to_string())))?;
+        Ok(Some(id))
+    }
+
+    /// Remembers that this key created `resource_id`. A concurrent call with the same key that got here
+    /// first makes this one retry, and the retry then finds that call's result.
+    pub async fn remember(&self, txn: &impl ConnectionTrait, resource_id: Uuid) -> Result<()> {
+        let inserted = idempotency_key::Entity::insert(idempotency_key::ActiveModel {
+            method: Set(self.method.clone()),
+            request_id: Set(self.request_id),
+            fingerprint: Set(self.fingerprint.clone()),
+            resource_id: Set(resource_id.to_string()),
+            create_time: Set(Utc::now()),
+        })
+        .exec_without_returning(txn)
+        .await;
+        match inserted {
+            Ok(_) => Ok(()),
+            Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                Err(Error::Contention)
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+}

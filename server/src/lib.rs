@@ -1,0 +1,18 @@
+//! The KAM server as a library: `run(config, listener, shutdown)` serves every gRPC service on an
+//! already-bound listener until `shutdown` resolves. `main` and the end-to-end tests both call it.
+
+pub mod accounts;
+pub mod audit;
+pub mod config;
+pub mod db;
+pub mod entity;
+pub mod error;
+mod fingerprint;
+pub mod idempotency;
+pub mod paging;
+pub mod request;
+mod server;
+pub mod telemetry;
+
+pub use config::{Config, Flags, LogFormat};
+pub use server::{StartupError, run};

@@ -1,0 +1,114 @@
+//! Wiring: the database, every gRPC service, health, reflection, gRPC-Web with CORS, limits, and a
+//! graceful shutdown with a drain deadline.
+
+use std::{future::Future, sync::Arc};
+
+use http::HeaderName;
+use kam_proto::v1::account_service_server::AccountServiceServer;
+use tokio::{net::TcpListener, sync::Notify};
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+use tonic_health::{ServingStatus, server::HealthReporter};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::{accounts::api::AccountApi, config::Config, db::Db, telemetry};
+
+/// Why the server could not start or stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("transport: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// The names health reports on, besides "" (the whole server).
+const SERVICES: &[&str] = &["kam.v1.AccountService"];
+
+/// Serves KAM on `listener` until `shutdown` resolves; then health turns NOT_SERVING, new connections
+/// are refused and in-flight calls get at most `config.drain_timeout` to finish.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartupError> {
+    let db = Db::connect(&config).await?;
+    tracing::info!(database = %config.redacted_database_url(), backend = ?db.backend(), "database connected");
+    if config.migrate {
+        db.migrate().await?;
+        tracing::info!("migrations applied");
+    }
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    set_health(&health, ServingStatus::Serving).await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(kam_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let limit = config.max_message_bytes;
+    let accounts = AccountServiceServer::new(AccountApi::new(db.clone()))
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit);
+
+    let draining = Arc::new(Notify::new());
+    let signal = {
+        let draining = Arc::clone(&draining);
+        let health = health.clone();
+        async move {
+            shutdown.await;
+            tracing::info!("shutting down: draining in-flight requests");
+            set_health(&health, ServingStatus::NotServing).await;
+            draining.notify_one();
+        }
+    };
+
+    let local_addr = listener.local_addr().ok();
+    let serve = Server::builder()
+        .accept_http1(true) // gRPC-Web from browsers arrives over HTTP/1.1
+        .timeout(config.request_timeout)
+        .concurrency_limit_per_connection(config.concurrency_per_connection)
+        .trace_fn(telemetry::rpc_span)
+        .layer(cors())
+        .layer(tonic_web::GrpcWebLayer::new())
+        .layer(tower::util::MapResponseLayer::new(telemetry::record_status))
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(accounts)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+    tracing::info!(addr = ?local_addr, "serving gRPC and gRPC-Web");
+
+    tokio::select! {
+        served = serve => served?,
+        () = async {
+            draining.notified().await;
+            tokio::time::sleep(config.drain_timeout).await;
+        } => tracing::warn!(timeout = ?config.drain_timeout, "drain deadline passed; dropping the remaining requests"),
+    }
+    db.conn().clone().close().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn set_health(health: &HealthReporter, status: ServingStatus) {
+    health.set_service_status("", status).await;
+    for service in SERVICES {
+        health.set_service_status(*service, status).await;
+    }
+}
+
+/// Browsers may call from any origin (credentials travel in headers, not cookies); they must be able
+/// to read the gRPC status headers.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_headers(tower_http::cors::Any)
+        .allow_methods([http::Method::POST, http::Method::OPTIONS])
+        .expose_headers([
+            HeaderName::from_static("grpc-status"),
+            HeaderName::from_static("grpc-message"),
+            HeaderName::from_static("grpc-status-details-bin"),
+        ])
+        .max_age(std::time::Duration::from_secs(24 * 60 * 60))
+}
