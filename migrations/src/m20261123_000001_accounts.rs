@@ -73,39 +73,19 @@ impl MigrationTrait for Migration {
                     .table(Accounts::Table)
                     .col(ColumnDef::new(Accounts::Id).uuid().not_null().primary_key())
                     .col(ColumnDef::new(Accounts::ExternalId).string_len(128).null())
-                    .col(
-                        ColumnDef::new(Accounts::DisplayName)
-                            .string_len(200)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Accounts::LegalName)
-                            .string_len(200)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Accounts::Industry)
-                            .string_len(200)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Accounts::DisplayName).string_len(200).not_null())
+                    .col(ColumnDef::new(Accounts::LegalName).string_len(200).not_null())
+                    .col(ColumnDef::new(Accounts::Industry).string_len(200).not_null())
                     .col(ColumnDef::new(Accounts::Region).string_len(100).not_null())
                     .col(ColumnDef::new(Accounts::ParentAccountId).uuid().null())
-                    .col(
-                        ColumnDef::new(Accounts::Lifecycle)
-                            .string_len(32)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Accounts::Lifecycle).string_len(32).not_null())
                     .col(ColumnDef::new(Accounts::Tier).string_len(32).not_null())
                     .col(
                         ColumnDef::new(Accounts::RelationshipStage)
                             .string_len(32)
                             .not_null(),
                     )
-                    .col(
-                        ColumnDef::new(Accounts::RadStatus)
-                            .string_len(32)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Accounts::RadStatus).string_len(32).not_null())
                     .col(timestamp(Accounts::CreateTime).not_null())
                     .col(timestamp(Accounts::UpdateTime).not_null())
                     .col(timestamp(Accounts::DeleteTime).null())
@@ -169,22 +149,10 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Contacts::Id).uuid().not_null().primary_key())
                     .col(ColumnDef::new(Contacts::AccountId).uuid().not_null())
                     .col(ColumnDef::new(Contacts::ExternalId).string_len(128).null())
-                    .col(
-                        ColumnDef::new(Contacts::FullName)
-                            .string_len(200)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Contacts::FullName).string_len(200).not_null())
                     .col(ColumnDef::new(Contacts::Title).string_len(200).not_null())
-                    .col(
-                        ColumnDef::new(Contacts::Department)
-                            .string_len(200)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Contacts::BuyingRole)
-                            .string_len(32)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Contacts::Department).string_len(200).not_null())
+                    .col(ColumnDef::new(Contacts::BuyingRole).string_len(32).not_null())
                     .col(ColumnDef::new(Contacts::HasMoney).boolean().not_null())
                     .col(ColumnDef::new(Contacts::HasAuthority).boolean().not_null())
                     .col(ColumnDef::new(Contacts::HasNeed).boolean().not_null())
@@ -263,27 +231,11 @@ impl MigrationTrait for Migration {
                             .small_integer()
                             .not_null(),
                     )
-                    .col(
-                        ColumnDef::new(ContactKeyDates::Kind)
-                            .string_len(32)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(ContactKeyDates::Label)
-                            .string_len(100)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(ContactKeyDates::Kind).string_len(32).not_null())
+                    .col(ColumnDef::new(ContactKeyDates::Label).string_len(100).not_null())
                     .col(ColumnDef::new(ContactKeyDates::Year).integer().not_null())
-                    .col(
-                        ColumnDef::new(ContactKeyDates::Month)
-                            .small_integer()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(ContactKeyDates::Day)
-                            .small_integer()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(ContactKeyDates::Month).small_integer().not_null())
+                    .col(ColumnDef::new(ContactKeyDates::Day).small_integer().not_null())
                     .primary_key(
                         Index::create()
                             .col(ContactKeyDates::ContactId)
@@ -313,9 +265,7 @@ impl MigrationTrait for Migration {
             Contacts::Table.into_iden(),
             Accounts::Table.into_iden(),
         ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
+            manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         Ok(())
     }

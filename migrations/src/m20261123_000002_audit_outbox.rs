@@ -49,33 +49,16 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(AuditEntries::Table)
-                    .col(
-                        ColumnDef::new(AuditEntries::Id)
-                            .uuid()
-                            .not_null()
-                            .primary_key(),
-                    )
+                    .col(ColumnDef::new(AuditEntries::Id).uuid().not_null().primary_key())
                     .col(timestamp(AuditEntries::OccurredAt).not_null())
-                    .col(
-                        ColumnDef::new(AuditEntries::Principal)
-                            .string_len(200)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(AuditEntries::Method)
-                            .string_len(200)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(AuditEntries::Principal).string_len(200).not_null())
+                    .col(ColumnDef::new(AuditEntries::Method).string_len(200).not_null())
                     .col(
                         ColumnDef::new(AuditEntries::ResourceType)
                             .string_len(64)
                             .not_null(),
                     )
-                    .col(
-                        ColumnDef::new(AuditEntries::ResourceId)
-                            .string_len(64)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(AuditEntries::ResourceId).string_len(64).not_null())
                     .col(
                         ColumnDef::new(AuditEntries::ChangedFields)
                             .json_binary()
@@ -112,26 +95,14 @@ impl MigrationTrait for Migration {
                             .primary_key(),
                     )
                     .col(timestamp(OutboxEvents::OccurredAt).not_null())
-                    .col(
-                        ColumnDef::new(OutboxEvents::EventType)
-                            .string_len(100)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(OutboxEvents::EventType).string_len(100).not_null())
                     .col(
                         ColumnDef::new(OutboxEvents::ResourceType)
                             .string_len(64)
                             .not_null(),
                     )
-                    .col(
-                        ColumnDef::new(OutboxEvents::ResourceId)
-                            .string_len(64)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(OutboxEvents::Payload)
-                            .json_binary()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(OutboxEvents::ResourceId).string_len(64).not_null())
+                    .col(ColumnDef::new(OutboxEvents::Payload).json_binary().not_null())
                     .to_owned(),
             )
             .await?;
@@ -140,11 +111,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(IdempotencyKeys::Table)
-                    .col(
-                        ColumnDef::new(IdempotencyKeys::Method)
-                            .string_len(200)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(IdempotencyKeys::Method).string_len(200).not_null())
                     .col(ColumnDef::new(IdempotencyKeys::RequestId).uuid().not_null())
                     .col(
                         ColumnDef::new(IdempotencyKeys::Fingerprint)
@@ -173,9 +140,7 @@ impl MigrationTrait for Migration {
             OutboxEvents::Table.into_iden(),
             AuditEntries::Table.into_iden(),
         ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
+            manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         Ok(())
     }

@@ -5,17 +5,10 @@ use kam_migrations::{Migrator, MigratorTrait};
 use sea_orm_migration::sea_orm::Database;
 
 #[derive(Parser)]
-#[command(
-    name = "kam-migrate",
-    about = "Apply or inspect KAM database migrations"
-)]
+#[command(name = "kam-migrate", about = "Apply or inspect KAM database migrations")]
 struct Cli {
     /// `sqlite://kam.db?mode=rwc` or `postgres://user@host/db`.
-    #[arg(
-        long,
-        env = "KAM_DATABASE_URL",
-        default_value = "sqlite://kam.db?mode=rwc"
-    )]
+    #[arg(long, env = "KAM_DATABASE_URL", default_value = "sqlite://kam.db?mode=rwc")]
     database_url: String,
     #[command(subcommand)]
     command: Command,

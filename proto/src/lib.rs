@@ -9,8 +9,7 @@ pub mod v1 {
 }
 
 /// The encoded `FileDescriptorSet` of every kam.v1 file and its imports, for server reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/kam_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/kam_descriptor.bin"));
 
 /// Well-known types as the generated code uses them (`Timestamp`, `FieldMask`, ...).
 pub use pbjson_types;

@@ -99,15 +99,9 @@ pub struct Flags {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("invalid config file {path}: {source}")]
-    Parse {
-        path: PathBuf,
-        source: toml::de::Error,
-    },
+    Parse { path: PathBuf, source: toml::de::Error },
 }
 
 impl Config {
@@ -240,10 +234,7 @@ mod tests {
         assert_eq!(config.request_timeout, Duration::from_secs(5));
         assert_eq!(config.log_format, LogFormat::Json);
         assert!(!config.migrate);
-        assert_eq!(
-            config.max_message_bytes,
-            Config::default().max_message_bytes
-        );
+        assert_eq!(config.max_message_bytes, Config::default().max_message_bytes);
     }
 
     #[test]
@@ -258,10 +249,7 @@ mod tests {
             redact_password("postgres://kam:secret@db:5432/kam"),
             "postgres://kam:***@db:5432/kam"
         );
-        assert_eq!(
-            redact_password("postgres://kam@db/kam"),
-            "postgres://kam@db/kam"
-        );
+        assert_eq!(redact_password("postgres://kam@db/kam"), "postgres://kam@db/kam");
         assert_eq!(
             redact_password("sqlite://kam.db?mode=rwc"),
             "sqlite://kam.db?mode=rwc"

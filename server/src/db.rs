@@ -7,9 +7,8 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 use kam_migrations::{Migrator, MigratorTrait};
 use sea_orm::{
-    AccessMode, ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    DbErr, IsolationLevel, RuntimeErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
-    sqlx,
+    AccessMode, ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
+    IsolationLevel, RuntimeErr, SqliteTransactionMode, TransactionOptions, TransactionTrait, sqlx,
 };
 
 use crate::{
@@ -78,8 +77,7 @@ impl Db {
         for attempt in 0..=MAX_SERIALIZATION_RETRIES {
             let txn = Arc::new(self.conn.begin_with_options(self.write_options()).await?);
             let outcome = work(Arc::clone(&txn)).await;
-            let txn =
-                Arc::into_inner(txn).expect("the work future has finished with the transaction");
+            let txn = Arc::into_inner(txn).expect("the work future has finished with the transaction");
             let outcome = match outcome {
                 Ok(value) => txn.commit().await.map(|()| value).map_err(Error::from),
                 Err(err) => {
@@ -137,8 +135,7 @@ fn is_retryable(err: &Error) -> bool {
         Error::Database(db) | Error::Unavailable(db) => db,
         _ => return false,
     };
-    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = db
-    else {
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = db else {
         return false;
     };
     match e.deref() {
@@ -155,10 +152,7 @@ mod tests {
 
     #[test]
     fn a_bare_path_means_a_sqlite_file() {
-        assert_eq!(
-            normalize_url("data/kam.db"),
-            "sqlite://data/kam.db?mode=rwc"
-        );
+        assert_eq!(normalize_url("data/kam.db"), "sqlite://data/kam.db?mode=rwc");
         assert_eq!(
             normalize_url("sqlite://kam.db?mode=rwc"),
             "sqlite://kam.db?mode=rwc"

@@ -71,11 +71,7 @@ impl Error {
         Self::InvalidArgument(vec![FieldViolation::new(field, description)])
     }
 
-    pub fn rule(
-        rule: &'static str,
-        subject: impl Into<String>,
-        description: impl Into<String>,
-    ) -> Self {
+    pub fn rule(rule: &'static str, subject: impl Into<String>, description: impl Into<String>) -> Self {
         Self::FailedPrecondition(RuleViolation {
             rule,
             subject: subject.into(),

@@ -20,11 +20,7 @@ pub struct IdempotencyKey {
 
 impl IdempotencyKey {
     /// `None` when the client sent no request id. `request` is the encoded message being created.
-    pub fn parse(
-        method: &str,
-        raw_request_id: &str,
-        request: &[u8],
-    ) -> Result<Option<Self>, FieldViolation> {
+    pub fn parse(method: &str, raw_request_id: &str, request: &[u8]) -> Result<Option<Self>, FieldViolation> {
         if raw_request_id.is_empty() {
             return Ok(None);
         }

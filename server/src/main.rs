@@ -20,9 +20,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// Resolves on the first SIGINT (Ctrl-C) or SIGTERM (what orchestrators send).
 async fn shutdown_signal() {
     let interrupt = async {
-        tokio::signal::ctrl_c()
-            .await
-            .expect("cannot listen for SIGINT");
+        tokio::signal::ctrl_c().await.expect("cannot listen for SIGINT");
     };
     #[cfg(unix)]
     let terminate = async {

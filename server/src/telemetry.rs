@@ -53,9 +53,7 @@ pub fn init(format: LogFormat, filter: &str) -> Result<TelemetryGuard, Telemetry
     let provider = match std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT") {
         Ok(endpoint) if !endpoint.is_empty() => {
             // The exporter reads the endpoint (and OTEL_EXPORTER_OTLP_* settings) from the environment.
-            let exporter = opentelemetry_otlp::SpanExporter::builder()
-                .with_tonic()
-                .build()?;
+            let exporter = opentelemetry_otlp::SpanExporter::builder().with_tonic().build()?;
             Some(
                 SdkTracerProvider::builder()
                     .with_batch_exporter(exporter)
@@ -87,9 +85,8 @@ pub fn rpc_span(request: &http::Request<()>) -> Span {
         principal = ANONYMOUS,
         rpc.grpc.status_code = tracing::field::Empty,
     );
-    let parent = global::get_text_map_propagator(|propagator| {
-        propagator.extract(&HeaderExtractor(request.headers()))
-    });
+    let parent =
+        global::get_text_map_propagator(|propagator| propagator.extract(&HeaderExtractor(request.headers())));
     // Fails only when no OpenTelemetry layer is installed; then there is nothing to link to.
     let _ = span.set_parent(parent);
     span
@@ -139,15 +136,10 @@ mod tests {
                 .parse()
                 .unwrap(),
         );
-        let cx = opentelemetry::propagation::TextMapPropagator::extract(
-            &propagator,
-            &HeaderExtractor(&headers),
-        );
+        let cx =
+            opentelemetry::propagation::TextMapPropagator::extract(&propagator, &HeaderExtractor(&headers));
         let remote = cx.span().span_context().clone();
         assert!(remote.is_remote());
-        assert_eq!(
-            remote.trace_id().to_string(),
-            "4bf92f3577b34da6a3ce929d0e0e4736"
-        );
+        assert_eq!(remote.trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
     }
 }

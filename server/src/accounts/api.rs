@@ -64,22 +64,13 @@ fn next_token(fingerprint: &str, next: Option<paging::Cursor>) -> String {
 
 #[tonic::async_trait]
 impl AccountService for AccountApi {
-    async fn create_account(
-        &self,
-        request: Request<pb::CreateAccountRequest>,
-    ) -> Reply<pb::Account> {
+    async fn create_account(&self, request: Request<pb::CreateAccountRequest>) -> Reply<pb::Account> {
         let ctx = RequestContext::from_request(&request);
-        let pb::CreateAccountRequest {
-            account,
-            request_id,
-        } = request.into_inner();
+        let pb::CreateAccountRequest { account, request_id } = request.into_inner();
         let key = IdempotencyKey::parse(
             &ctx.method,
             &request_id,
-            &account
-                .as_ref()
-                .map(Message::encode_to_vec)
-                .unwrap_or_default(),
+            &account.as_ref().map(Message::encode_to_vec).unwrap_or_default(),
         )
         .map_err(|v| Error::InvalidArgument(vec![v]))?;
         let fields = convert::new_account(account)?;
@@ -100,8 +91,7 @@ impl AccountService for AccountApi {
     ) -> Reply<pb::ListAccountsResponse> {
         let request = request.into_inner();
         let filter = convert::account_filter(&request)?;
-        let order =
-            AccountOrder::parse(&request.order_by).map_err(|v| Error::InvalidArgument(vec![v]))?;
+        let order = AccountOrder::parse(&request.order_by).map_err(|v| Error::InvalidArgument(vec![v]))?;
         let page = page_request(
             request.page_size,
             &request.page_token,
@@ -109,24 +99,14 @@ impl AccountService for AccountApi {
         )?;
         let found = store::list_accounts(&self.db, &filter, order, page.size, page.after).await?;
         Ok(Response::new(pb::ListAccountsResponse {
-            accounts: found
-                .items
-                .into_iter()
-                .map(convert::account_to_proto)
-                .collect(),
+            accounts: found.items.into_iter().map(convert::account_to_proto).collect(),
             next_page_token: next_token(&page.fingerprint, found.next),
         }))
     }
 
-    async fn update_account(
-        &self,
-        request: Request<pb::UpdateAccountRequest>,
-    ) -> Reply<pb::Account> {
+    async fn update_account(&self, request: Request<pb::UpdateAccountRequest>) -> Reply<pb::Account> {
         let ctx = RequestContext::from_request(&request);
-        let pb::UpdateAccountRequest {
-            account,
-            update_mask,
-        } = request.into_inner();
+        let pb::UpdateAccountRequest { account, update_mask } = request.into_inner();
         let update = convert::account_update(account, update_mask)?;
         let account = store::update_account(
             &self.db,
@@ -140,46 +120,29 @@ impl AccountService for AccountApi {
         Ok(Response::new(convert::account_to_proto(account)))
     }
 
-    async fn delete_account(
-        &self,
-        request: Request<pb::DeleteAccountRequest>,
-    ) -> Reply<pb::Account> {
+    async fn delete_account(&self, request: Request<pb::DeleteAccountRequest>) -> Reply<pb::Account> {
         let ctx = RequestContext::from_request(&request);
         let request = request.into_inner();
         let id = id("id", &request.id)?;
-        let account =
-            store::set_account_deleted(&self.db, &ctx, id, etag(&request.etag), true).await?;
+        let account = store::set_account_deleted(&self.db, &ctx, id, etag(&request.etag), true).await?;
         Ok(Response::new(convert::account_to_proto(account)))
     }
 
-    async fn undelete_account(
-        &self,
-        request: Request<pb::UndeleteAccountRequest>,
-    ) -> Reply<pb::Account> {
+    async fn undelete_account(&self, request: Request<pb::UndeleteAccountRequest>) -> Reply<pb::Account> {
         let ctx = RequestContext::from_request(&request);
         let request = request.into_inner();
         let id = id("id", &request.id)?;
-        let account =
-            store::set_account_deleted(&self.db, &ctx, id, etag(&request.etag), false).await?;
+        let account = store::set_account_deleted(&self.db, &ctx, id, etag(&request.etag), false).await?;
         Ok(Response::new(convert::account_to_proto(account)))
     }
 
-    async fn create_contact(
-        &self,
-        request: Request<pb::CreateContactRequest>,
-    ) -> Reply<pb::Contact> {
+    async fn create_contact(&self, request: Request<pb::CreateContactRequest>) -> Reply<pb::Contact> {
         let ctx = RequestContext::from_request(&request);
-        let pb::CreateContactRequest {
-            contact,
-            request_id,
-        } = request.into_inner();
+        let pb::CreateContactRequest { contact, request_id } = request.into_inner();
         let key = IdempotencyKey::parse(
             &ctx.method,
             &request_id,
-            &contact
-                .as_ref()
-                .map(Message::encode_to_vec)
-                .unwrap_or_default(),
+            &contact.as_ref().map(Message::encode_to_vec).unwrap_or_default(),
         )
         .map_err(|v| Error::InvalidArgument(vec![v]))?;
         let (account_id, fields) = convert::new_contact(contact)?;
@@ -200,8 +163,7 @@ impl AccountService for AccountApi {
     ) -> Reply<pb::ListContactsResponse> {
         let request = request.into_inner();
         let filter = convert::contact_filter(&request)?;
-        let order =
-            ContactOrder::parse(&request.order_by).map_err(|v| Error::InvalidArgument(vec![v]))?;
+        let order = ContactOrder::parse(&request.order_by).map_err(|v| Error::InvalidArgument(vec![v]))?;
         let page = page_request(
             request.page_size,
             &request.page_token,
@@ -209,24 +171,14 @@ impl AccountService for AccountApi {
         )?;
         let found = store::list_contacts(&self.db, &filter, order, page.size, page.after).await?;
         Ok(Response::new(pb::ListContactsResponse {
-            contacts: found
-                .items
-                .into_iter()
-                .map(convert::contact_to_proto)
-                .collect(),
+            contacts: found.items.into_iter().map(convert::contact_to_proto).collect(),
             next_page_token: next_token(&page.fingerprint, found.next),
         }))
     }
 
-    async fn update_contact(
-        &self,
-        request: Request<pb::UpdateContactRequest>,
-    ) -> Reply<pb::Contact> {
+    async fn update_contact(&self, request: Request<pb::UpdateContactRequest>) -> Reply<pb::Contact> {
         let ctx = RequestContext::from_request(&request);
-        let pb::UpdateContactRequest {
-            contact,
-            update_mask,
-        } = request.into_inner();
+        let pb::UpdateContactRequest { contact, update_mask } = request.into_inner();
         let update = convert::contact_update(contact, update_mask)?;
         let contact = store::update_contact(
             &self.db,

@@ -10,20 +10,12 @@ use kam_proto::{
 use uuid::Uuid;
 
 use super::model::{
-    self, Account, AccountFields, AccountFilter, AccountPatch, Attitude, BuyingRole, Contact,
-    ContactFields, ContactFilter, ContactPatch, KeyDate, KeyDateKind, Lifecycle, Man, RadStatus,
-    RelationshipStage, Tier,
+    self, Account, AccountFields, AccountFilter, AccountPatch, Attitude, BuyingRole, Contact, ContactFields,
+    ContactFilter, ContactPatch, KeyDate, KeyDateKind, Lifecycle, Man, RadStatus, RelationshipStage, Tier,
 };
 use crate::error::{FieldViolation, Result, Violations};
 
-const ACCOUNT_OUTPUT_ONLY: &[&str] = &[
-    "id",
-    "tier",
-    "create_time",
-    "update_time",
-    "delete_time",
-    "etag",
-];
+const ACCOUNT_OUTPUT_ONLY: &[&str] = &["id", "tier", "create_time", "update_time", "delete_time", "etag"];
 const CONTACT_OUTPUT_ONLY: &[&str] = &["id", "create_time", "update_time", "etag"];
 
 // ----- enums -----
@@ -66,11 +58,7 @@ fn relationship_stage(field: &str, raw: i32) -> Result<Option<RelationshipStage>
     enum_value(
         field,
         raw,
-        |v| {
-            pb::RelationshipStage::try_from(v)
-                .ok()
-                .map(|e| e.as_str_name())
-        },
+        |v| pb::RelationshipStage::try_from(v).ok().map(|e| e.as_str_name()),
         RelationshipStage::from_name,
     )
 }
@@ -144,12 +132,7 @@ pub fn new_account(account: Option<pb::Account>) -> Result<AccountFields> {
             .take(model::external_id("account.external_id", &external_id))
             .flatten(),
         display_name: v
-            .take(model::text(
-                "account.display_name",
-                &display_name,
-                200,
-                true,
-            ))
+            .take(model::text("account.display_name", &display_name, 200, true))
             .unwrap_or_default(),
         legal_name: v
             .take(model::text("account.legal_name", &legal_name, 200, false))
@@ -191,10 +174,7 @@ pub struct AccountUpdate {
     pub paths: Vec<String>,
 }
 
-pub fn account_update(
-    account: Option<pb::Account>,
-    mask: Option<FieldMask>,
-) -> Result<AccountUpdate> {
+pub fn account_update(account: Option<pb::Account>, mask: Option<FieldMask>) -> Result<AccountUpdate> {
     let account = account.unwrap_or_default();
     let mut v = Violations::default();
     let id = v.take(model::required_id("account.id", &account.id));
@@ -232,20 +212,12 @@ pub fn account_update(
                 patch.external_id = v.take(model::external_id("account.external_id", &external_id))
             }
             "display_name" => {
-                patch.display_name = v.take(model::text(
-                    "account.display_name",
-                    &display_name,
-                    200,
-                    true,
-                ))
+                patch.display_name = v.take(model::text("account.display_name", &display_name, 200, true))
             }
             "legal_name" => {
-                patch.legal_name =
-                    v.take(model::text("account.legal_name", &legal_name, 200, false))
+                patch.legal_name = v.take(model::text("account.legal_name", &legal_name, 200, false))
             }
-            "industry" => {
-                patch.industry = v.take(model::text("account.industry", &industry, 200, false))
-            }
+            "industry" => patch.industry = v.take(model::text("account.industry", &industry, 200, false)),
             "region" => patch.region = v.take(model::text("account.region", &region, 100, false)),
             "parent_account_id" => {
                 patch.parent_account_id = v.take(model::optional_id(
@@ -314,10 +286,7 @@ fn populated_account_paths(account: &pb::Account) -> Vec<&'static str> {
 }
 
 /// An enum named in an update mask must hold a value: unspecified cannot be stored.
-fn required_enum<T>(
-    field: &str,
-    parsed: Result<Option<T>, FieldViolation>,
-) -> Result<T, FieldViolation> {
+fn required_enum<T>(field: &str, parsed: Result<Option<T>, FieldViolation>) -> Result<T, FieldViolation> {
     parsed?.ok_or_else(|| FieldViolation::new(field, "must be set"))
 }
 
@@ -416,15 +385,11 @@ pub fn account_to_proto(account: Account) -> pb::Account {
         legal_name,
         industry,
         region,
-        parent_account_id: parent_account_id
-            .map(|id| id.to_string())
-            .unwrap_or_default(),
+        parent_account_id: parent_account_id.map(|id| id.to_string()).unwrap_or_default(),
         lifecycle: proto_number(lifecycle.as_str(), |n| {
             pb::Lifecycle::from_str_name(n).map(|e| e as i32)
         }),
-        tier: proto_number(tier.as_str(), |n| {
-            pb::Tier::from_str_name(n).map(|e| e as i32)
-        }),
+        tier: proto_number(tier.as_str(), |n| pb::Tier::from_str_name(n).map(|e| e as i32)),
         relationship_stage: proto_number(relationship_stage.as_str(), |n| {
             pb::RelationshipStage::from_str_name(n).map(|e| e as i32)
         }),
@@ -443,10 +408,7 @@ pub fn account_to_proto(account: Account) -> pb::Account {
 pub fn new_contact(contact: Option<pb::Contact>) -> Result<(Uuid, ContactFields)> {
     let contact = contact.unwrap_or_default();
     let mut v = Violations::default();
-    let account_id = v.take(model::required_id(
-        "contact.account_id",
-        &contact.account_id,
-    ));
+    let account_id = v.take(model::required_id("contact.account_id", &contact.account_id));
     let pb::Contact {
         id: _,
         account_id: _,
@@ -508,9 +470,7 @@ pub fn new_contact(contact: Option<pb::Contact>) -> Result<(Uuid, ContactFields)
             ))
             .flatten(),
         key_dates: v.take(key_dates_from_proto(key_dates)).unwrap_or_default(),
-        email: v
-            .take(model::email("contact.email", &email))
-            .unwrap_or_default(),
+        email: v.take(model::email("contact.email", &email)).unwrap_or_default(),
         phone: v
             .take(model::text("contact.phone", &phone, 50, false))
             .unwrap_or_default(),
@@ -539,8 +499,7 @@ fn key_dates_from_proto(dates: Vec<pb::KeyDate>) -> Result<Vec<KeyDate>, FieldVi
             let field = format!("contact.key_dates[{i}]");
             let kind = key_date_kind(&format!("{field}.kind"), kind)?;
             let label = model::text(&format!("{field}.label"), &label, 100, false)?;
-            let date =
-                date.ok_or_else(|| FieldViolation::new(format!("{field}.date"), "required"))?;
+            let date = date.ok_or_else(|| FieldViolation::new(format!("{field}.date"), "required"))?;
             KeyDate::parse(&field, kind, label, (date.year, date.month, date.day))
         })
         .collect()
@@ -583,10 +542,7 @@ fn populated_contact_paths(contact: &pb::Contact) -> Vec<&'static str> {
         ("man", contact.man.is_some()),
         ("attitude", contact.attitude != 0),
         ("relationship_strength", contact.relationship_strength != 0),
-        (
-            "reports_to_contact_id",
-            !contact.reports_to_contact_id.is_empty(),
-        ),
+        ("reports_to_contact_id", !contact.reports_to_contact_id.is_empty()),
         ("key_dates", !contact.key_dates.is_empty()),
         ("email", !contact.email.is_empty()),
         ("phone", !contact.phone.is_empty()),
@@ -599,10 +555,7 @@ fn populated_contact_paths(contact: &pb::Contact) -> Vec<&'static str> {
         .collect()
 }
 
-pub fn contact_update(
-    contact: Option<pb::Contact>,
-    mask: Option<FieldMask>,
-) -> Result<ContactUpdate> {
+pub fn contact_update(contact: Option<pb::Contact>, mask: Option<FieldMask>) -> Result<ContactUpdate> {
     let contact = contact.unwrap_or_default();
     let mut v = Violations::default();
     let id = v.take(model::required_id("contact.id", &contact.id));
@@ -645,13 +598,10 @@ pub fn contact_update(
             "external_id" => {
                 patch.external_id = v.take(model::external_id("contact.external_id", &external_id))
             }
-            "full_name" => {
-                patch.full_name = v.take(model::text("contact.full_name", &full_name, 200, true))
-            }
+            "full_name" => patch.full_name = v.take(model::text("contact.full_name", &full_name, 200, true)),
             "title" => patch.title = v.take(model::text("contact.title", &title, 200, false)),
             "department" => {
-                patch.department =
-                    v.take(model::text("contact.department", &department, 200, false))
+                patch.department = v.take(model::text("contact.department", &department, 200, false))
             }
             // Unspecified clears an assessment back to "not assessed".
             "buying_role" => {
@@ -722,9 +672,7 @@ pub fn contact_filter(request: &pb::ListContactsRequest) -> Result<ContactFilter
     } = request;
     let mut v = Violations::default();
     let filter = ContactFilter {
-        account_id: v
-            .take(model::optional_id("account_id", account_id))
-            .flatten(),
+        account_id: v.take(model::optional_id("account_id", account_id)).flatten(),
         query: v
             .take(model::text("query", query, 200, false))
             .filter(|q| !q.is_empty()),
@@ -779,9 +727,7 @@ pub fn contact_to_proto(contact: Contact) -> pb::Contact {
             pb::Attitude::from_str_name(n).map(|e| e as i32)
         }),
         relationship_strength: i32::from(relationship_strength),
-        reports_to_contact_id: reports_to_contact_id
-            .map(|id| id.to_string())
-            .unwrap_or_default(),
+        reports_to_contact_id: reports_to_contact_id.map(|id| id.to_string()).unwrap_or_default(),
         key_dates: key_dates
             .into_iter()
             .map(|d| pb::KeyDate {
@@ -848,9 +794,7 @@ mod tests {
             ..Default::default()
         };
         for bad in ["tier", "create_time", "etag", "colour"] {
-            let err = account_update(Some(account.clone()), mask(&[bad]))
-                .err()
-                .unwrap();
+            let err = account_update(Some(account.clone()), mask(&[bad])).err().unwrap();
             assert!(
                 matches!(err, crate::error::Error::InvalidArgument(ref v) if v[0].field == "update_mask"),
                 "{bad}"
@@ -890,8 +834,7 @@ mod tests {
     fn every_domain_enum_has_its_proto_number() {
         for v in Lifecycle::ALL {
             assert_ne!(
-                proto_number(v.as_str(), |n| pb::Lifecycle::from_str_name(n)
-                    .map(|e| e as i32)),
+                proto_number(v.as_str(), |n| pb::Lifecycle::from_str_name(n).map(|e| e as i32)),
                 0
             );
         }
@@ -936,9 +879,6 @@ mod tests {
             panic!()
         };
         let fields: Vec<_> = violations.iter().map(|v| v.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            ["account.display_name", "account.parent_account_id"]
-        );
+        assert_eq!(fields, ["account.display_name", "account.parent_account_id"]);
     }
 }

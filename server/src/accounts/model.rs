@@ -422,14 +422,8 @@ pub fn text(field: &str, raw: &str, max: usize, required: bool) -> Result<String
             format!("must be at most {max} characters (got {length})"),
         ));
     }
-    if value
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(FieldViolation::new(
-            field,
-            "must not contain control characters",
-        ));
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(FieldViolation::new(field, "must not contain control characters"));
     }
     Ok(value.to_owned())
 }
@@ -459,19 +453,16 @@ pub fn required_id(field: &str, raw: &str) -> Result<Uuid, FieldViolation> {
 pub fn relationship_strength(field: &str, raw: i32) -> Result<i16, FieldViolation> {
     match i16::try_from(raw) {
         Ok(v @ 0..=5) => Ok(v),
-        _ => Err(FieldViolation::new(
-            field,
-            "must be 0 (not assessed) or 1..=5",
-        )),
+        _ => Err(FieldViolation::new(field, "must be 0 (not assessed) or 1..=5")),
     }
 }
 
 pub fn email(field: &str, raw: &str) -> Result<String, FieldViolation> {
     let value = text(field, raw, 254, false)?;
     let well_formed = value.is_empty()
-        || value.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !value.contains(' ')
-        });
+        || value
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !value.contains(' '));
     if well_formed {
         Ok(value)
     } else {

@@ -6,16 +6,16 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    Order, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, Order,
+    QueryFilter, QueryOrder, QuerySelect, SqlErr,
     sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr},
 };
 use uuid::Uuid;
 
 use super::model::{
-    Account, AccountFields, AccountFilter, AccountOrder, AccountPatch, Attitude, BuyingRole,
-    Contact, ContactFields, ContactFilter, ContactOrder, ContactPatch, Direction, KeyDate,
-    KeyDateKind, Lifecycle, Man, RadStatus, RelationshipStage, Tier, etag_of,
+    Account, AccountFields, AccountFilter, AccountOrder, AccountPatch, Attitude, BuyingRole, Contact,
+    ContactFields, ContactFilter, ContactOrder, ContactPatch, Direction, KeyDate, KeyDateKind, Lifecycle,
+    Man, RadStatus, RelationshipStage, Tier, etag_of,
 };
 use crate::{
     audit::{self, Change},
@@ -164,10 +164,7 @@ pub async fn list_accounts(
         (row.id, key)
     });
     Ok(Page {
-        items: rows
-            .into_iter()
-            .map(account_from_row)
-            .collect::<Result<_>>()?,
+        items: rows.into_iter().map(account_from_row).collect::<Result<_>>()?,
         next,
     })
 }
@@ -334,11 +331,7 @@ async fn require_live_parent(conn: &impl ConnectionTrait, parent: Uuid) -> Resul
 }
 
 /// Walks up from `new_parent`: meeting `id` on the way means the new link would close a loop.
-async fn refuse_parent_cycle(
-    conn: &impl ConnectionTrait,
-    id: Uuid,
-    new_parent: Uuid,
-) -> Result<()> {
+async fn refuse_parent_cycle(conn: &impl ConnectionTrait, id: Uuid, new_parent: Uuid) -> Result<()> {
     let cycle = || {
         Error::rule(
             "PARENT_CYCLE",
@@ -379,11 +372,7 @@ fn account_from_row(row: account::Model) -> Result<Account> {
         industry: row.industry,
         region: row.region,
         parent_account_id: row.parent_account_id,
-        lifecycle: stored(
-            Lifecycle::from_name(&row.lifecycle),
-            "lifecycle",
-            &row.lifecycle,
-        )?,
+        lifecycle: stored(Lifecycle::from_name(&row.lifecycle), "lifecycle", &row.lifecycle)?,
         tier: stored(Tier::from_name(&row.tier), "tier", &row.tier)?,
         relationship_stage: stored(
             RelationshipStage::from_name(&row.relationship_stage),
@@ -461,7 +450,7 @@ pub async fn create_contact(
             create_time: Set(time),
             update_time: Set(time),
             revision: Set(1),
-            ..contact_columns(&fields)
+            ..contact_columns(fields)
         };
         contact::Entity::insert(row)
             .exec_without_returning(txn)
@@ -604,12 +593,7 @@ pub async fn update_contact(
 
 /// Hard delete: contacts are personal data. Those who reported to the person lose the link (and their
 /// etag changes with it).
-pub async fn delete_contact(
-    db: &Db,
-    ctx: &RequestContext,
-    id: Uuid,
-    etag: Option<&str>,
-) -> Result<()> {
+pub async fn delete_contact(db: &Db, ctx: &RequestContext, id: Uuid, etag: Option<&str>) -> Result<()> {
     db.write(|txn| async move {
         let txn = &*txn;
         let current = load_contact(txn, id).await?;
@@ -661,11 +645,7 @@ async fn load_contact(conn: &impl ConnectionTrait, id: Uuid) -> Result<Contact> 
 }
 
 /// A reporting line stays inside one account.
-async fn require_colleague(
-    conn: &impl ConnectionTrait,
-    account_id: Uuid,
-    manager: Uuid,
-) -> Result<()> {
+async fn require_colleague(conn: &impl ConnectionTrait, account_id: Uuid, manager: Uuid) -> Result<()> {
     let same_account = contact::Entity::find_by_id(manager)
         .one(conn)
         .await?
@@ -681,11 +661,7 @@ async fn require_colleague(
     }
 }
 
-async fn refuse_reporting_cycle(
-    conn: &impl ConnectionTrait,
-    id: Uuid,
-    new_manager: Uuid,
-) -> Result<()> {
+async fn refuse_reporting_cycle(conn: &impl ConnectionTrait, id: Uuid, new_manager: Uuid) -> Result<()> {
     let mut seen = HashSet::new();
     let mut cursor = Some(new_manager);
     while let Some(manager) = cursor {
@@ -707,11 +683,7 @@ async fn refuse_reporting_cycle(
     Ok(())
 }
 
-async fn replace_key_dates(
-    txn: &DatabaseTransaction,
-    contact_id: Uuid,
-    dates: &[KeyDate],
-) -> Result<()> {
+async fn replace_key_dates(txn: &DatabaseTransaction, contact_id: Uuid, dates: &[KeyDate]) -> Result<()> {
     contact_key_date::Entity::delete_many()
         .filter(contact_key_date::Column::ContactId.eq(contact_id))
         .exec(txn)
@@ -753,11 +725,7 @@ async fn key_dates_of(
         .await?;
     for row in rows {
         let date = KeyDate {
-            kind: stored(
-                KeyDateKind::from_name(&row.kind),
-                "key date kind",
-                &row.kind,
-            )?,
+            kind: stored(KeyDateKind::from_name(&row.kind), "key date kind", &row.kind)?,
             label: row.label,
             year: row.year,
             month: row.month as u32,
@@ -809,11 +777,7 @@ fn contact_from_row(row: contact::Model, key_dates: Vec<KeyDate>) -> Result<Cont
                 has_authority: row.has_authority,
                 has_need: row.has_need,
             },
-            attitude: stored(
-                Attitude::from_name(&row.attitude),
-                "attitude",
-                &row.attitude,
-            )?,
+            attitude: stored(Attitude::from_name(&row.attitude), "attitude", &row.attitude)?,
             relationship_strength: row.relationship_strength,
             reports_to_contact_id: row.reports_to_contact_id,
             key_dates,
@@ -867,11 +831,7 @@ fn revision_of(etag: &str) -> i64 {
 
 /// A stored enumeration name this build does not know: the data is newer than the code.
 fn stored<T>(parsed: Option<T>, what: &str, raw: &str) -> Result<T> {
-    parsed.ok_or_else(|| {
-        Error::Database(sea_orm::DbErr::Custom(format!(
-            "unknown stored {what} {raw:?}"
-        )))
-    })
+    parsed.ok_or_else(|| Error::Database(sea_orm::DbErr::Custom(format!("unknown stored {what} {raw:?}"))))
 }
 
 fn unique_violation(
@@ -898,8 +858,7 @@ fn contains_ignoring_case(column: impl ColumnTrait, needle: &str) -> SimpleExpr 
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
-    Expr::expr(Func::lower(Expr::col(column)))
-        .like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+    Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }
 
 /// The column a page is sorted by, besides the id that breaks ties.
