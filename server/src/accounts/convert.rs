@@ -20,90 +20,58 @@ const CONTACT_OUTPUT_ONLY: &[&str] = &["id", "create_time", "update_time", "etag
 
 // ----- enums -----
 
-/// A proto enum value: `Ok(None)` for 0 (unspecified), an error for a number this version does not know.
-fn enum_value<T>(
-    field: &str,
-    raw: i32,
-    proto_name: impl Fn(i32) -> Option<&'static str>,
-    from_name: impl Fn(&str) -> Option<T>,
-) -> Result<Option<T>, FieldViolation> {
-    if raw == 0 {
-        return Ok(None);
+/// A domain enum that travels as the proto enum with the same value names.
+trait WireEnum: Sized + Copy {
+    fn proto_name(raw: i32) -> Option<&'static str>;
+    fn proto_number(name: &str) -> Option<i32>;
+    fn from_name(name: &str) -> Option<Self>;
+    fn as_str(self) -> &'static str;
+
+    /// `Ok(None)` for 0 (unspecified); an error for a number this version does not know.
+    fn from_wire(field: &str, raw: i32) -> Result<Option<Self>, FieldViolation> {
+        if raw == 0 {
+            return Ok(None);
+        }
+        Self::proto_name(raw)
+            .and_then(Self::from_name)
+            .map(Some)
+            .ok_or_else(|| FieldViolation::new(field, format!("unknown value {raw}")))
     }
-    proto_name(raw)
-        .and_then(from_name)
-        .map(Some)
-        .ok_or_else(|| FieldViolation::new(field, format!("unknown value {raw}")))
+
+    /// 0 (unspecified) for domain-only values such as UNASSESSED.
+    fn to_wire(self) -> i32 {
+        Self::proto_number(self.as_str()).unwrap_or(0)
+    }
 }
 
-fn lifecycle(field: &str, raw: i32) -> Result<Option<Lifecycle>, FieldViolation> {
-    enum_value(
-        field,
-        raw,
-        |v| pb::Lifecycle::try_from(v).ok().map(|e| e.as_str_name()),
-        Lifecycle::from_name,
-    )
+macro_rules! wire_enums {
+    ($($domain:ident => $proto:ty),+ $(,)?) => {$(
+        impl WireEnum for $domain {
+            fn proto_name(raw: i32) -> Option<&'static str> {
+                <$proto>::try_from(raw).ok().map(|e| e.as_str_name())
+            }
+            fn proto_number(name: &str) -> Option<i32> {
+                <$proto>::from_str_name(name).map(|e| e as i32)
+            }
+            fn from_name(name: &str) -> Option<Self> {
+                $domain::from_name(name)
+            }
+            fn as_str(self) -> &'static str {
+                $domain::as_str(self)
+            }
+        }
+    )+};
 }
 
-fn tier(field: &str, raw: i32) -> Result<Option<Tier>, FieldViolation> {
-    enum_value(
-        field,
-        raw,
-        |v| pb::Tier::try_from(v).ok().map(|e| e.as_str_name()),
-        Tier::from_name,
-    )
-}
-
-fn relationship_stage(field: &str, raw: i32) -> Result<Option<RelationshipStage>, FieldViolation> {
-    enum_value(
-        field,
-        raw,
-        |v| pb::RelationshipStage::try_from(v).ok().map(|e| e.as_str_name()),
-        RelationshipStage::from_name,
-    )
-}
-
-fn rad_status(field: &str, raw: i32) -> Result<Option<RadStatus>, FieldViolation> {
-    enum_value(
-        field,
-        raw,
-        |v| pb::RadStatus::try_from(v).ok().map(|e| e.as_str_name()),
-        RadStatus::from_name,
-    )
-}
-
-fn buying_role(field: &str, raw: i32) -> Result<Option<BuyingRole>, FieldViolation> {
-    enum_value(
-        field,
-        raw,
-        |v| pb::BuyingRole::try_from(v).ok().map(|e| e.as_str_name()),
-        BuyingRole::from_name,
-    )
-}
-
-fn attitude(field: &str, raw: i32) -> Result<Option<Attitude>, FieldViolation> {
-    enum_value(
-        field,
-        raw,
-        |v| pb::Attitude::try_from(v).ok().map(|e| e.as_str_name()),
-        Attitude::from_name,
-    )
-}
-
-fn key_date_kind(field: &str, raw: i32) -> Result<KeyDateKind, FieldViolation> {
-    enum_value(
-        field,
-        raw,
-        |v| pb::KeyDateKind::try_from(v).ok().map(|e| e.as_str_name()),
-        KeyDateKind::from_name,
-    )?
-    .ok_or_else(|| FieldViolation::new(field, "required"))
-}
-
-/// The proto number of a domain enum, by name; 0 (unspecified) for domain-only values like UNASSESSED.
-fn proto_number(name: &str, from_str_name: impl Fn(&str) -> Option<i32>) -> i32 {
-    from_str_name(name).unwrap_or(0)
-}
+wire_enums!(
+    Lifecycle => pb::Lifecycle,
+    Tier => pb::Tier,
+    RelationshipStage => pb::RelationshipStage,
+    RadStatus => pb::RadStatus,
+    BuyingRole => pb::BuyingRole,
+    Attitude => pb::Attitude,
+    KeyDateKind => pb::KeyDateKind,
+);
 
 // ----- accounts -----
 
@@ -150,15 +118,18 @@ pub fn new_account(account: Option<pb::Account>) -> Result<AccountFields> {
             ))
             .flatten(),
         lifecycle: v
-            .take(lifecycle("account.lifecycle", lifecycle_raw))
+            .take(Lifecycle::from_wire("account.lifecycle", lifecycle_raw))
             .flatten()
             .unwrap_or(Lifecycle::Prospect),
         relationship_stage: v
-            .take(relationship_stage("account.relationship_stage", stage_raw))
+            .take(RelationshipStage::from_wire(
+                "account.relationship_stage",
+                stage_raw,
+            ))
             .flatten()
             .unwrap_or(RelationshipStage::Transactional),
         rad_status: v
-            .take(rad_status("account.rad_status", rad_raw))
+            .take(RadStatus::from_wire("account.rad_status", rad_raw))
             .flatten()
             .unwrap_or(RadStatus::Acquire),
     };
@@ -228,19 +199,19 @@ pub fn account_update(account: Option<pb::Account>, mask: Option<FieldMask>) -> 
             "lifecycle" => {
                 patch.lifecycle = v.take(required_enum(
                     "account.lifecycle",
-                    lifecycle("account.lifecycle", lifecycle_raw),
+                    Lifecycle::from_wire("account.lifecycle", lifecycle_raw),
                 ))
             }
             "relationship_stage" => {
                 patch.relationship_stage = v.take(required_enum(
                     "account.relationship_stage",
-                    relationship_stage("account.relationship_stage", stage_raw),
+                    RelationshipStage::from_wire("account.relationship_stage", stage_raw),
                 ))
             }
             "rad_status" => {
                 patch.rad_status = v.take(required_enum(
                     "account.rad_status",
-                    rad_status("account.rad_status", rad_raw),
+                    RadStatus::from_wire("account.rad_status", rad_raw),
                 ))
             }
             other => unreachable!("mask_paths only returns updatable paths, got {other}"),
@@ -346,8 +317,10 @@ pub fn account_filter(request: &pb::ListAccountsRequest) -> Result<AccountFilter
         query: v
             .take(model::text("query", query, 200, false))
             .filter(|q| !q.is_empty()),
-        lifecycle: v.take(lifecycle("lifecycle", *lifecycle_raw)).flatten(),
-        tier: v.take(tier("tier", *tier_raw)).flatten(),
+        lifecycle: v
+            .take(Lifecycle::from_wire("lifecycle", *lifecycle_raw))
+            .flatten(),
+        tier: v.take(Tier::from_wire("tier", *tier_raw)).flatten(),
         region: v
             .take(model::text("region", region, 100, false))
             .filter(|r| !r.is_empty()),
@@ -386,16 +359,10 @@ pub fn account_to_proto(account: Account) -> pb::Account {
         industry,
         region,
         parent_account_id: parent_account_id.map(|id| id.to_string()).unwrap_or_default(),
-        lifecycle: proto_number(lifecycle.as_str(), |n| {
-            pb::Lifecycle::from_str_name(n).map(|e| e as i32)
-        }),
-        tier: proto_number(tier.as_str(), |n| pb::Tier::from_str_name(n).map(|e| e as i32)),
-        relationship_stage: proto_number(relationship_stage.as_str(), |n| {
-            pb::RelationshipStage::from_str_name(n).map(|e| e as i32)
-        }),
-        rad_status: proto_number(rad_status.as_str(), |n| {
-            pb::RadStatus::from_str_name(n).map(|e| e as i32)
-        }),
+        lifecycle: lifecycle.to_wire(),
+        tier: tier.to_wire(),
+        relationship_stage: relationship_stage.to_wire(),
+        rad_status: rad_status.to_wire(),
         create_time: Some(timestamp(create_time)),
         update_time: Some(timestamp(update_time)),
         delete_time: delete_time.map(timestamp),
@@ -445,7 +412,7 @@ pub fn new_contact(contact: Option<pb::Contact>) -> Result<(Uuid, ContactFields)
             .take(model::text("contact.department", &department, 200, false))
             .unwrap_or_default(),
         buying_role: v
-            .take(buying_role("contact.buying_role", role_raw))
+            .take(BuyingRole::from_wire("contact.buying_role", role_raw))
             .flatten()
             .unwrap_or(BuyingRole::Unassessed),
         man: Man {
@@ -454,7 +421,7 @@ pub fn new_contact(contact: Option<pb::Contact>) -> Result<(Uuid, ContactFields)
             has_need: man.has_need,
         },
         attitude: v
-            .take(attitude("contact.attitude", attitude_raw))
+            .take(Attitude::from_wire("contact.attitude", attitude_raw))
             .flatten()
             .unwrap_or(Attitude::Unassessed),
         relationship_strength: v
@@ -497,7 +464,8 @@ fn key_dates_from_proto(dates: Vec<pb::KeyDate>) -> Result<Vec<KeyDate>, FieldVi
         .enumerate()
         .map(|(i, pb::KeyDate { kind, label, date })| {
             let field = format!("contact.key_dates[{i}]");
-            let kind = key_date_kind(&format!("{field}.kind"), kind)?;
+            let kind = KeyDateKind::from_wire(&format!("{field}.kind"), kind)?
+                .ok_or_else(|| FieldViolation::new(format!("{field}.kind"), "required"))?;
             let label = model::text(&format!("{field}.label"), &label, 100, false)?;
             let date = date.ok_or_else(|| FieldViolation::new(format!("{field}.date"), "required"))?;
             KeyDate::parse(&field, kind, label, (date.year, date.month, date.day))
@@ -606,12 +574,12 @@ pub fn contact_update(contact: Option<pb::Contact>, mask: Option<FieldMask>) -> 
             // Unspecified clears an assessment back to "not assessed".
             "buying_role" => {
                 patch.buying_role = v
-                    .take(buying_role("contact.buying_role", role_raw))
+                    .take(BuyingRole::from_wire("contact.buying_role", role_raw))
                     .map(|r| r.unwrap_or(BuyingRole::Unassessed))
             }
             "attitude" => {
                 patch.attitude = v
-                    .take(attitude("contact.attitude", attitude_raw))
+                    .take(Attitude::from_wire("contact.attitude", attitude_raw))
                     .map(|a| a.unwrap_or(Attitude::Unassessed))
             }
             "man" => {
@@ -676,7 +644,7 @@ pub fn contact_filter(request: &pb::ListContactsRequest) -> Result<ContactFilter
         query: v
             .take(model::text("query", query, 200, false))
             .filter(|q| !q.is_empty()),
-        buying_role: v.take(buying_role("buying_role", *role_raw)).flatten(),
+        buying_role: v.take(BuyingRole::from_wire("buying_role", *role_raw)).flatten(),
         show_inactive: *show_inactive,
     };
     v.into_result()?;
@@ -715,25 +683,19 @@ pub fn contact_to_proto(contact: Contact) -> pb::Contact {
         full_name,
         title,
         department,
-        buying_role: proto_number(buying_role.as_str(), |n| {
-            pb::BuyingRole::from_str_name(n).map(|e| e as i32)
-        }),
+        buying_role: buying_role.to_wire(),
         man: Some(pb::Man {
             has_money: man.has_money,
             has_authority: man.has_authority,
             has_need: man.has_need,
         }),
-        attitude: proto_number(attitude.as_str(), |n| {
-            pb::Attitude::from_str_name(n).map(|e| e as i32)
-        }),
+        attitude: attitude.to_wire(),
         relationship_strength: i32::from(relationship_strength),
         reports_to_contact_id: reports_to_contact_id.map(|id| id.to_string()).unwrap_or_default(),
         key_dates: key_dates
             .into_iter()
             .map(|d| pb::KeyDate {
-                kind: proto_number(d.kind.as_str(), |n| {
-                    pb::KeyDateKind::from_str_name(n).map(|e| e as i32)
-                }),
+                kind: d.kind.to_wire(),
                 label: d.label,
                 date: Some(pb::Date {
                     year: d.year,
@@ -833,23 +795,26 @@ mod tests {
     #[test]
     fn every_domain_enum_has_its_proto_number() {
         for v in Lifecycle::ALL {
-            assert_ne!(
-                proto_number(v.as_str(), |n| pb::Lifecycle::from_str_name(n).map(|e| e as i32)),
-                0
-            );
+            assert_ne!(v.to_wire(), 0);
         }
         for v in Tier::ALL {
-            assert_ne!(
-                proto_number(v.as_str(), |n| pb::Tier::from_str_name(n).map(|e| e as i32)),
-                0
-            );
+            assert_ne!(v.to_wire(), 0);
         }
         for v in KeyDateKind::ALL {
-            assert_ne!(
-                proto_number(v.as_str(), |n| pb::KeyDateKind::from_str_name(n)
-                    .map(|e| e as i32)),
-                0
-            );
+            assert_ne!(v.to_wire(), 0);
+        }
+        for v in RelationshipStage::ALL {
+            assert_ne!(v.to_wire(), 0);
+        }
+        for v in RadStatus::ALL {
+            assert_ne!(v.to_wire(), 0);
+        }
+        // Only the domain's "not assessed" has no proto number of its own.
+        for v in BuyingRole::ALL {
+            assert_eq!(v.to_wire() == 0, *v == BuyingRole::Unassessed);
+        }
+        for v in Attitude::ALL {
+            assert_eq!(v.to_wire() == 0, *v == Attitude::Unassessed);
         }
     }
 

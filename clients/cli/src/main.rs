@@ -1,0 +1,111 @@
+//! `kamctl`: the command-line client of the KAM gRPC API (package `kam.v1`).
+//!
+//! This file only parses the command line, dispatches to the command modules and turns the outcome
+//! into an exit code: 0 on success, 1 on any failure (including a health check that is not SERVING),
+//! 2 on a usage error.
+
+mod accounts;
+mod client;
+mod contacts;
+mod enums;
+mod error;
+mod health;
+mod mask;
+mod output;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use tonic::transport::Endpoint;
+
+use crate::error::Error;
+
+/// Command-line client of the KAM key-account-management server.
+#[derive(Debug, Parser)]
+#[command(name = "kamctl", version)]
+pub struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every command takes, before or after the subcommand.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
+pub struct Global {
+    /// Address of the KAM server; `http://` is assumed when no scheme is given.
+    #[arg(
+        long,
+        global = true,
+        env = "KAM_ADDR",
+        default_value = "http://127.0.0.1:50051",
+        value_parser = client::parse_addr,
+    )]
+    pub addr: Endpoint,
+
+    /// Print the server's answer as canonical proto3 JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Deadline of each call, in seconds (fractions allowed).
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECONDS",
+        default_value = "10",
+        value_parser = client::parse_timeout,
+    )]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check whether the server (or one of its services) is serving.
+    Health(health::HealthArgs),
+    /// Manage accounts, the customer companies.
+    #[command(subcommand)]
+    Accounts(accounts::AccountsCommand),
+    /// Manage contacts, the people at an account.
+    #[command(subcommand)]
+    Contacts(contacts::ContactsCommand),
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(err) => err.report(),
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, Error> {
+    let global = &cli.global;
+    match cli.command {
+        Command::Health(args) => health::run(args, global).await,
+        Command::Accounts(command) => accounts::run(command, global).await.map(|()| ExitCode::SUCCESS),
+        Command::Contacts(command) => contacts::run(command, global).await.map(|()| ExitCode::SUCCESS),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_are_accepted_after_the_subcommand() {
+        let cli =
+            Cli::try_parse_from(["kamctl", "accounts", "get", "x", "--json", "--timeout", "2.5"]).unwrap();
+        assert!(cli.global.json);
+        assert_eq!(cli.global.timeout, Duration::from_millis(2500));
+    }
+}

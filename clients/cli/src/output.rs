@@ -1,0 +1,167 @@
+//! Printing results: canonical proto3 JSON with `--json`, otherwise aligned tables for lists and
+//! `key: value` lines for single resources.
+
+use std::io::{self, Write};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use kam_proto::pbjson_types::Timestamp;
+use serde::Serialize;
+
+/// A result that can be printed both ways. The JSON form comes from the message's pbjson `Serialize`,
+/// so it is the canonical proto3 JSON mapping that other gRPC tooling reads.
+pub trait Render: Serialize {
+    /// The text shown to a person, ending with a newline.
+    fn human(&self) -> String;
+}
+
+/// Prints `value` to stdout in the chosen form.
+///
+/// Write errors are returned rather than panicking as `println!` does, so a closed pipe ends kamctl
+/// quietly.
+pub fn print<T: Render>(value: &T, json: bool) -> io::Result<()> {
+    let text = if json {
+        serde_json::to_string_pretty(value)? + "\n"
+    } else {
+        value.human()
+    };
+    io::stdout().lock().write_all(text.as_bytes())
+}
+
+/// Columns of text padded to the widest cell, two spaces apart, under upper-case headers.
+#[derive(Debug)]
+pub struct Table {
+    headers: &'static [&'static str],
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(headers: &'static [&'static str]) -> Self {
+        Table {
+            headers,
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds a row; it must have one cell per header.
+    pub fn push(&mut self, row: Vec<String>) {
+        debug_assert_eq!(row.len(), self.headers.len(), "row does not match the headers");
+        self.rows.push(row);
+    }
+
+    pub fn render(&self) -> String {
+        let header: Vec<String> = self.headers.iter().map(|h| (*h).to_owned()).collect();
+        let lines = || std::iter::once(&header).chain(&self.rows);
+        let widths: Vec<usize> = (0..self.headers.len())
+            .map(|column| lines().map(|row| width(&row[column])).max().unwrap_or(0))
+            .collect();
+
+        let mut text = String::new();
+        for row in lines() {
+            let mut line = String::new();
+            for (column, cell) in row.iter().enumerate() {
+                if column > 0 {
+                    line.push_str("  ");
+                }
+                line.push_str(cell);
+                line.extend(std::iter::repeat_n(' ', widths[column] - width(cell)));
+            }
+            // The last column is padded too; trimming the line is simpler than special-casing it.
+            text.push_str(line.trim_end());
+            text.push('\n');
+        }
+        text
+    }
+}
+
+/// `key: value` lines with the values aligned. Lines of a multi-line value after the first are indented
+/// to the value column, so notes stay readable.
+pub fn key_values(pairs: &[(&str, String)]) -> String {
+    let key_width = pairs.iter().map(|(key, _)| width(key) + 1).max().unwrap_or(0);
+    let mut text = String::new();
+    for (key, value) in pairs {
+        let label = format!("{key}:");
+        let mut value_lines = value.lines();
+        let first = value_lines.next().unwrap_or("");
+        text.push_str(format!("{label:key_width$} {first}").trim_end());
+        text.push('\n');
+        for line in value_lines {
+            text.push_str(format!("{:key_width$} {line}", "").trim_end());
+            text.push('\n');
+        }
+    }
+    text
+}
+
+/// RFC 3339 in UTC, with as many fraction digits as needed; empty when the timestamp is absent.
+pub fn timestamp(timestamp: Option<&Timestamp>) -> String {
+    let Some(&timestamp) = timestamp else {
+        return String::new();
+    };
+    match DateTime::<Utc>::try_from(timestamp) {
+        Ok(time) => time.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        // Out of chrono's range: show the raw value rather than failing the whole command.
+        Err(_) => format!("{}s+{}ns", timestamp.seconds, timestamp.nanos),
+    }
+}
+
+/// Terminal columns a cell takes, counting characters: right for the Latin, Cyrillic, Greek... names
+/// KAM holds, and no dependency for full Unicode width tables.
+fn width(text: &str) -> usize {
+    text.chars().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_columns_are_aligned_without_trailing_spaces() {
+        let mut table = Table::new(&["ID", "NAME", "REGION"]);
+        table.push(vec!["1".into(), "Acme Corporation".into(), "".into()]);
+        table.push(vec!["12345".into(), "Zürich AG".into(), "EMEA".into()]);
+        assert_eq!(
+            table.render(),
+            "ID     NAME              REGION\n\
+             1      Acme Corporation\n\
+             12345  Zürich AG         EMEA\n"
+        );
+    }
+
+    #[test]
+    fn empty_table_is_the_header() {
+        assert_eq!(Table::new(&["ID", "NAME"]).render(), "ID  NAME\n");
+    }
+
+    #[test]
+    fn key_values_align_values_and_indent_continuation_lines() {
+        let text = key_values(&[
+            ("id", "a1".into()),
+            ("display_name", "Acme".into()),
+            ("notes", "first\nsecond".into()),
+            ("region", String::new()),
+        ]);
+        assert_eq!(
+            text,
+            "id:           a1\n\
+             display_name: Acme\n\
+             notes:        first\n\
+             \x20             second\n\
+             region:\n"
+        );
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        let whole = Timestamp {
+            seconds: 1_700_000_000,
+            nanos: 0,
+        };
+        let fraction = Timestamp {
+            seconds: 1_700_000_000,
+            nanos: 250_000_000,
+        };
+        assert_eq!(timestamp(Some(&whole)), "2023-11-14T22:13:20Z");
+        assert_eq!(timestamp(Some(&fraction)), "2023-11-14T22:13:20.250Z");
+        assert_eq!(timestamp(None), "");
+    }
+}
