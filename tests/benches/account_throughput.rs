@@ -1,0 +1,612 @@
+//! Throughput and latency of KAM's account RPCs over loopback, beside a bare tonic unary call.
+//!
+//! In one process and one Tokio runtime this starts:
+//! - a **bare** tonic server that serves only `grpc.health.v1.Health` (no database, no middleware), and
+//! - the **real** KAM server (`kam_server::run`, with its whole middleware stack) on SQLite (a file in a
+//!   temporary directory) and, when `KAM_TEST_POSTGRES_URL` is set, on a fresh PostgreSQL database
+//!   `kam_bench_<uuid>` that is dropped afterwards.
+//!
+//! Clients keep a fixed number of requests in flight over a few HTTP/2 connections for a fixed time,
+//! after a short warm-up. Scenarios:
+//! - `Health/Check` against the bare server: the baseline every other row is compared with;
+//! - per backend, `Health/Check` against the KAM server (a diagnostic: the cost of KAM's middleware
+//!   stack without any database work), `GetAccount` (random ids among 1000 accounts created first) and
+//!   `CreateAccount` (unique display names).
+//!
+//! It prints throughput and p50/p99 latency per scenario, then whether `GetAccount` reaches the target
+//! of 50% of the bare call's throughput.
+//!
+//! Run:
+//!
+//! ```text
+//! cargo bench -p kam-tests --bench account_throughput
+//! KAM_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test cargo bench -p kam-tests --bench account_throughput
+//! ```
+//!
+//! Environment:
+//! - `KAM_BENCH_CONCURRENCY`: requests in flight (default 32);
+//! - `KAM_BENCH_SECONDS`: measured seconds per scenario (default 5);
+//! - `KAM_BENCH_CONNECTIONS`: HTTP/2 connections the requests are spread over (default 4);
+//! - `KAM_BENCH_DB_MAX_CONNECTIONS`: the server's database pool size (default: the server's default);
+//! - `KAM_TEST_POSTGRES_URL`: a PostgreSQL URL whose user may create databases; unset skips PostgreSQL.
+
+use std::{
+    fmt::Display,
+    future::Future,
+    net::SocketAddr,
+    str::FromStr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use kam_proto::v1::{self as pb, account_service_client::AccountServiceClient};
+use sea_orm::{ConnectionTrait, Database};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::{
+    Status,
+    transport::{Channel, Endpoint, Server},
+};
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Accounts created before `GetAccount` runs; it reads random ones among them.
+const SEED_ACCOUNTS: usize = 1000;
+/// Requests sent before measuring starts (connections, pools and caches warm up).
+const WARM_UP: Duration = Duration::from_secs(1);
+/// `GetAccount` should reach at least this share of the bare call's throughput.
+const TARGET_SHARE_OF_BARE: f64 = 0.5;
+/// How long a server may take to answer its first health check.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+/// The backend column of the bare baseline, which has none.
+const BARE: &str = "-";
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let settings = Settings::from_env()?;
+    println!("{}", settings.describe());
+
+    let bare = BareServer::start().await?;
+    let clients = health_clients(bare.addr, settings.connections).await?;
+    let baseline = drive(BARE, "bare Health/Check", &clients, &settings, health_check).await;
+    drop(clients);
+    bare.stop().await?;
+
+    let mut rows = vec![baseline];
+    let sqlite_dir = tempfile::tempdir()?;
+    let sqlite_url = format!("sqlite://{}/kam.db?mode=rwc", sqlite_dir.path().display());
+    rows.extend(bench_backend("sqlite", sqlite_url, &settings).await?);
+    drop(sqlite_dir);
+
+    match std::env::var("KAM_TEST_POSTGRES_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let database = TempPostgresDatabase::create(&admin_url).await?;
+            let measured = bench_backend("postgres", database.url.clone(), &settings).await;
+            database.drop_database().await?;
+            rows.extend(measured?);
+        }
+        _ => println!(
+            "PostgreSQL skipped: set KAM_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test)"
+        ),
+    }
+
+    report(&rows);
+    Ok(())
+}
+
+/// How hard and how long to push, from the environment.
+struct Settings {
+    concurrency: usize,
+    duration: Duration,
+    connections: usize,
+    db_max_connections: Option<u32>,
+}
+
+impl Settings {
+    fn from_env() -> Result<Self, BoxError> {
+        let settings = Self {
+            concurrency: env_or("KAM_BENCH_CONCURRENCY", 32)?,
+            duration: Duration::from_secs_f64(env_or("KAM_BENCH_SECONDS", 5.0)?),
+            connections: env_or("KAM_BENCH_CONNECTIONS", 4)?,
+            db_max_connections: Some(env_or::<u32>("KAM_BENCH_DB_MAX_CONNECTIONS", 0)?).filter(|&n| n > 0),
+        };
+        if settings.concurrency == 0 || settings.connections == 0 || settings.duration.is_zero() {
+            return Err(
+                "KAM_BENCH_CONCURRENCY, KAM_BENCH_CONNECTIONS and KAM_BENCH_SECONDS must be > 0".into(),
+            );
+        }
+        Ok(settings)
+    }
+
+    fn describe(&self) -> String {
+        let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+        let profile = if cfg!(debug_assertions) {
+            "debug (unoptimized)"
+        } else {
+            "optimized (bench/release)"
+        };
+        let pool = self
+            .db_max_connections
+            .unwrap_or(kam_server::Config::default().db_max_connections);
+        format!(
+            "machine: {cpus} CPUs (nproc), {os}/{arch}; build: {profile}; {concurrency} requests in flight over \
+             {connections} connections; {secs:.1} s per scenario after {warm:.1} s warm-up; database pool {pool}",
+            os = std::env::consts::OS,
+            arch = std::env::consts::ARCH,
+            concurrency = self.concurrency,
+            connections = self.connections,
+            secs = self.duration.as_secs_f64(),
+            warm = WARM_UP.as_secs_f64(),
+        )
+    }
+}
+
+fn env_or<T>(name: &str, default: T) -> Result<T, BoxError>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    match std::env::var(name) {
+        Ok(raw) if !raw.trim().is_empty() => raw
+            .trim()
+            .parse()
+            .map_err(|err| format!("{name}={raw:?}: {err}").into()),
+        _ => Ok(default),
+    }
+}
+
+/// Runs every scenario against a KAM server on `database_url`.
+async fn bench_backend(
+    backend: &str,
+    database_url: String,
+    settings: &Settings,
+) -> Result<Vec<Measurement>, BoxError> {
+    let server = KamServer::start(database_url, settings).await?;
+    let channels = connect(server.addr, settings.connections).await?;
+    let health: Vec<_> = channels.iter().cloned().map(HealthClient::new).collect();
+    let accounts: Vec<_> = channels.into_iter().map(AccountServiceClient::new).collect();
+
+    let ids: Arc<[String]> = seed_accounts(&accounts, settings.concurrency).await?.into();
+    let rows = vec![
+        drive(backend, "KAM Health/Check", &health, settings, health_check).await,
+        drive(backend, "GetAccount", &accounts, settings, move |client, _seq| {
+            let id = ids[fastrand::usize(..ids.len())].clone();
+            get_account(client, id)
+        })
+        .await,
+        drive(backend, "CreateAccount", &accounts, settings, |client, seq| {
+            create_account(client, format!("bench account {seq:x}"))
+        })
+        .await,
+    ];
+    drop((health, accounts));
+    server.stop().await?;
+    Ok(rows)
+}
+
+async fn health_check(mut client: HealthClient<Channel>, _seq: u64) -> Result<(), Status> {
+    let response = client
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await?;
+    match response.into_inner().status() {
+        ServingStatus::Serving => Ok(()),
+        other => Err(Status::unavailable(format!("health status {other:?}"))),
+    }
+}
+
+async fn get_account(mut client: AccountServiceClient<Channel>, id: String) -> Result<(), Status> {
+    client.get_account(pb::GetAccountRequest { id }).await.map(drop)
+}
+
+async fn create_account(
+    mut client: AccountServiceClient<Channel>,
+    display_name: String,
+) -> Result<(), Status> {
+    let account = pb::Account {
+        display_name,
+        industry: "Benchmarking".to_owned(),
+        region: "Loopback".to_owned(),
+        ..Default::default()
+    };
+    client
+        .create_account(pb::CreateAccountRequest {
+            account: Some(account),
+            request_id: String::new(),
+        })
+        .await
+        .map(drop)
+}
+
+/// Creates [`SEED_ACCOUNTS`] accounts, `concurrency` at a time, and returns their ids.
+async fn seed_accounts(
+    clients: &[AccountServiceClient<Channel>],
+    concurrency: usize,
+) -> Result<Vec<String>, BoxError> {
+    let workers: Vec<JoinHandle<Result<Vec<String>, Status>>> = (0..concurrency)
+        .map(|worker| {
+            let mut client = clients[worker % clients.len()].clone();
+            tokio::spawn(async move {
+                let mut ids = Vec::new();
+                for n in (worker..SEED_ACCOUNTS).step_by(concurrency) {
+                    let account = pb::Account {
+                        display_name: format!("seed account {n}"),
+                        ..Default::default()
+                    };
+                    let request = pb::CreateAccountRequest {
+                        account: Some(account),
+                        request_id: String::new(),
+                    };
+                    ids.push(client.create_account(request).await?.into_inner().id);
+                }
+                Ok(ids)
+            })
+        })
+        .collect();
+    let mut ids = Vec::with_capacity(SEED_ACCOUNTS);
+    for worker in workers {
+        ids.extend(worker.await??);
+    }
+    Ok(ids)
+}
+
+/// What one scenario measured: successful requests and their latencies, sorted.
+struct Measurement {
+    backend: String,
+    rpc: &'static str,
+    concurrency: usize,
+    latencies: Vec<Duration>,
+    errors: usize,
+    first_error: Option<Status>,
+    elapsed: Duration,
+}
+
+impl Measurement {
+    fn requests(&self) -> usize {
+        self.latencies.len()
+    }
+
+    fn throughput(&self) -> f64 {
+        self.requests() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// The nearest-rank percentile, `q` in 0..=1.
+    fn percentile(&self, q: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let rank = (q * self.latencies.len() as f64).ceil() as usize;
+        self.latencies[rank.clamp(1, self.latencies.len()) - 1]
+    }
+}
+
+/// What one worker saw in the measured window.
+#[derive(Default)]
+struct WorkerLog {
+    latencies: Vec<Duration>,
+    errors: usize,
+    first_error: Option<Status>,
+    finished: Option<Instant>,
+}
+
+/// Keeps `settings.concurrency` calls in flight: each worker sends its next request as soon as the
+/// previous one answers, until the deadline. Calls sent during the warm-up are not recorded. `seq` is
+/// unique per call within a scenario.
+async fn drive<C, F, Fut>(
+    backend: &str,
+    rpc: &'static str,
+    clients: &[C],
+    settings: &Settings,
+    call: F,
+) -> Measurement
+where
+    C: Clone + Send + 'static,
+    F: Fn(C, u64) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<(), Status>> + Send,
+{
+    let measure_from = Instant::now() + WARM_UP;
+    let deadline = measure_from + settings.duration;
+    let workers: Vec<JoinHandle<WorkerLog>> = (0..settings.concurrency)
+        .map(|worker| {
+            let client = clients[worker % clients.len()].clone();
+            let call = call.clone();
+            tokio::spawn(async move {
+                let mut log = WorkerLog::default();
+                let mut seq = (worker as u64) << 32;
+                loop {
+                    let sent = Instant::now();
+                    if sent >= deadline {
+                        break;
+                    }
+                    let outcome = call(client.clone(), seq).await;
+                    let latency = sent.elapsed();
+                    seq += 1;
+                    if sent < measure_from {
+                        continue;
+                    }
+                    match outcome {
+                        Ok(()) => log.latencies.push(latency),
+                        Err(status) => {
+                            log.errors += 1;
+                            log.first_error.get_or_insert(status);
+                        }
+                    }
+                }
+                log.finished = Some(Instant::now());
+                log
+            })
+        })
+        .collect();
+
+    let mut measured = Measurement {
+        backend: backend.to_owned(),
+        rpc,
+        concurrency: settings.concurrency,
+        latencies: Vec::new(),
+        errors: 0,
+        first_error: None,
+        elapsed: settings.duration,
+    };
+    let mut last_finish = deadline;
+    for worker in workers {
+        let log = worker.await.expect("a benchmark worker panicked");
+        measured.latencies.extend(log.latencies);
+        measured.errors += log.errors;
+        measured.first_error = measured.first_error.or(log.first_error);
+        last_finish = last_finish.max(log.finished.unwrap_or(deadline));
+    }
+    // The window closes when the last request sent before the deadline has answered.
+    measured.elapsed = last_finish.saturating_duration_since(measure_from);
+    measured.latencies.sort_unstable();
+    measured
+}
+
+fn report(rows: &[Measurement]) {
+    let Some(bare_row) = rows.iter().find(|row| row.backend == BARE) else {
+        return;
+    };
+    let bare = bare_row.throughput();
+    println!();
+    println!(
+        "{:<8} | {:<17} | {:>11} | {:>8} | {:>6} | {:>18} | {:>8} | {:>8} | {:>9}",
+        "backend",
+        "rpc",
+        "concurrency",
+        "requests",
+        "errors",
+        "throughput (req/s)",
+        "p50 (ms)",
+        "p99 (ms)",
+        "% of bare"
+    );
+    println!(
+        "{:-<8}-|-{:-<17}-|-{:-<11}-|-{:-<8}-|-{:-<6}-|-{:-<18}-|-{:-<8}-|-{:-<8}-|-{:-<9}",
+        "", "", "", "", "", "", "", "", ""
+    );
+    for row in rows {
+        println!(
+            "{:<8} | {:<17} | {:>11} | {:>8} | {:>6} | {:>18.0} | {:>8.3} | {:>8.3} | {:>8.1}%",
+            row.backend,
+            row.rpc,
+            row.concurrency,
+            row.requests(),
+            row.errors,
+            row.throughput(),
+            millis(row.percentile(0.50)),
+            millis(row.percentile(0.99)),
+            100.0 * row.throughput() / bare,
+        );
+    }
+    println!();
+    for row in rows.iter().filter(|row| row.errors > 0) {
+        if let Some(status) = &row.first_error {
+            println!(
+                "{} {}: {} errors, first: {:?} {}",
+                row.backend,
+                row.rpc,
+                row.errors,
+                status.code(),
+                status.message()
+            );
+        }
+    }
+    let backends = rows.iter().filter(|row| row.rpc == "GetAccount");
+    for get in backends {
+        let share = get.throughput() / bare;
+        let verdict = if share >= TARGET_SHARE_OF_BARE {
+            "PASS"
+        } else {
+            "FAIL"
+        };
+        println!(
+            "{verdict}: GetAccount on {} reaches {:.1}% of the bare call's throughput (target >= {:.0}%)",
+            get.backend,
+            100.0 * share,
+            100.0 * TARGET_SHARE_OF_BARE
+        );
+        if let Some(stack) = rows
+            .iter()
+            .find(|row| row.backend == get.backend && row.rpc == "KAM Health/Check")
+        {
+            println!(
+                "  where the time goes (p50): bare call {:.3} ms; KAM middleware stack +{:.3} ms; \
+                 GetAccount handler and database +{:.3} ms",
+                millis(bare_row.percentile(0.5)),
+                millis(stack.percentile(0.5)) - millis(bare_row.percentile(0.5)),
+                millis(get.percentile(0.5)) - millis(stack.percentile(0.5)),
+            );
+        }
+    }
+}
+
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e3
+}
+
+/// A server running in this process, stopped by [`RunningServer::stop`].
+struct RunningServer {
+    addr: SocketAddr,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<Result<(), BoxError>>,
+}
+
+impl RunningServer {
+    async fn stop(self) -> Result<(), BoxError> {
+        // The server may already have stopped on its own; its task then reports why.
+        let _ = self.shutdown.send(());
+        self.task.await?
+    }
+}
+
+/// The baseline: tonic serving only the standard health service, nothing else.
+struct BareServer;
+
+impl BareServer {
+    async fn start() -> Result<RunningServer, BoxError> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        // The reporter starts with "" (the whole server) SERVING.
+        let (_reporter, health) = tonic_health::server::health_reporter();
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            Server::builder()
+                .add_service(health)
+                .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+                    let _ = stopped.await;
+                })
+                .await
+                .map_err(BoxError::from)
+        });
+        let server = RunningServer { addr, shutdown, task };
+        wait_until_serving(&server).await?;
+        Ok(server)
+    }
+}
+
+/// The real KAM server, as `kam-server` runs it.
+struct KamServer;
+
+impl KamServer {
+    async fn start(database_url: String, settings: &Settings) -> Result<RunningServer, BoxError> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let defaults = kam_server::Config::default();
+        let config = kam_server::Config {
+            listen_addr: addr,
+            database_url,
+            db_max_connections: settings.db_max_connections.unwrap_or(defaults.db_max_connections),
+            drain_timeout: Duration::from_secs(2),
+            ..defaults
+        };
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            kam_server::run(config, listener, async {
+                let _ = stopped.await;
+            })
+            .await
+            .map_err(BoxError::from)
+        });
+        let server = RunningServer { addr, shutdown, task };
+        wait_until_serving(&server).await?;
+        Ok(server)
+    }
+}
+
+/// Waits until `server` answers a health check, or fails if it stopped (e.g. no database).
+async fn wait_until_serving(server: &RunningServer) -> Result<(), BoxError> {
+    let give_up = Instant::now() + STARTUP_TIMEOUT;
+    let endpoint = endpoint(server.addr)?;
+    loop {
+        if server.task.is_finished() {
+            return Err("the server stopped during startup".into());
+        }
+        if Instant::now() >= give_up {
+            return Err(format!("the server at {} did not become ready", server.addr).into());
+        }
+        if let Ok(channel) = endpoint.connect().await {
+            let check = health_check(HealthClient::new(channel), 0);
+            if let Ok(Ok(())) = tokio::time::timeout(Duration::from_millis(500), check).await {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn endpoint(addr: SocketAddr) -> Result<Endpoint, BoxError> {
+    Ok(Endpoint::from_shared(format!("http://{addr}"))?)
+}
+
+/// `count` separate HTTP/2 connections to `addr`.
+async fn connect(addr: SocketAddr, count: usize) -> Result<Vec<Channel>, BoxError> {
+    let endpoint = endpoint(addr)?;
+    let mut channels = Vec::with_capacity(count);
+    for _ in 0..count {
+        channels.push(endpoint.connect().await?);
+    }
+    Ok(channels)
+}
+
+async fn health_clients(addr: SocketAddr, count: usize) -> Result<Vec<HealthClient<Channel>>, BoxError> {
+    Ok(connect(addr, count)
+        .await?
+        .into_iter()
+        .map(HealthClient::new)
+        .collect())
+}
+
+/// A fresh PostgreSQL database for one run, created on the server `KAM_TEST_POSTGRES_URL` names.
+struct TempPostgresDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl TempPostgresDatabase {
+    async fn create(admin_url: &str) -> Result<Self, BoxError> {
+        let name = format!("kam_bench_{}", uuid::Uuid::now_v7().simple());
+        let admin = Database::connect(admin_url).await?;
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await?;
+        admin.close().await?;
+        Ok(Self {
+            admin_url: admin_url.to_owned(),
+            url: with_database(admin_url, &name)?,
+            name,
+        })
+    }
+
+    async fn drop_database(self) -> Result<(), BoxError> {
+        let admin = Database::connect(&self.admin_url).await?;
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name))
+            .await?;
+        admin.close().await?;
+        Ok(())
+    }
+}
+
+/// `url` pointing at database `name` instead: `postgres://u@h:5432/test?x=y` → `postgres://u@h:5432/NAME?x=y`.
+fn with_database(url: &str, name: &str) -> Result<String, BoxError> {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(base, query)| (base, Some(query)));
+    let authority_start = base
+        .find("://")
+        .ok_or("KAM_TEST_POSTGRES_URL must look like postgres://…")?
+        + 3;
+    let authority_end = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| authority_start + i);
+    let mut out = format!("{}/{name}", &base[..authority_end]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    Ok(out)
+}
