@@ -7,8 +7,11 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 use kam_migrations::{Migrator, MigratorTrait};
 use sea_orm::{
-    AccessMode, ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
-    IsolationLevel, RuntimeErr, SqliteTransactionMode, TransactionOptions, TransactionTrait, sqlx,
+    AccessMode, ColumnTrait, ConnectOptions, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, IsolationLevel, RuntimeErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+    sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr},
+    sqlx,
 };
 
 use crate::{
@@ -117,6 +120,17 @@ pub fn now() -> DateTime<Utc> {
     Utc::now()
         .duration_trunc(TimeDelta::microseconds(1))
         .expect("microseconds always divide a timestamp")
+}
+
+/// `LOWER(column) LIKE '%needle%'`, with the needle's own wildcards escaped. Works the same on SQLite
+/// and PostgreSQL (whose LIKE is case-sensitive).
+pub fn contains_ignoring_case(column: impl ColumnTrait, needle: &str) -> SimpleExpr {
+    let escaped = needle
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }
 
 fn normalize_url(url: &str) -> String {

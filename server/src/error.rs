@@ -86,6 +86,28 @@ impl Error {
         }
     }
 
+    /// ALREADY_EXISTS when `err` is a unique-key violation (on `field`), else the database error.
+    pub fn unique_violation(
+        err: DbErr,
+        resource: &'static str,
+        field: &'static str,
+        value: Option<&str>,
+    ) -> Self {
+        match err.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Self::AlreadyExists {
+                resource,
+                field,
+                value: value.unwrap_or_default().to_owned(),
+            },
+            _ => err.into(),
+        }
+    }
+
+    /// A stored enumeration name this build does not know: the data is newer than the code.
+    pub fn unknown_stored_value(column: &str, raw: &str) -> Self {
+        Self::Database(DbErr::Custom(format!("unknown stored {column} {raw:?}")))
+    }
+
     /// The `ErrorInfo.reason`: stable, machine-readable, UPPER_SNAKE_CASE.
     fn reason(&self) -> String {
         match self {
@@ -123,12 +145,24 @@ fn describe_fields(violations: &[FieldViolation]) -> String {
         .join("; ")
 }
 
+impl From<FieldViolation> for Error {
+    fn from(violation: FieldViolation) -> Self {
+        Self::InvalidArgument(vec![violation])
+    }
+}
+
 impl From<DbErr> for Error {
     fn from(err: DbErr) -> Self {
         match err {
             DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Self::Unavailable(err),
             other => Self::Database(other),
         }
+    }
+}
+
+impl From<FieldViolation> for Status {
+    fn from(violation: FieldViolation) -> Self {
+        Error::from(violation).into()
     }
 }
 

@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod entity;
 pub mod error;
+pub mod etag;
 mod fingerprint;
 pub mod idempotency;
 pub mod paging;

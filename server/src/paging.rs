@@ -8,6 +8,9 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, Condition, Order};
+
 use crate::{error::FieldViolation, fingerprint::fingerprint};
 
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
@@ -69,6 +72,96 @@ pub fn decode_token(raw: &str, query_fingerprint: &str) -> Result<Option<Cursor>
         ));
     }
     Ok(Some(token.cursor))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Ascending,
+    Descending,
+}
+
+/// One page of a list, and where the next one starts.
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<Cursor>,
+}
+
+/// The column a page is sorted by, besides the id that breaks ties.
+#[derive(Clone, Copy)]
+pub enum SortKey<C> {
+    Text(C),
+    Time(C),
+}
+
+/// Keyset pagination over `(sort key, id)`: a page starts strictly after the last row of the previous
+/// one, so concurrent inserts never make a row repeat or vanish.
+pub struct Keyset<C> {
+    pub sort: Option<SortKey<C>>,
+    pub id: C,
+    pub direction: Direction,
+}
+
+impl<C: ColumnTrait> Keyset<C> {
+    pub fn order(&self) -> Vec<(C, Order)> {
+        let order = match self.direction {
+            Direction::Ascending => Order::Asc,
+            Direction::Descending => Order::Desc,
+        };
+        let mut columns = Vec::new();
+        if let Some(SortKey::Text(c) | SortKey::Time(c)) = self.sort {
+            columns.push((c, order.clone()));
+        }
+        columns.push((self.id, order));
+        columns
+    }
+
+    /// The rows strictly after `cursor` in this order.
+    pub fn after(&self, cursor: &Cursor) -> Result<Condition, FieldViolation> {
+        let past = |column: C, value: sea_orm::Value| match self.direction {
+            Direction::Ascending => column.gt(value),
+            Direction::Descending => column.lt(value),
+        };
+        let Some(sort) = self.sort else {
+            return Ok(Condition::all().add(past(self.id, cursor.id.into())));
+        };
+        let malformed = || FieldViolation::new("page_token", "malformed page token");
+        let raw = cursor.key.as_deref().ok_or_else(malformed)?;
+        let (column, value): (C, sea_orm::Value) = match sort {
+            SortKey::Text(c) => (c, raw.to_owned().into()),
+            SortKey::Time(c) => {
+                let time = DateTime::parse_from_rfc3339(raw).map_err(|_| malformed())?;
+                (c, time.with_timezone(&Utc).into())
+            }
+        };
+        Ok(Condition::any().add(past(column, value.clone())).add(
+            Condition::all()
+                .add(column.eq(value))
+                .add(past(self.id, cursor.id.into())),
+        ))
+    }
+
+    /// Cuts the `page_size + 1` rows fetched into the page and the cursor of the next one.
+    pub fn split_page<R>(
+        &self,
+        mut rows: Vec<R>,
+        page_size: u64,
+        cursor_of: impl Fn(&R) -> (Uuid, Option<String>),
+    ) -> (Vec<R>, Option<Cursor>) {
+        if rows.len() as u64 <= page_size {
+            return (rows, None);
+        }
+        rows.truncate(page_size as usize);
+        let next = rows.last().map(|row| {
+            let (id, key) = cursor_of(row);
+            Cursor { key, id }
+        });
+        (rows, next)
+    }
+}
+
+/// A timestamp as a cursor key: RFC 3339 at the microsecond precision the databases keep.
+pub fn time_key(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::{
     db::Db,
-    error::{Error, Result, Violations},
+    error::{Result, Violations},
     idempotency::IdempotencyKey,
     paging,
     request::RequestContext,
@@ -34,7 +34,7 @@ fn etag(raw: &str) -> Option<&str> {
 }
 
 fn id(field: &str, raw: &str) -> Result<uuid::Uuid> {
-    model::required_id(field, raw).map_err(|v| Error::InvalidArgument(vec![v]))
+    Ok(model::required_id(field, raw)?)
 }
 
 /// A list request's page size, cursor and the fingerprint its page token is bound to.
@@ -71,8 +71,7 @@ impl AccountService for AccountApi {
             &ctx.method,
             &request_id,
             &account.as_ref().map(Message::encode_to_vec).unwrap_or_default(),
-        )
-        .map_err(|v| Error::InvalidArgument(vec![v]))?;
+        )?;
         let fields = convert::new_account(account)?;
         let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
         let account = store::create_account(&self.db, &ctx, fields, key).await?;
@@ -91,7 +90,7 @@ impl AccountService for AccountApi {
     ) -> Reply<pb::ListAccountsResponse> {
         let request = request.into_inner();
         let filter = convert::account_filter(&request)?;
-        let order = AccountOrder::parse(&request.order_by).map_err(|v| Error::InvalidArgument(vec![v]))?;
+        let order = AccountOrder::parse(&request.order_by)?;
         let page = page_request(
             request.page_size,
             &request.page_token,
@@ -143,8 +142,7 @@ impl AccountService for AccountApi {
             &ctx.method,
             &request_id,
             &contact.as_ref().map(Message::encode_to_vec).unwrap_or_default(),
-        )
-        .map_err(|v| Error::InvalidArgument(vec![v]))?;
+        )?;
         let (account_id, fields) = convert::new_contact(contact)?;
         let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
         let contact = store::create_contact(&self.db, &ctx, account_id, fields, key).await?;
@@ -163,7 +161,7 @@ impl AccountService for AccountApi {
     ) -> Reply<pb::ListContactsResponse> {
         let request = request.into_inner();
         let filter = convert::contact_filter(&request)?;
-        let order = ContactOrder::parse(&request.order_by).map_err(|v| Error::InvalidArgument(vec![v]))?;
+        let order = ContactOrder::parse(&request.order_by)?;
         let page = page_request(
             request.page_size,
             &request.page_token,

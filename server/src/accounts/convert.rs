@@ -13,7 +13,10 @@ use super::model::{
     self, Account, AccountFields, AccountFilter, AccountPatch, Attitude, BuyingRole, Contact, ContactFields,
     ContactFilter, ContactPatch, KeyDate, KeyDateKind, Lifecycle, Man, RadStatus, RelationshipStage, Tier,
 };
-use crate::error::{FieldViolation, Result, Violations};
+use crate::{
+    error::{FieldViolation, Result, Violations},
+    etag,
+};
 
 const ACCOUNT_OUTPUT_ONLY: &[&str] = &["id", "tier", "create_time", "update_time", "delete_time", "etag"];
 const CONTACT_OUTPUT_ONLY: &[&str] = &["id", "create_time", "update_time", "etag"];
@@ -349,7 +352,7 @@ pub fn account_to_proto(account: Account) -> pb::Account {
         create_time,
         update_time,
         delete_time,
-        etag,
+        revision,
     } = account;
     pb::Account {
         id: id.to_string(),
@@ -366,7 +369,7 @@ pub fn account_to_proto(account: Account) -> pb::Account {
         create_time: Some(timestamp(create_time)),
         update_time: Some(timestamp(update_time)),
         delete_time: delete_time.map(timestamp),
-        etag,
+        etag: etag::of(revision),
     }
 }
 
@@ -658,7 +661,7 @@ pub fn contact_to_proto(contact: Contact) -> pb::Contact {
         fields,
         create_time,
         update_time,
-        etag,
+        revision,
     } = contact;
     let ContactFields {
         external_id,
@@ -710,7 +713,7 @@ pub fn contact_to_proto(contact: Contact) -> pb::Contact {
         active: Some(active),
         create_time: Some(timestamp(create_time)),
         update_time: Some(timestamp(update_time)),
-        etag,
+        etag: etag::of(revision),
     }
 }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::error::FieldViolation;
+use crate::{error::FieldViolation, paging::Direction};
 
 /// Declares a closed set stored and shown by its proto name.
 macro_rules! named_enum {
@@ -64,7 +64,8 @@ pub struct Account {
     pub create_time: DateTime<Utc>,
     pub update_time: DateTime<Utc>,
     pub delete_time: Option<DateTime<Utc>>,
-    pub etag: String,
+    /// Bumped by every write; clients see it as the etag.
+    pub revision: i64,
 }
 
 /// The writable fields of an account, validated.
@@ -136,12 +137,6 @@ impl AccountPatch {
             fields.rad_status = v;
         }
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
-    Ascending,
-    Descending,
 }
 
 /// The `order_by` allow-list of ListAccounts.
@@ -286,7 +281,7 @@ pub struct Contact {
     pub fields: ContactFields,
     pub create_time: DateTime<Utc>,
     pub update_time: DateTime<Utc>,
-    pub etag: String,
+    pub revision: i64,
 }
 
 /// The writable fields of a contact, validated.
@@ -468,11 +463,6 @@ pub fn email(field: &str, raw: &str) -> Result<String, FieldViolation> {
     } else {
         Err(FieldViolation::new(field, "not an email address"))
     }
-}
-
-/// The etag a client sees for a stored revision.
-pub fn etag_of(revision: i64) -> String {
-    format!("r{revision}")
 }
 
 #[cfg(test)]

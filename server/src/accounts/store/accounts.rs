@@ -1,0 +1,403 @@
+//! Accounts in the database: queries, and the transactions of every account mutation.
+
+use std::collections::HashSet;
+
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use super::ACCOUNT;
+use crate::{
+    accounts::model::{
+        Account, AccountFields, AccountFilter, AccountOrder, AccountPatch, Lifecycle, RadStatus,
+        RelationshipStage, Tier,
+    },
+    audit::{self, Change},
+    db::{Db, contains_ignoring_case, now},
+    entity::account,
+    error::{Error, Result},
+    etag,
+    idempotency::IdempotencyKey,
+    paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
+    request::RequestContext,
+};
+
+/// Longest parent chain walked when checking for cycles; deeper hierarchies are refused.
+const MAX_HIERARCHY_DEPTH: usize = 64;
+
+pub async fn create_account(
+    db: &Db,
+    ctx: &RequestContext,
+    fields: AccountFields,
+    key: Option<IdempotencyKey>,
+) -> Result<Account> {
+    let (fields, key) = (&fields, &key);
+    db.write(|txn| async move {
+        let txn = &*txn;
+        if let Some(key) = key
+            && let Some(id) = key.previous_result(txn).await?
+        {
+            return load_account(txn, id).await;
+        }
+        if let Some(parent) = fields.parent_account_id {
+            require_live_parent(txn, parent).await?;
+        }
+        let id = Uuid::now_v7();
+        let time = now();
+        let row = account::ActiveModel {
+            id: Set(id),
+            external_id: Set(fields.external_id.clone()),
+            display_name: Set(fields.display_name.clone()),
+            legal_name: Set(fields.legal_name.clone()),
+            industry: Set(fields.industry.clone()),
+            region: Set(fields.region.clone()),
+            parent_account_id: Set(fields.parent_account_id),
+            lifecycle: Set(fields.lifecycle.as_str().to_owned()),
+            tier: Set(Tier::Standard.as_str().to_owned()),
+            relationship_stage: Set(fields.relationship_stage.as_str().to_owned()),
+            rad_status: Set(fields.rad_status.as_str().to_owned()),
+            create_time: Set(time),
+            update_time: Set(time),
+            delete_time: Set(None),
+            revision: Set(1),
+        };
+        account::Entity::insert(row)
+            .exec_without_returning(txn)
+            .await
+            .map_err(|e| Error::unique_violation(e, ACCOUNT, "external_id", fields.external_id.as_deref()))?;
+        if let Some(key) = key {
+            key.remember(txn, id).await?;
+        }
+        let created = load_account(txn, id).await?;
+        audit::record(
+            txn,
+            ctx,
+            Change {
+                resource_type: ACCOUNT,
+                resource_id: id,
+                changed_fields: account_field_names(),
+                event_type: "AccountCreated",
+                payload: &created,
+            },
+        )
+        .await?;
+        Ok(created)
+    })
+    .await
+}
+
+pub async fn get_account(db: &Db, id: Uuid) -> Result<Account> {
+    load_account(db.conn(), id).await
+}
+
+pub async fn list_accounts(
+    db: &Db,
+    filter: &AccountFilter,
+    order: AccountOrder,
+    page_size: u64,
+    after: Option<Cursor>,
+) -> Result<Page<Account>> {
+    let mut select = account::Entity::find();
+    if !filter.show_deleted {
+        select = select.filter(account::Column::DeleteTime.is_null());
+    }
+    if let Some(query) = &filter.query {
+        select = select.filter(
+            Condition::any()
+                .add(contains_ignoring_case(account::Column::DisplayName, query))
+                .add(contains_ignoring_case(account::Column::LegalName, query)),
+        );
+    }
+    if let Some(lifecycle) = filter.lifecycle {
+        select = select.filter(account::Column::Lifecycle.eq(lifecycle.as_str()));
+    }
+    if let Some(tier) = filter.tier {
+        select = select.filter(account::Column::Tier.eq(tier.as_str()));
+    }
+    if let Some(region) = &filter.region {
+        select = select.filter(account::Column::Region.eq(region.as_str()));
+    }
+    if let Some(parent) = filter.parent_account_id {
+        select = select.filter(account::Column::ParentAccountId.eq(parent));
+    }
+    let (sort, direction) = match order {
+        AccountOrder::Id => (None, Direction::Ascending),
+        AccountOrder::DisplayName(d) => (Some(SortKey::Text(account::Column::DisplayName)), d),
+        AccountOrder::CreateTime(d) => (Some(SortKey::Time(account::Column::CreateTime)), d),
+        AccountOrder::UpdateTime(d) => (Some(SortKey::Time(account::Column::UpdateTime)), d),
+    };
+    let keyset = Keyset {
+        sort,
+        id: account::Column::Id,
+        direction,
+    };
+    if let Some(cursor) = &after {
+        select = select.filter(keyset.after(cursor)?);
+    }
+    for (column, order) in keyset.order() {
+        select = select.order_by(column, order);
+    }
+    let rows = select.limit(page_size + 1).all(db.conn()).await?;
+    let (rows, next) = keyset.split_page(rows, page_size, |row| {
+        let key = match order {
+            AccountOrder::Id => None,
+            AccountOrder::DisplayName(_) => Some(row.display_name.clone()),
+            AccountOrder::CreateTime(_) => Some(time_key(row.create_time)),
+            AccountOrder::UpdateTime(_) => Some(time_key(row.update_time)),
+        };
+        (row.id, key)
+    });
+    Ok(Page {
+        items: rows.into_iter().map(account_from_row).collect::<Result<_>>()?,
+        next,
+    })
+}
+
+pub async fn update_account(
+    db: &Db,
+    ctx: &RequestContext,
+    id: Uuid,
+    etag: Option<&str>,
+    patch: AccountPatch,
+    changed_fields: Vec<String>,
+) -> Result<Account> {
+    let (patch, changed_fields) = (&patch, &changed_fields);
+    db.write(|txn| async move {
+        let txn = &*txn;
+        let current = load_account(txn, id).await?;
+        etag::check(ACCOUNT, id, current.revision, etag)?;
+        if current.delete_time.is_some() {
+            return Err(account_deleted(id));
+        }
+        if let Some(Some(parent)) = patch.parent_account_id
+            && Some(parent) != current.parent_account_id
+        {
+            require_live_parent(txn, parent).await?;
+            refuse_parent_cycle(txn, id, parent).await?;
+        }
+        let mut fields = fields_of(&current);
+        patch.apply_to(&mut fields);
+        let mut row = account_row(txn, id).await?.into_active_model();
+        row.external_id = Set(fields.external_id.clone());
+        row.display_name = Set(fields.display_name);
+        row.legal_name = Set(fields.legal_name);
+        row.industry = Set(fields.industry);
+        row.region = Set(fields.region);
+        row.parent_account_id = Set(fields.parent_account_id);
+        row.lifecycle = Set(fields.lifecycle.as_str().to_owned());
+        row.relationship_stage = Set(fields.relationship_stage.as_str().to_owned());
+        row.rad_status = Set(fields.rad_status.as_str().to_owned());
+        save_account(txn, row, &fields.external_id).await?;
+        let updated = load_account(txn, id).await?;
+        audit::record(
+            txn,
+            ctx,
+            Change {
+                resource_type: ACCOUNT,
+                resource_id: id,
+                changed_fields: changed_fields.clone(),
+                event_type: "AccountUpdated",
+                payload: &updated,
+            },
+        )
+        .await?;
+        Ok(updated)
+    })
+    .await
+}
+
+/// Soft delete (`deleted = true`) or undelete (`deleted = false`).
+pub async fn set_account_deleted(
+    db: &Db,
+    ctx: &RequestContext,
+    id: Uuid,
+    etag: Option<&str>,
+    deleted: bool,
+) -> Result<Account> {
+    db.write(|txn| async move {
+        let txn = &*txn;
+        let current = load_account(txn, id).await?;
+        etag::check(ACCOUNT, id, current.revision, etag)?;
+        match (deleted, current.delete_time.is_some()) {
+            (true, true) => return Err(account_deleted(id)),
+            (false, false) => {
+                return Err(Error::rule(
+                    "ACCOUNT_NOT_DELETED",
+                    format!("accounts/{id}"),
+                    "the account is not deleted",
+                ));
+            }
+            _ => {}
+        }
+        let mut row = account_row(txn, id).await?.into_active_model();
+        row.delete_time = Set(deleted.then(now));
+        save_account(txn, row, &current.external_id).await?;
+        let changed = load_account(txn, id).await?;
+        audit::record(
+            txn,
+            ctx,
+            Change {
+                resource_type: ACCOUNT,
+                resource_id: id,
+                changed_fields: vec!["delete_time".to_owned()],
+                event_type: if deleted {
+                    "AccountDeleted"
+                } else {
+                    "AccountUndeleted"
+                },
+                payload: &changed,
+            },
+        )
+        .await?;
+        Ok(changed)
+    })
+    .await
+}
+
+/// Writes `row` with a new revision and update time.
+async fn save_account(
+    txn: &DatabaseTransaction,
+    mut row: account::ActiveModel,
+    external_id: &Option<String>,
+) -> Result<()> {
+    let revision = *row.revision.as_ref();
+    row.revision = Set(revision + 1);
+    row.update_time = Set(now());
+    account::Entity::update(row)
+        .exec(txn)
+        .await
+        .map_err(|e| Error::unique_violation(e, ACCOUNT, "external_id", external_id.as_deref()))?;
+    Ok(())
+}
+
+async fn account_row(conn: &impl ConnectionTrait, id: Uuid) -> Result<account::Model> {
+    account::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::not_found(ACCOUNT, id))
+}
+
+async fn load_account(conn: &impl ConnectionTrait, id: Uuid) -> Result<Account> {
+    account_from_row(account_row(conn, id).await?)
+}
+
+/// A live (not deleted) account, for resources that hang off it.
+pub async fn require_live_account(conn: &impl ConnectionTrait, id: Uuid) -> Result<()> {
+    let row = account_row(conn, id).await?;
+    if row.delete_time.is_some() {
+        return Err(account_deleted(id));
+    }
+    Ok(())
+}
+
+fn account_deleted(id: Uuid) -> Error {
+    Error::rule(
+        "ACCOUNT_DELETED",
+        format!("accounts/{id}"),
+        "the account is deleted",
+    )
+}
+
+async fn require_live_parent(conn: &impl ConnectionTrait, parent: Uuid) -> Result<()> {
+    let live = account::Entity::find_by_id(parent)
+        .one(conn)
+        .await?
+        .is_some_and(|row| row.delete_time.is_none());
+    if live {
+        Ok(())
+    } else {
+        Err(Error::rule(
+            "PARENT_NOT_FOUND",
+            format!("accounts/{parent}"),
+            "the parent account does not exist or is deleted",
+        ))
+    }
+}
+
+/// Walks up from `new_parent`: meeting `id` on the way means the new link would close a loop.
+async fn refuse_parent_cycle(conn: &impl ConnectionTrait, id: Uuid, new_parent: Uuid) -> Result<()> {
+    let cycle = || {
+        Error::rule(
+            "PARENT_CYCLE",
+            format!("accounts/{id}"),
+            "the account would become its own ancestor",
+        )
+    };
+    let mut seen = HashSet::new();
+    let mut cursor = Some(new_parent);
+    while let Some(ancestor) = cursor {
+        if ancestor == id || !seen.insert(ancestor) {
+            return Err(cycle());
+        }
+        if seen.len() > MAX_HIERARCHY_DEPTH {
+            return Err(Error::rule(
+                "HIERARCHY_TOO_DEEP",
+                format!("accounts/{id}"),
+                format!("account hierarchies are at most {MAX_HIERARCHY_DEPTH} levels deep"),
+            ));
+        }
+        cursor = account::Entity::find_by_id(ancestor)
+            .select_only()
+            .column(account::Column::ParentAccountId)
+            .into_tuple::<Option<Uuid>>()
+            .one(conn)
+            .await?
+            .flatten();
+    }
+    Ok(())
+}
+
+fn account_from_row(row: account::Model) -> Result<Account> {
+    Ok(Account {
+        id: row.id,
+        external_id: row.external_id,
+        display_name: row.display_name,
+        legal_name: row.legal_name,
+        industry: row.industry,
+        region: row.region,
+        parent_account_id: row.parent_account_id,
+        lifecycle: Lifecycle::from_name(&row.lifecycle)
+            .ok_or_else(|| Error::unknown_stored_value("lifecycle", &row.lifecycle))?,
+        tier: Tier::from_name(&row.tier).ok_or_else(|| Error::unknown_stored_value("tier", &row.tier))?,
+        relationship_stage: RelationshipStage::from_name(&row.relationship_stage)
+            .ok_or_else(|| Error::unknown_stored_value("relationship_stage", &row.relationship_stage))?,
+        rad_status: RadStatus::from_name(&row.rad_status)
+            .ok_or_else(|| Error::unknown_stored_value("rad_status", &row.rad_status))?,
+        create_time: row.create_time,
+        update_time: row.update_time,
+        delete_time: row.delete_time,
+        revision: row.revision,
+    })
+}
+
+fn fields_of(account: &Account) -> AccountFields {
+    AccountFields {
+        external_id: account.external_id.clone(),
+        display_name: account.display_name.clone(),
+        legal_name: account.legal_name.clone(),
+        industry: account.industry.clone(),
+        region: account.region.clone(),
+        parent_account_id: account.parent_account_id,
+        lifecycle: account.lifecycle,
+        relationship_stage: account.relationship_stage,
+        rad_status: account.rad_status,
+    }
+}
+
+fn account_field_names() -> Vec<String> {
+    [
+        "external_id",
+        "display_name",
+        "legal_name",
+        "industry",
+        "region",
+        "parent_account_id",
+        "lifecycle",
+        "relationship_stage",
+        "rad_status",
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}

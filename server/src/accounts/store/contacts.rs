@@ -1,0 +1,416 @@
+//! Contacts and their key dates in the database: queries, and the transactions of every contact
+//! mutation.
+
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait},
+};
+use uuid::Uuid;
+
+use super::{CONTACT, accounts::require_live_account};
+use crate::{
+    accounts::model::{
+        Attitude, BuyingRole, Contact, ContactFields, ContactFilter, ContactOrder, ContactPatch, KeyDate,
+        KeyDateKind, Man,
+    },
+    audit::{self, Change},
+    db::{Db, contains_ignoring_case, now},
+    entity::{contact, contact_key_date},
+    error::{Error, Result},
+    etag,
+    idempotency::IdempotencyKey,
+    paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
+    request::RequestContext,
+};
+
+pub async fn create_contact(
+    db: &Db,
+    ctx: &RequestContext,
+    account_id: Uuid,
+    fields: ContactFields,
+    key: Option<IdempotencyKey>,
+) -> Result<Contact> {
+    let (fields, key) = (&fields, &key);
+    db.write(|txn| async move {
+        let txn = &*txn;
+        if let Some(key) = key
+            && let Some(id) = key.previous_result(txn).await?
+        {
+            return load_contact(txn, id).await;
+        }
+        require_live_account(txn, account_id).await?;
+        let id = Uuid::now_v7();
+        if let Some(manager) = fields.reports_to_contact_id {
+            require_colleague(txn, account_id, manager).await?;
+        }
+        let time = now();
+        let row = contact::ActiveModel {
+            id: Set(id),
+            account_id: Set(account_id),
+            create_time: Set(time),
+            update_time: Set(time),
+            revision: Set(1),
+            ..contact_columns(fields)
+        };
+        contact::Entity::insert(row)
+            .exec_without_returning(txn)
+            .await
+            .map_err(|e| Error::unique_violation(e, CONTACT, "external_id", fields.external_id.as_deref()))?;
+        replace_key_dates(txn, id, &fields.key_dates).await?;
+        if let Some(key) = key {
+            key.remember(txn, id).await?;
+        }
+        let created = load_contact(txn, id).await?;
+        audit::record(
+            txn,
+            ctx,
+            Change {
+                resource_type: CONTACT,
+                resource_id: id,
+                changed_fields: contact_field_names(),
+                event_type: "ContactCreated",
+                payload: &created,
+            },
+        )
+        .await?;
+        Ok(created)
+    })
+    .await
+}
+
+pub async fn get_contact(db: &Db, id: Uuid) -> Result<Contact> {
+    load_contact(db.conn(), id).await
+}
+
+pub async fn list_contacts(
+    db: &Db,
+    filter: &ContactFilter,
+    order: ContactOrder,
+    page_size: u64,
+    after: Option<Cursor>,
+) -> Result<Page<Contact>> {
+    let mut select = contact::Entity::find();
+    if let Some(account_id) = filter.account_id {
+        select = select.filter(contact::Column::AccountId.eq(account_id));
+    }
+    if let Some(query) = &filter.query {
+        select = select.filter(contains_ignoring_case(contact::Column::FullName, query));
+    }
+    if let Some(role) = filter.buying_role {
+        select = select.filter(contact::Column::BuyingRole.eq(role.as_str()));
+    }
+    if !filter.show_inactive {
+        select = select.filter(contact::Column::Active.eq(true));
+    }
+    let (sort, direction) = match order {
+        ContactOrder::Id => (None, Direction::Ascending),
+        ContactOrder::FullName(d) => (Some(SortKey::Text(contact::Column::FullName)), d),
+        ContactOrder::CreateTime(d) => (Some(SortKey::Time(contact::Column::CreateTime)), d),
+    };
+    let keyset = Keyset {
+        sort,
+        id: contact::Column::Id,
+        direction,
+    };
+    if let Some(cursor) = &after {
+        select = select.filter(keyset.after(cursor)?);
+    }
+    for (column, order) in keyset.order() {
+        select = select.order_by(column, order);
+    }
+    let rows = select.limit(page_size + 1).all(db.conn()).await?;
+    let (rows, next) = keyset.split_page(rows, page_size, |row| {
+        let key = match order {
+            ContactOrder::Id => None,
+            ContactOrder::FullName(_) => Some(row.full_name.clone()),
+            ContactOrder::CreateTime(_) => Some(time_key(row.create_time)),
+        };
+        (row.id, key)
+    });
+    let mut dates = key_dates_of(db.conn(), rows.iter().map(|r| r.id).collect()).await?;
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            let key_dates = dates.remove(&row.id).unwrap_or_default();
+            contact_from_row(row, key_dates)
+        })
+        .collect::<Result<_>>()?;
+    Ok(Page { items, next })
+}
+
+pub async fn update_contact(
+    db: &Db,
+    ctx: &RequestContext,
+    id: Uuid,
+    etag: Option<&str>,
+    patch: ContactPatch,
+    changed_fields: Vec<String>,
+) -> Result<Contact> {
+    let (patch, changed_fields) = (&patch, &changed_fields);
+    db.write(|txn| async move {
+        let txn = &*txn;
+        let current = load_contact(txn, id).await?;
+        etag::check(CONTACT, id, current.revision, etag)?;
+        require_live_account(txn, current.account_id).await?;
+        if let Some(Some(manager)) = patch.reports_to_contact_id
+            && Some(manager) != current.fields.reports_to_contact_id
+        {
+            require_colleague(txn, current.account_id, manager).await?;
+            refuse_reporting_cycle(txn, id, manager).await?;
+        }
+        let mut fields = current.fields.clone();
+        patch.apply_to(&mut fields);
+        let row = contact::ActiveModel {
+            id: Set(id),
+            update_time: Set(now()),
+            revision: Set(current.revision + 1),
+            ..contact_columns(&fields)
+        };
+        contact::Entity::update(row)
+            .exec(txn)
+            .await
+            .map_err(|e| Error::unique_violation(e, CONTACT, "external_id", fields.external_id.as_deref()))?;
+        if patch.key_dates.is_some() {
+            replace_key_dates(txn, id, &fields.key_dates).await?;
+        }
+        let updated = load_contact(txn, id).await?;
+        audit::record(
+            txn,
+            ctx,
+            Change {
+                resource_type: CONTACT,
+                resource_id: id,
+                changed_fields: changed_fields.clone(),
+                event_type: "ContactUpdated",
+                payload: &updated,
+            },
+        )
+        .await?;
+        Ok(updated)
+    })
+    .await
+}
+
+/// Hard delete: contacts are personal data. Those who reported to the person lose the link (and their
+/// etag changes with it).
+pub async fn delete_contact(db: &Db, ctx: &RequestContext, id: Uuid, etag: Option<&str>) -> Result<()> {
+    db.write(|txn| async move {
+        let txn = &*txn;
+        let current = load_contact(txn, id).await?;
+        etag::check(CONTACT, id, current.revision, etag)?;
+        contact::Entity::update_many()
+            .col_expr(
+                contact::Column::ReportsToContactId,
+                Expr::value(Option::<Uuid>::None),
+            )
+            .col_expr(
+                contact::Column::Revision,
+                Expr::col(contact::Column::Revision).add(1),
+            )
+            .col_expr(contact::Column::UpdateTime, Expr::value(now()))
+            .filter(contact::Column::ReportsToContactId.eq(id))
+            .exec(txn)
+            .await?;
+        contact_key_date::Entity::delete_many()
+            .filter(contact_key_date::Column::ContactId.eq(id))
+            .exec(txn)
+            .await?;
+        contact::Entity::delete_by_id(id).exec(txn).await?;
+        audit::record(
+            txn,
+            ctx,
+            Change {
+                resource_type: CONTACT,
+                resource_id: id,
+                changed_fields: Vec::new(),
+                event_type: "ContactDeleted",
+                payload: &serde_json::json!({ "id": id, "account_id": current.account_id }),
+            },
+        )
+        .await
+    })
+    .await
+}
+
+async fn load_contact(conn: &impl ConnectionTrait, id: Uuid) -> Result<Contact> {
+    let row = contact::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::not_found(CONTACT, id))?;
+    let key_dates = key_dates_of(conn, vec![id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    contact_from_row(row, key_dates)
+}
+
+/// A reporting line stays inside one account.
+async fn require_colleague(conn: &impl ConnectionTrait, account_id: Uuid, manager: Uuid) -> Result<()> {
+    let same_account = contact::Entity::find_by_id(manager)
+        .one(conn)
+        .await?
+        .is_some_and(|row| row.account_id == account_id);
+    if same_account {
+        Ok(())
+    } else {
+        Err(Error::rule(
+            "REPORTS_TO_NOT_FOUND",
+            format!("contacts/{manager}"),
+            "reports_to_contact_id must be a contact of the same account",
+        ))
+    }
+}
+
+async fn refuse_reporting_cycle(conn: &impl ConnectionTrait, id: Uuid, new_manager: Uuid) -> Result<()> {
+    let mut seen = HashSet::new();
+    let mut cursor = Some(new_manager);
+    while let Some(manager) = cursor {
+        if manager == id || !seen.insert(manager) {
+            return Err(Error::rule(
+                "REPORTS_TO_CYCLE",
+                format!("contacts/{id}"),
+                "the contact would report to themselves through the chain",
+            ));
+        }
+        cursor = contact::Entity::find_by_id(manager)
+            .select_only()
+            .column(contact::Column::ReportsToContactId)
+            .into_tuple::<Option<Uuid>>()
+            .one(conn)
+            .await?
+            .flatten();
+    }
+    Ok(())
+}
+
+async fn replace_key_dates(txn: &DatabaseTransaction, contact_id: Uuid, dates: &[KeyDate]) -> Result<()> {
+    contact_key_date::Entity::delete_many()
+        .filter(contact_key_date::Column::ContactId.eq(contact_id))
+        .exec(txn)
+        .await?;
+    if dates.is_empty() {
+        return Ok(());
+    }
+    let rows = dates
+        .iter()
+        .enumerate()
+        .map(|(position, date)| contact_key_date::ActiveModel {
+            contact_id: Set(contact_id),
+            position: Set(position as i16),
+            kind: Set(date.kind.as_str().to_owned()),
+            label: Set(date.label.clone()),
+            year: Set(date.year),
+            month: Set(date.month as i16),
+            day: Set(date.day as i16),
+        });
+    contact_key_date::Entity::insert_many(rows)
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+async fn key_dates_of(
+    conn: &impl ConnectionTrait,
+    contacts: Vec<Uuid>,
+) -> Result<HashMap<Uuid, Vec<KeyDate>>> {
+    let mut by_contact: HashMap<Uuid, Vec<KeyDate>> = HashMap::new();
+    if contacts.is_empty() {
+        return Ok(by_contact);
+    }
+    let rows = contact_key_date::Entity::find()
+        .filter(contact_key_date::Column::ContactId.is_in(contacts))
+        .order_by_asc(contact_key_date::Column::ContactId)
+        .order_by_asc(contact_key_date::Column::Position)
+        .all(conn)
+        .await?;
+    for row in rows {
+        let date = KeyDate {
+            kind: KeyDateKind::from_name(&row.kind)
+                .ok_or_else(|| Error::unknown_stored_value("key date kind", &row.kind))?,
+            label: row.label,
+            year: row.year,
+            month: row.month as u32,
+            day: row.day as u32,
+        };
+        by_contact.entry(row.contact_id).or_default().push(date);
+    }
+    Ok(by_contact)
+}
+
+/// Every column a contact's fields fill (the rest stays `NotSet`).
+fn contact_columns(fields: &ContactFields) -> contact::ActiveModel {
+    contact::ActiveModel {
+        external_id: Set(fields.external_id.clone()),
+        full_name: Set(fields.full_name.clone()),
+        title: Set(fields.title.clone()),
+        department: Set(fields.department.clone()),
+        buying_role: Set(fields.buying_role.as_str().to_owned()),
+        has_money: Set(fields.man.has_money),
+        has_authority: Set(fields.man.has_authority),
+        has_need: Set(fields.man.has_need),
+        attitude: Set(fields.attitude.as_str().to_owned()),
+        relationship_strength: Set(fields.relationship_strength),
+        reports_to_contact_id: Set(fields.reports_to_contact_id),
+        email: Set(fields.email.clone()),
+        phone: Set(fields.phone.clone()),
+        notes: Set(fields.notes.clone()),
+        active: Set(fields.active),
+        ..Default::default()
+    }
+}
+
+fn contact_from_row(row: contact::Model, key_dates: Vec<KeyDate>) -> Result<Contact> {
+    Ok(Contact {
+        id: row.id,
+        account_id: row.account_id,
+        fields: ContactFields {
+            external_id: row.external_id,
+            full_name: row.full_name,
+            title: row.title,
+            department: row.department,
+            buying_role: BuyingRole::from_name(&row.buying_role)
+                .ok_or_else(|| Error::unknown_stored_value("buying_role", &row.buying_role))?,
+            man: Man {
+                has_money: row.has_money,
+                has_authority: row.has_authority,
+                has_need: row.has_need,
+            },
+            attitude: Attitude::from_name(&row.attitude)
+                .ok_or_else(|| Error::unknown_stored_value("attitude", &row.attitude))?,
+            relationship_strength: row.relationship_strength,
+            reports_to_contact_id: row.reports_to_contact_id,
+            key_dates,
+            email: row.email,
+            phone: row.phone,
+            notes: row.notes,
+            active: row.active,
+        },
+        create_time: row.create_time,
+        update_time: row.update_time,
+        revision: row.revision,
+    })
+}
+
+fn contact_field_names() -> Vec<String> {
+    [
+        "external_id",
+        "full_name",
+        "title",
+        "department",
+        "buying_role",
+        "man",
+        "attitude",
+        "relationship_strength",
+        "reports_to_contact_id",
+        "key_dates",
+        "email",
+        "phone",
+        "notes",
+        "active",
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
