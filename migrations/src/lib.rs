@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod columns;
 mod m20261123_000001_accounts;
 mod m20261123_000002_audit_outbox;
+mod m20261123_000003_teams;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_accounts::Migration),
             Box::new(m20261123_000002_audit_outbox::Migration),
+            Box::new(m20261123_000003_teams::Migration),
         ]
     }
 }

@@ -1,7 +1,7 @@
 //! Server configuration, layered: built-in defaults → optional TOML file → `KAM_*` environment → CLI
 //! flags. Each layer only overrides what it sets.
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Parser, ValueEnum};
 use serde::Deserialize;
@@ -32,6 +32,39 @@ pub struct Config {
     /// How long shutdown waits for in-flight requests before it drops them.
     #[serde(with = "seconds")]
     pub drain_timeout: Duration,
+    /// What an account of each tier needs on its team, keyed by tier name (`STRATEGIC`, `KEY`, …).
+    /// A tier without an entry needs nothing. The file replaces the whole table when it sets one.
+    pub coverage: BTreeMap<String, TierCoverage>,
+}
+
+/// The team an account of one tier must have (DESIGN 4.2).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TierCoverage {
+    /// Team roles that need an active holder, e.g. `ACCOUNT_MANAGER`.
+    pub roles: Vec<String>,
+    /// Department codes that need an active liaison, e.g. `CUSTOMER_SERVICE`.
+    pub liaisons: Vec<String>,
+}
+
+fn default_coverage() -> BTreeMap<String, TierCoverage> {
+    let tier = |roles: &[&str], liaisons: &[&str]| TierCoverage {
+        roles: roles.iter().map(|r| r.to_string()).collect(),
+        liaisons: liaisons.iter().map(|l| l.to_string()).collect(),
+    };
+    BTreeMap::from([
+        (
+            "STRATEGIC".to_owned(),
+            tier(
+                &["ACCOUNT_MANAGER", "EXECUTIVE_SPONSOR"],
+                &["CUSTOMER_SERVICE", "TECHNICAL"],
+            ),
+        ),
+        (
+            "KEY".to_owned(),
+            tier(&["ACCOUNT_MANAGER", "EXECUTIVE_SPONSOR"], &["CUSTOMER_SERVICE"]),
+        ),
+    ])
 }
 
 impl Default for Config {
@@ -47,6 +80,7 @@ impl Default for Config {
             request_timeout: Duration::from_secs(30),
             concurrency_per_connection: 64,
             drain_timeout: Duration::from_secs(15),
+            coverage: default_coverage(),
         }
     }
 }
@@ -211,6 +245,20 @@ mod tests {
         assert_eq!(config.listen_addr.to_string(), "127.0.0.1:50051");
         assert_eq!(config.database_url, "sqlite://kam.db?mode=rwc");
         assert!(config.migrate);
+        assert_eq!(
+            config.coverage["STRATEGIC"].liaisons,
+            ["CUSTOMER_SERVICE", "TECHNICAL"]
+        );
+        assert!(!config.coverage.contains_key("STANDARD"));
+    }
+
+    #[test]
+    fn coverage_requirements_come_from_the_file() {
+        let config: Config =
+            toml::from_str("[coverage.STANDARD]\nroles = [\"ACCOUNT_MANAGER\"]\nliaisons = [\"SALES\"]\n")
+                .unwrap();
+        assert_eq!(config.coverage.len(), 1);
+        assert_eq!(config.coverage["STANDARD"].roles, ["ACCOUNT_MANAGER"]);
     }
 
     #[test]

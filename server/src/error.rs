@@ -51,8 +51,8 @@ pub enum Error {
         field: &'static str,
         value: String,
     },
-    #[error("{}", .0.description)]
-    FailedPrecondition(RuleViolation),
+    #[error("{}", describe_rules(.0))]
+    FailedPrecondition(Vec<RuleViolation>),
     #[error("{resource} {id} was changed by someone else: its etag no longer matches")]
     EtagMismatch { resource: &'static str, id: String },
     /// Concurrent writers kept conflicting after every retry.
@@ -72,11 +72,11 @@ impl Error {
     }
 
     pub fn rule(rule: &'static str, subject: impl Into<String>, description: impl Into<String>) -> Self {
-        Self::FailedPrecondition(RuleViolation {
+        Self::FailedPrecondition(vec![RuleViolation {
             rule,
             subject: subject.into(),
             description: description.into(),
-        })
+        }])
     }
 
     pub fn not_found(resource: &'static str, id: impl fmt::Display) -> Self {
@@ -116,7 +116,11 @@ impl Error {
             Self::AlreadyExists { resource, .. } => {
                 format!("{}_ALREADY_EXISTS", resource.to_uppercase())
             }
-            Self::FailedPrecondition(violation) => violation.rule.to_owned(),
+            // Several broken rules share the first one's reason; each is named in the details.
+            Self::FailedPrecondition(violations) => violations
+                .first()
+                .map_or("FAILED_PRECONDITION", |v| v.rule)
+                .to_owned(),
             Self::EtagMismatch { .. } => "ETAG_MISMATCH".to_owned(),
             Self::Contention => "CONTENTION".to_owned(),
             Self::Unavailable(_) => "DATABASE_UNAVAILABLE".to_owned(),
@@ -135,6 +139,14 @@ impl Error {
             Self::Database(_) => Code::Internal,
         }
     }
+}
+
+fn describe_rules(violations: &[RuleViolation]) -> String {
+    violations
+        .iter()
+        .map(|v| format!("{}: {}", v.rule, v.description))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn describe_fields(violations: &[FieldViolation]) -> String {
@@ -189,12 +201,14 @@ impl From<Error> for Status {
                     details.add_bad_request_violation(&violation.field, &violation.description);
                 }
             }
-            Error::FailedPrecondition(violation) => {
-                details.add_precondition_failure_violation(
-                    violation.rule,
-                    &violation.subject,
-                    &violation.description,
-                );
+            Error::FailedPrecondition(violations) => {
+                for violation in violations {
+                    details.add_precondition_failure_violation(
+                        violation.rule,
+                        &violation.subject,
+                        &violation.description,
+                    );
+                }
             }
             Error::NotFound { resource, id } => {
                 metadata.insert("resource".to_owned(), (*resource).to_owned());

@@ -8,12 +8,16 @@ pub mod db;
 pub mod entity;
 pub mod error;
 pub mod etag;
+pub mod fields;
 mod fingerprint;
 pub mod idempotency;
+pub mod named_enum;
 pub mod paging;
 pub mod request;
 mod server;
+pub mod teams;
 pub mod telemetry;
+pub mod wire;
 
-pub use config::{Config, Flags, LogFormat};
+pub use config::{Config, Flags, LogFormat, TierCoverage};
 pub use server::{StartupError, run};

@@ -74,6 +74,39 @@ pub fn decode_token(raw: &str, query_fingerprint: &str) -> Result<Option<Cursor>
     Ok(Some(token.cursor))
 }
 
+/// A list request's page size, where it resumes, and the query its page tokens are bound to.
+pub struct PageRequest {
+    pub size: u64,
+    pub after: Option<Cursor>,
+    fingerprint: String,
+}
+
+impl PageRequest {
+    /// `canonical_query` describes the filters and order (not the page size) unambiguously.
+    pub fn parse(
+        page_size: i32,
+        page_token: &str,
+        canonical_query: String,
+    ) -> Result<Self, crate::error::Error> {
+        let fingerprint = query_fingerprint(&canonical_query);
+        let mut v = crate::error::Violations::default();
+        let size = v.take(self::page_size(page_size));
+        let after = v.take(decode_token(page_token, &fingerprint));
+        v.into_result()?;
+        Ok(Self {
+            size: size.expect("checked above"),
+            after: after.flatten(),
+            fingerprint,
+        })
+    }
+
+    /// The token of the page after this one, empty at the end.
+    pub fn next_token(&self, next: Option<Cursor>) -> String {
+        next.map(|cursor| encode_token(&self.fingerprint, cursor))
+            .unwrap_or_default()
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
     Ascending,

@@ -4,14 +4,24 @@
 use std::{future::Future, sync::Arc};
 
 use http::HeaderName;
-use kam_proto::v1::account_service_server::AccountServiceServer;
+use kam_proto::v1::{account_service_server::AccountServiceServer, team_service_server::TeamServiceServer};
 use tokio::{net::TcpListener, sync::Notify};
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 use tonic_health::{ServingStatus, server::HealthReporter};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::{accounts::api::AccountApi, config::Config, db::Db, telemetry};
+use crate::{
+    accounts::api::AccountApi,
+    config::Config,
+    db::Db,
+    teams::{
+        api::TeamApi,
+        handover::{Responsibilities, ResponsibilityArea},
+        store::{CoveragePolicy, TeamRoles},
+    },
+    telemetry,
+};
 
 /// Why the server could not start or stopped abnormally.
 #[derive(Debug, thiserror::Error)]
@@ -20,12 +30,14 @@ pub enum StartupError {
     Database(#[from] sea_orm::DbErr),
     #[error("reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    #[error("configuration: {0}")]
+    Config(String),
     #[error("transport: {0}")]
     Transport(#[from] tonic::transport::Error),
 }
 
 /// The names health reports on, besides "" (the whole server).
-const SERVICES: &[&str] = &["kam.v1.AccountService"];
+const SERVICES: &[&str] = &["kam.v1.AccountService", "kam.v1.TeamService"];
 
 /// Serves KAM on `listener` until `shutdown` resolves; then health turns NOT_SERVING, new connections
 /// are refused and in-flight calls get at most `config.drain_timeout` to finish.
@@ -34,6 +46,7 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartupError> {
+    let coverage = CoveragePolicy::from_config(&config.coverage).map_err(StartupError::Config)?;
     let db = Db::connect(&config).await?;
     tracing::info!(database = %config.redacted_database_url(), backend = ?db.backend(), "database connected");
     if config.migrate {
@@ -49,6 +62,10 @@ pub async fn run(
         .build_v1()?;
     let limit = config.max_message_bytes;
     let accounts = AccountServiceServer::new(AccountApi::new(db.clone()))
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit);
+
+    let teams = TeamServiceServer::new(TeamApi::new(db.clone(), responsibilities(), coverage))
         .max_decoding_message_size(limit)
         .max_encoding_message_size(limit);
 
@@ -76,6 +93,7 @@ pub async fn run(
         .add_service(health_service)
         .add_service(reflection)
         .add_service(accounts)
+        .add_service(teams)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
     tracing::info!(addr = ?local_addr, "serving gRPC and gRPC-Web");
 
@@ -89,6 +107,13 @@ pub async fn run(
     db.conn().clone().close().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Every area that holds per-person responsibilities, for the handover, the workload report and the
+/// deactivation guard. Each area that lands adds itself here.
+fn responsibilities() -> Responsibilities {
+    let areas: Vec<Arc<dyn ResponsibilityArea>> = vec![Arc::new(TeamRoles)];
+    Responsibilities::new(areas)
 }
 
 async fn set_health(health: &HealthReporter, status: ServingStatus) {

@@ -9,13 +9,7 @@ use super::{
     model::{self, AccountOrder, ContactOrder},
     store,
 };
-use crate::{
-    db::Db,
-    error::{Result, Violations},
-    idempotency::IdempotencyKey,
-    paging,
-    request::RequestContext,
-};
+use crate::{db::Db, error::Result, idempotency::IdempotencyKey, paging, request::RequestContext};
 
 pub struct AccountApi {
     db: Db,
@@ -35,31 +29,6 @@ fn etag(raw: &str) -> Option<&str> {
 
 fn id(field: &str, raw: &str) -> Result<uuid::Uuid> {
     Ok(model::required_id(field, raw)?)
-}
-
-/// A list request's page size, cursor and the fingerprint its page token is bound to.
-struct PageRequest {
-    size: u64,
-    after: Option<paging::Cursor>,
-    fingerprint: String,
-}
-
-fn page_request(page_size: i32, page_token: &str, canonical_query: String) -> Result<PageRequest> {
-    let fingerprint = paging::query_fingerprint(&canonical_query);
-    let mut v = Violations::default();
-    let size = v.take(paging::page_size(page_size));
-    let after = v.take(paging::decode_token(page_token, &fingerprint));
-    v.into_result()?;
-    Ok(PageRequest {
-        size: size.expect("checked above"),
-        after: after.flatten(),
-        fingerprint,
-    })
-}
-
-fn next_token(fingerprint: &str, next: Option<paging::Cursor>) -> String {
-    next.map(|cursor| paging::encode_token(fingerprint, cursor))
-        .unwrap_or_default()
 }
 
 #[tonic::async_trait]
@@ -91,15 +60,15 @@ impl AccountService for AccountApi {
         let request = request.into_inner();
         let filter = convert::account_filter(&request)?;
         let order = AccountOrder::parse(&request.order_by)?;
-        let page = page_request(
+        let page = paging::PageRequest::parse(
             request.page_size,
             &request.page_token,
             format!("{filter:?}{order:?}"),
         )?;
-        let found = store::list_accounts(&self.db, &filter, order, page.size, page.after).await?;
+        let found = store::list_accounts(&self.db, &filter, order, page.size, page.after.clone()).await?;
         Ok(Response::new(pb::ListAccountsResponse {
             accounts: found.items.into_iter().map(convert::account_to_proto).collect(),
-            next_page_token: next_token(&page.fingerprint, found.next),
+            next_page_token: page.next_token(found.next),
         }))
     }
 
@@ -162,15 +131,15 @@ impl AccountService for AccountApi {
         let request = request.into_inner();
         let filter = convert::contact_filter(&request)?;
         let order = ContactOrder::parse(&request.order_by)?;
-        let page = page_request(
+        let page = paging::PageRequest::parse(
             request.page_size,
             &request.page_token,
             format!("{filter:?}{order:?}"),
         )?;
-        let found = store::list_contacts(&self.db, &filter, order, page.size, page.after).await?;
+        let found = store::list_contacts(&self.db, &filter, order, page.size, page.after.clone()).await?;
         Ok(Response::new(pb::ListContactsResponse {
             contacts: found.items.into_iter().map(convert::contact_to_proto).collect(),
-            next_page_token: next_token(&page.fingerprint, found.next),
+            next_page_token: page.next_token(found.next),
         }))
     }
 

@@ -2,11 +2,7 @@
 //! Proto messages are destructured in full, so a field added to the proto fails to compile here until
 //! it is handled.
 
-use chrono::{DateTime, Utc};
-use kam_proto::{
-    pbjson_types::{FieldMask, Timestamp},
-    v1 as pb,
-};
+use kam_proto::{pbjson_types::FieldMask, v1 as pb};
 use uuid::Uuid;
 
 use super::model::{
@@ -16,57 +12,13 @@ use super::model::{
 use crate::{
     error::{FieldViolation, Result, Violations},
     etag,
+    wire::{WireEnum, mask_paths, required_enum, timestamp},
 };
 
 const ACCOUNT_OUTPUT_ONLY: &[&str] = &["id", "tier", "create_time", "update_time", "delete_time", "etag"];
 const CONTACT_OUTPUT_ONLY: &[&str] = &["id", "create_time", "update_time", "etag"];
 
-// ----- enums -----
-
-/// A domain enum that travels as the proto enum with the same value names.
-trait WireEnum: Sized + Copy {
-    fn proto_name(raw: i32) -> Option<&'static str>;
-    fn proto_number(name: &str) -> Option<i32>;
-    fn from_name(name: &str) -> Option<Self>;
-    fn as_str(self) -> &'static str;
-
-    /// `Ok(None)` for 0 (unspecified); an error for a number this version does not know.
-    fn from_wire(field: &str, raw: i32) -> Result<Option<Self>, FieldViolation> {
-        if raw == 0 {
-            return Ok(None);
-        }
-        Self::proto_name(raw)
-            .and_then(Self::from_name)
-            .map(Some)
-            .ok_or_else(|| FieldViolation::new(field, format!("unknown value {raw}")))
-    }
-
-    /// 0 (unspecified) for domain-only values such as UNASSESSED.
-    fn to_wire(self) -> i32 {
-        Self::proto_number(self.as_str()).unwrap_or(0)
-    }
-}
-
-macro_rules! wire_enums {
-    ($($domain:ident => $proto:ty),+ $(,)?) => {$(
-        impl WireEnum for $domain {
-            fn proto_name(raw: i32) -> Option<&'static str> {
-                <$proto>::try_from(raw).ok().map(|e| e.as_str_name())
-            }
-            fn proto_number(name: &str) -> Option<i32> {
-                <$proto>::from_str_name(name).map(|e| e as i32)
-            }
-            fn from_name(name: &str) -> Option<Self> {
-                $domain::from_name(name)
-            }
-            fn as_str(self) -> &'static str {
-                $domain::as_str(self)
-            }
-        }
-    )+};
-}
-
-wire_enums!(
+crate::wire_enums!(
     Lifecycle => pb::Lifecycle,
     Tier => pb::Tier,
     RelationshipStage => pb::RelationshipStage,
@@ -257,50 +209,6 @@ fn populated_account_paths(account: &pb::Account) -> Vec<&'static str> {
         .filter(|(_, populated)| *populated)
         .map(|(path, _)| path)
         .collect()
-}
-
-/// An enum named in an update mask must hold a value: unspecified cannot be stored.
-fn required_enum<T>(field: &str, parsed: Result<Option<T>, FieldViolation>) -> Result<T, FieldViolation> {
-    parsed?.ok_or_else(|| FieldViolation::new(field, "must be set"))
-}
-
-/// The paths an update writes: the mask's, or every populated field when the mask is empty.
-fn mask_paths(
-    mask: Option<FieldMask>,
-    populated: Vec<&'static str>,
-    updatable: &[&str],
-    output_only: &[&str],
-    immutable: &[&str],
-) -> Result<Vec<String>, FieldViolation> {
-    let paths = mask.map(|m| m.paths).unwrap_or_default();
-    if paths.is_empty() {
-        return Ok(populated.into_iter().map(str::to_owned).collect());
-    }
-    let mut chosen: Vec<String> = Vec::new();
-    for path in paths {
-        if output_only.contains(&path.as_str()) {
-            return Err(FieldViolation::new(
-                "update_mask",
-                format!("{path} is output only"),
-            ));
-        }
-        if immutable.contains(&path.as_str()) {
-            return Err(FieldViolation::new(
-                "update_mask",
-                format!("{path} cannot be changed"),
-            ));
-        }
-        if !updatable.contains(&path.as_str()) {
-            return Err(FieldViolation::new(
-                "update_mask",
-                format!("unknown field {path}"),
-            ));
-        }
-        if !chosen.contains(&path) {
-            chosen.push(path);
-        }
-    }
-    Ok(chosen)
 }
 
 pub fn account_filter(request: &pb::ListAccountsRequest) -> Result<AccountFilter> {
@@ -714,13 +622,6 @@ pub fn contact_to_proto(contact: Contact) -> pb::Contact {
         create_time: Some(timestamp(create_time)),
         update_time: Some(timestamp(update_time)),
         etag: etag::of(revision),
-    }
-}
-
-pub fn timestamp(time: DateTime<Utc>) -> Timestamp {
-    Timestamp {
-        seconds: time.timestamp(),
-        nanos: time.timestamp_subsec_nanos() as i32,
     }
 }
 

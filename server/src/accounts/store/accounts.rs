@@ -401,3 +401,40 @@ fn account_field_names() -> Vec<String> {
     .map(str::to_owned)
     .to_vec()
 }
+
+/// What other areas need to know of an account to report on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountSummary {
+    pub id: Uuid,
+    pub display_name: String,
+    pub tier: Tier,
+}
+
+/// Every live account of `tiers`, in no particular order.
+pub async fn live_accounts_in_tiers(
+    conn: &impl ConnectionTrait,
+    tiers: &[Tier],
+) -> Result<Vec<AccountSummary>> {
+    let rows: Vec<(Uuid, String, String)> = account::Entity::find()
+        .select_only()
+        .columns([
+            account::Column::Id,
+            account::Column::DisplayName,
+            account::Column::Tier,
+        ])
+        .filter(account::Column::DeleteTime.is_null())
+        .filter(account::Column::Tier.is_in(tiers.iter().map(|t| t.as_str())))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    rows.into_iter()
+        .map(|(id, display_name, tier)| {
+            let tier = Tier::from_name(&tier).ok_or_else(|| Error::unknown_stored_value("tier", &tier))?;
+            Ok(AccountSummary {
+                id,
+                display_name,
+                tier,
+            })
+        })
+        .collect()
+}

@@ -4,7 +4,8 @@ mod accounts;
 mod contacts;
 
 pub use accounts::{
-    create_account, get_account, list_accounts, require_live_account, set_account_deleted, update_account,
+    AccountSummary, create_account, get_account, list_accounts, live_accounts_in_tiers, require_live_account,
+    set_account_deleted, update_account,
 };
 pub use contacts::{create_contact, delete_contact, get_contact, list_contacts, update_contact};
 

@@ -1,0 +1,94 @@
+//! Validators for the fields every area's requests carry: text, ids, emails. Each returns the parsed
+//! value or a violation naming the field.
+
+use uuid::Uuid;
+
+use crate::error::FieldViolation;
+
+/// A string field: trimmed of surrounding whitespace, at most `max` characters, and not empty if
+/// `required`.
+pub fn text(field: &str, raw: &str, max: usize, required: bool) -> Result<String, FieldViolation> {
+    let value = raw.trim();
+    if required && value.is_empty() {
+        return Err(FieldViolation::new(field, "must not be empty"));
+    }
+    let length = value.chars().count();
+    if length > max {
+        return Err(FieldViolation::new(
+            field,
+            format!("must be at most {max} characters (got {length})"),
+        ));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(FieldViolation::new(field, "must not contain control characters"));
+    }
+    Ok(value.to_owned())
+}
+
+/// An ERP key: empty means none.
+pub fn external_id(field: &str, raw: &str) -> Result<Option<String>, FieldViolation> {
+    let value = text(field, raw, 128, false)?;
+    Ok((!value.is_empty()).then_some(value))
+}
+
+/// An optional reference to another resource: empty means none.
+pub fn optional_id(field: &str, raw: &str) -> Result<Option<Uuid>, FieldViolation> {
+    if raw.is_empty() {
+        Ok(None)
+    } else {
+        required_id(field, raw).map(Some)
+    }
+}
+
+pub fn required_id(field: &str, raw: &str) -> Result<Uuid, FieldViolation> {
+    if raw.is_empty() {
+        return Err(FieldViolation::new(field, "required"));
+    }
+    Uuid::parse_str(raw).map_err(|_| FieldViolation::new(field, "must be a UUID"))
+}
+
+pub fn email(field: &str, raw: &str) -> Result<String, FieldViolation> {
+    let value = text(field, raw, 254, false)?;
+    let well_formed = value.is_empty()
+        || value
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !value.contains(' '));
+    if well_formed {
+        Ok(value)
+    } else {
+        Err(FieldViolation::new(field, "not an email address"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_trims_checks_length_and_requiredness() {
+        assert_eq!(text("f", "  Acme  ", 10, true), Ok("Acme".into()));
+        assert!(text("f", "   ", 10, true).is_err());
+        assert_eq!(text("f", "", 10, false), Ok(String::new()));
+        assert!(text("f", &"x".repeat(11), 10, false).is_err());
+        // Characters, not bytes: 10 Chinese characters fit in 10.
+        assert!(text("f", &"华".repeat(10), 10, true).is_ok());
+        assert!(text("f", "a\u{0}b", 10, true).is_err());
+    }
+
+    #[test]
+    fn ids_must_be_uuids() {
+        assert_eq!(optional_id("f", ""), Ok(None));
+        assert!(optional_id("f", "nope").is_err());
+        assert_eq!(required_id("f", "").unwrap_err().description, "required");
+        let id = Uuid::now_v7();
+        assert_eq!(required_id("f", &id.to_string()), Ok(id));
+    }
+
+    #[test]
+    fn emails_are_roughly_checked() {
+        assert!(email("f", "").is_ok());
+        assert!(email("f", "li.wei@example.cn").is_ok());
+        assert!(email("f", "li.wei").is_err());
+        assert!(email("f", "@example.cn").is_err());
+    }
+}

@@ -1,0 +1,9 @@
+//! Cross-department account teams (DESIGN 4.2): departments, staff, who serves which account in which
+//! role, whether each key account has the team its tier needs, and the handover when someone leaves.
+
+pub mod api;
+mod convert;
+pub mod handover;
+pub mod model;
+pub mod rules;
+pub mod store;

@@ -1,0 +1,136 @@
+//! The teams area's database side: departments, staff, memberships, the reports, and team roles as a
+//! handover area. Other areas reach this data only through these functions.
+
+mod departments;
+mod members;
+mod reports;
+mod staff;
+mod team_roles;
+mod transfer;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+pub use departments::{create_department, list_departments};
+pub use members::{MemberPatch, NewMember, add_member, list_members, remove_member, update_member};
+pub use reports::{AccountCoverage, CoveragePolicy, Workload, coverage_report, workload};
+pub use staff::{create_staff, deactivate_staff, get_staff, list_staff, update_staff};
+pub use team_roles::TeamRoles;
+pub use transfer::{HandoverRequest, transfer_responsibilities};
+
+use super::{
+    model::{StaffLevel, TeamMember, TeamRole},
+    rules::{Person, RuleBreak, Seat},
+};
+use crate::{
+    entity::{staff as staff_entity, team_member},
+    error::{Error, Result, RuleViolation},
+};
+
+const STAFF: &str = "staff";
+const TEAM_MEMBER: &str = "team_member";
+const DEPARTMENT: &str = "department";
+
+/// Rule breaks as the one error a refused write answers with.
+fn refuse(breaks: Vec<RuleBreak>, subject: &str) -> Error {
+    Error::FailedPrecondition(
+        breaks
+            .into_iter()
+            .map(|b| RuleViolation {
+                rule: b.rule,
+                subject: b
+                    .account_id
+                    .map_or_else(|| subject.to_owned(), |a| format!("accounts/{a}")),
+                description: b.description,
+            })
+            .collect(),
+    )
+}
+
+async fn staff_row(conn: &impl ConnectionTrait, id: Uuid) -> Result<staff_entity::Model> {
+    staff_entity::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::not_found(STAFF, id))
+}
+
+fn level_of(row: &staff_entity::Model) -> Result<StaffLevel> {
+    StaffLevel::from_name(&row.level).ok_or_else(|| Error::unknown_stored_value("level", &row.level))
+}
+
+/// The person as the rules see them: their level, capacity and the accounts they serve now.
+async fn person_of(conn: &impl ConnectionTrait, row: &staff_entity::Model) -> Result<Person> {
+    let accounts: Vec<Uuid> = active_members_of_staff(conn, row.id)
+        .await?
+        .into_iter()
+        .map(|m| m.account_id)
+        .collect();
+    Ok(Person {
+        id: row.id,
+        active: row.active,
+        level: level_of(row)?,
+        max_accounts: row.max_accounts,
+        accounts: accounts.into_iter().collect::<BTreeSet<_>>(),
+    })
+}
+
+async fn active_members_of_staff(conn: &impl ConnectionTrait, staff: Uuid) -> Result<Vec<TeamMember>> {
+    team_member::Entity::find()
+        .filter(team_member::Column::StaffId.eq(staff))
+        .filter(team_member::Column::EndTime.is_null())
+        .order_by_asc(team_member::Column::StartTime)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(member_from_row)
+        .collect()
+}
+
+/// The active seats of each of `accounts` (accounts without any are absent).
+async fn seats_of_accounts(
+    conn: &impl ConnectionTrait,
+    accounts: &[Uuid],
+) -> Result<BTreeMap<Uuid, Vec<Seat>>> {
+    let mut teams: BTreeMap<Uuid, Vec<Seat>> = BTreeMap::new();
+    // Bounded IN lists keep every statement far under both backends' parameter limits.
+    for chunk in accounts.chunks(500) {
+        let rows = team_member::Entity::find()
+            .filter(team_member::Column::AccountId.is_in(chunk.iter().copied()))
+            .filter(team_member::Column::EndTime.is_null())
+            .order_by_asc(team_member::Column::StartTime)
+            .all(conn)
+            .await?;
+        for row in rows {
+            let member = member_from_row(row)?;
+            teams.entry(member.account_id).or_default().push(seat_of(&member));
+        }
+    }
+    Ok(teams)
+}
+
+fn seat_of(member: &TeamMember) -> Seat {
+    Seat {
+        membership_id: member.id,
+        staff_id: member.staff_id,
+        role: member.role,
+        is_department_liaison: member.is_department_liaison,
+        department_id: member.department_id,
+    }
+}
+
+fn member_from_row(row: team_member::Model) -> Result<TeamMember> {
+    Ok(TeamMember {
+        id: row.id,
+        account_id: row.account_id,
+        staff_id: row.staff_id,
+        role: TeamRole::from_name(&row.role).ok_or_else(|| Error::unknown_stored_value("role", &row.role))?,
+        is_department_liaison: row.is_department_liaison,
+        department_id: row.department_id,
+        start_time: row.start_time,
+        end_time: row.end_time,
+        end_reason: row.end_reason,
+        revision: row.revision,
+    })
+}

@@ -1,0 +1,101 @@
+//! Shared pieces of the proto edge: enums by name, timestamps, and update masks (AIP-134).
+
+use chrono::{DateTime, Utc};
+use kam_proto::pbjson_types::{FieldMask, Timestamp};
+
+use crate::error::FieldViolation;
+
+/// A domain enum that travels as the proto enum with the same value names.
+pub trait WireEnum: Sized + Copy {
+    fn proto_name(raw: i32) -> Option<&'static str>;
+    fn proto_number(name: &str) -> Option<i32>;
+    fn from_name(name: &str) -> Option<Self>;
+    fn as_str(self) -> &'static str;
+
+    /// `Ok(None)` for 0 (unspecified); an error for a number this version does not know.
+    fn from_wire(field: &str, raw: i32) -> Result<Option<Self>, FieldViolation> {
+        if raw == 0 {
+            return Ok(None);
+        }
+        Self::proto_name(raw)
+            .and_then(Self::from_name)
+            .map(Some)
+            .ok_or_else(|| FieldViolation::new(field, format!("unknown value {raw}")))
+    }
+
+    /// 0 (unspecified) for domain-only values such as UNASSESSED.
+    fn to_wire(self) -> i32 {
+        Self::proto_number(self.as_str()).unwrap_or(0)
+    }
+}
+
+#[macro_export]
+macro_rules! wire_enums {
+    ($($domain:ident => $proto:ty),+ $(,)?) => {$(
+        impl $crate::wire::WireEnum for $domain {
+            fn proto_name(raw: i32) -> Option<&'static str> {
+                <$proto>::try_from(raw).ok().map(|e| e.as_str_name())
+            }
+            fn proto_number(name: &str) -> Option<i32> {
+                <$proto>::from_str_name(name).map(|e| e as i32)
+            }
+            fn from_name(name: &str) -> Option<Self> {
+                $domain::from_name(name)
+            }
+            fn as_str(self) -> &'static str {
+                $domain::as_str(self)
+            }
+        }
+    )+};
+}
+
+/// An enum named in an update mask must hold a value: unspecified cannot be stored.
+pub fn required_enum<T>(field: &str, parsed: Result<Option<T>, FieldViolation>) -> Result<T, FieldViolation> {
+    parsed?.ok_or_else(|| FieldViolation::new(field, "must be set"))
+}
+
+/// The paths an update writes: the mask's, or every populated field when the mask is empty.
+pub fn mask_paths(
+    mask: Option<FieldMask>,
+    populated: Vec<&'static str>,
+    updatable: &[&str],
+    output_only: &[&str],
+    immutable: &[&str],
+) -> Result<Vec<String>, FieldViolation> {
+    let paths = mask.map(|m| m.paths).unwrap_or_default();
+    if paths.is_empty() {
+        return Ok(populated.into_iter().map(str::to_owned).collect());
+    }
+    let mut chosen: Vec<String> = Vec::new();
+    for path in paths {
+        if output_only.contains(&path.as_str()) {
+            return Err(FieldViolation::new(
+                "update_mask",
+                format!("{path} is output only"),
+            ));
+        }
+        if immutable.contains(&path.as_str()) {
+            return Err(FieldViolation::new(
+                "update_mask",
+                format!("{path} cannot be changed"),
+            ));
+        }
+        if !updatable.contains(&path.as_str()) {
+            return Err(FieldViolation::new(
+                "update_mask",
+                format!("unknown field {path}"),
+            ));
+        }
+        if !chosen.contains(&path) {
+            chosen.push(path);
+        }
+    }
+    Ok(chosen)
+}
+
+pub fn timestamp(time: DateTime<Utc>) -> Timestamp {
+    Timestamp {
+        seconds: time.timestamp(),
+        nanos: time.timestamp_subsec_nanos() as i32,
+    }
+}
