@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 use kam_proto::v1::account_service_client::AccountServiceClient;
+use kam_proto::v1::team_service_client::TeamServiceClient;
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
@@ -17,6 +18,10 @@ pub type Connection = InterceptedService<Channel, Deadline>;
 
 /// The account service client every `accounts` and `contacts` command uses.
 pub type AccountClient = AccountServiceClient<Connection>;
+
+/// The team service client of the `departments`, `staff`, `team`, `coverage`, `workload` and `handover`
+/// commands.
+pub type TeamClient = TeamServiceClient<Connection>;
 
 /// Parses `--addr`. A bare `host:port` gets `http://`, since that is what people type.
 pub fn parse_addr(addr: &str) -> Result<Endpoint, String> {
@@ -60,6 +65,11 @@ pub async fn connect(global: &Global) -> Result<Connection, Error> {
 /// Connects an account service client.
 pub async fn accounts(global: &Global) -> Result<AccountClient, Error> {
     Ok(AccountServiceClient::new(connect(global).await?))
+}
+
+/// Connects a team service client.
+pub async fn teams(global: &Global) -> Result<TeamClient, Error> {
+    Ok(TeamServiceClient::new(connect(global).await?))
 }
 
 /// Sets the gRPC deadline (`grpc-timeout`) of every call.

@@ -9,7 +9,9 @@ use std::marker::PhantomData;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::error::ErrorKind;
-use kam_proto::v1::{Attitude, BuyingRole, KeyDateKind, Lifecycle, RadStatus, RelationshipStage, Tier};
+use kam_proto::v1::{
+    Attitude, BuyingRole, KeyDateKind, Lifecycle, RadStatus, RelationshipStage, StaffLevel, TeamRole, Tier,
+};
 
 /// What kamctl needs of a prost-generated enum. The generated methods are inherent, so this trait
 /// restates them to make them usable from generic code.
@@ -38,6 +40,8 @@ impl_proto_enum!(
     Lifecycle,
     RadStatus,
     RelationshipStage,
+    StaffLevel,
+    TeamRole,
     Tier
 );
 
@@ -133,6 +137,47 @@ mod tests {
             Some(RelationshipStage::StrategicPartner as i32)
         );
         assert_eq!(parse::<Lifecycle>("churned"), Some(Lifecycle::Churned as i32));
+    }
+
+    #[test]
+    fn team_enums_parse_from_kebab_names() {
+        assert_eq!(
+            parse::<TeamRole>("account-manager"),
+            Some(TeamRole::AccountManager as i32)
+        );
+        assert_eq!(
+            parse::<TeamRole>("executive-sponsor"),
+            Some(TeamRole::ExecutiveSponsor as i32)
+        );
+        assert_eq!(
+            parse::<TeamRole>("rnd-partner"),
+            Some(TeamRole::RndPartner as i32)
+        );
+        assert_eq!(
+            parse::<StaffLevel>("executive"),
+            Some(StaffLevel::Executive as i32)
+        );
+        assert_eq!(parse::<StaffLevel>("staff"), Some(StaffLevel::Staff as i32));
+        assert_eq!(parse::<StaffLevel>("staff-level-unspecified"), None);
+        assert_eq!(parse::<TeamRole>("janitor"), None);
+        assert_eq!(
+            cli_names::<StaffLevel>().collect::<Vec<_>>(),
+            ["executive", "manager", "staff"]
+        );
+        assert_eq!(
+            cli_names::<TeamRole>().collect::<Vec<_>>(),
+            [
+                "executive-sponsor",
+                "account-manager",
+                "sales-specialist",
+                "solution-engineer",
+                "service-lead",
+                "marketing-partner",
+                "logistics-coordinator",
+                "rnd-partner",
+            ]
+        );
+        assert_eq!(name::<TeamRole>(TeamRole::ServiceLead as i32), "SERVICE_LEAD");
     }
 
     #[test]

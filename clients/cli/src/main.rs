@@ -1,17 +1,23 @@
 //! `kamctl`: the command-line client of the KAM gRPC API (package `kam.v1`).
 //!
 //! This file only parses the command line, dispatches to the command modules and turns the outcome
-//! into an exit code: 0 on success, 1 on any failure (including a health check that is not SERVING),
-//! 2 on a usage error.
+//! into an exit code: 0 on success, 1 on any failure (including a health check that is not SERVING and
+//! a handover that breaks team rules), 2 on a usage error.
 
 mod accounts;
 mod client;
 mod contacts;
+mod coverage;
+mod departments;
 mod enums;
 mod error;
+mod handover;
 mod health;
 mod mask;
 mod output;
+mod staff;
+mod team;
+mod workload;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -70,6 +76,21 @@ enum Command {
     /// Manage contacts, the people at an account.
     #[command(subcommand)]
     Contacts(contacts::ContactsCommand),
+    /// Manage our departments.
+    #[command(subcommand)]
+    Departments(departments::DepartmentsCommand),
+    /// Manage our staff, the people who serve the accounts.
+    #[command(subcommand)]
+    Staff(staff::StaffCommand),
+    /// Manage account teams: who serves an account in which role.
+    #[command(subcommand)]
+    Team(team::TeamCommand),
+    /// Show the accounts that lack the team roles or department liaisons their tier requires.
+    Coverage(coverage::CoverageArgs),
+    /// Show how many accounts and how much open work each person has.
+    Workload(workload::WorkloadArgs),
+    /// Hand a person's responsibilities over to another person.
+    Handover(handover::HandoverArgs),
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -87,6 +108,14 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Health(args) => health::run(args, global).await,
         Command::Accounts(command) => accounts::run(command, global).await.map(|()| ExitCode::SUCCESS),
         Command::Contacts(command) => contacts::run(command, global).await.map(|()| ExitCode::SUCCESS),
+        Command::Departments(command) => departments::run(command, global)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Staff(command) => staff::run(command, global).await.map(|()| ExitCode::SUCCESS),
+        Command::Team(command) => team::run(command, global).await.map(|()| ExitCode::SUCCESS),
+        Command::Coverage(args) => coverage::run(args, global).await.map(|()| ExitCode::SUCCESS),
+        Command::Workload(args) => workload::run(args, global).await.map(|()| ExitCode::SUCCESS),
+        Command::Handover(args) => handover::run(args, global).await,
     }
 }
 

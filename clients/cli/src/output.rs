@@ -30,12 +30,17 @@ pub fn print<T: Render>(value: &T, json: bool) -> io::Result<()> {
 /// Columns of text padded to the widest cell, two spaces apart, under upper-case headers.
 #[derive(Debug)]
 pub struct Table {
-    headers: &'static [&'static str],
+    headers: Vec<String>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
-    pub fn new(headers: &'static [&'static str]) -> Self {
+    pub fn new(headers: &[&str]) -> Self {
+        Table::with_headers(headers.iter().map(|h| (*h).to_owned()).collect())
+    }
+
+    /// A table whose columns are only known at run time, e.g. one per key of a map in the response.
+    pub fn with_headers(headers: Vec<String>) -> Self {
         Table {
             headers,
             rows: Vec::new(),
@@ -49,8 +54,7 @@ impl Table {
     }
 
     pub fn render(&self) -> String {
-        let header: Vec<String> = self.headers.iter().map(|h| (*h).to_owned()).collect();
-        let lines = || std::iter::once(&header).chain(&self.rows);
+        let lines = || std::iter::once(&self.headers).chain(&self.rows);
         let widths: Vec<usize> = (0..self.headers.len())
             .map(|column| lines().map(|row| width(&row[column])).max().unwrap_or(0))
             .collect();

@@ -63,14 +63,16 @@ pub async fn create_account(
             delete_time: Set(None),
             revision: Set(1),
         };
-        account::Entity::insert(row)
-            .exec_without_returning(txn)
+        // INSERT … RETURNING: reading the row back would add an index read that, under SERIALIZABLE,
+        // conflicts with every concurrent insert on the same (UUIDv7: rightmost) index page.
+        let created = account::Entity::insert(row)
+            .exec_with_returning(txn)
             .await
             .map_err(|e| Error::unique_violation(e, ACCOUNT, "external_id", fields.external_id.as_deref()))?;
+        let created = account_from_row(created)?;
         if let Some(key) = key {
             key.remember(txn, id).await?;
         }
-        let created = load_account(txn, id).await?;
         audit::record(
             txn,
             ctx,
@@ -189,8 +191,7 @@ pub async fn update_account(
         row.lifecycle = Set(fields.lifecycle.as_str().to_owned());
         row.relationship_stage = Set(fields.relationship_stage.as_str().to_owned());
         row.rad_status = Set(fields.rad_status.as_str().to_owned());
-        save_account(txn, row, &fields.external_id).await?;
-        let updated = load_account(txn, id).await?;
+        let updated = save_account(txn, row, &fields.external_id).await?;
         audit::record(
             txn,
             ctx,
@@ -233,8 +234,7 @@ pub async fn set_account_deleted(
         }
         let mut row = account_row(txn, id).await?.into_active_model();
         row.delete_time = Set(deleted.then(now));
-        save_account(txn, row, &current.external_id).await?;
-        let changed = load_account(txn, id).await?;
+        let changed = save_account(txn, row, &current.external_id).await?;
         audit::record(
             txn,
             ctx,
@@ -256,20 +256,20 @@ pub async fn set_account_deleted(
     .await
 }
 
-/// Writes `row` with a new revision and update time.
+/// Writes `row` with a new revision and update time, and returns the account as stored.
 async fn save_account(
     txn: &DatabaseTransaction,
     mut row: account::ActiveModel,
     external_id: &Option<String>,
-) -> Result<()> {
+) -> Result<Account> {
     let revision = *row.revision.as_ref();
     row.revision = Set(revision + 1);
     row.update_time = Set(now());
-    account::Entity::update(row)
+    let saved = account::Entity::update(row)
         .exec(txn)
         .await
         .map_err(|e| Error::unique_violation(e, ACCOUNT, "external_id", external_id.as_deref()))?;
-    Ok(())
+    account_from_row(saved)
 }
 
 async fn account_row(conn: &impl ConnectionTrait, id: Uuid) -> Result<account::Model> {

@@ -55,15 +55,16 @@ pub async fn create_contact(
             revision: Set(1),
             ..contact_columns(fields)
         };
-        contact::Entity::insert(row)
-            .exec_without_returning(txn)
+        // INSERT … RETURNING, and the key dates as written: no read-back (see create_account).
+        let created = contact::Entity::insert(row)
+            .exec_with_returning(txn)
             .await
             .map_err(|e| Error::unique_violation(e, CONTACT, "external_id", fields.external_id.as_deref()))?;
         replace_key_dates(txn, id, &fields.key_dates).await?;
+        let created = contact_from_row(created, fields.key_dates.clone())?;
         if let Some(key) = key {
             key.remember(txn, id).await?;
         }
-        let created = load_contact(txn, id).await?;
         audit::record(
             txn,
             ctx,
@@ -169,14 +170,14 @@ pub async fn update_contact(
             revision: Set(current.revision + 1),
             ..contact_columns(&fields)
         };
-        contact::Entity::update(row)
+        let updated = contact::Entity::update(row)
             .exec(txn)
             .await
             .map_err(|e| Error::unique_violation(e, CONTACT, "external_id", fields.external_id.as_deref()))?;
         if patch.key_dates.is_some() {
             replace_key_dates(txn, id, &fields.key_dates).await?;
         }
-        let updated = load_contact(txn, id).await?;
+        let updated = contact_from_row(updated, fields.key_dates.clone())?;
         audit::record(
             txn,
             ctx,
