@@ -52,7 +52,8 @@ pub async fn create_staff(
         };
         let breaks = rules::check_person(&newcomer, 0, fields.stage_specialties.len());
         if !breaks.is_empty() {
-            return Err(refuse(breaks, &format!("staff/{id}")));
+            // Nobody exists yet to name; the email is what the caller knows the person by.
+            return Err(refuse(breaks, &format!("staff/{}", fields.email)));
         }
         let time = now();
         staff_entity::Entity::insert(staff_entity::ActiveModel {
