@@ -1,20 +1,23 @@
 //! Throughput and latency of KAM's account RPCs over loopback, beside a bare tonic unary call.
 //!
-//! In one process and one Tokio runtime this starts:
+//! In one process this starts, on a Tokio runtime of their own (as a separate process would have):
 //! - a **bare** tonic server that serves only `grpc.health.v1.Health` (no database, no middleware), and
 //! - the **real** KAM server (`kam_server::run`, with its whole middleware stack) on SQLite (a file in a
 //!   temporary directory) and, when `KAM_TEST_POSTGRES_URL` is set, on a fresh PostgreSQL database
 //!   `kam_bench_<uuid>` that is dropped afterwards.
 //!
-//! Clients keep a fixed number of requests in flight over a few HTTP/2 connections for a fixed time,
-//! after a short warm-up. Scenarios:
-//! - `Health/Check` against the bare server: the baseline every other row is compared with;
-//! - per backend, `Health/Check` against the KAM server (a diagnostic: the cost of KAM's middleware
-//!   stack without any database work), `GetAccount` (random ids among 1000 accounts created first) and
+//! Clients, on another runtime, keep a fixed number of requests in flight over a few HTTP/2
+//! connections for a fixed time, after a short warm-up. Scenarios:
+//! - `Health/Check` against the bare server: the baseline. It is measured first and again last (drift
+//!   during the run shows); the faster of the two is what "% of bare" compares with;
+//! - per backend, `Health/Check` against the KAM server (a diagnostic: KAM's middleware stack without
+//!   any database work), `GetAccount` (random ids among 1000 accounts created first) and
 //!   `CreateAccount` (unique display names).
 //!
-//! It prints throughput and p50/p99 latency per scenario, then whether `GetAccount` reaches the target
-//! of 50% of the bare call's throughput.
+//! It prints throughput and p50/p99 latency per scenario, whether `GetAccount` reaches the target of
+//! 50% of the bare call's throughput, and (on Linux) the CPU time one request costs in the client, the
+//! server, SQLite's threads and other processes (PostgreSQL): with every CPU busy, throughput is the
+//! CPUs divided by that cost, so this is where the time goes.
 //!
 //! Run:
 //!
@@ -41,7 +44,12 @@ use std::{
 
 use kam_proto::v1::{self as pb, account_service_client::AccountServiceClient};
 use sea_orm::{ConnectionTrait, Database};
-use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tokio::{
+    net::TcpListener,
+    runtime::{Handle, Runtime},
+    sync::oneshot,
+    task::JoinHandle,
+};
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{
     Status,
@@ -64,27 +72,41 @@ const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 /// The backend column of the bare baseline, which has none.
 const BARE: &str = "-";
 
-#[tokio::main]
-async fn main() -> Result<(), BoxError> {
+fn main() -> Result<(), BoxError> {
     let settings = Settings::from_env()?;
     println!("{}", settings.describe());
+    // Servers and clients get a runtime (and worker threads) each, as separate processes would: a
+    // shared runtime would let client and server tasks share a worker or not, by chance, and results
+    // would swing with that.
+    let servers = runtime(SERVER_THREADS)?;
+    let clients = runtime(CLIENT_THREADS)?;
+    let rows = clients.block_on(bench(&settings, servers.handle()))?;
+    report(&rows);
+    Ok(())
+}
 
-    let bare = BareServer::start().await?;
-    let clients = health_clients(bare.addr, settings.connections).await?;
-    let baseline = drive(BARE, "bare Health/Check", &clients, &settings, health_check).await;
-    drop(clients);
-    bare.stop().await?;
+fn runtime(thread_name: &str) -> std::io::Result<Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .thread_name(thread_name)
+        .enable_all()
+        .build()
+}
 
-    let mut rows = vec![baseline];
+async fn bench(settings: &Settings, servers: &Handle) -> Result<Vec<Measurement>, BoxError> {
+    // The bare call is measured first and again last, so that drift during the run shows.
+    let bare = start_bare_server(servers).await?;
+    let bare_clients = health_clients(bare.addr, settings.connections).await?;
+    let mut rows = vec![drive(BARE, "bare Health/Check", &bare_clients, settings, health_check).await];
+
     let sqlite_dir = tempfile::tempdir()?;
     let sqlite_url = format!("sqlite://{}/kam.db?mode=rwc", sqlite_dir.path().display());
-    rows.extend(bench_backend("sqlite", sqlite_url, &settings).await?);
+    rows.extend(bench_backend(servers, "sqlite", sqlite_url, settings).await?);
     drop(sqlite_dir);
 
     match std::env::var("KAM_TEST_POSTGRES_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let database = TempPostgresDatabase::create(&admin_url).await?;
-            let measured = bench_backend("postgres", database.url.clone(), &settings).await;
+            let measured = bench_backend(servers, "postgres", database.url.clone(), settings).await;
             database.drop_database().await?;
             rows.extend(measured?);
         }
@@ -93,8 +115,10 @@ async fn main() -> Result<(), BoxError> {
         ),
     }
 
-    report(&rows);
-    Ok(())
+    rows.push(drive(BARE, "bare, again", &bare_clients, settings, health_check).await);
+    drop(bare_clients);
+    bare.stop().await?;
+    Ok(rows)
 }
 
 /// How hard and how long to push, from the environment.
@@ -132,8 +156,10 @@ impl Settings {
             .db_max_connections
             .unwrap_or(kam_server::Config::default().db_max_connections);
         format!(
-            "machine: {cpus} CPUs (nproc), {os}/{arch}; build: {profile}; {concurrency} requests in flight over \
-             {connections} connections; {secs:.1} s per scenario after {warm:.1} s warm-up; database pool {pool}",
+            "machine: {cpus} CPUs (nproc), {os}/{arch}; build: {profile}\n\
+             load: {concurrency} requests in flight over {connections} connections; {secs:.1} s per scenario \
+             after {warm:.1} s warm-up; servers and clients on separate {cpus}-worker Tokio runtimes; \
+             database pool {pool}",
             os = std::env::consts::OS,
             arch = std::env::consts::ARCH,
             concurrency = self.concurrency,
@@ -160,11 +186,12 @@ where
 
 /// Runs every scenario against a KAM server on `database_url`.
 async fn bench_backend(
+    servers: &Handle,
     backend: &str,
     database_url: String,
     settings: &Settings,
 ) -> Result<Vec<Measurement>, BoxError> {
-    let server = KamServer::start(database_url, settings).await?;
+    let server = start_kam_server(servers, database_url, settings).await?;
     let channels = connect(server.addr, settings.connections).await?;
     let health: Vec<_> = channels.iter().cloned().map(HealthClient::new).collect();
     let accounts: Vec<_> = channels.into_iter().map(AccountServiceClient::new).collect();
@@ -263,6 +290,8 @@ struct Measurement {
     errors: usize,
     first_error: Option<Status>,
     elapsed: Duration,
+    /// CPU spent during the measured window, when the platform tells.
+    cpu: Option<CpuTimes>,
 }
 
 impl Measurement {
@@ -308,6 +337,7 @@ where
     F: Fn(C, u64) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = Result<(), Status>> + Send,
 {
+    eprintln!("measuring {backend} {rpc}…");
     let measure_from = Instant::now() + WARM_UP;
     let deadline = measure_from + settings.duration;
     let workers: Vec<JoinHandle<WorkerLog>> = (0..settings.concurrency)
@@ -350,7 +380,10 @@ where
         errors: 0,
         first_error: None,
         elapsed: settings.duration,
+        cpu: None,
     };
+    tokio::time::sleep_until(measure_from.into()).await;
+    let cpu_at_start = CpuTimes::sample();
     let mut last_finish = deadline;
     for worker in workers {
         let log = worker.await.expect("a benchmark worker panicked");
@@ -361,15 +394,23 @@ where
     }
     // The window closes when the last request sent before the deadline has answered.
     measured.elapsed = last_finish.saturating_duration_since(measure_from);
+    measured.cpu = cpu_at_start
+        .zip(CpuTimes::sample())
+        .map(|(start, end)| end.since(&start));
     measured.latencies.sort_unstable();
     measured
 }
 
 fn report(rows: &[Measurement]) {
-    let Some(bare_row) = rows.iter().find(|row| row.backend == BARE) else {
+    // The faster bare run is the baseline: the stricter comparison.
+    let Some(bare) = rows
+        .iter()
+        .filter(|row| row.backend == BARE)
+        .map(Measurement::throughput)
+        .max_by(f64::total_cmp)
+    else {
         return;
     };
-    let bare = bare_row.throughput();
     println!();
     println!(
         "{:<8} | {:<17} | {:>11} | {:>8} | {:>6} | {:>18} | {:>8} | {:>8} | {:>9}",
@@ -428,19 +469,129 @@ fn report(rows: &[Measurement]) {
             100.0 * share,
             100.0 * TARGET_SHARE_OF_BARE
         );
-        if let Some(stack) = rows
-            .iter()
-            .find(|row| row.backend == get.backend && row.rpc == "KAM Health/Check")
-        {
-            println!(
-                "  where the time goes (p50): bare call {:.3} ms; KAM middleware stack +{:.3} ms; \
-                 GetAccount handler and database +{:.3} ms",
-                millis(bare_row.percentile(0.5)),
-                millis(stack.percentile(0.5)) - millis(bare_row.percentile(0.5)),
-                millis(get.percentile(0.5)) - millis(stack.percentile(0.5)),
-            );
+    }
+    report_cpu(rows);
+}
+
+/// At saturation throughput is the CPUs divided by the CPU time one request costs, so this table says
+/// where the time goes: the client, the server, SQLite's threads, or other processes (PostgreSQL).
+fn report_cpu(rows: &[Measurement]) {
+    if rows.iter().all(|row| row.cpu.is_none()) {
+        println!("(no CPU accounting on this platform)");
+        return;
+    }
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!();
+    println!("CPU time per request (µs), measured window only:");
+    println!(
+        "{:<8} | {:<17} | {:>8} | {:>8} | {:>8} | {:>15} | {:>8} | {:>12}",
+        "backend", "rpc", "client", "server", "sqlite", "other processes", "total", "machine busy"
+    );
+    println!(
+        "{:-<8}-|-{:-<17}-|-{:-<8}-|-{:-<8}-|-{:-<8}-|-{:-<15}-|-{:-<8}-|-{:-<12}",
+        "", "", "", "", "", "", "", ""
+    );
+    for row in rows {
+        let Some(cpu) = &row.cpu else { continue };
+        let calls = (row.requests() + row.errors).max(1) as f64;
+        let per_call = |time: Duration| time.as_secs_f64() * 1e6 / calls;
+        let busy = cpu.machine_busy.as_secs_f64() / (row.elapsed.as_secs_f64() * cpus as f64);
+        println!(
+            "{:<8} | {:<17} | {:>8.1} | {:>8.1} | {:>8.1} | {:>15.1} | {:>8.1} | {:>11.0}%",
+            row.backend,
+            row.rpc,
+            per_call(cpu.client),
+            per_call(cpu.server),
+            per_call(cpu.sqlite),
+            per_call(cpu.other_processes()),
+            per_call(cpu.machine_busy),
+            100.0 * busy,
+        );
+    }
+    println!(
+        "client/server: the benchmark's and the servers' Tokio workers; sqlite: sqlx's SQLite worker threads; \
+         other processes: the rest of the machine's busy time (PostgreSQL's backends, and any noise)"
+    );
+}
+
+/// CPU time (user + system) by consumer, read from Linux's `/proc` in clock ticks (USER_HZ = 100).
+#[derive(Clone, Debug, Default)]
+struct CpuTimes {
+    /// This process's threads driving the requests.
+    client: Duration,
+    /// The servers' Tokio workers (tonic, the handlers, sea-orm, sqlx's PostgreSQL driver).
+    server: Duration,
+    /// sqlx's SQLite worker threads (one per pooled connection).
+    sqlite: Duration,
+    /// This process's other threads.
+    rest_of_process: Duration,
+    /// Every CPU of the machine, not idle.
+    machine_busy: Duration,
+}
+
+/// The thread name prefixes of the two runtimes, as `/proc` shows them (at most 15 bytes).
+const CLIENT_THREADS: &str = "bench-client";
+const SERVER_THREADS: &str = "kam-server";
+const SQLITE_THREADS: &str = "sqlx-sqlite";
+
+impl CpuTimes {
+    const TICK: Duration = Duration::from_millis(10);
+
+    fn sample() -> Option<Self> {
+        let mut times = Self::default();
+        for task in std::fs::read_dir("/proc/self/task").ok()? {
+            let Ok(stat) = std::fs::read_to_string(task.ok()?.path().join("stat")) else {
+                continue; // the thread has just exited
+            };
+            let (name, ticks) = parse_thread_stat(&stat)?;
+            let consumer = match name {
+                n if n.starts_with(CLIENT_THREADS) => &mut times.client,
+                n if n.starts_with(SERVER_THREADS) => &mut times.server,
+                n if n.starts_with(SQLITE_THREADS) => &mut times.sqlite,
+                _ => &mut times.rest_of_process,
+            };
+            *consumer += Self::TICK * ticks;
+        }
+        let machine = std::fs::read_to_string("/proc/stat").ok()?;
+        let fields: Vec<u32> = machine
+            .lines()
+            .next()?
+            .strip_prefix("cpu ")?
+            .split_whitespace()
+            .map(|field| field.parse().unwrap_or(0))
+            .collect();
+        // user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
+        let busy: u32 = [0, 1, 2, 5, 6, 7].iter().filter_map(|&i| fields.get(i)).sum();
+        times.machine_busy = Self::TICK * busy;
+        Some(times)
+    }
+
+    fn since(&self, earlier: &Self) -> Self {
+        Self {
+            client: self.client.saturating_sub(earlier.client),
+            server: self.server.saturating_sub(earlier.server),
+            sqlite: self.sqlite.saturating_sub(earlier.sqlite),
+            rest_of_process: self.rest_of_process.saturating_sub(earlier.rest_of_process),
+            machine_busy: self.machine_busy.saturating_sub(earlier.machine_busy),
         }
     }
+
+    /// Busy time outside this process.
+    fn other_processes(&self) -> Duration {
+        self.machine_busy
+            .saturating_sub(self.client + self.server + self.sqlite + self.rest_of_process)
+    }
+}
+
+/// The name and user + system ticks of a thread from its `/proc/…/stat` line.
+fn parse_thread_stat(stat: &str) -> Option<(&str, u32)> {
+    let (head, tail) = stat.rsplit_once(')')?;
+    let name = head.split_once('(')?.1;
+    // After the name: state (field 3), …, utime (14), stime (15).
+    let mut fields = tail.split_whitespace().skip(11);
+    let user: u32 = fields.next()?.parse().ok()?;
+    let system: u32 = fields.next()?.parse().ok()?;
+    Some((name, user + system))
 }
 
 fn millis(duration: Duration) -> f64 {
@@ -455,6 +606,24 @@ struct RunningServer {
 }
 
 impl RunningServer {
+    /// Binds a loopback port and runs `serve` on it in the `servers` runtime until [`Self::stop`];
+    /// returns once the server answers health checks.
+    async fn start<F, Fut>(servers: &Handle, serve: F) -> Result<Self, BoxError>
+    where
+        F: FnOnce(TcpListener, oneshot::Receiver<()>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
+    {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let (shutdown, stopped) = oneshot::channel();
+        // The listener joins the reactor of the runtime it is converted in: the servers' one.
+        let task = servers.spawn(async move { serve(TcpListener::from_std(listener)?, stopped).await });
+        let server = Self { addr, shutdown, task };
+        wait_until_serving(&server).await?;
+        Ok(server)
+    }
+
     async fn stop(self) -> Result<(), BoxError> {
         // The server may already have stopped on its own; its task then reports why.
         let _ = self.shutdown.send(());
@@ -463,57 +632,46 @@ impl RunningServer {
 }
 
 /// The baseline: tonic serving only the standard health service, nothing else.
-struct BareServer;
-
-impl BareServer {
-    async fn start() -> Result<RunningServer, BoxError> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
+async fn start_bare_server(servers: &Handle) -> Result<RunningServer, BoxError> {
+    RunningServer::start(servers, |listener, stopped| async move {
         // The reporter starts with "" (the whole server) SERVING.
         let (_reporter, health) = tonic_health::server::health_reporter();
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            Server::builder()
-                .add_service(health)
-                .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
-                    let _ = stopped.await;
-                })
-                .await
-                .map_err(BoxError::from)
-        });
-        let server = RunningServer { addr, shutdown, task };
-        wait_until_serving(&server).await?;
-        Ok(server)
-    }
-}
-
-/// The real KAM server, as `kam-server` runs it.
-struct KamServer;
-
-impl KamServer {
-    async fn start(database_url: String, settings: &Settings) -> Result<RunningServer, BoxError> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let defaults = kam_server::Config::default();
-        let config = kam_server::Config {
-            listen_addr: addr,
-            database_url,
-            db_max_connections: settings.db_max_connections.unwrap_or(defaults.db_max_connections),
-            drain_timeout: Duration::from_secs(2),
-            ..defaults
-        };
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            kam_server::run(config, listener, async {
+        Server::builder()
+            .add_service(health)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
                 let _ = stopped.await;
             })
             .await
             .map_err(BoxError::from)
-        });
-        let server = RunningServer { addr, shutdown, task };
-        wait_until_serving(&server).await?;
-        Ok(server)
-    }
+    })
+    .await
+}
+
+/// The real KAM server, as `kam-server` runs it.
+async fn start_kam_server(
+    servers: &Handle,
+    database_url: String,
+    settings: &Settings,
+) -> Result<RunningServer, BoxError> {
+    let defaults = kam_server::Config::default();
+    let config = kam_server::Config {
+        database_url,
+        db_max_connections: settings.db_max_connections.unwrap_or(defaults.db_max_connections),
+        drain_timeout: Duration::from_secs(2),
+        ..defaults
+    };
+    RunningServer::start(servers, move |listener, stopped| async move {
+        let config = kam_server::Config {
+            listen_addr: listener.local_addr()?,
+            ..config
+        };
+        kam_server::run(config, listener, async {
+            let _ = stopped.await;
+        })
+        .await
+        .map_err(BoxError::from)
+    })
+    .await
 }
 
 /// Waits until `server` answers a health check, or fails if it stopped (e.g. no database).

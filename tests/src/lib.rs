@@ -19,7 +19,7 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use kam_proto::v1::account_service_client::AccountServiceClient;
+use kam_proto::v1::{account_service_client::AccountServiceClient, team_service_client::TeamServiceClient};
 use sea_orm::{ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement, Value};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tonic::{Code, Status, transport::Channel};
@@ -204,6 +204,24 @@ impl TestServer {
         value
     }
 
+    /// Runs a statement (e.g. an `UPDATE` a test needs that the API does not offer) and returns how many
+    /// rows it touched. Placeholders are `$1`, `$2`, ... on both backends; bind ids of `uuid` columns as
+    /// `uuid::Uuid` values.
+    pub async fn execute(&self, sql: &str, values: impl IntoIterator<Item = Value>) -> u64 {
+        let db = self.db().await;
+        let backend = db.get_database_backend();
+        let sql = match backend {
+            DatabaseBackend::Sqlite => sqlite_placeholders(sql),
+            _ => sql.to_owned(),
+        };
+        let result = db
+            .execute_raw(Statement::from_sql_and_values(backend, &sql, values))
+            .await
+            .unwrap_or_else(|e| panic!("execute {sql:?}: {e}"));
+        let _ = db.close().await;
+        result.rows_affected()
+    }
+
     /// A channel to the server; every client below shares it.
     pub fn channel(&self) -> Channel {
         self.channel.clone()
@@ -211,6 +229,10 @@ impl TestServer {
 
     pub fn accounts(&self) -> AccountServiceClient<Channel> {
         AccountServiceClient::new(self.channel())
+    }
+
+    pub fn teams(&self) -> TeamServiceClient<Channel> {
+        TeamServiceClient::new(self.channel())
     }
 
     pub fn health(&self) -> HealthClient<Channel> {
