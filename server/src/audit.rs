@@ -24,6 +24,24 @@ pub struct Change<'a, P: Serialize> {
     pub payload: &'a P,
 }
 
+impl<'a, P: Serialize> Change<'a, P> {
+    pub fn new(
+        resource_type: &'static str,
+        resource_id: Uuid,
+        event_type: &'static str,
+        payload: &'a P,
+        changed_fields: Vec<String>,
+    ) -> Self {
+        Self {
+            resource_type,
+            resource_id,
+            changed_fields,
+            event_type,
+            payload,
+        }
+    }
+}
+
 /// Writes the audit row and the outbox event of `change`.
 pub async fn record<P: Serialize>(
     txn: &impl ConnectionTrait,

@@ -76,13 +76,7 @@ pub async fn create_account(
         audit::record(
             txn,
             ctx,
-            Change {
-                resource_type: ACCOUNT,
-                resource_id: id,
-                changed_fields: account_field_names(),
-                event_type: "AccountCreated",
-                payload: &created,
-            },
+            Change::new(ACCOUNT, id, "AccountCreated", &created, account_field_names()),
         )
         .await?;
         Ok(created)
@@ -195,13 +189,7 @@ pub async fn update_account(
         audit::record(
             txn,
             ctx,
-            Change {
-                resource_type: ACCOUNT,
-                resource_id: id,
-                changed_fields: changed_fields.clone(),
-                event_type: "AccountUpdated",
-                payload: &updated,
-            },
+            Change::new(ACCOUNT, id, "AccountUpdated", &updated, changed_fields.clone()),
         )
         .await?;
         Ok(updated)
@@ -238,17 +226,17 @@ pub async fn set_account_deleted(
         audit::record(
             txn,
             ctx,
-            Change {
-                resource_type: ACCOUNT,
-                resource_id: id,
-                changed_fields: vec!["delete_time".to_owned()],
-                event_type: if deleted {
+            Change::new(
+                ACCOUNT,
+                id,
+                if deleted {
                     "AccountDeleted"
                 } else {
                     "AccountUndeleted"
                 },
-                payload: &changed,
-            },
+                &changed,
+                vec!["delete_time".to_owned()],
+            ),
         )
         .await?;
         Ok(changed)

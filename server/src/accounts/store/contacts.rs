@@ -68,13 +68,7 @@ pub async fn create_contact(
         audit::record(
             txn,
             ctx,
-            Change {
-                resource_type: CONTACT,
-                resource_id: id,
-                changed_fields: contact_field_names(),
-                event_type: "ContactCreated",
-                payload: &created,
-            },
+            Change::new(CONTACT, id, "ContactCreated", &created, contact_field_names()),
         )
         .await?;
         Ok(created)
@@ -181,13 +175,7 @@ pub async fn update_contact(
         audit::record(
             txn,
             ctx,
-            Change {
-                resource_type: CONTACT,
-                resource_id: id,
-                changed_fields: changed_fields.clone(),
-                event_type: "ContactUpdated",
-                payload: &updated,
-            },
+            Change::new(CONTACT, id, "ContactUpdated", &updated, changed_fields.clone()),
         )
         .await?;
         Ok(updated)
@@ -223,13 +211,13 @@ pub async fn delete_contact(db: &Db, ctx: &RequestContext, id: Uuid, etag: Optio
         audit::record(
             txn,
             ctx,
-            Change {
-                resource_type: CONTACT,
-                resource_id: id,
-                changed_fields: Vec::new(),
-                event_type: "ContactDeleted",
-                payload: &serde_json::json!({ "id": id, "account_id": current.account_id }),
-            },
+            Change::new(
+                CONTACT,
+                id,
+                "ContactDeleted",
+                &serde_json::json!({ "id": id, "account_id": current.account_id }),
+                Vec::new(),
+            ),
         )
         .await
     })

@@ -56,13 +56,13 @@ pub async fn create_department(
         audit::record(
             txn,
             ctx,
-            Change {
-                resource_type: DEPARTMENT,
-                resource_id: id,
-                changed_fields: vec!["code".into(), "display_name".into()],
-                event_type: "DepartmentCreated",
-                payload: &created,
-            },
+            Change::new(
+                DEPARTMENT,
+                id,
+                "DepartmentCreated",
+                &created,
+                vec!["code".into(), "display_name".into()],
+            ),
         )
         .await?;
         Ok(created)

@@ -74,18 +74,18 @@ pub async fn add_member(
         audit::record(
             txn,
             ctx,
-            Change {
-                resource_type: TEAM_MEMBER,
-                resource_id: added.id,
-                changed_fields: vec![
+            Change::new(
+                TEAM_MEMBER,
+                added.id,
+                "TeamMemberAdded",
+                &added,
+                vec![
                     "account_id".into(),
                     "staff_id".into(),
                     "role".into(),
                     "is_department_liaison".into(),
                 ],
-                event_type: "TeamMemberAdded",
-                payload: &added,
-            },
+            ),
         )
         .await?;
         Ok(added)
@@ -141,13 +141,13 @@ pub async fn update_member(
         audit::record(
             txn,
             ctx,
-            Change {
-                resource_type: TEAM_MEMBER,
-                resource_id: id,
-                changed_fields: changed_fields.clone(),
-                event_type: "TeamMemberUpdated",
-                payload: &updated,
-            },
+            Change::new(
+                TEAM_MEMBER,
+                id,
+                "TeamMemberUpdated",
+                &updated,
+                changed_fields.clone(),
+            ),
         )
         .await?;
         Ok(updated)
@@ -172,13 +172,13 @@ pub async fn remove_member(
         audit::record(
             txn,
             ctx,
-            Change {
-                resource_type: TEAM_MEMBER,
-                resource_id: id,
-                changed_fields: vec!["end_time".into(), "end_reason".into()],
-                event_type: "TeamMemberRemoved",
-                payload: &removed,
-            },
+            Change::new(
+                TEAM_MEMBER,
+                id,
+                "TeamMemberRemoved",
+                &removed,
+                vec!["end_time".into(), "end_reason".into()],
+            ),
         )
         .await?;
         Ok(removed)

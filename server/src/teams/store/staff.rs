@@ -75,13 +75,7 @@ pub async fn create_staff(
         audit::record(
             txn,
             ctx,
-            Change {
-                resource_type: STAFF,
-                resource_id: id,
-                changed_fields: staff_field_names(),
-                event_type: "StaffCreated",
-                payload: &created,
-            },
+            Change::new(STAFF, id, "StaffCreated", &created, staff_field_names()),
         )
         .await?;
         Ok(created)
@@ -189,13 +183,7 @@ pub async fn update_staff(
         audit::record(
             txn,
             ctx,
-            Change {
-                resource_type: STAFF,
-                resource_id: id,
-                changed_fields: changed_fields.clone(),
-                event_type: "StaffUpdated",
-                payload: &updated,
-            },
+            Change::new(STAFF, id, "StaffUpdated", &updated, changed_fields.clone()),
         )
         .await?;
         Ok(updated)
@@ -246,13 +234,13 @@ pub async fn deactivate_staff(
         audit::record(
             txn,
             ctx,
-            Change {
-                resource_type: STAFF,
-                resource_id: id,
-                changed_fields: vec!["active".to_owned()],
-                event_type: "StaffDeactivated",
-                payload: &deactivated,
-            },
+            Change::new(
+                STAFF,
+                id,
+                "StaffDeactivated",
+                &deactivated,
+                vec!["active".to_owned()],
+            ),
         )
         .await?;
         Ok(deactivated)

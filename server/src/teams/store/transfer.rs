@@ -80,18 +80,18 @@ pub async fn transfer_responsibilities(
         audit::record(
             txn,
             ctx,
-            Change {
-                resource_type: STAFF,
-                resource_id: request.from,
-                changed_fields: vec!["responsibilities".to_owned()],
-                event_type: "ResponsibilitiesTransferred",
-                payload: &serde_json::json!({
+            Change::new(
+                STAFF,
+                request.from,
+                "ResponsibilitiesTransferred",
+                &serde_json::json!({
                     "from_staff_id": request.from,
                     "to_staff_id": request.to,
                     "reason": request.reason,
                     "moved": outcome.moves,
                 }),
-            },
+                vec!["responsibilities".to_owned()],
+            ),
         )
         .await?;
         Ok(outcome)
