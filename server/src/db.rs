@@ -41,6 +41,9 @@ impl Db {
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
             .sqlx_logging(false)
+            // Pinging every connection before each use doubled the round trips of a simple read; only a
+            // connection idle long enough to have been dropped by a proxy or restart is tested.
+            .test_before_acquire_if_idle_for(Duration::from_secs(30))
             .map_sqlx_sqlite_opts(|opts| {
                 opts.create_if_missing(true)
                     .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)

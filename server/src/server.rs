@@ -6,8 +6,7 @@ use std::{future::Future, sync::Arc};
 use http::HeaderName;
 use kam_proto::v1::{account_service_server::AccountServiceServer, team_service_server::TeamServiceServer};
 use tokio::{net::TcpListener, sync::Notify};
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::Server;
+use tonic::transport::{Server, server::TcpIncoming};
 use tonic_health::{ServingStatus, server::HealthReporter};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -82,6 +81,8 @@ pub async fn run(
     };
 
     let local_addr = listener.local_addr().ok();
+    // Small gRPC frames must not wait for Nagle's algorithm.
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let serve = Server::builder()
         .accept_http1(true) // gRPC-Web from browsers arrives over HTTP/1.1
         .timeout(config.request_timeout)
@@ -94,7 +95,7 @@ pub async fn run(
         .add_service(reflection)
         .add_service(accounts)
         .add_service(teams)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+        .serve_with_incoming_shutdown(incoming, signal);
     tracing::info!(addr = ?local_addr, "serving gRPC and gRPC-Web");
 
     tokio::select! {
