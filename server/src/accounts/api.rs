@@ -6,10 +6,10 @@ use tonic::{Request, Response, Status};
 
 use super::{
     convert,
-    model::{self, AccountOrder, ContactOrder},
+    model::{AccountOrder, ContactOrder},
     store,
 };
-use crate::{db::Db, error::Result, idempotency::IdempotencyKey, paging, request::RequestContext};
+use crate::{db::Db, fields::required_id, idempotency::IdempotencyKey, paging, request::RequestContext};
 
 pub struct AccountApi {
     db: Db,
@@ -25,10 +25,6 @@ type Reply<T> = Result<Response<T>, Status>;
 
 fn etag(raw: &str) -> Option<&str> {
     (!raw.is_empty()).then_some(raw)
-}
-
-fn id(field: &str, raw: &str) -> Result<uuid::Uuid> {
-    Ok(model::required_id(field, raw)?)
 }
 
 #[tonic::async_trait]
@@ -48,7 +44,7 @@ impl AccountService for AccountApi {
     }
 
     async fn get_account(&self, request: Request<pb::GetAccountRequest>) -> Reply<pb::Account> {
-        let id = id("id", &request.get_ref().id)?;
+        let id = required_id("id", &request.get_ref().id)?;
         let account = store::get_account(&self.db, id).await?;
         Ok(Response::new(convert::account_to_proto(account)))
     }
@@ -91,7 +87,7 @@ impl AccountService for AccountApi {
     async fn delete_account(&self, request: Request<pb::DeleteAccountRequest>) -> Reply<pb::Account> {
         let ctx = RequestContext::from_request(&request);
         let request = request.into_inner();
-        let id = id("id", &request.id)?;
+        let id = required_id("id", &request.id)?;
         let account = store::set_account_deleted(&self.db, &ctx, id, etag(&request.etag), true).await?;
         Ok(Response::new(convert::account_to_proto(account)))
     }
@@ -99,7 +95,7 @@ impl AccountService for AccountApi {
     async fn undelete_account(&self, request: Request<pb::UndeleteAccountRequest>) -> Reply<pb::Account> {
         let ctx = RequestContext::from_request(&request);
         let request = request.into_inner();
-        let id = id("id", &request.id)?;
+        let id = required_id("id", &request.id)?;
         let account = store::set_account_deleted(&self.db, &ctx, id, etag(&request.etag), false).await?;
         Ok(Response::new(convert::account_to_proto(account)))
     }
@@ -119,7 +115,7 @@ impl AccountService for AccountApi {
     }
 
     async fn get_contact(&self, request: Request<pb::GetContactRequest>) -> Reply<pb::Contact> {
-        let id = id("id", &request.get_ref().id)?;
+        let id = required_id("id", &request.get_ref().id)?;
         let contact = store::get_contact(&self.db, id).await?;
         Ok(Response::new(convert::contact_to_proto(contact)))
     }
@@ -165,7 +161,7 @@ impl AccountService for AccountApi {
     ) -> Reply<pb::DeleteContactResponse> {
         let ctx = RequestContext::from_request(&request);
         let request = request.into_inner();
-        let id = id("id", &request.id)?;
+        let id = required_id("id", &request.id)?;
         store::delete_contact(&self.db, &ctx, id, etag(&request.etag)).await?;
         Ok(Response::new(pb::DeleteContactResponse {}))
     }

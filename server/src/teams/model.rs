@@ -50,7 +50,7 @@ pub struct StaffFields {
     pub level: StaffLevel,
     pub title: String,
     pub max_accounts: i32,
-    /// Funnel stage keys, in the client's order, without duplicates.
+    /// Funnel stage keys without duplicates; read back in key order.
     pub stage_specialties: Vec<String>,
 }
 
