@@ -31,6 +31,8 @@ pub enum StartupError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("configuration: {0}")]
     Config(String),
+    #[error("listener: {0}")]
+    Listener(#[from] std::io::Error),
     #[error("transport: {0}")]
     Transport(#[from] tonic::transport::Error),
 }
@@ -80,7 +82,7 @@ pub async fn run(
         }
     };
 
-    let local_addr = listener.local_addr().ok();
+    let local_addr = listener.local_addr()?;
     // Small gRPC frames must not wait for Nagle's algorithm.
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let serve = Server::builder()
@@ -96,7 +98,7 @@ pub async fn run(
         .add_service(accounts)
         .add_service(teams)
         .serve_with_incoming_shutdown(incoming, signal);
-    tracing::info!(addr = ?local_addr, "serving gRPC and gRPC-Web");
+    tracing::info!(addr = %local_addr, "serving gRPC and gRPC-Web");
 
     tokio::select! {
         served = serve => served?,

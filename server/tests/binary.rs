@@ -1,0 +1,73 @@
+//! The `kam-server` binary as a newcomer runs it: no configuration, an empty working directory. It must
+//! create and migrate the SQLite file, serve, and stop cleanly on SIGTERM.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    sync::mpsc,
+    time::{Duration, Instant},
+};
+
+/// Reads the server's JSON log lines until one carries `message`; returns that line.
+fn wait_for_log(lines: &mpsc::Receiver<String>, message: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = lines
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("the server never logged {message:?}"));
+        if line.contains(message) {
+            return line;
+        }
+    }
+}
+
+#[test]
+#[cfg(unix)]
+fn first_start_creates_the_database_serves_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_kam-server"))
+        .current_dir(dir.path())
+        // Port 0: the log says which port it got. Everything else is the default.
+        .args(["--listen-addr", "127.0.0.1:0", "--log-format", "json"])
+        .env_remove("KAM_DATABASE_URL")
+        .env_remove("KAM_CONFIG")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start kam-server");
+    let stdout = server.stdout.take().unwrap();
+    let (sender, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+
+    wait_for_log(&lines, "migrations applied");
+    let serving = wait_for_log(&lines, "serving gRPC and gRPC-Web");
+    assert!(serving.contains("127.0.0.1:"), "{serving}");
+    assert!(
+        dir.path().join("kam.db").exists(),
+        "the SQLite file is created in the working directory"
+    );
+
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("send SIGTERM");
+    assert!(status.success());
+    wait_for_log(&lines, "shutting down");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let exit = loop {
+        if let Some(exit) = server.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "kam-server exited with {exit}");
+}
