@@ -28,8 +28,10 @@ fn first_start_creates_the_database_serves_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Command::new(env!("CARGO_BIN_EXE_kam-server"))
         .current_dir(dir.path())
-        // Port 0: the log says which port it got. Everything else is the default.
-        .args(["--listen-addr", "127.0.0.1:0", "--log-format", "json"])
+        // Port 0 (through the environment layer): the log says which port it got. Everything else is
+        // the default.
+        .env("KAM_LISTEN_ADDR", "127.0.0.1:0")
+        .args(["--log-format", "json"])
         .env_remove("KAM_DATABASE_URL")
         .env_remove("KAM_CONFIG")
         .env_remove("RUST_LOG")
