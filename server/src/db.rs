@@ -102,6 +102,20 @@ impl Db {
         Err(Error::Contention)
     }
 
+    /// A read-only transaction over one consistent snapshot, for reports that read several tables:
+    /// REPEATABLE READ on PostgreSQL; on SQLite every read transaction already is one.
+    pub async fn snapshot(&self) -> Result<DatabaseTransaction> {
+        let options = match self.backend() {
+            DatabaseBackend::Sqlite => TransactionOptions::default(),
+            _ => TransactionOptions {
+                isolation_level: Some(IsolationLevel::RepeatableRead),
+                access_mode: Some(AccessMode::ReadOnly),
+                ..Default::default()
+            },
+        };
+        Ok(self.conn.begin_with_options(options).await?)
+    }
+
     fn write_options(&self) -> TransactionOptions {
         match self.backend() {
             DatabaseBackend::Sqlite => TransactionOptions {

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use super::{departments::list_departments, members::active_seat_counts, seats_of_accounts};
@@ -73,7 +73,9 @@ pub async fn coverage_report(
     } else {
         tiers.to_vec()
     };
-    let conn = db.conn();
+    // One snapshot: the accounts and their teams as of the same moment.
+    let txn = db.snapshot().await?;
+    let conn = &txn;
     let mut department_ids: HashMap<String, Uuid> = list_departments(conn)
         .await?
         .into_iter()
@@ -126,6 +128,7 @@ pub async fn coverage_report(
             report.push(coverage);
         }
     }
+    txn.commit().await?;
     Ok(report)
 }
 
@@ -155,8 +158,8 @@ pub async fn workload(db: &Db, responsibilities: &Responsibilities, staff: &[Uui
         return Err(Error::not_found("staff", unknown));
     }
     let ids: Vec<Uuid> = people.iter().map(|p| p.id).collect();
-    // One read transaction, so every area counts the same moment.
-    let txn = db.conn().begin().await?;
+    // One snapshot, so every area counts the same moment.
+    let txn = db.snapshot().await?;
     let seats: HashMap<Uuid, i64> = active_seat_counts(&txn, &ids).await?.into_iter().collect();
     let mut open = responsibilities.open_items(&txn, &ids).await?;
     txn.commit().await?;
