@@ -103,6 +103,15 @@ impl Error {
         }
     }
 
+    /// [`Error::Contention`] when `err` is a unique-key violation: a concurrent writer took the slot
+    /// first, and the retried transaction will see it. Any other error passes through.
+    pub fn contention_on_unique(err: DbErr) -> Self {
+        match err.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Self::Contention,
+            _ => err.into(),
+        }
+    }
+
     /// A stored enumeration name this build does not know: the data is newer than the code.
     pub fn unknown_stored_value(column: &str, raw: &str) -> Self {
         Self::Database(DbErr::Custom(format!("unknown stored {column} {raw:?}")))

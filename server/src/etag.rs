@@ -10,6 +10,11 @@ pub fn of(revision: i64) -> String {
     format!("r{revision}")
 }
 
+/// An etag field as the client sent it: empty means none.
+pub fn sent(raw: &str) -> Option<&str> {
+    (!raw.is_empty()).then_some(raw)
+}
+
 /// Passes when the client sent no etag or the one of `current_revision`.
 pub fn check(resource: &'static str, id: Uuid, current_revision: i64, sent: Option<&str>) -> Result<()> {
     match sent {

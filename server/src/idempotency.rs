@@ -2,7 +2,8 @@
 //! and creates nothing; the same id with a different request is refused.
 
 use chrono::Utc;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, SqlErr};
+use prost::Message;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
 use crate::{
@@ -19,8 +20,13 @@ pub struct IdempotencyKey {
 }
 
 impl IdempotencyKey {
-    /// `None` when the client sent no request id. `request` is the encoded message being created.
-    pub fn parse(method: &str, raw_request_id: &str, request: &[u8]) -> Result<Option<Self>, FieldViolation> {
+    /// `None` when the client sent no request id. `request` is the message being created; its encoding
+    /// is what a retry must repeat.
+    pub fn parse<M: Message>(
+        method: &str,
+        raw_request_id: &str,
+        request: Option<&M>,
+    ) -> Result<Option<Self>, FieldViolation> {
         if raw_request_id.is_empty() {
             return Ok(None);
         }
@@ -29,7 +35,7 @@ impl IdempotencyKey {
         Ok(Some(Self {
             method: method.to_owned(),
             request_id,
-            fingerprint: fingerprint(request),
+            fingerprint: fingerprint(&request.map(Message::encode_to_vec).unwrap_or_default()),
         }))
     }
 
@@ -64,12 +70,6 @@ impl IdempotencyKey {
         })
         .exec_without_returning(txn)
         .await;
-        match inserted {
-            Ok(_) => Ok(()),
-            Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-                Err(Error::Contention)
-            }
-            Err(err) => Err(err.into()),
-        }
+        inserted.map(|_| ()).map_err(Error::contention_on_unique)
     }
 }

@@ -1,7 +1,6 @@
 //! `kam.v1.AccountService`: each handler validates, calls the store, and converts the answer.
 
 use kam_proto::v1::{self as pb, account_service_server::AccountService};
-use prost::Message;
 use tonic::{Request, Response, Status};
 
 use super::{
@@ -9,7 +8,9 @@ use super::{
     model::{AccountOrder, ContactOrder},
     store,
 };
-use crate::{db::Db, fields::required_id, idempotency::IdempotencyKey, paging, request::RequestContext};
+use crate::{
+    db::Db, etag, fields::required_id, idempotency::IdempotencyKey, paging, request::RequestContext,
+};
 
 pub struct AccountApi {
     db: Db,
@@ -23,20 +24,12 @@ impl AccountApi {
 
 type Reply<T> = Result<Response<T>, Status>;
 
-fn etag(raw: &str) -> Option<&str> {
-    (!raw.is_empty()).then_some(raw)
-}
-
 #[tonic::async_trait]
 impl AccountService for AccountApi {
     async fn create_account(&self, request: Request<pb::CreateAccountRequest>) -> Reply<pb::Account> {
         let ctx = RequestContext::from_request(&request);
         let pb::CreateAccountRequest { account, request_id } = request.into_inner();
-        let key = IdempotencyKey::parse(
-            &ctx.method,
-            &request_id,
-            &account.as_ref().map(Message::encode_to_vec).unwrap_or_default(),
-        )?;
+        let key = IdempotencyKey::parse(&ctx.method, &request_id, account.as_ref())?;
         let fields = convert::new_account(account)?;
         let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
         let account = store::create_account(&self.db, &ctx, fields, key).await?;
@@ -88,7 +81,7 @@ impl AccountService for AccountApi {
         let ctx = RequestContext::from_request(&request);
         let request = request.into_inner();
         let id = required_id("id", &request.id)?;
-        let account = store::set_account_deleted(&self.db, &ctx, id, etag(&request.etag), true).await?;
+        let account = store::set_account_deleted(&self.db, &ctx, id, etag::sent(&request.etag), true).await?;
         Ok(Response::new(convert::account_to_proto(account)))
     }
 
@@ -96,18 +89,15 @@ impl AccountService for AccountApi {
         let ctx = RequestContext::from_request(&request);
         let request = request.into_inner();
         let id = required_id("id", &request.id)?;
-        let account = store::set_account_deleted(&self.db, &ctx, id, etag(&request.etag), false).await?;
+        let account =
+            store::set_account_deleted(&self.db, &ctx, id, etag::sent(&request.etag), false).await?;
         Ok(Response::new(convert::account_to_proto(account)))
     }
 
     async fn create_contact(&self, request: Request<pb::CreateContactRequest>) -> Reply<pb::Contact> {
         let ctx = RequestContext::from_request(&request);
         let pb::CreateContactRequest { contact, request_id } = request.into_inner();
-        let key = IdempotencyKey::parse(
-            &ctx.method,
-            &request_id,
-            &contact.as_ref().map(Message::encode_to_vec).unwrap_or_default(),
-        )?;
+        let key = IdempotencyKey::parse(&ctx.method, &request_id, contact.as_ref())?;
         let (account_id, fields) = convert::new_contact(contact)?;
         let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
         let contact = store::create_contact(&self.db, &ctx, account_id, fields, key).await?;
@@ -162,7 +152,7 @@ impl AccountService for AccountApi {
         let ctx = RequestContext::from_request(&request);
         let request = request.into_inner();
         let id = required_id("id", &request.id)?;
-        store::delete_contact(&self.db, &ctx, id, etag(&request.etag)).await?;
+        store::delete_contact(&self.db, &ctx, id, etag::sent(&request.etag)).await?;
         Ok(Response::new(pb::DeleteContactResponse {}))
     }
 }

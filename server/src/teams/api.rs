@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use kam_proto::v1::{self as pb, team_service_server::TeamService};
-use prost::Message;
 use tonic::{Request, Response, Status};
 
 use super::{
@@ -12,7 +11,8 @@ use super::{
     store::{self, CoveragePolicy},
 };
 use crate::{
-    db::Db, fields::required_id, idempotency::IdempotencyKey, paging::PageRequest, request::RequestContext,
+    db::Db, etag, fields::required_id, idempotency::IdempotencyKey, paging::PageRequest,
+    request::RequestContext,
 };
 
 pub struct TeamApi {
@@ -33,19 +33,6 @@ impl TeamApi {
 
 type Reply<T> = Result<Response<T>, Status>;
 
-fn etag(raw: &str) -> Option<&str> {
-    (!raw.is_empty()).then_some(raw)
-}
-
-fn idempotency_key<M: Message>(
-    ctx: &RequestContext,
-    request_id: &str,
-    message: &Option<M>,
-) -> Result<Option<IdempotencyKey>, Status> {
-    let encoded = message.as_ref().map(Message::encode_to_vec).unwrap_or_default();
-    Ok(IdempotencyKey::parse(&ctx.method, request_id, &encoded)?)
-}
-
 #[tonic::async_trait]
 impl TeamService for TeamApi {
     async fn create_department(
@@ -57,7 +44,7 @@ impl TeamService for TeamApi {
             department,
             request_id,
         } = request.into_inner();
-        let key = idempotency_key(&ctx, &request_id, &department)?;
+        let key = IdempotencyKey::parse(&ctx.method, &request_id, department.as_ref())?;
         let (code, display_name) = convert::new_department(department)?;
         let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
         let created = store::create_department(&self.db, &ctx, code, display_name, key).await?;
@@ -80,7 +67,7 @@ impl TeamService for TeamApi {
     async fn create_staff(&self, request: Request<pb::CreateStaffRequest>) -> Reply<pb::Staff> {
         let ctx = RequestContext::from_request(&request);
         let pb::CreateStaffRequest { staff, request_id } = request.into_inner();
-        let key = idempotency_key(&ctx, &request_id, &staff)?;
+        let key = IdempotencyKey::parse(&ctx.method, &request_id, staff.as_ref())?;
         let fields = convert::new_staff(staff)?;
         let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
         let created = store::create_staff(&self.db, &ctx, fields, key).await?;
@@ -124,15 +111,21 @@ impl TeamService for TeamApi {
         let ctx = RequestContext::from_request(&request);
         let request = request.into_inner();
         let id = required_id("id", &request.id)?;
-        let staff =
-            store::deactivate_staff(&self.db, &ctx, &self.responsibilities, id, etag(&request.etag)).await?;
+        let staff = store::deactivate_staff(
+            &self.db,
+            &ctx,
+            &self.responsibilities,
+            id,
+            etag::sent(&request.etag),
+        )
+        .await?;
         Ok(Response::new(convert::staff_to_proto(staff)))
     }
 
     async fn add_team_member(&self, request: Request<pb::AddTeamMemberRequest>) -> Reply<pb::TeamMember> {
         let ctx = RequestContext::from_request(&request);
         let pb::AddTeamMemberRequest { member, request_id } = request.into_inner();
-        let key = idempotency_key(&ctx, &request_id, &member)?;
+        let key = IdempotencyKey::parse(&ctx.method, &request_id, member.as_ref())?;
         let new = convert::new_member(member)?;
         let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
         let added = store::add_member(&self.db, &ctx, new, key).await?;
@@ -166,7 +159,7 @@ impl TeamService for TeamApi {
         let request = request.into_inner();
         let id = required_id("id", &request.id)?;
         let reason = convert::removal_reason(&request.reason)?;
-        let member = store::remove_member(&self.db, &ctx, id, etag(&request.etag), reason).await?;
+        let member = store::remove_member(&self.db, &ctx, id, etag::sent(&request.etag), reason).await?;
         Ok(Response::new(convert::member_to_proto(member)))
     }
 

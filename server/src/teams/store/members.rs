@@ -4,7 +4,7 @@
 
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, SqlErr,
+    QuerySelect,
 };
 use uuid::Uuid;
 
@@ -136,7 +136,7 @@ pub async fn update_member(
         team_member::Entity::update(row)
             .exec(txn)
             .await
-            .map_err(contention_on_unique)?;
+            .map_err(Error::contention_on_unique)?;
         let updated = load_member(txn, id).await?;
         audit::record(
             txn,
@@ -238,7 +238,7 @@ pub(super) async fn insert_seat(txn: &impl ConnectionTrait, account_id: Uuid, se
     })
     .exec_without_returning(txn)
     .await
-    .map_err(contention_on_unique)?;
+    .map_err(Error::contention_on_unique)?;
     Ok(())
 }
 
@@ -251,13 +251,6 @@ pub(super) async fn end_membership(txn: &impl ConnectionTrait, id: Uuid, reason:
     row.revision = Set(revision + 1);
     team_member::Entity::update(row).exec(txn).await?;
     Ok(())
-}
-
-fn contention_on_unique(err: sea_orm::DbErr) -> Error {
-    match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => Error::Contention,
-        _ => err.into(),
-    }
 }
 
 /// The membership, which must still be active and match `sent_etag`.
