@@ -9,9 +9,14 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, Order};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 
-use crate::{error::FieldViolation, fingerprint::fingerprint};
+use crate::{
+    error::{Error, FieldViolation},
+    fingerprint::fingerprint,
+};
 
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
 pub const MAX_PAGE_SIZE: u64 = 1000;
@@ -135,7 +140,31 @@ pub struct Keyset<C> {
 }
 
 impl<C: ColumnTrait> Keyset<C> {
-    pub fn order(&self) -> Vec<(C, Order)> {
+    /// One page of `select` in this order, starting strictly after `after`. One row more than the page
+    /// is fetched to learn whether another page follows; `cursor_of` names a row's id and sort key.
+    pub async fn fetch<E>(
+        &self,
+        select: Select<E>,
+        conn: &impl ConnectionTrait,
+        page_size: u64,
+        after: Option<&Cursor>,
+        cursor_of: impl Fn(&E::Model) -> (Uuid, Option<String>),
+    ) -> Result<(Vec<E::Model>, Option<Cursor>), Error>
+    where
+        E: EntityTrait<Column = C>,
+    {
+        let mut select = select;
+        if let Some(cursor) = after {
+            select = select.filter(self.after(cursor)?);
+        }
+        for (column, order) in self.order() {
+            select = select.order_by(column, order);
+        }
+        let rows = select.limit(page_size + 1).all(conn).await?;
+        Ok(self.split_page(rows, page_size, cursor_of))
+    }
+
+    fn order(&self) -> Vec<(C, Order)> {
         let order = match self.direction {
             Direction::Ascending => Order::Asc,
             Direction::Descending => Order::Desc,
@@ -149,7 +178,7 @@ impl<C: ColumnTrait> Keyset<C> {
     }
 
     /// The rows strictly after `cursor` in this order.
-    pub fn after(&self, cursor: &Cursor) -> Result<Condition, FieldViolation> {
+    fn after(&self, cursor: &Cursor) -> Result<Condition, FieldViolation> {
         let past = |column: C, value: sea_orm::Value| match self.direction {
             Direction::Ascending => column.gt(value),
             Direction::Descending => column.lt(value),
@@ -174,7 +203,7 @@ impl<C: ColumnTrait> Keyset<C> {
     }
 
     /// Cuts the `page_size + 1` rows fetched into the page and the cursor of the next one.
-    pub fn split_page<R>(
+    fn split_page<R>(
         &self,
         mut rows: Vec<R>,
         page_size: u64,

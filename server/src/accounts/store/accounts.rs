@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    IntoActiveModel, QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -129,22 +129,17 @@ pub async fn list_accounts(
         id: account::Column::Id,
         direction,
     };
-    if let Some(cursor) = &after {
-        select = select.filter(keyset.after(cursor)?);
-    }
-    for (column, order) in keyset.order() {
-        select = select.order_by(column, order);
-    }
-    let rows = select.limit(page_size + 1).all(db.conn()).await?;
-    let (rows, next) = keyset.split_page(rows, page_size, |row| {
-        let key = match order {
-            AccountOrder::Id => None,
-            AccountOrder::DisplayName(_) => Some(row.display_name.clone()),
-            AccountOrder::CreateTime(_) => Some(time_key(row.create_time)),
-            AccountOrder::UpdateTime(_) => Some(time_key(row.update_time)),
-        };
-        (row.id, key)
-    });
+    let (rows, next) = keyset
+        .fetch(select, db.conn(), page_size, after.as_ref(), |row| {
+            let key = match order {
+                AccountOrder::Id => None,
+                AccountOrder::DisplayName(_) => Some(row.display_name.clone()),
+                AccountOrder::CreateTime(_) => Some(time_key(row.create_time)),
+                AccountOrder::UpdateTime(_) => Some(time_key(row.update_time)),
+            };
+            (row.id, key)
+        })
+        .await?;
     Ok(Page {
         items: rows.into_iter().map(account_from_row).collect::<Result<_>>()?,
         next,

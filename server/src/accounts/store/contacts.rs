@@ -110,21 +110,16 @@ pub async fn list_contacts(
         id: contact::Column::Id,
         direction,
     };
-    if let Some(cursor) = &after {
-        select = select.filter(keyset.after(cursor)?);
-    }
-    for (column, order) in keyset.order() {
-        select = select.order_by(column, order);
-    }
-    let rows = select.limit(page_size + 1).all(db.conn()).await?;
-    let (rows, next) = keyset.split_page(rows, page_size, |row| {
-        let key = match order {
-            ContactOrder::Id => None,
-            ContactOrder::FullName(_) => Some(row.full_name.clone()),
-            ContactOrder::CreateTime(_) => Some(time_key(row.create_time)),
-        };
-        (row.id, key)
-    });
+    let (rows, next) = keyset
+        .fetch(select, db.conn(), page_size, after.as_ref(), |row| {
+            let key = match order {
+                ContactOrder::Id => None,
+                ContactOrder::FullName(_) => Some(row.full_name.clone()),
+                ContactOrder::CreateTime(_) => Some(time_key(row.create_time)),
+            };
+            (row.id, key)
+        })
+        .await?;
     let mut dates = key_dates_of(db.conn(), rows.iter().map(|r| r.id).collect()).await?;
     let items = rows
         .into_iter()

@@ -3,8 +3,7 @@
 //! transaction.
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -207,14 +206,9 @@ pub async fn list_members(
         id: team_member::Column::Id,
         direction: Direction::Ascending,
     };
-    if let Some(cursor) = &after {
-        select = select.filter(keyset.after(cursor)?);
-    }
-    for (column, order) in keyset.order() {
-        select = select.order_by(column, order);
-    }
-    let rows = select.limit(page_size + 1).all(db.conn()).await?;
-    let (rows, next) = keyset.split_page(rows, page_size, |row| (row.id, None));
+    let (rows, next) = keyset
+        .fetch(select, db.conn(), page_size, after.as_ref(), |row| (row.id, None))
+        .await?;
     Ok(Page {
         items: rows.into_iter().map(member_from_row).collect::<Result<_>>()?,
         next,

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    IntoActiveModel, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -115,14 +115,11 @@ pub async fn list_staff(
         id: staff_entity::Column::Id,
         direction: Direction::Ascending,
     };
-    if let Some(cursor) = &after {
-        select = select.filter(keyset.after(cursor)?);
-    }
-    for (column, order) in keyset.order() {
-        select = select.order_by(column, order);
-    }
-    let rows = select.limit(page_size + 1).all(db.conn()).await?;
-    let (rows, next) = keyset.split_page(rows, page_size, |row| (row.id, Some(row.full_name.clone())));
+    let (rows, next) = keyset
+        .fetch(select, db.conn(), page_size, after.as_ref(), |row| {
+            (row.id, Some(row.full_name.clone()))
+        })
+        .await?;
     let mut stages = stages_of(db.conn(), rows.iter().map(|r| r.id).collect()).await?;
     let items = rows
         .into_iter()
