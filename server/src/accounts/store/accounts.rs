@@ -1,14 +1,12 @@
 //! Accounts in the database: queries, and the transactions of every account mutation.
 
-use std::collections::HashSet;
-
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
     IntoActiveModel, QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
-use super::ACCOUNT;
+use super::{ACCOUNT, Chain, MAX_CHAIN, walk_up};
 use crate::{
     accounts::model::{
         Account, AccountFields, AccountFilter, AccountOrder, AccountPatch, Lifecycle, RadStatus,
@@ -23,9 +21,6 @@ use crate::{
     paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
     request::RequestContext,
 };
-
-/// Longest parent chain walked when checking for cycles; deeper hierarchies are refused.
-const MAX_HIERARCHY_DEPTH: usize = 64;
 
 pub async fn create_account(
     db: &Db,
@@ -301,35 +296,28 @@ async fn require_live_parent(conn: &impl ConnectionTrait, parent: Uuid) -> Resul
 
 /// Walks up from `new_parent`: meeting `id` on the way means the new link would close a loop.
 async fn refuse_parent_cycle(conn: &impl ConnectionTrait, id: Uuid, new_parent: Uuid) -> Result<()> {
-    let cycle = || {
-        Error::rule(
-            "PARENT_CYCLE",
-            format!("accounts/{id}"),
-            "the account would become its own ancestor",
-        )
-    };
-    let mut seen = HashSet::new();
-    let mut cursor = Some(new_parent);
-    while let Some(ancestor) = cursor {
-        if ancestor == id || !seen.insert(ancestor) {
-            return Err(cycle());
-        }
-        if seen.len() > MAX_HIERARCHY_DEPTH {
-            return Err(Error::rule(
-                "HIERARCHY_TOO_DEEP",
-                format!("accounts/{id}"),
-                format!("account hierarchies are at most {MAX_HIERARCHY_DEPTH} levels deep"),
-            ));
-        }
-        cursor = account::Entity::find_by_id(ancestor)
+    let parent_of = |account: Uuid| async move {
+        Ok(account::Entity::find_by_id(account)
             .select_only()
             .column(account::Column::ParentAccountId)
             .into_tuple::<Option<Uuid>>()
             .one(conn)
             .await?
-            .flatten();
+            .flatten())
+    };
+    match walk_up(id, new_parent, parent_of).await? {
+        Chain::Clear => Ok(()),
+        Chain::ReachesSelf => Err(Error::rule(
+            "PARENT_CYCLE",
+            format!("accounts/{id}"),
+            "the account would become its own ancestor",
+        )),
+        Chain::TooLong => Err(Error::rule(
+            "HIERARCHY_TOO_DEEP",
+            format!("accounts/{id}"),
+            format!("account hierarchies are at most {MAX_CHAIN} levels deep"),
+        )),
     }
-    Ok(())
 }
 
 fn account_from_row(row: account::Model) -> Result<Account> {

@@ -1,7 +1,7 @@
 //! Contacts and their key dates in the database: queries, and the transactions of every contact
 //! mutation.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use sea_orm::{
     ActiveValue::Set,
@@ -10,7 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{CONTACT, accounts::require_live_account};
+use super::{CONTACT, Chain, MAX_CHAIN, accounts::require_live_account, walk_up};
 use crate::{
     accounts::model::{
         Attitude, BuyingRole, Contact, ContactFields, ContactFilter, ContactOrder, ContactPatch, KeyDate,
@@ -249,25 +249,28 @@ async fn require_colleague(conn: &impl ConnectionTrait, account_id: Uuid, manage
 }
 
 async fn refuse_reporting_cycle(conn: &impl ConnectionTrait, id: Uuid, new_manager: Uuid) -> Result<()> {
-    let mut seen = HashSet::new();
-    let mut cursor = Some(new_manager);
-    while let Some(manager) = cursor {
-        if manager == id || !seen.insert(manager) {
-            return Err(Error::rule(
-                "REPORTS_TO_CYCLE",
-                format!("contacts/{id}"),
-                "the contact would report to themselves through the chain",
-            ));
-        }
-        cursor = contact::Entity::find_by_id(manager)
+    let manager_of = |contact: Uuid| async move {
+        Ok(contact::Entity::find_by_id(contact)
             .select_only()
             .column(contact::Column::ReportsToContactId)
             .into_tuple::<Option<Uuid>>()
             .one(conn)
             .await?
-            .flatten();
+            .flatten())
+    };
+    match walk_up(id, new_manager, manager_of).await? {
+        Chain::Clear => Ok(()),
+        Chain::ReachesSelf => Err(Error::rule(
+            "REPORTS_TO_CYCLE",
+            format!("contacts/{id}"),
+            "the contact would report to themselves through the chain",
+        )),
+        Chain::TooLong => Err(Error::rule(
+            "REPORTS_TO_TOO_DEEP",
+            format!("contacts/{id}"),
+            format!("reporting lines are at most {MAX_CHAIN} levels deep"),
+        )),
     }
-    Ok(())
 }
 
 async fn replace_key_dates(txn: &DatabaseTransaction, contact_id: Uuid, dates: &[KeyDate]) -> Result<()> {
