@@ -8,6 +8,7 @@ mod columns;
 mod m20261123_000001_accounts;
 mod m20261123_000002_audit_outbox;
 mod m20261123_000003_teams;
+mod m20261123_000004_identity;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_accounts::Migration),
             Box::new(m20261123_000002_audit_outbox::Migration),
             Box::new(m20261123_000003_teams::Migration),
+            Box::new(m20261123_000004_identity::Migration),
         ]
     }
 }

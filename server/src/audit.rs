@@ -53,7 +53,8 @@ pub async fn record<P: Serialize>(
     audit_entry::Entity::insert(audit_entry::ActiveModel {
         id: Set(Uuid::now_v7()),
         occurred_at: Set(now),
-        principal: Set(ctx.principal.clone()),
+        principal: Set(ctx.principal.staff_id.to_string()),
+        credential: Set(ctx.principal.credential.to_string()),
         method: Set(ctx.method.clone()),
         resource_type: Set(change.resource_type.to_owned()),
         resource_id: Set(resource_id.clone()),

@@ -35,6 +35,67 @@ pub struct Config {
     /// What an account of each tier needs on its team, keyed by tier name (`STRATEGIC`, `KEY`, …).
     /// A tier without an entry needs nothing. The file replaces the whole table when it sets one.
     pub coverage: BTreeMap<String, TierCoverage>,
+    /// Where the first start writes the ADMIN key. Unset: `kam-admin.key` next to the SQLite database,
+    /// or in the working directory for PostgreSQL.
+    pub admin_key_file: Option<PathBuf>,
+    /// Bearer tokens from the company's SSO. Unset: only API keys authenticate.
+    pub jwt: Option<JwtConfig>,
+    /// The request budget of each principal.
+    pub rate_limit: RateLimit,
+}
+
+/// How bearer tokens are checked (DESIGN 6): one issuer, one audience, one pinned algorithm.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct JwtConfig {
+    pub issuer: String,
+    pub audience: String,
+    pub algorithm: JwtAlgorithm,
+    /// The SSO's RSA public key (RS256).
+    pub public_key_pem_file: Option<PathBuf>,
+    /// The shared secret (HS256), at least 32 bytes; better set through `KAM_JWT_SECRET`.
+    pub secret: Option<String>,
+    /// Which claim names the staff member.
+    pub staff_claim: StaffClaim,
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
+    pub leeway_seconds: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+pub enum JwtAlgorithm {
+    #[default]
+    #[serde(rename = "RS256")]
+    Rs256,
+    #[serde(rename = "HS256")]
+    Hs256,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StaffClaim {
+    /// `email`: the staff member with that email (case-insensitive).
+    #[default]
+    Email,
+    /// `sub`: the staff member with that id.
+    Sub,
+}
+
+/// A token bucket per principal: `burst` requests at once, refilled at `requests_per_second`.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimit {
+    /// 0 turns the limit off.
+    pub requests_per_second: u32,
+    pub burst: u32,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self {
+            requests_per_second: 100,
+            burst: 200,
+        }
+    }
 }
 
 /// The team an account of one tier must have (DESIGN 4.2).
@@ -81,6 +142,9 @@ impl Default for Config {
             concurrency_per_connection: 64,
             drain_timeout: Duration::from_secs(15),
             coverage: default_coverage(),
+            admin_key_file: None,
+            jwt: None,
+            rate_limit: RateLimit::default(),
         }
     }
 }
@@ -128,6 +192,13 @@ pub struct Flags {
     /// Seconds.
     #[arg(long, env = "KAM_DRAIN_TIMEOUT")]
     pub drain_timeout: Option<u64>,
+    /// Where the first start writes the ADMIN key.
+    #[arg(long, env = "KAM_ADMIN_KEY_FILE")]
+    pub admin_key_file: Option<PathBuf>,
+    /// The HS256 secret of bearer tokens (the rest of `[jwt]` comes from the config file). An
+    /// environment variable only: a flag would show the secret in `ps`.
+    #[arg(skip)]
+    pub jwt_secret: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -172,6 +243,8 @@ impl Config {
             request_timeout,
             concurrency_per_connection,
             drain_timeout,
+            admin_key_file,
+            jwt_secret,
         } = flags;
         if let Some(v) = listen_addr {
             self.listen_addr = v;
@@ -203,7 +276,32 @@ impl Config {
         if let Some(v) = drain_timeout {
             self.drain_timeout = Duration::from_secs(v);
         }
+        if let Some(v) = admin_key_file {
+            self.admin_key_file = Some(v);
+        }
+        let jwt_secret = jwt_secret.or_else(|| std::env::var("KAM_JWT_SECRET").ok());
+        if let (Some(jwt), Some(secret)) = (self.jwt.as_mut(), jwt_secret) {
+            jwt.secret = Some(secret);
+        }
         self
+    }
+
+    /// Where the first start writes the ADMIN key: the configured file, else `kam-admin.key` next to
+    /// the SQLite database, else (PostgreSQL) in the working directory.
+    pub fn admin_key_path(&self) -> PathBuf {
+        const FILE_NAME: &str = "kam-admin.key";
+        if let Some(path) = &self.admin_key_file {
+            return path.clone();
+        }
+        let sqlite_file = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| (!self.database_url.contains("://")).then_some(self.database_url.as_str()))
+            .map(|rest| rest.split('?').next().unwrap_or_default());
+        match sqlite_file.map(std::path::Path::new).and_then(|file| file.parent()) {
+            Some(dir) => dir.join(FILE_NAME),
+            None => PathBuf::from(FILE_NAME),
+        }
     }
 
     /// The database URL with any password replaced, safe to log.
@@ -283,6 +381,41 @@ mod tests {
         assert_eq!(config.log_format, LogFormat::Json);
         assert!(!config.migrate);
         assert_eq!(config.max_message_bytes, Config::default().max_message_bytes);
+    }
+
+    #[test]
+    fn the_admin_key_lands_next_to_the_sqlite_database() {
+        let with_url = |url: &str| Config {
+            database_url: url.to_owned(),
+            ..Config::default()
+        };
+        assert_eq!(Config::default().admin_key_path(), PathBuf::from("kam-admin.key"));
+        assert_eq!(
+            with_url("sqlite:///var/lib/kam/kam.db?mode=rwc").admin_key_path(),
+            PathBuf::from("/var/lib/kam/kam-admin.key")
+        );
+        assert_eq!(with_url("data/kam.db").admin_key_path(), PathBuf::from("data/kam-admin.key"));
+        assert_eq!(
+            with_url("postgres://kam@db/kam").admin_key_path(),
+            PathBuf::from("kam-admin.key")
+        );
+        let chosen = Config {
+            admin_key_file: Some("/etc/kam/admin.key".into()),
+            ..Config::default()
+        };
+        assert_eq!(chosen.admin_key_path(), PathBuf::from("/etc/kam/admin.key"));
+    }
+
+    #[test]
+    fn jwt_settings_come_from_the_file() {
+        let config: Config = toml::from_str(
+            "[jwt]\nissuer = \"https://sso\"\naudience = \"kam\"\nalgorithm = \"HS256\"\nstaff_claim = \"sub\"\n",
+        )
+        .unwrap();
+        let jwt = config.jwt.unwrap();
+        assert_eq!(jwt.algorithm, JwtAlgorithm::Hs256);
+        assert_eq!(jwt.staff_claim, StaffClaim::Sub);
+        assert!(toml::from_str::<Config>("[jwt]\nalgorithm = \"none\"\n").is_err());
     }
 
     #[test]

@@ -58,6 +58,16 @@ pub enum Error {
     /// Concurrent writers kept conflicting after every retry.
     #[error("too much contention on the data; retry")]
     Contention,
+    /// No credentials, or credentials that do not identify an active staff member. The reason stays
+    /// vague on purpose: a caller probing keys learns nothing about which part was wrong.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// The principal may not make this call, or may not see the resource it names.
+    #[error("permission denied: {0}")]
+    PermissionDenied(String),
+    /// The principal spent its request budget.
+    #[error("rate limit exceeded; retry in {} ms", .retry_after.as_millis())]
+    RateLimited { retry_after: std::time::Duration },
     #[error("the database is unavailable: {0}")]
     Unavailable(DbErr),
     #[error("database error: {0}")]
@@ -132,6 +142,9 @@ impl Error {
                 .to_owned(),
             Self::EtagMismatch { .. } => "ETAG_MISMATCH".to_owned(),
             Self::Contention => "CONTENTION".to_owned(),
+            Self::Unauthenticated(_) => "UNAUTHENTICATED".to_owned(),
+            Self::PermissionDenied(_) => "PERMISSION_DENIED".to_owned(),
+            Self::RateLimited { .. } => "RATE_LIMITED".to_owned(),
             Self::Unavailable(_) => "DATABASE_UNAVAILABLE".to_owned(),
             Self::Database(_) => "INTERNAL".to_owned(),
         }
@@ -144,6 +157,9 @@ impl Error {
             Self::AlreadyExists { .. } => Code::AlreadyExists,
             Self::FailedPrecondition(_) => Code::FailedPrecondition,
             Self::EtagMismatch { .. } | Self::Contention => Code::Aborted,
+            Self::Unauthenticated(_) => Code::Unauthenticated,
+            Self::PermissionDenied(_) => Code::PermissionDenied,
+            Self::RateLimited { .. } => Code::ResourceExhausted,
             Self::Unavailable(_) => Code::Unavailable,
             Self::Database(_) => Code::Internal,
         }
@@ -236,7 +252,14 @@ impl From<Error> for Status {
                 metadata.insert("resource".to_owned(), (*resource).to_owned());
                 metadata.insert("id".to_owned(), id.clone());
             }
-            Error::Contention | Error::Unavailable(_) | Error::Database(_) => {}
+            Error::RateLimited { retry_after } => {
+                details.set_retry_info(Some(*retry_after));
+            }
+            Error::Contention
+            | Error::Unauthenticated(_)
+            | Error::PermissionDenied(_)
+            | Error::Unavailable(_)
+            | Error::Database(_) => {}
         }
         details.set_error_info(err.reason(), ERROR_DOMAIN, metadata);
         Status::with_error_details(code, message, details)
@@ -338,6 +361,16 @@ mod tests {
             ),
             (Error::Contention, Code::Aborted, "CONTENTION"),
             (
+                Error::Unauthenticated("missing credentials"),
+                Code::Unauthenticated,
+                "UNAUTHENTICATED",
+            ),
+            (
+                Error::PermissionDenied("x".into()),
+                Code::PermissionDenied,
+                "PERMISSION_DENIED",
+            ),
+            (
                 Error::from(DbErr::Custom("boom".into())),
                 Code::Internal,
                 "INTERNAL",
@@ -353,6 +386,15 @@ mod tests {
                 (reason, ERROR_DOMAIN)
             );
         }
+    }
+
+    #[test]
+    fn rate_limits_say_when_to_retry() {
+        let retry_after = std::time::Duration::from_millis(250);
+        let status = Status::from(Error::RateLimited { retry_after });
+        assert_eq!(status.code(), Code::ResourceExhausted);
+        let details = details(&status);
+        assert_eq!(details.retry_info().unwrap().retry_delay, Some(retry_after));
     }
 
     #[test]

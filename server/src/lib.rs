@@ -11,6 +11,7 @@ pub mod etag;
 pub mod fields;
 mod fingerprint;
 pub mod idempotency;
+pub mod identity;
 pub mod named_enum;
 pub mod paging;
 pub mod request;

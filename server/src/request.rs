@@ -1,14 +1,22 @@
 //! Who is calling and through which RPC: what every audit row and span records.
 
-use tonic::{GrpcMethod, Request};
+use tonic::Request;
 use uuid::Uuid;
 
-/// The principal until authentication exists (the Identity issue fills it in).
-pub const ANONYMOUS: &str = "anonymous";
+use crate::{
+    error::{Error, Result},
+    identity::{Principal, Visibility},
+};
+
+/// The full gRPC method of a call (`/kam.v1.AccountService/CreateAccount`), put in the request by the
+/// gate: tonic's own `GrpcMethod` exists only on the client side.
+#[derive(Clone, Debug)]
+pub struct RpcMethod(pub String);
 
 #[derive(Clone, Debug)]
 pub struct RequestContext {
-    pub principal: String,
+    /// Put in the request by the gate, which every non-public call passes.
+    pub principal: Principal,
     /// The full gRPC method, e.g. `/kam.v1.AccountService/CreateAccount`.
     pub method: String,
     /// The client's idempotency key, when the call has one.
@@ -16,21 +24,32 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
-    pub fn from_request<T>(request: &Request<T>) -> Self {
+    /// UNAUTHENTICATED when the request carries no principal: a handler reached without the gate.
+    pub fn from_request<T>(request: &Request<T>) -> Result<Self> {
         let method = request
             .extensions()
-            .get::<GrpcMethod>()
-            .map(|m| format!("/{}/{}", m.service(), m.method()))
+            .get::<RpcMethod>()
+            .map(|m| m.0.clone())
             .unwrap_or_default();
-        Self {
-            principal: ANONYMOUS.to_owned(),
+        let principal = request
+            .extensions()
+            .get::<Principal>()
+            .cloned()
+            .ok_or(Error::Unauthenticated("missing credentials"))?;
+        Ok(Self {
+            principal,
             method,
             request_id: None,
-        }
+        })
     }
 
     pub fn with_request_id(mut self, request_id: Option<Uuid>) -> Self {
         self.request_id = request_id;
         self
+    }
+
+    /// Which accounts the caller may see.
+    pub fn visibility(&self) -> Visibility {
+        self.principal.visibility()
     }
 }

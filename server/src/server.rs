@@ -4,7 +4,10 @@
 use std::{future::Future, sync::Arc};
 
 use http::HeaderName;
-use kam_proto::v1::{account_service_server::AccountServiceServer, team_service_server::TeamServiceServer};
+use kam_proto::v1::{
+    account_service_server::AccountServiceServer, audit_service_server::AuditServiceServer,
+    identity_service_server::IdentityServiceServer, team_service_server::TeamServiceServer,
+};
 use tokio::{net::TcpListener, sync::Notify};
 use tonic::transport::{Server, server::TcpIncoming};
 use tonic_health::{ServingStatus, server::HealthReporter};
@@ -14,6 +17,14 @@ use crate::{
     accounts::api::AccountApi,
     config::Config,
     db::Db,
+    identity::{
+        api::{AuditApi, IdentityApi},
+        authn::Authenticator,
+        bootstrap::{BootstrapError, ensure_admin_key},
+        gate::{Gate, GateLayer},
+        jwt::JwtVerifier,
+        rate_limit::RateLimiter,
+    },
     teams::{
         api::TeamApi,
         handover::{Responsibilities, ResponsibilityArea},
@@ -35,10 +46,17 @@ pub enum StartupError {
     Listener(#[from] std::io::Error),
     #[error("transport: {0}")]
     Transport(#[from] tonic::transport::Error),
+    #[error("first start: {0}")]
+    Bootstrap(#[from] BootstrapError),
 }
 
 /// The names health reports on, besides "" (the whole server).
-const SERVICES: &[&str] = &["kam.v1.AccountService", "kam.v1.TeamService"];
+const SERVICES: &[&str] = &[
+    "kam.v1.AccountService",
+    "kam.v1.TeamService",
+    "kam.v1.IdentityService",
+    "kam.v1.AuditService",
+];
 
 /// Serves KAM on `listener` until `shutdown` resolves; then health turns NOT_SERVING, new connections
 /// are refused and in-flight calls get at most `config.drain_timeout` to finish.
@@ -48,12 +66,23 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartupError> {
     let coverage = CoveragePolicy::from_config(&config.coverage).map_err(StartupError::Config)?;
+    let jwt = config
+        .jwt
+        .as_ref()
+        .map(JwtVerifier::from_config)
+        .transpose()
+        .map_err(StartupError::Config)?;
     let db = Db::connect(&config).await?;
     tracing::info!(database = %config.redacted_database_url(), backend = ?db.backend(), "database connected");
     if config.migrate {
         db.migrate().await?;
         tracing::info!("migrations applied");
     }
+    ensure_admin_key(&db, &config.admin_key_path()).await?;
+    let gate = Arc::new(Gate::new(
+        Authenticator::new(db.clone(), jwt),
+        RateLimiter::new(config.rate_limit),
+    ));
 
     let (health, health_service) = tonic_health::server::health_reporter();
     set_health(&health, ServingStatus::Serving).await;
@@ -67,6 +96,12 @@ pub async fn run(
         .max_encoding_message_size(limit);
 
     let teams = TeamServiceServer::new(TeamApi::new(db.clone(), responsibilities(), coverage))
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit);
+    let identity = IdentityServiceServer::new(IdentityApi::new(db.clone(), Arc::clone(&gate)))
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit);
+    let audit = AuditServiceServer::new(AuditApi::new(db.clone()))
         .max_decoding_message_size(limit)
         .max_encoding_message_size(limit);
 
@@ -93,10 +128,13 @@ pub async fn run(
         .layer(cors())
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(tower::util::MapResponseLayer::new(telemetry::record_status))
+        .layer(GateLayer(gate))
         .add_service(health_service)
         .add_service(reflection)
         .add_service(accounts)
         .add_service(teams)
+        .add_service(identity)
+        .add_service(audit)
         .serve_with_incoming_shutdown(incoming, signal);
     tracing::info!(addr = %local_addr, "serving gRPC and gRPC-Web");
 

@@ -8,7 +8,7 @@ use tracing::{Level, Span};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::{EnvFilter, Layer, filter::Targets, layer::SubscriberExt, util::SubscriberInitExt};
 
-use crate::{config::LogFormat, request::ANONYMOUS};
+use crate::config::LogFormat;
 
 /// Keeps the trace exporter alive; [`TelemetryGuard::shutdown`] flushes what is still buffered.
 #[must_use = "dropping the guard loses buffered spans; call shutdown() at exit"]
@@ -84,7 +84,8 @@ pub fn rpc_span(request: &http::Request<()>) -> Span {
         otel.name = method,
         rpc.system = "grpc",
         rpc.method = method,
-        principal = ANONYMOUS,
+        // Filled in by the gate once the caller is authenticated.
+        principal = tracing::field::Empty,
         rpc.grpc.status_code = tracing::field::Empty,
     );
     let parent =

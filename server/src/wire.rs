@@ -54,7 +54,9 @@ pub fn required_enum<T>(field: &str, parsed: Result<Option<T>, FieldViolation>) 
     parsed?.ok_or_else(|| FieldViolation::new(field, "must be set"))
 }
 
-/// The paths an update writes: the mask's, or every populated field when the mask is empty.
+/// The paths an update writes: the mask's, or every populated field when the mask is empty. Output-only
+/// paths in the mask are ignored (AIP-203): a client echoing a whole resource back must not fail, and
+/// the server-owned values it carries never reach the store (OWASP API3, mass assignment).
 pub fn mask_paths(
     mask: Option<FieldMask>,
     populated: Vec<&'static str>,
@@ -69,10 +71,7 @@ pub fn mask_paths(
     let mut chosen: Vec<String> = Vec::new();
     for path in paths {
         if output_only.contains(&path.as_str()) {
-            return Err(FieldViolation::new(
-                "update_mask",
-                format!("{path} is output only"),
-            ));
+            continue;
         }
         if immutable.contains(&path.as_str()) {
             return Err(FieldViolation::new(
@@ -98,4 +97,16 @@ pub fn timestamp(time: DateTime<Utc>) -> Timestamp {
         seconds: time.timestamp(),
         nanos: time.timestamp_subsec_nanos() as i32,
     }
+}
+
+/// A proto timestamp as a UTC instant; `None` when unset.
+pub fn instant(field: &str, raw: Option<Timestamp>) -> Result<Option<DateTime<Utc>>, FieldViolation> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let valid_nanos = u32::try_from(raw.nanos).ok().filter(|n| *n < 1_000_000_000);
+    valid_nanos
+        .and_then(|nanos| DateTime::from_timestamp(raw.seconds, nanos))
+        .map(Some)
+        .ok_or_else(|| FieldViolation::new(field, "not a valid timestamp"))
 }

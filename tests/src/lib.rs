@@ -19,10 +19,18 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use kam_proto::v1::{account_service_client::AccountServiceClient, team_service_client::TeamServiceClient};
+use kam_proto::v1::{
+    account_service_client::AccountServiceClient, audit_service_client::AuditServiceClient,
+    identity_service_client::IdentityServiceClient, team_service_client::TeamServiceClient,
+};
 use sea_orm::{ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement, Value};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
-use tonic::{Code, Status, transport::Channel};
+use tonic::{
+    Code, Request, Status,
+    metadata::{Ascii, MetadataValue},
+    service::{Interceptor, interceptor::InterceptedService},
+    transport::Channel,
+};
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
@@ -49,6 +57,74 @@ pub enum Backend {
     Postgres,
 }
 
+/// The department every staff member the harness creates joins (the seeded SALES department).
+pub const SALES_DEPARTMENT: &str = "00000000-0000-7000-8000-000000000001";
+
+/// A channel whose every call carries `authorization: Bearer <credential>`.
+pub type Authed = InterceptedService<Channel, Bearer>;
+
+/// Adds the credential to every call.
+#[derive(Clone)]
+pub struct Bearer(MetadataValue<Ascii>);
+
+impl Bearer {
+    pub fn new(credential: &str) -> Self {
+        Self(
+            format!("Bearer {credential}")
+                .parse()
+                .expect("a credential is a valid header value"),
+        )
+    }
+}
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        request.metadata_mut().insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
+
+/// Someone calling the server with one credential: every client built from it authenticates so.
+#[derive(Clone)]
+pub struct Caller {
+    /// The staff member the credential identifies.
+    pub staff_id: String,
+    /// The credential (an API key or a bearer token).
+    pub secret: String,
+    channel: Authed,
+}
+
+impl Caller {
+    pub fn new(channel: Channel, staff_id: impl Into<String>, secret: impl Into<String>) -> Self {
+        let secret = secret.into();
+        Self {
+            staff_id: staff_id.into(),
+            channel: InterceptedService::new(channel, Bearer::new(&secret)),
+            secret,
+        }
+    }
+
+    pub fn channel(&self) -> Authed {
+        self.channel.clone()
+    }
+
+    pub fn accounts(&self) -> AccountServiceClient<Authed> {
+        AccountServiceClient::new(self.channel())
+    }
+
+    pub fn teams(&self) -> TeamServiceClient<Authed> {
+        TeamServiceClient::new(self.channel())
+    }
+
+    pub fn identity(&self) -> IdentityServiceClient<Authed> {
+        IdentityServiceClient::new(self.channel())
+    }
+
+    pub fn audit(&self) -> AuditServiceClient<Authed> {
+        AuditServiceClient::new(self.channel())
+    }
+}
+
 /// A running KAM server on `127.0.0.1:<ephemeral port>` over its own fresh database.
 pub struct TestServer {
     /// The address the server listens on.
@@ -56,10 +132,12 @@ pub struct TestServer {
     pub backend: Backend,
     database_url: String,
     channel: Channel,
+    /// The ADMIN the server created on its first start; the default caller of every client below.
+    admin: Option<Caller>,
+    /// Holds the ADMIN key file (and, on SQLite, the database).
+    dir: tempfile::TempDir,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), kam_server::StartupError>>>,
-    /// Keeps the SQLite directory alive until the server is gone.
-    _sqlite_dir: Option<tempfile::TempDir>,
     /// The PostgreSQL database to drop at the end.
     postgres: Option<PostgresDatabase>,
 }
@@ -79,15 +157,14 @@ impl TestServer {
         backend: Backend,
         configure: impl FnOnce(&mut kam_server::Config),
     ) -> Option<Self> {
-        let (database_url, sqlite_dir, postgres) = match backend {
+        let dir = tempfile::Builder::new()
+            .prefix("kam-test-")
+            .tempdir()
+            .expect("create a temporary directory");
+        let (database_url, postgres) = match backend {
             Backend::Sqlite => {
-                let dir = tempfile::Builder::new()
-                    .prefix("kam-test-")
-                    .tempdir()
-                    .expect("create a temporary directory");
                 let path = dir.path().join("kam.db");
-                let url = format!("sqlite://{}?mode=rwc", path.display());
-                (url, Some(dir), None)
+                (format!("sqlite://{}?mode=rwc", path.display()), None)
             }
             Backend::Postgres => {
                 let Ok(admin_url) = std::env::var(POSTGRES_URL_VAR) else {
@@ -95,7 +172,7 @@ impl TestServer {
                     return None;
                 };
                 let database = PostgresDatabase::create(&admin_url).await;
-                (database.url.clone(), None, Some(database))
+                (database.url.clone(), Some(database))
             }
         };
 
@@ -107,11 +184,17 @@ impl TestServer {
             migrate: true,
             db_max_connections: 8,
             drain_timeout: Duration::from_secs(5),
+            // Tests call fast and concurrently; the tests of the limit itself turn it on.
+            rate_limit: kam_server::config::RateLimit {
+                requests_per_second: 0,
+                burst: 1,
+            },
             ..kam_server::Config::default()
         };
         configure(&mut config);
         config.listen_addr = addr;
         config.database_url = database_url.clone();
+        config.admin_key_file = Some(dir.path().join("kam-admin.key"));
 
         let (shutdown, shutdown_rx) = oneshot::channel::<()>();
         let task = tokio::spawn(kam_server::run(config, listener, async move {
@@ -128,12 +211,24 @@ impl TestServer {
             backend,
             database_url,
             channel,
+            admin: None,
+            dir,
             shutdown: Some(shutdown),
             task: Some(task),
-            _sqlite_dir: sqlite_dir,
             postgres,
         };
         server.wait_until_serving().await;
+        let secret = std::fs::read_to_string(server.admin_key_path()).expect("the first start wrote the ADMIN key");
+        let mut identity = IdentityServiceClient::new(InterceptedService::new(
+            server.channel.clone(),
+            Bearer::new(secret.trim()),
+        ));
+        let me = identity
+            .who_am_i(pb::WhoAmIRequest {})
+            .await
+            .expect("the ADMIN key authenticates")
+            .into_inner();
+        server.admin = Some(Caller::new(server.channel.clone(), me.staff_id, secret.trim()));
         Some(server)
     }
 
@@ -222,25 +317,123 @@ impl TestServer {
         result.rows_affected()
     }
 
-    /// A channel to the server; every client below shares it.
-    pub fn channel(&self) -> Channel {
+    /// Where the server wrote its first-start ADMIN key.
+    pub fn admin_key_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("kam-admin.key")
+    }
+
+    /// The ADMIN the server created on its first start.
+    pub fn admin(&self) -> &Caller {
+        self.admin.as_ref().expect("the server is started")
+    }
+
+    /// The connection without credentials, for health, reflection and UNAUTHENTICATED checks.
+    pub fn anonymous(&self) -> Channel {
         self.channel.clone()
     }
 
-    pub fn accounts(&self) -> AccountServiceClient<Channel> {
-        AccountServiceClient::new(self.channel())
+    /// A channel calling as the first-start ADMIN; every client below shares it.
+    pub fn channel(&self) -> Authed {
+        self.admin().channel()
     }
 
-    pub fn teams(&self) -> TeamServiceClient<Channel> {
-        TeamServiceClient::new(self.channel())
+    pub fn accounts(&self) -> AccountServiceClient<Authed> {
+        self.admin().accounts()
+    }
+
+    pub fn teams(&self) -> TeamServiceClient<Authed> {
+        self.admin().teams()
+    }
+
+    pub fn identity(&self) -> IdentityServiceClient<Authed> {
+        self.admin().identity()
+    }
+
+    pub fn audit(&self) -> AuditServiceClient<Authed> {
+        self.admin().audit()
     }
 
     pub fn health(&self) -> HealthClient<Channel> {
-        HealthClient::new(self.channel())
+        HealthClient::new(self.anonymous())
     }
 
     pub fn reflection(&self) -> ServerReflectionClient<Channel> {
-        ServerReflectionClient::new(self.channel())
+        ServerReflectionClient::new(self.anonymous())
+    }
+
+    /// Calls as `credential` (an API key or a bearer token) for staff member `staff_id`.
+    pub fn caller(&self, staff_id: impl Into<String>, credential: impl Into<String>) -> Caller {
+        Caller::new(self.anonymous(), staff_id, credential)
+    }
+
+    /// A new staff member (in SALES, level `level`) created by the ADMIN.
+    pub async fn create_staff(&self, level: pb::StaffLevel) -> pb::Staff {
+        let name = uuid::Uuid::now_v7().simple().to_string();
+        self.teams()
+            .create_staff(pb::CreateStaffRequest {
+                staff: Some(pb::Staff {
+                    full_name: format!("Staff {name}"),
+                    email: format!("{name}@example.com"),
+                    department_id: SALES_DEPARTMENT.to_owned(),
+                    level: level as i32,
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("create staff")
+            .into_inner()
+    }
+
+    /// An API key for staff member `staff_id`, created by the ADMIN.
+    pub async fn key_for(&self, staff_id: &str) -> String {
+        self.identity()
+            .create_api_key(pb::CreateApiKeyRequest {
+                staff_id: staff_id.to_owned(),
+                display_name: "test key".to_owned(),
+                expire_time: None,
+            })
+            .await
+            .expect("create an API key")
+            .into_inner()
+            .secret
+    }
+
+    /// A new staff member with exactly `roles`, calling with an API key of their own.
+    pub async fn caller_with_roles(&self, roles: &[pb::Role]) -> Caller {
+        let level = if roles.contains(&pb::Role::Executive) {
+            pb::StaffLevel::Executive
+        } else {
+            pb::StaffLevel::Staff
+        };
+        let staff = self.create_staff(level).await;
+        self.identity()
+            .set_staff_roles(pb::SetStaffRolesRequest {
+                staff_id: staff.id.clone(),
+                roles: roles.iter().map(|r| *r as i32).collect(),
+            })
+            .await
+            .expect("set roles");
+        let secret = self.key_for(&staff.id).await;
+        self.caller(staff.id, secret)
+    }
+
+    /// A MEMBER on the team of `account_id` (as a sales specialist).
+    pub async fn member_on_team(&self, account_id: &str) -> Caller {
+        let member = self.caller_with_roles(&[pb::Role::Member]).await;
+        self.teams()
+            .add_team_member(pb::AddTeamMemberRequest {
+                member: Some(pb::TeamMember {
+                    account_id: account_id.to_owned(),
+                    staff_id: member.staff_id.clone(),
+                    role: pb::TeamRole::SalesSpecialist as i32,
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("add the member to the team");
+        member
     }
 
     /// Shuts the server down gracefully, asserts it stopped cleanly, and drops its database.
@@ -568,7 +761,7 @@ mod tests {
             .unwrap();
         let path = runtime.block_on(async {
             let server = TestServer::start(Backend::Sqlite).await.unwrap();
-            let path = server._sqlite_dir.as_ref().unwrap().path().to_owned();
+            let path = server.dir.path().to_owned();
             assert!(path.join("kam.db").exists());
             drop(server);
             path

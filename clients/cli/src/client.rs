@@ -1,20 +1,26 @@
-//! Talking to the server: the connection, the per-call deadline and paging.
+//! Talking to the server: the connection, the per-call deadline and credentials, and paging.
 
+use std::io;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
 use kam_proto::v1::account_service_client::AccountServiceClient;
+use kam_proto::v1::audit_service_client::AuditServiceClient;
+use kam_proto::v1::identity_service_client::IdentityServiceClient;
 use kam_proto::v1::team_service_client::TeamServiceClient;
+use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Channel, Endpoint, Uri};
 use tonic::{Request, Status};
 
 use crate::Global;
 use crate::error::{Error, error_chain};
 
-/// A connection whose every call carries the `--timeout` deadline.
-pub type Connection = InterceptedService<Channel, Deadline>;
+/// A connection whose every call carries the `--timeout` deadline and the credentials, if any.
+pub type Connection = InterceptedService<Channel, CallSettings>;
 
 /// The account service client every `accounts` and `contacts` command uses.
 pub type AccountClient = AccountServiceClient<Connection>;
@@ -22,6 +28,21 @@ pub type AccountClient = AccountServiceClient<Connection>;
 /// The team service client of the `departments`, `staff`, `team`, `coverage`, `workload` and `handover`
 /// commands.
 pub type TeamClient = TeamServiceClient<Connection>;
+
+/// The identity service client of the `whoami`, `keys` and `roles` commands.
+pub type IdentityClient = IdentityServiceClient<Connection>;
+
+/// The audit service client of the `audit` command.
+pub type AuditClient = AuditServiceClient<Connection>;
+
+/// The environment variable holding the API key itself. There is deliberately no flag for it: command
+/// lines are visible to every user of the machine (`ps`), environments are not.
+pub const API_KEY_ENV: &str = "KAM_API_KEY";
+
+/// The ADMIN key the server writes next to its SQLite database on first start. With the default
+/// database (`kam.db` in the server's working directory), running kamctl in that directory against a
+/// local server just works.
+pub const LOCAL_ADMIN_KEY_FILE: &str = "kam-admin.key";
 
 /// Parses `--addr`. A bare `host:port` gets `http://`, since that is what people type.
 pub fn parse_addr(addr: &str) -> Result<Endpoint, String> {
@@ -46,9 +67,22 @@ pub fn parse_timeout(seconds: &str) -> Result<Duration, String> {
 
 /// Connects to `--addr`, giving up after `--timeout`.
 ///
-/// Connecting eagerly (rather than lazily on the first call) makes an unreachable server a clear
+/// The credentials are read first, so that a bad key file is reported as such even when the server is
+/// down. Connecting eagerly (rather than lazily on the first call) makes an unreachable server a clear
 /// "cannot connect" error instead of an UNAVAILABLE status from whichever call came first.
 pub async fn connect(global: &Global) -> Result<Connection, Error> {
+    let env_key = std::env::var(API_KEY_ENV).ok();
+    let source = key_source(
+        env_key.as_deref(),
+        global.api_key_file.as_deref(),
+        global.addr.uri(),
+    );
+    let settings = CallSettings {
+        timeout: global.timeout,
+        authorization: load_key(&source)?
+            .map(|key| authorization(&key, &source))
+            .transpose()?,
+    };
     let channel = global
         .addr
         .clone()
@@ -59,7 +93,7 @@ pub async fn connect(global: &Global) -> Result<Connection, Error> {
             addr: global.addr.uri().to_string(),
             source,
         })?;
-    Ok(InterceptedService::new(channel, Deadline(global.timeout)))
+    Ok(InterceptedService::new(channel, settings))
 }
 
 /// Connects an account service client.
@@ -72,16 +106,136 @@ pub async fn teams(global: &Global) -> Result<TeamClient, Error> {
     Ok(TeamServiceClient::new(connect(global).await?))
 }
 
-/// Sets the gRPC deadline (`grpc-timeout`) of every call.
+/// Connects an identity service client.
+pub async fn identity(global: &Global) -> Result<IdentityClient, Error> {
+    Ok(IdentityServiceClient::new(connect(global).await?))
+}
+
+/// Connects an audit service client.
+pub async fn audit(global: &Global) -> Result<AuditClient, Error> {
+    Ok(AuditServiceClient::new(connect(global).await?))
+}
+
+/// Where the API key of the calls comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// `KAM_API_KEY`, trimmed.
+    Env(String),
+    /// `--api-key-file` (or `KAM_API_KEY_FILE`): the file must be readable and not empty.
+    File(PathBuf),
+    /// The server's ADMIN key in the working directory, used if the file exists.
+    LocalAdminKey,
+    /// No credentials: health checks work, every other call is UNAUTHENTICATED.
+    None,
+}
+
+/// Chooses the key source: `KAM_API_KEY`, else `--api-key-file`, else, only for a server on this
+/// machine, `./kam-admin.key`. An empty or blank `KAM_API_KEY` counts as unset.
+///
+/// The local admin key is never sent to another host: a kamctl started in the server's directory with
+/// `--addr` pointing elsewhere would otherwise hand that host the keys to this one.
+pub fn key_source(env_key: Option<&str>, key_file: Option<&Path>, addr: &Uri) -> KeySource {
+    if let Some(key) = env_key.map(str::trim).filter(|key| !key.is_empty()) {
+        return KeySource::Env(key.to_owned());
+    }
+    if let Some(path) = key_file {
+        return KeySource::File(path.to_owned());
+    }
+    if addr.host().is_some_and(is_local_host) {
+        return KeySource::LocalAdminKey;
+    }
+    KeySource::None
+}
+
+/// Whether `host` (as a URI spells it, IPv6 in brackets) is this machine: `localhost`, 127.0.0.0/8 or
+/// `::1`.
+fn is_local_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Reads the key `source` names, trimmed of surrounding whitespace (a trailing newline, typically).
+///
+/// A key file that was asked for but cannot be read or is empty is a usage error. The local admin key is
+/// only a convenience: a missing one means no credentials, an unreadable one (a server run by another
+/// user) a warning and no credentials, so health checks keep working.
+pub fn load_key(source: &KeySource) -> Result<Option<String>, Error> {
+    match source {
+        KeySource::Env(key) => Ok(Some(key.clone())),
+        KeySource::File(path) => {
+            let key = std::fs::read_to_string(path).map_err(|err| {
+                Error::Usage(format!("cannot read the API key file {}: {err}", path.display()))
+            })?;
+            let key = key.trim();
+            if key.is_empty() {
+                return Err(Error::Usage(format!(
+                    "the API key file {} is empty",
+                    path.display()
+                )));
+            }
+            Ok(Some(key.to_owned()))
+        }
+        KeySource::LocalAdminKey => match std::fs::read_to_string(LOCAL_ADMIN_KEY_FILE) {
+            Ok(key) => Ok(Some(key.trim().to_owned()).filter(|key| !key.is_empty())),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(err) => {
+                eprintln!("warning: not using ./{LOCAL_ADMIN_KEY_FILE}: {err}");
+                Ok(None)
+            }
+        },
+        KeySource::None => Ok(None),
+    }
+}
+
+/// The `authorization: Bearer <key>` header value, marked sensitive so that it never shows in debug
+/// output. A key that is not a run of visible ASCII characters is refused; the message names where it
+/// came from but never shows it.
+pub fn authorization(key: &str, source: &KeySource) -> Result<MetadataValue<Ascii>, Error> {
+    let invalid = || {
+        let origin = match source {
+            KeySource::Env(_) => API_KEY_ENV.to_owned(),
+            KeySource::File(path) => format!("the API key file {}", path.display()),
+            KeySource::LocalAdminKey | KeySource::None => format!("./{LOCAL_ADMIN_KEY_FILE}"),
+        };
+        Error::Usage(format!(
+            "the API key in {origin} is not valid: it must be one word of visible ASCII characters \
+             (`kam_...` or an SSO token)"
+        ))
+    };
+    if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(invalid());
+    }
+    let mut value = MetadataValue::try_from(format!("Bearer {key}")).map_err(|_| invalid())?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// Sets on every call the gRPC deadline (`grpc-timeout`) and, when there are credentials, the
+/// `authorization` header.
 ///
 /// Sending the deadline rather than only timing out locally lets the server give up on work nobody
 /// waits for any more; tonic's channel also enforces the same deadline on the client side.
-#[derive(Debug, Clone, Copy)]
-pub struct Deadline(pub Duration);
+#[derive(Debug, Clone)]
+pub struct CallSettings {
+    pub timeout: Duration,
+    pub authorization: Option<MetadataValue<Ascii>>,
+}
 
-impl Interceptor for Deadline {
+impl Interceptor for CallSettings {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        request.set_timeout(self.0);
+        request.set_timeout(self.timeout);
+        if let Some(authorization) = &self.authorization {
+            request
+                .metadata_mut()
+                .insert("authorization", authorization.clone());
+        }
         Ok(request)
     }
 }
@@ -146,6 +300,150 @@ mod tests {
             parse_addr("http://10.0.0.1:1").unwrap().uri().to_string(),
             "http://10.0.0.1:1/"
         );
+    }
+
+    fn uri(addr: &str) -> Uri {
+        parse_addr(addr).unwrap().uri().clone()
+    }
+
+    #[test]
+    fn the_environment_key_comes_first_then_the_key_file() {
+        let file = Path::new("/etc/kam/key");
+        let remote = uri("kam.example.com:443");
+        assert_eq!(
+            key_source(Some(" kam_0123abcd_s3cret\n"), Some(file), &remote),
+            KeySource::Env("kam_0123abcd_s3cret".into())
+        );
+        assert_eq!(
+            key_source(None, Some(file), &remote),
+            KeySource::File(file.into())
+        );
+        assert_eq!(
+            key_source(Some(""), Some(file), &remote),
+            KeySource::File(file.into())
+        );
+        assert_eq!(key_source(Some("  "), None, &remote), KeySource::None);
+        assert_eq!(key_source(None, None, &remote), KeySource::None);
+        // Explicit sources win over the local admin key.
+        let local = uri("127.0.0.1:50051");
+        assert_eq!(key_source(None, Some(file), &local), KeySource::File(file.into()));
+        assert_eq!(key_source(Some("k"), None, &local), KeySource::Env("k".into()));
+    }
+
+    #[test]
+    fn the_local_admin_key_is_only_sent_to_this_machine() {
+        for addr in [
+            "http://127.0.0.1:50051",
+            "127.0.0.1:50051",
+            "127.1.2.3:1",
+            "localhost:50051",
+            "https://LOCALHOST",
+            "http://[::1]:50051",
+        ] {
+            assert_eq!(
+                key_source(None, None, &uri(addr)),
+                KeySource::LocalAdminKey,
+                "{addr}"
+            );
+        }
+        for addr in [
+            "kam.example.com:50051",
+            "10.0.0.1:50051",
+            "0.0.0.0:50051",
+            "[::2]:50051",
+            "localhost.example.com:1",
+            "128.0.0.1:1",
+        ] {
+            assert_eq!(key_source(None, None, &uri(addr)), KeySource::None, "{addr}");
+        }
+    }
+
+    /// A file under the temp directory, unique to the test and the process, removed when dropped.
+    struct TempFile(PathBuf);
+
+    impl TempFile {
+        fn new(name: &str, contents: &str) -> Self {
+            let path = std::env::temp_dir().join(format!("kamctl-{}-{name}", std::process::id()));
+            std::fs::write(&path, contents).unwrap();
+            TempFile(path)
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn key_files_are_read_and_trimmed() {
+        let file = TempFile::new("key", "kam_0123abcd_s3cret\n");
+        let key = load_key(&KeySource::File(file.0.clone())).unwrap();
+        assert_eq!(key.as_deref(), Some("kam_0123abcd_s3cret"));
+
+        let empty = TempFile::new("empty-key", " \n");
+        let err = load_key(&KeySource::File(empty.0.clone())).unwrap_err();
+        assert!(
+            matches!(err, Error::Usage(ref m) if m.contains("is empty")),
+            "{err:?}"
+        );
+
+        let missing = std::env::temp_dir().join(format!("kamctl-{}-missing", std::process::id()));
+        let err = load_key(&KeySource::File(missing)).unwrap_err();
+        assert!(
+            matches!(err, Error::Usage(ref m) if m.contains("cannot read")),
+            "{err:?}"
+        );
+
+        assert_eq!(
+            load_key(&KeySource::Env("k".into())).unwrap().as_deref(),
+            Some("k")
+        );
+        assert_eq!(load_key(&KeySource::None).unwrap(), None);
+    }
+
+    #[test]
+    fn the_key_becomes_a_sensitive_bearer_header() {
+        let source = KeySource::Env("kam_0123abcd_s3cret".into());
+        let value = authorization("kam_0123abcd_s3cret", &source).unwrap();
+        assert_eq!(value.to_str().unwrap(), "Bearer kam_0123abcd_s3cret");
+        assert!(value.is_sensitive());
+        assert!(!format!("{value:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn keys_with_characters_invalid_in_a_header_are_usage_errors() {
+        let source = KeySource::File("/etc/kam/key".into());
+        for key in ["two words", "line\nbreak", "caf\u{e9}", "tab\there", ""] {
+            let err = authorization(key, &source).unwrap_err();
+            let Error::Usage(message) = err else {
+                panic!("not a usage error: {err:?}");
+            };
+            assert!(message.contains("/etc/kam/key"), "{message}");
+            assert!(
+                key.is_empty() || !message.contains(key),
+                "the key is not shown: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_call_carries_the_deadline_and_the_credentials() {
+        let source = KeySource::Env("k".into());
+        let mut settings = CallSettings {
+            timeout: Duration::from_secs(3),
+            authorization: Some(authorization("k", &source).unwrap()),
+        };
+        let request = settings.call(Request::new(())).unwrap();
+        assert_eq!(request.metadata().get("authorization").unwrap(), "Bearer k");
+        assert_eq!(request.metadata().get("grpc-timeout").unwrap(), "3000000u");
+
+        let mut anonymous = CallSettings {
+            authorization: None,
+            ..settings
+        };
+        let request = anonymous.call(Request::new(())).unwrap();
+        assert!(request.metadata().get("authorization").is_none());
     }
 
     #[test]

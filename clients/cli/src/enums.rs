@@ -2,7 +2,9 @@
 //! out (`DECISION_MAKER`).
 //!
 //! Names are looked up in the generated code (`from_str_name`, `as_str_name`), so a value added to the
-//! proto is accepted and shown by kamctl without any change here.
+//! proto is accepted and shown by kamctl without any change here. The values of the newer enums carry
+//! their enum's name as a prefix (`ROLE_ADMIN`, since proto3 values share the package scope); kamctl
+//! takes and shows them without it (`admin` in, `ADMIN` out), and takes the full name too.
 
 use std::ffi::OsStr;
 use std::marker::PhantomData;
@@ -10,19 +12,31 @@ use std::marker::PhantomData;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::error::ErrorKind;
 use kam_proto::v1::{
-    Attitude, BuyingRole, KeyDateKind, Lifecycle, RadStatus, RelationshipStage, StaffLevel, TeamRole, Tier,
+    Attitude, BuyingRole, CredentialKind, KeyDateKind, Lifecycle, RadStatus, RelationshipStage, Role,
+    StaffLevel, TeamRole, Tier,
 };
 
 /// What kamctl needs of a prost-generated enum. The generated methods are inherent, so this trait
 /// restates them to make them usable from generic code.
 pub trait ProtoEnum: TryFrom<i32> + Into<i32> + Copy + Send + Sync + 'static {
+    /// The prefix every value name of the enum starts with (`ROLE_`), or "" for the older enums.
+    const PREFIX: &'static str;
+
     fn as_str_name(&self) -> &'static str;
     fn from_str_name(name: &str) -> Option<Self>;
+
+    /// The value's proto name without [`Self::PREFIX`]: `ADMIN` for `ROLE_ADMIN`.
+    fn short_name(&self) -> &'static str {
+        let name = self.as_str_name();
+        name.strip_prefix(Self::PREFIX).unwrap_or(name)
+    }
 }
 
 macro_rules! impl_proto_enum {
-    ($($ty:ty),* $(,)?) => {$(
+    ($($ty:ty $(: $prefix:literal)?),* $(,)?) => {$(
         impl ProtoEnum for $ty {
+            const PREFIX: &'static str = impl_proto_enum!(@prefix $($prefix)?);
+
             fn as_str_name(&self) -> &'static str {
                 <$ty>::as_str_name(self)
             }
@@ -31,27 +45,32 @@ macro_rules! impl_proto_enum {
             }
         }
     )*};
+    (@prefix $prefix:literal) => { $prefix };
+    (@prefix) => { "" };
 }
 
 impl_proto_enum!(
     Attitude,
     BuyingRole,
+    CredentialKind: "CREDENTIAL_KIND_",
     KeyDateKind,
     Lifecycle,
     RadStatus,
     RelationshipStage,
+    Role: "ROLE_",
     StaffLevel,
     TeamRole,
     Tier
 );
 
-/// The proto name of `value`, or the bare number for a value this build does not know (a newer
-/// server may send one).
+/// The proto name of `value` without the enum's prefix, or the bare number for a value this build does
+/// not know (a newer server may send one).
 pub fn name<E: ProtoEnum>(value: i32) -> String {
-    E::try_from(value).map_or_else(|_| value.to_string(), |e| e.as_str_name().to_owned())
+    E::try_from(value).map_or_else(|_| value.to_string(), |e| e.short_name().to_owned())
 }
 
-/// Parses a command-line name of an `E` value: `decision-maker`, or the proto name `DECISION_MAKER`.
+/// Parses a command-line name of an `E` value: `decision-maker`, or the proto name `DECISION_MAKER`, in
+/// any case; for a prefixed enum also with the prefix (`admin`, `ADMIN` and `role-admin` alike).
 ///
 /// The empty string is the UNSPECIFIED value 0, in line with `--region ""`: on update it clears the
 /// field, on create and list it is the same as leaving the flag out. Naming UNSPECIFIED explicitly is
@@ -61,7 +80,8 @@ pub fn parse<E: ProtoEnum>(arg: &str) -> Option<i32> {
         return Some(0);
     }
     let proto_name = arg.to_ascii_uppercase().replace('-', "_");
-    E::from_str_name(&proto_name)
+    E::from_str_name(&format!("{}{proto_name}", E::PREFIX))
+        .or_else(|| E::from_str_name(&proto_name))
         .map(Into::into)
         .filter(|&value| value != 0)
 }
@@ -73,7 +93,7 @@ pub fn parse<E: ProtoEnum>(arg: &str) -> Option<i32> {
 pub fn cli_names<E: ProtoEnum>() -> impl Iterator<Item = String> {
     (1..)
         .map_while(|value| E::try_from(value).ok())
-        .map(|e| e.as_str_name().to_ascii_lowercase().replace('_', "-"))
+        .map(|e| e.short_name().to_ascii_lowercase().replace('_', "-"))
 }
 
 /// A clap value parser producing the `i32` of an `E` value, whose `--help` lists the possible values:
@@ -206,6 +226,32 @@ mod tests {
         assert_eq!(name::<Tier>(Tier::Strategic as i32), "STRATEGIC");
         assert_eq!(name::<Tier>(0), "TIER_UNSPECIFIED");
         assert_eq!(name::<Tier>(99), "99");
+    }
+
+    #[test]
+    fn prefixed_enums_are_named_without_their_prefix() {
+        assert_eq!(parse::<Role>("admin"), Some(Role::Admin as i32));
+        assert_eq!(parse::<Role>("Service-Agent"), Some(Role::ServiceAgent as i32));
+        assert_eq!(parse::<Role>("SERVICE_AGENT"), Some(Role::ServiceAgent as i32));
+        assert_eq!(parse::<Role>("ROLE_INTEGRATION"), Some(Role::Integration as i32));
+        assert_eq!(parse::<Role>("unspecified"), None);
+        assert_eq!(parse::<Role>("role-unspecified"), None);
+        // A staff level is not a role, though EXECUTIVE and MANAGER are names of both.
+        assert_eq!(parse::<Role>("staff"), None);
+        assert_eq!(
+            cli_names::<Role>().collect::<Vec<_>>(),
+            [
+                "admin",
+                "executive",
+                "manager",
+                "member",
+                "service-agent",
+                "integration"
+            ]
+        );
+        assert_eq!(name::<Role>(Role::ServiceAgent as i32), "SERVICE_AGENT");
+        assert_eq!(name::<CredentialKind>(CredentialKind::ApiKey as i32), "API_KEY");
+        assert_eq!(name::<Role>(0), "UNSPECIFIED");
     }
 
     #[test]

@@ -58,7 +58,13 @@ impl Error {
 impl Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Status(status) => f.write_str(&describe_status(status)),
+            Error::Status(status) => {
+                f.write_str(&describe_status(status))?;
+                if status.code() == Code::Unauthenticated {
+                    write!(f, "\n  {CREDENTIALS_HINT}")?;
+                }
+                Ok(())
+            }
             Error::Connect { addr, source } => {
                 write!(f, "cannot connect to {addr}: {}", error_chain(source))
             }
@@ -67,6 +73,10 @@ impl Display for Error {
         }
     }
 }
+
+/// Shown under UNAUTHENTICATED: the server got no credentials, or ones it does not accept.
+const CREDENTIALS_HINT: &str =
+    "hint: set KAM_API_KEY or --api-key-file to an API key (`kam_...`) or SSO token";
 
 /// `CODE: message`, then one indented line per field violation, precondition failure and the error
 /// info that KAM attaches to its errors, so the user sees which field or rule was at fault.
@@ -227,6 +237,18 @@ mod tests {
             error_chain(&chain),
             "transport error: tcp connect error: connection refused"
         );
+    }
+
+    #[test]
+    fn unauthenticated_hints_at_the_credential_settings() {
+        let err = Error::Status(Status::unauthenticated("missing credentials"));
+        assert_eq!(
+            err.to_string(),
+            "UNAUTHENTICATED: missing credentials\n\
+             \x20 hint: set KAM_API_KEY or --api-key-file to an API key (`kam_...`) or SSO token"
+        );
+        let err = Error::Status(Status::permission_denied("ADMIN only"));
+        assert!(!err.to_string().contains("hint"), "{err}");
     }
 
     #[test]

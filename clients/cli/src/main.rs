@@ -5,6 +5,7 @@
 //! a handover that breaks team rules), 2 on a usage error.
 
 mod accounts;
+mod audit;
 mod client;
 mod contacts;
 mod coverage;
@@ -13,12 +14,16 @@ mod enums;
 mod error;
 mod handover;
 mod health;
+mod keys;
 mod mask;
 mod output;
+mod roles;
 mod staff;
 mod team;
+mod whoami;
 mod workload;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -64,6 +69,12 @@ pub struct Global {
         value_parser = client::parse_timeout,
     )]
     pub timeout: Duration,
+
+    /// Read the API key from this file (surrounding whitespace trimmed). `KAM_API_KEY`, holding the key
+    /// itself, takes precedence; without either, a server on this machine gets `./kam-admin.key` if
+    /// that exists. There is no flag for the key itself: command lines show in `ps`.
+    #[arg(long, global = true, env = "KAM_API_KEY_FILE", value_name = "PATH")]
+    pub api_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,6 +102,16 @@ enum Command {
     Workload(workload::WorkloadArgs),
     /// Hand a person's responsibilities over to another person.
     Handover(handover::HandoverArgs),
+    /// Show who the credentials in use belong to: staff member, roles and credential.
+    Whoami,
+    /// Manage API keys, the credentials of scripts and machines.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Show or replace the roles of a staff member.
+    #[command(subcommand)]
+    Roles(roles::RolesCommand),
+    /// List the audit trail: who changed what, newest first (ADMIN only).
+    Audit(audit::AuditArgs),
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -116,6 +137,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Coverage(args) => coverage::run(args, global).await.map(|()| ExitCode::SUCCESS),
         Command::Workload(args) => workload::run(args, global).await.map(|()| ExitCode::SUCCESS),
         Command::Handover(args) => handover::run(args, global).await,
+        Command::Whoami => whoami::run(global).await.map(|()| ExitCode::SUCCESS),
+        Command::Keys(command) => keys::run(command, global).await.map(|()| ExitCode::SUCCESS),
+        Command::Roles(command) => roles::run(command, global).await.map(|()| ExitCode::SUCCESS),
+        Command::Audit(args) => audit::run(args, global).await.map(|()| ExitCode::SUCCESS),
     }
 }
 
@@ -136,5 +161,11 @@ mod tests {
             Cli::try_parse_from(["kamctl", "accounts", "get", "x", "--json", "--timeout", "2.5"]).unwrap();
         assert!(cli.global.json);
         assert_eq!(cli.global.timeout, Duration::from_millis(2500));
+    }
+
+    #[test]
+    fn the_api_key_file_is_a_global_option() {
+        let cli = Cli::try_parse_from(["kamctl", "whoami", "--api-key-file", "/etc/kam/key"]).unwrap();
+        assert_eq!(cli.global.api_key_file, Some(PathBuf::from("/etc/kam/key")));
     }
 }

@@ -1,5 +1,6 @@
 //! Printing results: canonical proto3 JSON with `--json`, otherwise aligned tables for lists and
-//! `key: value` lines for single resources.
+//! `key: value` lines for single resources. Timestamps go out as RFC 3339 and are read back from flags
+//! the same way.
 
 use std::io::{self, Write};
 
@@ -108,6 +109,13 @@ pub fn timestamp(timestamp: Option<&Timestamp>) -> String {
     }
 }
 
+/// Parses an RFC 3339 time flag (`2025-01-31T00:00:00Z`, `2025-01-31T08:00:00+08:00`).
+pub fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|time| Timestamp::from(time.with_timezone(&Utc)))
+        .map_err(|err| format!("`{text}` is not an RFC 3339 time such as 2025-01-31T08:00:00Z: {err}"))
+}
+
 /// Terminal columns a cell takes, counting characters: right for the Latin, Cyrillic, Greek... names
 /// KAM holds, and no dependency for full Unicode width tables.
 fn width(text: &str) -> usize {
@@ -167,5 +175,15 @@ mod tests {
         assert_eq!(timestamp(Some(&whole)), "2023-11-14T22:13:20Z");
         assert_eq!(timestamp(Some(&fraction)), "2023-11-14T22:13:20.250Z");
         assert_eq!(timestamp(None), "");
+    }
+
+    #[test]
+    fn time_flags_are_rfc3339_in_any_offset() {
+        let utc = parse_timestamp("2023-11-14T22:13:20Z").unwrap();
+        assert_eq!((utc.seconds, utc.nanos), (1_700_000_000, 0));
+        let shanghai = parse_timestamp("2023-11-15T06:13:20.5+08:00").unwrap();
+        assert_eq!((shanghai.seconds, shanghai.nanos), (1_700_000_000, 500_000_000));
+        assert!(parse_timestamp("2023-11-14").is_err());
+        assert!(parse_timestamp("yesterday").is_err());
     }
 }

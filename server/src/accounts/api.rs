@@ -27,7 +27,7 @@ type Reply<T> = Result<Response<T>, Status>;
 #[tonic::async_trait]
 impl AccountService for AccountApi {
     async fn create_account(&self, request: Request<pb::CreateAccountRequest>) -> Reply<pb::Account> {
-        let ctx = RequestContext::from_request(&request);
+        let ctx = RequestContext::from_request(&request)?;
         let pb::CreateAccountRequest { account, request_id } = request.into_inner();
         let key = IdempotencyKey::parse(&ctx.method, &request_id, account.as_ref())?;
         let fields = convert::new_account(account)?;
@@ -37,8 +37,9 @@ impl AccountService for AccountApi {
     }
 
     async fn get_account(&self, request: Request<pb::GetAccountRequest>) -> Reply<pb::Account> {
+        let ctx = RequestContext::from_request(&request)?;
         let id = required_id("id", &request.get_ref().id)?;
-        let account = store::get_account(&self.db, id).await?;
+        let account = store::get_account(&self.db, ctx.visibility(), id).await?;
         Ok(Response::new(convert::account_to_proto(account)))
     }
 
@@ -46,6 +47,7 @@ impl AccountService for AccountApi {
         &self,
         request: Request<pb::ListAccountsRequest>,
     ) -> Reply<pb::ListAccountsResponse> {
+        let ctx = RequestContext::from_request(&request)?;
         let request = request.into_inner();
         let filter = convert::account_filter(&request)?;
         let order = AccountOrder::parse(&request.order_by)?;
@@ -54,7 +56,7 @@ impl AccountService for AccountApi {
             &request.page_token,
             format!("{filter:?}{order:?}"),
         )?;
-        let found = store::list_accounts(&self.db, &filter, order, page.size, page.after.clone()).await?;
+        let found = store::list_accounts(&self.db, ctx.visibility(), &filter, order, page.size, page.after.clone()).await?;
         Ok(Response::new(pb::ListAccountsResponse {
             accounts: found.items.into_iter().map(convert::account_to_proto).collect(),
             next_page_token: page.next_token(found.next),
@@ -62,7 +64,7 @@ impl AccountService for AccountApi {
     }
 
     async fn update_account(&self, request: Request<pb::UpdateAccountRequest>) -> Reply<pb::Account> {
-        let ctx = RequestContext::from_request(&request);
+        let ctx = RequestContext::from_request(&request)?;
         let pb::UpdateAccountRequest { account, update_mask } = request.into_inner();
         let update = convert::account_update(account, update_mask)?;
         let account = store::update_account(
@@ -78,7 +80,7 @@ impl AccountService for AccountApi {
     }
 
     async fn delete_account(&self, request: Request<pb::DeleteAccountRequest>) -> Reply<pb::Account> {
-        let ctx = RequestContext::from_request(&request);
+        let ctx = RequestContext::from_request(&request)?;
         let request = request.into_inner();
         let id = required_id("id", &request.id)?;
         let account = store::set_account_deleted(&self.db, &ctx, id, etag::sent(&request.etag), true).await?;
@@ -86,7 +88,7 @@ impl AccountService for AccountApi {
     }
 
     async fn undelete_account(&self, request: Request<pb::UndeleteAccountRequest>) -> Reply<pb::Account> {
-        let ctx = RequestContext::from_request(&request);
+        let ctx = RequestContext::from_request(&request)?;
         let request = request.into_inner();
         let id = required_id("id", &request.id)?;
         let account =
@@ -95,7 +97,7 @@ impl AccountService for AccountApi {
     }
 
     async fn create_contact(&self, request: Request<pb::CreateContactRequest>) -> Reply<pb::Contact> {
-        let ctx = RequestContext::from_request(&request);
+        let ctx = RequestContext::from_request(&request)?;
         let pb::CreateContactRequest { contact, request_id } = request.into_inner();
         let key = IdempotencyKey::parse(&ctx.method, &request_id, contact.as_ref())?;
         let (account_id, fields) = convert::new_contact(contact)?;
@@ -105,8 +107,9 @@ impl AccountService for AccountApi {
     }
 
     async fn get_contact(&self, request: Request<pb::GetContactRequest>) -> Reply<pb::Contact> {
+        let ctx = RequestContext::from_request(&request)?;
         let id = required_id("id", &request.get_ref().id)?;
-        let contact = store::get_contact(&self.db, id).await?;
+        let contact = store::get_contact(&self.db, ctx.visibility(), id).await?;
         Ok(Response::new(convert::contact_to_proto(contact)))
     }
 
@@ -114,6 +117,7 @@ impl AccountService for AccountApi {
         &self,
         request: Request<pb::ListContactsRequest>,
     ) -> Reply<pb::ListContactsResponse> {
+        let ctx = RequestContext::from_request(&request)?;
         let request = request.into_inner();
         let filter = convert::contact_filter(&request)?;
         let order = ContactOrder::parse(&request.order_by)?;
@@ -122,7 +126,7 @@ impl AccountService for AccountApi {
             &request.page_token,
             format!("{filter:?}{order:?}"),
         )?;
-        let found = store::list_contacts(&self.db, &filter, order, page.size, page.after.clone()).await?;
+        let found = store::list_contacts(&self.db, ctx.visibility(), &filter, order, page.size, page.after.clone()).await?;
         Ok(Response::new(pb::ListContactsResponse {
             contacts: found.items.into_iter().map(convert::contact_to_proto).collect(),
             next_page_token: page.next_token(found.next),
@@ -130,7 +134,7 @@ impl AccountService for AccountApi {
     }
 
     async fn update_contact(&self, request: Request<pb::UpdateContactRequest>) -> Reply<pb::Contact> {
-        let ctx = RequestContext::from_request(&request);
+        let ctx = RequestContext::from_request(&request)?;
         let pb::UpdateContactRequest { contact, update_mask } = request.into_inner();
         let update = convert::contact_update(contact, update_mask)?;
         let contact = store::update_contact(
@@ -149,7 +153,7 @@ impl AccountService for AccountApi {
         &self,
         request: Request<pb::DeleteContactRequest>,
     ) -> Reply<pb::DeleteContactResponse> {
-        let ctx = RequestContext::from_request(&request);
+        let ctx = RequestContext::from_request(&request)?;
         let request = request.into_inner();
         let id = required_id("id", &request.id)?;
         store::delete_contact(&self.db, &ctx, id, etag::sent(&request.etag)).await?;

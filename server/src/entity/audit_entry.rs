@@ -6,7 +6,10 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub occurred_at: DateTimeUtc,
+    /// The staff id of the principal.
     pub principal: String,
+    /// How the principal authenticated: `api_key/<id>` or `bearer`.
+    pub credential: String,
     /// The full gRPC method, e.g. `/kam.v1.AccountService/UpdateAccount`.
     pub method: String,
     pub resource_type: String,

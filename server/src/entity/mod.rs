@@ -2,6 +2,7 @@
 //! types. Enumerations are stored as their proto names in text columns; the area modules convert them.
 
 pub mod account;
+pub mod api_key;
 pub mod audit_entry;
 pub mod contact;
 pub mod contact_key_date;
@@ -9,5 +10,6 @@ pub mod department;
 pub mod idempotency_key;
 pub mod outbox_event;
 pub mod staff;
+pub mod staff_role;
 pub mod staff_stage_specialty;
 pub mod team_member;

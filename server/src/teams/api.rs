@@ -39,7 +39,7 @@ impl TeamService for TeamApi {
         &self,
         request: Request<pb::CreateDepartmentRequest>,
     ) -> Reply<pb::Department> {
-        let ctx = RequestContext::from_request(&request);
+        let ctx = RequestContext::from_request(&request)?;
         let pb::CreateDepartmentRequest {
             department,
             request_id,
@@ -65,7 +65,7 @@ impl TeamService for TeamApi {
     }
 
     async fn create_staff(&self, request: Request<pb::CreateStaffRequest>) -> Reply<pb::Staff> {
-        let ctx = RequestContext::from_request(&request);
+        let ctx = RequestContext::from_request(&request)?;
         let pb::CreateStaffRequest { staff, request_id } = request.into_inner();
         let key = IdempotencyKey::parse(&ctx.method, &request_id, staff.as_ref())?;
         let fields = convert::new_staff(staff)?;
@@ -92,7 +92,7 @@ impl TeamService for TeamApi {
     }
 
     async fn update_staff(&self, request: Request<pb::UpdateStaffRequest>) -> Reply<pb::Staff> {
-        let ctx = RequestContext::from_request(&request);
+        let ctx = RequestContext::from_request(&request)?;
         let pb::UpdateStaffRequest { staff, update_mask } = request.into_inner();
         let update = convert::staff_update(staff, update_mask)?;
         let staff = store::update_staff(
@@ -108,7 +108,7 @@ impl TeamService for TeamApi {
     }
 
     async fn deactivate_staff(&self, request: Request<pb::DeactivateStaffRequest>) -> Reply<pb::Staff> {
-        let ctx = RequestContext::from_request(&request);
+        let ctx = RequestContext::from_request(&request)?;
         let request = request.into_inner();
         let id = required_id("id", &request.id)?;
         let staff = store::deactivate_staff(
@@ -123,7 +123,7 @@ impl TeamService for TeamApi {
     }
 
     async fn add_team_member(&self, request: Request<pb::AddTeamMemberRequest>) -> Reply<pb::TeamMember> {
-        let ctx = RequestContext::from_request(&request);
+        let ctx = RequestContext::from_request(&request)?;
         let pb::AddTeamMemberRequest { member, request_id } = request.into_inner();
         let key = IdempotencyKey::parse(&ctx.method, &request_id, member.as_ref())?;
         let new = convert::new_member(member)?;
@@ -136,7 +136,7 @@ impl TeamService for TeamApi {
         &self,
         request: Request<pb::UpdateTeamMemberRequest>,
     ) -> Reply<pb::TeamMember> {
-        let ctx = RequestContext::from_request(&request);
+        let ctx = RequestContext::from_request(&request)?;
         let pb::UpdateTeamMemberRequest { member, update_mask } = request.into_inner();
         let update = convert::member_update(member, update_mask)?;
         let member = store::update_member(
@@ -155,7 +155,7 @@ impl TeamService for TeamApi {
         &self,
         request: Request<pb::RemoveTeamMemberRequest>,
     ) -> Reply<pb::TeamMember> {
-        let ctx = RequestContext::from_request(&request);
+        let ctx = RequestContext::from_request(&request)?;
         let request = request.into_inner();
         let id = required_id("id", &request.id)?;
         let reason = convert::removal_reason(&request.reason)?;
@@ -167,6 +167,7 @@ impl TeamService for TeamApi {
         &self,
         request: Request<pb::ListTeamMembersRequest>,
     ) -> Reply<pb::ListTeamMembersResponse> {
+        let ctx = RequestContext::from_request(&request)?;
         let request = request.into_inner();
         let scope = convert::member_scope(&request.account_id, &request.staff_id)?;
         let page = PageRequest::parse(
@@ -176,6 +177,7 @@ impl TeamService for TeamApi {
         )?;
         let found = store::list_members(
             &self.db,
+            ctx.visibility(),
             scope,
             request.include_history,
             page.size,
@@ -214,7 +216,7 @@ impl TeamService for TeamApi {
         &self,
         request: Request<pb::TransferResponsibilitiesRequest>,
     ) -> Reply<pb::TransferResponsibilitiesResponse> {
-        let ctx = RequestContext::from_request(&request);
+        let ctx = RequestContext::from_request(&request)?;
         let handover = convert::handover_request(request.into_inner())?;
         let outcome =
             store::transfer_responsibilities(&self.db, &ctx, &self.responsibilities, handover).await?;

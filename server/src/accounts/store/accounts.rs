@@ -19,6 +19,10 @@ use crate::{
     etag,
     idempotency::IdempotencyKey,
     paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
+    identity::{
+        Visibility,
+        access::{require_visible_account, visible_accounts},
+    },
     request::RequestContext,
 };
 
@@ -79,18 +83,23 @@ pub async fn create_account(
     .await
 }
 
-pub async fn get_account(db: &Db, id: Uuid) -> Result<Account> {
+pub async fn get_account(db: &Db, visibility: Visibility, id: Uuid) -> Result<Account> {
+    require_visible_account(db.conn(), visibility, id).await?;
     load_account(db.conn(), id).await
 }
 
 pub async fn list_accounts(
     db: &Db,
+    visibility: Visibility,
     filter: &AccountFilter,
     order: AccountOrder,
     page_size: u64,
     after: Option<Cursor>,
 ) -> Result<Page<Account>> {
     let mut select = account::Entity::find();
+    if let Some(visible) = visible_accounts(visibility, account::Column::Id) {
+        select = select.filter(visible);
+    }
     if !filter.show_deleted {
         select = select.filter(account::Column::DeleteTime.is_null());
     }
@@ -152,6 +161,7 @@ pub async fn update_account(
     let (patch, changed_fields) = (&patch, &changed_fields);
     db.write(|txn| async move {
         let txn = &*txn;
+        require_visible_account(txn, ctx.visibility(), id).await?;
         let current = load_account(txn, id).await?;
         etag::check(ACCOUNT, id, current.revision, etag)?;
         if current.delete_time.is_some() {
@@ -197,6 +207,7 @@ pub async fn set_account_deleted(
 ) -> Result<Account> {
     db.write(|txn| async move {
         let txn = &*txn;
+        require_visible_account(txn, ctx.visibility(), id).await?;
         let current = load_account(txn, id).await?;
         etag::check(ACCOUNT, id, current.revision, etag)?;
         match (deleted, current.delete_time.is_some()) {

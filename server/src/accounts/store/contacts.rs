@@ -23,6 +23,10 @@ use crate::{
     etag,
     idempotency::IdempotencyKey,
     paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
+    identity::{
+        Visibility,
+        access::{hide_missing, require_visible_account, visible_accounts},
+    },
     request::RequestContext,
 };
 
@@ -36,6 +40,7 @@ pub async fn create_contact(
     let (fields, key) = (&fields, &key);
     db.write(|txn| async move {
         let txn = &*txn;
+        require_visible_account(txn, ctx.visibility(), account_id).await?;
         if let Some(key) = key
             && let Some(id) = key.previous_result(txn).await?
         {
@@ -76,18 +81,30 @@ pub async fn create_contact(
     .await
 }
 
-pub async fn get_contact(db: &Db, id: Uuid) -> Result<Contact> {
-    load_contact(db.conn(), id).await
+pub async fn get_contact(db: &Db, visibility: Visibility, id: Uuid) -> Result<Contact> {
+    load_visible_contact(db.conn(), visibility, id).await
+}
+
+/// A contact the caller may see: to a MEMBER, a contact of another team's account and a missing one
+/// both answer PERMISSION_DENIED.
+async fn load_visible_contact(conn: &impl ConnectionTrait, visibility: Visibility, id: Uuid) -> Result<Contact> {
+    let contact = hide_missing(visibility, load_contact(conn, id).await)?;
+    require_visible_account(conn, visibility, contact.account_id).await?;
+    Ok(contact)
 }
 
 pub async fn list_contacts(
     db: &Db,
+    visibility: Visibility,
     filter: &ContactFilter,
     order: ContactOrder,
     page_size: u64,
     after: Option<Cursor>,
 ) -> Result<Page<Contact>> {
     let mut select = contact::Entity::find();
+    if let Some(visible) = visible_accounts(visibility, contact::Column::AccountId) {
+        select = select.filter(visible);
+    }
     if let Some(account_id) = filter.account_id {
         select = select.filter(contact::Column::AccountId.eq(account_id));
     }
@@ -142,7 +159,7 @@ pub async fn update_contact(
     let (patch, changed_fields) = (&patch, &changed_fields);
     db.write(|txn| async move {
         let txn = &*txn;
-        let current = load_contact(txn, id).await?;
+        let current = load_visible_contact(txn, ctx.visibility(), id).await?;
         etag::check(CONTACT, id, current.revision, etag)?;
         require_live_account(txn, current.account_id).await?;
         if let Some(Some(manager)) = patch.reports_to_contact_id
@@ -183,7 +200,7 @@ pub async fn update_contact(
 pub async fn delete_contact(db: &Db, ctx: &RequestContext, id: Uuid, etag: Option<&str>) -> Result<()> {
     db.write(|txn| async move {
         let txn = &*txn;
-        let current = load_contact(txn, id).await?;
+        let current = load_visible_contact(txn, ctx.visibility(), id).await?;
         etag::check(CONTACT, id, current.revision, etag)?;
         contact::Entity::update_many()
             .col_expr(

@@ -16,6 +16,7 @@ use crate::{
     error::{Error, Result},
     etag,
     idempotency::IdempotencyKey,
+    identity::{Visibility, access::visible_accounts},
     paging::{Cursor, Direction, Keyset, Page},
     request::RequestContext,
     teams::{
@@ -187,12 +188,16 @@ pub async fn remove_member(
 
 pub async fn list_members(
     db: &Db,
+    visibility: Visibility,
     scope: MemberScope,
     include_history: bool,
     page_size: u64,
     after: Option<Cursor>,
 ) -> Result<Page<TeamMember>> {
     let mut select = team_member::Entity::find();
+    if let Some(visible) = visible_accounts(visibility, team_member::Column::AccountId) {
+        select = select.filter(visible);
+    }
     select = match scope {
         MemberScope::Account(account) => select.filter(team_member::Column::AccountId.eq(account)),
         MemberScope::Staff(staff) => select.filter(team_member::Column::StaffId.eq(staff)),

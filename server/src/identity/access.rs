@@ -1,0 +1,69 @@
+//! Row-level access (OWASP API1, broken object-level authorization): which accounts a principal may
+//! see, as SQL the list queries add and as a check the single-object calls run first. Everything that
+//! hangs off an account (contacts, team seats, later plans and opportunities) goes through here.
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait,
+    sea_query::{IntoCondition, SelectStatement},
+};
+use uuid::Uuid;
+
+use super::principal::Visibility;
+use crate::{
+    entity::team_member,
+    error::{Error, Result},
+};
+
+/// The ids of the accounts on whose team `staff_id` is an active member.
+fn team_accounts(staff_id: Uuid) -> SelectStatement {
+    team_member::Entity::find()
+        .select_only()
+        .column(team_member::Column::AccountId)
+        .filter(team_member::Column::StaffId.eq(staff_id))
+        .filter(team_member::Column::EndTime.is_null())
+        .into_query()
+}
+
+/// The condition that keeps a list to the visible accounts: `account_column` is the column holding the
+/// account id (`accounts.id`, `contacts.account_id`, …). `None` when everything is visible.
+pub fn visible_accounts(visibility: Visibility, account_column: impl ColumnTrait) -> Option<impl IntoCondition> {
+    match visibility {
+        Visibility::All => None,
+        Visibility::TeamsOf(staff_id) => Some(account_column.in_subquery(team_accounts(staff_id))),
+    }
+}
+
+/// PERMISSION_DENIED unless the principal may see `account_id`. Checked before existence: to a
+/// MEMBER, an account of another team and an id that does not exist look the same.
+pub async fn require_visible_account(
+    conn: &impl ConnectionTrait,
+    visibility: Visibility,
+    account_id: Uuid,
+) -> Result<()> {
+    let Visibility::TeamsOf(staff_id) = visibility else {
+        return Ok(());
+    };
+    let on_team = team_member::Entity::find()
+        .filter(team_member::Column::AccountId.eq(account_id))
+        .filter(team_member::Column::StaffId.eq(staff_id))
+        .filter(team_member::Column::EndTime.is_null())
+        .count(conn)
+        .await?
+        > 0;
+    if on_team { Ok(()) } else { Err(hidden(account_id)) }
+}
+
+/// For a restricted principal, "not found" of something that hangs off an account becomes
+/// PERMISSION_DENIED too, so ids cannot be probed.
+pub fn hide_missing<T>(visibility: Visibility, found: Result<T>) -> Result<T> {
+    match (visibility, found) {
+        (Visibility::TeamsOf(_), Err(Error::NotFound { resource, id })) => Err(Error::PermissionDenied(format!(
+            "{resource} {id} is not on your account teams"
+        ))),
+        (_, found) => found,
+    }
+}
+
+fn hidden(account_id: Uuid) -> Error {
+    Error::PermissionDenied(format!("account {account_id} is not on your account teams"))
+}

@@ -1,0 +1,219 @@
+//! The one table of what each RPC needs, and the roles that grant it. The auth layer consults it for
+//! every call before any handler runs; an RPC missing from the table is refused.
+
+use super::principal::{Principal, Role};
+use crate::error::{Error, Result};
+
+/// Services anyone may call: load balancers and tooling must work without credentials.
+const PUBLIC_SERVICES: &[&str] = &["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission {
+    /// Any principal; the handler checks which objects it may touch (its own keys, say).
+    Authenticated,
+    /// Accounts and what hangs off them; a MEMBER only those of its teams.
+    ReadAccounts,
+    CreateAccounts,
+    /// Change and delete accounts and their contacts; a MEMBER only those of its teams.
+    EditAccounts,
+    /// Departments, the staff directory, roles and team memberships.
+    ReadTeams,
+    /// Departments, staff, team seats and handovers.
+    ManageTeams,
+    /// Coverage and workload across all accounts.
+    ReadReports,
+    ManageRoles,
+    ReadAudit,
+}
+
+use Permission::*;
+
+/// Every RPC of every KAM service and what it needs.
+const RPC_PERMISSIONS: &[(&str, Permission)] = &[
+    ("/kam.v1.AccountService/CreateAccount", CreateAccounts),
+    ("/kam.v1.AccountService/GetAccount", ReadAccounts),
+    ("/kam.v1.AccountService/ListAccounts", ReadAccounts),
+    ("/kam.v1.AccountService/UpdateAccount", EditAccounts),
+    ("/kam.v1.AccountService/DeleteAccount", EditAccounts),
+    ("/kam.v1.AccountService/UndeleteAccount", EditAccounts),
+    ("/kam.v1.AccountService/CreateContact", EditAccounts),
+    ("/kam.v1.AccountService/GetContact", ReadAccounts),
+    ("/kam.v1.AccountService/ListContacts", ReadAccounts),
+    ("/kam.v1.AccountService/UpdateContact", EditAccounts),
+    ("/kam.v1.AccountService/DeleteContact", EditAccounts),
+    ("/kam.v1.TeamService/CreateDepartment", ManageTeams),
+    ("/kam.v1.TeamService/ListDepartments", ReadTeams),
+    ("/kam.v1.TeamService/CreateStaff", ManageTeams),
+    ("/kam.v1.TeamService/GetStaff", ReadTeams),
+    ("/kam.v1.TeamService/ListStaff", ReadTeams),
+    ("/kam.v1.TeamService/UpdateStaff", ManageTeams),
+    ("/kam.v1.TeamService/DeactivateStaff", ManageTeams),
+    ("/kam.v1.TeamService/AddTeamMember", ManageTeams),
+    ("/kam.v1.TeamService/UpdateTeamMember", ManageTeams),
+    ("/kam.v1.TeamService/RemoveTeamMember", ManageTeams),
+    ("/kam.v1.TeamService/ListTeamMembers", ReadTeams),
+    ("/kam.v1.TeamService/GetCoverageReport", ReadReports),
+    ("/kam.v1.TeamService/GetWorkload", ReadReports),
+    ("/kam.v1.TeamService/TransferResponsibilities", ManageTeams),
+    ("/kam.v1.IdentityService/WhoAmI", Authenticated),
+    ("/kam.v1.IdentityService/CreateApiKey", Authenticated),
+    ("/kam.v1.IdentityService/ListApiKeys", Authenticated),
+    ("/kam.v1.IdentityService/RevokeApiKey", Authenticated),
+    ("/kam.v1.IdentityService/GetStaffRoles", ReadTeams),
+    ("/kam.v1.IdentityService/SetStaffRoles", ManageRoles),
+    ("/kam.v1.AuditService/ListAuditEntries", ReadAudit),
+];
+
+/// DESIGN 6: EXECUTIVE reads all; MANAGER reads all and manages teams and plans; MEMBER works its own
+/// accounts; SERVICE_AGENT serves; INTEGRATION feeds master data; ADMIN does everything.
+fn grants(role: Role, permission: Permission) -> bool {
+    match role {
+        Role::Admin => true,
+        Role::Executive => matches!(permission, Authenticated | ReadAccounts | ReadTeams | ReadReports),
+        Role::Manager => matches!(
+            permission,
+            Authenticated | ReadAccounts | CreateAccounts | EditAccounts | ReadTeams | ManageTeams | ReadReports
+        ),
+        Role::Member => matches!(permission, Authenticated | ReadAccounts | EditAccounts | ReadTeams),
+        Role::ServiceAgent => matches!(permission, Authenticated | ReadAccounts | ReadTeams),
+        Role::Integration => matches!(
+            permission,
+            Authenticated | ReadAccounts | CreateAccounts | EditAccounts | ReadTeams
+        ),
+    }
+}
+
+/// Whether `path` (`/package.Service/Method`) needs no principal at all.
+pub fn is_public(path: &str) -> bool {
+    let service = path.trim_start_matches('/').split('/').next().unwrap_or_default();
+    PUBLIC_SERVICES.contains(&service)
+}
+
+pub fn required(path: &str) -> Option<Permission> {
+    RPC_PERMISSIONS
+        .iter()
+        .find(|(rpc, _)| *rpc == path)
+        .map(|(_, permission)| *permission)
+}
+
+/// PERMISSION_DENIED unless one of the principal's roles grants what `path` needs.
+pub fn authorize(principal: &Principal, path: &str) -> Result<()> {
+    let Some(permission) = required(path) else {
+        return Err(Error::PermissionDenied(format!("{path} is not an RPC of this server")));
+    };
+    if principal.roles.iter().any(|role| grants(*role, permission)) {
+        Ok(())
+    } else {
+        Err(Error::PermissionDenied(format!(
+            "{path} needs {permission:?}, which none of the roles {:?} grants",
+            principal.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>()
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use prost::Message;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::identity::principal::Credential;
+
+    fn rpcs_of_this_build() -> Vec<String> {
+        let set = prost_types::FileDescriptorSet::decode(kam_proto::FILE_DESCRIPTOR_SET).unwrap();
+        set.file
+            .iter()
+            .filter(|file| file.package() == "kam.v1")
+            .flat_map(|file| {
+                file.service.iter().flat_map(move |service| {
+                    service
+                        .method
+                        .iter()
+                        .map(move |method| format!("/{}.{}/{}", file.package(), service.name(), method.name()))
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_rpc_has_exactly_one_rule_and_every_rule_an_rpc() {
+        let rpcs = rpcs_of_this_build();
+        assert!(rpcs.len() >= 30, "found only {rpcs:?}");
+        for rpc in &rpcs {
+            let rules = RPC_PERMISSIONS.iter().filter(|(path, _)| path == rpc).count();
+            assert_eq!(rules, 1, "{rpc} needs exactly one entry in RPC_PERMISSIONS");
+        }
+        for (path, _) in RPC_PERMISSIONS {
+            assert!(rpcs.iter().any(|rpc| rpc == path), "{path} is not an RPC any more");
+        }
+    }
+
+    fn principal(roles: &[Role]) -> Principal {
+        Principal {
+            staff_id: Uuid::nil(),
+            roles: roles.to_vec(),
+            credential: Credential::BearerToken,
+        }
+    }
+
+    #[test]
+    fn an_admin_may_call_every_rpc() {
+        for rpc in rpcs_of_this_build() {
+            assert!(authorize(&principal(&[Role::Admin]), &rpc).is_ok(), "{rpc}");
+        }
+    }
+
+    #[test]
+    fn unknown_paths_are_refused_even_for_admins() {
+        let refused = authorize(&principal(&[Role::Admin]), "/kam.v1.AccountService/DropEverything");
+        assert!(matches!(refused, Err(Error::PermissionDenied(_))));
+    }
+
+    #[test]
+    fn every_principal_may_ask_who_it_is() {
+        for role in Role::ALL {
+            assert!(authorize(&principal(&[*role]), "/kam.v1.IdentityService/WhoAmI").is_ok());
+        }
+    }
+
+    #[test]
+    fn only_admins_read_the_audit_trail_and_set_roles() {
+        for rpc in ["/kam.v1.AuditService/ListAuditEntries", "/kam.v1.IdentityService/SetStaffRoles"] {
+            for role in Role::ALL {
+                assert_eq!(authorize(&principal(&[*role]), rpc).is_ok(), *role == Role::Admin, "{role:?} {rpc}");
+            }
+        }
+    }
+
+    #[test]
+    fn executives_read_but_never_write() {
+        let executive = principal(&[Role::Executive]);
+        for (rpc, permission) in RPC_PERMISSIONS {
+            let writes = matches!(
+                permission,
+                CreateAccounts | EditAccounts | ManageTeams | ManageRoles
+            );
+            if writes {
+                assert!(authorize(&executive, rpc).is_err(), "{rpc}");
+            }
+        }
+        assert!(authorize(&executive, "/kam.v1.TeamService/GetCoverageReport").is_ok());
+    }
+
+    #[test]
+    fn roles_add_up() {
+        let both = principal(&[Role::Member, Role::Executive]);
+        assert!(authorize(&both, "/kam.v1.TeamService/GetWorkload").is_ok());
+        assert!(authorize(&both, "/kam.v1.AccountService/UpdateAccount").is_ok());
+        assert!(authorize(&both, "/kam.v1.TeamService/AddTeamMember").is_err());
+    }
+
+    #[test]
+    fn health_and_reflection_are_public_and_nothing_else_is() {
+        assert!(is_public("/grpc.health.v1.Health/Check"));
+        assert!(is_public("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"));
+        assert!(!is_public("/kam.v1.AccountService/GetAccount"));
+        assert!(!is_public("/grpc.health.v1.HealthX/Check"));
+        assert!(!is_public(""));
+    }
+}
