@@ -118,7 +118,12 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .drop_index(Index::drop().name("ix_audit_entries_principal").table(AuditEntries::Table).to_owned())
+            .drop_index(
+                Index::drop()
+                    .name("ix_audit_entries_principal")
+                    .table(AuditEntries::Table)
+                    .to_owned(),
+            )
             .await?;
         manager
             .alter_table(

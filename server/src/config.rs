@@ -298,7 +298,10 @@ impl Config {
             .strip_prefix("sqlite://")
             .or_else(|| (!self.database_url.contains("://")).then_some(self.database_url.as_str()))
             .map(|rest| rest.split('?').next().unwrap_or_default());
-        match sqlite_file.map(std::path::Path::new).and_then(|file| file.parent()) {
+        match sqlite_file
+            .map(std::path::Path::new)
+            .and_then(|file| file.parent())
+        {
             Some(dir) => dir.join(FILE_NAME),
             None => PathBuf::from(FILE_NAME),
         }
@@ -394,7 +397,10 @@ mod tests {
             with_url("sqlite:///var/lib/kam/kam.db?mode=rwc").admin_key_path(),
             PathBuf::from("/var/lib/kam/kam-admin.key")
         );
-        assert_eq!(with_url("data/kam.db").admin_key_path(), PathBuf::from("data/kam-admin.key"));
+        assert_eq!(
+            with_url("data/kam.db").admin_key_path(),
+            PathBuf::from("data/kam-admin.key")
+        );
         assert_eq!(
             with_url("postgres://kam@db/kam").admin_key_path(),
             PathBuf::from("kam-admin.key")

@@ -1,15 +1,19 @@
 //! The `kam-server` binary as a newcomer runs it: no configuration, an empty working directory. It must
-//! create and migrate the SQLite file, serve, and stop cleanly on SIGTERM.
+//! create and migrate the SQLite file, write the first ADMIN key to a private file (never to the log),
+//! serve, and stop cleanly on SIGTERM.
 
 use std::{
     io::{BufRead, BufReader},
+    os::unix::fs::PermissionsExt,
     process::{Command, Stdio},
     sync::mpsc,
     time::{Duration, Instant},
 };
 
-/// Reads the server's JSON log lines until one carries `message`; returns that line.
-fn wait_for_log(lines: &mpsc::Receiver<String>, message: &str) -> String {
+/// Reads the server's JSON log lines until one carries `message`; returns that line and every line
+/// read before it.
+fn wait_for_log(lines: &mpsc::Receiver<String>, message: &str) -> (String, Vec<String>) {
+    let mut seen = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -17,8 +21,9 @@ fn wait_for_log(lines: &mpsc::Receiver<String>, message: &str) -> String {
             .recv_timeout(left)
             .unwrap_or_else(|_| panic!("the server never logged {message:?}"));
         if line.contains(message) {
-            return line;
+            return (line, seen);
         }
+        seen.push(line);
     }
 }
 
@@ -49,12 +54,28 @@ fn first_start_creates_the_database_serves_and_stops_on_sigterm() {
         }
     });
 
-    wait_for_log(&lines, "migrations applied");
-    let serving = wait_for_log(&lines, "serving gRPC and gRPC-Web");
+    let (_, mut log) = wait_for_log(&lines, "migrations applied");
+    let (serving, rest) = wait_for_log(&lines, "serving gRPC and gRPC-Web");
+    log.extend(rest);
     assert!(serving.contains("127.0.0.1:"), "{serving}");
     assert!(
         dir.path().join("kam.db").exists(),
         "the SQLite file is created in the working directory"
+    );
+
+    let key_file = dir.path().join("kam-admin.key");
+    let key = std::fs::read_to_string(&key_file).expect("the ADMIN key is written next to the database");
+    let key = key.trim();
+    assert!(key.starts_with("kam_"), "{key}");
+    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "only the owner may read the key");
+    assert!(
+        log.iter().any(|line| line.contains("kam-admin.key")),
+        "the log names the file: {log:#?}"
+    );
+    assert!(
+        log.iter().all(|line| !line.contains(key)),
+        "the key never reaches the log"
     );
 
     let status = Command::new("kill")

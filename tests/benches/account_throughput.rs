@@ -37,12 +37,14 @@ use std::{
     fmt::Display,
     future::Future,
     net::SocketAddr,
+    path::PathBuf,
     str::FromStr,
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use kam_proto::v1::{self as pb, account_service_client::AccountServiceClient};
+use kam_tests::{Authed, Bearer};
 use sea_orm::{ConnectionTrait, Database};
 use tokio::{
     net::TcpListener,
@@ -53,6 +55,7 @@ use tokio::{
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{
     Status,
+    service::interceptor::InterceptedService,
     transport::{Channel, Endpoint, Server},
 };
 use tonic_health::pb::{
@@ -191,10 +194,19 @@ async fn bench_backend(
     database_url: String,
     settings: &Settings,
 ) -> Result<Vec<Measurement>, BoxError> {
-    let server = start_kam_server(servers, database_url, settings).await?;
+    let key_dir = tempfile::tempdir()?;
+    let key_file = key_dir.path().join("kam-admin.key");
+    let server = start_kam_server(servers, database_url, key_file.clone(), settings).await?;
+    let admin_key = std::fs::read_to_string(&key_file)?;
     let channels = connect(server.addr, settings.connections).await?;
     let health: Vec<_> = channels.iter().cloned().map(HealthClient::new).collect();
-    let accounts: Vec<_> = channels.into_iter().map(AccountServiceClient::new).collect();
+    // Every call authenticates as the first-start ADMIN, as a real client would (a cached key lookup).
+    let accounts: Vec<_> = channels
+        .into_iter()
+        .map(|channel| {
+            AccountServiceClient::new(InterceptedService::new(channel, Bearer::new(admin_key.trim())))
+        })
+        .collect();
 
     let ids: Arc<[String]> = seed_accounts(&accounts, settings.concurrency).await?.into();
     let rows = vec![
@@ -226,12 +238,12 @@ async fn health_check(mut client: HealthClient<Channel>, _seq: u64) -> Result<()
     }
 }
 
-async fn get_account(mut client: AccountServiceClient<Channel>, id: String) -> Result<(), Status> {
+async fn get_account(mut client: AccountServiceClient<Authed>, id: String) -> Result<(), Status> {
     client.get_account(pb::GetAccountRequest { id }).await.map(drop)
 }
 
 async fn create_account(
-    mut client: AccountServiceClient<Channel>,
+    mut client: AccountServiceClient<Authed>,
     display_name: String,
 ) -> Result<(), Status> {
     let account = pb::Account {
@@ -251,7 +263,7 @@ async fn create_account(
 
 /// Creates [`SEED_ACCOUNTS`] accounts, `concurrency` at a time, and returns their ids.
 async fn seed_accounts(
-    clients: &[AccountServiceClient<Channel>],
+    clients: &[AccountServiceClient<Authed>],
     concurrency: usize,
 ) -> Result<Vec<String>, BoxError> {
     let workers: Vec<JoinHandle<Result<Vec<String>, Status>>> = (0..concurrency)
@@ -651,6 +663,7 @@ async fn start_bare_server(servers: &Handle) -> Result<RunningServer, BoxError> 
 async fn start_kam_server(
     servers: &Handle,
     database_url: String,
+    admin_key_file: PathBuf,
     settings: &Settings,
 ) -> Result<RunningServer, BoxError> {
     let defaults = kam_server::Config::default();
@@ -658,6 +671,12 @@ async fn start_kam_server(
         database_url,
         db_max_connections: settings.db_max_connections.unwrap_or(defaults.db_max_connections),
         drain_timeout: Duration::from_secs(2),
+        admin_key_file: Some(admin_key_file),
+        // One principal drives the whole load: its request budget would cap what is measured.
+        rate_limit: kam_server::config::RateLimit {
+            requests_per_second: 0,
+            burst: 1,
+        },
         ..defaults
     };
     RunningServer::start(servers, move |listener, stopped| async move {

@@ -218,7 +218,8 @@ impl TestServer {
             postgres,
         };
         server.wait_until_serving().await;
-        let secret = std::fs::read_to_string(server.admin_key_path()).expect("the first start wrote the ADMIN key");
+        let secret =
+            std::fs::read_to_string(server.admin_key_path()).expect("the first start wrote the ADMIN key");
         let mut identity = IdentityServiceClient::new(InterceptedService::new(
             server.channel.clone(),
             Bearer::new(secret.trim()),

@@ -56,7 +56,15 @@ impl AccountService for AccountApi {
             &request.page_token,
             format!("{filter:?}{order:?}"),
         )?;
-        let found = store::list_accounts(&self.db, ctx.visibility(), &filter, order, page.size, page.after.clone()).await?;
+        let found = store::list_accounts(
+            &self.db,
+            ctx.visibility(),
+            &filter,
+            order,
+            page.size,
+            page.after.clone(),
+        )
+        .await?;
         Ok(Response::new(pb::ListAccountsResponse {
             accounts: found.items.into_iter().map(convert::account_to_proto).collect(),
             next_page_token: page.next_token(found.next),
@@ -126,7 +134,15 @@ impl AccountService for AccountApi {
             &request.page_token,
             format!("{filter:?}{order:?}"),
         )?;
-        let found = store::list_contacts(&self.db, ctx.visibility(), &filter, order, page.size, page.after.clone()).await?;
+        let found = store::list_contacts(
+            &self.db,
+            ctx.visibility(),
+            &filter,
+            order,
+            page.size,
+            page.after.clone(),
+        )
+        .await?;
         Ok(Response::new(pb::ListContactsResponse {
             contacts: found.items.into_iter().map(convert::contact_to_proto).collect(),
             next_page_token: page.next_token(found.next),

@@ -661,7 +661,9 @@ mod tests {
             tier: pb::Tier::Strategic as i32,
             ..Default::default()
         };
-        let err = account_update(Some(account.clone()), mask(&["colour"])).err().unwrap();
+        let err = account_update(Some(account.clone()), mask(&["colour"]))
+            .err()
+            .unwrap();
         assert!(matches!(err, crate::error::Error::InvalidArgument(ref v) if v[0].field == "update_mask"));
         let update = account_update(
             Some(account),

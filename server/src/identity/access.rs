@@ -26,7 +26,10 @@ fn team_accounts(staff_id: Uuid) -> SelectStatement {
 
 /// The condition that keeps a list to the visible accounts: `account_column` is the column holding the
 /// account id (`accounts.id`, `contacts.account_id`, …). `None` when everything is visible.
-pub fn visible_accounts(visibility: Visibility, account_column: impl ColumnTrait) -> Option<impl IntoCondition> {
+pub fn visible_accounts(
+    visibility: Visibility,
+    account_column: impl ColumnTrait,
+) -> Option<impl IntoCondition> {
     match visibility {
         Visibility::All => None,
         Visibility::TeamsOf(staff_id) => Some(account_column.in_subquery(team_accounts(staff_id))),
@@ -57,9 +60,9 @@ pub async fn require_visible_account(
 /// PERMISSION_DENIED too, so ids cannot be probed.
 pub fn hide_missing<T>(visibility: Visibility, found: Result<T>) -> Result<T> {
     match (visibility, found) {
-        (Visibility::TeamsOf(_), Err(Error::NotFound { resource, id })) => Err(Error::PermissionDenied(format!(
-            "{resource} {id} is not on your account teams"
-        ))),
+        (Visibility::TeamsOf(_), Err(Error::NotFound { resource, id })) => Err(Error::PermissionDenied(
+            format!("{resource} {id} is not on your account teams"),
+        )),
         (_, found) => found,
     }
 }

@@ -2,7 +2,9 @@
 
 use std::{collections::BTreeSet, sync::Arc};
 
-use kam_proto::v1::{self as pb, audit_service_server::AuditService, identity_service_server::IdentityService};
+use kam_proto::v1::{
+    self as pb, audit_service_server::AuditService, identity_service_server::IdentityService,
+};
 use sea_orm::EntityTrait;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -41,7 +43,9 @@ impl IdentityApi {
 fn subject(principal: &Principal, field: &str, raw: &str) -> Result<Uuid> {
     let named = optional_id(field, raw)?.unwrap_or(principal.staff_id);
     if named != principal.staff_id && !principal.is_admin() {
-        return Err(Error::PermissionDenied(format!("only an ADMIN may act on the keys of others ({field})")));
+        return Err(Error::PermissionDenied(format!(
+            "only an ADMIN may act on the keys of others ({field})"
+        )));
     }
     Ok(named)
 }
@@ -67,7 +71,10 @@ impl IdentityService for IdentityApi {
         }))
     }
 
-    async fn create_api_key(&self, request: Request<pb::CreateApiKeyRequest>) -> Reply<pb::CreateApiKeyResponse> {
+    async fn create_api_key(
+        &self,
+        request: Request<pb::CreateApiKeyRequest>,
+    ) -> Reply<pb::CreateApiKeyResponse> {
         let ctx = RequestContext::from_request(&request)?;
         let request = request.into_inner();
         let mut v = Violations::default();
@@ -78,15 +85,24 @@ impl IdentityService for IdentityApi {
         }
         v.into_result()?;
         let staff_id = subject(&ctx.principal, "staff_id", &request.staff_id)?;
-        let (key, secret) =
-            store::create_api_key(&self.db, &ctx, staff_id, name.expect("checked above"), expire_time).await?;
+        let (key, secret) = store::create_api_key(
+            &self.db,
+            &ctx,
+            staff_id,
+            name.expect("checked above"),
+            expire_time,
+        )
+        .await?;
         Ok(Response::new(pb::CreateApiKeyResponse {
             api_key: Some(api_key_to_proto(key)),
             secret,
         }))
     }
 
-    async fn list_api_keys(&self, request: Request<pb::ListApiKeysRequest>) -> Reply<pb::ListApiKeysResponse> {
+    async fn list_api_keys(
+        &self,
+        request: Request<pb::ListApiKeysRequest>,
+    ) -> Reply<pb::ListApiKeysResponse> {
         let ctx = RequestContext::from_request(&request)?;
         let request = request.into_inner();
         let filter = KeyFilter {
@@ -169,7 +185,9 @@ impl AuditService for AuditApi {
         let filter = AuditFilter {
             resource_type: optional_text(&request.resource_type),
             resource_id: optional_text(&request.resource_id),
-            principal_id: v.take(optional_id("principal_id", &request.principal_id)).flatten(),
+            principal_id: v
+                .take(optional_id("principal_id", &request.principal_id))
+                .flatten(),
             start_time: v.take(instant("start_time", request.start_time)).flatten(),
             end_time: v.take(instant("end_time", request.end_time)).flatten(),
         };

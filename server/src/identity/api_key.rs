@@ -86,7 +86,15 @@ mod tests {
 
     #[test]
     fn things_that_are_not_keys_have_no_prefix() {
-        for text in ["", "kam_", "kam_0123456", "kam_0123456z_x", "kam_01234567x", "eyJhbGciOi.x.y", "KAM_01234567_x"] {
+        for text in [
+            "",
+            "kam_",
+            "kam_0123456",
+            "kam_0123456z_x",
+            "kam_01234567x",
+            "eyJhbGciOi.x.y",
+            "KAM_01234567_x",
+        ] {
             assert_eq!(prefix_of(text), None, "{text:?}");
         }
         assert_eq!(prefix_of("kam_01234567_abc"), Some("kam_01234567"));

@@ -41,13 +41,17 @@ impl Authenticator {
     /// The principal behind an `authorization` header value; UNAUTHENTICATED when there is none, it is
     /// not `Bearer <credential>`, or the credential identifies no active staff member.
     pub async fn authenticate(&self, header: Option<&str>) -> Result<Principal> {
-        let header = header.ok_or(Error::Unauthenticated("missing credentials: send authorization: Bearer <key or token>"))?;
+        let header = header.ok_or(Error::Unauthenticated(
+            "missing credentials: send authorization: Bearer <key or token>",
+        ))?;
         let credential = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
             .map(str::trim)
             .filter(|c| !c.is_empty())
-            .ok_or(Error::Unauthenticated("the authorization header must be `Bearer <key or token>`"))?;
+            .ok_or(Error::Unauthenticated(
+                "the authorization header must be `Bearer <key or token>`",
+            ))?;
         let fingerprint: [u8; 32] = Sha256::digest(credential.as_bytes()).into();
         if let Some(principal) = self.cached(&fingerprint) {
             return Ok(principal);

@@ -32,7 +32,9 @@ impl Gate {
     }
 
     async fn admit(&self, headers: &http::HeaderMap, path: &str) -> Result<Principal> {
-        let header = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let header = headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
         let principal = self.authenticator.authenticate(header).await?;
         tracing::Span::current().record("principal", principal.staff_id.to_string());
         permissions::authorize(&principal, path)?;

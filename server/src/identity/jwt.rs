@@ -41,7 +41,8 @@ impl JwtVerifier {
                     .public_key_pem_file
                     .as_ref()
                     .ok_or("jwt: RS256 needs public_key_pem_file")?;
-                let pem = std::fs::read(path).map_err(|e| format!("jwt: cannot read {}: {e}", path.display()))?;
+                let pem =
+                    std::fs::read(path).map_err(|e| format!("jwt: cannot read {}: {e}", path.display()))?;
                 let key = DecodingKey::from_rsa_pem(&pem)
                     .map_err(|e| format!("jwt: {} is not an RSA public key PEM: {e}", path.display()))?;
                 (Algorithm::RS256, key)
@@ -109,7 +110,12 @@ mod tests {
     }
 
     fn token(claims: serde_json::Value) -> String {
-        encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(SECRET.as_bytes())).unwrap()
+        encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap()
     }
 
     fn in_an_hour() -> u64 {
@@ -125,12 +131,16 @@ mod tests {
             verifier(StaffClaim::Email).verify(&token(claims.clone())),
             Some(StaffRef::Email("ada@example.com".into()))
         );
-        assert_eq!(verifier(StaffClaim::Sub).verify(&token(claims)), Some(StaffRef::Id(id)));
+        assert_eq!(
+            verifier(StaffClaim::Sub).verify(&token(claims)),
+            Some(StaffRef::Id(id))
+        );
     }
 
     #[test]
     fn wrong_issuer_audience_expiry_or_missing_claims_are_refused() {
-        let base = json!({"iss": "https://sso.example.com", "aud": "kam", "exp": in_an_hour(), "email": "a@b.c"});
+        let base =
+            json!({"iss": "https://sso.example.com", "aud": "kam", "exp": in_an_hour(), "email": "a@b.c"});
         let verifier = verifier(StaffClaim::Email);
         assert!(verifier.verify(&token(base.clone())).is_some());
         let variants = [

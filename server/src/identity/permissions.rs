@@ -72,9 +72,18 @@ fn grants(role: Role, permission: Permission) -> bool {
         Role::Executive => matches!(permission, Authenticated | ReadAccounts | ReadTeams | ReadReports),
         Role::Manager => matches!(
             permission,
-            Authenticated | ReadAccounts | CreateAccounts | EditAccounts | ReadTeams | ManageTeams | ReadReports
+            Authenticated
+                | ReadAccounts
+                | CreateAccounts
+                | EditAccounts
+                | ReadTeams
+                | ManageTeams
+                | ReadReports
         ),
-        Role::Member => matches!(permission, Authenticated | ReadAccounts | EditAccounts | ReadTeams),
+        Role::Member => matches!(
+            permission,
+            Authenticated | ReadAccounts | EditAccounts | ReadTeams
+        ),
         Role::ServiceAgent => matches!(permission, Authenticated | ReadAccounts | ReadTeams),
         Role::Integration => matches!(
             permission,
@@ -99,7 +108,9 @@ pub fn required(path: &str) -> Option<Permission> {
 /// PERMISSION_DENIED unless one of the principal's roles grants what `path` needs.
 pub fn authorize(principal: &Principal, path: &str) -> Result<()> {
     let Some(permission) = required(path) else {
-        return Err(Error::PermissionDenied(format!("{path} is not an RPC of this server")));
+        return Err(Error::PermissionDenied(format!(
+            "{path} is not an RPC of this server"
+        )));
     };
     if principal.roles.iter().any(|role| grants(*role, permission)) {
         Ok(())
@@ -126,10 +137,9 @@ mod tests {
             .filter(|file| file.package() == "kam.v1")
             .flat_map(|file| {
                 file.service.iter().flat_map(move |service| {
-                    service
-                        .method
-                        .iter()
-                        .map(move |method| format!("/{}.{}/{}", file.package(), service.name(), method.name()))
+                    service.method.iter().map(move |method| {
+                        format!("/{}.{}/{}", file.package(), service.name(), method.name())
+                    })
                 })
             })
             .collect()
@@ -144,7 +154,10 @@ mod tests {
             assert_eq!(rules, 1, "{rpc} needs exactly one entry in RPC_PERMISSIONS");
         }
         for (path, _) in RPC_PERMISSIONS {
-            assert!(rpcs.iter().any(|rpc| rpc == path), "{path} is not an RPC any more");
+            assert!(
+                rpcs.iter().any(|rpc| rpc == path),
+                "{path} is not an RPC any more"
+            );
         }
     }
 
@@ -165,7 +178,10 @@ mod tests {
 
     #[test]
     fn unknown_paths_are_refused_even_for_admins() {
-        let refused = authorize(&principal(&[Role::Admin]), "/kam.v1.AccountService/DropEverything");
+        let refused = authorize(
+            &principal(&[Role::Admin]),
+            "/kam.v1.AccountService/DropEverything",
+        );
         assert!(matches!(refused, Err(Error::PermissionDenied(_))));
     }
 
@@ -178,9 +194,16 @@ mod tests {
 
     #[test]
     fn only_admins_read_the_audit_trail_and_set_roles() {
-        for rpc in ["/kam.v1.AuditService/ListAuditEntries", "/kam.v1.IdentityService/SetStaffRoles"] {
+        for rpc in [
+            "/kam.v1.AuditService/ListAuditEntries",
+            "/kam.v1.IdentityService/SetStaffRoles",
+        ] {
             for role in Role::ALL {
-                assert_eq!(authorize(&principal(&[*role]), rpc).is_ok(), *role == Role::Admin, "{role:?} {rpc}");
+                assert_eq!(
+                    authorize(&principal(&[*role]), rpc).is_ok(),
+                    *role == Role::Admin,
+                    "{role:?} {rpc}"
+                );
             }
         }
     }
@@ -211,7 +234,9 @@ mod tests {
     #[test]
     fn health_and_reflection_are_public_and_nothing_else_is() {
         assert!(is_public("/grpc.health.v1.Health/Check"));
-        assert!(is_public("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"));
+        assert!(is_public(
+            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
+        ));
         assert!(!is_public("/kam.v1.AccountService/GetAccount"));
         assert!(!is_public("/grpc.health.v1.HealthX/Check"));
         assert!(!is_public(""));

@@ -110,7 +110,11 @@ mod tests {
             Visibility::TeamsOf(Uuid::nil())
         );
         for role in Role::ALL.iter().filter(|r| **r != Role::Member) {
-            assert_eq!(principal(&[Role::Member, *role]).visibility(), Visibility::All, "{role:?}");
+            assert_eq!(
+                principal(&[Role::Member, *role]).visibility(),
+                Visibility::All,
+                "{role:?}"
+            );
         }
     }
 

@@ -38,7 +38,10 @@ impl RateLimiter {
         if self.rate == 0.0 {
             return Ok(());
         }
-        let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let bucket = buckets.entry(principal).or_insert(Bucket {
             tokens: self.burst,
             refilled_at: now,

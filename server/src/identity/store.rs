@@ -89,12 +89,16 @@ pub async fn principal_for_key(db: &Db, presented: &str) -> Result<Option<Princi
     if !usable {
         return Ok(None);
     }
-    let Some(principal) = principal_for_staff(db.conn(), row.staff_id, Credential::ApiKey(row.id)).await? else {
+    let Some(principal) = principal_for_staff(db.conn(), row.staff_id, Credential::ApiKey(row.id)).await?
+    else {
         return Ok(None);
     };
     // The caller caches principals, so this runs about once per cache lifetime, not on every call.
     key_entity::Entity::update_many()
-        .col_expr(key_entity::Column::LastUseTime, sea_orm::sea_query::Expr::value(time))
+        .col_expr(
+            key_entity::Column::LastUseTime,
+            sea_orm::sea_query::Expr::value(time),
+        )
         .filter(key_entity::Column::Id.eq(row.id))
         .exec(db.conn())
         .await?;
@@ -156,7 +160,12 @@ pub async fn get_roles(db: &Db, staff_id: Uuid) -> Result<Vec<Role>> {
 }
 
 /// Replaces a staff member's roles. Refused when it would leave no active ADMIN.
-pub async fn set_roles(db: &Db, ctx: &RequestContext, staff_id: Uuid, roles: BTreeSet<Role>) -> Result<Vec<Role>> {
+pub async fn set_roles(
+    db: &Db,
+    ctx: &RequestContext,
+    staff_id: Uuid,
+    roles: BTreeSet<Role>,
+) -> Result<Vec<Role>> {
     let roles = &roles;
     db.write(|txn| async move {
         let txn = &*txn;
@@ -185,7 +194,13 @@ pub async fn set_roles(db: &Db, ctx: &RequestContext, staff_id: Uuid, roles: BTr
         audit::record(
             txn,
             ctx,
-            Change::new(STAFF_ROLES, staff_id, "StaffRolesChanged", &stored, vec!["roles".to_owned()]),
+            Change::new(
+                STAFF_ROLES,
+                staff_id,
+                "StaffRolesChanged",
+                &stored,
+                vec!["roles".to_owned()],
+            ),
         )
         .await?;
         Ok(stored)
@@ -300,7 +315,12 @@ pub struct KeyFilter {
     pub show_revoked: bool,
 }
 
-pub async fn list_api_keys(db: &Db, filter: &KeyFilter, page_size: u64, after: Option<Cursor>) -> Result<Page<ApiKey>> {
+pub async fn list_api_keys(
+    db: &Db,
+    filter: &KeyFilter,
+    page_size: u64,
+    after: Option<Cursor>,
+) -> Result<Page<ApiKey>> {
     let mut select = key_entity::Entity::find().filter(key_entity::Column::StaffId.eq(filter.staff_id));
     if !filter.show_revoked {
         select = select.filter(key_entity::Column::RevokeTime.is_null());
@@ -325,13 +345,21 @@ pub async fn revoke_api_key(db: &Db, ctx: &RequestContext, id: Uuid) -> Result<A
     db.write(|txn| async move {
         let txn = &*txn;
         let row = key_entity::Entity::find_by_id(id).one(txn).await?;
-        let mine = row.as_ref().is_some_and(|row| row.staff_id == ctx.principal.staff_id);
+        let mine = row
+            .as_ref()
+            .is_some_and(|row| row.staff_id == ctx.principal.staff_id);
         if !mine && !ctx.principal.is_admin() {
-            return Err(Error::PermissionDenied(format!("api key {id} is not one of yours")));
+            return Err(Error::PermissionDenied(format!(
+                "api key {id} is not one of yours"
+            )));
         }
         let row = row.ok_or_else(|| Error::not_found(API_KEY, id))?;
         if row.revoke_time.is_some() {
-            return Err(Error::rule("KEY_REVOKED", format!("api_keys/{id}"), "the key is already revoked"));
+            return Err(Error::rule(
+                "KEY_REVOKED",
+                format!("api_keys/{id}"),
+                "the key is already revoked",
+            ));
         }
         let revoked = key_entity::Entity::update(key_entity::ActiveModel {
             id: Set(id),
@@ -382,7 +410,15 @@ pub async fn bootstrap_admin_key(db: &Db, key: api_key::NewKey) -> Result<bool> 
         .on_conflict_do_nothing()
         .exec_without_returning(txn)
         .await?;
-        insert_key(txn, key.clone(), admin_id, admin_id, "first-start ADMIN key", None).await?;
+        insert_key(
+            txn,
+            key.clone(),
+            admin_id,
+            admin_id,
+            "first-start ADMIN key",
+            None,
+        )
+        .await?;
         Ok(true)
     })
     .await
@@ -393,7 +429,11 @@ async fn insert_admin_staff(txn: &impl ConnectionTrait, email: &str) -> Result<U
         .filter(department::Column::Code.eq("EXECUTIVE"))
         .one(txn)
         .await?
-        .ok_or_else(|| Error::Database(sea_orm::DbErr::Custom("the EXECUTIVE department is missing".into())))?;
+        .ok_or_else(|| {
+            Error::Database(sea_orm::DbErr::Custom(
+                "the EXECUTIVE department is missing".into(),
+            ))
+        })?;
     let id = Uuid::now_v7();
     let time = now();
     staff::Entity::insert(staff::ActiveModel {

@@ -18,11 +18,11 @@ use crate::{
     error::{Error, Result},
     etag,
     idempotency::IdempotencyKey,
-    paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
     identity::{
         Visibility,
         access::{require_visible_account, visible_accounts},
     },
+    paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
     request::RequestContext,
 };
 

@@ -22,11 +22,11 @@ use crate::{
     error::{Error, Result},
     etag,
     idempotency::IdempotencyKey,
-    paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
     identity::{
         Visibility,
         access::{hide_missing, require_visible_account, visible_accounts},
     },
+    paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
     request::RequestContext,
 };
 
@@ -87,7 +87,11 @@ pub async fn get_contact(db: &Db, visibility: Visibility, id: Uuid) -> Result<Co
 
 /// A contact the caller may see: to a MEMBER, a contact of another team's account and a missing one
 /// both answer PERMISSION_DENIED.
-async fn load_visible_contact(conn: &impl ConnectionTrait, visibility: Visibility, id: Uuid) -> Result<Contact> {
+async fn load_visible_contact(
+    conn: &impl ConnectionTrait,
+    visibility: Visibility,
+    id: Uuid,
+) -> Result<Contact> {
     let contact = hide_missing(visibility, load_contact(conn, id).await)?;
     require_visible_account(conn, visibility, contact.account_id).await?;
     Ok(contact)
