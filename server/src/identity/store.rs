@@ -170,15 +170,8 @@ pub async fn set_roles(
     db.write(|txn| async move {
         let txn = &*txn;
         require_staff(txn, staff_id).await?;
-        if !roles.contains(&Role::Admin) && other_active_admins(txn, staff_id).await? == 0 {
-            let was_admin = roles_of(txn, staff_id).await?.contains(&Role::Admin);
-            if was_admin {
-                return Err(Error::rule(
-                    "LAST_ADMIN",
-                    format!("staff/{staff_id}"),
-                    "the last active ADMIN keeps the role: grant it to someone else first",
-                ));
-            }
+        if !roles.contains(&Role::Admin) {
+            require_another_admin(txn, staff_id).await?;
         }
         staff_role::Entity::delete_many()
             .filter(staff_role::Column::StaffId.eq(staff_id))
@@ -206,6 +199,20 @@ pub async fn set_roles(
         Ok(stored)
     })
     .await
+}
+
+/// LAST_ADMIN when `staff_id` is the only active ADMIN: losing the role (or the person) would leave
+/// nobody able to manage roles and keys.
+pub async fn require_another_admin(conn: &impl ConnectionTrait, staff_id: Uuid) -> Result<()> {
+    let is_admin = roles_of(conn, staff_id).await?.contains(&Role::Admin);
+    if is_admin && other_active_admins(conn, staff_id).await? == 0 {
+        return Err(Error::rule(
+            "LAST_ADMIN",
+            format!("staff/{staff_id}"),
+            "the last active ADMIN keeps the role and stays active: make someone else ADMIN first",
+        ));
+    }
+    Ok(())
 }
 
 async fn other_active_admins(conn: &impl ConnectionTrait, staff_id: Uuid) -> Result<u64> {

@@ -18,6 +18,7 @@ use crate::{
     error::{Error, Result},
     etag,
     idempotency::IdempotencyKey,
+    identity::store::require_another_admin,
     paging::{Cursor, Direction, Keyset, Page, SortKey},
     request::RequestContext,
     teams::{
@@ -208,6 +209,7 @@ pub async fn deactivate_staff(
                 "already inactive",
             ));
         }
+        require_another_admin(txn, id).await?;
         let held = responsibilities
             .open_items(txn, &[id])
             .await?
