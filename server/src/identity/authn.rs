@@ -7,6 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use super::{jwt::JwtVerifier, principal::Principal, store};
@@ -15,9 +16,10 @@ use crate::{
     error::{Error, Result},
 };
 
-/// How long a resolved credential is trusted without asking the database again. Revocations and role
-/// changes made through this server apply at once (the cache is cleared); those made through another
-/// instance, and staff deactivations, apply within this time.
+/// How long a resolved credential is trusted without asking the database again (never past the
+/// credential's own expiry). Revocations and role changes made through this server apply at once (the
+/// cache is cleared); those made through another instance, and staff deactivations, apply within this
+/// time.
 const CACHE_TTL: Duration = Duration::from_secs(5);
 /// Beyond this many cached credentials the cache starts over, bounding memory under a flood of tokens.
 const CACHE_CAPACITY: usize = 10_000;
@@ -56,15 +58,16 @@ impl Authenticator {
         if let Some(principal) = self.cached(&fingerprint) {
             return Ok(principal);
         }
-        let principal = if credential.starts_with("kam_") {
+        let found = if credential.starts_with("kam_") {
             store::principal_for_key(&self.db, credential).await?
-        } else if let Some(staff) = self.jwt.as_ref().and_then(|jwt| jwt.verify(credential)) {
-            store::principal_for_token(&self.db, staff).await?
+        } else if let Some(token) = self.jwt.as_ref().and_then(|jwt| jwt.verify(credential)) {
+            let principal = store::principal_for_token(&self.db, token.staff).await?;
+            principal.map(|principal| (principal, Some(token.expires)))
         } else {
             None
         };
-        let principal = principal.ok_or(Error::Unauthenticated("invalid credentials"))?;
-        self.remember(fingerprint, &principal);
+        let (principal, expires) = found.ok_or(Error::Unauthenticated("invalid credentials"))?;
+        self.remember(fingerprint, &principal, expires);
         Ok(principal)
     }
 
@@ -75,16 +78,21 @@ impl Authenticator {
 
     fn cached(&self, fingerprint: &[u8; 32]) -> Option<Principal> {
         let cache = self.lock();
-        let (principal, at) = cache.get(fingerprint)?;
-        (at.elapsed() < CACHE_TTL).then(|| principal.clone())
+        let (principal, valid_until) = cache.get(fingerprint)?;
+        (Instant::now() < *valid_until).then(|| principal.clone())
     }
 
-    fn remember(&self, fingerprint: [u8; 32], principal: &Principal) {
+    /// Trusts the credential for [`CACHE_TTL`], or until it expires if that comes first.
+    fn remember(&self, fingerprint: [u8; 32], principal: &Principal, expires: Option<DateTime<Utc>>) {
+        let now = Instant::now();
+        let left = expires.map_or(CACHE_TTL, |expiry| {
+            (expiry - Utc::now()).to_std().unwrap_or_default().min(CACHE_TTL)
+        });
         let mut cache = self.lock();
         if cache.len() >= CACHE_CAPACITY {
             cache.clear();
         }
-        cache.insert(fingerprint, (principal.clone(), Instant::now()));
+        cache.insert(fingerprint, (principal.clone(), now + left));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], (Principal, Instant)>> {

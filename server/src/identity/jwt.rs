@@ -2,6 +2,7 @@
 //! one pinned algorithm. Which staff member it names comes from the `sub` claim (a staff id) or the
 //! `email` claim, as configured.
 
+use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -13,6 +14,14 @@ pub struct JwtVerifier {
     key: DecodingKey,
     validation: Validation,
     claim: StaffClaim,
+}
+
+/// A valid token: whom it names, and until when it is valid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified {
+    pub staff: StaffRef,
+    /// The `exp` claim (required, so always known).
+    pub expires: DateTime<Utc>,
 }
 
 /// The staff member a valid token names.
@@ -28,6 +37,7 @@ pub enum StaffRef {
 struct Claims {
     sub: Option<String>,
     email: Option<String>,
+    exp: i64,
 }
 
 impl JwtVerifier {
@@ -73,18 +83,20 @@ impl JwtVerifier {
 
     /// The staff member `token` names, or `None` when the token is not valid (bad signature, expired,
     /// wrong issuer or audience, another algorithm, or no usable claim).
-    pub fn verify(&self, token: &str) -> Option<StaffRef> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+    pub fn verify(&self, token: &str) -> Option<Verified> {
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .inspect_err(|e| tracing::debug!(error = %e, "bearer token refused"))
-            .ok()?;
-        match self.claim {
-            StaffClaim::Sub => data.claims.sub.and_then(|sub| sub.parse().ok()).map(StaffRef::Id),
-            StaffClaim::Email => data
-                .claims
+            .ok()?
+            .claims;
+        let staff = match self.claim {
+            StaffClaim::Sub => claims.sub.and_then(|sub| sub.parse().ok()).map(StaffRef::Id),
+            StaffClaim::Email => claims
                 .email
                 .filter(|email| !email.is_empty())
                 .map(|email| StaffRef::Email(email.to_lowercase())),
-        }
+        }?;
+        let expires = DateTime::from_timestamp(claims.exp, 0)?;
+        Some(Verified { staff, expires })
     }
 }
 
@@ -127,14 +139,13 @@ mod tests {
         let id = Uuid::now_v7();
         let claims = json!({"iss": "https://sso.example.com", "aud": "kam", "exp": in_an_hour(),
             "sub": id.to_string(), "email": "Ada@Example.com"});
-        assert_eq!(
-            verifier(StaffClaim::Email).verify(&token(claims.clone())),
-            Some(StaffRef::Email("ada@example.com".into()))
-        );
-        assert_eq!(
-            verifier(StaffClaim::Sub).verify(&token(claims)),
-            Some(StaffRef::Id(id))
-        );
+        let by_email = verifier(StaffClaim::Email)
+            .verify(&token(claims.clone()))
+            .unwrap();
+        assert_eq!(by_email.staff, StaffRef::Email("ada@example.com".into()));
+        assert_eq!(by_email.expires.timestamp(), in_an_hour() as i64);
+        let by_id = verifier(StaffClaim::Sub).verify(&token(claims)).unwrap();
+        assert_eq!(by_id.staff, StaffRef::Id(id));
     }
 
     #[test]

@@ -69,9 +69,12 @@ impl From<key_entity::Model> for ApiKey {
     }
 }
 
-/// The principal behind an API key, or `None` for an unknown, revoked or expired key or an inactive
-/// owner. Records the key's use.
-pub async fn principal_for_key(db: &Db, presented: &str) -> Result<Option<Principal>> {
+/// The principal behind an API key and the key's expiry, or `None` for an unknown, revoked or expired
+/// key or an inactive owner. Records the key's use.
+pub async fn principal_for_key(
+    db: &Db,
+    presented: &str,
+) -> Result<Option<(Principal, Option<DateTime<Utc>>)>> {
     let Some(prefix) = api_key::prefix_of(presented) else {
         return Ok(None);
     };
@@ -93,16 +96,20 @@ pub async fn principal_for_key(db: &Db, presented: &str) -> Result<Option<Princi
     else {
         return Ok(None);
     };
-    // The caller caches principals, so this runs about once per cache lifetime, not on every call.
-    key_entity::Entity::update_many()
+    // The caller caches principals, so this runs about once per cache lifetime, not on every call. A
+    // failure to record the use must not fail the call the key authenticated.
+    let touched = key_entity::Entity::update_many()
         .col_expr(
             key_entity::Column::LastUseTime,
             sea_orm::sea_query::Expr::value(time),
         )
         .filter(key_entity::Column::Id.eq(row.id))
         .exec(db.conn())
-        .await?;
-    Ok(Some(principal))
+        .await;
+    if let Err(error) = touched {
+        tracing::warn!(%error, key = %row.id, "could not record the key's last use");
+    }
+    Ok(Some((principal, row.expire_time)))
 }
 
 /// The principal a valid bearer token names, or `None` when no active staff member matches.

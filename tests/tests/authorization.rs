@@ -1,0 +1,929 @@
+//! The authorization matrix: every RPC of every kam.v1 service, called by every kind of caller, each
+//! cell checked against the status it must answer, on SQLite and on PostgreSQL (when
+//! `KAM_TEST_POSTGRES_URL` is set).
+//!
+//! The rows are the RPCs of this build, read from `kam_proto::FILE_DESCRIPTOR_SET`; the columns are the
+//! callers: no credentials, a MEMBER on the team of the account a request targets, a MEMBER off that
+//! team, and each other role. What every cell must answer is written down here, in [`EXPECTED`],
+//! independently of the server's own permission table:
+//!
+//! - without credentials: UNAUTHENTICATED;
+//! - a role the RPC is not for: PERMISSION_DENIED;
+//! - a caller the RPC is for: OK. Every request targets real objects, made for it where the call
+//!   changes or consumes them, so an allowed call has no reason to fail;
+//! - a MEMBER acting on an account (or on what hangs off it) whose team it is not on: PERMISSION_DENIED;
+//! - a list a MEMBER sees filtered to its teams: OK, with the fixture's row for the MEMBER on the team
+//!   and every other role, without it for the MEMBER off the team.
+//!
+//! **Adding an RPC?** Add it to [`EXPECTED`] and give it a request in [`Fixture::request`] (and, for a
+//! list filtered to a MEMBER's teams, a decoder in [`Fixture::lists_fixture`]). Until you do, this test
+//! fails: every new RPC goes through this matrix.
+
+use std::{collections::BTreeMap, time::Instant};
+
+use kam_tests::{
+    Caller, ERROR_DOMAIN, SALES_DEPARTMENT, TestServer, assert_error, backend_tests,
+    pb::{self, Role},
+    pbjson_types::FieldMask,
+};
+use prost::{
+    Message,
+    bytes::{Buf, BufMut},
+};
+use tonic::{
+    Code, Status,
+    codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder},
+    codegen::http::uri::PathAndQuery,
+    transport::Channel,
+};
+use tonic_types::StatusExt;
+use uuid::Uuid;
+
+// ---------------------------------------------------------------------------------------------------
+// The expectation table
+// ---------------------------------------------------------------------------------------------------
+
+/// Who may call one RPC.
+struct Rule {
+    /// `/kam.v1.Service/Method`.
+    rpc: &'static str,
+    /// The roles other than MEMBER that may call it.
+    roles: &'static [Role],
+    /// What a MEMBER may do with it.
+    member: MemberAccess,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MemberAccess {
+    /// Refused, whatever teams the MEMBER is on.
+    Denied,
+    /// Allowed, and about no account in particular.
+    Allowed,
+    /// Allowed on the accounts of the MEMBER's teams (and what hangs off them) only.
+    OwnTeam,
+    /// A list a MEMBER sees filtered to the accounts of its teams.
+    Filtered,
+}
+
+use MemberAccess::{Allowed, Denied, Filtered, OwnTeam};
+
+/// Every role but MEMBER, whose access each rule spells out on its own. Also the matrix's role columns.
+const EVERY_ROLE: &[Role] = &[
+    Role::Admin,
+    Role::Executive,
+    Role::Manager,
+    Role::ServiceAgent,
+    Role::Integration,
+];
+/// Create and change account master data (MEMBER too, on its teams' accounts).
+const ACCOUNT_WRITERS: &[Role] = &[Role::Admin, Role::Manager, Role::Integration];
+/// Departments, staff, team seats and handovers.
+const TEAM_MANAGERS: &[Role] = &[Role::Admin, Role::Manager];
+/// Coverage and workload across all accounts.
+const REPORT_READERS: &[Role] = &[Role::Admin, Role::Executive, Role::Manager];
+const ADMIN_ONLY: &[Role] = &[Role::Admin];
+
+const fn rule(rpc: &'static str, roles: &'static [Role], member: MemberAccess) -> Rule {
+    Rule { rpc, roles, member }
+}
+
+/// Who may call every RPC of every kam.v1 service. Identity self-service (WhoAmI and one's own API
+/// keys) is for everyone: the handlers keep each caller to its own keys.
+const EXPECTED: &[Rule] = &[
+    rule("/kam.v1.AccountService/CreateAccount", ACCOUNT_WRITERS, Denied),
+    rule("/kam.v1.AccountService/GetAccount", EVERY_ROLE, OwnTeam),
+    rule("/kam.v1.AccountService/ListAccounts", EVERY_ROLE, Filtered),
+    rule("/kam.v1.AccountService/UpdateAccount", ACCOUNT_WRITERS, OwnTeam),
+    rule("/kam.v1.AccountService/DeleteAccount", ACCOUNT_WRITERS, OwnTeam),
+    rule("/kam.v1.AccountService/UndeleteAccount", ACCOUNT_WRITERS, OwnTeam),
+    rule("/kam.v1.AccountService/CreateContact", ACCOUNT_WRITERS, OwnTeam),
+    rule("/kam.v1.AccountService/GetContact", EVERY_ROLE, OwnTeam),
+    rule("/kam.v1.AccountService/ListContacts", EVERY_ROLE, Filtered),
+    rule("/kam.v1.AccountService/UpdateContact", ACCOUNT_WRITERS, OwnTeam),
+    rule("/kam.v1.AccountService/DeleteContact", ACCOUNT_WRITERS, OwnTeam),
+    rule("/kam.v1.TeamService/CreateDepartment", TEAM_MANAGERS, Denied),
+    rule("/kam.v1.TeamService/ListDepartments", EVERY_ROLE, Allowed),
+    rule("/kam.v1.TeamService/CreateStaff", TEAM_MANAGERS, Denied),
+    rule("/kam.v1.TeamService/GetStaff", EVERY_ROLE, Allowed),
+    rule("/kam.v1.TeamService/ListStaff", EVERY_ROLE, Allowed),
+    rule("/kam.v1.TeamService/UpdateStaff", TEAM_MANAGERS, Denied),
+    rule("/kam.v1.TeamService/DeactivateStaff", TEAM_MANAGERS, Denied),
+    rule("/kam.v1.TeamService/AddTeamMember", TEAM_MANAGERS, Denied),
+    rule("/kam.v1.TeamService/UpdateTeamMember", TEAM_MANAGERS, Denied),
+    rule("/kam.v1.TeamService/RemoveTeamMember", TEAM_MANAGERS, Denied),
+    rule("/kam.v1.TeamService/ListTeamMembers", EVERY_ROLE, Filtered),
+    rule("/kam.v1.TeamService/GetCoverageReport", REPORT_READERS, Denied),
+    rule("/kam.v1.TeamService/GetWorkload", REPORT_READERS, Denied),
+    rule(
+        "/kam.v1.TeamService/TransferResponsibilities",
+        TEAM_MANAGERS,
+        Denied,
+    ),
+    rule("/kam.v1.IdentityService/WhoAmI", EVERY_ROLE, Allowed),
+    rule("/kam.v1.IdentityService/CreateApiKey", EVERY_ROLE, Allowed),
+    rule("/kam.v1.IdentityService/ListApiKeys", EVERY_ROLE, Allowed),
+    rule("/kam.v1.IdentityService/RevokeApiKey", EVERY_ROLE, Allowed),
+    rule("/kam.v1.IdentityService/GetStaffRoles", EVERY_ROLE, Allowed),
+    rule("/kam.v1.IdentityService/SetStaffRoles", ADMIN_ONLY, Denied),
+    rule("/kam.v1.AuditService/ListAuditEntries", ADMIN_ONLY, Denied),
+];
+
+/// One column of the matrix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Who {
+    Anonymous,
+    /// A MEMBER on the team of the fixture account (and of every account made for its calls).
+    MemberOnTeam,
+    /// A MEMBER on the team of another account.
+    MemberOffTeam,
+    Role(Role),
+}
+
+impl Who {
+    fn columns() -> Vec<Who> {
+        let members = [Who::Anonymous, Who::MemberOnTeam, Who::MemberOffTeam];
+        members
+            .into_iter()
+            .chain(EVERY_ROLE.iter().map(|role| Who::Role(*role)))
+            .collect()
+    }
+
+    fn label(self) -> String {
+        match self {
+            Who::Anonymous => "anonymous".to_owned(),
+            Who::MemberOnTeam => "MEMBER on team".to_owned(),
+            Who::MemberOffTeam => "MEMBER off team".to_owned(),
+            Who::Role(role) => role.as_str_name().trim_start_matches("ROLE_").to_owned(),
+        }
+    }
+}
+
+/// What one call answered, or must answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Unauthenticated,
+    PermissionDenied,
+    Ok,
+    /// OK, from a list that does (`true`) or does not show the fixture's row.
+    Listed(bool),
+    /// Any other status.
+    Failed(Code),
+}
+
+impl Outcome {
+    fn label(self) -> String {
+        match self {
+            Outcome::Unauthenticated => "UNAUTH".to_owned(),
+            Outcome::PermissionDenied => "DENIED".to_owned(),
+            Outcome::Ok => "ok".to_owned(),
+            Outcome::Listed(true) => "ok, listed".to_owned(),
+            Outcome::Listed(false) => "ok, hidden".to_owned(),
+            Outcome::Failed(code) => format!("{code:?}"),
+        }
+    }
+}
+
+/// What `rule` says `who` must get.
+fn expected(rule: &Rule, who: Who) -> Outcome {
+    // Whoever may call a filtered list sees the fixture's row, unless it is a MEMBER off the team.
+    let success = |sees_fixture: bool| {
+        if rule.member == Filtered {
+            Outcome::Listed(sees_fixture)
+        } else {
+            Outcome::Ok
+        }
+    };
+    match (who, rule.member) {
+        (Who::Anonymous, _) => Outcome::Unauthenticated,
+        (Who::Role(role), _) if rule.roles.contains(&role) => success(true),
+        (Who::Role(_), _) => Outcome::PermissionDenied,
+        (Who::MemberOnTeam | Who::MemberOffTeam, Denied) => Outcome::PermissionDenied,
+        (Who::MemberOnTeam | Who::MemberOffTeam, Allowed) => Outcome::Ok,
+        (Who::MemberOnTeam, OwnTeam | Filtered) => success(true),
+        (Who::MemberOffTeam, OwnTeam) => Outcome::PermissionDenied,
+        (Who::MemberOffTeam, Filtered) => success(false),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The RPCs of this build
+// ---------------------------------------------------------------------------------------------------
+
+struct Rpc {
+    /// `/kam.v1.Service/Method`.
+    path: String,
+    /// The request message's name, without its package (`GetAccountRequest`).
+    input: String,
+}
+
+fn rpcs_of_this_build() -> Vec<Rpc> {
+    let set = prost_types::FileDescriptorSet::decode(kam_proto::FILE_DESCRIPTOR_SET)
+        .expect("kam_proto::FILE_DESCRIPTOR_SET decodes");
+    let rpcs: Vec<Rpc> = set
+        .file
+        .iter()
+        .filter(|file| file.package() == "kam.v1")
+        .flat_map(|file| {
+            file.service.iter().flat_map(move |service| {
+                service.method.iter().map(move |method| Rpc {
+                    path: format!("/{}.{}/{}", file.package(), service.name(), method.name()),
+                    input: short_name(method.input_type(), '.').to_owned(),
+                })
+            })
+        })
+        .collect();
+    // An empty list would make the matrix pass vacuously.
+    assert!(!rpcs.is_empty(), "the descriptor set lists no kam.v1 RPC");
+    rpcs
+}
+
+/// The last segment of a qualified name (`.kam.v1.GetAccountRequest`, `kam_proto::v1::Account`).
+fn short_name(qualified: &str, separator: char) -> &str {
+    qualified.rsplit(separator).next().unwrap_or(qualified)
+}
+
+/// Every RPC of this build with its rule. Panics, saying what to do, when an RPC has no rule (or two),
+/// or a rule names no RPC.
+fn rules_by_rpc() -> Vec<(Rpc, &'static Rule)> {
+    let rpcs = rpcs_of_this_build();
+    let mut problems = Vec::new();
+    for rpc in &rpcs {
+        match EXPECTED.iter().filter(|rule| rule.rpc == rpc.path).count() {
+            1 => {}
+            0 => problems.push(format!(
+                "{} has no entry in EXPECTED (tests/tests/authorization.rs): add one saying who may call \
+                 it, and a request for it in Fixture::request",
+                rpc.path
+            )),
+            n => problems.push(format!("{} has {n} entries in EXPECTED: keep one", rpc.path)),
+        }
+    }
+    for rule in EXPECTED {
+        if !rpcs.iter().any(|rpc| rpc.path == rule.rpc) {
+            problems.push(format!(
+                "EXPECTED names {}, which is not an RPC of this build: remove it",
+                rule.rpc
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    rpcs.into_iter()
+        .map(|rpc| {
+            let rule = EXPECTED
+                .iter()
+                .find(|rule| rule.rpc == rpc.path)
+                .expect("checked above");
+            (rpc, rule)
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------------
+// One uniform call for every RPC
+// ---------------------------------------------------------------------------------------------------
+
+/// An encoded request, with the name of its message type so it can be checked against the RPC's.
+struct Body {
+    message: &'static str,
+    bytes: Vec<u8>,
+}
+
+fn body<M: Message>(message: M) -> Body {
+    Body {
+        message: short_name(std::any::type_name::<M>(), ':'),
+        bytes: message.encode_to_vec(),
+    }
+}
+
+/// Passes encoded messages through as they are, so one call serves every RPC whatever its types.
+#[derive(Clone, Copy, Default)]
+struct RawCodec;
+
+impl Codec for RawCodec {
+    type Encode = Vec<u8>;
+    type Decode = Vec<u8>;
+    type Encoder = RawCodec;
+    type Decoder = RawCodec;
+
+    fn encoder(&mut self) -> RawCodec {
+        RawCodec
+    }
+
+    fn decoder(&mut self) -> RawCodec {
+        RawCodec
+    }
+}
+
+impl Encoder for RawCodec {
+    type Item = Vec<u8>;
+    type Error = Status;
+
+    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl Decoder for RawCodec {
+    type Item = Vec<u8>;
+    type Error = Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Vec<u8>>, Status> {
+        Ok(Some(src.copy_to_bytes(src.remaining()).to_vec()))
+    }
+}
+
+/// Calls `rpc` with an encoded request, as `caller` or (`None`) without credentials; returns the
+/// encoded response.
+async fn call(
+    channel: Channel,
+    rpc: &str,
+    caller: Option<&Caller>,
+    request: Vec<u8>,
+) -> Result<Vec<u8>, Status> {
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready()
+        .await
+        .map_err(|e| Status::unavailable(format!("the channel is not ready: {e}")))?;
+    let mut request = tonic::Request::new(request);
+    if let Some(caller) = caller {
+        let header = format!("Bearer {}", caller.secret)
+            .parse()
+            .expect("a credential is a valid header value");
+        request.metadata_mut().insert("authorization", header);
+    }
+    let path = PathAndQuery::try_from(rpc).unwrap_or_else(|e| panic!("{rpc} is not a path: {e}"));
+    grpc.unary(request, path, RawCodec)
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The fixture the requests target
+// ---------------------------------------------------------------------------------------------------
+
+/// Lists ask for this many rows so that the fixture's row is on the first page.
+const WHOLE_LIST: i32 = 1000;
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix} {}", Uuid::now_v7().simple())
+}
+
+fn mask(paths: &[&str]) -> Option<FieldMask> {
+    Some(FieldMask {
+        paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+    })
+}
+
+fn new_staff_fields() -> pb::Staff {
+    let name = Uuid::now_v7().simple().to_string();
+    pb::Staff {
+        full_name: format!("Staff {name}"),
+        email: format!("{name}@example.com"),
+        department_id: SALES_DEPARTMENT.to_owned(),
+        level: pb::StaffLevel::Staff as i32,
+        ..Default::default()
+    }
+}
+
+fn seat(account_id: &str, staff_id: &str) -> pb::TeamMember {
+    pb::TeamMember {
+        account_id: account_id.to_owned(),
+        staff_id: staff_id.to_owned(),
+        role: pb::TeamRole::SalesSpecialist as i32,
+        ..Default::default()
+    }
+}
+
+/// What the requests target, made by the first-start ADMIN, and one caller per column.
+struct Fixture<'a> {
+    server: &'a TestServer,
+    /// The account every account-scoped request targets; the on-team MEMBER is on its team.
+    account: pb::Account,
+    /// A contact of `account`.
+    contact: pb::Contact,
+    /// A staff member with `membership`, a seat on the team of `account`.
+    staff: pb::Staff,
+    membership: pb::TeamMember,
+    callers: BTreeMap<Who, Caller>,
+}
+
+impl<'a> Fixture<'a> {
+    async fn new(server: &'a TestServer) -> Self {
+        let account = Self::create_account(server, "Matrix Account").await;
+        let contact = server
+            .accounts()
+            .create_contact(pb::CreateContactRequest {
+                contact: Some(pb::Contact {
+                    account_id: account.id.clone(),
+                    full_name: "Matrix Contact".to_owned(),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("create the fixture contact")
+            .into_inner();
+        let staff = server.create_staff(pb::StaffLevel::Staff).await;
+        let membership = Self::add_seat(server, &account.id, &staff.id).await;
+
+        // The off-team MEMBER is on a team too, so its lists are filtered, not merely empty.
+        let other_account = Self::create_account(server, "Another Account").await;
+        let mut callers = BTreeMap::new();
+        callers.insert(Who::MemberOnTeam, server.member_on_team(&account.id).await);
+        callers.insert(Who::MemberOffTeam, server.member_on_team(&other_account.id).await);
+        for role in EVERY_ROLE {
+            callers.insert(Who::Role(*role), server.caller_with_roles(&[*role]).await);
+        }
+        Self {
+            server,
+            account,
+            contact,
+            staff,
+            membership,
+            callers,
+        }
+    }
+
+    async fn create_account(server: &TestServer, prefix: &str) -> pb::Account {
+        server
+            .accounts()
+            .create_account(pb::CreateAccountRequest {
+                account: Some(pb::Account {
+                    display_name: unique(prefix),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("create an account")
+            .into_inner()
+    }
+
+    async fn add_seat(server: &TestServer, account_id: &str, staff_id: &str) -> pb::TeamMember {
+        server
+            .teams()
+            .add_team_member(pb::AddTeamMemberRequest {
+                member: Some(seat(account_id, staff_id)),
+                request_id: String::new(),
+            })
+            .await
+            .expect("add a team member")
+            .into_inner()
+    }
+
+    fn caller(&self, who: Who) -> Option<&Caller> {
+        self.callers.get(&who)
+    }
+
+    /// The staff member `who` acts as; for the anonymous caller, the fixture's.
+    fn staff_id_of(&self, who: Who) -> String {
+        self.caller(who)
+            .map_or_else(|| self.staff.id.clone(), |caller| caller.staff_id.clone())
+    }
+
+    /// A new account for one call to consume (delete, undelete), with the on-team MEMBER on its team
+    /// when that MEMBER is the one calling.
+    async fn account_for(&self, who: Who) -> pb::Account {
+        let account = Self::create_account(self.server, "Scratch Account").await;
+        if who == Who::MemberOnTeam {
+            let member = self.caller(who).expect("the on-team MEMBER exists");
+            Self::add_seat(self.server, &account.id, &member.staff_id).await;
+        }
+        account
+    }
+
+    /// A new contact of the fixture account, for one call to consume.
+    async fn new_contact(&self) -> pb::Contact {
+        self.server
+            .accounts()
+            .create_contact(pb::CreateContactRequest {
+                contact: Some(pb::Contact {
+                    account_id: self.account.id.clone(),
+                    full_name: unique("Contact"),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("create a contact")
+            .into_inner()
+    }
+
+    async fn new_staff(&self) -> pb::Staff {
+        self.server.create_staff(pb::StaffLevel::Staff).await
+    }
+
+    /// A new staff member with a seat on the fixture account's team, for one call to consume.
+    async fn new_seat(&self) -> pb::TeamMember {
+        let staff = self.new_staff().await;
+        Self::add_seat(self.server, &self.account.id, &staff.id).await
+    }
+
+    /// The id of a new API key of `staff_id`, for one call to revoke: revoking the caller's own key
+    /// would lock it out of the rest of the matrix.
+    async fn new_key_id(&self, staff_id: &str) -> String {
+        self.server
+            .identity()
+            .create_api_key(pb::CreateApiKeyRequest {
+                staff_id: staff_id.to_owned(),
+                display_name: unique("Key"),
+                expire_time: None,
+            })
+            .await
+            .expect("create an API key")
+            .into_inner()
+            .api_key
+            .expect("the response has the key")
+            .id
+    }
+
+    /// A request for `rpc` as `who` calls it: on the fixture, or on objects made for this one call where
+    /// the call changes them beyond reuse. Every caller gets the same kind of target, so a refusal
+    /// comes from the caller's rights, not from its request.
+    async fn request(&self, rpc: &str, who: Who) -> Body {
+        match rpc {
+            "/kam.v1.AccountService/CreateAccount" => body(pb::CreateAccountRequest {
+                account: Some(pb::Account {
+                    display_name: unique("Created Account"),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            }),
+            "/kam.v1.AccountService/GetAccount" => body(pb::GetAccountRequest {
+                id: self.account.id.clone(),
+            }),
+            "/kam.v1.AccountService/ListAccounts" => body(pb::ListAccountsRequest {
+                page_size: WHOLE_LIST,
+                ..Default::default()
+            }),
+            "/kam.v1.AccountService/UpdateAccount" => body(pb::UpdateAccountRequest {
+                account: Some(pb::Account {
+                    id: self.account.id.clone(),
+                    display_name: unique("Renamed Account"),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["display_name"]),
+            }),
+            "/kam.v1.AccountService/DeleteAccount" => body(pb::DeleteAccountRequest {
+                id: self.account_for(who).await.id,
+                etag: String::new(),
+            }),
+            "/kam.v1.AccountService/UndeleteAccount" => {
+                let account = self.account_for(who).await;
+                self.server
+                    .accounts()
+                    .delete_account(pb::DeleteAccountRequest {
+                        id: account.id.clone(),
+                        etag: String::new(),
+                    })
+                    .await
+                    .expect("delete the account to undelete");
+                body(pb::UndeleteAccountRequest {
+                    id: account.id,
+                    etag: String::new(),
+                })
+            }
+            "/kam.v1.AccountService/CreateContact" => body(pb::CreateContactRequest {
+                contact: Some(pb::Contact {
+                    account_id: self.account.id.clone(),
+                    full_name: unique("Created Contact"),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            }),
+            "/kam.v1.AccountService/GetContact" => body(pb::GetContactRequest {
+                id: self.contact.id.clone(),
+            }),
+            "/kam.v1.AccountService/ListContacts" => body(pb::ListContactsRequest {
+                account_id: self.account.id.clone(),
+                page_size: WHOLE_LIST,
+                ..Default::default()
+            }),
+            "/kam.v1.AccountService/UpdateContact" => body(pb::UpdateContactRequest {
+                contact: Some(pb::Contact {
+                    id: self.contact.id.clone(),
+                    title: unique("Title"),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["title"]),
+            }),
+            "/kam.v1.AccountService/DeleteContact" => body(pb::DeleteContactRequest {
+                id: self.new_contact().await.id,
+                etag: String::new(),
+            }),
+            "/kam.v1.TeamService/CreateDepartment" => body(pb::CreateDepartmentRequest {
+                department: Some(pb::Department {
+                    code: format!("MATRIX_{}", Uuid::now_v7().simple()).to_uppercase(),
+                    display_name: unique("Department"),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            }),
+            "/kam.v1.TeamService/ListDepartments" => body(pb::ListDepartmentsRequest {}),
+            "/kam.v1.TeamService/CreateStaff" => body(pb::CreateStaffRequest {
+                staff: Some(new_staff_fields()),
+                request_id: String::new(),
+            }),
+            "/kam.v1.TeamService/GetStaff" => body(pb::GetStaffRequest {
+                id: self.staff.id.clone(),
+            }),
+            "/kam.v1.TeamService/ListStaff" => body(pb::ListStaffRequest::default()),
+            "/kam.v1.TeamService/UpdateStaff" => body(pb::UpdateStaffRequest {
+                staff: Some(pb::Staff {
+                    id: self.staff.id.clone(),
+                    title: unique("Title"),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["title"]),
+            }),
+            "/kam.v1.TeamService/DeactivateStaff" => body(pb::DeactivateStaffRequest {
+                id: self.new_staff().await.id,
+                etag: String::new(),
+            }),
+            "/kam.v1.TeamService/AddTeamMember" => body(pb::AddTeamMemberRequest {
+                member: Some(seat(&self.account.id, &self.new_staff().await.id)),
+                request_id: String::new(),
+            }),
+            "/kam.v1.TeamService/UpdateTeamMember" => body(pb::UpdateTeamMemberRequest {
+                member: Some(pb::TeamMember {
+                    id: self.new_seat().await.id,
+                    role: pb::TeamRole::SolutionEngineer as i32,
+                    ..Default::default()
+                }),
+                update_mask: mask(&["role"]),
+            }),
+            "/kam.v1.TeamService/RemoveTeamMember" => body(pb::RemoveTeamMemberRequest {
+                id: self.new_seat().await.id,
+                etag: String::new(),
+                reason: "authorization matrix".to_owned(),
+            }),
+            "/kam.v1.TeamService/ListTeamMembers" => body(pb::ListTeamMembersRequest {
+                account_id: self.account.id.clone(),
+                page_size: WHOLE_LIST,
+                ..Default::default()
+            }),
+            "/kam.v1.TeamService/GetCoverageReport" => body(pb::GetCoverageReportRequest::default()),
+            "/kam.v1.TeamService/GetWorkload" => body(pb::GetWorkloadRequest {
+                staff_ids: vec![self.staff.id.clone()],
+            }),
+            "/kam.v1.TeamService/TransferResponsibilities" => body(pb::TransferResponsibilitiesRequest {
+                from_staff_id: self.new_seat().await.staff_id,
+                to_staff_id: self.new_staff().await.id,
+                account_ids: Vec::new(),
+                reason: "authorization matrix".to_owned(),
+                validate_only: false,
+            }),
+            "/kam.v1.IdentityService/WhoAmI" => body(pb::WhoAmIRequest {}),
+            // An empty staff_id means the caller's own keys: the self-service every role has.
+            "/kam.v1.IdentityService/CreateApiKey" => body(pb::CreateApiKeyRequest {
+                staff_id: String::new(),
+                display_name: unique("Key"),
+                expire_time: None,
+            }),
+            "/kam.v1.IdentityService/ListApiKeys" => body(pb::ListApiKeysRequest::default()),
+            "/kam.v1.IdentityService/RevokeApiKey" => body(pb::RevokeApiKeyRequest {
+                id: self.new_key_id(&self.staff_id_of(who)).await,
+            }),
+            "/kam.v1.IdentityService/GetStaffRoles" => body(pb::GetStaffRolesRequest {
+                staff_id: self.staff.id.clone(),
+            }),
+            "/kam.v1.IdentityService/SetStaffRoles" => body(pb::SetStaffRolesRequest {
+                staff_id: self.new_staff().await.id,
+                roles: vec![Role::ServiceAgent as i32],
+            }),
+            "/kam.v1.AuditService/ListAuditEntries" => body(pb::ListAuditEntriesRequest {
+                page_size: 1,
+                ..Default::default()
+            }),
+            _ => panic!("no request for {rpc}: add one to Fixture::request in tests/tests/authorization.rs"),
+        }
+    }
+
+    /// For a list a MEMBER sees filtered: whether `response` shows the fixture's row. `None` for
+    /// every other RPC.
+    fn lists_fixture(&self, rpc: &str, response: &[u8]) -> Option<bool> {
+        let shown = match rpc {
+            "/kam.v1.AccountService/ListAccounts" => pb::ListAccountsResponse::decode(response)
+                .map(|list| list.accounts.iter().any(|a| a.id == self.account.id)),
+            "/kam.v1.AccountService/ListContacts" => pb::ListContactsResponse::decode(response)
+                .map(|list| list.contacts.iter().any(|c| c.id == self.contact.id)),
+            "/kam.v1.TeamService/ListTeamMembers" => pb::ListTeamMembersResponse::decode(response)
+                .map(|list| list.members.iter().any(|m| m.id == self.membership.id)),
+            _ => return None,
+        };
+        Some(shown.unwrap_or_else(|e| panic!("decode the response of {rpc}: {e}")))
+    }
+
+    /// Calls `rpc` as `who`: what came of it, with the status when it failed.
+    async fn observe(&self, rpc: &Rpc, who: Who) -> (Outcome, Option<Status>) {
+        let request = self.request(&rpc.path, who).await;
+        assert_eq!(
+            request.message, rpc.input,
+            "Fixture::request builds a {} for {}, which takes a {}",
+            request.message, rpc.path, rpc.input
+        );
+        match call(
+            self.server.anonymous(),
+            &rpc.path,
+            self.caller(who),
+            request.bytes,
+        )
+        .await
+        {
+            Ok(response) => match self.lists_fixture(&rpc.path, &response) {
+                Some(shown) => (Outcome::Listed(shown), None),
+                None => (Outcome::Ok, None),
+            },
+            Err(status) => {
+                let outcome = match status.code() {
+                    Code::Unauthenticated => Outcome::Unauthenticated,
+                    Code::PermissionDenied => Outcome::PermissionDenied,
+                    code => Outcome::Failed(code),
+                };
+                (outcome, Some(status))
+            }
+        }
+    }
+}
+
+/// What is wrong with a cell, if anything: another outcome than expected, or a refusal without the
+/// error details every KAM error carries.
+fn finding(want: Outcome, got: Outcome, status: Option<&Status>) -> Option<String> {
+    let message = status
+        .map(|s| format!(" ({:?}: {})", s.code(), s.message()))
+        .unwrap_or_default();
+    if got != want {
+        return Some(format!("expected {}, got {}{message}", want.label(), got.label()));
+    }
+    let in_domain = |status: &Status| {
+        let details = status.get_error_details();
+        details
+            .error_info()
+            .is_some_and(|info| info.domain == ERROR_DOMAIN)
+    };
+    match status {
+        Some(status) if !in_domain(status) => Some(format!(
+            "{} without an ErrorInfo in domain {ERROR_DOMAIN}: {status:?}",
+            got.label()
+        )),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The matrix
+// ---------------------------------------------------------------------------------------------------
+
+/// One row of the printed matrix: the RPC and each column's cell.
+struct Row {
+    rpc: String,
+    cells: Vec<String>,
+}
+
+fn print_matrix(server: &TestServer, columns: &[Who], rows: &[Row]) {
+    let rpc_width = rows.iter().map(|row| row.rpc.len()).max().unwrap_or(0);
+    let cell_width = rows
+        .iter()
+        .flat_map(|row| row.cells.iter().map(String::len))
+        .chain(columns.iter().map(|who| who.label().len()))
+        .max()
+        .unwrap_or(0);
+    eprintln!(
+        "authorization matrix on {:?} (a cell that differs from EXPECTED reads `got (want expected)`):",
+        server.backend
+    );
+    let header: Vec<String> = columns
+        .iter()
+        .map(|who| format!("{:<cell_width$}", who.label()))
+        .collect();
+    eprintln!("{:<rpc_width$}  {}", "", header.join("  "));
+    for row in rows {
+        let cells: Vec<String> = row
+            .cells
+            .iter()
+            .map(|cell| format!("{cell:<cell_width$}"))
+            .collect();
+        eprintln!("{:<rpc_width$}  {}", row.rpc, cells.join("  "));
+    }
+}
+
+backend_tests! {
+    async fn every_rpc_answers_every_caller_as_expected(server: &TestServer) {
+        let started = Instant::now();
+        let rules = rules_by_rpc();
+        let fixture = Fixture::new(server).await;
+        let columns = Who::columns();
+        let mut rows = Vec::new();
+        let mut mismatches = Vec::new();
+        for (rpc, rule) in &rules {
+            let mut cells = Vec::new();
+            for who in &columns {
+                let want = expected(rule, *who);
+                let (got, status) = fixture.observe(rpc, *who).await;
+                match finding(want, got, status.as_ref()) {
+                    None => cells.push(got.label()),
+                    Some(problem) => {
+                        cells.push(format!("{} (want {})", got.label(), want.label()));
+                        mismatches.push(format!("{} as {}: {problem}", rpc.path, who.label()));
+                    }
+                }
+            }
+            rows.push(Row {
+                rpc: rpc.path.trim_start_matches("/kam.v1.").to_owned(),
+                cells,
+            });
+        }
+        print_matrix(server, &columns, &rows);
+        eprintln!(
+            "{} RPCs × {} callers in {:?}",
+            rules.len(),
+            columns.len(),
+            started.elapsed()
+        );
+        assert!(
+            mismatches.is_empty(),
+            "{} cells of the authorization matrix differ from EXPECTED:\n{}",
+            mismatches.len(),
+            mismatches.join("\n")
+        );
+    }
+
+    /// To a MEMBER, an account of another team and one that does not exist look the same, so ids cannot
+    /// be probed; an ADMIN learns the truth.
+    async fn a_member_is_refused_before_anyone_looks_for_the_object(server: &TestServer) {
+        let account = Fixture::create_account(server, "Member Account").await;
+        // On a team of its own: the refusals below are about the missing ids, not about having no team.
+        let member = server.member_on_team(&account.id).await;
+        let missing = || Uuid::now_v7().to_string();
+        let requests = [
+            ("/kam.v1.AccountService/GetAccount", body(pb::GetAccountRequest { id: missing() })),
+            (
+                "/kam.v1.AccountService/UpdateAccount",
+                body(pb::UpdateAccountRequest {
+                    account: Some(pb::Account {
+                        id: missing(),
+                        display_name: "Renamed".to_owned(),
+                        ..Default::default()
+                    }),
+                    update_mask: mask(&["display_name"]),
+                }),
+            ),
+            (
+                "/kam.v1.AccountService/DeleteAccount",
+                body(pb::DeleteAccountRequest { id: missing(), etag: String::new() }),
+            ),
+            (
+                "/kam.v1.AccountService/UndeleteAccount",
+                body(pb::UndeleteAccountRequest { id: missing(), etag: String::new() }),
+            ),
+            (
+                "/kam.v1.AccountService/CreateContact",
+                body(pb::CreateContactRequest {
+                    contact: Some(pb::Contact {
+                        account_id: missing(),
+                        full_name: "Nobody".to_owned(),
+                        ..Default::default()
+                    }),
+                    request_id: String::new(),
+                }),
+            ),
+            ("/kam.v1.AccountService/GetContact", body(pb::GetContactRequest { id: missing() })),
+            (
+                "/kam.v1.AccountService/UpdateContact",
+                body(pb::UpdateContactRequest {
+                    contact: Some(pb::Contact {
+                        id: missing(),
+                        title: "Title".to_owned(),
+                        ..Default::default()
+                    }),
+                    update_mask: mask(&["title"]),
+                }),
+            ),
+            (
+                "/kam.v1.AccountService/DeleteContact",
+                body(pb::DeleteContactRequest { id: missing(), etag: String::new() }),
+            ),
+        ];
+        for (rpc, request) in requests {
+            let as_member = call(server.anonymous(), rpc, Some(&member), request.bytes.clone())
+                .await
+                .expect_err(rpc);
+            assert_eq!(as_member.code(), Code::PermissionDenied, "{rpc} as a MEMBER: {as_member:?}");
+            assert_error(&as_member, Code::PermissionDenied);
+
+            let as_admin = call(server.anonymous(), rpc, Some(server.admin()), request.bytes)
+                .await
+                .expect_err(rpc);
+            assert_eq!(as_admin.code(), Code::NotFound, "{rpc} as the ADMIN: {as_admin:?}");
+            assert_error(&as_admin, Code::NotFound);
+        }
+    }
+}
+
+/// Fails fast, without a server, when an RPC has no rule or a rule no RPC.
+#[test]
+fn every_rpc_has_exactly_one_rule_and_every_rule_an_rpc() {
+    let rules = rules_by_rpc();
+    assert_eq!(rules.len(), EXPECTED.len());
+}
