@@ -9,6 +9,7 @@ mod m20261123_000001_accounts;
 mod m20261123_000002_audit_outbox;
 mod m20261123_000003_teams;
 mod m20261123_000004_identity;
+mod m20261123_000005_opportunities;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_audit_outbox::Migration),
             Box::new(m20261123_000003_teams::Migration),
             Box::new(m20261123_000004_identity::Migration),
+            Box::new(m20261123_000005_opportunities::Migration),
         ]
     }
 }

@@ -6,7 +6,8 @@ use std::{future::Future, sync::Arc};
 use http::HeaderName;
 use kam_proto::v1::{
     account_service_server::AccountServiceServer, audit_service_server::AuditServiceServer,
-    identity_service_server::IdentityServiceServer, team_service_server::TeamServiceServer,
+    identity_service_server::IdentityServiceServer, opportunity_service_server::OpportunityServiceServer,
+    team_service_server::TeamServiceServer,
 };
 use tokio::{net::TcpListener, sync::Notify};
 use tonic::transport::{Server, server::TcpIncoming};
@@ -25,6 +26,7 @@ use crate::{
         jwt::JwtVerifier,
         rate_limit::RateLimiter,
     },
+    opportunities::{api::OpportunityApi, store::OpportunityOwnership},
     teams::{
         api::TeamApi,
         handover::{Responsibilities, ResponsibilityArea},
@@ -56,6 +58,7 @@ const SERVICES: &[&str] = &[
     "kam.v1.TeamService",
     "kam.v1.IdentityService",
     "kam.v1.AuditService",
+    "kam.v1.OpportunityService",
 ];
 
 /// Serves KAM on `listener` until `shutdown` resolves; then health turns NOT_SERVING, new connections
@@ -104,6 +107,9 @@ pub async fn run(
     let audit = AuditServiceServer::new(AuditApi::new(db.clone()))
         .max_decoding_message_size(limit)
         .max_encoding_message_size(limit);
+    let opportunities = OpportunityServiceServer::new(OpportunityApi::new(db.clone()))
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit);
 
     let draining = Arc::new(Notify::new());
     let signal = {
@@ -135,6 +141,7 @@ pub async fn run(
         .add_service(teams)
         .add_service(identity)
         .add_service(audit)
+        .add_service(opportunities)
         .serve_with_incoming_shutdown(incoming, signal);
     tracing::info!(addr = %local_addr, "serving gRPC and gRPC-Web");
 
@@ -153,7 +160,7 @@ pub async fn run(
 /// Every area that holds per-person responsibilities, for the handover, the workload report and the
 /// deactivation guard. Each area that lands adds itself here.
 fn responsibilities() -> Responsibilities {
-    let areas: Vec<Arc<dyn ResponsibilityArea>> = vec![Arc::new(TeamRoles)];
+    let areas: Vec<Arc<dyn ResponsibilityArea>> = vec![Arc::new(TeamRoles), Arc::new(OpportunityOwnership)];
     Responsibilities::new(areas)
 }
 

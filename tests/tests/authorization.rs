@@ -23,7 +23,7 @@ use std::{collections::BTreeMap, time::Instant};
 
 use kam_tests::{
     Caller, ERROR_DOMAIN, SALES_DEPARTMENT, TestServer, assert_error, backend_tests,
-    pb::{self, Role},
+    pb::{self, Role, opportunity_service_client::OpportunityServiceClient},
     pbjson_types::FieldMask,
 };
 use prost::{
@@ -82,6 +82,10 @@ const TEAM_MANAGERS: &[Role] = &[Role::Admin, Role::Manager];
 /// Coverage and workload across all accounts.
 const REPORT_READERS: &[Role] = &[Role::Admin, Role::Executive, Role::Manager];
 const ADMIN_ONLY: &[Role] = &[Role::Admin];
+/// Shape the funnel: create and change pipelines.
+const PIPELINE_MANAGERS: &[Role] = &[Role::Admin, Role::Manager];
+/// Work opportunities: create, change, move, close and reopen them (MEMBER too, on its teams' accounts).
+const DEAL_WRITERS: &[Role] = &[Role::Admin, Role::Manager, Role::Integration];
 
 const fn rule(rpc: &'static str, roles: &'static [Role], member: MemberAccess) -> Rule {
     Rule { rpc, roles, member }
@@ -126,6 +130,73 @@ const EXPECTED: &[Rule] = &[
     rule("/kam.v1.IdentityService/GetStaffRoles", EVERY_ROLE, Allowed),
     rule("/kam.v1.IdentityService/SetStaffRoles", ADMIN_ONLY, Denied),
     rule("/kam.v1.AuditService/ListAuditEntries", ADMIN_ONLY, Denied),
+    rule(
+        "/kam.v1.OpportunityService/CreatePipeline",
+        PIPELINE_MANAGERS,
+        Denied,
+    ),
+    rule("/kam.v1.OpportunityService/GetPipeline", EVERY_ROLE, Allowed),
+    rule("/kam.v1.OpportunityService/ListPipelines", EVERY_ROLE, Allowed),
+    rule(
+        "/kam.v1.OpportunityService/UpdatePipeline",
+        PIPELINE_MANAGERS,
+        Denied,
+    ),
+    rule(
+        "/kam.v1.OpportunityService/CreateOpportunity",
+        DEAL_WRITERS,
+        OwnTeam,
+    ),
+    rule("/kam.v1.OpportunityService/GetOpportunity", EVERY_ROLE, OwnTeam),
+    rule(
+        "/kam.v1.OpportunityService/ListOpportunities",
+        EVERY_ROLE,
+        Filtered,
+    ),
+    rule(
+        "/kam.v1.OpportunityService/UpdateOpportunity",
+        DEAL_WRITERS,
+        OwnTeam,
+    ),
+    rule(
+        "/kam.v1.OpportunityService/MoveOpportunityStage",
+        DEAL_WRITERS,
+        OwnTeam,
+    ),
+    rule(
+        "/kam.v1.OpportunityService/CloseOpportunity",
+        DEAL_WRITERS,
+        OwnTeam,
+    ),
+    rule(
+        "/kam.v1.OpportunityService/ReopenOpportunity",
+        DEAL_WRITERS,
+        OwnTeam,
+    ),
+    rule("/kam.v1.OpportunityService/ListStageHistory", EVERY_ROLE, OwnTeam),
+    // The analytics answer everyone, a MEMBER computed over its teams' accounts only: the funnel
+    // summary's counts show whether the fixture's opportunity was counted.
+    rule(
+        "/kam.v1.OpportunityService/GetFunnelSummary",
+        EVERY_ROLE,
+        Filtered,
+    ),
+    rule(
+        "/kam.v1.OpportunityService/GetConversionReport",
+        EVERY_ROLE,
+        Allowed,
+    ),
+    rule(
+        "/kam.v1.OpportunityService/GetVelocityReport",
+        EVERY_ROLE,
+        Allowed,
+    ),
+    rule("/kam.v1.OpportunityService/GetForecast", EVERY_ROLE, Allowed),
+    rule(
+        "/kam.v1.OpportunityService/ListStalledOpportunities",
+        EVERY_ROLE,
+        Allowed,
+    ),
 ];
 
 /// One column of the matrix.
@@ -386,6 +457,47 @@ fn new_staff_fields() -> pb::Staff {
     }
 }
 
+/// The seeded default pipeline.
+const DEFAULT_PIPELINE: &str = "00000000-0000-7000-8000-000000000100";
+/// The stage of the default pipeline only the fixture's opportunity is in: the opportunities made for
+/// single calls stay in LEAD and CONTACTED or are closed, so a funnel summary that counts anyone in it
+/// counted the fixture's.
+const FIXTURE_STAGE: &str = "NEGOTIATION";
+
+fn stage(key: &str, probability: i32, category: pb::ForecastCategory) -> pb::PipelineStage {
+    pb::PipelineStage {
+        key: key.to_owned(),
+        display_name: key.to_owned(),
+        probability,
+        forecast_category: category as i32,
+        stall_after_days: 0,
+        closed_won: false,
+        closed_lost: false,
+    }
+}
+
+/// A well-formed pipeline of two open stages, the won and the lost stage.
+fn new_pipeline_fields() -> pb::Pipeline {
+    use pb::ForecastCategory::{Closed, Omitted, Pipeline};
+    pb::Pipeline {
+        display_name: unique("Pipeline"),
+        stages: vec![
+            stage("OPEN", 20, Pipeline),
+            stage("QUALIFIED", 50, Pipeline),
+            pb::PipelineStage {
+                closed_won: true,
+                ..stage("WON", 100, Closed)
+            },
+            pb::PipelineStage {
+                closed_lost: true,
+                ..stage("LOST", 0, Omitted)
+            },
+        ],
+        qualification_stage_key: "QUALIFIED".to_owned(),
+        ..Default::default()
+    }
+}
+
 fn seat(account_id: &str, staff_id: &str) -> pb::TeamMember {
     pb::TeamMember {
         account_id: account_id.to_owned(),
@@ -405,6 +517,8 @@ struct Fixture<'a> {
     /// A staff member with `membership`, a seat on the team of `account`.
     staff: pb::Staff,
     membership: pb::TeamMember,
+    /// An opportunity of `account`, owned by `staff`, the only one in [`FIXTURE_STAGE`].
+    opportunity: pb::Opportunity,
     callers: BTreeMap<Who, Caller>,
 }
 
@@ -426,6 +540,14 @@ impl<'a> Fixture<'a> {
             .into_inner();
         let staff = server.create_staff(pb::StaffLevel::Staff).await;
         let membership = Self::add_seat(server, &account.id, &staff.id).await;
+        let opportunity = Self::create_opportunity(
+            server,
+            &account.id,
+            &staff.id,
+            FIXTURE_STAGE,
+            "Matrix Opportunity",
+        )
+        .await;
 
         // The off-team MEMBER is on a team too, so its lists are filtered, not merely empty.
         let other_account = Self::create_account(server, "Another Account").await;
@@ -441,6 +563,7 @@ impl<'a> Fixture<'a> {
             contact,
             staff,
             membership,
+            opportunity,
             callers,
         }
     }
@@ -469,6 +592,74 @@ impl<'a> Fixture<'a> {
             })
             .await
             .expect("add a team member")
+            .into_inner()
+    }
+
+    /// A MAN-qualified opportunity of `account_id` in `stage` of the default pipeline.
+    async fn create_opportunity(
+        server: &TestServer,
+        account_id: &str,
+        owner_staff_id: &str,
+        stage: &str,
+        prefix: &str,
+    ) -> pb::Opportunity {
+        OpportunityServiceClient::new(server.channel())
+            .create_opportunity(pb::CreateOpportunityRequest {
+                opportunity: Some(pb::Opportunity {
+                    account_id: account_id.to_owned(),
+                    display_name: unique(prefix),
+                    owner_staff_id: owner_staff_id.to_owned(),
+                    stage: stage.to_owned(),
+                    qualification: Some(pb::Qualification {
+                        budget_confirmed: true,
+                        authority_confirmed: true,
+                        need_confirmed: true,
+                    }),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("create an opportunity")
+            .into_inner()
+    }
+
+    /// A new open opportunity of the fixture account in LEAD, for one call to consume (move, close).
+    async fn new_opportunity(&self) -> pb::Opportunity {
+        Self::create_opportunity(
+            self.server,
+            &self.account.id,
+            &self.staff.id,
+            "LEAD",
+            "Scratch Opportunity",
+        )
+        .await
+    }
+
+    /// A new opportunity of the fixture account, closed as lost, for one call to reopen.
+    async fn new_closed_opportunity(&self) -> pb::Opportunity {
+        let opportunity = self.new_opportunity().await;
+        OpportunityServiceClient::new(self.server.channel())
+            .close_opportunity(pb::CloseOpportunityRequest {
+                id: opportunity.id,
+                outcome: pb::Outcome::Lost as i32,
+                reason_code: "PRICE".to_owned(),
+                ..Default::default()
+            })
+            .await
+            .expect("close the opportunity to reopen")
+            .into_inner()
+    }
+
+    /// A new pipeline, for one call to change.
+    async fn new_pipeline(&self) -> pb::Pipeline {
+        OpportunityServiceClient::new(self.server.channel())
+            .create_pipeline(pb::CreatePipelineRequest {
+                pipeline: Some(new_pipeline_fields()),
+                request_id: String::new(),
+            })
+            .await
+            .expect("create a pipeline")
             .into_inner()
     }
 
@@ -696,6 +887,82 @@ impl<'a> Fixture<'a> {
                 page_size: 1,
                 ..Default::default()
             }),
+            "/kam.v1.OpportunityService/CreatePipeline" => body(pb::CreatePipelineRequest {
+                pipeline: Some(new_pipeline_fields()),
+                request_id: String::new(),
+            }),
+            "/kam.v1.OpportunityService/GetPipeline" => body(pb::GetPipelineRequest {
+                id: DEFAULT_PIPELINE.to_owned(),
+            }),
+            "/kam.v1.OpportunityService/ListPipelines" => body(pb::ListPipelinesRequest {
+                page_size: WHOLE_LIST,
+                page_token: String::new(),
+            }),
+            "/kam.v1.OpportunityService/UpdatePipeline" => body(pb::UpdatePipelineRequest {
+                pipeline: Some(pb::Pipeline {
+                    id: self.new_pipeline().await.id,
+                    display_name: unique("Renamed Pipeline"),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["display_name"]),
+            }),
+            "/kam.v1.OpportunityService/CreateOpportunity" => body(pb::CreateOpportunityRequest {
+                opportunity: Some(pb::Opportunity {
+                    account_id: self.account.id.clone(),
+                    display_name: unique("Created Opportunity"),
+                    owner_staff_id: self.staff.id.clone(),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            }),
+            "/kam.v1.OpportunityService/GetOpportunity" => body(pb::GetOpportunityRequest {
+                id: self.opportunity.id.clone(),
+            }),
+            "/kam.v1.OpportunityService/ListOpportunities" => body(pb::ListOpportunitiesRequest {
+                page_size: WHOLE_LIST,
+                ..Default::default()
+            }),
+            "/kam.v1.OpportunityService/UpdateOpportunity" => body(pb::UpdateOpportunityRequest {
+                opportunity: Some(pb::Opportunity {
+                    id: self.opportunity.id.clone(),
+                    next_step: unique("Next step"),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["next_step"]),
+            }),
+            "/kam.v1.OpportunityService/MoveOpportunityStage" => body(pb::MoveOpportunityStageRequest {
+                id: self.new_opportunity().await.id,
+                stage: "CONTACTED".to_owned(),
+                ..Default::default()
+            }),
+            "/kam.v1.OpportunityService/CloseOpportunity" => body(pb::CloseOpportunityRequest {
+                id: self.new_opportunity().await.id,
+                outcome: pb::Outcome::Lost as i32,
+                reason_code: "TIMING".to_owned(),
+                ..Default::default()
+            }),
+            "/kam.v1.OpportunityService/ReopenOpportunity" => body(pb::ReopenOpportunityRequest {
+                id: self.new_closed_opportunity().await.id,
+                reason: "authorization matrix".to_owned(),
+                ..Default::default()
+            }),
+            "/kam.v1.OpportunityService/ListStageHistory" => body(pb::ListStageHistoryRequest {
+                opportunity_id: self.opportunity.id.clone(),
+                page_size: WHOLE_LIST,
+                page_token: String::new(),
+            }),
+            "/kam.v1.OpportunityService/GetFunnelSummary" => body(pb::GetFunnelSummaryRequest::default()),
+            "/kam.v1.OpportunityService/GetConversionReport" => {
+                body(pb::GetConversionReportRequest::default())
+            }
+            "/kam.v1.OpportunityService/GetVelocityReport" => body(pb::GetVelocityReportRequest::default()),
+            "/kam.v1.OpportunityService/GetForecast" => body(pb::GetForecastRequest::default()),
+            "/kam.v1.OpportunityService/ListStalledOpportunities" => {
+                body(pb::ListStalledOpportunitiesRequest {
+                    page_size: WHOLE_LIST,
+                    ..Default::default()
+                })
+            }
             _ => panic!("no request for {rpc}: add one to Fixture::request in tests/tests/authorization.rs"),
         }
     }
@@ -710,6 +977,16 @@ impl<'a> Fixture<'a> {
                 .map(|list| list.contacts.iter().any(|c| c.id == self.contact.id)),
             "/kam.v1.TeamService/ListTeamMembers" => pb::ListTeamMembersResponse::decode(response)
                 .map(|list| list.members.iter().any(|m| m.id == self.membership.id)),
+            "/kam.v1.OpportunityService/ListOpportunities" => pb::ListOpportunitiesResponse::decode(response)
+                .map(|list| list.opportunities.iter().any(|o| o.id == self.opportunity.id)),
+            // Only the fixture's opportunity is in FIXTURE_STAGE: counted there means counted.
+            "/kam.v1.OpportunityService/GetFunnelSummary" => pb::GetFunnelSummaryResponse::decode(response)
+                .map(|summary| {
+                    summary
+                        .stages
+                        .iter()
+                        .any(|s| s.stage == FIXTURE_STAGE && s.count > 0)
+                }),
             _ => return None,
         };
         Some(shown.unwrap_or_else(|e| panic!("decode the response of {rpc}: {e}")))
@@ -903,6 +1180,62 @@ backend_tests! {
             (
                 "/kam.v1.AccountService/DeleteContact",
                 body(pb::DeleteContactRequest { id: missing(), etag: String::new() }),
+            ),
+            (
+                "/kam.v1.OpportunityService/CreateOpportunity",
+                body(pb::CreateOpportunityRequest {
+                    opportunity: Some(pb::Opportunity {
+                        account_id: missing(),
+                        display_name: "Nothing".to_owned(),
+                        owner_staff_id: member.staff_id.clone(),
+                        ..Default::default()
+                    }),
+                    request_id: String::new(),
+                }),
+            ),
+            (
+                "/kam.v1.OpportunityService/GetOpportunity",
+                body(pb::GetOpportunityRequest { id: missing() }),
+            ),
+            (
+                "/kam.v1.OpportunityService/UpdateOpportunity",
+                body(pb::UpdateOpportunityRequest {
+                    opportunity: Some(pb::Opportunity {
+                        id: missing(),
+                        next_step: "Call".to_owned(),
+                        ..Default::default()
+                    }),
+                    update_mask: mask(&["next_step"]),
+                }),
+            ),
+            (
+                "/kam.v1.OpportunityService/MoveOpportunityStage",
+                body(pb::MoveOpportunityStageRequest {
+                    id: missing(),
+                    stage: "CONTACTED".to_owned(),
+                    ..Default::default()
+                }),
+            ),
+            (
+                "/kam.v1.OpportunityService/CloseOpportunity",
+                body(pb::CloseOpportunityRequest {
+                    id: missing(),
+                    outcome: pb::Outcome::Lost as i32,
+                    reason_code: "PRICE".to_owned(),
+                    ..Default::default()
+                }),
+            ),
+            (
+                "/kam.v1.OpportunityService/ReopenOpportunity",
+                body(pb::ReopenOpportunityRequest {
+                    id: missing(),
+                    reason: "Back".to_owned(),
+                    ..Default::default()
+                }),
+            ),
+            (
+                "/kam.v1.OpportunityService/ListStageHistory",
+                body(pb::ListStageHistoryRequest { opportunity_id: missing(), ..Default::default() }),
             ),
         ];
         for (rpc, request) in requests {

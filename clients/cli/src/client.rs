@@ -9,6 +9,7 @@ use clap::Args;
 use kam_proto::v1::account_service_client::AccountServiceClient;
 use kam_proto::v1::audit_service_client::AuditServiceClient;
 use kam_proto::v1::identity_service_client::IdentityServiceClient;
+use kam_proto::v1::opportunity_service_client::OpportunityServiceClient;
 use kam_proto::v1::team_service_client::TeamServiceClient;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
@@ -34,6 +35,9 @@ pub type IdentityClient = IdentityServiceClient<Connection>;
 
 /// The audit service client of the `audit` command.
 pub type AuditClient = AuditServiceClient<Connection>;
+
+/// The opportunity service client of the `pipelines`, `opps` and `funnel` commands.
+pub type OpportunityClient = OpportunityServiceClient<Connection>;
 
 /// The environment variable holding the API key itself. There is deliberately no flag for it: command
 /// lines are visible to every user of the machine (`ps`), environments are not.
@@ -114,6 +118,11 @@ pub async fn identity(global: &Global) -> Result<IdentityClient, Error> {
 /// Connects an audit service client.
 pub async fn audit(global: &Global) -> Result<AuditClient, Error> {
     Ok(AuditServiceClient::new(connect(global).await?))
+}
+
+/// Connects an opportunity service client.
+pub async fn opportunities(global: &Global) -> Result<OpportunityClient, Error> {
+    Ok(OpportunityServiceClient::new(connect(global).await?))
 }
 
 /// Where the API key of the calls comes from.

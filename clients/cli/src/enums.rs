@@ -12,8 +12,8 @@ use std::marker::PhantomData;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::error::ErrorKind;
 use kam_proto::v1::{
-    Attitude, BuyingRole, CredentialKind, KeyDateKind, Lifecycle, RadStatus, RelationshipStage, Role,
-    StaffLevel, TeamRole, Tier,
+    Attitude, BuyingRole, CredentialKind, ForecastCategory, KeyDateKind, Lifecycle, Outcome, RadStatus,
+    RelationshipStage, Role, StaffLevel, TeamRole, Tier,
 };
 
 /// What kamctl needs of a prost-generated enum. The generated methods are inherent, so this trait
@@ -53,8 +53,10 @@ impl_proto_enum!(
     Attitude,
     BuyingRole,
     CredentialKind: "CREDENTIAL_KIND_",
+    ForecastCategory,
     KeyDateKind,
     Lifecycle,
+    Outcome,
     RadStatus,
     RelationshipStage,
     Role: "ROLE_",
@@ -219,6 +221,24 @@ mod tests {
             cli_names::<BuyingRole>().collect::<Vec<_>>(),
             ["decision-maker", "influencer", "user", "gatekeeper", "champion"]
         );
+    }
+
+    #[test]
+    fn funnel_enums_parse_from_kebab_names() {
+        assert_eq!(
+            parse::<ForecastCategory>("best-case"),
+            Some(ForecastCategory::BestCase as i32)
+        );
+        assert_eq!(
+            parse::<ForecastCategory>("COMMIT"),
+            Some(ForecastCategory::Commit as i32)
+        );
+        assert_eq!(parse::<ForecastCategory>(""), Some(0));
+        assert_eq!(
+            cli_names::<ForecastCategory>().collect::<Vec<_>>(),
+            ["pipeline", "best-case", "commit", "omitted", "closed"]
+        );
+        assert_eq!(name::<Outcome>(Outcome::Lost as i32), "LOST");
     }
 
     #[test]

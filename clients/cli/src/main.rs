@@ -12,11 +12,15 @@ mod coverage;
 mod departments;
 mod enums;
 mod error;
+mod funnel;
 mod handover;
 mod health;
 mod keys;
 mod mask;
+mod money;
+mod opportunities;
 mod output;
+mod pipelines;
 mod roles;
 mod staff;
 mod team;
@@ -102,6 +106,15 @@ enum Command {
     Workload(workload::WorkloadArgs),
     /// Hand a person's responsibilities over to another person.
     Handover(handover::HandoverArgs),
+    /// Manage pipelines, the ordered stages opportunities move through.
+    #[command(subcommand)]
+    Pipelines(pipelines::PipelinesCommand),
+    /// Manage opportunities, the possible sales to an account, and move them through the funnel.
+    #[command(subcommand, visible_alias = "opportunities")]
+    Opps(opportunities::OppsCommand),
+    /// Show the funnel of a pipeline, or (with a subcommand) its conversion, velocity, forecast or
+    /// stalled opportunities.
+    Funnel(funnel::FunnelArgs),
     /// Show who the credentials in use belong to: staff member, roles and credential.
     Whoami,
     /// Manage API keys, the credentials of scripts and machines.
@@ -137,6 +150,11 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Coverage(args) => coverage::run(args, global).await.map(|()| ExitCode::SUCCESS),
         Command::Workload(args) => workload::run(args, global).await.map(|()| ExitCode::SUCCESS),
         Command::Handover(args) => handover::run(args, global).await,
+        Command::Pipelines(command) => pipelines::run(command, global).await.map(|()| ExitCode::SUCCESS),
+        Command::Opps(command) => opportunities::run(command, global)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Funnel(args) => funnel::run(args, global).await.map(|()| ExitCode::SUCCESS),
         Command::Whoami => whoami::run(global).await.map(|()| ExitCode::SUCCESS),
         Command::Keys(command) => keys::run(command, global).await.map(|()| ExitCode::SUCCESS),
         Command::Roles(command) => roles::run(command, global).await.map(|()| ExitCode::SUCCESS),

@@ -33,6 +33,8 @@ pub fn print<T: Render>(value: &T, json: bool) -> io::Result<()> {
 pub struct Table {
     headers: Vec<String>,
     rows: Vec<Vec<String>>,
+    /// Per column: whether its cells (header included) are right-aligned, as numbers read best.
+    right_aligned: Vec<bool>,
 }
 
 impl Table {
@@ -43,8 +45,16 @@ impl Table {
     /// A table whose columns are only known at run time, e.g. one per key of a map in the response.
     pub fn with_headers(headers: Vec<String>) -> Self {
         Table {
+            right_aligned: vec![false; headers.len()],
             headers,
             rows: Vec::new(),
+        }
+    }
+
+    /// Right-aligns the cells of the given columns (counts, amounts).
+    pub fn align_right(&mut self, columns: &[usize]) {
+        for &column in columns {
+            self.right_aligned[column] = true;
         }
     }
 
@@ -67,8 +77,14 @@ impl Table {
                 if column > 0 {
                     line.push_str("  ");
                 }
-                line.push_str(cell);
-                line.extend(std::iter::repeat_n(' ', widths[column] - width(cell)));
+                let padding = std::iter::repeat_n(' ', widths[column] - width(cell));
+                if self.right_aligned[column] {
+                    line.extend(padding);
+                    line.push_str(cell);
+                } else {
+                    line.push_str(cell);
+                    line.extend(padding);
+                }
             }
             // The last column is padded too; trimming the line is simpler than special-casing it.
             text.push_str(line.trim_end());
@@ -136,6 +152,20 @@ mod tests {
             "ID     NAME              REGION\n\
              1      Acme Corporation\n\
              12345  Zürich AG         EMEA\n"
+        );
+    }
+
+    #[test]
+    fn right_aligned_columns_pad_on_the_left() {
+        let mut table = Table::new(&["STAGE", "COUNT", "AMOUNT"]);
+        table.align_right(&[1, 2]);
+        table.push(vec!["LEAD".into(), "12".into(), "1500.00 EUR".into()]);
+        table.push(vec!["PROPOSAL".into(), "3".into(), "".into()]);
+        assert_eq!(
+            table.render(),
+            "STAGE     COUNT       AMOUNT\n\
+             LEAD         12  1500.00 EUR\n\
+             PROPOSAL      3\n"
         );
     }
 

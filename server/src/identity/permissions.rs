@@ -22,6 +22,8 @@ pub enum Permission {
     ManageTeams,
     /// Coverage and workload across all accounts.
     ReadReports,
+    /// Create and change pipelines (the funnel's stages).
+    ManagePipelines,
     ManageRoles,
     ReadAudit,
 }
@@ -62,6 +64,26 @@ const RPC_PERMISSIONS: &[(&str, Permission)] = &[
     ("/kam.v1.IdentityService/GetStaffRoles", ReadTeams),
     ("/kam.v1.IdentityService/SetStaffRoles", ManageRoles),
     ("/kam.v1.AuditService/ListAuditEntries", ReadAudit),
+    ("/kam.v1.OpportunityService/CreatePipeline", ManagePipelines),
+    ("/kam.v1.OpportunityService/GetPipeline", ReadAccounts),
+    ("/kam.v1.OpportunityService/ListPipelines", ReadAccounts),
+    ("/kam.v1.OpportunityService/UpdatePipeline", ManagePipelines),
+    ("/kam.v1.OpportunityService/CreateOpportunity", EditAccounts),
+    ("/kam.v1.OpportunityService/GetOpportunity", ReadAccounts),
+    ("/kam.v1.OpportunityService/ListOpportunities", ReadAccounts),
+    ("/kam.v1.OpportunityService/UpdateOpportunity", EditAccounts),
+    ("/kam.v1.OpportunityService/MoveOpportunityStage", EditAccounts),
+    ("/kam.v1.OpportunityService/CloseOpportunity", EditAccounts),
+    ("/kam.v1.OpportunityService/ReopenOpportunity", EditAccounts),
+    ("/kam.v1.OpportunityService/ListStageHistory", ReadAccounts),
+    ("/kam.v1.OpportunityService/GetFunnelSummary", ReadAccounts),
+    ("/kam.v1.OpportunityService/GetConversionReport", ReadAccounts),
+    ("/kam.v1.OpportunityService/GetVelocityReport", ReadAccounts),
+    ("/kam.v1.OpportunityService/GetForecast", ReadAccounts),
+    (
+        "/kam.v1.OpportunityService/ListStalledOpportunities",
+        ReadAccounts,
+    ),
 ];
 
 /// DESIGN 6: EXECUTIVE reads all; MANAGER reads all and manages teams and plans; MEMBER works its own
@@ -79,6 +101,7 @@ fn grants(role: Role, permission: Permission) -> bool {
                 | ReadTeams
                 | ManageTeams
                 | ReadReports
+                | ManagePipelines
         ),
         Role::Member => matches!(
             permission,
@@ -214,7 +237,7 @@ mod tests {
         for (rpc, permission) in RPC_PERMISSIONS {
             let writes = matches!(
                 permission,
-                CreateAccounts | EditAccounts | ManageTeams | ManageRoles
+                CreateAccounts | EditAccounts | ManageTeams | ManagePipelines | ManageRoles
             );
             if writes {
                 assert!(authorize(&executive, rpc).is_err(), "{rpc}");

@@ -1,0 +1,591 @@
+//! The wire edge of the funnel: proto messages in, validated domain values out, and back.
+
+use chrono::NaiveDate;
+use kam_proto::{pbjson_types::FieldMask, v1 as pb};
+use uuid::Uuid;
+
+use super::{
+    model::{
+        DealFields, DealPatch, ForecastCategory, NewOpportunity, Opportunity, OpportunityFilter, Outcome,
+        Pipeline, PipelineFields, PipelinePatch, Qualification, Stage, StageChange,
+    },
+    rules,
+    store::{Amounts, CloseRequest},
+};
+use crate::{
+    accounts::model::Tier,
+    error::{FieldViolation, Result, Violations},
+    etag,
+    fields::{external_id, optional_id, required_id, text},
+    money::Money,
+    teams::model::code,
+    wire::{WireEnum, instant, mask_paths, timestamp},
+};
+
+crate::wire_enums!(ForecastCategory => pb::ForecastCategory, Outcome => pb::Outcome);
+
+const PIPELINE_UPDATABLE: &[&str] = &["display_name", "stages", "qualification_stage_key"];
+const PIPELINE_OUTPUT_ONLY: &[&str] = &["id", "is_default", "create_time", "update_time", "etag"];
+const DEAL_UPDATABLE: &[&str] = &[
+    "external_id",
+    "display_name",
+    "amount",
+    "expected_close_date",
+    "probability_override",
+    "forecast_category_override",
+    "owner_staff_id",
+    "stage_owner_staff_id",
+    "competitors",
+    "source",
+    "next_step",
+    "qualification",
+];
+const DEAL_OUTPUT_ONLY: &[&str] = &[
+    "id",
+    "stage",
+    "probability",
+    "forecast_category",
+    "outcome",
+    "close_reason",
+    "close_note",
+    "lost_to_competitor",
+    "close_time",
+    "stage_enter_time",
+    "create_time",
+    "update_time",
+    "etag",
+];
+const MAX_COMPETITORS: usize = 20;
+
+// ----- pipelines -----
+
+fn stages_from_proto(stages: Vec<pb::PipelineStage>, v: &mut Violations) -> Vec<Stage> {
+    stages
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, stage)| {
+            let field = |name: &str| format!("pipeline.stages[{i}].{name}");
+            let key = v.take(code(&field("key"), &stage.key));
+            let name = v.take(text(&field("display_name"), &stage.display_name, 100, true));
+            let category = v.take(ForecastCategory::from_wire(
+                &field("forecast_category"),
+                stage.forecast_category,
+            ));
+            let category = match category {
+                Some(Some(category)) => Some(category),
+                Some(None) => {
+                    v.add(field("forecast_category"), "must be set");
+                    None
+                }
+                None => None,
+            };
+            Some(Stage {
+                key: key?,
+                display_name: name?,
+                probability: stage.probability,
+                forecast_category: category?,
+                stall_after_days: stage.stall_after_days,
+                closed_won: stage.closed_won,
+                closed_lost: stage.closed_lost,
+            })
+        })
+        .collect()
+}
+
+fn qualification_key(raw: &str) -> Result<String, FieldViolation> {
+    if raw.trim().is_empty() {
+        Ok(String::new())
+    } else {
+        code("pipeline.qualification_stage_key", raw)
+    }
+}
+
+pub fn new_pipeline(pipeline: Option<pb::Pipeline>) -> Result<PipelineFields> {
+    let pipeline = pipeline.unwrap_or_default();
+    let mut v = Violations::default();
+    let name = v.take(text("pipeline.display_name", &pipeline.display_name, 200, true));
+    let stages = stages_from_proto(pipeline.stages, &mut v);
+    let qualification = v.take(qualification_key(&pipeline.qualification_stage_key));
+    v.into_result()?;
+    let fields = PipelineFields {
+        display_name: name.expect("checked above"),
+        stages,
+        qualification_stage_key: qualification.expect("checked above"),
+    };
+    let shape = rules::check_pipeline_shape(&fields);
+    if !shape.is_empty() {
+        return Err(crate::error::Error::InvalidArgument(shape));
+    }
+    Ok(fields)
+}
+
+pub struct PipelineUpdate {
+    pub id: Uuid,
+    pub etag: Option<String>,
+    pub patch: PipelinePatch,
+    pub paths: Vec<String>,
+}
+
+pub fn pipeline_update(pipeline: Option<pb::Pipeline>, mask: Option<FieldMask>) -> Result<PipelineUpdate> {
+    let pipeline = pipeline.unwrap_or_default();
+    let mut v = Violations::default();
+    let id = v.take(required_id("pipeline.id", &pipeline.id));
+    let populated = [
+        ("display_name", !pipeline.display_name.is_empty()),
+        ("stages", !pipeline.stages.is_empty()),
+        (
+            "qualification_stage_key",
+            !pipeline.qualification_stage_key.is_empty(),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, set)| *set)
+    .map(|(path, _)| path)
+    .collect();
+    let paths = v
+        .take(mask_paths(
+            mask,
+            populated,
+            PIPELINE_UPDATABLE,
+            PIPELINE_OUTPUT_ONLY,
+            &[],
+        ))
+        .unwrap_or_default();
+    let mut patch = PipelinePatch::default();
+    for path in &paths {
+        match path.as_str() {
+            "display_name" => {
+                patch.display_name = v.take(text("pipeline.display_name", &pipeline.display_name, 200, true));
+            }
+            "stages" => patch.stages = Some(stages_from_proto(pipeline.stages.clone(), &mut v)),
+            "qualification_stage_key" => {
+                patch.qualification_stage_key = v.take(qualification_key(&pipeline.qualification_stage_key));
+            }
+            other => unreachable!("mask_paths only returns updatable paths, got {other}"),
+        }
+    }
+    v.into_result()?;
+    Ok(PipelineUpdate {
+        id: id.expect("checked above"),
+        etag: etag::sent(&pipeline.etag).map(str::to_owned),
+        patch,
+        paths,
+    })
+}
+
+pub fn pipeline_to_proto(pipeline: Pipeline) -> pb::Pipeline {
+    let Pipeline {
+        id,
+        fields,
+        is_default,
+        create_time,
+        update_time,
+        revision,
+    } = pipeline;
+    pb::Pipeline {
+        id: id.to_string(),
+        display_name: fields.display_name,
+        stages: fields
+            .stages
+            .into_iter()
+            .map(|s| pb::PipelineStage {
+                key: s.key,
+                display_name: s.display_name,
+                probability: s.probability,
+                forecast_category: s.forecast_category.to_wire(),
+                stall_after_days: s.stall_after_days,
+                closed_won: s.closed_won,
+                closed_lost: s.closed_lost,
+            })
+            .collect(),
+        qualification_stage_key: fields.qualification_stage_key,
+        is_default,
+        create_time: Some(timestamp(create_time)),
+        update_time: Some(timestamp(update_time)),
+        etag: etag::of(revision),
+    }
+}
+
+// ----- opportunities -----
+
+fn amount(raw: Option<pb::Money>) -> Result<Option<Money>, FieldViolation> {
+    raw.map(|m| Money::non_negative("opportunity.amount", m))
+        .transpose()
+}
+
+fn close_date(raw: Option<pb::Date>) -> Result<Option<NaiveDate>, FieldViolation> {
+    raw.map(|d| {
+        u32::try_from(d.month)
+            .ok()
+            .zip(u32::try_from(d.day).ok())
+            .and_then(|(month, day)| NaiveDate::from_ymd_opt(d.year, month, day))
+            .filter(|_| d.year > 0)
+            .ok_or_else(|| FieldViolation::new("opportunity.expected_close_date", "not a calendar date"))
+    })
+    .transpose()
+}
+
+fn probability(raw: Option<i32>) -> Result<Option<i32>, FieldViolation> {
+    match raw {
+        Some(p) if !(0..=100).contains(&p) => Err(FieldViolation::new(
+            "opportunity.probability_override",
+            "must be within 0..=100",
+        )),
+        other => Ok(other),
+    }
+}
+
+fn category_override(raw: i32) -> Result<Option<ForecastCategory>, FieldViolation> {
+    let field = "opportunity.forecast_category_override";
+    match ForecastCategory::from_wire(field, raw)? {
+        Some(ForecastCategory::Closed) => Err(FieldViolation::new(field, "CLOSED is for won opportunities")),
+        other => Ok(other),
+    }
+}
+
+fn competitors(raw: Vec<String>) -> Result<Vec<String>, FieldViolation> {
+    if raw.len() > MAX_COMPETITORS {
+        return Err(FieldViolation::new(
+            "opportunity.competitors",
+            format!("at most {MAX_COMPETITORS}"),
+        ));
+    }
+    raw.iter()
+        .enumerate()
+        .map(|(i, name)| text(&format!("opportunity.competitors[{i}]"), name, 200, true))
+        .collect()
+}
+
+fn qualification(raw: Option<pb::Qualification>) -> Qualification {
+    let q = raw.unwrap_or_default();
+    Qualification {
+        budget: q.budget_confirmed,
+        authority: q.authority_confirmed,
+        need: q.need_confirmed,
+    }
+}
+
+pub fn new_opportunity(opportunity: Option<pb::Opportunity>) -> Result<NewOpportunity> {
+    let o = opportunity.unwrap_or_default();
+    let mut v = Violations::default();
+    let account_id = v.take(required_id("opportunity.account_id", &o.account_id));
+    let pipeline_id = v.take(optional_id("opportunity.pipeline_id", &o.pipeline_id));
+    let stage = v.take(if o.stage.is_empty() {
+        Ok(None)
+    } else {
+        code("opportunity.stage", &o.stage).map(Some)
+    });
+    let deal = DealFields {
+        external_id: v
+            .take(external_id("opportunity.external_id", &o.external_id))
+            .flatten(),
+        display_name: v
+            .take(text("opportunity.display_name", &o.display_name, 200, true))
+            .unwrap_or_default(),
+        amount: v.take(amount(o.amount)).flatten(),
+        expected_close_date: v.take(close_date(o.expected_close_date)).flatten(),
+        probability_override: v.take(probability(o.probability_override)).flatten(),
+        forecast_category_override: v.take(category_override(o.forecast_category_override)).flatten(),
+        owner_staff_id: v
+            .take(required_id("opportunity.owner_staff_id", &o.owner_staff_id))
+            .unwrap_or_default(),
+        stage_owner_staff_id: v
+            .take(optional_id(
+                "opportunity.stage_owner_staff_id",
+                &o.stage_owner_staff_id,
+            ))
+            .flatten(),
+        competitors: v.take(competitors(o.competitors)).unwrap_or_default(),
+        source: v
+            .take(text("opportunity.source", &o.source, 100, false))
+            .unwrap_or_default(),
+        next_step: v
+            .take(text("opportunity.next_step", &o.next_step, 500, false))
+            .unwrap_or_default(),
+        qualification: qualification(o.qualification),
+    };
+    v.into_result()?;
+    Ok(NewOpportunity {
+        account_id: account_id.expect("checked above"),
+        pipeline_id: pipeline_id.flatten(),
+        stage: stage.flatten(),
+        deal,
+    })
+}
+
+pub struct OpportunityUpdate {
+    pub id: Uuid,
+    pub etag: Option<String>,
+    pub patch: DealPatch,
+    pub paths: Vec<String>,
+}
+
+pub fn opportunity_update(
+    opportunity: Option<pb::Opportunity>,
+    mask: Option<FieldMask>,
+) -> Result<OpportunityUpdate> {
+    let o = opportunity.unwrap_or_default();
+    let mut v = Violations::default();
+    let id = v.take(required_id("opportunity.id", &o.id));
+    let populated = [
+        ("external_id", !o.external_id.is_empty()),
+        ("display_name", !o.display_name.is_empty()),
+        ("amount", o.amount.is_some()),
+        ("expected_close_date", o.expected_close_date.is_some()),
+        ("probability_override", o.probability_override.is_some()),
+        ("forecast_category_override", o.forecast_category_override != 0),
+        ("owner_staff_id", !o.owner_staff_id.is_empty()),
+        ("stage_owner_staff_id", !o.stage_owner_staff_id.is_empty()),
+        ("competitors", !o.competitors.is_empty()),
+        ("source", !o.source.is_empty()),
+        ("next_step", !o.next_step.is_empty()),
+        ("qualification", o.qualification.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, set)| *set)
+    .map(|(path, _)| path)
+    .collect();
+    let paths = v
+        .take(mask_paths(
+            mask,
+            populated,
+            DEAL_UPDATABLE,
+            DEAL_OUTPUT_ONLY,
+            &["account_id", "pipeline_id"],
+        ))
+        .unwrap_or_default();
+    let mut patch = DealPatch::default();
+    for path in &paths {
+        match path.as_str() {
+            "external_id" => {
+                patch.external_id = v.take(external_id("opportunity.external_id", &o.external_id))
+            }
+            "display_name" => {
+                patch.display_name = v.take(text("opportunity.display_name", &o.display_name, 200, true));
+            }
+            "amount" => patch.amount = v.take(amount(o.amount.clone())),
+            "expected_close_date" => patch.expected_close_date = v.take(close_date(o.expected_close_date)),
+            "probability_override" => {
+                patch.probability_override = v.take(probability(o.probability_override))
+            }
+            "forecast_category_override" => {
+                patch.forecast_category_override = v.take(category_override(o.forecast_category_override));
+            }
+            "owner_staff_id" => {
+                patch.owner_staff_id = v.take(required_id("opportunity.owner_staff_id", &o.owner_staff_id));
+            }
+            "stage_owner_staff_id" => {
+                patch.stage_owner_staff_id = v.take(optional_id(
+                    "opportunity.stage_owner_staff_id",
+                    &o.stage_owner_staff_id,
+                ));
+            }
+            "competitors" => patch.competitors = v.take(competitors(o.competitors.clone())),
+            "source" => patch.source = v.take(text("opportunity.source", &o.source, 100, false)),
+            "next_step" => patch.next_step = v.take(text("opportunity.next_step", &o.next_step, 500, false)),
+            "qualification" => patch.qualification = Some(qualification(o.qualification)),
+            other => unreachable!("mask_paths only returns updatable paths, got {other}"),
+        }
+    }
+    v.into_result()?;
+    Ok(OpportunityUpdate {
+        id: id.expect("checked above"),
+        etag: etag::sent(&o.etag).map(str::to_owned),
+        patch,
+        paths,
+    })
+}
+
+pub fn close_request(request: &pb::CloseOpportunityRequest) -> Result<(Uuid, CloseRequest)> {
+    let mut v = Violations::default();
+    let id = v.take(required_id("id", &request.id));
+    let outcome = match Outcome::from_wire("outcome", request.outcome) {
+        Ok(Some(outcome)) => Some(outcome),
+        Ok(None) => {
+            v.add("outcome", "must be WON or LOST");
+            None
+        }
+        Err(violation) => {
+            v.take::<()>(Err(violation));
+            None
+        }
+    };
+    let reason = v.take(code("reason_code", &request.reason_code));
+    let note = v.take(text("note", &request.note, 2000, false));
+    let lost_to = v.take(text(
+        "lost_to_competitor",
+        &request.lost_to_competitor,
+        200,
+        false,
+    ));
+    if outcome == Some(Outcome::Won) && lost_to.as_deref().is_some_and(|l| !l.is_empty()) {
+        v.add(
+            "lost_to_competitor",
+            "only a lost opportunity is lost to a competitor",
+        );
+    }
+    v.into_result()?;
+    Ok((
+        id.expect("checked above"),
+        CloseRequest {
+            outcome: outcome.expect("checked above"),
+            reason: reason.expect("checked above"),
+            note: note.expect("checked above"),
+            lost_to_competitor: lost_to.expect("checked above"),
+        },
+    ))
+}
+
+pub fn opportunity_filter(request: &pb::ListOpportunitiesRequest) -> Result<OpportunityFilter> {
+    let mut v = Violations::default();
+    let filter = OpportunityFilter {
+        account_id: v.take(optional_id("account_id", &request.account_id)).flatten(),
+        pipeline_id: v.take(optional_id("pipeline_id", &request.pipeline_id)).flatten(),
+        owner_staff_id: v
+            .take(optional_id("owner_staff_id", &request.owner_staff_id))
+            .flatten(),
+        stage: (!request.stage.is_empty()).then(|| request.stage.clone()),
+        open_only: request.open_only,
+        query: (!request.query.trim().is_empty()).then(|| request.query.trim().to_owned()),
+    };
+    v.into_result()?;
+    Ok(filter)
+}
+
+pub fn amounts_to_proto(amounts: Amounts) -> Vec<pb::CurrencyAmount> {
+    amounts
+        .into_iter()
+        .map(|(currency, (count, money))| pb::CurrencyAmount {
+            currency_code: currency,
+            count,
+            amount: Some(money.to_proto()),
+        })
+        .collect()
+}
+
+/// The parts of a FunnelFilter besides the pipeline: owner, account, tier, range.
+pub struct FunnelFilterParts {
+    pub pipeline_id: Option<Uuid>,
+    pub owner_staff_id: Option<Uuid>,
+    pub account_id: Option<Uuid>,
+    pub tier: Option<Tier>,
+    pub start: Option<chrono::DateTime<chrono::Utc>>,
+    pub end: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+pub fn funnel_filter(filter: Option<pb::FunnelFilter>) -> Result<FunnelFilterParts> {
+    let f = filter.unwrap_or_default();
+    let mut v = Violations::default();
+    let parts = FunnelFilterParts {
+        pipeline_id: v
+            .take(optional_id("filter.pipeline_id", &f.pipeline_id))
+            .flatten(),
+        owner_staff_id: v
+            .take(optional_id("filter.owner_staff_id", &f.owner_staff_id))
+            .flatten(),
+        account_id: v.take(optional_id("filter.account_id", &f.account_id)).flatten(),
+        tier: v.take(Tier::from_wire("filter.tier", f.tier)).flatten(),
+        start: v.take(instant("filter.start_time", f.start_time)).flatten(),
+        end: v.take(instant("filter.end_time", f.end_time)).flatten(),
+    };
+    if let (Some(start), Some(end)) = (parts.start, parts.end)
+        && start >= end
+    {
+        v.add("filter.end_time", "must be after start_time");
+    }
+    v.into_result()?;
+    Ok(parts)
+}
+
+pub fn opportunity_to_proto(opportunity: Opportunity) -> pb::Opportunity {
+    let Opportunity {
+        id,
+        account_id,
+        pipeline_id,
+        stage,
+        deal,
+        probability,
+        forecast_category,
+        closing,
+        stage_enter_time,
+        create_time,
+        update_time,
+        revision,
+    } = opportunity;
+    let DealFields {
+        external_id,
+        display_name,
+        amount,
+        expected_close_date,
+        probability_override,
+        forecast_category_override,
+        owner_staff_id,
+        stage_owner_staff_id,
+        competitors,
+        source,
+        next_step,
+        qualification,
+    } = deal;
+    let closing = closing.as_ref();
+    pb::Opportunity {
+        id: id.to_string(),
+        external_id: external_id.unwrap_or_default(),
+        account_id: account_id.to_string(),
+        pipeline_id: pipeline_id.to_string(),
+        stage,
+        display_name,
+        amount: amount.map(|m| m.to_proto()),
+        expected_close_date: expected_close_date.map(|d| {
+            use chrono::Datelike;
+            pb::Date {
+                year: d.year(),
+                month: d.month() as i32,
+                day: d.day() as i32,
+            }
+        }),
+        probability,
+        probability_override,
+        forecast_category: forecast_category.to_wire(),
+        forecast_category_override: forecast_category_override.map_or(0, |c| c.to_wire()),
+        owner_staff_id: owner_staff_id.to_string(),
+        stage_owner_staff_id: stage_owner_staff_id.map(|s| s.to_string()).unwrap_or_default(),
+        competitors,
+        source,
+        next_step,
+        qualification: Some(pb::Qualification {
+            budget_confirmed: qualification.budget,
+            authority_confirmed: qualification.authority,
+            need_confirmed: qualification.need,
+        }),
+        outcome: closing.map_or(0, |c| c.outcome.to_wire()),
+        close_reason: closing.map(|c| c.reason.clone()).unwrap_or_default(),
+        close_note: closing.map(|c| c.note.clone()).unwrap_or_default(),
+        lost_to_competitor: closing.map(|c| c.lost_to_competitor.clone()).unwrap_or_default(),
+        close_time: closing.map(|c| timestamp(c.time)),
+        stage_enter_time: Some(timestamp(stage_enter_time)),
+        create_time: Some(timestamp(create_time)),
+        update_time: Some(timestamp(update_time)),
+        etag: etag::of(revision),
+    }
+}
+
+pub fn stage_change_to_proto(change: StageChange) -> pb::StageChange {
+    let StageChange {
+        id,
+        opportunity_id,
+        from_stage,
+        to_stage,
+        change_time,
+        changed_by,
+        reason,
+    } = change;
+    pb::StageChange {
+        id: id.to_string(),
+        opportunity_id: opportunity_id.to_string(),
+        from_stage: from_stage.unwrap_or_default(),
+        to_stage,
+        change_time: Some(timestamp(change_time)),
+        changed_by: changed_by.to_string(),
+        reason,
+    }
+}

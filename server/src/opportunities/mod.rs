@@ -1,0 +1,8 @@
+//! The opportunity funnel (DESIGN 4.3): pipelines, opportunities with MAN qualification and a stage
+//! history, and the funnel analytics.
+
+pub mod api;
+mod convert;
+pub mod model;
+pub mod rules;
+pub mod store;

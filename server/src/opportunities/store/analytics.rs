@@ -1,0 +1,696 @@
+//! The funnel analytics (DESIGN 4.3), each one aggregate query in the database: rows are grouped and
+//! summed there, and only one row per stage (and currency) comes back. The SQL is written out rather
+//! than built, so what runs is what is read here; the few functions whose spelling differs between
+//! SQLite and PostgreSQL (time differences in days) come from [`Dialect`].
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, Value};
+use uuid::Uuid;
+
+use super::opportunities::with_pipelines;
+use crate::{
+    accounts::model::Tier,
+    db::Db,
+    entity::opportunity as row_entity,
+    error::{Error, Result},
+    identity::Visibility,
+    money::Money,
+    opportunities::{
+        model::{ForecastCategory, Opportunity, Pipeline},
+        rules,
+    },
+    paging::{Cursor, time_key},
+};
+
+/// What an analytics call looks at: one pipeline, narrowed by owner, account, tier, the caller's
+/// visibility, and a time range whose meaning each report defines.
+#[derive(Clone, Debug)]
+pub struct FunnelScope {
+    pub pipeline: Pipeline,
+    pub owner_staff_id: Option<Uuid>,
+    pub account_id: Option<Uuid>,
+    pub tier: Option<Tier>,
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+    pub visibility: Visibility,
+}
+
+/// Amounts per currency: (count, sum).
+pub type Amounts = BTreeMap<String, (i64, Money)>;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StageSummary {
+    pub stage: String,
+    pub count: i64,
+    pub amounts: Amounts,
+    pub weighted: Amounts,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StageConversion {
+    pub stage: String,
+    pub reached: i64,
+    pub reached_next: i64,
+    pub rate: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConversionReport {
+    pub stages: Vec<StageConversion>,
+    pub won: i64,
+    pub lost: i64,
+    pub win_rate: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StageVelocity {
+    pub stage: String,
+    pub stays: i64,
+    pub mean_days: f64,
+    pub median_days: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct VelocityReport {
+    pub stages: Vec<StageVelocity>,
+    pub won: i64,
+    pub mean_cycle_days: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Forecast {
+    /// PIPELINE, BEST_CASE, COMMIT, OMITTED, each present.
+    pub categories: Vec<(ForecastCategory, Amounts)>,
+    pub weighted_pipeline: Amounts,
+    pub closed_won: Amounts,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stalled {
+    pub opportunity: Opportunity,
+    pub days_in_stage: i64,
+    pub stall_after_days: i32,
+}
+
+/// An SQL text and its values, with placeholders in the backend's spelling.
+struct Sql {
+    backend: DatabaseBackend,
+    text: String,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    fn new(backend: DatabaseBackend) -> Self {
+        Self {
+            backend,
+            text: String::new(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Binds `value` and returns its placeholder.
+    fn bind(&mut self, value: impl Into<Value>) -> String {
+        self.values.push(value.into());
+        match self.backend {
+            DatabaseBackend::Postgres => format!("${}", self.values.len()),
+            _ => format!("?{}", self.values.len()),
+        }
+    }
+
+    fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    fn statement(self) -> Statement {
+        Statement::from_sql_and_values(self.backend, self.text, self.values)
+    }
+
+    /// Days from `from` to `to` (SQL expressions), as a double.
+    fn days_between(&self, from: &str, to: &str) -> String {
+        match self.backend {
+            DatabaseBackend::Postgres => {
+                format!("(CAST(EXTRACT(EPOCH FROM ({to} - {from})) AS DOUBLE PRECISION) / 86400.0)")
+            }
+            _ => format!("(julianday({to}) - julianday({from}))"),
+        }
+    }
+
+    /// `FROM opportunities o JOIN accounts a JOIN pipeline_stages s WHERE …` narrowed to `scope`, with
+    /// the time range (if any) applied to `range_column`.
+    fn scoped_from(&mut self, scope: &FunnelScope, range_column: Option<&str>) {
+        self.push(
+            " FROM opportunities o \
+             JOIN accounts a ON a.id = o.account_id \
+             JOIN pipeline_stages s ON s.pipeline_id = o.pipeline_id AND s.key = o.stage \
+             WHERE a.delete_time IS NULL AND o.pipeline_id = ",
+        );
+        let pipeline = self.bind(scope.pipeline.id);
+        self.push(&pipeline);
+        if let Some(owner) = scope.owner_staff_id {
+            let p = self.bind(owner);
+            self.push(&format!(" AND o.owner_staff_id = {p}"));
+        }
+        if let Some(account) = scope.account_id {
+            let p = self.bind(account);
+            self.push(&format!(" AND o.account_id = {p}"));
+        }
+        if let Some(tier) = scope.tier {
+            let p = self.bind(tier.as_str());
+            self.push(&format!(" AND a.tier = {p}"));
+        }
+        if let Visibility::TeamsOf(staff) = scope.visibility {
+            let p = self.bind(staff);
+            self.push(&format!(
+                " AND o.account_id IN (SELECT tm.account_id FROM team_members tm \
+                 WHERE tm.staff_id = {p} AND tm.end_time IS NULL)"
+            ));
+        }
+        if let Some(column) = range_column {
+            self.range(column, scope.start, scope.end);
+        }
+    }
+
+    fn range(&mut self, column: &str, start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) {
+        if let Some(start) = start {
+            let p = self.bind(start);
+            self.push(&format!(" AND {column} >= {p}"));
+        }
+        if let Some(end) = end {
+            let p = self.bind(end);
+            self.push(&format!(" AND {column} < {p}"));
+        }
+    }
+}
+
+/// The aggregate columns of amounts: currency, count, sum(units), sum(nanos), and the same weighted by
+/// the effective probability (summed as units × percent, so the division happens once, exactly).
+const AMOUNT_COLUMNS: &str = "o.amount_currency, COUNT(*), \
+     CAST(SUM(o.amount_units) AS BIGINT), CAST(SUM(CAST(o.amount_nanos AS BIGINT)) AS BIGINT), \
+     CAST(SUM(o.amount_units * COALESCE(o.probability_override, s.probability)) AS BIGINT), \
+     CAST(SUM(CAST(o.amount_nanos AS BIGINT) * COALESCE(o.probability_override, s.probability)) AS BIGINT)";
+
+/// Reads the [`AMOUNT_COLUMNS`] starting at column `first`: the currency (None for deals without an
+/// amount), the count, the sum and the weighted sum.
+/// One row's amounts: the currency (None for deals without an amount), the count, and the sum with the
+/// weighted sum.
+type RowAmounts = (Option<String>, i64, Option<(Money, Money)>);
+
+fn read_amounts(row: &QueryResult, first: usize) -> Result<RowAmounts> {
+    let currency: Option<String> = row.try_get_by_index(first)?;
+    let count: i64 = row.try_get_by_index(first + 1)?;
+    let Some(currency) = currency else {
+        return Ok((None, count, None));
+    };
+    let units: i64 = row.try_get_by_index(first + 2)?;
+    let nanos: i64 = row.try_get_by_index(first + 3)?;
+    let weighted_units: i64 = row.try_get_by_index(first + 4)?;
+    let weighted_nanos: i64 = row.try_get_by_index(first + 5)?;
+    let overflow = || Error::Database(sea_orm::DbErr::Custom("amount sum overflows".into()));
+    let sum = Money::from_sums(&currency, units, nanos).ok_or_else(overflow)?;
+    let weighted =
+        Money::weighted_from_sums(&currency, weighted_units, weighted_nanos).ok_or_else(overflow)?;
+    Ok((Some(currency), count, Some((sum, weighted))))
+}
+
+fn add(amounts: &mut Amounts, currency: &str, count: i64, money: Money) {
+    amounts
+        .entry(currency.to_owned())
+        .and_modify(|(n, sum)| {
+            *n += count;
+            *sum = Money::from_total_nanos(currency, sum.total_nanos() + money.total_nanos())
+                .expect("two sums that each fit fit together in practice");
+        })
+        .or_insert((count, money));
+}
+
+fn summary_query(backend: DatabaseBackend, scope: &FunnelScope) -> Statement {
+    let mut sql = Sql::new(backend);
+    sql.push(&format!("SELECT o.stage, {AMOUNT_COLUMNS}"));
+    sql.scoped_from(scope, Some("o.create_time"));
+    sql.push(" GROUP BY o.stage, o.amount_currency");
+    sql.statement()
+}
+
+/// GetFunnelSummary: per stage, the opportunities now in it (created in the range): count, amount and
+/// weighted amount per currency.
+pub async fn funnel_summary(db: &Db, scope: &FunnelScope) -> Result<Vec<StageSummary>> {
+    let rows = db
+        .conn()
+        .query_all_raw(summary_query(db.backend(), scope))
+        .await?;
+    let mut by_stage: BTreeMap<String, StageSummary> = BTreeMap::new();
+    for row in rows {
+        let stage: String = row.try_get_by_index(0)?;
+        let (currency, count, sums) = read_amounts(&row, 1)?;
+        let summary = by_stage.entry(stage.clone()).or_insert_with(|| StageSummary {
+            stage,
+            count: 0,
+            amounts: Amounts::new(),
+            weighted: Amounts::new(),
+        });
+        summary.count += count;
+        if let (Some(currency), Some((sum, weighted))) = (currency, sums) {
+            add(&mut summary.amounts, &currency, count, sum);
+            add(&mut summary.weighted, &currency, count, weighted);
+        }
+    }
+    Ok(scope
+        .pipeline
+        .stages()
+        .iter()
+        .map(|stage| {
+            by_stage.remove(&stage.key).unwrap_or_else(|| StageSummary {
+                stage: stage.key.clone(),
+                count: 0,
+                amounts: Amounts::new(),
+                weighted: Amounts::new(),
+            })
+        })
+        .collect())
+}
+
+/// How many of the cohort got furthest to each position (the lost stage left out).
+fn furthest_query(backend: DatabaseBackend, scope: &FunnelScope) -> Statement {
+    let mut sql = Sql::new(backend);
+    sql.push(
+        "SELECT furthest, COUNT(*) FROM (SELECT o.id, MAX(hs.position) AS furthest \
+         FROM opportunity_stage_changes c \
+         JOIN pipeline_stages hs ON hs.key = c.to_stage AND hs.closed_lost = false \
+         JOIN (SELECT o.id, o.pipeline_id",
+    );
+    sql.scoped_from(scope, Some("o.create_time"));
+    sql.push(
+        ") o ON o.id = c.opportunity_id AND hs.pipeline_id = o.pipeline_id \
+         GROUP BY o.id) furthest_stages GROUP BY furthest",
+    );
+    sql.statement()
+}
+
+/// Won and lost among the deals closed in the range.
+fn outcomes_query(backend: DatabaseBackend, scope: &FunnelScope) -> Statement {
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT o.outcome, COUNT(*)");
+    sql.scoped_from(scope, Some("o.close_time"));
+    sql.push(" AND o.outcome IS NOT NULL GROUP BY o.outcome");
+    sql.statement()
+}
+
+/// GetConversionReport: reached(k) over the cohort created in the range, from each opportunity's
+/// furthest stage in its history (the lost stage left out), and the win rate of those closed in the
+/// range.
+pub async fn conversion_report(db: &Db, scope: &FunnelScope) -> Result<ConversionReport> {
+    let rows = db
+        .conn()
+        .query_all_raw(furthest_query(db.backend(), scope))
+        .await?;
+    // The ladder: the open stages, then the won stage; the lost stage is no rung, wherever the pipeline
+    // puts it. The query answers stage positions in the pipeline, so each is mapped to its rung.
+    let (ladder, rung_of_position): (Vec<&str>, BTreeMap<i32, usize>) = {
+        let rungs: Vec<(i32, &str)> = scope
+            .pipeline
+            .stages()
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.closed_lost)
+            .map(|(position, s)| (position as i32, s.key.as_str()))
+            .collect();
+        let ladder = rungs.iter().map(|(_, key)| *key).collect();
+        let rung_of_position = rungs
+            .iter()
+            .enumerate()
+            .map(|(rung, (position, _))| (*position, rung))
+            .collect();
+        (ladder, rung_of_position)
+    };
+    let mut furthest = vec![0i64; ladder.len()];
+    for row in rows {
+        let position: i32 = row.try_get_by_index(0)?;
+        let count: i64 = row.try_get_by_index(1)?;
+        let rung = rung_of_position.get(&position).ok_or_else(|| {
+            Error::Database(sea_orm::DbErr::Custom(format!(
+                "stage position {position} is not in the pipeline"
+            )))
+        })?;
+        furthest[*rung] += count;
+    }
+    let reached = rules::reached_counts(&furthest);
+    let stages = ladder
+        .iter()
+        .enumerate()
+        .map(|(k, stage)| {
+            let reached_next = reached.get(k + 1).copied().unwrap_or(0);
+            StageConversion {
+                stage: (*stage).to_owned(),
+                reached: reached[k],
+                reached_next,
+                rate: rules::rate(reached_next, reached[k]),
+            }
+        })
+        .collect();
+
+    let (mut won, mut lost) = (0, 0);
+    for row in db
+        .conn()
+        .query_all_raw(outcomes_query(db.backend(), scope))
+        .await?
+    {
+        let outcome: String = row.try_get_by_index(0)?;
+        let count: i64 = row.try_get_by_index(1)?;
+        match outcome.as_str() {
+            "WON" => won += count,
+            _ => lost += count,
+        }
+    }
+    Ok(ConversionReport {
+        stages,
+        won,
+        lost,
+        win_rate: rules::rate(won, won + lost),
+    })
+}
+
+/// Per stage: the stays that ended in the range, their count, mean and median length in days.
+fn stays_query(backend: DatabaseBackend, scope: &FunnelScope) -> Statement {
+    let mut sql = Sql::new(backend);
+    let days = sql.days_between("entered", "left_at");
+    sql.push(
+        "WITH stays AS (SELECT c.to_stage AS stage, c.change_time AS entered, \
+         LEAD(c.change_time) OVER (PARTITION BY c.opportunity_id ORDER BY c.change_time, c.id) AS left_at \
+         FROM opportunity_stage_changes c JOIN (SELECT o.id",
+    );
+    sql.scoped_from(scope, None);
+    sql.push(&format!(
+        ") o ON o.id = c.opportunity_id), \
+         durations AS (SELECT stage, {days} AS days FROM stays WHERE left_at IS NOT NULL"
+    ));
+    sql.range("left_at", scope.start, scope.end);
+    sql.push(
+        "), ranked AS (SELECT stage, days, ROW_NUMBER() OVER (PARTITION BY stage ORDER BY days) AS rn, \
+         COUNT(*) OVER (PARTITION BY stage) AS n FROM durations) \
+         SELECT stage, COUNT(*), AVG(days), \
+         AVG(CASE WHEN rn = (n + 1) / 2 OR rn = (n + 2) / 2 THEN days END) \
+         FROM ranked GROUP BY stage",
+    );
+    sql.statement()
+}
+
+/// GetVelocityReport: per open stage, the mean and median length of the stays that ended in the range
+/// (a stay ends at the next stage change of the same opportunity), and the mean cycle of the deals won
+/// in the range.
+pub async fn velocity_report(db: &Db, scope: &FunnelScope) -> Result<VelocityReport> {
+    let mut by_stage: BTreeMap<String, StageVelocity> = BTreeMap::new();
+    for row in db.conn().query_all_raw(stays_query(db.backend(), scope)).await? {
+        let stage: String = row.try_get_by_index(0)?;
+        by_stage.insert(
+            stage.clone(),
+            StageVelocity {
+                stage,
+                stays: row.try_get_by_index(1)?,
+                mean_days: row.try_get_by_index(2)?,
+                median_days: row.try_get_by_index(3)?,
+            },
+        );
+    }
+    let stages = scope
+        .pipeline
+        .stages()
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| {
+            by_stage.remove(&s.key).unwrap_or(StageVelocity {
+                stage: s.key.clone(),
+                stays: 0,
+                mean_days: 0.0,
+                median_days: 0.0,
+            })
+        })
+        .collect();
+
+    let row = db
+        .conn()
+        .query_one_raw(cycle_query(db.backend(), scope))
+        .await?
+        .expect("an aggregate without GROUP BY returns one row");
+    let won: i64 = row.try_get_by_index(0)?;
+    let mean_cycle_days: Option<f64> = row.try_get_by_index(1)?;
+    Ok(VelocityReport {
+        stages,
+        won,
+        mean_cycle_days: mean_cycle_days.unwrap_or(0.0),
+    })
+}
+
+/// How many deals were won in the range, and their mean days from creation to close.
+fn cycle_query(backend: DatabaseBackend, scope: &FunnelScope) -> Statement {
+    let mut sql = Sql::new(backend);
+    let cycle = sql.days_between("o.create_time", "o.close_time");
+    sql.push(&format!("SELECT COUNT(*), AVG({cycle})"));
+    sql.scoped_from(scope, Some("o.close_time"));
+    sql.push(" AND o.outcome = 'WON'");
+    sql.statement()
+}
+
+/// GetForecast: open deals expected to close in the range by effective category, their weighted sum
+/// (OMITTED left out), and the deals won in the range.
+pub async fn forecast(db: &Db, scope: &FunnelScope) -> Result<Forecast> {
+    let order = [
+        ForecastCategory::Pipeline,
+        ForecastCategory::BestCase,
+        ForecastCategory::Commit,
+        ForecastCategory::Omitted,
+    ];
+    let mut categories: Vec<(ForecastCategory, Amounts)> =
+        order.iter().map(|c| (*c, Amounts::new())).collect();
+    let mut weighted_pipeline = Amounts::new();
+    for row in db
+        .conn()
+        .query_all_raw(forecast_query(db.backend(), scope))
+        .await?
+    {
+        let raw: String = row.try_get_by_index(0)?;
+        let category = ForecastCategory::from_name(&raw)
+            .ok_or_else(|| Error::unknown_stored_value("forecast_category", &raw))?;
+        let (currency, count, sums) = read_amounts(&row, 1)?;
+        let (Some(currency), Some((sum, weighted))) = (currency, sums) else {
+            continue;
+        };
+        if let Some((_, amounts)) = categories.iter_mut().find(|(c, _)| *c == category) {
+            add(amounts, &currency, count, sum);
+        }
+        if category != ForecastCategory::Omitted {
+            add(&mut weighted_pipeline, &currency, count, weighted);
+        }
+    }
+
+    let mut closed_won = Amounts::new();
+    for row in db
+        .conn()
+        .query_all_raw(closed_won_query(db.backend(), scope))
+        .await?
+    {
+        if let (Some(currency), count, Some((sum, _))) = read_amounts(&row, 0)? {
+            add(&mut closed_won, &currency, count, sum);
+        }
+    }
+    Ok(Forecast {
+        categories,
+        weighted_pipeline,
+        closed_won,
+    })
+}
+
+/// Open deals expected to close in the range, by effective category and currency.
+fn forecast_query(backend: DatabaseBackend, scope: &FunnelScope) -> Statement {
+    let mut sql = Sql::new(backend);
+    sql.push(&format!(
+        "SELECT COALESCE(o.forecast_category_override, s.forecast_category), {AMOUNT_COLUMNS}"
+    ));
+    sql.scoped_from(scope, None);
+    sql.push(" AND o.outcome IS NULL");
+    let (start, end) = (scope.start.map(first_day), scope.end.map(day_after));
+    if let Some(start) = start {
+        let p = sql.bind(start);
+        sql.push(&format!(" AND o.expected_close_date >= {p}"));
+    }
+    if let Some(end) = end {
+        let p = sql.bind(end);
+        sql.push(&format!(" AND o.expected_close_date < {p}"));
+    }
+    if start.is_some() || end.is_some() {
+        sql.push(" AND o.expected_close_date IS NOT NULL");
+    }
+    sql.push(" GROUP BY COALESCE(o.forecast_category_override, s.forecast_category), o.amount_currency");
+    sql.statement()
+}
+
+/// Deals won in the range, by currency.
+fn closed_won_query(backend: DatabaseBackend, scope: &FunnelScope) -> Statement {
+    let mut sql = Sql::new(backend);
+    sql.push(&format!("SELECT {AMOUNT_COLUMNS}"));
+    sql.scoped_from(scope, None);
+    sql.push(" AND o.outcome = 'WON'");
+    sql.range("o.close_time", scope.start, scope.end);
+    sql.push(" GROUP BY o.amount_currency");
+    sql.statement()
+}
+
+/// The first whole day at or after `time` (a range starting mid-day starts with that day).
+fn first_day(time: DateTime<Utc>) -> NaiveDate {
+    time.date_naive()
+}
+
+/// The first day not in a range ending at `time` (exclusive): that day itself at midnight, else the
+/// day after.
+fn day_after(time: DateTime<Utc>) -> NaiveDate {
+    let day = time.date_naive();
+    if time == day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc() {
+        day
+    } else {
+        day + Duration::days(1)
+    }
+}
+
+/// One page of stalled deals: id, stage enter time, days in stage, the stage's stall days.
+fn stalled_query(
+    backend: DatabaseBackend,
+    scope: &FunnelScope,
+    now: DateTime<Utc>,
+    page_size: u64,
+    after: Option<&Cursor>,
+) -> Result<Statement> {
+    let mut sql = Sql::new(backend);
+    let at = sql.bind(now);
+    let days = sql.days_between("o.stage_enter_time", &at);
+    sql.push(&format!(
+        "SELECT o.id, o.stage_enter_time, {days}, s.stall_after_days"
+    ));
+    sql.scoped_from(scope, None);
+    sql.push(&format!(
+        " AND o.outcome IS NULL AND s.stall_after_days > 0 AND {days} > s.stall_after_days"
+    ));
+    if let Some(cursor) = after {
+        let entered = cursor
+            .key
+            .as_deref()
+            .and_then(|k| DateTime::parse_from_rfc3339(k).ok())
+            .ok_or_else(|| Error::invalid("page_token", "malformed page token"))?
+            .with_timezone(&Utc);
+        let (t, id) = (sql.bind(entered), sql.bind(cursor.id));
+        sql.push(&format!(
+            " AND (o.stage_enter_time > {t} OR (o.stage_enter_time = {t} AND o.id > {id}))"
+        ));
+    }
+    sql.push(&format!(
+        " ORDER BY o.stage_enter_time, o.id LIMIT {}",
+        page_size + 1
+    ));
+    Ok(sql.statement())
+}
+
+/// ListStalledOpportunities: open deals longer in their stage than the stage's `stall_after_days`,
+/// longest in their stage first; one page after `after`.
+pub async fn stalled_opportunities(
+    db: &Db,
+    scope: &FunnelScope,
+    now: DateTime<Utc>,
+    page_size: u64,
+    after: Option<&Cursor>,
+) -> Result<(Vec<Stalled>, Option<Cursor>)> {
+    let statement = stalled_query(db.backend(), scope, now, page_size, after)?;
+    let rows = db.conn().query_all_raw(statement).await?;
+    let mut found: Vec<(Uuid, DateTime<Utc>, f64, i32)> = Vec::with_capacity(rows.len());
+    for row in rows {
+        found.push((
+            row.try_get_by_index(0)?,
+            row.try_get_by_index(1)?,
+            row.try_get_by_index(2)?,
+            row.try_get_by_index(3)?,
+        ));
+    }
+    let next = (found.len() as u64 > page_size).then(|| {
+        let (id, entered, _, _) = found[page_size as usize - 1];
+        Cursor {
+            key: Some(time_key(entered)),
+            id,
+        }
+    });
+    found.truncate(page_size as usize);
+    let ids: Vec<Uuid> = found.iter().map(|(id, ..)| *id).collect();
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let rows = row_entity::Entity::find()
+        .filter(row_entity::Column::Id.is_in(ids))
+        .all(db.conn())
+        .await?;
+    let mut by_id: BTreeMap<Uuid, Opportunity> = with_pipelines(db.conn(), rows)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let stalled = found
+        .into_iter()
+        .filter_map(|(id, _, days, stall_after_days)| {
+            by_id.remove(&id).map(|opportunity| Stalled {
+                opportunity,
+                days_in_stage: days.floor() as i64,
+                stall_after_days,
+            })
+        })
+        .collect();
+    Ok((stalled, next))
+}
+
+/// Every statement each analytics RPC runs for `scope`, keyed by RPC name: what the benchmark issues
+/// directly to the database to compare with the RPC.
+pub fn queries_by_rpc(
+    backend: DatabaseBackend,
+    scope: &FunnelScope,
+    now: DateTime<Utc>,
+) -> Vec<(&'static str, Vec<Statement>)> {
+    vec![
+        ("GetFunnelSummary", vec![summary_query(backend, scope)]),
+        (
+            "GetConversionReport",
+            vec![furthest_query(backend, scope), outcomes_query(backend, scope)],
+        ),
+        (
+            "GetVelocityReport",
+            vec![stays_query(backend, scope), cycle_query(backend, scope)],
+        ),
+        (
+            "GetForecast",
+            vec![forecast_query(backend, scope), closed_won_query(backend, scope)],
+        ),
+        (
+            "ListStalledOpportunities",
+            vec![
+                stalled_query(backend, scope, now, crate::paging::DEFAULT_PAGE_SIZE, None)
+                    .expect("no cursor, no error"),
+            ],
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forecast_ranges_become_whole_days() {
+        let midnight = "2026-03-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let noon = "2026-03-01T12:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(day_after(midnight), NaiveDate::from_ymd_opt(2026, 3, 1).unwrap());
+        assert_eq!(day_after(noon), NaiveDate::from_ymd_opt(2026, 3, 2).unwrap());
+        assert_eq!(first_day(noon), NaiveDate::from_ymd_opt(2026, 3, 1).unwrap());
+    }
+
+    #[test]
+    fn placeholders_follow_the_backend() {
+        let mut pg = Sql::new(DatabaseBackend::Postgres);
+        assert_eq!((pg.bind(1), pg.bind(2)), ("$1".to_owned(), "$2".to_owned()));
+        let mut lite = Sql::new(DatabaseBackend::Sqlite);
+        assert_eq!((lite.bind(1), lite.bind(2)), ("?1".to_owned(), "?2".to_owned()));
+    }
+}

@@ -1,0 +1,31 @@
+//! The funnel's database side: pipelines, opportunities with their stage history, the analytics
+//! queries, and opportunity ownership as a handover area.
+
+mod analytics;
+mod history;
+mod opportunities;
+mod ownership;
+mod pipelines;
+
+pub use analytics::{
+    Amounts, ConversionReport, Forecast, FunnelScope, StageConversion, StageSummary, StageVelocity, Stalled,
+    VelocityReport, conversion_report, forecast, funnel_summary, queries_by_rpc, stalled_opportunities,
+    velocity_report,
+};
+pub use history::list_stage_history;
+pub use opportunities::{
+    CloseRequest, close_opportunity, create_opportunity, get_opportunity, list_opportunities, move_stage,
+    reopen_opportunity, update_opportunity,
+};
+pub use ownership::OpportunityOwnership;
+pub use pipelines::{create_pipeline, get_pipeline, list_pipelines, pipeline_or_default, update_pipeline};
+
+use crate::error::{Error, RuleViolation};
+
+const PIPELINE: &str = "pipeline";
+const OPPORTUNITY: &str = "opportunity";
+
+/// Broken rules as the one error a refused write answers with.
+fn refuse(violations: Vec<RuleViolation>) -> Error {
+    Error::FailedPrecondition(violations)
+}
