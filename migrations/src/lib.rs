@@ -10,6 +10,7 @@ mod m20261123_000002_audit_outbox;
 mod m20261123_000003_teams;
 mod m20261123_000004_identity;
 mod m20261123_000005_opportunities;
+mod m20261123_000006_funnel_read_model;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_teams::Migration),
             Box::new(m20261123_000004_identity::Migration),
             Box::new(m20261123_000005_opportunities::Migration),
+            Box::new(m20261123_000006_funnel_read_model::Migration),
         ]
     }
 }

@@ -17,6 +17,8 @@
 //! and pass without doing anything. Each PostgreSQL test gets its own database `kam_test_<uuid>`,
 //! dropped when the server stops or the [`TestServer`] is dropped.
 
+pub mod generator;
+
 use std::{net::SocketAddr, time::Duration};
 
 use kam_proto::v1::{

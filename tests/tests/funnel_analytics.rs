@@ -67,6 +67,7 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
+use kam_server::opportunities::store::read_model;
 use kam_tests::{
     TestServer, assert_error, assert_invalid_argument, backend_tests,
     pb::{self, ForecastCategory, opportunity_service_client::OpportunityServiceClient},
@@ -636,6 +637,14 @@ async fn pin_times(server: &TestServer, client: &mut Opportunities, spec: &Spec,
             .await;
         assert_eq!(touched, 1);
     }
+    // The stays and the furthest stage follow the history the server wrote; rewritten change times
+    // must reach them too, as an operator's repair would.
+    let db = server.db().await;
+    let id = Uuid::parse_str(id).expect("an opportunity id");
+    read_model::rebuild(&db, Some(id))
+        .await
+        .expect("rebuild the funnel's read model");
+    let _ = db.close().await;
 }
 
 // ---------------------------------------------------------------------------------------------------

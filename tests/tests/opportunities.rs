@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 
+use kam_server::opportunities::store::read_model as funnel_read_model;
 use kam_tests::{
     Caller, TestServer, assert_error, assert_failed_precondition, assert_invalid_argument, backend_tests,
     pb::{
@@ -15,7 +16,7 @@ use kam_tests::{
     },
     pbjson_types::{self, FieldMask},
 };
-use sea_orm::Value;
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
 use uuid::Uuid;
@@ -379,6 +380,52 @@ impl<'a> Funnel<'a> {
     }
 }
 
+/// The funnel's read model of `id`, as stored: its stays `(ending change id, stage, seconds)` in order,
+/// and its furthest stage.
+async fn read_model(server: &TestServer, id: &str) -> (Vec<(String, String, i64)>, Option<String>) {
+    let db = server.db().await;
+    let backend = db.get_database_backend();
+    let p = if backend == DatabaseBackend::Postgres {
+        "$1"
+    } else {
+        "?1"
+    };
+    let id = Uuid::parse_str(id).expect("an opportunity id");
+    let stays = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            format!("SELECT id, stage, seconds FROM opportunity_stays WHERE opportunity_id = {p} ORDER BY leave_time"),
+            [id.into()],
+        ))
+        .await
+        .expect("read the stays")
+        .iter()
+        .map(|row| {
+            let change: Uuid = row.try_get_by_index(0).expect("id");
+            (change.to_string(), row.try_get_by_index(1).expect("stage"), row.try_get_by_index(2).expect("seconds"))
+        })
+        .collect();
+    let furthest = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            format!("SELECT furthest_stage FROM opportunities WHERE id = {p}"),
+            [id.into()],
+        ))
+        .await
+        .expect("read the furthest stage")
+        .expect("the opportunity exists")
+        .try_get_by_index(0)
+        .expect("furthest_stage");
+    let _ = db.close().await;
+    (stays, furthest)
+}
+
+/// Milliseconds since the epoch.
+fn millis(time: &Option<pbjson_types::Timestamp>) -> i64 {
+    let (seconds, nanos) = instant(time);
+    seconds * 1000 + i64::from(nanos) / 1_000_000
+}
+
 async fn create_account(server: &TestServer, prefix: &str) -> pb::Account {
     server
         .accounts()
@@ -652,6 +699,86 @@ backend_tests! {
         assert_eq!(f.count("SELECT count(*) FROM pipelines").await, pipelines);
         assert_eq!(f.count("SELECT count(*) FROM pipeline_stages").await, stages);
         assert_eq!(f.events("PipelineCreated").await, 0);
+    }
+
+    // ----- the funnel's read model -----
+
+    async fn every_stage_change_keeps_the_funnel_read_model(server: &TestServer) {
+        let mut f = Funnel::new(server).await;
+        let deal = f.create_in("LEAD", "Read model").await;
+        assert_eq!(read_model(server, &deal.id).await, (vec![], Some("LEAD".to_owned())));
+
+        f.move_to(&deal.id, "PROPOSAL").await;
+        f.close(&deal.id, Outcome::Lost, "PRICE").await;
+        let (_, furthest) = read_model(server, &deal.id).await;
+        assert_eq!(furthest.as_deref(), Some("PROPOSAL"), "a lost deal got as far as it passed");
+        f.try_reopen(&deal.id, "CONTACTED", "Budget found").await.expect("reopen");
+        let (_, furthest) = read_model(server, &deal.id).await;
+        assert_eq!(furthest.as_deref(), Some("PROPOSAL"), "going back does not undo what was reached");
+        f.move_to(&deal.id, "NEGOTIATION").await;
+
+        // One stay per change after the creation, ended by that change, as long as the time between.
+        let history = f.history(&deal.id).await;
+        let expected: Vec<(String, String, i64)> = history
+            .windows(2)
+            .map(|pair| {
+                let length = millis(&pair[1].change_time) - millis(&pair[0].change_time);
+                (pair[1].id.clone(), pair[0].to_stage.clone(), (length + 500) / 1000)
+            })
+            .collect();
+        let stages: Vec<&str> = expected.iter().map(|(_, stage, _)| stage.as_str()).collect();
+        assert_eq!(stages, ["LEAD", "PROPOSAL", "LOST", "CONTACTED"]);
+        let (stays, furthest) = read_model(server, &deal.id).await;
+        assert_eq!(stays, expected);
+        assert_eq!(furthest.as_deref(), Some("NEGOTIATION"));
+
+        // Derived again from the history, it is the same (the lengths up to the rounding of the
+        // databases' own time arithmetic).
+        let db = server.db().await;
+        funnel_read_model::rebuild(&db, Some(Uuid::parse_str(&deal.id).unwrap()))
+            .await
+            .expect("rebuild");
+        let _ = db.close().await;
+        let (rebuilt, furthest_rebuilt) = read_model(server, &deal.id).await;
+        assert_eq!(furthest_rebuilt, furthest);
+        assert_eq!(rebuilt.len(), stays.len());
+        for (again, kept) in rebuilt.iter().zip(&stays) {
+            assert_eq!((&again.0, &again.1), (&kept.0, &kept.1));
+            assert!((again.2 - kept.2).abs() <= 1, "{again:?} vs {kept:?}");
+        }
+    }
+
+    async fn reordering_stages_recomputes_the_furthest_stage(server: &TestServer) {
+        let mut f = Funnel::new(server).await;
+        let pipeline = f.try_create_pipeline(custom_pipeline()).await.unwrap();
+        let deal = f
+            .create(pb::Opportunity {
+                pipeline_id: pipeline.id.clone(),
+                qualification: man(),
+                ..f.deal("Reordered")
+            })
+            .await;
+        f.move_to(&deal.id, "OFFER").await;
+        f.move_to(&deal.id, "DEMO").await;
+        assert_eq!(read_model(server, &deal.id).await.1.as_deref(), Some("OFFER"));
+
+        // DEMO now comes after OFFER: the furthest stage the history reached is DEMO.
+        let mut stages = pipeline.stages.clone();
+        stages.swap(1, 2);
+        let updated = f
+            .try_update_pipeline(
+                pb::Pipeline {
+                    id: pipeline.id.clone(),
+                    stages,
+                    etag: pipeline.etag.clone(),
+                    ..Default::default()
+                },
+                &["stages"],
+            )
+            .await
+            .expect("reorder the stages");
+        assert_eq!(stage_keys(&updated), ["DISCOVERY", "OFFER", "DEMO", "DONE", "DROPPED"]);
+        assert_eq!(read_model(server, &deal.id).await.1.as_deref(), Some("DEMO"));
     }
 
     async fn update_pipeline_renames_adds_and_removes_unused_stages(server: &TestServer) {

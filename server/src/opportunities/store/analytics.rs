@@ -173,6 +173,40 @@ impl Sql {
         }
     }
 
+    /// `FROM opportunity_stays x WHERE …` narrowed to `scope`, the range applied to the stays' end.
+    /// The narrowing is written as `IN` subqueries on the stays' own columns (no join), so that the
+    /// velocity index can still deliver the stays of a stage in length order.
+    fn stays_from(&mut self, scope: &FunnelScope) {
+        self.push(" FROM opportunity_stays x WHERE x.pipeline_id = ");
+        let pipeline = self.bind(scope.pipeline.id);
+        self.push(&pipeline);
+        self.push(" AND x.account_id NOT IN (SELECT d.id FROM accounts d WHERE d.delete_time IS NOT NULL)");
+        if let Some(owner) = scope.owner_staff_id {
+            let p = self.bind(owner);
+            self.push(&format!(
+                " AND x.opportunity_id IN (SELECT o.id FROM opportunities o WHERE o.owner_staff_id = {p})"
+            ));
+        }
+        if let Some(account) = scope.account_id {
+            let p = self.bind(account);
+            self.push(&format!(" AND x.account_id = {p}"));
+        }
+        if let Some(tier) = scope.tier {
+            let p = self.bind(tier.as_str());
+            self.push(&format!(
+                " AND x.account_id IN (SELECT a.id FROM accounts a WHERE a.tier = {p})"
+            ));
+        }
+        if let Visibility::TeamsOf(staff) = scope.visibility {
+            let p = self.bind(staff);
+            self.push(&format!(
+                " AND x.account_id IN (SELECT tm.account_id FROM team_members tm \
+                 WHERE tm.staff_id = {p} AND tm.end_time IS NULL)"
+            ));
+        }
+        self.range("x.leave_time", scope.start, scope.end);
+    }
+
     fn range(&mut self, column: &str, start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) {
         if let Some(start) = start {
             let p = self.bind(start);
@@ -272,20 +306,13 @@ pub async fn funnel_summary(db: &Db, scope: &FunnelScope) -> Result<Vec<StageSum
         .collect())
 }
 
-/// How many of the cohort got furthest to each position (the lost stage left out).
+/// How many of the cohort got furthest to each stage (kept by the read model: the lost stage never
+/// counts, a deal lost got as far as the stages it passed).
 fn furthest_query(backend: DatabaseBackend, scope: &FunnelScope) -> Statement {
     let mut sql = Sql::new(backend);
-    sql.push(
-        "SELECT furthest, COUNT(*) FROM (SELECT o.id, MAX(hs.position) AS furthest \
-         FROM opportunity_stage_changes c \
-         JOIN pipeline_stages hs ON hs.key = c.to_stage AND hs.closed_lost = false \
-         JOIN (SELECT o.id, o.pipeline_id",
-    );
+    sql.push("SELECT o.furthest_stage, COUNT(*)");
     sql.scoped_from(scope, Some("o.create_time"));
-    sql.push(
-        ") o ON o.id = c.opportunity_id AND hs.pipeline_id = o.pipeline_id \
-         GROUP BY o.id) furthest_stages GROUP BY furthest",
-    );
+    sql.push(" AND o.furthest_stage IS NOT NULL GROUP BY o.furthest_stage");
     sql.statement()
 }
 
@@ -307,34 +334,23 @@ pub async fn conversion_report(db: &Db, scope: &FunnelScope) -> Result<Conversio
         .query_all_raw(furthest_query(db.backend(), scope))
         .await?;
     // The ladder: the open stages, then the won stage; the lost stage is no rung, wherever the pipeline
-    // puts it. The query answers stage positions in the pipeline, so each is mapped to its rung.
-    let (ladder, rung_of_position): (Vec<&str>, BTreeMap<i32, usize>) = {
-        let rungs: Vec<(i32, &str)> = scope
-            .pipeline
-            .stages()
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| !s.closed_lost)
-            .map(|(position, s)| (position as i32, s.key.as_str()))
-            .collect();
-        let ladder = rungs.iter().map(|(_, key)| *key).collect();
-        let rung_of_position = rungs
-            .iter()
-            .enumerate()
-            .map(|(rung, (position, _))| (*position, rung))
-            .collect();
-        (ladder, rung_of_position)
-    };
+    // puts it.
+    let ladder: Vec<&str> = scope
+        .pipeline
+        .stages()
+        .iter()
+        .filter(|s| !s.closed_lost)
+        .map(|s| s.key.as_str())
+        .collect();
     let mut furthest = vec![0i64; ladder.len()];
     for row in rows {
-        let position: i32 = row.try_get_by_index(0)?;
+        let stage: String = row.try_get_by_index(0)?;
         let count: i64 = row.try_get_by_index(1)?;
-        let rung = rung_of_position.get(&position).ok_or_else(|| {
-            Error::Database(sea_orm::DbErr::Custom(format!(
-                "stage position {position} is not in the pipeline"
-            )))
-        })?;
-        furthest[*rung] += count;
+        // A furthest stage the pipeline no longer has (its stages were replaced) is no rung: such deals
+        // reached nothing the pipeline still names.
+        if let Some(rung) = ladder.iter().position(|key| *key == stage) {
+            furthest[rung] += count;
+        }
     }
     let reached = rules::reached_counts(&furthest);
     let stages = ladder
@@ -372,70 +388,77 @@ pub async fn conversion_report(db: &Db, scope: &FunnelScope) -> Result<Conversio
     })
 }
 
-/// Per stage: the stays that ended in the range, their count, mean and median length in days.
-fn stays_query(backend: DatabaseBackend, scope: &FunnelScope) -> Statement {
+/// Per stage: how many stays ended in the range and their total length in seconds.
+fn stay_totals_query(backend: DatabaseBackend, scope: &FunnelScope) -> Statement {
     let mut sql = Sql::new(backend);
-    let days = sql.days_between("entered", "left_at");
-    sql.push(
-        "WITH stays AS (SELECT c.to_stage AS stage, c.change_time AS entered, \
-         LEAD(c.change_time) OVER (PARTITION BY c.opportunity_id ORDER BY c.change_time, c.id) AS left_at \
-         FROM opportunity_stage_changes c JOIN (SELECT o.id",
-    );
-    sql.scoped_from(scope, None);
-    sql.push(&format!(
-        ") o ON o.id = c.opportunity_id), \
-         durations AS (SELECT stage, {days} AS days FROM stays WHERE left_at IS NOT NULL"
-    ));
-    sql.range("left_at", scope.start, scope.end);
-    sql.push(
-        "), ranked AS (SELECT stage, days, ROW_NUMBER() OVER (PARTITION BY stage ORDER BY days) AS rn, \
-         COUNT(*) OVER (PARTITION BY stage) AS n FROM durations) \
-         SELECT stage, COUNT(*), AVG(days), \
-         AVG(CASE WHEN rn = (n + 1) / 2 OR rn = (n + 2) / 2 THEN days END) \
-         FROM ranked GROUP BY stage",
-    );
+    sql.push("SELECT x.stage, COUNT(*), CAST(SUM(x.seconds) AS BIGINT)");
+    sql.stays_from(scope);
+    sql.push(" GROUP BY x.stage");
     sql.statement()
 }
 
+/// The middle one (odd `stays`) or two (even) of the lengths in seconds of the `stays` stays in
+/// `stage` that ended in the range: the median found by its rank, which the velocity index serves in
+/// length order, where a percentile aggregate would sort every stay.
+fn stay_median_query(backend: DatabaseBackend, scope: &FunnelScope, stage: &str, stays: i64) -> Statement {
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT x.seconds");
+    sql.stays_from(scope);
+    let p = sql.bind(stage);
+    sql.push(&format!(
+        " AND x.stage = {p} ORDER BY x.seconds LIMIT {} OFFSET {}",
+        2 - stays % 2,
+        (stays - 1) / 2
+    ));
+    sql.statement()
+}
+
+const SECONDS_PER_DAY: f64 = 86_400.0;
+
 /// GetVelocityReport: per open stage, the mean and median length of the stays that ended in the range
 /// (a stay ends at the next stage change of the same opportunity), and the mean cycle of the deals won
-/// in the range.
+/// in the range. One snapshot, so the medians' ranks match the counts.
 pub async fn velocity_report(db: &Db, scope: &FunnelScope) -> Result<VelocityReport> {
-    let mut by_stage: BTreeMap<String, StageVelocity> = BTreeMap::new();
-    for row in db.conn().query_all_raw(stays_query(db.backend(), scope)).await? {
+    let snapshot = db.snapshot().await?;
+    let backend = db.backend();
+    let mut totals: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for row in snapshot.query_all_raw(stay_totals_query(backend, scope)).await? {
         let stage: String = row.try_get_by_index(0)?;
-        by_stage.insert(
-            stage.clone(),
-            StageVelocity {
-                stage,
-                stays: row.try_get_by_index(1)?,
-                mean_days: row.try_get_by_index(2)?,
-                median_days: row.try_get_by_index(3)?,
-            },
-        );
+        totals.insert(stage, (row.try_get_by_index(1)?, row.try_get_by_index(2)?));
     }
-    let stages = scope
-        .pipeline
-        .stages()
-        .iter()
-        .filter(|s| s.is_open())
-        .map(|s| {
-            by_stage.remove(&s.key).unwrap_or(StageVelocity {
-                stage: s.key.clone(),
-                stays: 0,
-                mean_days: 0.0,
-                median_days: 0.0,
-            })
-        })
-        .collect();
+    let mut stages = Vec::new();
+    for stage in scope.pipeline.stages().iter().filter(|s| s.is_open()) {
+        let (stays, seconds) = totals.get(&stage.key).copied().unwrap_or((0, 0));
+        let median_days = if stays == 0 {
+            0.0
+        } else {
+            let middle = snapshot
+                .query_all_raw(stay_median_query(backend, scope, &stage.key, stays))
+                .await?
+                .iter()
+                .map(|row| row.try_get_by_index::<i64>(0))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            middle.iter().sum::<i64>() as f64 / middle.len().max(1) as f64 / SECONDS_PER_DAY
+        };
+        stages.push(StageVelocity {
+            stage: stage.key.clone(),
+            stays,
+            mean_days: if stays == 0 {
+                0.0
+            } else {
+                seconds as f64 / stays as f64 / SECONDS_PER_DAY
+            },
+            median_days,
+        });
+    }
 
-    let row = db
-        .conn()
-        .query_one_raw(cycle_query(db.backend(), scope))
+    let row = snapshot
+        .query_one_raw(cycle_query(backend, scope))
         .await?
         .expect("an aggregate without GROUP BY returns one row");
     let won: i64 = row.try_get_by_index(0)?;
     let mean_cycle_days: Option<f64> = row.try_get_by_index(1)?;
+    snapshot.commit().await?;
     Ok(VelocityReport {
         stages,
         won,
@@ -643,34 +666,47 @@ pub async fn stalled_opportunities(
 }
 
 /// Every statement each analytics RPC runs for `scope`, keyed by RPC name: what the benchmark issues
-/// directly to the database to compare with the RPC.
-pub fn queries_by_rpc(
-    backend: DatabaseBackend,
+/// directly to the database to compare with the RPC. GetVelocityReport's median statements depend on
+/// the stay counts, so those are read from `db` first, as the RPC does.
+pub async fn queries_by_rpc(
+    db: &Db,
     scope: &FunnelScope,
     now: DateTime<Utc>,
-) -> Vec<(&'static str, Vec<Statement>)> {
-    vec![
+) -> Result<Vec<(&'static str, Vec<Statement>)>> {
+    let backend = db.backend();
+    let mut velocity = vec![stay_totals_query(backend, scope)];
+    let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+    for row in db.conn().query_all_raw(stay_totals_query(backend, scope)).await? {
+        counts.insert(row.try_get_by_index(0)?, row.try_get_by_index(1)?);
+    }
+    for stage in scope.pipeline.stages().iter().filter(|s| s.is_open()) {
+        if let Some(stays) = counts.get(&stage.key).filter(|n| **n > 0) {
+            velocity.push(stay_median_query(backend, scope, &stage.key, *stays));
+        }
+    }
+    velocity.push(cycle_query(backend, scope));
+    Ok(vec![
         ("GetFunnelSummary", vec![summary_query(backend, scope)]),
         (
             "GetConversionReport",
             vec![furthest_query(backend, scope), outcomes_query(backend, scope)],
         ),
-        (
-            "GetVelocityReport",
-            vec![stays_query(backend, scope), cycle_query(backend, scope)],
-        ),
+        ("GetVelocityReport", velocity),
         (
             "GetForecast",
             vec![forecast_query(backend, scope), closed_won_query(backend, scope)],
         ),
         (
             "ListStalledOpportunities",
-            vec![
-                stalled_query(backend, scope, now, crate::paging::DEFAULT_PAGE_SIZE, None)
-                    .expect("no cursor, no error"),
-            ],
+            vec![stalled_query(
+                backend,
+                scope,
+                now,
+                crate::paging::DEFAULT_PAGE_SIZE,
+                None,
+            )?],
         ),
-    ]
+    ])
 }
 
 #[cfg(test)]

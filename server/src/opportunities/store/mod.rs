@@ -6,6 +6,7 @@ mod history;
 mod opportunities;
 mod ownership;
 mod pipelines;
+pub mod read_model;
 
 pub use analytics::{
     Amounts, ConversionReport, Forecast, FunnelScope, StageConversion, StageSummary, StageVelocity, Stalled,

@@ -11,7 +11,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{OPPORTUNITY, pipelines::load_pipeline, pipelines::load_pipeline_or_default, refuse};
+use super::{OPPORTUNITY, pipelines::load_pipeline, pipelines::load_pipeline_or_default, read_model, refuse};
 use crate::{
     accounts::store::require_live_account,
     audit::{self, Change},
@@ -89,7 +89,7 @@ pub async fn create_opportunity(
             .map_err(|e| {
                 Error::unique_violation(e, OPPORTUNITY, "external_id", new.deal.external_id.as_deref())
             })?;
-        record_stage_change(txn, ctx, id, None, &stage, time, "").await?;
+        record_stage_change(txn, ctx, &pipeline, id, None, &stage, time, "").await?;
         if let Some(key) = key {
             key.remember(txn, id).await?;
         }
@@ -273,7 +273,7 @@ pub async fn move_stage(
             row.stage_owner_staff_id = Set(next_owner);
         })
         .await?;
-        record_stage_change(txn, ctx, id, Some(&current.stage), to, time, "").await?;
+        record_stage_change(txn, ctx, &pipeline, id, Some(&current), to, time, "").await?;
         let mut fields = vec!["stage".to_owned(), "stage_enter_time".to_owned()];
         if next_owner != current.deal.stage_owner_staff_id {
             fields.push("stage_owner_staff_id".to_owned());
@@ -328,7 +328,7 @@ pub async fn close_opportunity(
             row.close_time = Set(Some(time));
         })
         .await?;
-        record_stage_change(txn, ctx, id, Some(&current.stage), &to, time, &close.reason).await?;
+        record_stage_change(txn, ctx, &pipeline, id, Some(&current), &to, time, &close.reason).await?;
         let fields = [
             "stage",
             "outcome",
@@ -387,7 +387,7 @@ pub async fn reopen_opportunity(
             row.close_time = Set(None);
         })
         .await?;
-        record_stage_change(txn, ctx, id, Some(&current.stage), &to, time, reason).await?;
+        record_stage_change(txn, ctx, &pipeline, id, Some(&current), &to, time, reason).await?;
         audit::record(
             txn,
             ctx,
@@ -442,19 +442,24 @@ async fn save_stage(
     opportunity_from_row(saved, pipeline)
 }
 
+/// Appends a change from `previous` (none at creation) to `to` to the history, and keeps the read
+/// model: the stay `previous` ends, and the furthest stage reached.
+#[allow(clippy::too_many_arguments)]
 async fn record_stage_change(
     txn: &impl ConnectionTrait,
     ctx: &RequestContext,
+    pipeline: &Pipeline,
     opportunity_id: Uuid,
-    from: Option<&str>,
+    previous: Option<&Opportunity>,
     to: &str,
     time: DateTime<Utc>,
     reason: &str,
 ) -> Result<()> {
+    let change_id = Uuid::now_v7();
     change_entity::Entity::insert(change_entity::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(change_id),
         opportunity_id: Set(opportunity_id),
-        from_stage: Set(from.map(str::to_owned)),
+        from_stage: Set(previous.map(|p| p.stage.clone())),
         to_stage: Set(to.to_owned()),
         change_time: Set(time),
         changed_by: Set(ctx.principal.staff_id),
@@ -462,7 +467,10 @@ async fn record_stage_change(
     })
     .exec_without_returning(txn)
     .await?;
-    Ok(())
+    if let Some(previous) = previous {
+        read_model::record_stay(txn, previous, change_id, time).await?;
+    }
+    read_model::reach(txn, pipeline, opportunity_id, to).await
 }
 
 /// The owner is active staff; the stage owner, when set, an active specialist of `stage`.

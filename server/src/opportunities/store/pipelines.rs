@@ -145,6 +145,8 @@ pub async fn update_pipeline(
                 .exec(txn)
                 .await?;
             insert_stages(txn, id, &next.stages).await?;
+            // Replaced stages may be reordered: what counts as furthest follows the new order.
+            super::read_model::recompute_furthest(txn, id).await?;
         }
         pipeline_entity::Entity::update(pipeline_entity::ActiveModel {
             id: Set(id),
