@@ -11,6 +11,7 @@ mod m20261123_000003_teams;
 mod m20261123_000004_identity;
 mod m20261123_000005_opportunities;
 mod m20261123_000006_funnel_read_model;
+mod m20261123_000007_service_levels;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_identity::Migration),
             Box::new(m20261123_000005_opportunities::Migration),
             Box::new(m20261123_000006_funnel_read_model::Migration),
+            Box::new(m20261123_000007_service_levels::Migration),
         ]
     }
 }

@@ -18,6 +18,7 @@ pub mod opportunities;
 pub mod paging;
 pub mod request;
 mod server;
+pub mod service_levels;
 pub mod sla;
 pub mod teams;
 pub mod telemetry;

@@ -7,7 +7,7 @@ use http::HeaderName;
 use kam_proto::v1::{
     account_service_server::AccountServiceServer, audit_service_server::AuditServiceServer,
     identity_service_server::IdentityServiceServer, opportunity_service_server::OpportunityServiceServer,
-    team_service_server::TeamServiceServer,
+    service_level_service_server::ServiceLevelServiceServer, team_service_server::TeamServiceServer,
 };
 use tokio::{net::TcpListener, sync::Notify};
 use tonic::transport::{Server, server::TcpIncoming};
@@ -27,6 +27,7 @@ use crate::{
         rate_limit::RateLimiter,
     },
     opportunities::{api::OpportunityApi, store::OpportunityOwnership},
+    service_levels::api::ServiceLevelApi,
     teams::{
         api::TeamApi,
         handover::{Responsibilities, ResponsibilityArea},
@@ -59,6 +60,7 @@ const SERVICES: &[&str] = &[
     "kam.v1.IdentityService",
     "kam.v1.AuditService",
     "kam.v1.OpportunityService",
+    "kam.v1.ServiceLevelService",
 ];
 
 /// Serves KAM on `listener` until `shutdown` resolves; then health turns NOT_SERVING, new connections
@@ -110,6 +112,9 @@ pub async fn run(
     let opportunities = OpportunityServiceServer::new(OpportunityApi::new(db.clone()))
         .max_decoding_message_size(limit)
         .max_encoding_message_size(limit);
+    let service_levels = ServiceLevelServiceServer::new(ServiceLevelApi::new(db.clone()))
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit);
 
     let draining = Arc::new(Notify::new());
     let signal = {
@@ -142,6 +147,7 @@ pub async fn run(
         .add_service(identity)
         .add_service(audit)
         .add_service(opportunities)
+        .add_service(service_levels)
         .serve_with_incoming_shutdown(incoming, signal);
     tracing::info!(addr = %local_addr, "serving gRPC and gRPC-Web");
 

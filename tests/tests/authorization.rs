@@ -23,8 +23,11 @@ use std::{collections::BTreeMap, time::Instant};
 
 use kam_tests::{
     Caller, ERROR_DOMAIN, SALES_DEPARTMENT, TestServer, assert_error, backend_tests,
-    pb::{self, Role, opportunity_service_client::OpportunityServiceClient},
-    pbjson_types::FieldMask,
+    pb::{
+        self, Role, opportunity_service_client::OpportunityServiceClient,
+        service_level_service_client::ServiceLevelServiceClient,
+    },
+    pbjson_types::{self, FieldMask},
 };
 use prost::{
     Message,
@@ -86,6 +89,11 @@ const ADMIN_ONLY: &[Role] = &[Role::Admin];
 const PIPELINE_MANAGERS: &[Role] = &[Role::Admin, Role::Manager];
 /// Work opportunities: create, change, move, close and reopen them (MEMBER too, on its teams' accounts).
 const DEAL_WRITERS: &[Role] = &[Role::Admin, Role::Manager, Role::Integration];
+/// Shape the service promises: create and change business calendars and SLA policies.
+const SERVICE_LEVEL_MANAGERS: &[Role] = &[Role::Admin, Role::Manager];
+/// Work service requests: open, change, move, respond, re-apply policies (MEMBER too, on its teams'
+/// accounts).
+const REQUEST_WORKERS: &[Role] = &[Role::Admin, Role::Manager, Role::ServiceAgent];
 
 const fn rule(rpc: &'static str, roles: &'static [Role], member: MemberAccess) -> Rule {
     Rule { rpc, roles, member }
@@ -194,6 +202,95 @@ const EXPECTED: &[Rule] = &[
     rule("/kam.v1.OpportunityService/GetForecast", EVERY_ROLE, Allowed),
     rule(
         "/kam.v1.OpportunityService/ListStalledOpportunities",
+        EVERY_ROLE,
+        Allowed,
+    ), // Policies of an account hang off it (a MEMBER sees those of its teams); calendars, tier and
+    // default policies are about no account. The compliance report answers everyone, a MEMBER's
+    // computed over its teams' accounts.
+    rule(
+        "/kam.v1.ServiceLevelService/CreateBusinessCalendar",
+        SERVICE_LEVEL_MANAGERS,
+        Denied,
+    ),
+    rule(
+        "/kam.v1.ServiceLevelService/GetBusinessCalendar",
+        EVERY_ROLE,
+        Allowed,
+    ),
+    rule(
+        "/kam.v1.ServiceLevelService/ListBusinessCalendars",
+        EVERY_ROLE,
+        Allowed,
+    ),
+    rule(
+        "/kam.v1.ServiceLevelService/UpdateBusinessCalendar",
+        SERVICE_LEVEL_MANAGERS,
+        Denied,
+    ),
+    rule(
+        "/kam.v1.ServiceLevelService/CreateSlaPolicy",
+        SERVICE_LEVEL_MANAGERS,
+        Denied,
+    ),
+    rule("/kam.v1.ServiceLevelService/GetSlaPolicy", EVERY_ROLE, OwnTeam),
+    rule(
+        "/kam.v1.ServiceLevelService/ListSlaPolicies",
+        EVERY_ROLE,
+        Filtered,
+    ),
+    rule(
+        "/kam.v1.ServiceLevelService/UpdateSlaPolicy",
+        SERVICE_LEVEL_MANAGERS,
+        Denied,
+    ),
+    rule(
+        "/kam.v1.ServiceLevelService/DeleteSlaPolicy",
+        SERVICE_LEVEL_MANAGERS,
+        Denied,
+    ),
+    rule(
+        "/kam.v1.ServiceLevelService/CreateServiceRequest",
+        REQUEST_WORKERS,
+        OwnTeam,
+    ),
+    rule(
+        "/kam.v1.ServiceLevelService/GetServiceRequest",
+        EVERY_ROLE,
+        OwnTeam,
+    ),
+    rule(
+        "/kam.v1.ServiceLevelService/ListServiceRequests",
+        EVERY_ROLE,
+        Filtered,
+    ),
+    rule(
+        "/kam.v1.ServiceLevelService/UpdateServiceRequest",
+        REQUEST_WORKERS,
+        OwnTeam,
+    ),
+    rule(
+        "/kam.v1.ServiceLevelService/ChangeServiceRequestStatus",
+        REQUEST_WORKERS,
+        OwnTeam,
+    ),
+    rule(
+        "/kam.v1.ServiceLevelService/RecordFirstResponse",
+        REQUEST_WORKERS,
+        OwnTeam,
+    ),
+    rule(
+        "/kam.v1.ServiceLevelService/RecalculateSla",
+        REQUEST_WORKERS,
+        OwnTeam,
+    ),
+    rule(
+        "/kam.v1.ServiceLevelService/ListStatusHistory",
+        EVERY_ROLE,
+        OwnTeam,
+    ),
+    rule("/kam.v1.ServiceLevelService/ListEscalations", EVERY_ROLE, OwnTeam),
+    rule(
+        "/kam.v1.ServiceLevelService/GetSlaComplianceReport",
         EVERY_ROLE,
         Allowed,
     ),
@@ -498,6 +595,50 @@ fn new_pipeline_fields() -> pb::Pipeline {
     }
 }
 
+/// The seeded office-hours calendar.
+const OFFICE_HOURS_CALENDAR: &str = "00000000-0000-7000-8000-000000000301";
+
+/// A well-formed calendar: Monday to Friday, 09:00–17:00 in Shanghai.
+fn new_calendar_fields() -> pb::BusinessCalendar {
+    use pb::DayOfWeek::{Friday, Monday, Thursday, Tuesday, Wednesday};
+    pb::BusinessCalendar {
+        display_name: unique("Calendar"),
+        time_zone: "Asia/Shanghai".to_owned(),
+        windows: [Monday, Tuesday, Wednesday, Thursday, Friday]
+            .into_iter()
+            .map(|day| pb::WorkingWindow {
+                day: day as i32,
+                start_time: "09:00".to_owned(),
+                end_time: "17:00".to_owned(),
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// A well-formed policy of `account_id`: the same targets for every priority.
+fn new_policy_fields(account_id: &str) -> pb::SlaPolicy {
+    pb::SlaPolicy {
+        display_name: unique("Policy"),
+        account_id: account_id.to_owned(),
+        calendar_id: OFFICE_HOURS_CALENDAR.to_owned(),
+        targets: [
+            pb::Priority::P1,
+            pb::Priority::P2,
+            pb::Priority::P3,
+            pb::Priority::P4,
+        ]
+        .into_iter()
+        .map(|priority| pb::PriorityTargets {
+            priority: priority as i32,
+            first_response_minutes: 60,
+            resolution_minutes: 600,
+        })
+        .collect(),
+        ..Default::default()
+    }
+}
+
 fn seat(account_id: &str, staff_id: &str) -> pb::TeamMember {
     pb::TeamMember {
         account_id: account_id.to_owned(),
@@ -519,6 +660,10 @@ struct Fixture<'a> {
     membership: pb::TeamMember,
     /// An opportunity of `account`, owned by `staff`, the only one in [`FIXTURE_STAGE`].
     opportunity: pb::Opportunity,
+    /// A business calendar, an SLA policy of `account`, and a service request of `account`.
+    calendar: pb::BusinessCalendar,
+    sla_policy: pb::SlaPolicy,
+    service_request: pb::ServiceRequest,
     callers: BTreeMap<Who, Caller>,
 }
 
@@ -549,6 +694,18 @@ impl<'a> Fixture<'a> {
         )
         .await;
 
+        let mut service_levels = ServiceLevelServiceClient::new(server.channel());
+        let calendar = service_levels
+            .create_business_calendar(pb::CreateBusinessCalendarRequest {
+                calendar: Some(new_calendar_fields()),
+                request_id: String::new(),
+            })
+            .await
+            .expect("create the fixture calendar")
+            .into_inner();
+        let sla_policy = Self::create_sla_policy(server, &account.id).await;
+        let service_request = Self::create_service_request(server, &account.id).await;
+
         // The off-team MEMBER is on a team too, so its lists are filtered, not merely empty.
         let other_account = Self::create_account(server, "Another Account").await;
         let mut callers = BTreeMap::new();
@@ -564,8 +721,49 @@ impl<'a> Fixture<'a> {
             staff,
             membership,
             opportunity,
+            calendar,
+            sla_policy,
+            service_request,
             callers,
         }
+    }
+
+    /// An SLA policy of `account_id` on the seeded office-hours calendar.
+    async fn create_sla_policy(server: &TestServer, account_id: &str) -> pb::SlaPolicy {
+        ServiceLevelServiceClient::new(server.channel())
+            .create_sla_policy(pb::CreateSlaPolicyRequest {
+                policy: Some(new_policy_fields(account_id)),
+                request_id: String::new(),
+            })
+            .await
+            .expect("create an SLA policy")
+            .into_inner()
+    }
+
+    async fn create_service_request(server: &TestServer, account_id: &str) -> pb::ServiceRequest {
+        ServiceLevelServiceClient::new(server.channel())
+            .create_service_request(pb::CreateServiceRequestRequest {
+                service_request: Some(pb::ServiceRequest {
+                    account_id: account_id.to_owned(),
+                    title: unique("Matrix Request"),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("create a service request")
+            .into_inner()
+    }
+
+    /// A new service request of the fixture account, for one call to consume (status, response).
+    async fn new_service_request(&self) -> pb::ServiceRequest {
+        Self::create_service_request(self.server, &self.account.id).await
+    }
+
+    /// A new SLA policy of a new account, for one call to delete.
+    async fn new_sla_policy(&self) -> pb::SlaPolicy {
+        let account = Self::create_account(self.server, "Policy Account").await;
+        Self::create_sla_policy(self.server, &account.id).await
     }
 
     async fn create_account(server: &TestServer, prefix: &str) -> pb::Account {
@@ -963,6 +1161,106 @@ impl<'a> Fixture<'a> {
                     ..Default::default()
                 })
             }
+            "/kam.v1.ServiceLevelService/CreateBusinessCalendar" => body(pb::CreateBusinessCalendarRequest {
+                calendar: Some(new_calendar_fields()),
+                request_id: String::new(),
+            }),
+            "/kam.v1.ServiceLevelService/GetBusinessCalendar" => body(pb::GetBusinessCalendarRequest {
+                id: self.calendar.id.clone(),
+            }),
+            "/kam.v1.ServiceLevelService/ListBusinessCalendars" => body(pb::ListBusinessCalendarsRequest {
+                page_size: WHOLE_LIST,
+                page_token: String::new(),
+            }),
+            "/kam.v1.ServiceLevelService/UpdateBusinessCalendar" => body(pb::UpdateBusinessCalendarRequest {
+                calendar: Some(pb::BusinessCalendar {
+                    id: self.calendar.id.clone(),
+                    display_name: unique("Renamed Calendar"),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["display_name"]),
+            }),
+            "/kam.v1.ServiceLevelService/CreateSlaPolicy" => body(pb::CreateSlaPolicyRequest {
+                policy: Some(new_policy_fields(
+                    &Self::create_account(self.server, "Policy Account").await.id,
+                )),
+                request_id: String::new(),
+            }),
+            "/kam.v1.ServiceLevelService/GetSlaPolicy" => body(pb::GetSlaPolicyRequest {
+                id: self.sla_policy.id.clone(),
+            }),
+            "/kam.v1.ServiceLevelService/ListSlaPolicies" => body(pb::ListSlaPoliciesRequest {
+                page_size: WHOLE_LIST,
+                ..Default::default()
+            }),
+            "/kam.v1.ServiceLevelService/UpdateSlaPolicy" => body(pb::UpdateSlaPolicyRequest {
+                policy: Some(pb::SlaPolicy {
+                    id: self.sla_policy.id.clone(),
+                    display_name: unique("Renamed Policy"),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["display_name"]),
+            }),
+            "/kam.v1.ServiceLevelService/DeleteSlaPolicy" => body(pb::DeleteSlaPolicyRequest {
+                id: self.new_sla_policy().await.id,
+                etag: String::new(),
+            }),
+            "/kam.v1.ServiceLevelService/CreateServiceRequest" => body(pb::CreateServiceRequestRequest {
+                service_request: Some(pb::ServiceRequest {
+                    account_id: self.account.id.clone(),
+                    title: unique("Created Request"),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            }),
+            "/kam.v1.ServiceLevelService/GetServiceRequest" => body(pb::GetServiceRequestRequest {
+                id: self.service_request.id.clone(),
+            }),
+            "/kam.v1.ServiceLevelService/ListServiceRequests" => body(pb::ListServiceRequestsRequest {
+                page_size: WHOLE_LIST,
+                ..Default::default()
+            }),
+            "/kam.v1.ServiceLevelService/UpdateServiceRequest" => body(pb::UpdateServiceRequestRequest {
+                service_request: Some(pb::ServiceRequest {
+                    id: self.service_request.id.clone(),
+                    description: unique("Described"),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["description"]),
+            }),
+            "/kam.v1.ServiceLevelService/ChangeServiceRequestStatus" => {
+                body(pb::ChangeServiceRequestStatusRequest {
+                    id: self.new_service_request().await.id,
+                    status: pb::service_request::Status::InProgress as i32,
+                    ..Default::default()
+                })
+            }
+            "/kam.v1.ServiceLevelService/RecordFirstResponse" => body(pb::RecordFirstResponseRequest {
+                id: self.new_service_request().await.id,
+                etag: String::new(),
+            }),
+            "/kam.v1.ServiceLevelService/RecalculateSla" => body(pb::RecalculateSlaRequest {
+                id: self.service_request.id.clone(),
+                ..Default::default()
+            }),
+            "/kam.v1.ServiceLevelService/ListStatusHistory" => body(pb::ListStatusHistoryRequest {
+                service_request_id: self.service_request.id.clone(),
+                page_size: WHOLE_LIST,
+                page_token: String::new(),
+            }),
+            "/kam.v1.ServiceLevelService/ListEscalations" => body(pb::ListEscalationsRequest {
+                service_request_id: self.service_request.id.clone(),
+                page_size: WHOLE_LIST,
+                page_token: String::new(),
+            }),
+            "/kam.v1.ServiceLevelService/GetSlaComplianceReport" => body(pb::GetSlaComplianceReportRequest {
+                start_time: Some(pbjson_types::Timestamp { seconds: 0, nanos: 0 }),
+                end_time: Some(pbjson_types::Timestamp {
+                    seconds: 4_000_000_000,
+                    nanos: 0,
+                }),
+                ..Default::default()
+            }),
             _ => panic!("no request for {rpc}: add one to Fixture::request in tests/tests/authorization.rs"),
         }
     }
@@ -979,6 +1277,15 @@ impl<'a> Fixture<'a> {
                 .map(|list| list.members.iter().any(|m| m.id == self.membership.id)),
             "/kam.v1.OpportunityService/ListOpportunities" => pb::ListOpportunitiesResponse::decode(response)
                 .map(|list| list.opportunities.iter().any(|o| o.id == self.opportunity.id)),
+            "/kam.v1.ServiceLevelService/ListSlaPolicies" => pb::ListSlaPoliciesResponse::decode(response)
+                .map(|list| list.policies.iter().any(|p| p.id == self.sla_policy.id)),
+            "/kam.v1.ServiceLevelService/ListServiceRequests" => {
+                pb::ListServiceRequestsResponse::decode(response).map(|list| {
+                    list.service_requests
+                        .iter()
+                        .any(|r| r.id == self.service_request.id)
+                })
+            }
             // Only the fixture's opportunity is in FIXTURE_STAGE: counted there means counted.
             "/kam.v1.OpportunityService/GetFunnelSummary" => pb::GetFunnelSummaryResponse::decode(response)
                 .map(|summary| {
@@ -1236,6 +1543,60 @@ backend_tests! {
             (
                 "/kam.v1.OpportunityService/ListStageHistory",
                 body(pb::ListStageHistoryRequest { opportunity_id: missing(), ..Default::default() }),
+            ),
+            (
+                "/kam.v1.ServiceLevelService/CreateServiceRequest",
+                body(pb::CreateServiceRequestRequest {
+                    service_request: Some(pb::ServiceRequest {
+                        account_id: missing(),
+                        title: "Nothing".to_owned(),
+                        ..Default::default()
+                    }),
+                    request_id: String::new(),
+                }),
+            ),
+            (
+                "/kam.v1.ServiceLevelService/GetServiceRequest",
+                body(pb::GetServiceRequestRequest { id: missing() }),
+            ),
+            (
+                "/kam.v1.ServiceLevelService/UpdateServiceRequest",
+                body(pb::UpdateServiceRequestRequest {
+                    service_request: Some(pb::ServiceRequest {
+                        id: missing(),
+                        title: "Renamed".to_owned(),
+                        ..Default::default()
+                    }),
+                    update_mask: mask(&["title"]),
+                }),
+            ),
+            (
+                "/kam.v1.ServiceLevelService/ChangeServiceRequestStatus",
+                body(pb::ChangeServiceRequestStatusRequest {
+                    id: missing(),
+                    status: pb::service_request::Status::InProgress as i32,
+                    ..Default::default()
+                }),
+            ),
+            (
+                "/kam.v1.ServiceLevelService/RecordFirstResponse",
+                body(pb::RecordFirstResponseRequest { id: missing(), etag: String::new() }),
+            ),
+            (
+                "/kam.v1.ServiceLevelService/RecalculateSla",
+                body(pb::RecalculateSlaRequest { id: missing(), ..Default::default() }),
+            ),
+            (
+                "/kam.v1.ServiceLevelService/ListStatusHistory",
+                body(pb::ListStatusHistoryRequest { service_request_id: missing(), ..Default::default() }),
+            ),
+            (
+                "/kam.v1.ServiceLevelService/ListEscalations",
+                body(pb::ListEscalationsRequest { service_request_id: missing(), ..Default::default() }),
+            ),
+            (
+                "/kam.v1.ServiceLevelService/GetSlaPolicy",
+                body(pb::GetSlaPolicyRequest { id: missing() }),
             ),
         ];
         for (rpc, request) in requests {

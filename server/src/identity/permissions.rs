@@ -24,6 +24,12 @@ pub enum Permission {
     ReadReports,
     /// Create and change pipelines (the funnel's stages).
     ManagePipelines,
+    /// Work service requests: open, change, move along the status graph, record first responses,
+    /// re-apply SLA policies; a MEMBER only those of its teams' accounts. Its own permission because
+    /// SERVICE_AGENTs, who may not edit account master data, do this work.
+    WorkServiceRequests,
+    /// Create and change business calendars and SLA policies (the promises made to customers).
+    ManageServiceLevels,
     ManageRoles,
     ReadAudit,
 }
@@ -84,6 +90,43 @@ const RPC_PERMISSIONS: &[(&str, Permission)] = &[
         "/kam.v1.OpportunityService/ListStalledOpportunities",
         ReadAccounts,
     ),
+    (
+        "/kam.v1.ServiceLevelService/CreateBusinessCalendar",
+        ManageServiceLevels,
+    ),
+    ("/kam.v1.ServiceLevelService/GetBusinessCalendar", ReadAccounts),
+    ("/kam.v1.ServiceLevelService/ListBusinessCalendars", ReadAccounts),
+    (
+        "/kam.v1.ServiceLevelService/UpdateBusinessCalendar",
+        ManageServiceLevels,
+    ),
+    ("/kam.v1.ServiceLevelService/CreateSlaPolicy", ManageServiceLevels),
+    ("/kam.v1.ServiceLevelService/GetSlaPolicy", ReadAccounts),
+    ("/kam.v1.ServiceLevelService/ListSlaPolicies", ReadAccounts),
+    ("/kam.v1.ServiceLevelService/UpdateSlaPolicy", ManageServiceLevels),
+    ("/kam.v1.ServiceLevelService/DeleteSlaPolicy", ManageServiceLevels),
+    (
+        "/kam.v1.ServiceLevelService/CreateServiceRequest",
+        WorkServiceRequests,
+    ),
+    ("/kam.v1.ServiceLevelService/GetServiceRequest", ReadAccounts),
+    ("/kam.v1.ServiceLevelService/ListServiceRequests", ReadAccounts),
+    (
+        "/kam.v1.ServiceLevelService/UpdateServiceRequest",
+        WorkServiceRequests,
+    ),
+    (
+        "/kam.v1.ServiceLevelService/ChangeServiceRequestStatus",
+        WorkServiceRequests,
+    ),
+    (
+        "/kam.v1.ServiceLevelService/RecordFirstResponse",
+        WorkServiceRequests,
+    ),
+    ("/kam.v1.ServiceLevelService/RecalculateSla", WorkServiceRequests),
+    ("/kam.v1.ServiceLevelService/ListStatusHistory", ReadAccounts),
+    ("/kam.v1.ServiceLevelService/ListEscalations", ReadAccounts),
+    ("/kam.v1.ServiceLevelService/GetSlaComplianceReport", ReadAccounts),
 ];
 
 /// DESIGN 6: EXECUTIVE reads all; MANAGER reads all and manages teams and plans; MEMBER works its own
@@ -102,12 +145,17 @@ fn grants(role: Role, permission: Permission) -> bool {
                 | ManageTeams
                 | ReadReports
                 | ManagePipelines
+                | WorkServiceRequests
+                | ManageServiceLevels
         ),
         Role::Member => matches!(
             permission,
-            Authenticated | ReadAccounts | EditAccounts | ReadTeams
+            Authenticated | ReadAccounts | EditAccounts | ReadTeams | WorkServiceRequests
         ),
-        Role::ServiceAgent => matches!(permission, Authenticated | ReadAccounts | ReadTeams),
+        Role::ServiceAgent => matches!(
+            permission,
+            Authenticated | ReadAccounts | ReadTeams | WorkServiceRequests
+        ),
         Role::Integration => matches!(
             permission,
             Authenticated | ReadAccounts | CreateAccounts | EditAccounts | ReadTeams
@@ -237,13 +285,38 @@ mod tests {
         for (rpc, permission) in RPC_PERMISSIONS {
             let writes = matches!(
                 permission,
-                CreateAccounts | EditAccounts | ManageTeams | ManagePipelines | ManageRoles
+                CreateAccounts
+                    | EditAccounts
+                    | ManageTeams
+                    | ManagePipelines
+                    | ManageRoles
+                    | WorkServiceRequests
+                    | ManageServiceLevels
             );
             if writes {
                 assert!(authorize(&executive, rpc).is_err(), "{rpc}");
             }
         }
         assert!(authorize(&executive, "/kam.v1.TeamService/GetCoverageReport").is_ok());
+    }
+
+    #[test]
+    fn service_agents_work_requests_and_only_managers_shape_service_levels() {
+        let agent = principal(&[Role::ServiceAgent]);
+        assert!(authorize(&agent, "/kam.v1.ServiceLevelService/ChangeServiceRequestStatus").is_ok());
+        assert!(authorize(&agent, "/kam.v1.ServiceLevelService/CreateSlaPolicy").is_err());
+        assert!(authorize(&agent, "/kam.v1.AccountService/UpdateAccount").is_err());
+        for role in Role::ALL {
+            assert_eq!(
+                authorize(
+                    &principal(&[*role]),
+                    "/kam.v1.ServiceLevelService/UpdateBusinessCalendar"
+                )
+                .is_ok(),
+                matches!(role, Role::Admin | Role::Manager),
+                "{role:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,0 +1,218 @@
+//! The SLA compliance report (see `GetSlaComplianceReportResponse` in the proto for the definitions):
+//! one aggregate query over the columns every write stores, grouped by the account's tier and the
+//! request's priority; only one row per group comes back, and the clock never runs.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
+use uuid::Uuid;
+
+use crate::{
+    accounts::model::Tier,
+    db::Db,
+    error::{Error, Result},
+    identity::Visibility,
+    service_levels::model::Priority,
+};
+
+/// What the report looks at.
+#[derive(Clone, Debug)]
+pub struct ComplianceScope {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// Empty: every tier.
+    pub tiers: Vec<Tier>,
+    pub account_id: Option<Uuid>,
+    pub visibility: Visibility,
+}
+
+/// Sums for one group; the means are derived.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Compliance {
+    pub first_response_met: i64,
+    pub first_response_breached: i64,
+    pub resolution_met: i64,
+    pub resolution_breached: i64,
+    pub first_response_minutes: i64,
+    pub first_responses: i64,
+    pub resolution_minutes: i64,
+    pub resolutions: i64,
+}
+
+impl Compliance {
+    pub fn met(&self) -> i64 {
+        self.first_response_met + self.resolution_met
+    }
+
+    pub fn breached(&self) -> i64 {
+        self.first_response_breached + self.resolution_breached
+    }
+
+    /// 100 × met / (met + breached); 0 when nothing concluded.
+    pub fn percent_met(&self) -> f64 {
+        let concluded = self.met() + self.breached();
+        if concluded == 0 {
+            0.0
+        } else {
+            100.0 * self.met() as f64 / concluded as f64
+        }
+    }
+
+    pub fn mean_first_response_minutes(&self) -> f64 {
+        mean(self.first_response_minutes, self.first_responses)
+    }
+
+    pub fn mean_resolution_minutes(&self) -> f64 {
+        mean(self.resolution_minutes, self.resolutions)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.met() + self.breached() + self.first_responses + self.resolutions == 0
+    }
+
+    fn add(&mut self, other: &Compliance) {
+        self.first_response_met += other.first_response_met;
+        self.first_response_breached += other.first_response_breached;
+        self.resolution_met += other.resolution_met;
+        self.resolution_breached += other.resolution_breached;
+        self.first_response_minutes += other.first_response_minutes;
+        self.first_responses += other.first_responses;
+        self.resolution_minutes += other.resolution_minutes;
+        self.resolutions += other.resolutions;
+    }
+}
+
+fn mean(sum: i64, count: i64) -> f64 {
+    if count == 0 {
+        0.0
+    } else {
+        sum as f64 / count as f64
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ComplianceReport {
+    /// Tier (STRATEGIC first), then priority (P1 first); groups with nothing counted are left out.
+    pub rows: Vec<(Tier, Priority, Compliance)>,
+    pub total: Compliance,
+}
+
+/// Binds values and spells placeholders for the backend.
+struct Binds {
+    backend: DatabaseBackend,
+    values: Vec<Value>,
+}
+
+impl Binds {
+    fn bind(&mut self, value: impl Into<Value>) -> String {
+        self.values.push(value.into());
+        match self.backend {
+            DatabaseBackend::Postgres => format!("${}", self.values.len()),
+            _ => format!("?{}", self.values.len()),
+        }
+    }
+}
+
+/// A target concluded in the range: MET when fulfilled in it, BREACHED when due in it (fulfilled late,
+/// or unfulfilled with the due time passed: the `rules` derivation of BREACHED at `now`).
+fn concluded(prefix: &str, fulfilled: &str, start: &str, end: &str, now: &str) -> [String; 2] {
+    let settled = format!("r.{prefix}_settled_state");
+    let due = format!("r.{prefix}_due_time");
+    [
+        format!("{settled} = 'MET' AND r.{fulfilled} >= {start} AND r.{fulfilled} < {end}"),
+        format!(
+            "({settled} = 'BREACHED' OR ({settled} IS NULL AND {due} < {now})) \
+             AND {due} >= {start} AND {due} < {end}"
+        ),
+    ]
+}
+
+pub async fn compliance_report(db: &Db, scope: &ComplianceScope) -> Result<ComplianceReport> {
+    let mut binds = Binds {
+        backend: db.backend(),
+        values: Vec::new(),
+    };
+    let (start, end, now) = (
+        binds.bind(scope.start),
+        binds.bind(scope.end),
+        binds.bind(crate::db::now()),
+    );
+    let count = |condition: &str| format!("CAST(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS BIGINT)");
+    let sum = |condition: &str, column: &str| {
+        format!("CAST(SUM(CASE WHEN {condition} THEN {column} ELSE 0 END) AS BIGINT)")
+    };
+    let [fr_met, fr_breached] = concluded("first_response", "first_response_time", &start, &end, &now);
+    let [res_met, res_breached] = concluded("resolution", "resolve_time", &start, &end, &now);
+    let responded = format!(
+        "r.first_response_business_minutes IS NOT NULL AND r.first_response_time >= {start} \
+         AND r.first_response_time < {end}"
+    );
+    let resolved = format!(
+        "r.resolution_business_minutes IS NOT NULL AND r.resolve_time >= {start} AND r.resolve_time < {end}"
+    );
+    let mut text = format!(
+        "SELECT a.tier, r.priority, {}, {}, {}, {}, {}, {}, {}, {} \
+         FROM service_requests r JOIN accounts a ON a.id = r.account_id \
+         WHERE r.create_time < {end}",
+        count(&fr_met),
+        count(&fr_breached),
+        count(&res_met),
+        count(&res_breached),
+        sum(&responded, "r.first_response_business_minutes"),
+        count(&responded),
+        sum(&resolved, "r.resolution_business_minutes"),
+        count(&resolved),
+    );
+    if let Some(account) = scope.account_id {
+        text.push_str(&format!(" AND r.account_id = {}", binds.bind(account)));
+    }
+    if !scope.tiers.is_empty() {
+        let tiers: Vec<String> = scope
+            .tiers
+            .iter()
+            .map(|t| binds.bind(t.as_str().to_owned()))
+            .collect();
+        text.push_str(&format!(" AND a.tier IN ({})", tiers.join(", ")));
+    }
+    if let Visibility::TeamsOf(staff) = scope.visibility {
+        text.push_str(&format!(
+            " AND r.account_id IN (SELECT account_id FROM team_members WHERE staff_id = {} \
+             AND end_time IS NULL)",
+            binds.bind(staff)
+        ));
+    }
+    text.push_str(" GROUP BY a.tier, r.priority");
+    let statement = Statement::from_sql_and_values(binds.backend, text, binds.values);
+    let mut rows = Vec::new();
+    for row in db.conn().query_all_raw(statement).await? {
+        let number =
+            |i: usize| -> Result<i64> { Ok(row.try_get_by_index::<Option<i64>>(i)?.unwrap_or_default()) };
+        let tier_name: String = row.try_get_by_index(0)?;
+        let priority_name: String = row.try_get_by_index(1)?;
+        let (Some(tier), Some(priority)) = (Tier::from_name(&tier_name), Priority::from_name(&priority_name))
+        else {
+            return Err(Error::unknown_stored_value(
+                "tier or priority",
+                &format!("{tier_name}/{priority_name}"),
+            ));
+        };
+        let compliance = Compliance {
+            first_response_met: number(2)?,
+            first_response_breached: number(3)?,
+            resolution_met: number(4)?,
+            resolution_breached: number(5)?,
+            first_response_minutes: number(6)?,
+            first_responses: number(7)?,
+            resolution_minutes: number(8)?,
+            resolutions: number(9)?,
+        };
+        if !compliance.is_empty() {
+            rows.push((tier, priority, compliance));
+        }
+    }
+    rows.sort_by_key(|(tier, priority, _)| (*tier, *priority));
+    let mut total = Compliance::default();
+    for (_, _, compliance) in &rows {
+        total.add(compliance);
+    }
+    Ok(ComplianceReport { rows, total })
+}

@@ -1,0 +1,49 @@
+//! The service-level area's database side: calendars, policies, service requests with their status
+//! history and SLA columns, and the escalations list. Other areas reach this data only through these
+//! functions.
+
+mod calendars;
+mod compliance;
+mod history;
+mod policies;
+mod requests;
+
+pub use calendars::{create_calendar, get_calendar, list_calendars, update_calendar};
+pub use compliance::{Compliance, ComplianceReport, ComplianceScope, compliance_report};
+pub use history::{list_escalations, list_status_history};
+pub use policies::{create_policy, delete_policy, get_policy, list_policies, update_policy};
+pub use requests::{
+    RecalculateRequest, change_status, create_request, get_request, list_requests, recalculate_sla,
+    record_first_response, update_request,
+};
+
+use crate::{
+    error::{Error, RuleViolation},
+    sla::{BusinessTimeError, SlaError},
+};
+
+const CALENDAR: &str = "business_calendar";
+const POLICY: &str = "sla_policy";
+const SERVICE_REQUEST: &str = "service_request";
+
+/// A target that cannot be reached within the clock's search horizon (about 20 years of the calendar's
+/// dates): too large a target on too sparse a calendar.
+pub const TARGET_UNREACHABLE: &str = "TARGET_UNREACHABLE";
+
+/// Broken rules as the one error a refused write answers with.
+fn refuse(violations: Vec<RuleViolation>) -> Error {
+    Error::FailedPrecondition(violations)
+}
+
+/// A clock that cannot answer: TARGET_UNREACHABLE for a target beyond the horizon (a write refuses it);
+/// anything else means the stored history is inconsistent, which is our fault.
+fn clock_error(subject: &str, err: SlaError) -> Error {
+    match err {
+        SlaError::BusinessTime(BusinessTimeError::BeyondHorizon { .. }) => Error::rule(
+            TARGET_UNREACHABLE,
+            subject,
+            "the SLA target is not reached within 20 years of the calendar's working time",
+        ),
+        other => Error::Database(sea_orm::DbErr::Custom(format!("sla clock: {other}"))),
+    }
+}

@@ -1,0 +1,902 @@
+//! Service requests: creation with the applicable policy's targets snapshotted, changes, status moves
+//! along the graph, the first response and RecalculateSla. The SLA is computed by the clock from the
+//! request's status history on every read; every write also stores what SQL needs to filter by SLA
+//! state and what the breach monitor scans (see `rules` for the derivation).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{
+    SERVICE_REQUEST,
+    calendars::{clock_calendar, load_calendar, load_calendars},
+    clock_error,
+    policies::{applicable_policy, load_visible_policy},
+    refuse,
+};
+use crate::{
+    accounts::{model::Tier, store::require_live_account},
+    audit::{self, Change},
+    db::{Db, contains_ignoring_case, now},
+    entity::{
+        account, contact, service_request as row_entity, service_request_status_change as change_entity,
+        staff,
+    },
+    error::{Error, Result, RuleViolation},
+    etag,
+    idempotency::IdempotencyKey,
+    identity::{
+        Visibility,
+        access::{hide_missing, require_visible_account, visible_accounts},
+    },
+    paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
+    request::RequestContext,
+    service_levels::{
+        model::{
+            AppliedSla, Category, NewRequest, Policy, PolicyMatch, Priority, RequestFields, RequestFilter,
+            RequestOrder, RequestPatch, RequestStatus, ServiceRequest, SlaState, TargetKind, TargetView,
+        },
+        rules::{self, StoredSla},
+    },
+    sla::{BusinessCalendar, PauseStatuses, SlaClock, SlaEvaluation, SlaTargets, Target},
+};
+
+/// A request's status history as the clock reads it.
+type History = Vec<(DateTime<Utc>, RequestStatus)>;
+
+/// How many requests' histories one query loads (well under either backend's parameter limit).
+const HISTORY_CHUNK: usize = 500;
+
+fn subject(id: Uuid) -> String {
+    format!("service_requests/{id}")
+}
+
+pub async fn create_request(
+    db: &Db,
+    ctx: &RequestContext,
+    new: NewRequest,
+    key: Option<IdempotencyKey>,
+) -> Result<ServiceRequest> {
+    let (new, key) = (&new, &key);
+    db.write(|txn| async move {
+        let txn = &*txn;
+        require_visible_account(txn, ctx.visibility(), new.account_id).await?;
+        if let Some(key) = key
+            && let Some(id) = key.previous_result(txn).await?
+        {
+            return load(txn, id, now()).await;
+        }
+        require_live_account(txn, new.account_id).await?;
+        let id = Uuid::now_v7();
+        let subject = subject(id);
+        let breaks = check_people(txn, new.account_id, None, &new.fields).await?;
+        if !breaks.is_empty() {
+            return Err(refuse(breaks));
+        }
+        let tier = account_tier(txn, new.account_id).await?;
+        let (policy, matched) = applicable_policy(txn, new.account_id, tier).await?;
+        let time = now();
+        let sla = snapshot(&policy, matched, new.priority, time)?;
+        let calendar = clock_calendar(&load_calendar(txn, sla.calendar_id).await?)?;
+        let history = vec![(time, RequestStatus::New)];
+        let evaluation =
+            evaluate(&calendar, &history, &sla, None, time).map_err(|e| clock_error(&subject, e))?;
+        let stored = rules::stored_sla(
+            &evaluation,
+            (SlaState::InProgress, SlaState::InProgress),
+            None,
+            time,
+        );
+        let mut row = field_columns(&new.fields);
+        row.id = Set(id);
+        row.account_id = Set(new.account_id);
+        row.priority = Set(new.priority.as_str().to_owned());
+        row.status = Set(RequestStatus::New.as_str().to_owned());
+        snapshot_columns(&mut row, &sla);
+        row.first_response_time = Set(None);
+        row.status_time = Set(time);
+        row.resolve_time = Set(None);
+        row.close_time = Set(None);
+        stored_columns(&mut row, &stored);
+        row.first_response_sla_state = Set(SlaState::InProgress.as_str().to_owned());
+        row.resolution_sla_state = Set(SlaState::InProgress.as_str().to_owned());
+        row.create_time = Set(time);
+        row.update_time = Set(time);
+        row.revision = Set(1);
+        let inserted = row_entity::Entity::insert(row)
+            .exec_with_returning(txn)
+            .await
+            .map_err(|e| {
+                Error::unique_violation(
+                    e,
+                    SERVICE_REQUEST,
+                    "external_id",
+                    new.fields.external_id.as_deref(),
+                )
+            })?;
+        record_status_change(txn, ctx, id, None, RequestStatus::New, time, "").await?;
+        if let Some(key) = key {
+            key.remember(txn, id).await?;
+        }
+        let created = request_from_row(inserted, &evaluation)?;
+        let fields = [
+            "external_id",
+            "account_id",
+            "contact_id",
+            "title",
+            "description",
+            "category",
+            "priority",
+            "assignee_staff_id",
+            "sla",
+        ];
+        audit::record(
+            txn,
+            ctx,
+            Change::new(
+                SERVICE_REQUEST,
+                id,
+                "ServiceRequestCreated",
+                &created,
+                fields.map(str::to_owned).to_vec(),
+            ),
+        )
+        .await?;
+        Ok(created)
+    })
+    .await
+}
+
+pub async fn get_request(db: &Db, visibility: Visibility, id: Uuid) -> Result<ServiceRequest> {
+    let row = visible_row(db.conn(), visibility, id).await?;
+    evaluated(db.conn(), vec![row], now())
+        .await
+        .map(|mut items| items.remove(0))
+}
+
+pub async fn list_requests(
+    db: &Db,
+    visibility: Visibility,
+    filter: &RequestFilter,
+    order: RequestOrder,
+    page_size: u64,
+    after: Option<Cursor>,
+) -> Result<Page<ServiceRequest>> {
+    use row_entity::Column as C;
+    // One instant for the filter and the states shown, so every row shown matches the filter.
+    let time = now();
+    let mut select = row_entity::Entity::find();
+    if let Some(visible) = visible_accounts(visibility, C::AccountId) {
+        select = select.filter(visible);
+    }
+    if let Some(account) = filter.account_id {
+        select = select.filter(C::AccountId.eq(account));
+    }
+    if let Some(assignee) = filter.assignee_staff_id {
+        select = select.filter(C::AssigneeStaffId.eq(assignee));
+    }
+    if let Some(status) = filter.status {
+        select = select.filter(C::Status.eq(status.as_str()));
+    }
+    if filter.open_only {
+        let closed = [
+            RequestStatus::Resolved,
+            RequestStatus::Closed,
+            RequestStatus::Cancelled,
+        ];
+        select = select.filter(C::Status.is_not_in(closed.map(|s| s.as_str())));
+    }
+    if let Some(priority) = filter.priority {
+        select = select.filter(C::Priority.eq(priority.as_str()));
+    }
+    if let Some(category) = filter.category {
+        select = select.filter(C::Category.eq(category.as_str()));
+    }
+    let targets: &[TargetKind] = match filter.sla_target {
+        Some(TargetKind::FirstResponse) => &[TargetKind::FirstResponse],
+        Some(TargetKind::Resolution) => &[TargetKind::Resolution],
+        None => &[TargetKind::FirstResponse, TargetKind::Resolution],
+    };
+    if let Some(state) = filter.sla_state {
+        let mut any = Condition::any();
+        for target in targets {
+            any = any.add(state_condition(*target, state, time));
+        }
+        select = select.filter(any);
+    }
+    if let Some(before) = filter.due_before {
+        let mut any = Condition::any();
+        for target in targets {
+            any = any.add(due_before_condition(*target, before));
+        }
+        select = select.filter(any);
+    }
+    if let Some(query) = &filter.query {
+        select = select.filter(contains_ignoring_case(C::Title, query));
+    }
+    let (sort, direction) = match order {
+        RequestOrder::Id => (None, Direction::Ascending),
+        RequestOrder::CreateTime(d) => (Some(SortKey::Time(C::CreateTime)), d),
+        RequestOrder::ResolutionDue => (Some(SortKey::Time(C::ResolutionDueTime)), Direction::Ascending),
+        RequestOrder::FirstResponseDue => {
+            (Some(SortKey::Time(C::FirstResponseDueTime)), Direction::Ascending)
+        }
+    };
+    let keyset = Keyset {
+        sort,
+        id: C::Id,
+        direction,
+    };
+    let (rows, next) = keyset
+        .fetch(select, db.conn(), page_size, after.as_ref(), |row| {
+            let key = match order {
+                RequestOrder::Id => None,
+                RequestOrder::CreateTime(_) => Some(time_key(row.create_time)),
+                RequestOrder::ResolutionDue => Some(time_key(row.resolution_due_time)),
+                RequestOrder::FirstResponseDue => Some(time_key(row.first_response_due_time)),
+            };
+            (row.id, key)
+        })
+        .await?;
+    Ok(Page {
+        items: evaluated(db.conn(), rows, time).await?,
+        next,
+    })
+}
+
+/// The rows whose `target` is in `state` at `now`, from the columns every write stores (the table in
+/// `rules`' module docs).
+fn state_condition(target: TargetKind, state: SlaState, now: DateTime<Utc>) -> Condition {
+    use row_entity::Column as C;
+    let (due, at_risk, settled) = match target {
+        TargetKind::FirstResponse => (
+            C::FirstResponseDueTime,
+            C::FirstResponseAtRiskTime,
+            C::FirstResponseSettledState,
+        ),
+        TargetKind::Resolution => (
+            C::ResolutionDueTime,
+            C::ResolutionAtRiskTime,
+            C::ResolutionSettledState,
+        ),
+    };
+    match state {
+        SlaState::InProgress => Condition::all().add(settled.is_null()).add(at_risk.gt(now)),
+        SlaState::AtRisk => Condition::all()
+            .add(settled.is_null())
+            .add(at_risk.lte(now))
+            .add(due.gte(now)),
+        SlaState::Breached => Condition::any()
+            .add(settled.eq(SlaState::Breached.as_str()))
+            .add(Condition::all().add(settled.is_null()).add(due.lt(now))),
+        SlaState::Paused | SlaState::Met | SlaState::Cancelled => {
+            Condition::all().add(settled.eq(state.as_str()))
+        }
+    }
+}
+
+/// The rows whose `target` is unfulfilled, not cancelled, and due before `before`.
+fn due_before_condition(target: TargetKind, before: DateTime<Utc>) -> Condition {
+    use row_entity::Column as C;
+    let (fulfilled, due) = match target {
+        TargetKind::FirstResponse => (C::FirstResponseTime, C::FirstResponseDueTime),
+        TargetKind::Resolution => (C::ResolveTime, C::ResolutionDueTime),
+    };
+    Condition::all()
+        .add(fulfilled.is_null())
+        .add(C::Status.ne(RequestStatus::Cancelled.as_str()))
+        .add(due.lt(before))
+}
+
+pub async fn update_request(
+    db: &Db,
+    ctx: &RequestContext,
+    id: Uuid,
+    sent_etag: Option<&str>,
+    patch: RequestPatch,
+    changed_fields: Vec<String>,
+) -> Result<ServiceRequest> {
+    let (patch, changed_fields) = (&patch, &changed_fields);
+    db.write(|txn| async move {
+        let txn = &*txn;
+        let row = visible_row(txn, ctx.visibility(), id).await?;
+        etag::check(SERVICE_REQUEST, id, row.revision, sent_etag)?;
+        let status = status_of(&row)?;
+        rules::check_not_final(&subject(id), status).map_err(|v| refuse(vec![v]))?;
+        require_live_account(txn, row.account_id).await?;
+        let before = fields_of(&row)?;
+        let mut fields = before.clone();
+        patch.apply_to(&mut fields);
+        let breaks = check_people(txn, row.account_id, Some(&before), &fields).await?;
+        if !breaks.is_empty() {
+            return Err(refuse(breaks));
+        }
+        let mut change = field_columns(&fields);
+        let external_id = fields.external_id.clone();
+        let saved = save(txn, row, None, &mut change, now())
+            .await
+            .map_err(|e| match e {
+                Error::Database(db) => {
+                    Error::unique_violation(db, SERVICE_REQUEST, "external_id", external_id.as_deref())
+                }
+                other => other,
+            })?;
+        audit::record(
+            txn,
+            ctx,
+            Change::new(
+                SERVICE_REQUEST,
+                id,
+                "ServiceRequestUpdated",
+                &saved,
+                changed_fields.clone(),
+            ),
+        )
+        .await?;
+        Ok(saved)
+    })
+    .await
+}
+
+/// Moves a request along the transition graph. Resolving fulfils the first response too when none was
+/// recorded (a resolution answers the customer); reopening clears the resolve time.
+pub async fn change_status(
+    db: &Db,
+    ctx: &RequestContext,
+    id: Uuid,
+    to: RequestStatus,
+    note: String,
+    sent_etag: Option<&str>,
+) -> Result<ServiceRequest> {
+    let note = &note;
+    db.write(|txn| async move {
+        let txn = &*txn;
+        let row = visible_row(txn, ctx.visibility(), id).await?;
+        etag::check(SERVICE_REQUEST, id, row.revision, sent_etag)?;
+        let from = status_of(&row)?;
+        rules::check_transition(&subject(id), from, to).map_err(|v| refuse(vec![v]))?;
+        let time = now();
+        let mut change = row_entity::ActiveModel {
+            status: Set(to.as_str().to_owned()),
+            status_time: Set(time),
+            ..Default::default()
+        };
+        let mut fields = vec!["status".to_owned(), "status_time".to_owned()];
+        match to {
+            RequestStatus::Resolved => {
+                change.resolve_time = Set(Some(time));
+                fields.push("resolve_time".to_owned());
+                if row.first_response_time.is_none() {
+                    change.first_response_time = Set(Some(time));
+                    fields.push("first_response_time".to_owned());
+                }
+            }
+            RequestStatus::Closed | RequestStatus::Cancelled => {
+                change.close_time = Set(Some(time));
+                fields.push("close_time".to_owned());
+            }
+            RequestStatus::InProgress if from == RequestStatus::Resolved => {
+                change.resolve_time = Set(None);
+                fields.push("resolve_time".to_owned());
+            }
+            _ => {}
+        }
+        record_status_change(txn, ctx, id, Some(from), to, time, note).await?;
+        let saved = save(txn, row, None, &mut change, time).await?;
+        audit::record(
+            txn,
+            ctx,
+            Change::new(SERVICE_REQUEST, id, "ServiceRequestStatusChanged", &saved, fields),
+        )
+        .await?;
+        Ok(saved)
+    })
+    .await
+}
+
+pub async fn record_first_response(
+    db: &Db,
+    ctx: &RequestContext,
+    id: Uuid,
+    sent_etag: Option<&str>,
+) -> Result<ServiceRequest> {
+    db.write(|txn| async move {
+        let txn = &*txn;
+        let row = visible_row(txn, ctx.visibility(), id).await?;
+        etag::check(SERVICE_REQUEST, id, row.revision, sent_etag)?;
+        rules::check_not_final(&subject(id), status_of(&row)?).map_err(|v| refuse(vec![v]))?;
+        if let Some(recorded) = row.first_response_time {
+            return Err(Error::rule(
+                rules::FIRST_RESPONSE_RECORDED,
+                subject(id),
+                format!("the first response was recorded at {}", time_key(recorded)),
+            ));
+        }
+        let time = now();
+        let mut change = row_entity::ActiveModel {
+            first_response_time: Set(Some(time)),
+            ..Default::default()
+        };
+        let saved = save(txn, row, None, &mut change, time).await?;
+        audit::record(
+            txn,
+            ctx,
+            Change::new(
+                SERVICE_REQUEST,
+                id,
+                "ServiceRequestFirstResponseRecorded",
+                &saved,
+                vec!["first_response_time".to_owned()],
+            ),
+        )
+        .await?;
+        Ok(saved)
+    })
+    .await
+}
+
+pub struct RecalculateRequest {
+    pub policy_id: Option<Uuid>,
+    pub priority: Option<Priority>,
+}
+
+/// Re-applies a policy (the one that applies now, or the one named) for the request's priority (or a
+/// new one), and snapshots its targets anew. The history stays, and with it the pause accumulated: the
+/// clock derives both targets afresh from creation.
+pub async fn recalculate_sla(
+    db: &Db,
+    ctx: &RequestContext,
+    id: Uuid,
+    recalculate: RecalculateRequest,
+    sent_etag: Option<&str>,
+) -> Result<ServiceRequest> {
+    let recalculate = &recalculate;
+    db.write(|txn| async move {
+        let txn = &*txn;
+        let row = visible_row(txn, ctx.visibility(), id).await?;
+        etag::check(SERVICE_REQUEST, id, row.revision, sent_etag)?;
+        rules::check_not_final(&subject(id), status_of(&row)?).map_err(|v| refuse(vec![v]))?;
+        let (policy, matched) = match recalculate.policy_id {
+            Some(policy_id) => (
+                load_visible_policy(txn, ctx.visibility(), policy_id).await?,
+                PolicyMatch::Explicit,
+            ),
+            None => {
+                let tier = account_tier(txn, row.account_id).await?;
+                applicable_policy(txn, row.account_id, tier).await?
+            }
+        };
+        let priority = match recalculate.priority {
+            Some(priority) => priority,
+            None => priority_of(&row)?,
+        };
+        let time = now();
+        let sla = snapshot(&policy, matched, priority, time)?;
+        let mut change = row_entity::ActiveModel {
+            priority: Set(priority.as_str().to_owned()),
+            ..Default::default()
+        };
+        snapshot_columns(&mut change, &sla);
+        let saved = save(txn, row, Some(&sla), &mut change, time).await?;
+        audit::record(
+            txn,
+            ctx,
+            Change::new(
+                SERVICE_REQUEST,
+                id,
+                "ServiceRequestSlaRecalculated",
+                &saved,
+                vec!["priority".to_owned(), "sla".to_owned()],
+            ),
+        )
+        .await?;
+        Ok(saved)
+    })
+    .await
+}
+
+/// Re-derives the stored SLA columns of every request counting on calendar `calendar_id` that is not
+/// CLOSED or CANCELLED, after the calendar changed. Their data, revision and etag stay as they are.
+pub(super) async fn rederive_calendar_requests(
+    txn: &impl ConnectionTrait,
+    calendar_id: Uuid,
+    calendar: &BusinessCalendar,
+    time: DateTime<Utc>,
+) -> Result<()> {
+    use row_entity::Column as C;
+    let finals = [RequestStatus::Closed, RequestStatus::Cancelled].map(|s| s.as_str());
+    let mut after: Option<Uuid> = None;
+    loop {
+        let mut select = row_entity::Entity::find()
+            .filter(C::CalendarId.eq(calendar_id))
+            .filter(C::Status.is_not_in(finals))
+            .order_by_asc(C::Id)
+            .limit(HISTORY_CHUNK as u64);
+        if let Some(last) = after {
+            select = select.filter(C::Id.gt(last));
+        }
+        let rows = select.all(txn).await?;
+        let Some(last) = rows.last() else {
+            return Ok(());
+        };
+        after = Some(last.id);
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let mut histories = histories(txn, &ids).await?;
+        for row in rows {
+            let history = histories.remove(&row.id).unwrap_or_default();
+            let sla = applied_of(&row)?;
+            let evaluation = evaluate(calendar, &history, &sla, row.first_response_time, time)
+                .map_err(|e| clock_error(&subject(row.id), e))?;
+            let stored = rules::stored_sla(&evaluation, recorded_of(&row)?, row.next_check_time, time);
+            let mut change = row_entity::ActiveModel {
+                id: Set(row.id),
+                ..Default::default()
+            };
+            stored_columns(&mut change, &stored);
+            row_entity::Entity::update(change).exec(txn).await?;
+        }
+    }
+}
+
+/// Writes `change` to `row` together with everything derived: the SLA evaluated at `time` on the
+/// history as it now stands (with `new_sla` if the snapshot changes), its stored columns, the update
+/// time and the revision. Returns the request as saved.
+async fn save(
+    txn: &impl ConnectionTrait,
+    row: row_entity::Model,
+    new_sla: Option<&AppliedSla>,
+    change: &mut row_entity::ActiveModel,
+    time: DateTime<Utc>,
+) -> Result<ServiceRequest> {
+    let id = row.id;
+    let sla = match new_sla {
+        Some(sla) => sla.clone(),
+        None => applied_of(&row)?,
+    };
+    let first_response_time = match &change.first_response_time {
+        sea_orm::ActiveValue::Set(value) => *value,
+        _ => row.first_response_time,
+    };
+    let history = histories(txn, &[id]).await?.remove(&id).unwrap_or_default();
+    let calendar = clock_calendar(&load_calendar(txn, sla.calendar_id).await?)?;
+    let evaluation = evaluate(&calendar, &history, &sla, first_response_time, time)
+        .map_err(|e| clock_error(&subject(id), e))?;
+    let mut recorded = recorded_of(&row)?;
+    if new_sla.is_some() {
+        recorded = (
+            rules::recorded_after_recalculation(recorded.0, evaluation.first_response.state),
+            rules::recorded_after_recalculation(recorded.1, evaluation.resolution.state),
+        );
+        change.first_response_sla_state = Set(recorded.0.as_str().to_owned());
+        change.resolution_sla_state = Set(recorded.1.as_str().to_owned());
+    }
+    let stored = rules::stored_sla(&evaluation, recorded, row.next_check_time, time);
+    stored_columns(change, &stored);
+    change.id = Set(id);
+    change.update_time = Set(time);
+    change.revision = Set(row.revision + 1);
+    let saved = row_entity::Entity::update(change.clone()).exec(txn).await?;
+    request_from_row(saved, &evaluation)
+}
+
+/// Rows as requests with their SLA evaluated at `time`: one query for all their histories and three for
+/// their calendars, however many rows.
+async fn evaluated(
+    conn: &impl ConnectionTrait,
+    rows: Vec<row_entity::Model>,
+    time: DateTime<Utc>,
+) -> Result<Vec<ServiceRequest>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut histories = histories(conn, &ids).await?;
+    let mut calendar_ids: Vec<Uuid> = rows.iter().map(|r| r.calendar_id).collect();
+    calendar_ids.sort();
+    calendar_ids.dedup();
+    let calendars: HashMap<Uuid, BusinessCalendar> = load_calendars(conn, &calendar_ids)
+        .await?
+        .values()
+        .map(|c| clock_calendar(c).map(|clock| (c.id, clock)))
+        .collect::<Result<_>>()?;
+    rows.into_iter()
+        .map(|row| {
+            let history = histories.remove(&row.id).unwrap_or_default();
+            let calendar = calendars
+                .get(&row.calendar_id)
+                .ok_or_else(|| Error::not_found(super::CALENDAR, row.calendar_id))?;
+            let sla = applied_of(&row)?;
+            let evaluation = evaluate(calendar, &history, &sla, row.first_response_time, time)
+                .map_err(|e| clock_error(&subject(row.id), e))?;
+            request_from_row(row, &evaluation)
+        })
+        .collect()
+}
+
+/// The status histories of `ids`, oldest first, in one query per [`HISTORY_CHUNK`] requests.
+async fn histories(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, History>> {
+    let mut histories: HashMap<Uuid, History> = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(HISTORY_CHUNK) {
+        let rows: Vec<(Uuid, DateTime<Utc>, String)> = change_entity::Entity::find()
+            .select_only()
+            .column(change_entity::Column::ServiceRequestId)
+            .column(change_entity::Column::ChangeTime)
+            .column(change_entity::Column::ToStatus)
+            .filter(change_entity::Column::ServiceRequestId.is_in(chunk.iter().copied()))
+            .order_by_asc(change_entity::Column::ServiceRequestId)
+            .order_by_asc(change_entity::Column::ChangeTime)
+            .order_by_asc(change_entity::Column::Id)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (request, time, status) in rows {
+            let status = RequestStatus::from_name(&status)
+                .ok_or_else(|| Error::unknown_stored_value("status", &status))?;
+            histories.entry(request).or_default().push((time, status));
+        }
+    }
+    Ok(histories)
+}
+
+fn evaluate(
+    calendar: &BusinessCalendar,
+    history: &[(DateTime<Utc>, RequestStatus)],
+    sla: &AppliedSla,
+    first_response_time: Option<DateTime<Utc>>,
+    time: DateTime<Utc>,
+) -> Result<SlaEvaluation, crate::sla::SlaError> {
+    let pause = PauseStatuses::new(sla.pause_statuses.iter().copied())?;
+    let targets = SlaTargets {
+        first_response: Target::new(i64::from(sla.first_response_minutes), sla.warning_percent)?,
+        resolution: Target::new(i64::from(sla.resolution_minutes), sla.warning_percent)?,
+    };
+    SlaClock::new(calendar, history, &pause)?.evaluate(targets, first_response_time, time)
+}
+
+/// The targets of `policy` for `priority`, as a snapshot taken at `time`.
+fn snapshot(
+    policy: &Policy,
+    matched: PolicyMatch,
+    priority: Priority,
+    time: DateTime<Utc>,
+) -> Result<AppliedSla> {
+    let targets = policy.targets_for(priority).ok_or_else(|| {
+        Error::Database(sea_orm::DbErr::Custom(format!(
+            "policy {} has no {} targets",
+            policy.id,
+            priority.as_str()
+        )))
+    })?;
+    Ok(AppliedSla {
+        policy_id: policy.id,
+        policy_match: matched,
+        calendar_id: policy.fields.calendar_id,
+        first_response_minutes: targets.first_response_minutes,
+        resolution_minutes: targets.resolution_minutes,
+        warning_percent: policy.fields.warning_percent,
+        pause_statuses: policy.fields.pause_statuses.clone(),
+        apply_time: time,
+    })
+}
+
+/// The account's tier (None for a tier this build does not know, which then matches no tier policy).
+async fn account_tier(conn: &impl ConnectionTrait, account_id: Uuid) -> Result<Option<Tier>> {
+    let row = account::Entity::find_by_id(account_id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::not_found("account", account_id))?;
+    Ok(Tier::from_name(&row.tier))
+}
+
+/// The contact belongs to the account, the assignee is active staff: checked for what is new in
+/// `after` (a person who left while assigned blocks no unrelated change; the handover moves them).
+async fn check_people(
+    conn: &impl ConnectionTrait,
+    account_id: Uuid,
+    before: Option<&RequestFields>,
+    after: &RequestFields,
+) -> Result<Vec<RuleViolation>> {
+    let mut breaks = Vec::new();
+    if let Some(contact_id) = after.contact_id
+        && before.is_none_or(|b| b.contact_id != after.contact_id)
+    {
+        let found = contact::Entity::find_by_id(contact_id)
+            .one(conn)
+            .await?
+            .ok_or_else(|| Error::not_found("contact", contact_id))?;
+        if found.account_id != account_id {
+            breaks.push(RuleViolation {
+                rule: rules::CONTACT_NOT_OF_ACCOUNT,
+                subject: format!("contacts/{contact_id}"),
+                description: "the contact belongs to another account".to_owned(),
+            });
+        }
+    }
+    if let Some(staff_id) = after.assignee_staff_id
+        && before.is_none_or(|b| b.assignee_staff_id != after.assignee_staff_id)
+    {
+        let person = staff::Entity::find_by_id(staff_id)
+            .one(conn)
+            .await?
+            .ok_or_else(|| Error::not_found("staff", staff_id))?;
+        if !person.active {
+            breaks.push(RuleViolation {
+                rule: rules::STAFF_INACTIVE,
+                subject: format!("staff/{staff_id}"),
+                description: "inactive staff cannot be assigned requests".to_owned(),
+            });
+        }
+    }
+    Ok(breaks)
+}
+
+async fn record_status_change(
+    txn: &impl ConnectionTrait,
+    ctx: &RequestContext,
+    request_id: Uuid,
+    from: Option<RequestStatus>,
+    to: RequestStatus,
+    time: DateTime<Utc>,
+    note: &str,
+) -> Result<()> {
+    change_entity::Entity::insert(change_entity::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        service_request_id: Set(request_id),
+        from_status: Set(from.map(|s| s.as_str().to_owned())),
+        to_status: Set(to.as_str().to_owned()),
+        change_time: Set(time),
+        changed_by: Set(ctx.principal.staff_id),
+        note: Set(note.to_owned()),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+/// A request row the caller may see: to a MEMBER, one of another team's account and a missing one both
+/// answer PERMISSION_DENIED.
+pub(super) async fn visible_row(
+    conn: &impl ConnectionTrait,
+    visibility: Visibility,
+    id: Uuid,
+) -> Result<row_entity::Model> {
+    let row = hide_missing(visibility, request_row(conn, id).await)?;
+    require_visible_account(conn, visibility, row.account_id).await?;
+    Ok(row)
+}
+
+async fn request_row(conn: &impl ConnectionTrait, id: Uuid) -> Result<row_entity::Model> {
+    row_entity::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::not_found(SERVICE_REQUEST, id))
+}
+
+async fn load(conn: &impl ConnectionTrait, id: Uuid, time: DateTime<Utc>) -> Result<ServiceRequest> {
+    let row = request_row(conn, id).await?;
+    evaluated(conn, vec![row], time)
+        .await
+        .map(|mut items| items.remove(0))
+}
+
+/// The columns a client sets, as an active model with only those set.
+fn field_columns(fields: &RequestFields) -> row_entity::ActiveModel {
+    row_entity::ActiveModel {
+        external_id: Set(fields.external_id.clone()),
+        contact_id: Set(fields.contact_id),
+        title: Set(fields.title.clone()),
+        description: Set(fields.description.clone()),
+        category: Set(fields.category.as_str().to_owned()),
+        assignee_staff_id: Set(fields.assignee_staff_id),
+        ..Default::default()
+    }
+}
+
+fn snapshot_columns(row: &mut row_entity::ActiveModel, sla: &AppliedSla) {
+    row.policy_id = Set(sla.policy_id);
+    row.policy_match = Set(sla.policy_match.as_str().to_owned());
+    row.calendar_id = Set(sla.calendar_id);
+    row.first_response_minutes = Set(sla.first_response_minutes);
+    row.resolution_minutes = Set(sla.resolution_minutes);
+    row.warning_percent = Set(i32::from(sla.warning_percent));
+    row.pause_statuses = Set(json!(
+        sla.pause_statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()
+    ));
+    row.sla_apply_time = Set(sla.apply_time);
+}
+
+fn stored_columns(row: &mut row_entity::ActiveModel, stored: &StoredSla) {
+    let settled = |state: Option<SlaState>| state.map(|s| s.as_str().to_owned());
+    row.first_response_due_time = Set(stored.first_response.due_time);
+    row.first_response_at_risk_time = Set(stored.first_response.at_risk_time);
+    row.first_response_settled_state = Set(settled(stored.first_response.settled));
+    row.first_response_business_minutes = Set(stored.first_response.business_minutes);
+    row.resolution_due_time = Set(stored.resolution.due_time);
+    row.resolution_at_risk_time = Set(stored.resolution.at_risk_time);
+    row.resolution_settled_state = Set(settled(stored.resolution.settled));
+    row.resolution_business_minutes = Set(stored.resolution.business_minutes);
+    row.next_check_time = Set(stored.next_check_time);
+}
+
+fn stored_name<T>(column: &str, raw: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T> {
+    parse(raw).ok_or_else(|| Error::unknown_stored_value(column, raw))
+}
+
+fn status_of(row: &row_entity::Model) -> Result<RequestStatus> {
+    stored_name("status", &row.status, RequestStatus::from_name)
+}
+
+fn priority_of(row: &row_entity::Model) -> Result<Priority> {
+    stored_name("priority", &row.priority, Priority::from_name)
+}
+
+/// The states the monitor recorded: (first response, resolution).
+fn recorded_of(row: &row_entity::Model) -> Result<(SlaState, SlaState)> {
+    Ok((
+        stored_name(
+            "first_response_sla_state",
+            &row.first_response_sla_state,
+            SlaState::from_name,
+        )?,
+        stored_name(
+            "resolution_sla_state",
+            &row.resolution_sla_state,
+            SlaState::from_name,
+        )?,
+    ))
+}
+
+fn fields_of(row: &row_entity::Model) -> Result<RequestFields> {
+    Ok(RequestFields {
+        external_id: row.external_id.clone(),
+        contact_id: row.contact_id,
+        title: row.title.clone(),
+        description: row.description.clone(),
+        category: stored_name("category", &row.category, Category::from_name)?,
+        assignee_staff_id: row.assignee_staff_id,
+    })
+}
+
+fn applied_of(row: &row_entity::Model) -> Result<AppliedSla> {
+    let names: Vec<String> = serde_json::from_value(row.pause_statuses.clone())
+        .map_err(|_| Error::unknown_stored_value("pause_statuses", &row.pause_statuses.to_string()))?;
+    let pause_statuses = names
+        .iter()
+        .map(|raw| stored_name("pause_statuses", raw, RequestStatus::from_name))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(AppliedSla {
+        policy_id: row.policy_id,
+        policy_match: stored_name("policy_match", &row.policy_match, PolicyMatch::from_name)?,
+        calendar_id: row.calendar_id,
+        first_response_minutes: row.first_response_minutes,
+        resolution_minutes: row.resolution_minutes,
+        warning_percent: u8::try_from(row.warning_percent)
+            .map_err(|_| Error::unknown_stored_value("warning_percent", &row.warning_percent.to_string()))?,
+        pause_statuses,
+        apply_time: row.sla_apply_time,
+    })
+}
+
+fn request_from_row(row: row_entity::Model, evaluation: &SlaEvaluation) -> Result<ServiceRequest> {
+    let sla = applied_of(&row)?;
+    Ok(ServiceRequest {
+        id: row.id,
+        account_id: row.account_id,
+        priority: priority_of(&row)?,
+        status: status_of(&row)?,
+        fields: fields_of(&row)?,
+        first_response: TargetView::new(&evaluation.first_response, sla.first_response_minutes),
+        resolution: TargetView::new(&evaluation.resolution, sla.resolution_minutes),
+        sla,
+        first_response_time: row.first_response_time,
+        status_time: row.status_time,
+        resolve_time: row.resolve_time,
+        close_time: row.close_time,
+        create_time: row.create_time,
+        update_time: row.update_time,
+        revision: row.revision,
+    })
+}
