@@ -76,3 +76,46 @@ pub async fn record<P: Serialize>(
     .await?;
     Ok(())
 }
+
+/// Who [`record_system`] names in the audit trail: no staff member (the nil id), the component's name as
+/// the credential and the method.
+pub struct SystemActor {
+    /// e.g. `sla-monitor`.
+    pub name: &'static str,
+}
+
+/// [`record`] for a change the server makes on its own (the breach monitor), with no caller: the audit
+/// row names the component instead of a principal, so the trail still says who wrote what.
+pub async fn record_system<P: Serialize>(
+    txn: &impl ConnectionTrait,
+    actor: &SystemActor,
+    change: Change<'_, P>,
+) -> Result<()> {
+    let now = Utc::now();
+    let resource_id = change.resource_id.to_string();
+    audit_entry::Entity::insert(audit_entry::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        occurred_at: Set(now),
+        principal: Set(Uuid::nil().to_string()),
+        credential: Set(format!("system/{}", actor.name)),
+        method: Set(actor.name.to_owned()),
+        resource_type: Set(change.resource_type.to_owned()),
+        resource_id: Set(resource_id.clone()),
+        changed_fields: Set(serde_json::json!(change.changed_fields)),
+        request_id: Set(None),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    let payload = serde_json::to_value(change.payload).expect("domain payloads always serialize");
+    outbox_event::Entity::insert(outbox_event::ActiveModel {
+        id: Default::default(),
+        occurred_at: Set(now),
+        event_type: Set(change.event_type.to_owned()),
+        resource_type: Set(change.resource_type.to_owned()),
+        resource_id: Set(resource_id),
+        payload: Set(payload),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}

@@ -42,6 +42,28 @@ pub struct Config {
     pub jwt: Option<JwtConfig>,
     /// The request budget of each principal.
     pub rate_limit: RateLimit,
+    /// The SLA breach monitor.
+    pub sla: SlaConfig,
+}
+
+/// The breach monitor (DESIGN 4.4): how often it looks for requests coming due.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SlaConfig {
+    /// Seconds between two scans; 0 turns the monitor off (e.g. on replicas that should not scan —
+    /// though several scanning one database is safe).
+    pub monitor_interval_seconds: u64,
+    /// Due requests fetched per batch query of a scan.
+    pub monitor_batch_size: u64,
+}
+
+impl Default for SlaConfig {
+    fn default() -> Self {
+        Self {
+            monitor_interval_seconds: 30,
+            monitor_batch_size: 500,
+        }
+    }
 }
 
 /// How bearer tokens are checked (DESIGN 6): one issuer, one audience, one pinned algorithm.
@@ -145,6 +167,7 @@ impl Default for Config {
             admin_key_file: None,
             jwt: None,
             rate_limit: RateLimit::default(),
+            sla: SlaConfig::default(),
         }
     }
 }
@@ -199,6 +222,9 @@ pub struct Flags {
     /// environment variable only: a flag would show the secret in `ps`.
     #[arg(skip)]
     pub jwt_secret: Option<String>,
+    /// Seconds between two scans of the SLA breach monitor; 0 turns it off.
+    #[arg(long, env = "KAM_SLA_MONITOR_INTERVAL_SECONDS")]
+    pub sla_monitor_interval_seconds: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -245,6 +271,7 @@ impl Config {
             drain_timeout,
             admin_key_file,
             jwt_secret,
+            sla_monitor_interval_seconds,
         } = flags;
         if let Some(v) = listen_addr {
             self.listen_addr = v;
@@ -278,6 +305,9 @@ impl Config {
         }
         if let Some(v) = admin_key_file {
             self.admin_key_file = Some(v);
+        }
+        if let Some(v) = sla_monitor_interval_seconds {
+            self.sla.monitor_interval_seconds = v;
         }
         let jwt_secret = jwt_secret.or_else(|| std::env::var("KAM_JWT_SECRET").ok());
         if let (Some(jwt), Some(secret)) = (self.jwt.as_mut(), jwt_secret) {
@@ -351,6 +381,19 @@ mod tests {
             ["CUSTOMER_SERVICE", "TECHNICAL"]
         );
         assert!(!config.coverage.contains_key("STANDARD"));
+    }
+
+    #[test]
+    fn the_sla_monitor_runs_every_30_seconds_unless_configured() {
+        assert_eq!(Config::default().sla.monitor_interval_seconds, 30);
+        let config: Config = toml::from_str("[sla]\nmonitor_interval_seconds = 5\n").unwrap();
+        assert_eq!(config.sla.monitor_interval_seconds, 5);
+        assert_eq!(config.sla.monitor_batch_size, 500);
+        let flags = Flags {
+            sla_monitor_interval_seconds: Some(0),
+            ..Flags::default()
+        };
+        assert_eq!(config.overridden_by(flags).sla.monitor_interval_seconds, 0);
     }
 
     #[test]

@@ -27,7 +27,7 @@ use crate::{
         rate_limit::RateLimiter,
     },
     opportunities::{api::OpportunityApi, store::OpportunityOwnership},
-    service_levels::api::ServiceLevelApi,
+    service_levels::{api::ServiceLevelApi, monitor::Monitor, store::ServiceRequestAssignments},
     teams::{
         api::TeamApi,
         handover::{Responsibilities, ResponsibilityArea},
@@ -116,6 +116,15 @@ pub async fn run(
         .max_decoding_message_size(limit)
         .max_encoding_message_size(limit);
 
+    // The breach monitor runs beside the RPCs and stops before the database closes.
+    let monitor = (config.sla.monitor_interval_seconds > 0).then(|| {
+        Monitor::start(
+            db.clone(),
+            std::time::Duration::from_secs(config.sla.monitor_interval_seconds),
+            config.sla.monitor_batch_size,
+        )
+    });
+
     let draining = Arc::new(Notify::new());
     let signal = {
         let draining = Arc::clone(&draining);
@@ -151,13 +160,21 @@ pub async fn run(
         .serve_with_incoming_shutdown(incoming, signal);
     tracing::info!(addr = %local_addr, "serving gRPC and gRPC-Web");
 
-    tokio::select! {
-        served = serve => served?,
+    let served = tokio::select! {
+        served = serve => served,
         () = async {
             draining.notified().await;
             tokio::time::sleep(config.drain_timeout).await;
-        } => tracing::warn!(timeout = ?config.drain_timeout, "drain deadline passed; dropping the remaining requests"),
+        } => {
+            tracing::warn!(timeout = ?config.drain_timeout, "drain deadline passed; dropping the remaining requests");
+            Ok(())
+        }
+    };
+    // Also when serving failed: a detached monitor would outlive `run` and keep writing.
+    if let Some(monitor) = monitor {
+        monitor.stop().await;
     }
+    served?;
     db.conn().clone().close().await?;
     tracing::info!("stopped");
     Ok(())
@@ -166,7 +183,11 @@ pub async fn run(
 /// Every area that holds per-person responsibilities, for the handover, the workload report and the
 /// deactivation guard. Each area that lands adds itself here.
 fn responsibilities() -> Responsibilities {
-    let areas: Vec<Arc<dyn ResponsibilityArea>> = vec![Arc::new(TeamRoles), Arc::new(OpportunityOwnership)];
+    let areas: Vec<Arc<dyn ResponsibilityArea>> = vec![
+        Arc::new(TeamRoles),
+        Arc::new(OpportunityOwnership),
+        Arc::new(ServiceRequestAssignments),
+    ];
     Responsibilities::new(areas)
 }
 

@@ -93,7 +93,7 @@ pub const DEFAULT_PIPELINE_ID: Uuid = Uuid::from_u128(0x0000_0000_0000_7000_8000
 pub const SALES_DEPARTMENT_ID: Uuid = Uuid::from_u128(0x0000_0000_0000_7000_8000_0000_0000_0001);
 
 /// SQLite refuses statements with more bound parameters than this.
-const MAX_BIND_PARAMETERS: usize = 32_766;
+pub(crate) const MAX_BIND_PARAMETERS: usize = 32_766;
 
 /// What to generate, and how to write it.
 #[derive(Clone, Debug)]
@@ -385,7 +385,7 @@ const REOPEN_EARLIER: f64 = 0.15;
 /// Deals per month grow linearly: the last month has `1 + GROWTH` times the deals of the first.
 const GROWTH: f64 = 1.0;
 
-const TIERS: &[(&str, f64)] = &[
+pub(crate) const TIERS: &[(&str, f64)] = &[
     ("STRATEGIC", 0.05),
     ("KEY", 0.15),
     ("GROWTH", 0.30),
@@ -395,13 +395,13 @@ const TIERS: &[(&str, f64)] = &[
 const TIER_DEAL_WEIGHT: [f64; 4] = [4.0, 2.0, 1.0, 0.5];
 /// The median deal by tier, in EUR.
 const TIER_MEDIAN_AMOUNT: [f64; 4] = [120_000.0, 45_000.0, 15_000.0, 5_000.0];
-const RELATIONSHIP_BY_TIER: [&str; 4] = [
+pub(crate) const RELATIONSHIP_BY_TIER: [&str; 4] = [
     "STRATEGIC_PARTNER",
     "VALUE_ADDED",
     "TRANSACTIONAL",
     "TRANSACTIONAL",
 ];
-const LIFECYCLES: &[(&str, f64)] = &[
+pub(crate) const LIFECYCLES: &[(&str, f64)] = &[
     ("ACTIVE", 0.80),
     ("PROSPECT", 0.12),
     ("DORMANT", 0.06),
@@ -470,7 +470,7 @@ const REOPEN_REASONS: &[&str] = &[
     "Closed by mistake",
     "Budget approved after all",
 ];
-const NAME_PARTS: (&[&str], &[&str]) = (
+pub(crate) const NAME_PARTS: (&[&str], &[&str]) = (
     &[
         "Nordic", "Atlas", "Blue", "Summit", "Pacific", "Vertex", "Golden", "Iron", "Silver", "Crescent",
     ],
@@ -487,7 +487,7 @@ const NAME_PARTS: (&[&str], &[&str]) = (
         "Bank",
     ],
 );
-const INDUSTRIES: &[&str] = &[
+pub(crate) const INDUSTRIES: &[&str] = &[
     "Manufacturing",
     "Retail",
     "Financial services",
@@ -496,7 +496,7 @@ const INDUSTRIES: &[&str] = &[
     "Logistics",
     "Software",
 ];
-const REGIONS: &[&str] = &[
+pub(crate) const REGIONS: &[&str] = &[
     "DACH",
     "Nordics",
     "Western Europe",
@@ -504,10 +504,10 @@ const REGIONS: &[&str] = &[
     "Greater China",
     "APAC",
 ];
-const FIRST_NAMES: &[&str] = &[
+pub(crate) const FIRST_NAMES: &[&str] = &[
     "Anna", "Ben", "Chen", "Dana", "Emil", "Fatima", "Georg", "Hana", "Ivan", "Jun",
 ];
-const LAST_NAMES: &[&str] = &[
+pub(crate) const LAST_NAMES: &[&str] = &[
     "Meier", "Smith", "Wang", "Novak", "Berg", "Rossi", "Tanaka", "Silva", "Kowalski", "Li",
 ];
 
@@ -520,40 +520,40 @@ const STREAM_CHANGE_ROW: u64 = 5;
 
 /// SplitMix64: tiny, fast, and good enough for test data.
 #[derive(Clone, Debug)]
-struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
     /// The generator of one row: independent of every other row's and of the order rows are made in.
-    fn for_row(seed: u64, stream: u64, index: usize) -> Self {
+    pub(crate) fn for_row(seed: u64, stream: u64, index: usize) -> Self {
         let mixed = mix(mix(seed ^ stream.rotate_left(56)) ^ index as u64);
         Self(mixed)
     }
 
-    fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         mix(self.0)
     }
 
     /// Uniform in [0, 1).
-    fn f64(&mut self) -> f64 {
+    pub(crate) fn f64(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    fn chance(&mut self, p: f64) -> bool {
+    pub(crate) fn chance(&mut self, p: f64) -> bool {
         self.f64() < p
     }
 
     /// Uniform in 0..n.
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
 
     /// One of `items` by weight (the weights need not add up to 1).
-    fn weighted<T: Copy>(&mut self, items: &[(T, f64)]) -> T {
+    pub(crate) fn weighted<T: Copy>(&mut self, items: &[(T, f64)]) -> T {
         let total: f64 = items.iter().map(|(_, w)| w).sum();
         let mut target = self.f64() * total;
         for (item, weight) in items {
@@ -566,18 +566,18 @@ impl Rng {
     }
 
     /// Standard normal (Box–Muller).
-    fn normal(&mut self) -> f64 {
+    pub(crate) fn normal(&mut self) -> f64 {
         let u = 1.0 - self.f64();
         (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.f64()).cos()
     }
 
     /// Erlang-2 with mean `mean`.
-    fn erlang2(&mut self, mean: f64) -> f64 {
+    pub(crate) fn erlang2(&mut self, mean: f64) -> f64 {
         -mean / 2.0 * ((1.0 - self.f64()).ln() + (1.0 - self.f64()).ln())
     }
 }
 
-fn mix(mut z: u64) -> u64 {
+pub(crate) fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -585,7 +585,7 @@ fn mix(mut z: u64) -> u64 {
 
 /// A UUIDv7 of `time`'s millisecond whose 74 random bits are `low`: ids made with increasing
 /// `(time, low)` sort (and insert) in that order.
-fn uuid_v7(time: DateTime<Utc>, low: u128) -> Uuid {
+pub(crate) fn uuid_v7(time: DateTime<Utc>, low: u128) -> Uuid {
     let millis = (time.timestamp_millis().max(0) as u128) & ((1 << 48) - 1);
     let rand_a = (low >> 62) & 0xFFF;
     let rand_b = low & ((1 << 62) - 1);
@@ -1045,7 +1045,7 @@ impl<'a> World<'a> {
     }
 }
 
-const STAFF_COLUMNS: &[&str] = &[
+pub(crate) const STAFF_COLUMNS: &[&str] = &[
     "id",
     "full_name",
     "email",
@@ -1058,7 +1058,7 @@ const STAFF_COLUMNS: &[&str] = &[
     "update_time",
     "revision",
 ];
-const ACCOUNT_COLUMNS: &[&str] = &[
+pub(crate) const ACCOUNT_COLUMNS: &[&str] = &[
     "id",
     "external_id",
     "display_name",
@@ -1134,7 +1134,7 @@ fn placeholder(backend: DatabaseBackend, n: usize) -> String {
 }
 
 /// Collects rows of one table and writes them with multi-row `INSERT`s of up to `rows` rows.
-struct Inserter {
+pub(crate) struct Inserter {
     backend: DatabaseBackend,
     table: &'static str,
     columns: &'static [&'static str],
@@ -1145,7 +1145,7 @@ struct Inserter {
 }
 
 impl Inserter {
-    fn new(
+    pub(crate) fn new(
         backend: DatabaseBackend,
         table: &'static str,
         columns: &'static [&'static str],
@@ -1162,21 +1162,21 @@ impl Inserter {
         }
     }
 
-    fn push(&mut self, row: Vec<Value>) {
+    pub(crate) fn push(&mut self, row: Vec<Value>) {
         debug_assert_eq!(row.len(), self.columns.len(), "a row of {}", self.table);
         self.pending.extend(row);
     }
 
-    fn pending_rows(&self) -> usize {
+    pub(crate) fn pending_rows(&self) -> usize {
         self.pending.len() / self.columns.len()
     }
 
-    fn is_full(&self) -> bool {
+    pub(crate) fn is_full(&self) -> bool {
         self.pending_rows() >= self.rows
     }
 
     /// Writes full statements while there are enough rows for one.
-    async fn flush_full(&mut self, conn: &impl ConnectionTrait) -> Result<(), DbErr> {
+    pub(crate) async fn flush_full(&mut self, conn: &impl ConnectionTrait) -> Result<(), DbErr> {
         while self.is_full() {
             let rest = self.pending.split_off(self.rows * self.columns.len());
             let values = std::mem::replace(&mut self.pending, rest);
@@ -1191,7 +1191,7 @@ impl Inserter {
     }
 
     /// Writes every pending row.
-    async fn flush(&mut self, conn: &impl ConnectionTrait) -> Result<(), DbErr> {
+    pub(crate) async fn flush(&mut self, conn: &impl ConnectionTrait) -> Result<(), DbErr> {
         self.flush_full(conn).await?;
         let rows = self.pending_rows();
         if rows > 0 {
@@ -1206,7 +1206,7 @@ impl Inserter {
         Ok(())
     }
 
-    fn sql(&self, rows: usize) -> String {
+    pub(crate) fn sql(&self, rows: usize) -> String {
         let width = self.columns.len();
         let mut sql = format!("INSERT INTO {} ({}) VALUES ", self.table, self.columns.join(", "));
         for row in 0..rows {

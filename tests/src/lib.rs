@@ -18,6 +18,7 @@
 //! dropped when the server stops or the [`TestServer`] is dropped.
 
 pub mod generator;
+pub mod sla_generator;
 
 use std::{net::SocketAddr, time::Duration};
 

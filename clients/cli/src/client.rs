@@ -10,6 +10,7 @@ use kam_proto::v1::account_service_client::AccountServiceClient;
 use kam_proto::v1::audit_service_client::AuditServiceClient;
 use kam_proto::v1::identity_service_client::IdentityServiceClient;
 use kam_proto::v1::opportunity_service_client::OpportunityServiceClient;
+use kam_proto::v1::service_level_service_client::ServiceLevelServiceClient;
 use kam_proto::v1::team_service_client::TeamServiceClient;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
@@ -38,6 +39,9 @@ pub type AuditClient = AuditServiceClient<Connection>;
 
 /// The opportunity service client of the `pipelines`, `opps` and `funnel` commands.
 pub type OpportunityClient = OpportunityServiceClient<Connection>;
+
+/// The service level client of the `tickets`, `calendars`, `policies` and `sla` commands.
+pub type ServiceLevelClient = ServiceLevelServiceClient<Connection>;
 
 /// The environment variable holding the API key itself. There is deliberately no flag for it: command
 /// lines are visible to every user of the machine (`ps`), environments are not.
@@ -123,6 +127,11 @@ pub async fn audit(global: &Global) -> Result<AuditClient, Error> {
 /// Connects an opportunity service client.
 pub async fn opportunities(global: &Global) -> Result<OpportunityClient, Error> {
     Ok(OpportunityServiceClient::new(connect(global).await?))
+}
+
+/// Connects a service level client.
+pub async fn service_levels(global: &Global) -> Result<ServiceLevelClient, Error> {
+    Ok(ServiceLevelServiceClient::new(connect(global).await?))
 }
 
 /// Where the API key of the calls comes from.

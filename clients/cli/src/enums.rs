@@ -12,8 +12,9 @@ use std::marker::PhantomData;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::error::ErrorKind;
 use kam_proto::v1::{
-    Attitude, BuyingRole, CredentialKind, ForecastCategory, KeyDateKind, Lifecycle, Outcome, RadStatus,
-    RelationshipStage, Role, StaffLevel, TeamRole, Tier,
+    Attitude, BuyingRole, CredentialKind, DayOfWeek, ForecastCategory, KeyDateKind, Lifecycle, Outcome,
+    Priority, RadStatus, RelationshipStage, Role, SlaPolicyMatch, SlaTargetKind, StaffLevel, TeamRole, Tier,
+    escalation_step, service_request, sla_target,
 };
 
 /// What kamctl needs of a prost-generated enum. The generated methods are inherent, so this trait
@@ -53,7 +54,15 @@ impl_proto_enum!(
     Attitude,
     BuyingRole,
     CredentialKind: "CREDENTIAL_KIND_",
+    DayOfWeek,
+    escalation_step::Trigger,
     ForecastCategory,
+    Priority,
+    service_request::Category,
+    service_request::Status,
+    sla_target::State,
+    SlaPolicyMatch,
+    SlaTargetKind,
     KeyDateKind,
     Lifecycle,
     Outcome,

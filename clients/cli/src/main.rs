@@ -6,6 +6,7 @@
 
 mod accounts;
 mod audit;
+mod board;
 mod client;
 mod contacts;
 mod coverage;
@@ -22,8 +23,10 @@ mod opportunities;
 mod output;
 mod pipelines;
 mod roles;
+mod sla_config;
 mod staff;
 mod team;
+mod tickets;
 mod whoami;
 mod workload;
 
@@ -115,6 +118,18 @@ enum Command {
     /// Show the funnel of a pipeline, or (with a subcommand) its conversion, velocity, forecast or
     /// stalled opportunities.
     Funnel(funnel::FunnelArgs),
+    /// Manage service requests (tickets) and follow their SLA clocks.
+    #[command(subcommand)]
+    Tickets(tickets::TicketsCommand),
+    /// Show the business calendars SLA clocks count in.
+    #[command(subcommand)]
+    Calendars(sla_config::CalendarsCommand),
+    /// Show the SLA policies: targets per priority, pauses and escalation steps.
+    #[command(subcommand)]
+    Policies(sla_config::PoliciesCommand),
+    /// Service level views: `sla board`, the requests due soon, at risk and breached.
+    #[command(subcommand)]
+    Sla(board::SlaCommand),
     /// Show who the credentials in use belong to: staff member, roles and credential.
     Whoami,
     /// Manage API keys, the credentials of scripts and machines.
@@ -155,6 +170,14 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             .await
             .map(|()| ExitCode::SUCCESS),
         Command::Funnel(args) => funnel::run(args, global).await.map(|()| ExitCode::SUCCESS),
+        Command::Tickets(command) => tickets::run(command, global).await.map(|()| ExitCode::SUCCESS),
+        Command::Calendars(command) => sla_config::run_calendars(command, global)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Policies(command) => sla_config::run_policies(command, global)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Sla(command) => board::run(command, global).await.map(|()| ExitCode::SUCCESS),
         Command::Whoami => whoami::run(global).await.map(|()| ExitCode::SUCCESS),
         Command::Keys(command) => keys::run(command, global).await.map(|()| ExitCode::SUCCESS),
         Command::Roles(command) => roles::run(command, global).await.map(|()| ExitCode::SUCCESS),

@@ -5,5 +5,6 @@
 pub mod api;
 mod convert;
 pub mod model;
+pub mod monitor;
 pub mod rules;
 pub mod store;

@@ -2,15 +2,19 @@
 //! history and SLA columns, and the escalations list. Other areas reach this data only through these
 //! functions.
 
+mod assignments;
 mod calendars;
 mod compliance;
 mod history;
+mod monitor;
 mod policies;
 mod requests;
 
+pub use assignments::ServiceRequestAssignments;
 pub use calendars::{create_calendar, get_calendar, list_calendars, update_calendar};
 pub use compliance::{Compliance, ComplianceReport, ComplianceScope, compliance_report};
 pub use history::{list_escalations, list_status_history};
+pub use monitor::{ScanReport, scan_once};
 pub use policies::{create_policy, delete_policy, get_policy, list_policies, update_policy};
 pub use requests::{
     RecalculateRequest, change_status, create_request, get_request, list_requests, recalculate_sla,

@@ -617,7 +617,7 @@ async fn evaluated(
 }
 
 /// The status histories of `ids`, oldest first, in one query per [`HISTORY_CHUNK`] requests.
-async fn histories(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, History>> {
+pub(super) async fn histories(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, History>> {
     let mut histories: HashMap<Uuid, History> = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(HISTORY_CHUNK) {
         let rows: Vec<(Uuid, DateTime<Utc>, String)> = change_entity::Entity::find()
@@ -641,7 +641,7 @@ async fn histories(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<
     Ok(histories)
 }
 
-fn evaluate(
+pub(super) fn evaluate(
     calendar: &BusinessCalendar,
     history: &[(DateTime<Utc>, RequestStatus)],
     sla: &AppliedSla,
@@ -834,7 +834,7 @@ fn priority_of(row: &row_entity::Model) -> Result<Priority> {
 }
 
 /// The states the monitor recorded: (first response, resolution).
-fn recorded_of(row: &row_entity::Model) -> Result<(SlaState, SlaState)> {
+pub(super) fn recorded_of(row: &row_entity::Model) -> Result<(SlaState, SlaState)> {
     Ok((
         stored_name(
             "first_response_sla_state",
@@ -860,7 +860,7 @@ fn fields_of(row: &row_entity::Model) -> Result<RequestFields> {
     })
 }
 
-fn applied_of(row: &row_entity::Model) -> Result<AppliedSla> {
+pub(super) fn applied_of(row: &row_entity::Model) -> Result<AppliedSla> {
     let names: Vec<String> = serde_json::from_value(row.pause_statuses.clone())
         .map_err(|_| Error::unknown_stored_value("pause_statuses", &row.pause_statuses.to_string()))?;
     let pause_statuses = names

@@ -1,0 +1,633 @@
+//! The breach monitor's database side (DESIGN 4.4): find the requests whose `next_check_time` has come,
+//! record their AT_RISK and BREACHED transitions exactly once, run the escalation steps that are due,
+//! and schedule the next look.
+//!
+//! # Exactly once, with several servers on one database
+//!
+//! Each request is handled in its own [`Db::write`] transaction, which
+//! 1. *claims* the request: `UPDATE … SET next_check_time = next_check_time WHERE id = ? AND
+//!    next_check_time <= now`. No row means another monitor (or a write) already moved it on: skip. On
+//!    PostgreSQL the update takes the row lock, so a second monitor on the same request waits and then
+//!    fails its SERIALIZABLE transaction (retried by `Db::write`, it then finds nothing to claim); on
+//!    SQLite writers are serialized by `BEGIN IMMEDIATE`. Everything read after the claim is therefore
+//!    what the transaction commits against.
+//! 2. records each transition with a compare-and-set on the recorded-state column, `UPDATE … SET
+//!    <target>_sla_state = 'BREACHED' WHERE id = ? AND <target>_sla_state = <what was read>`, and
+//!    writes its `SlaAtRisk` / `SlaBreached` event only when that update touched the row;
+//! 3. runs an escalation step only when no row of it exists yet for this application of the policy
+//!    (`escalate_time >= sla_apply_time`), inserting the row and its `SlaEscalated` event together;
+//! 4. sets `next_check_time` to the next instant something can happen — always later than `now`, so a
+//!    scan never sees a request twice — or NULL.
+//!
+//! All of it commits together with the audit rows and events, or not at all.
+//!
+//! # What runs when
+//!
+//! A target that went straight from IN_PROGRESS to BREACHED between two scans passed AT_RISK on the way
+//! (the at-risk time is never after the due time): both transitions are recorded, so every ladder runs
+//! in full. A step with trigger T runs once the target's recorded state is T or worse, the target is
+//! still in T or worse now, and `delay_minutes` business minutes have passed since it turned T (its
+//! at-risk time, or its due time for BREACHED); a target fulfilled before the step's instant no longer
+//! escalates (a late first response still reports the breach, but does not wake the sponsor an hour
+//! later). RecalculateSla starts a new application of the policy: its ladder runs anew.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Expr,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{
+    SERVICE_REQUEST,
+    calendars::{clock_calendar, load_calendar},
+    clock_error,
+    policies::load_policy,
+    requests::{applied_of, evaluate, histories, recorded_of},
+};
+use crate::{
+    audit::{self, Change, SystemActor},
+    db::Db,
+    entity::{department, service_request as row_entity, sla_escalation as escalation_entity, team_member},
+    error::{Error, Result},
+    service_levels::{
+        model::{DEFAULT_POLICY_ID, Escalation, EscalationStep, Recipient, SlaState, TargetKind, Trigger},
+        rules,
+    },
+    sla::{BusinessCalendar, TargetStatus},
+};
+
+const MONITOR: SystemActor = SystemActor { name: "sla-monitor" };
+
+/// What one scan did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ScanReport {
+    /// Requests that were due and looked at.
+    pub examined: u64,
+    /// AT_RISK transitions recorded (one per target).
+    pub at_risk_recorded: u64,
+    /// BREACHED transitions recorded (one per target).
+    pub breached_recorded: u64,
+    /// Escalation steps run.
+    pub escalations: u64,
+}
+
+impl ScanReport {
+    fn add(&mut self, other: ScanReport) {
+        self.examined += other.examined;
+        self.at_risk_recorded += other.at_risk_recorded;
+        self.breached_recorded += other.breached_recorded;
+        self.escalations += other.escalations;
+    }
+}
+
+/// Calendars and escalation ladders, loaded once per scan rather than once per request.
+#[derive(Default)]
+struct Cache {
+    calendars: HashMap<Uuid, Arc<BusinessCalendar>>,
+    ladders: HashMap<Uuid, Arc<Vec<EscalationStep>>>,
+}
+
+impl Cache {
+    async fn calendar(&mut self, conn: &impl ConnectionTrait, id: Uuid) -> Result<Arc<BusinessCalendar>> {
+        if let Some(found) = self.calendars.get(&id) {
+            return Ok(Arc::clone(found));
+        }
+        let calendar = Arc::new(clock_calendar(&load_calendar(conn, id).await?)?);
+        self.calendars.insert(id, Arc::clone(&calendar));
+        Ok(calendar)
+    }
+
+    async fn ladder(
+        &mut self,
+        conn: &impl ConnectionTrait,
+        policy_id: Uuid,
+    ) -> Result<Arc<Vec<EscalationStep>>> {
+        if let Some(found) = self.ladders.get(&policy_id) {
+            return Ok(Arc::clone(found));
+        }
+        let ladder = Arc::new(ladder_of(conn, policy_id).await?);
+        self.ladders.insert(policy_id, Arc::clone(&ladder));
+        Ok(ladder)
+    }
+}
+
+/// The escalation steps of `policy_id` as it is now; the default policy's when it has been deleted
+/// (the proto's rule).
+async fn ladder_of(conn: &impl ConnectionTrait, policy_id: Uuid) -> Result<Vec<EscalationStep>> {
+    match load_policy(conn, policy_id).await {
+        Ok(policy) => Ok(policy.fields.escalation_steps),
+        Err(Error::NotFound { .. }) if policy_id != DEFAULT_POLICY_ID => {
+            Ok(load_policy(conn, DEFAULT_POLICY_ID)
+                .await?
+                .fields
+                .escalation_steps)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// One pass over every request whose `next_check_time` is at or before `now`, `batch` at a time in
+/// `next_check_time` order, through the partial index `ix_service_requests_next_check`: the cost
+/// follows the requests coming due, not the table.
+pub async fn scan_once(db: &Db, now: DateTime<Utc>, batch: u64) -> Result<ScanReport> {
+    use row_entity::Column as C;
+    let batch = batch.max(1);
+    let mut report = ScanReport::default();
+    let mut cache = Cache::default();
+    // Every request handled leaves the range (its next check moves past `now`), so each batch query
+    // starts from the front again; `seen` only guards against a request that somehow stays due.
+    let mut seen: HashSet<Uuid> = HashSet::new();
+    loop {
+        let due: Vec<(Uuid, Uuid, Uuid)> = row_entity::Entity::find()
+            .select_only()
+            .column(C::Id)
+            .column(C::CalendarId)
+            .column(C::PolicyId)
+            .filter(C::NextCheckTime.is_not_null())
+            .filter(C::NextCheckTime.lte(now))
+            .order_by_asc(C::NextCheckTime)
+            .order_by_asc(C::Id)
+            .limit(batch)
+            .into_tuple()
+            .all(db.conn())
+            .await?;
+        let fetched = due.len() as u64;
+        let fresh: Vec<_> = due.into_iter().filter(|(id, ..)| seen.insert(*id)).collect();
+        if fresh.is_empty() {
+            break;
+        }
+        for (id, calendar_id, policy_id) in fresh {
+            let calendar = cache.calendar(db.conn(), calendar_id).await?;
+            let ladder = cache.ladder(db.conn(), policy_id).await?;
+            let known = Known {
+                calendar_id,
+                calendar,
+                policy_id,
+                ladder,
+            };
+            match check_request(db, id, now, known).await {
+                Ok(done) => report.add(done),
+                // Another monitor kept winning the race for this request: it is handling it. Whatever
+                // it did not finish stays due for the next scan.
+                Err(Error::Contention) => {
+                    tracing::debug!(request = %id, "sla monitor: request busy elsewhere; left for the next scan");
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        if fetched < batch {
+            break;
+        }
+    }
+    if report.at_risk_recorded + report.breached_recorded + report.escalations > 0 {
+        tracing::info!(
+            examined = report.examined,
+            at_risk = report.at_risk_recorded,
+            breached = report.breached_recorded,
+            escalations = report.escalations,
+            "sla monitor recorded transitions"
+        );
+    }
+    Ok(report)
+}
+
+/// The calendar and ladder the scan expects the request to have (from its batch query).
+struct Known {
+    calendar_id: Uuid,
+    calendar: Arc<BusinessCalendar>,
+    policy_id: Uuid,
+    ladder: Arc<Vec<EscalationStep>>,
+}
+
+/// Claims, evaluates and records one request in one transaction (see the module docs).
+async fn check_request(db: &Db, id: Uuid, now: DateTime<Utc>, known: Known) -> Result<ScanReport> {
+    use row_entity::Column as C;
+    let known = &known;
+    db.write(|txn| async move {
+        let txn = &*txn;
+        let claimed = row_entity::Entity::update_many()
+            .col_expr(C::NextCheckTime, Expr::col(C::NextCheckTime))
+            .filter(C::Id.eq(id))
+            .filter(C::NextCheckTime.lte(now))
+            .exec(txn)
+            .await?
+            .rows_affected;
+        if claimed == 0 {
+            return Ok(ScanReport::default());
+        }
+        let mut report = ScanReport {
+            examined: 1,
+            ..Default::default()
+        };
+        let row = row_entity::Entity::find_by_id(id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| Error::not_found(SERVICE_REQUEST, id))?;
+        // RecalculateSla may have moved the request to another calendar or policy since the batch
+        // query; then read them here rather than from the scan's cache.
+        let calendar = if row.calendar_id == known.calendar_id {
+            Arc::clone(&known.calendar)
+        } else {
+            Arc::new(clock_calendar(&load_calendar(txn, row.calendar_id).await?)?)
+        };
+        let ladder = if row.policy_id == known.policy_id {
+            Arc::clone(&known.ladder)
+        } else {
+            Arc::new(ladder_of(txn, row.policy_id).await?)
+        };
+        let history = histories(txn, &[id]).await?.remove(&id).unwrap_or_default();
+        let sla = applied_of(&row)?;
+        let subject = format!("service_requests/{id}");
+        let evaluation = evaluate(&calendar, &history, &sla, row.first_response_time, now)
+            .map_err(|e| clock_error(&subject, e))?;
+
+        let mut recorded = recorded_of(&row)?;
+        for kind in [TargetKind::FirstResponse, TargetKind::Resolution] {
+            let status = evaluation.get(kind);
+            let before = match kind {
+                TargetKind::FirstResponse => recorded.0,
+                TargetKind::Resolution => recorded.1,
+            };
+            let (from, to) = (rules::escalation_rank(before), rules::escalation_rank(status.state));
+            if to <= from {
+                continue;
+            }
+            let column = match kind {
+                TargetKind::FirstResponse => C::FirstResponseSlaState,
+                TargetKind::Resolution => C::ResolutionSlaState,
+            };
+            // The compare-and-set: only the transaction that moves the recorded state from what it
+            // read writes the transition's events.
+            let moved = row_entity::Entity::update_many()
+                .col_expr(column, Expr::value(status.state.as_str()))
+                .filter(C::Id.eq(id))
+                .filter(column.eq(before.as_str()))
+                .exec(txn)
+                .await?
+                .rows_affected;
+            if moved != 1 {
+                // Cannot happen while the claim holds the row; start over rather than guess.
+                return Err(Error::Contention);
+            }
+            for rank in from + 1..=to {
+                let (event, state) = if rank == 1 {
+                    report.at_risk_recorded += 1;
+                    ("SlaAtRisk", SlaState::AtRisk)
+                } else {
+                    report.breached_recorded += 1;
+                    ("SlaBreached", SlaState::Breached)
+                };
+                let payload = TransitionEvent {
+                    service_request_id: id,
+                    account_id: row.account_id,
+                    target: kind,
+                    state,
+                    priority: &row.priority,
+                    assignee_staff_id: row.assignee_staff_id,
+                    due_time: status.due_time,
+                    at_risk_time: status.at_risk_time,
+                    record_time: now,
+                };
+                audit::record_system(
+                    txn,
+                    &MONITOR,
+                    Change::new(SERVICE_REQUEST, id, event, &payload, vec![column_name(kind).to_owned()]),
+                )
+                .await?;
+            }
+            tracing::debug!(request = %id, target = kind.as_str(), state = status.state.as_str(), "sla transition recorded");
+            match kind {
+                TargetKind::FirstResponse => recorded.0 = status.state,
+                TargetKind::Resolution => recorded.1 = status.state,
+            }
+        }
+
+        let ran: HashSet<(String, i32)> = escalation_entity::Entity::find()
+            .select_only()
+            .column(escalation_entity::Column::Target)
+            .column(escalation_entity::Column::StepIndex)
+            .filter(escalation_entity::Column::ServiceRequestId.eq(id))
+            .filter(escalation_entity::Column::EscalateTime.gte(row.sla_apply_time))
+            .into_tuple::<(String, i32)>()
+            .all(txn)
+            .await?
+            .into_iter()
+            .collect();
+        let mut pending: Option<DateTime<Utc>> = None;
+        for (index, step) in ladder.iter().enumerate() {
+            let index = i32::try_from(index).unwrap_or(i32::MAX);
+            for kind in [TargetKind::FirstResponse, TargetKind::Resolution] {
+                if step.target.is_some_and(|t| t != kind) {
+                    continue;
+                }
+                if ran.contains(&(kind.as_str().to_owned(), index)) {
+                    continue;
+                }
+                let recorded_state = match kind {
+                    TargetKind::FirstResponse => recorded.0,
+                    TargetKind::Resolution => recorded.1,
+                };
+                let Some(at) = step_time(&calendar, step, evaluation.get(kind), recorded_state) else {
+                    continue;
+                };
+                if at > now {
+                    pending = Some(pending.map_or(at, |p| p.min(at)));
+                    continue;
+                }
+                let recipients = recipients_of(txn, &row, step).await?;
+                let escalation = Escalation {
+                    id: Uuid::now_v7(),
+                    service_request_id: id,
+                    target: kind,
+                    trigger: step.trigger,
+                    step_index: index,
+                    recipients,
+                    escalate_time: now,
+                };
+                escalation_entity::Entity::insert(escalation_entity::ActiveModel {
+                    id: Set(escalation.id),
+                    service_request_id: Set(id),
+                    target: Set(kind.as_str().to_owned()),
+                    trigger: Set(step.trigger.as_str().to_owned()),
+                    step_index: Set(index),
+                    recipients: Set(serde_json::to_value(&escalation.recipients)
+                        .expect("recipients always serialize")),
+                    escalate_time: Set(now),
+                })
+                .exec_without_returning(txn)
+                .await?;
+                audit::record_system(
+                    txn,
+                    &MONITOR,
+                    // On the request, like its transitions: one stream per request for whoever
+                    // follows it; the escalation's own id is in the payload.
+                    Change::new(
+                        SERVICE_REQUEST,
+                        id,
+                        "SlaEscalated",
+                        &EscalationEvent {
+                            account_id: row.account_id,
+                            escalation: &escalation,
+                        },
+                        vec!["escalations".to_owned()],
+                    ),
+                )
+                .await?;
+                tracing::debug!(
+                    request = %id,
+                    target = kind.as_str(),
+                    step = index,
+                    recipients = escalation.recipients.len(),
+                    "sla escalation step run"
+                );
+                report.escalations += 1;
+            }
+        }
+
+        // A write's rule for the next check, with what was just recorded, plus the delayed steps still
+        // to come; never at or before `now`, so this scan moves past the request.
+        let stored = rules::stored_sla(&evaluation, recorded, None, now);
+        let next = [stored.next_check_time, pending]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|t| t.max(now + Duration::microseconds(1)));
+        row_entity::Entity::update_many()
+            .col_expr(C::NextCheckTime, Expr::value(next))
+            .filter(C::Id.eq(id))
+            .exec(txn)
+            .await?;
+        Ok(report)
+    })
+    .await
+}
+
+/// When `step` is due for a target in `status` whose recorded state is `recorded`: None when it does
+/// not apply (not reached yet, no longer in the trigger's state, or fulfilled before the step's instant).
+fn step_time(
+    calendar: &BusinessCalendar,
+    step: &EscalationStep,
+    status: &TargetStatus,
+    recorded: SlaState,
+) -> Option<DateTime<Utc>> {
+    let (rank, start) = match step.trigger {
+        Trigger::AtRisk => (1, status.at_risk_time),
+        Trigger::Breached => (2, status.due_time),
+    };
+    if rules::escalation_rank(recorded) < rank || rules::escalation_rank(status.state) < rank {
+        return None;
+    }
+    // A delay beyond the calendar's horizon never comes.
+    let at = calendar
+        .add_business_minutes(start, i64::from(step.delay_minutes))
+        .ok()?;
+    match status.fulfilled_time {
+        Some(fulfilled) if fulfilled <= at => None,
+        _ => Some(at),
+    }
+}
+
+/// Whom a step notifies, from the request and its account's active team, in the step's order: the
+/// assignee, the holders of its roles, then its department liaisons. Someone named twice for different
+/// reasons is listed under each.
+async fn recipients_of(
+    conn: &impl ConnectionTrait,
+    row: &row_entity::Model,
+    step: &EscalationStep,
+) -> Result<Vec<Recipient>> {
+    let mut recipients = Vec::new();
+    if step.notify_assignee
+        && let Some(assignee) = row.assignee_staff_id
+    {
+        recipients.push(Recipient {
+            staff_id: assignee,
+            reason: "ASSIGNEE".to_owned(),
+        });
+    }
+    let active_team = || {
+        team_member::Entity::find()
+            .filter(team_member::Column::AccountId.eq(row.account_id))
+            .filter(team_member::Column::EndTime.is_null())
+            .order_by_asc(team_member::Column::StartTime)
+            .order_by_asc(team_member::Column::Id)
+    };
+    if !step.roles.is_empty() {
+        let members = active_team()
+            .filter(team_member::Column::Role.is_in(step.roles.iter().map(|r| r.as_str())))
+            .all(conn)
+            .await?;
+        for role in &step.roles {
+            for member in members.iter().filter(|m| m.role == role.as_str()) {
+                recipients.push(Recipient {
+                    staff_id: member.staff_id,
+                    reason: role.as_str().to_owned(),
+                });
+            }
+        }
+    }
+    if !step.liaison_department_codes.is_empty() {
+        let departments: HashMap<Uuid, String> = department::Entity::find()
+            .filter(department::Column::Code.is_in(step.liaison_department_codes.iter().cloned()))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d.code))
+            .collect();
+        let liaisons = active_team()
+            .filter(team_member::Column::IsDepartmentLiaison.eq(true))
+            .filter(team_member::Column::DepartmentId.is_in(departments.keys().copied()))
+            .all(conn)
+            .await?;
+        for code in &step.liaison_department_codes {
+            for member in liaisons
+                .iter()
+                .filter(|m| departments.get(&m.department_id) == Some(code))
+            {
+                recipients.push(Recipient {
+                    staff_id: member.staff_id,
+                    reason: format!("LIAISON:{code}"),
+                });
+            }
+        }
+    }
+    let mut seen = HashSet::new();
+    recipients.retain(|r| seen.insert((r.staff_id, r.reason.clone())));
+    Ok(recipients)
+}
+
+fn column_name(kind: TargetKind) -> &'static str {
+    match kind {
+        TargetKind::FirstResponse => "first_response_sla_state",
+        TargetKind::Resolution => "resolution_sla_state",
+    }
+}
+
+/// The payload of `SlaAtRisk` and `SlaBreached`.
+#[derive(Serialize)]
+struct TransitionEvent<'a> {
+    service_request_id: Uuid,
+    account_id: Uuid,
+    target: TargetKind,
+    state: SlaState,
+    priority: &'a str,
+    assignee_staff_id: Option<Uuid>,
+    due_time: DateTime<Utc>,
+    at_risk_time: DateTime<Utc>,
+    record_time: DateTime<Utc>,
+}
+
+/// The payload of `SlaEscalated`.
+#[derive(Serialize)]
+struct EscalationEvent<'a> {
+    account_id: Uuid,
+    #[serde(flatten)]
+    escalation: &'a Escalation,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::teams::model::TeamRole;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    fn step(trigger: Trigger, delay_minutes: i32) -> EscalationStep {
+        EscalationStep {
+            trigger,
+            target: None,
+            delay_minutes,
+            notify_assignee: false,
+            roles: vec![TeamRole::ExecutiveSponsor],
+            liaison_department_codes: vec![],
+        }
+    }
+
+    fn status(state: SlaState, fulfilled: Option<&str>) -> TargetStatus {
+        TargetStatus {
+            state,
+            due_time: at("2024-03-04T10:00:00Z"),
+            at_risk_time: at("2024-03-04T09:48:00Z"),
+            elapsed: Duration::minutes(70),
+            paused: Duration::zero(),
+            fulfilled_time: fulfilled.map(at),
+        }
+    }
+
+    #[test]
+    fn a_step_counts_its_delay_from_the_trigger_in_business_time() {
+        let always = BusinessCalendar::always_open("UTC").unwrap();
+        let breached = status(SlaState::Breached, None);
+        assert_eq!(
+            step_time(
+                &always,
+                &step(Trigger::Breached, 30),
+                &breached,
+                SlaState::Breached
+            ),
+            Some(at("2024-03-04T10:30:00Z"))
+        );
+        assert_eq!(
+            step_time(&always, &step(Trigger::AtRisk, 0), &breached, SlaState::Breached),
+            Some(at("2024-03-04T09:48:00Z")),
+            "a breached target has passed at risk"
+        );
+    }
+
+    #[test]
+    fn a_step_waits_for_its_transition_to_be_recorded_and_the_target_to_stay_in_it() {
+        let always = BusinessCalendar::always_open("UTC").unwrap();
+        let breach = step(Trigger::Breached, 0);
+        assert_eq!(
+            step_time(
+                &always,
+                &breach,
+                &status(SlaState::Breached, None),
+                SlaState::AtRisk
+            ),
+            None,
+            "not recorded yet"
+        );
+        assert_eq!(
+            step_time(
+                &always,
+                &breach,
+                &status(SlaState::Paused, None),
+                SlaState::Breached
+            ),
+            None,
+            "paused"
+        );
+        assert_eq!(
+            step_time(
+                &always,
+                &step(Trigger::AtRisk, 0),
+                &status(SlaState::Met, None),
+                SlaState::AtRisk
+            ),
+            None,
+            "met in time"
+        );
+    }
+
+    #[test]
+    fn a_target_fulfilled_before_the_steps_instant_no_longer_escalates() {
+        let always = BusinessCalendar::always_open("UTC").unwrap();
+        let late = status(SlaState::Breached, Some("2024-03-04T10:10:00Z"));
+        // The breach itself (at the due time) is still escalated: the response came after it.
+        assert!(step_time(&always, &step(Trigger::Breached, 0), &late, SlaState::Breached).is_some());
+        // The sponsor, 30 minutes after the due time, is not: the response came before.
+        assert_eq!(
+            step_time(&always, &step(Trigger::Breached, 30), &late, SlaState::Breached),
+            None
+        );
+    }
+}

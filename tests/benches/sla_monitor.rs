@@ -1,0 +1,773 @@
+//! The SLA breach monitor's scan and the SLA-state filter of `ListServiceRequests` over a million
+//! service requests, a tenth of them open.
+//!
+//! Per backend — SQLite (a file in a temporary directory) and, when `KAM_TEST_POSTGRES_URL` is set,
+//! PostgreSQL (a fresh database `kam_bench_<uuid>`, dropped afterwards) — this:
+//! 1. starts the real KAM server in-process (`kam_server::run`: it migrates and writes the first ADMIN
+//!    key), and stops it;
+//! 2. writes `KAM_BENCH_REQUESTS` service requests, `KAM_BENCH_OPEN` of them open, with accounts,
+//!    agents and status history ([`kam_tests::sla_generator`]: the stored SLA columns are those the
+//!    server's own rules derive, as if the monitor had been running all along), then runs `ANALYZE` (on
+//!    PostgreSQL `VACUUM ANALYZE`);
+//! 3. prints the plans (`EXPLAIN QUERY PLAN` / `EXPLAIN`) of the monitor's batch query (due requests by
+//!    `next_check_time`) and of the AT_RISK filter, to show `ix_service_requests_next_check` and the
+//!    partial due-time indexes (`ix_service_requests_running_*`) at work;
+//! 4. starts the server again, SLA monitor off, and times `ListServiceRequests` filtered to
+//!    `sla_state = AT_RISK` (first page, page_size 50 and 1000; one warm-up and `KAM_BENCH_RUNS` calls,
+//!    one at a time, as the ADMIN), and for comparison the due-soon filter (IN_PROGRESS, due within 4 h);
+//! 5. stops it and times the monitor's scan,
+//!    `kam_server::service_levels::monitor::scan_once(&db, now + Δ, KAM_BENCH_BATCH)`, on a connection
+//!    pool like the server's, for Δ = 1 min, 5 min, 15 min and 60 min in turn (each scan records the transitions that came due since the previous one, so
+//!    `examined` is the requests coming due in that stretch: the scan's cost should follow it, not the
+//!    table), and the scan's batch query alone at the same instants (before the scans, read only).
+//!
+//! It prints the generation time, where the open requests stand (breached, at risk, paused, due within
+//! 4 h, in progress), the table sizes, and one table per backend: what was timed, the rows it
+//! returned or examined, median and max.
+//!
+//! Run (the full size takes several minutes per backend on 2 cores; try a small one first):
+//!
+//! ```text
+//! KAM_BENCH_REQUESTS=20000 KAM_BENCH_OPEN=2000 cargo bench -p kam-tests --bench sla_monitor
+//! KAM_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test cargo bench -p kam-tests --bench sla_monitor
+//! ```
+//!
+//! Environment:
+//! - `KAM_BENCH_REQUESTS`: service requests to generate (default 1000000);
+//! - `KAM_BENCH_OPEN`: how many of them are open (default a tenth);
+//! - `KAM_BENCH_RUNS`: timed calls per list variant, after one warm-up (default 5);
+//! - `KAM_BENCH_BATCH`: the monitor's batch size (default 500, the server's default);
+//! - `KAM_BENCH_SEED`: the generator's seed (default 1);
+//! - `KAM_BENCH_BACKENDS`: which backends to run, comma-separated (default `sqlite,postgres`);
+//! - `KAM_BENCH_KEEP=1`: keep the SQLite directory and the PostgreSQL database (their names are
+//!   printed); by default both are removed at the end;
+//! - `KAM_TEST_POSTGRES_URL`: a PostgreSQL URL whose user may create databases; unset skips PostgreSQL.
+
+use std::{
+    fmt::Display,
+    net::SocketAddr,
+    path::Path,
+    str::FromStr,
+    time::{Duration, Instant},
+};
+
+use kam_proto::v1::{self as pb, service_level_service_client::ServiceLevelServiceClient, sla_target::State};
+use kam_server::{db::Db, service_levels::monitor::scan_once};
+use kam_tests::{
+    Bearer,
+    sla_generator::{SlaGenerated, SlaGeneratorConfig, generate_requests},
+};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement, Value,
+    sea_query::value::prelude::chrono::{DateTime, Utc},
+    sqlx,
+};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tonic::{
+    service::interceptor::InterceptedService,
+    transport::{Channel, Endpoint},
+};
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
+use uuid::Uuid;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type Client = ServiceLevelServiceClient<InterceptedService<Channel, Bearer>>;
+
+/// How long a server may take to answer its first health check.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(120);
+/// The server's own limit per call, raised so that a slow query is measured rather than cut off.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
+/// How far after the generation's `now` each monitor scan runs.
+const SCAN_OFFSETS_MINUTES: [i64; 4] = [1, 5, 15, 60];
+
+fn main() -> Result<(), BoxError> {
+    let settings = Settings::from_env()?;
+    println!("{}", settings.describe());
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let results = runtime.block_on(bench(&settings))?;
+    report(&results);
+    Ok(())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+struct Settings {
+    requests: usize,
+    open: usize,
+    runs: usize,
+    batch: u64,
+    seed: u64,
+    backends: Vec<Backend>,
+    keep: bool,
+}
+
+impl Settings {
+    fn from_env() -> Result<Self, BoxError> {
+        let backends = env_or("KAM_BENCH_BACKENDS", "sqlite,postgres".to_owned())?
+            .split(',')
+            .map(|name| match name.trim() {
+                "sqlite" => Ok(Backend::Sqlite),
+                "postgres" => Ok(Backend::Postgres),
+                other => Err(format!("KAM_BENCH_BACKENDS: unknown backend {other:?}")),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let requests = env_or("KAM_BENCH_REQUESTS", 1_000_000)?;
+        let settings = Self {
+            requests,
+            open: env_or("KAM_BENCH_OPEN", requests / 10)?,
+            runs: env_or("KAM_BENCH_RUNS", 5)?,
+            batch: env_or("KAM_BENCH_BATCH", 500)?,
+            seed: env_or("KAM_BENCH_SEED", 1)?,
+            backends,
+            keep: env_or("KAM_BENCH_KEEP", 0u8)? != 0,
+        };
+        if settings.requests == 0 || settings.runs == 0 || settings.open > settings.requests {
+            return Err(
+                "KAM_BENCH_REQUESTS and KAM_BENCH_RUNS must be > 0, KAM_BENCH_OPEN at most the requests"
+                    .into(),
+            );
+        }
+        Ok(settings)
+    }
+
+    fn describe(&self) -> String {
+        let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+        let profile = if cfg!(debug_assertions) {
+            "debug (unoptimized)"
+        } else {
+            "optimized (bench/release)"
+        };
+        format!(
+            "machine: {cpus} CPUs, {os}/{arch}; build: {profile}\n\
+             data: {n} service requests, {open} open (seed {seed}); {runs} timed calls per list variant \
+             after 1 warm-up; monitor batch {batch}",
+            os = std::env::consts::OS,
+            arch = std::env::consts::ARCH,
+            n = self.requests,
+            open = self.open,
+            seed = self.seed,
+            runs = self.runs,
+            batch = self.batch,
+        )
+    }
+}
+
+fn env_or<T>(name: &str, default: T) -> Result<T, BoxError>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    match std::env::var(name) {
+        Ok(raw) if !raw.trim().is_empty() => raw
+            .trim()
+            .parse()
+            .map_err(|err| format!("{name}={raw:?}: {err}").into()),
+        _ => Ok(default),
+    }
+}
+
+/// One row of a result table.
+struct Measurement {
+    what: String,
+    /// Rows returned (lists, the batch query) or requests examined (scans).
+    rows: u64,
+    /// Sorted.
+    times: Vec<Duration>,
+}
+
+/// What one backend took, left and measured.
+struct BackendResult {
+    backend: Backend,
+    generated: SlaGenerated,
+    generation: Duration,
+    analyze: Duration,
+    /// (table, rows).
+    sizes: Vec<(String, i64)>,
+    /// The machine's load average before and after measuring.
+    load: (String, String),
+    measurements: Vec<Measurement>,
+}
+
+async fn bench(settings: &Settings) -> Result<Vec<BackendResult>, BoxError> {
+    let mut results = Vec::new();
+    for &backend in &settings.backends {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir()?;
+                let file = dir.path().join("kam.db");
+                let url = format!("sqlite://{}?mode=rwc", file.display());
+                let outcome = bench_backend(backend, &url, dir.path(), settings).await;
+                if settings.keep {
+                    println!("kept the SQLite database {}", dir.keep().join("kam.db").display());
+                }
+                results.push(outcome?);
+            }
+            Backend::Postgres => match std::env::var("KAM_TEST_POSTGRES_URL") {
+                Ok(admin_url) if !admin_url.is_empty() => {
+                    let dir = tempfile::tempdir()?;
+                    let database = TempPostgresDatabase::create(&admin_url).await?;
+                    let outcome = bench_backend(backend, &database.url, dir.path(), settings).await;
+                    if settings.keep {
+                        println!("kept the PostgreSQL database {}", database.url);
+                    } else {
+                        database.drop_database().await?;
+                    }
+                    results.push(outcome?);
+                }
+                _ => println!(
+                    "PostgreSQL skipped: set KAM_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test)"
+                ),
+            },
+        }
+    }
+    Ok(results)
+}
+
+async fn bench_backend(
+    backend: Backend,
+    url: &str,
+    dir: &Path,
+    settings: &Settings,
+) -> Result<BackendResult, BoxError> {
+    let key_file = dir.join("kam-admin.key");
+    eprintln!("{}: migrating…", backend.name());
+    start_kam_server(url, &key_file).await?.stop().await?;
+
+    let config = SlaGeneratorConfig::new(settings.requests, settings.open, settings.seed);
+    let now = config.now;
+    let db = connect_for_writing(backend, url).await?;
+    eprintln!(
+        "{}: generating {} service requests ({} open)…",
+        backend.name(),
+        settings.requests,
+        settings.open
+    );
+    let started = Instant::now();
+    let generated = generate_requests(&db, &config).await?;
+    let generation = started.elapsed();
+    eprintln!(
+        "{}: generated in {:.1} s: {generated:?}",
+        backend.name(),
+        generation.as_secs_f64()
+    );
+    let started = Instant::now();
+    let maintenance = match backend {
+        Backend::Sqlite => "ANALYZE",
+        Backend::Postgres => "VACUUM ANALYZE",
+    };
+    db.execute_unprepared(maintenance).await?;
+    let analyze = started.elapsed();
+    if backend == Backend::Sqlite {
+        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await?;
+    }
+    let mut sizes = Vec::new();
+    for table in ["service_requests", "service_request_status_changes"] {
+        sizes.push((
+            table.to_owned(),
+            count(&db, &format!("SELECT COUNT(*) FROM {table}"), vec![]).await?,
+        ));
+    }
+    print_plans(backend, &db, now, settings.batch).await?;
+    let mut measurements = Vec::new();
+    // The scan's batch query alone (read only), at each instant the scans below run at.
+    for minutes in SCAN_OFFSETS_MINUTES {
+        let at = now + chrono_minutes(minutes);
+        let (sql, values) = scan_query(backend, at, settings.batch);
+        let mut times = Vec::new();
+        let mut rows = 0;
+        for run in 0..=settings.runs {
+            let started = Instant::now();
+            let found = db
+                .query_all_raw(Statement::from_sql_and_values(
+                    db.get_database_backend(),
+                    &sql,
+                    values.clone(),
+                ))
+                .await?;
+            if run > 0 {
+                times.push(started.elapsed());
+            }
+            rows = found.len() as u64;
+        }
+        times.sort();
+        measurements.push(Measurement {
+            what: format!("scan batch query alone, now+{minutes}m"),
+            rows,
+            times,
+        });
+    }
+    db.close().await?;
+
+    let server = start_kam_server(url, &key_file).await?;
+    let load_before = load_average();
+    let lists = measure_lists(server.addr, &key_file, now, settings.runs).await;
+    server.stop().await?;
+    measurements.extend(lists?);
+
+    // The monitor: scans at increasing instants, each recording what came due since the last.
+    let server_db = Db::connect(&kam_server::Config {
+        database_url: url.to_owned(),
+        ..Default::default()
+    })
+    .await?;
+    for minutes in SCAN_OFFSETS_MINUTES {
+        let at = now + chrono_minutes(minutes);
+        let started = Instant::now();
+        let scanned = scan_once(&server_db, at, settings.batch).await?;
+        let took = started.elapsed();
+        eprintln!(
+            "{}: scan at now+{minutes}m: {scanned:?} in {:.1} ms",
+            backend.name(),
+            millis(took)
+        );
+        measurements.push(Measurement {
+            what: format!(
+                "monitor scan_once, now+{minutes}m ({} at risk, {} breached recorded)",
+                scanned.at_risk_recorded, scanned.breached_recorded
+            ),
+            rows: scanned.examined,
+            times: vec![took],
+        });
+    }
+    // A scan with nothing due: the floor.
+    let at = now + chrono_minutes(SCAN_OFFSETS_MINUTES[SCAN_OFFSETS_MINUTES.len() - 1]);
+    let mut times = Vec::new();
+    for _ in 0..settings.runs {
+        let started = Instant::now();
+        scan_once(&server_db, at, settings.batch).await?;
+        times.push(started.elapsed());
+    }
+    times.sort();
+    measurements.push(Measurement {
+        what: "monitor scan_once, nothing due".to_owned(),
+        rows: 0,
+        times,
+    });
+    server_db.conn().clone().close().await?;
+    let load = (load_before, load_average());
+    Ok(BackendResult {
+        backend,
+        generated,
+        generation,
+        analyze,
+        sizes,
+        load,
+        measurements,
+    })
+}
+
+fn chrono_minutes(minutes: i64) -> sea_orm::sea_query::value::prelude::chrono::Duration {
+    sea_orm::sea_query::value::prelude::chrono::Duration::minutes(minutes)
+}
+
+fn placeholder(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Postgres => format!("${n}"),
+        Backend::Sqlite => "?".to_owned(),
+    }
+}
+
+/// The monitor's batch query, as `scan_once` builds it.
+fn scan_query(backend: Backend, at: DateTime<Utc>, batch: u64) -> (String, Vec<Value>) {
+    let p = |n| placeholder(backend, n);
+    (
+        format!(
+            "SELECT id, calendar_id, policy_id FROM service_requests \
+             WHERE next_check_time IS NOT NULL AND next_check_time <= {} \
+             ORDER BY next_check_time, id LIMIT {}",
+            p(1),
+            p(2)
+        ),
+        vec![at.into(), (batch as i64).into()],
+    )
+}
+
+/// The AT_RISK filter of `ListServiceRequests` (either target), first page in creation order, as the
+/// server's `state_condition` builds it.
+fn at_risk_query(backend: Backend, at: DateTime<Utc>, limit: i64) -> (String, Vec<Value>) {
+    let p = |n| placeholder(backend, n);
+    (
+        format!(
+            "SELECT id FROM service_requests WHERE \
+             (first_response_settled_state IS NULL AND first_response_at_risk_time <= {0} \
+              AND first_response_due_time >= {0}) \
+             OR (resolution_settled_state IS NULL AND resolution_at_risk_time <= {0} \
+              AND resolution_due_time >= {0}) \
+             ORDER BY id LIMIT {1}",
+            p(1),
+            p(2)
+        ),
+        vec![at.into(), limit.into()],
+    )
+}
+
+async fn print_plans(
+    backend: Backend,
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    batch: u64,
+) -> Result<(), BoxError> {
+    let explain = match backend {
+        Backend::Sqlite => "EXPLAIN QUERY PLAN",
+        Backend::Postgres => "EXPLAIN",
+    };
+    let at = now + chrono_minutes(15);
+    for (what, (sql, values)) in [
+        ("monitor batch query (now+15m)", scan_query(backend, at, batch)),
+        (
+            "AT_RISK filter, first page of 50",
+            at_risk_query(backend, now, 50),
+        ),
+    ] {
+        let rows = db
+            .query_all_raw(Statement::from_sql_and_values(
+                db.get_database_backend(),
+                format!("{explain} {sql}"),
+                values,
+            ))
+            .await?;
+        println!("{}: plan of the {what}:", backend.name());
+        for row in rows {
+            let line: String = match backend {
+                Backend::Sqlite => row.try_get_by_index(3)?,
+                Backend::Postgres => row.try_get_by_index(0)?,
+            };
+            println!("    {line}");
+        }
+    }
+    Ok(())
+}
+
+async fn count(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Result<i64, BoxError> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            sql,
+            values,
+        ))
+        .await?
+        .ok_or("no row")?;
+    Ok(row.try_get_by_index(0)?)
+}
+
+/// `ListServiceRequests` through the real server: AT_RISK (page 50 and 1000), and the due-soon filter.
+async fn measure_lists(
+    addr: SocketAddr,
+    key_file: &Path,
+    now: DateTime<Utc>,
+    runs: usize,
+) -> Result<Vec<Measurement>, BoxError> {
+    let key = std::fs::read_to_string(key_file)?;
+    let channel = endpoint(addr)?.connect().await?;
+    let client: Client = ServiceLevelServiceClient::with_interceptor(channel, Bearer::new(key.trim()))
+        .max_decoding_message_size(64 * 1024 * 1024);
+    let due_soon = pb::ListServiceRequestsRequest {
+        sla_state: State::InProgress as i32,
+        open_only: true,
+        due_before: Some((now + chrono_minutes(240)).into()),
+        ..Default::default()
+    };
+    let variants = [
+        (
+            "ListServiceRequests AT_RISK, page 50",
+            pb::ListServiceRequestsRequest {
+                sla_state: State::AtRisk as i32,
+                page_size: 50,
+                ..Default::default()
+            },
+        ),
+        (
+            "ListServiceRequests AT_RISK, page 1000",
+            pb::ListServiceRequestsRequest {
+                sla_state: State::AtRisk as i32,
+                page_size: 1000,
+                ..Default::default()
+            },
+        ),
+        (
+            "ListServiceRequests due soon (4 h), page 50",
+            pb::ListServiceRequestsRequest {
+                page_size: 50,
+                ..due_soon.clone()
+            },
+        ),
+        (
+            "ListServiceRequests BREACHED open, page 50",
+            pb::ListServiceRequestsRequest {
+                sla_state: State::Breached as i32,
+                open_only: true,
+                page_size: 50,
+                ..Default::default()
+            },
+        ),
+    ];
+    let mut measurements = Vec::new();
+    for (what, request) in variants {
+        let mut times = Vec::new();
+        let mut rows = 0;
+        for run in 0..=runs {
+            let mut client = client.clone();
+            let started = Instant::now();
+            let response = client.list_service_requests(request.clone()).await?.into_inner();
+            if run > 0 {
+                times.push(started.elapsed());
+            }
+            rows = response.service_requests.len() as u64;
+            if run == 0
+                && let Some(first) = response.service_requests.first()
+            {
+                let states = [first.first_response.as_ref(), first.resolution.as_ref()];
+                let wanted = request.sla_state;
+                assert!(
+                    states.iter().flatten().any(|t| t.state == wanted),
+                    "{what}: the first request has no target in the state asked for"
+                );
+            }
+        }
+        times.sort();
+        measurements.push(Measurement {
+            what: what.to_owned(),
+            rows,
+            times,
+        });
+    }
+    Ok(measurements)
+}
+
+/// For writing: one connection; SQLite with a big page cache.
+async fn connect_for_writing(backend: Backend, url: &str) -> Result<DatabaseConnection, BoxError> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options.max_connections(1).sqlx_logging(false);
+    if backend == Backend::Sqlite {
+        options.map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .pragma("cache_size", "-262144")
+        });
+    }
+    Ok(Database::connect(options).await?)
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "?".to_owned())
+}
+
+fn median(sorted: &[Duration]) -> Duration {
+    match sorted.len() {
+        0 => Duration::ZERO,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2,
+    }
+}
+
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e3
+}
+
+fn report(results: &[BackendResult]) {
+    for result in results {
+        let g = &result.generated;
+        println!();
+        println!(
+            "{}: generated {} requests ({} status changes, {} accounts, {} agents) in {:.1} s; {} {:.1} s",
+            result.backend.name(),
+            g.requests,
+            g.status_changes,
+            g.accounts,
+            g.staff,
+            result.generation.as_secs_f64(),
+            match result.backend {
+                Backend::Sqlite => "ANALYZE",
+                Backend::Postgres => "VACUUM ANALYZE",
+            },
+            result.analyze.as_secs_f64()
+        );
+        println!(
+            "{}: open {}: breached {}, at risk {}, paused {}, due within 4 h {}, in progress {}",
+            result.backend.name(),
+            g.open,
+            g.breached,
+            g.at_risk,
+            g.paused,
+            g.due_soon_4h,
+            g.in_progress
+        );
+        let sizes: Vec<String> = result.sizes.iter().map(|(t, n)| format!("{t} {n}")).collect();
+        println!(
+            "{}: rows: {}; load average before/after: {} / {}",
+            result.backend.name(),
+            sizes.join(", "),
+            result.load.0,
+            result.load.1
+        );
+        println!(
+            "{:<10} {:<66} {:>8} {:>11} {:>11}",
+            "backend", "what", "rows", "median ms", "max ms"
+        );
+        for m in &result.measurements {
+            println!(
+                "{:<10} {:<66} {:>8} {:>11.2} {:>11.2}",
+                result.backend.name(),
+                m.what,
+                m.rows,
+                millis(median(&m.times)),
+                millis(m.times.last().copied().unwrap_or_default())
+            );
+        }
+    }
+}
+
+/// A KAM server running in this process, stopped by [`RunningServer::stop`].
+struct RunningServer {
+    addr: SocketAddr,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<Result<(), BoxError>>,
+}
+
+impl RunningServer {
+    async fn stop(self) -> Result<(), BoxError> {
+        let _ = self.shutdown.send(());
+        self.task.await?
+    }
+}
+
+/// The real KAM server on `database_url`, rate limit and SLA monitor off, the first ADMIN key written
+/// to `admin_key_file`.
+async fn start_kam_server(database_url: &str, admin_key_file: &Path) -> Result<RunningServer, BoxError> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let mut config = kam_server::Config {
+        listen_addr: addr,
+        database_url: database_url.to_owned(),
+        request_timeout: REQUEST_TIMEOUT,
+        drain_timeout: Duration::from_secs(2),
+        admin_key_file: Some(admin_key_file.to_owned()),
+        rate_limit: kam_server::config::RateLimit {
+            requests_per_second: 0,
+            burst: 1,
+        },
+        ..Default::default()
+    };
+    // The benchmark runs the scans itself, at chosen instants.
+    config.sla.monitor_interval_seconds = 0;
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let listener = TcpListener::from_std(listener)?;
+        kam_server::run(config, listener, async {
+            let _ = stopped.await;
+        })
+        .await
+        .map_err(BoxError::from)
+    });
+    let server = RunningServer { addr, shutdown, task };
+    wait_until_serving(&server).await?;
+    Ok(server)
+}
+
+async fn wait_until_serving(server: &RunningServer) -> Result<(), BoxError> {
+    let give_up = Instant::now() + STARTUP_TIMEOUT;
+    let endpoint = endpoint(server.addr)?;
+    loop {
+        if server.task.is_finished() {
+            return Err("the server stopped during startup".into());
+        }
+        if Instant::now() >= give_up {
+            return Err(format!("the server at {} did not become ready", server.addr).into());
+        }
+        if let Ok(channel) = endpoint.connect().await {
+            let check = health_check(HealthClient::new(channel));
+            if let Ok(Ok(())) = tokio::time::timeout(Duration::from_millis(500), check).await {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn health_check(mut client: HealthClient<Channel>) -> Result<(), tonic::Status> {
+    let response = client
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await?;
+    match response.into_inner().status() {
+        ServingStatus::Serving => Ok(()),
+        other => Err(tonic::Status::unavailable(format!("health status {other:?}"))),
+    }
+}
+
+fn endpoint(addr: SocketAddr) -> Result<Endpoint, BoxError> {
+    Ok(Endpoint::from_shared(format!("http://{addr}"))?)
+}
+
+/// A fresh PostgreSQL database for one run, created on the server `KAM_TEST_POSTGRES_URL` names.
+struct TempPostgresDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl TempPostgresDatabase {
+    async fn create(admin_url: &str) -> Result<Self, BoxError> {
+        let name = format!("kam_bench_{}", Uuid::now_v7().simple());
+        let admin = Database::connect(admin_url).await?;
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await?;
+        admin.close().await?;
+        Ok(Self {
+            admin_url: admin_url.to_owned(),
+            url: with_database(admin_url, &name)?,
+            name,
+        })
+    }
+
+    async fn drop_database(self) -> Result<(), BoxError> {
+        let admin = Database::connect(&self.admin_url).await?;
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name))
+            .await?;
+        admin.close().await?;
+        Ok(())
+    }
+}
+
+/// `url` pointing at database `name` instead: `postgres://u@h:5432/test?x=y` → `postgres://u@h:5432/NAME?x=y`.
+fn with_database(url: &str, name: &str) -> Result<String, BoxError> {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(base, query)| (base, Some(query)));
+    let authority_start = base
+        .find("://")
+        .ok_or("KAM_TEST_POSTGRES_URL must look like postgres://…")?
+        + 3;
+    let authority_end = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| authority_start + i);
+    let mut out = format!("{}/{name}", &base[..authority_end]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    Ok(out)
+}
