@@ -48,33 +48,13 @@ pub async fn record<P: Serialize>(
     ctx: &RequestContext,
     change: Change<'_, P>,
 ) -> Result<()> {
-    let now = Utc::now();
-    let resource_id = change.resource_id.to_string();
-    audit_entry::Entity::insert(audit_entry::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        occurred_at: Set(now),
-        principal: Set(ctx.principal.staff_id.to_string()),
-        credential: Set(ctx.principal.credential.to_string()),
-        method: Set(ctx.method.clone()),
-        resource_type: Set(change.resource_type.to_owned()),
-        resource_id: Set(resource_id.clone()),
-        changed_fields: Set(serde_json::json!(change.changed_fields)),
-        request_id: Set(ctx.request_id),
-    })
-    .exec_without_returning(txn)
-    .await?;
-    let payload = serde_json::to_value(change.payload).expect("domain payloads always serialize");
-    outbox_event::Entity::insert(outbox_event::ActiveModel {
-        id: Default::default(),
-        occurred_at: Set(now),
-        event_type: Set(change.event_type.to_owned()),
-        resource_type: Set(change.resource_type.to_owned()),
-        resource_id: Set(resource_id),
-        payload: Set(payload),
-    })
-    .exec_without_returning(txn)
-    .await?;
-    Ok(())
+    let author = Author {
+        principal: ctx.principal.staff_id.to_string(),
+        credential: ctx.principal.credential.to_string(),
+        method: ctx.method.clone(),
+        request_id: ctx.request_id,
+    };
+    write(txn, author, change).await
 }
 
 /// Who [`record_system`] names in the audit trail: no staff member (the nil id), the component's name as
@@ -91,18 +71,40 @@ pub async fn record_system<P: Serialize>(
     actor: &SystemActor,
     change: Change<'_, P>,
 ) -> Result<()> {
+    let author = Author {
+        principal: Uuid::nil().to_string(),
+        credential: format!("system/{}", actor.name),
+        method: actor.name.to_owned(),
+        request_id: None,
+    };
+    write(txn, author, change).await
+}
+
+/// Who an audit row names.
+struct Author {
+    principal: String,
+    credential: String,
+    method: String,
+    request_id: Option<Uuid>,
+}
+
+async fn write<P: Serialize>(
+    txn: &impl ConnectionTrait,
+    author: Author,
+    change: Change<'_, P>,
+) -> Result<()> {
     let now = Utc::now();
     let resource_id = change.resource_id.to_string();
     audit_entry::Entity::insert(audit_entry::ActiveModel {
         id: Set(Uuid::now_v7()),
         occurred_at: Set(now),
-        principal: Set(Uuid::nil().to_string()),
-        credential: Set(format!("system/{}", actor.name)),
-        method: Set(actor.name.to_owned()),
+        principal: Set(author.principal),
+        credential: Set(author.credential),
+        method: Set(author.method),
         resource_type: Set(change.resource_type.to_owned()),
         resource_id: Set(resource_id.clone()),
         changed_fields: Set(serde_json::json!(change.changed_fields)),
-        request_id: Set(None),
+        request_id: Set(author.request_id),
     })
     .exec_without_returning(txn)
     .await?;

@@ -4,7 +4,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
 
@@ -26,12 +27,16 @@ const DONE: [RequestStatus; 3] = [
     RequestStatus::Cancelled,
 ];
 
-impl ServiceRequestAssignments {
-    fn open_assigned_to(staff: Uuid) -> sea_orm::Select<service_request::Entity> {
-        service_request::Entity::find()
-            .filter(service_request::Column::AssigneeStaffId.eq(staff))
-            .filter(service_request::Column::Status.is_not_in(DONE.map(|s| s.as_str())))
-    }
+/// The open requests assigned to `staff`.
+fn open_assigned_to(staff: Uuid) -> Condition {
+    Condition::all()
+        .add(service_request::Column::AssigneeStaffId.eq(staff))
+        .add(service_request::Column::Status.is_not_in(DONE.map(|s| s.as_str())))
+}
+
+/// The open requests a handover moves.
+fn handed_over(scope: &HandoverScope) -> Condition {
+    open_assigned_to(scope.from).add(service_request::Column::AccountId.is_in(scope.accounts.iter().copied()))
 }
 
 #[async_trait::async_trait]
@@ -41,7 +46,8 @@ impl ResponsibilityArea for ServiceRequestAssignments {
     }
 
     async fn accounts_of(&self, txn: &DatabaseTransaction, staff: Uuid) -> Result<BTreeSet<Uuid>> {
-        let accounts: Vec<Uuid> = Self::open_assigned_to(staff)
+        let accounts: Vec<Uuid> = service_request::Entity::find()
+            .filter(open_assigned_to(staff))
             .select_only()
             .column(service_request::Column::AccountId)
             .distinct()
@@ -69,25 +75,27 @@ impl ResponsibilityArea for ServiceRequestAssignments {
     /// SLA does not change (the clock does not care who works the request); the revision does, so a
     /// client holding the old etag learns of the move.
     async fn hand_over(&self, txn: &DatabaseTransaction, scope: &HandoverScope) -> Result<AreaHandover> {
-        let requests = Self::open_assigned_to(scope.from)
-            .filter(service_request::Column::AccountId.is_in(scope.accounts.iter().copied()))
+        let requests = service_request::Entity::find()
+            .filter(handed_over(scope))
             .order_by_asc(service_request::Column::Id)
             .all(txn)
             .await?;
-        let mut moves = Vec::with_capacity(requests.len());
-        for request in requests {
-            if !scope.dry_run {
-                service_request::Entity::update(service_request::ActiveModel {
-                    id: Set(request.id),
-                    assignee_staff_id: Set(Some(scope.to)),
-                    update_time: Set(now()),
-                    revision: Set(request.revision + 1),
-                    ..Default::default()
-                })
+        if !scope.dry_run && !requests.is_empty() {
+            // One statement for all of them: a leaver may hold hundreds of tickets.
+            service_request::Entity::update_many()
+                .col_expr(service_request::Column::AssigneeStaffId, Expr::value(scope.to))
+                .col_expr(service_request::Column::UpdateTime, Expr::value(now()))
+                .col_expr(
+                    service_request::Column::Revision,
+                    Expr::col(service_request::Column::Revision).add(1),
+                )
+                .filter(handed_over(scope))
                 .exec(txn)
                 .await?;
-            }
-            moves.push(Moved {
+        }
+        let moves = requests
+            .into_iter()
+            .map(|request| Moved {
                 area: self.name(),
                 account_id: request.account_id,
                 item_id: request.id,
@@ -96,8 +104,8 @@ impl ResponsibilityArea for ServiceRequestAssignments {
                     request.title, request.priority, request.status
                 ),
                 new_item_id: None,
-            });
-        }
+            })
+            .collect();
         Ok(AreaHandover {
             moves,
             breaks: Vec::new(),
