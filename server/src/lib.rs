@@ -16,6 +16,7 @@ pub mod money;
 pub mod named_enum;
 pub mod opportunities;
 pub mod paging;
+pub mod planning;
 pub mod request;
 mod server;
 pub mod service_levels;
