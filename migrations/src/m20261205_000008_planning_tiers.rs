@@ -40,6 +40,7 @@ enum TierChanges {
     Reason,
     Note,
     AsOf,
+    RevenueCurrency,
     RevenueUnits,
     RevenueNanos,
     CumulativeSharePpm,
@@ -127,9 +128,10 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(TierChanges::OldTier).string_len(16).not_null())
                     .col(ColumnDef::new(TierChanges::NewTier).string_len(16).not_null())
                     .col(ColumnDef::new(TierChanges::Source).string_len(16).not_null())
-                    .col(ColumnDef::new(TierChanges::Reason).string_len(32).not_null())
+                    .col(ColumnDef::new(TierChanges::Reason).string_len(64).not_null())
                     .col(ColumnDef::new(TierChanges::Note).string_len(500).not_null())
                     .col(timestamp(TierChanges::AsOf).null())
+                    .col(ColumnDef::new(TierChanges::RevenueCurrency).string_len(3).null())
                     .col(ColumnDef::new(TierChanges::RevenueUnits).big_integer().null())
                     .col(ColumnDef::new(TierChanges::RevenueNanos).integer().null())
                     .col(

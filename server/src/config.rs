@@ -6,6 +6,8 @@ use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, time::Duration}
 use clap::{Parser, ValueEnum};
 use serde::Deserialize;
 
+use crate::planning::tiering::TierShares;
+
 /// Everything the server needs to start. `Config::default()` is the newcomer's setup: listen on
 /// 127.0.0.1:50051 and keep the data in `kam.db` in the working directory.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -44,6 +46,39 @@ pub struct Config {
     pub rate_limit: RateLimit,
     /// The SLA breach monitor.
     pub sla: SlaConfig,
+    /// Revenue and tiering.
+    pub planning: PlanningConfig,
+}
+
+/// Account planning (DESIGN 4.5): the one currency revenue is reported in, and the tier boundaries.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PlanningConfig {
+    /// ISO 4217: revenue records in any other currency are refused (KAM converts no currencies).
+    pub reporting_currency: String,
+    pub tiers: TierShares,
+}
+
+impl Default for PlanningConfig {
+    fn default() -> Self {
+        Self {
+            reporting_currency: "EUR".to_owned(),
+            tiers: TierShares::default(),
+        }
+    }
+}
+
+impl PlanningConfig {
+    /// Refuses a currency that is not three upper-case letters, and shares out of order.
+    pub fn validate(&self) -> Result<(), String> {
+        let currency = &self.reporting_currency;
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(format!(
+                "planning.reporting_currency must be an ISO 4217 code (three upper-case letters), got {currency:?}"
+            ));
+        }
+        self.tiers.validate()
+    }
 }
 
 /// The breach monitor (DESIGN 4.4): how often it looks for requests coming due.
@@ -168,6 +203,7 @@ impl Default for Config {
             jwt: None,
             rate_limit: RateLimit::default(),
             sla: SlaConfig::default(),
+            planning: PlanningConfig::default(),
         }
     }
 }

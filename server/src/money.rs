@@ -19,6 +19,15 @@ pub struct Money {
 impl Money {
     /// A well-formed, non-negative amount from the wire.
     pub fn non_negative(field: &str, raw: pb::Money) -> Result<Self, FieldViolation> {
+        let money = Self::signed(field, raw)?;
+        if money.units < 0 || money.nanos < 0 {
+            return Err(FieldViolation::new(field, "must not be negative"));
+        }
+        Ok(money)
+    }
+
+    /// A well-formed amount from the wire, of either sign (revenue may be a credit note).
+    pub fn signed(field: &str, raw: pb::Money) -> Result<Self, FieldViolation> {
         let pb::Money {
             currency_code,
             units,
@@ -37,8 +46,11 @@ impl Money {
                 "must be within ±999,999,999",
             ));
         }
-        if units < 0 || nanos < 0 {
-            return Err(FieldViolation::new(field, "must not be negative"));
+        if (units > 0 && nanos < 0) || (units < 0 && nanos > 0) {
+            return Err(FieldViolation::new(
+                format!("{field}.nanos"),
+                "must carry the sign of units",
+            ));
         }
         Ok(Self {
             currency: currency_code,

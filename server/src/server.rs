@@ -7,7 +7,8 @@ use http::HeaderName;
 use kam_proto::v1::{
     account_service_server::AccountServiceServer, audit_service_server::AuditServiceServer,
     identity_service_server::IdentityServiceServer, opportunity_service_server::OpportunityServiceServer,
-    service_level_service_server::ServiceLevelServiceServer, team_service_server::TeamServiceServer,
+    planning_service_server::PlanningServiceServer, service_level_service_server::ServiceLevelServiceServer,
+    team_service_server::TeamServiceServer,
 };
 use tokio::{net::TcpListener, sync::Notify};
 use tonic::transport::{Server, server::TcpIncoming};
@@ -27,6 +28,7 @@ use crate::{
         rate_limit::RateLimiter,
     },
     opportunities::{api::OpportunityApi, store::OpportunityOwnership},
+    planning::api::PlanningApi,
     service_levels::{api::ServiceLevelApi, monitor::Monitor, store::ServiceRequestAssignments},
     teams::{
         api::TeamApi,
@@ -61,6 +63,7 @@ const SERVICES: &[&str] = &[
     "kam.v1.AuditService",
     "kam.v1.OpportunityService",
     "kam.v1.ServiceLevelService",
+    "kam.v1.PlanningService",
 ];
 
 /// Serves KAM on `listener` until `shutdown` resolves; then health turns NOT_SERVING, new connections
@@ -71,6 +74,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartupError> {
     let coverage = CoveragePolicy::from_config(&config.coverage).map_err(StartupError::Config)?;
+    config.planning.validate().map_err(StartupError::Config)?;
     let jwt = config
         .jwt
         .as_ref()
@@ -115,6 +119,9 @@ pub async fn run(
     let service_levels = ServiceLevelServiceServer::new(ServiceLevelApi::new(db.clone()))
         .max_decoding_message_size(limit)
         .max_encoding_message_size(limit);
+    let planning = PlanningServiceServer::new(PlanningApi::new(db.clone(), config.planning.clone()))
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit);
 
     // The breach monitor runs beside the RPCs and stops before the database closes.
     let monitor = (config.sla.monitor_interval_seconds > 0).then(|| {
@@ -157,6 +164,7 @@ pub async fn run(
         .add_service(audit)
         .add_service(opportunities)
         .add_service(service_levels)
+        .add_service(planning)
         .serve_with_incoming_shutdown(incoming, signal);
     tracing::info!(addr = %local_addr, "serving gRPC and gRPC-Web");
 

@@ -25,6 +25,7 @@ use kam_tests::{
     Caller, ERROR_DOMAIN, SALES_DEPARTMENT, TestServer, assert_error, backend_tests,
     pb::{
         self, Role, opportunity_service_client::OpportunityServiceClient,
+        planning_service_client::PlanningServiceClient,
         service_level_service_client::ServiceLevelServiceClient,
     },
     pbjson_types::{self, FieldMask},
@@ -94,6 +95,10 @@ const SERVICE_LEVEL_MANAGERS: &[Role] = &[Role::Admin, Role::Manager];
 /// Work service requests: open, change, move, respond, re-apply policies (MEMBER too, on its teams'
 /// accounts).
 const REQUEST_WORKERS: &[Role] = &[Role::Admin, Role::Manager, Role::ServiceAgent];
+/// Feed revenue from the ERP.
+const REVENUE_IMPORTERS: &[Role] = &[Role::Admin, Role::Integration];
+/// Rank accounts into tiers and set tiers by hand.
+const PLAN_MANAGERS: &[Role] = &[Role::Admin, Role::Manager];
 
 const fn rule(rpc: &'static str, roles: &'static [Role], member: MemberAccess) -> Rule {
     Rule { rpc, roles, member }
@@ -294,6 +299,18 @@ const EXPECTED: &[Rule] = &[
         EVERY_ROLE,
         Allowed,
     ),
+    rule(
+        "/kam.v1.PlanningService/UpsertRevenueRecords",
+        REVENUE_IMPORTERS,
+        Denied,
+    ),
+    rule("/kam.v1.PlanningService/ListRevenueRecords", EVERY_ROLE, Filtered),
+    rule("/kam.v1.PlanningService/GetMonthlyRevenue", EVERY_ROLE, OwnTeam),
+    rule("/kam.v1.PlanningService/RecomputeTiers", PLAN_MANAGERS, Denied),
+    rule("/kam.v1.PlanningService/ListTierChanges", EVERY_ROLE, Filtered),
+    rule("/kam.v1.PlanningService/SetTierOverride", PLAN_MANAGERS, Denied),
+    rule("/kam.v1.PlanningService/ClearTierOverride", PLAN_MANAGERS, Denied),
+    rule("/kam.v1.PlanningService/ListTierOverrides", EVERY_ROLE, Filtered),
 ];
 
 /// One column of the matrix.
@@ -537,6 +554,30 @@ fn unique(prefix: &str) -> String {
     format!("{prefix} {}", Uuid::now_v7().simple())
 }
 
+/// A revenue record of `account_id` for January 2026, in the default reporting currency.
+fn revenue_record(account_id: &str, external_id: &str) -> pb::RevenueRecord {
+    pb::RevenueRecord {
+        external_id: external_id.to_owned(),
+        account_id: account_id.to_owned(),
+        period: Some(pb::Month { year: 2026, month: 1 }),
+        amount: Some(pb::Money {
+            currency_code: "EUR".to_owned(),
+            units: 1000,
+            nanos: 0,
+        }),
+        ..Default::default()
+    }
+}
+
+fn tier_override(account_id: &str) -> pb::TierOverride {
+    pb::TierOverride {
+        account_id: account_id.to_owned(),
+        tier: pb::Tier::Key as i32,
+        reason: "reference customer".to_owned(),
+        ..Default::default()
+    }
+}
+
 fn mask(paths: &[&str]) -> Option<FieldMask> {
     Some(FieldMask {
         paths: paths.iter().map(|p| (*p).to_owned()).collect(),
@@ -664,6 +705,9 @@ struct Fixture<'a> {
     calendar: pb::BusinessCalendar,
     sla_policy: pb::SlaPolicy,
     service_request: pb::ServiceRequest,
+    /// The external id of a revenue record of `account`; `account` also has a tier override, and so
+    /// a tier change.
+    revenue_external_id: String,
     callers: BTreeMap<Who, Caller>,
 }
 
@@ -705,6 +749,14 @@ impl<'a> Fixture<'a> {
             .into_inner();
         let sla_policy = Self::create_sla_policy(server, &account.id).await;
         let service_request = Self::create_service_request(server, &account.id).await;
+        let revenue_external_id = unique("MATRIX-REV");
+        PlanningServiceClient::new(server.channel())
+            .upsert_revenue_records(pb::UpsertRevenueRecordsRequest {
+                records: vec![revenue_record(&account.id, &revenue_external_id)],
+            })
+            .await
+            .expect("upsert the fixture revenue record");
+        Self::set_tier_override(server, &account.id).await;
 
         // The off-team MEMBER is on a team too, so its lists are filtered, not merely empty.
         let other_account = Self::create_account(server, "Another Account").await;
@@ -724,8 +776,19 @@ impl<'a> Fixture<'a> {
             calendar,
             sla_policy,
             service_request,
+            revenue_external_id,
             callers,
         }
+    }
+
+    /// Makes `account_id` a KEY account by hand (which changes its tier: new accounts are STANDARD).
+    async fn set_tier_override(server: &TestServer, account_id: &str) {
+        PlanningServiceClient::new(server.channel())
+            .set_tier_override(pb::SetTierOverrideRequest {
+                tier_override: Some(tier_override(account_id)),
+            })
+            .await
+            .expect("set a tier override");
     }
 
     /// An SLA policy of `account_id` on the seeded office-hours calendar.
@@ -1261,6 +1324,40 @@ impl<'a> Fixture<'a> {
                 }),
                 ..Default::default()
             }),
+            "/kam.v1.PlanningService/UpsertRevenueRecords" => body(pb::UpsertRevenueRecordsRequest {
+                records: vec![revenue_record(&self.account.id, &unique("REV"))],
+            }),
+            "/kam.v1.PlanningService/ListRevenueRecords" => body(pb::ListRevenueRecordsRequest {
+                page_size: WHOLE_LIST,
+                ..Default::default()
+            }),
+            "/kam.v1.PlanningService/GetMonthlyRevenue" => body(pb::GetMonthlyRevenueRequest {
+                account_id: self.account.id.clone(),
+                ..Default::default()
+            }),
+            "/kam.v1.PlanningService/RecomputeTiers" => body(pb::RecomputeTiersRequest {
+                validate_only: true,
+                ..Default::default()
+            }),
+            "/kam.v1.PlanningService/ListTierChanges" => body(pb::ListTierChangesRequest {
+                page_size: WHOLE_LIST,
+                ..Default::default()
+            }),
+            "/kam.v1.PlanningService/SetTierOverride" => body(pb::SetTierOverrideRequest {
+                tier_override: Some(tier_override(&self.account.id)),
+            }),
+            "/kam.v1.PlanningService/ClearTierOverride" => {
+                // Each call clears an override of its own.
+                let account = Self::create_account(self.server, "Override Account").await;
+                Self::set_tier_override(self.server, &account.id).await;
+                body(pb::ClearTierOverrideRequest {
+                    account_id: account.id,
+                })
+            }
+            "/kam.v1.PlanningService/ListTierOverrides" => body(pb::ListTierOverridesRequest {
+                page_size: WHOLE_LIST,
+                ..Default::default()
+            }),
             _ => panic!("no request for {rpc}: add one to Fixture::request in tests/tests/authorization.rs"),
         }
     }
@@ -1293,6 +1390,20 @@ impl<'a> Fixture<'a> {
                         .stages
                         .iter()
                         .any(|s| s.stage == FIXTURE_STAGE && s.count > 0)
+                }),
+            "/kam.v1.PlanningService/ListRevenueRecords" => pb::ListRevenueRecordsResponse::decode(response)
+                .map(|list| {
+                    list.records
+                        .iter()
+                        .any(|r| r.external_id == self.revenue_external_id)
+                }),
+            "/kam.v1.PlanningService/ListTierChanges" => pb::ListTierChangesResponse::decode(response)
+                .map(|list| list.tier_changes.iter().any(|c| c.account_id == self.account.id)),
+            "/kam.v1.PlanningService/ListTierOverrides" => pb::ListTierOverridesResponse::decode(response)
+                .map(|list| {
+                    list.tier_overrides
+                        .iter()
+                        .any(|o| o.account_id == self.account.id)
                 }),
             _ => return None,
         };
@@ -1597,6 +1708,10 @@ backend_tests! {
             (
                 "/kam.v1.ServiceLevelService/GetSlaPolicy",
                 body(pb::GetSlaPolicyRequest { id: missing() }),
+            ),
+            (
+                "/kam.v1.PlanningService/GetMonthlyRevenue",
+                body(pb::GetMonthlyRevenueRequest { account_id: missing(), ..Default::default() }),
             ),
         ];
         for (rpc, request) in requests {

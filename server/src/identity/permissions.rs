@@ -30,6 +30,10 @@ pub enum Permission {
     WorkServiceRequests,
     /// Create and change business calendars and SLA policies (the promises made to customers).
     ManageServiceLevels,
+    /// Feed revenue from the ERP.
+    ImportRevenue,
+    /// Rank accounts into tiers and set tiers by hand (DESIGN 6: managers manage plans).
+    ManagePlans,
     ManageRoles,
     ReadAudit,
 }
@@ -127,6 +131,14 @@ const RPC_PERMISSIONS: &[(&str, Permission)] = &[
     ("/kam.v1.ServiceLevelService/ListStatusHistory", ReadAccounts),
     ("/kam.v1.ServiceLevelService/ListEscalations", ReadAccounts),
     ("/kam.v1.ServiceLevelService/GetSlaComplianceReport", ReadAccounts),
+    ("/kam.v1.PlanningService/UpsertRevenueRecords", ImportRevenue),
+    ("/kam.v1.PlanningService/ListRevenueRecords", ReadAccounts),
+    ("/kam.v1.PlanningService/GetMonthlyRevenue", ReadAccounts),
+    ("/kam.v1.PlanningService/RecomputeTiers", ManagePlans),
+    ("/kam.v1.PlanningService/ListTierChanges", ReadAccounts),
+    ("/kam.v1.PlanningService/SetTierOverride", ManagePlans),
+    ("/kam.v1.PlanningService/ClearTierOverride", ManagePlans),
+    ("/kam.v1.PlanningService/ListTierOverrides", ReadAccounts),
 ];
 
 /// DESIGN 6: EXECUTIVE reads all; MANAGER reads all and manages teams and plans; MEMBER works its own
@@ -147,6 +159,7 @@ fn grants(role: Role, permission: Permission) -> bool {
                 | ManagePipelines
                 | WorkServiceRequests
                 | ManageServiceLevels
+                | ManagePlans
         ),
         Role::Member => matches!(
             permission,
@@ -158,7 +171,7 @@ fn grants(role: Role, permission: Permission) -> bool {
         ),
         Role::Integration => matches!(
             permission,
-            Authenticated | ReadAccounts | CreateAccounts | EditAccounts | ReadTeams
+            Authenticated | ReadAccounts | CreateAccounts | EditAccounts | ReadTeams | ImportRevenue
         ),
     }
 }
@@ -292,6 +305,8 @@ mod tests {
                     | ManageRoles
                     | WorkServiceRequests
                     | ManageServiceLevels
+                    | ImportRevenue
+                    | ManagePlans
             );
             if writes {
                 assert!(authorize(&executive, rpc).is_err(), "{rpc}");

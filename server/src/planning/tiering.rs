@@ -81,23 +81,20 @@ pub struct TierInput {
     pub tier_override: Option<TierOverride>,
 }
 
-/// Why an account got the tier the ranking gives it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum TierReason {
-    /// The revenue ranked above it is below the strategic share of the total.
-    RevenueShareStrategic,
-    /// … below the key share.
-    RevenueShareKey,
-    /// Revenue grew by at least the growth percentage over the previous 12 months.
-    RevenueGrowth,
-    /// Open weighted pipeline of at least its trailing revenue.
-    Pipeline,
-    /// None of the above.
-    Other,
-    /// A manual override holds.
-    Override,
-}
+crate::named_enum!(
+    /// Why an account got the tier the ranking gives it (stored and sent by its proto name): the
+    /// revenue ranked above it is below the strategic or the key share of the total; its revenue grew
+    /// by the growth percentage; its open weighted pipeline reaches its trailing revenue; none of
+    /// these; or a manual override holds.
+    TierReason {
+        RevenueShareStrategic = "TIER_REASON_REVENUE_SHARE_STRATEGIC",
+        RevenueShareKey = "TIER_REASON_REVENUE_SHARE_KEY",
+        RevenueGrowth = "TIER_REASON_REVENUE_GROWTH",
+        Pipeline = "TIER_REASON_PIPELINE",
+        Other = "TIER_REASON_OTHER",
+        Override = "TIER_REASON_OVERRIDE",
+    }
+);
 
 /// One row of the ranked table.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -197,6 +194,29 @@ pub fn ppm(part: i128, total: i128) -> i64 {
         return 0;
     }
     i64::try_from(part.saturating_mul(i128::from(WHOLE_PPM)) / total).unwrap_or(i64::MAX)
+}
+
+/// A calendar month as `year * 100 + month` (202612), the form revenue periods are stored in.
+pub type Period = i32;
+
+/// The months a ranking at `as_of` sums: the trailing year is the 12 months that started in the 12
+/// months before `as_of`, the previous year the 12 before those. Inclusive `(first, last)` periods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RevenueWindows {
+    pub trailing: (Period, Period),
+    pub previous: (Period, Period),
+}
+
+pub fn revenue_windows(as_of: DateTime<Utc>) -> RevenueWindows {
+    use chrono::Datelike;
+    // The last month that started before `as_of`: its own month, unless `as_of` is that month's start.
+    let last = as_of - chrono::Duration::microseconds(1);
+    let last_index = last.year() * 12 + last.month0() as i32;
+    let period = |index: i32| index.div_euclid(12) * 100 + index.rem_euclid(12) + 1;
+    RevenueWindows {
+        trailing: (period(last_index - 11), period(last_index)),
+        previous: (period(last_index - 23), period(last_index - 12)),
+    }
 }
 
 #[cfg(test)]
@@ -417,6 +437,34 @@ mod tests {
             expire_time: None,
         };
         assert!(forever.holds_at("2999-01-01T00:00:00Z".parse().unwrap()));
+    }
+
+    #[test]
+    fn the_trailing_year_is_the_twelve_months_started_before_as_of() {
+        let at = |t: &str| t.parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(
+            revenue_windows(at("2026-12-05T10:00:00Z")),
+            RevenueWindows {
+                trailing: (202601, 202612),
+                previous: (202501, 202512),
+            }
+        );
+        // At a month's first instant that month has not started "before" yet.
+        assert_eq!(
+            revenue_windows(at("2026-12-01T00:00:00Z")),
+            RevenueWindows {
+                trailing: (202512, 202611),
+                previous: (202412, 202511),
+            }
+        );
+        assert_eq!(
+            revenue_windows(at("2026-01-01T00:00:00.000001Z")).trailing,
+            (202502, 202601)
+        );
+        assert_eq!(
+            revenue_windows(at("2024-03-01T00:00:00Z")).previous,
+            (202203, 202302)
+        );
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! Accounts in the database: queries, and the transactions of every account mutation.
 
+use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, QuerySelect,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
+    QuerySelect,
+    sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
 
@@ -419,4 +422,68 @@ pub async fn live_accounts_in_tiers(
             })
         })
         .collect()
+}
+
+/// Rows per `UPDATE … WHERE id IN (…)`: well under SQLite's bind limit.
+const TIER_UPDATE_CHUNK: usize = 500;
+
+/// Stores new tiers (the planning area's ranking and overrides decide them), one statement per tier
+/// and chunk of accounts; each account's revision moves, so etags held by clients go stale.
+pub async fn set_tiers(conn: &impl ConnectionTrait, tiers: &[(Uuid, Tier)], at: DateTime<Utc>) -> Result<()> {
+    for tier in Tier::ALL {
+        let ids: Vec<Uuid> = tiers
+            .iter()
+            .filter(|(_, t)| t == tier)
+            .map(|(id, _)| *id)
+            .collect();
+        for chunk in ids.chunks(TIER_UPDATE_CHUNK) {
+            account::Entity::update_many()
+                .col_expr(account::Column::Tier, Expr::value(tier.as_str()))
+                .col_expr(account::Column::UpdateTime, Expr::value(at))
+                .col_expr(
+                    account::Column::Revision,
+                    Expr::col(account::Column::Revision).add(1),
+                )
+                .filter(account::Column::Id.is_in(chunk.iter().copied()))
+                .exec(conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The tiers of `ids`, each of which must be a live account: NOT_FOUND for the first unknown id,
+/// ACCOUNT_DELETED for the first deleted one. For writes that hang many rows off accounts at once.
+pub async fn require_live_accounts(
+    conn: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Tier>> {
+    let mut unique: Vec<Uuid> = ids.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    let mut found = std::collections::HashMap::with_capacity(unique.len());
+    for chunk in unique.chunks(TIER_UPDATE_CHUNK) {
+        let rows: Vec<(Uuid, String, Option<DateTime<Utc>>)> = account::Entity::find()
+            .select_only()
+            .columns([
+                account::Column::Id,
+                account::Column::Tier,
+                account::Column::DeleteTime,
+            ])
+            .filter(account::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (id, tier, deleted) in rows {
+            if deleted.is_some() {
+                return Err(account_deleted(id));
+            }
+            let tier = Tier::from_name(&tier).ok_or_else(|| Error::unknown_stored_value("tier", &tier))?;
+            found.insert(id, tier);
+        }
+    }
+    if let Some(missing) = unique.iter().find(|id| !found.contains_key(id)) {
+        return Err(Error::not_found(ACCOUNT, missing));
+    }
+    Ok(found)
 }

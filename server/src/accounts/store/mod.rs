@@ -11,7 +11,7 @@ use crate::error::Result;
 
 pub use accounts::{
     AccountSummary, create_account, get_account, list_accounts, live_accounts_in_tiers, require_live_account,
-    set_account_deleted, update_account,
+    require_live_accounts, set_account_deleted, set_tiers, update_account,
 };
 pub use contacts::{create_contact, delete_contact, get_contact, list_contacts, update_contact};
 

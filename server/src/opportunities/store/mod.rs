@@ -5,6 +5,7 @@ mod analytics;
 mod history;
 mod opportunities;
 mod ownership;
+mod pipeline_by_account;
 mod pipelines;
 pub mod read_model;
 
@@ -19,6 +20,7 @@ pub use opportunities::{
     reopen_opportunity, update_opportunity,
 };
 pub use ownership::OpportunityOwnership;
+pub use pipeline_by_account::open_weighted_pipeline_by_account;
 pub use pipelines::{create_pipeline, get_pipeline, list_pipelines, pipeline_or_default, update_pipeline};
 
 use crate::error::{Error, RuleViolation};

@@ -1,0 +1,45 @@
+//! The open pipeline per account, weighted by probability, for the tiering of the planning area
+//! (DESIGN 4.5: an account whose open weighted pipeline reaches its trailing revenue is GROWTH).
+
+use std::collections::HashMap;
+
+use sea_orm::{ConnectionTrait, Statement};
+use uuid::Uuid;
+
+use crate::{error::Result, money::NANOS_PER_UNIT};
+
+/// Per account with open opportunities in `currency`, across every pipeline: the sum of amount ×
+/// effective probability, in billionths of `currency`, rounded down to the billionth. Deals in other
+/// currencies are left out: KAM converts no currencies.
+pub async fn open_weighted_pipeline_by_account(
+    conn: &impl ConnectionTrait,
+    currency: &str,
+) -> Result<HashMap<Uuid, i128>> {
+    let backend = conn.get_database_backend();
+    let placeholder = match backend {
+        sea_orm::DatabaseBackend::Postgres => "$1",
+        _ => "?",
+    };
+    // Summed as units × percent and nanos × percent, so the one division by 100 happens in Rust.
+    let sql = format!(
+        "SELECT o.account_id, \
+         CAST(SUM(o.amount_units * COALESCE(o.probability_override, s.probability)) AS BIGINT), \
+         CAST(SUM(CAST(o.amount_nanos AS BIGINT) * COALESCE(o.probability_override, s.probability)) AS BIGINT) \
+         FROM opportunities o \
+         JOIN pipeline_stages s ON s.pipeline_id = o.pipeline_id AND s.key = o.stage \
+         WHERE o.outcome IS NULL AND o.amount_currency = {placeholder} \
+         GROUP BY o.account_id"
+    );
+    let rows = conn
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, [currency.into()]))
+        .await?;
+    let mut weighted = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let account: Uuid = row.try_get_by_index(0)?;
+        let units_percent: i64 = row.try_get_by_index(1)?;
+        let nanos_percent: i64 = row.try_get_by_index(2)?;
+        let hundredths = i128::from(units_percent) * NANOS_PER_UNIT + i128::from(nanos_percent);
+        weighted.insert(account, hundredths / 100);
+    }
+    Ok(weighted)
+}

@@ -1,0 +1,280 @@
+//! Revenue records from the ERP: the batch upsert by external id, the list, and one account's months.
+
+use std::collections::{BTreeMap, HashMap};
+
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Statement,
+};
+use uuid::Uuid;
+
+use super::{REVENUE_RECORD, live_accounts_among};
+use crate::{
+    accounts::store as accounts,
+    audit::{self, Change},
+    db::{Db, now},
+    entity::revenue_record as row_entity,
+    error::{Error, Result},
+    identity::{
+        Visibility,
+        access::{require_visible_account, visible_accounts},
+    },
+    money::Money,
+    paging::{Cursor, Direction, Keyset, Page, SortKey},
+    planning::{
+        model::{MonthTotal, RevenueFields, RevenueFilter, RevenueRecord, UpsertOutcome},
+        tiering::Period,
+    },
+    request::RequestContext,
+};
+
+/// Rows per multi-row insert and per `IN (…)` lookup: nine columns × 500 stays under SQLite's limit.
+const CHUNK: usize = 500;
+
+/// What the batch event says.
+#[derive(serde::Serialize)]
+struct UpsertEvent<'a> {
+    #[serde(flatten)]
+    outcome: UpsertOutcome,
+    external_ids: Vec<&'a str>,
+}
+
+/// Creates the records whose external id is new, rewrites those whose account, period or amount
+/// changed, and leaves the others alone, all in one transaction with one audit row and one
+/// `RevenueRecordsUpserted` event for the batch. New records go in as multi-row inserts; changed ones
+/// are rewritten one statement each (corrections are rare, and a retried batch writes nothing).
+pub async fn upsert_revenue(
+    db: &Db,
+    ctx: &RequestContext,
+    records: Vec<RevenueFields>,
+) -> Result<UpsertOutcome> {
+    let records = &records;
+    db.write(|txn| async move {
+        let txn = &*txn;
+        let accounts: Vec<Uuid> = records.iter().map(|r| r.account_id).collect();
+        live_accounts_among(txn, &accounts).await?;
+
+        let mut stored: HashMap<String, row_entity::Model> = HashMap::with_capacity(records.len());
+        for chunk in records.chunks(CHUNK) {
+            let found = row_entity::Entity::find()
+                .filter(row_entity::Column::ExternalId.is_in(chunk.iter().map(|r| r.external_id.clone())))
+                .all(txn)
+                .await?;
+            stored.extend(found.into_iter().map(|row| (row.external_id.clone(), row)));
+        }
+
+        let at = now();
+        let mut outcome = UpsertOutcome::default();
+        let mut new_rows = Vec::new();
+        for record in records {
+            match stored.get(&record.external_id) {
+                None => {
+                    outcome.created += 1;
+                    new_rows.push(row_entity::ActiveModel {
+                        id: Set(Uuid::now_v7()),
+                        external_id: Set(record.external_id.clone()),
+                        account_id: Set(record.account_id),
+                        period: Set(record.period),
+                        amount_currency: Set(record.amount.currency.clone()),
+                        amount_units: Set(record.amount.units),
+                        amount_nanos: Set(record.amount.nanos),
+                        create_time: Set(at),
+                        update_time: Set(at),
+                    });
+                }
+                Some(row) if fields_of(row) == *record => outcome.unchanged += 1,
+                Some(row) => {
+                    outcome.updated += 1;
+                    row_entity::Entity::update(row_entity::ActiveModel {
+                        id: Set(row.id),
+                        account_id: Set(record.account_id),
+                        period: Set(record.period),
+                        amount_currency: Set(record.amount.currency.clone()),
+                        amount_units: Set(record.amount.units),
+                        amount_nanos: Set(record.amount.nanos),
+                        update_time: Set(at),
+                        ..Default::default()
+                    })
+                    .exec(txn)
+                    .await?;
+                }
+            }
+        }
+        let mut new_rows = new_rows.into_iter().peekable();
+        while new_rows.peek().is_some() {
+            let chunk: Vec<_> = new_rows.by_ref().take(CHUNK).collect();
+            row_entity::Entity::insert_many(chunk)
+                .exec_without_returning(txn)
+                .await
+                // Two batches racing on one new external id: the loser retries and finds it stored.
+                .map_err(Error::contention_on_unique)?;
+        }
+        if outcome.created + outcome.updated > 0 {
+            let event = UpsertEvent {
+                outcome,
+                external_ids: records.iter().map(|r| r.external_id.as_str()).collect(),
+            };
+            let batch = Uuid::now_v7();
+            let fields = vec!["records".to_owned()];
+            audit::record(
+                txn,
+                ctx,
+                Change::new(REVENUE_RECORD, batch, "RevenueRecordsUpserted", &event, fields),
+            )
+            .await?;
+        }
+        Ok(outcome)
+    })
+    .await
+}
+
+fn fields_of(row: &row_entity::Model) -> RevenueFields {
+    RevenueFields {
+        external_id: row.external_id.clone(),
+        account_id: row.account_id,
+        period: row.period,
+        amount: Money {
+            currency: row.amount_currency.clone(),
+            units: row.amount_units,
+            nanos: row.amount_nanos,
+        },
+    }
+}
+
+fn record_of(row: row_entity::Model) -> RevenueRecord {
+    RevenueRecord {
+        id: row.id,
+        fields: fields_of(&row),
+        create_time: row.create_time,
+        update_time: row.update_time,
+    }
+}
+
+/// The records of the visible accounts matching `filter`, in creation order (or by external id).
+pub async fn list_revenue(
+    db: &Db,
+    visibility: Visibility,
+    filter: &RevenueFilter,
+    by_external_id: bool,
+    page_size: u64,
+    after: Option<Cursor>,
+) -> Result<Page<RevenueRecord>> {
+    use row_entity::Column as C;
+    if let Some(account) = filter.account_id {
+        require_visible_account(db.conn(), visibility, account).await?;
+    }
+    let mut select = row_entity::Entity::find();
+    if let Some(account) = filter.account_id {
+        select = select.filter(C::AccountId.eq(account));
+    }
+    if let Some(from) = filter.from_period {
+        select = select.filter(C::Period.gte(from));
+    }
+    if let Some(to) = filter.to_period {
+        select = select.filter(C::Period.lte(to));
+    }
+    if let Some(visible) = visible_accounts(visibility, C::AccountId) {
+        select = select.filter(visible);
+    }
+    let keyset = Keyset {
+        sort: by_external_id.then_some(SortKey::Text(C::ExternalId)),
+        id: C::Id,
+        direction: Direction::Ascending,
+    };
+    let (rows, next) = keyset
+        .fetch(select, db.conn(), page_size, after.as_ref(), |row| {
+            (row.id, by_external_id.then(|| row.external_id.clone()))
+        })
+        .await?;
+    Ok(Page {
+        items: rows.into_iter().map(record_of).collect(),
+        next,
+    })
+}
+
+/// One account's revenue per month from `from` to `to` (inclusive), months without records as zero.
+pub async fn monthly_revenue(
+    db: &Db,
+    visibility: Visibility,
+    account_id: Uuid,
+    months: &[Period],
+    currency: &str,
+) -> Result<Vec<MonthTotal>> {
+    use row_entity::Column as C;
+    // Visibility first, then existence (a deleted account's revenue stays readable).
+    accounts::get_account(db, visibility, account_id).await?;
+    let (Some(first), Some(last)) = (months.first(), months.last()) else {
+        return Ok(Vec::new());
+    };
+    let rows: Vec<(i32, i64, Option<i64>, Option<i64>)> = row_entity::Entity::find()
+        .select_only()
+        .column(C::Period)
+        .column_as(C::Id.count(), "records")
+        .column_as(sum_as_bigint("amount_units"), "units")
+        .column_as(sum_as_bigint("amount_nanos"), "nanos")
+        .filter(C::AccountId.eq(account_id))
+        .filter(C::AmountCurrency.eq(currency))
+        .filter(C::Period.gte(*first))
+        .filter(C::Period.lte(*last))
+        .group_by(C::Period)
+        .into_tuple()
+        .all(db.conn())
+        .await?;
+    let by_period: BTreeMap<i32, (i64, i64, i64)> = rows
+        .into_iter()
+        .map(|(period, count, units, nanos)| (period, (count, units.unwrap_or(0), nanos.unwrap_or(0))))
+        .collect();
+    months
+        .iter()
+        .map(|&period| {
+            let (record_count, units, nanos) = by_period.get(&period).copied().unwrap_or_default();
+            let amount = Money::from_sums(currency, units, nanos)
+                .ok_or_else(|| Error::Database(sea_orm::DbErr::Custom("revenue sum overflows".into())))?;
+            Ok(MonthTotal {
+                period,
+                amount,
+                record_count,
+            })
+        })
+        .collect()
+}
+
+/// `CAST(SUM(column) AS BIGINT)`: PostgreSQL sums BIGINT as NUMERIC, which does not decode as i64.
+fn sum_as_bigint(column: &'static str) -> sea_orm::sea_query::SimpleExpr {
+    sea_orm::sea_query::Expr::cust(format!("CAST(SUM(CAST({column} AS BIGINT)) AS BIGINT)"))
+}
+
+/// Revenue per account over an inclusive range of periods in `currency`, in billionths.
+pub(super) async fn revenue_by_account(
+    conn: &impl ConnectionTrait,
+    (first, last): (Period, Period),
+    currency: &str,
+) -> Result<HashMap<Uuid, i128>> {
+    let backend = conn.get_database_backend();
+    let (p1, p2, p3) = match backend {
+        sea_orm::DatabaseBackend::Postgres => ("$1", "$2", "$3"),
+        _ => ("?", "?", "?"),
+    };
+    let sql = format!(
+        "SELECT account_id, CAST(SUM(amount_units) AS BIGINT), CAST(SUM(CAST(amount_nanos AS BIGINT)) AS BIGINT) \
+         FROM revenue_records WHERE period >= {p1} AND period <= {p2} AND amount_currency = {p3} \
+         GROUP BY account_id"
+    );
+    let rows = conn
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [first.into(), last.into(), currency.into()],
+        ))
+        .await?;
+    let mut sums = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let account: Uuid = row.try_get_by_index(0)?;
+        let units: i64 = row.try_get_by_index(1)?;
+        let nanos: i64 = row.try_get_by_index(2)?;
+        sums.insert(
+            account,
+            i128::from(units) * crate::money::NANOS_PER_UNIT + i128::from(nanos),
+        );
+    }
+    Ok(sums)
+}
