@@ -13,6 +13,7 @@ mod m20261123_000005_opportunities;
 mod m20261123_000006_funnel_read_model;
 mod m20261123_000007_service_levels;
 mod m20261205_000008_planning_tiers;
+mod m20261205_000009_relationship_changes;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_funnel_read_model::Migration),
             Box::new(m20261123_000007_service_levels::Migration),
             Box::new(m20261205_000008_planning_tiers::Migration),
+            Box::new(m20261205_000009_relationship_changes::Migration),
         ]
     }
 }

@@ -72,6 +72,7 @@ async fn update(client: &mut Accounts, account: pb::Account, paths: &[&str]) -> 
         .update_account(pb::UpdateAccountRequest {
             account: Some(account),
             update_mask: mask(paths),
+            change_reason: String::new(),
         })
         .await
         .map(tonic::Response::into_inner)
@@ -346,6 +347,90 @@ fn assert_each_seen_once(seen: &[pb::Account], existing: &[pb::Account]) {
 // ---------------------------------------------------------------------------------------------------
 
 backend_tests! {
+    async fn relationship_changes_need_a_reason_and_are_kept_in_a_history(server: &TestServer) {
+        let mut client = server.accounts();
+        let account = create_named(&mut client, "Relationship Works").await;
+        let moved = pb::Account {
+            id: account.id.clone(),
+            relationship_stage: pb::RelationshipStage::ValueAdded as i32,
+            ..Default::default()
+        };
+        let status = update(&mut client, moved.clone(), &["relationship_stage"])
+            .await
+            .expect_err("no reason");
+        assert_invalid_argument(&status, "change_reason");
+        assert_eq!(get(&mut client, &account.id).await.relationship_stage(), pb::RelationshipStage::Transactional);
+
+        let with_reason = |account: pb::Account, paths: &[&str], reason: &str| pb::UpdateAccountRequest {
+            account: Some(account),
+            update_mask: mask(paths),
+            change_reason: reason.to_owned(),
+        };
+        client
+            .update_account(with_reason(moved, &["relationship_stage"], "joint roadmap signed"))
+            .await
+            .expect("move with a reason");
+        // Both at once: one history row.
+        client
+            .update_account(with_reason(
+                pb::Account {
+                    id: account.id.clone(),
+                    relationship_stage: pb::RelationshipStage::StrategicPartner as i32,
+                    rad_status: pb::RadStatus::Retain as i32,
+                    ..Default::default()
+                },
+                &["relationship_stage", "rad_status"],
+                "framework agreement",
+            ))
+            .await
+            .expect("move both");
+        // Setting the same values again changes nothing and needs no reason.
+        update(
+            &mut client,
+            pb::Account {
+                id: account.id.clone(),
+                rad_status: pb::RadStatus::Retain as i32,
+                region: "APAC".into(),
+                ..Default::default()
+            },
+            &["rad_status", "region"],
+        )
+        .await
+        .expect("no relationship change");
+
+        let changes = client
+            .list_relationship_changes(pb::ListRelationshipChangesRequest {
+                account_id: account.id.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("history")
+            .into_inner()
+            .changes;
+        let seen: Vec<_> = changes
+            .iter()
+            .map(|c| {
+                (
+                    c.old_relationship_stage(),
+                    c.new_relationship_stage(),
+                    c.old_rad_status(),
+                    c.new_rad_status(),
+                    c.reason.as_str(),
+                )
+            })
+            .collect();
+        use pb::{RadStatus as R, RelationshipStage as S};
+        assert_eq!(
+            seen,
+            vec![
+                (S::ValueAdded, S::StrategicPartner, R::Acquire, R::Retain, "framework agreement"),
+                (S::Transactional, S::ValueAdded, R::Acquire, R::Acquire, "joint roadmap signed"),
+            ],
+            "newest first"
+        );
+        assert_eq!(changes[0].changed_by_staff_id, server.admin().staff_id);
+    }
+
     // ----- accounts: happy paths -----
 
     async fn create_account_stores_the_fields_and_fills_the_defaults(server: &TestServer) {
@@ -513,7 +598,7 @@ backend_tests! {
             pb::Account {
                 id: created.id.clone(),
                 region: "APAC".into(),
-                rad_status: pb::RadStatus::Develop as i32,
+                lifecycle: pb::Lifecycle::Active as i32,
                 // Output only: ignored, not stored.
                 tier: pb::Tier::Strategic as i32,
                 ..Default::default()
@@ -523,7 +608,7 @@ backend_tests! {
         .await
         .expect("update");
         assert_eq!(updated.region, "APAC");
-        assert_eq!(updated.rad_status(), pb::RadStatus::Develop);
+        assert_eq!(updated.lifecycle(), pb::Lifecycle::Active);
         assert_eq!(updated.display_name, "Acme");
         assert_eq!(updated.legal_name, "Acme Legal");
         assert_eq!(updated.tier(), pb::Tier::Standard);

@@ -113,6 +113,11 @@ const EXPECTED: &[Rule] = &[
     rule("/kam.v1.AccountService/UpdateAccount", ACCOUNT_WRITERS, OwnTeam),
     rule("/kam.v1.AccountService/DeleteAccount", ACCOUNT_WRITERS, OwnTeam),
     rule("/kam.v1.AccountService/UndeleteAccount", ACCOUNT_WRITERS, OwnTeam),
+    rule(
+        "/kam.v1.AccountService/ListRelationshipChanges",
+        EVERY_ROLE,
+        OwnTeam,
+    ),
     rule("/kam.v1.AccountService/CreateContact", ACCOUNT_WRITERS, OwnTeam),
     rule("/kam.v1.AccountService/GetContact", EVERY_ROLE, OwnTeam),
     rule("/kam.v1.AccountService/ListContacts", EVERY_ROLE, Filtered),
@@ -1016,6 +1021,7 @@ impl<'a> Fixture<'a> {
                     ..Default::default()
                 }),
                 update_mask: mask(&["display_name"]),
+                change_reason: String::new(),
             }),
             "/kam.v1.AccountService/DeleteAccount" => body(pb::DeleteAccountRequest {
                 id: self.account_for(who).await.id,
@@ -1324,6 +1330,11 @@ impl<'a> Fixture<'a> {
                 }),
                 ..Default::default()
             }),
+            "/kam.v1.AccountService/ListRelationshipChanges" => body(pb::ListRelationshipChangesRequest {
+                account_id: self.account.id.clone(),
+                page_size: WHOLE_LIST,
+                page_token: String::new(),
+            }),
             "/kam.v1.PlanningService/UpsertRevenueRecords" => body(pb::UpsertRevenueRecordsRequest {
                 records: vec![revenue_record(&self.account.id, &unique("REV"))],
             }),
@@ -1562,6 +1573,7 @@ backend_tests! {
                         ..Default::default()
                     }),
                     update_mask: mask(&["display_name"]),
+                    change_reason: String::new(),
                 }),
             ),
             (
@@ -1708,6 +1720,10 @@ backend_tests! {
             (
                 "/kam.v1.ServiceLevelService/GetSlaPolicy",
                 body(pb::GetSlaPolicyRequest { id: missing() }),
+            ),
+            (
+                "/kam.v1.AccountService/ListRelationshipChanges",
+                body(pb::ListRelationshipChangesRequest { account_id: missing(), ..Default::default() }),
             ),
             (
                 "/kam.v1.PlanningService/GetMonthlyRevenue",

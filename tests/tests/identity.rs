@@ -341,6 +341,7 @@ async fn update_account(
         .update_account(pb::UpdateAccountRequest {
             account: Some(account),
             update_mask: mask(paths),
+            change_reason: String::new(),
         })
         .await
         .map(Response::into_inner)

@@ -75,6 +75,10 @@ pub struct UpdateArgs {
     /// Update only if the account is still at this etag (ABORTED otherwise).
     #[arg(long)]
     etag: Option<String>,
+
+    /// Why: required when --relationship-stage or --rad-status changes, kept in the relationship history.
+    #[arg(long)]
+    reason: Option<String>,
 }
 
 /// The writable fields other than the name, which create requires and update does not.
@@ -244,6 +248,7 @@ impl UpdateArgs {
         Ok(UpdateAccountRequest {
             account: Some(account),
             update_mask: Some(mask.build()),
+            change_reason: self.reason.unwrap_or_default(),
         })
     }
 }

@@ -73,18 +73,44 @@ impl AccountService for AccountApi {
 
     async fn update_account(&self, request: Request<pb::UpdateAccountRequest>) -> Reply<pb::Account> {
         let ctx = RequestContext::from_request(&request)?;
-        let pb::UpdateAccountRequest { account, update_mask } = request.into_inner();
-        let update = convert::account_update(account, update_mask)?;
-        let account = store::update_account(
+        let pb::UpdateAccountRequest {
+            account,
+            update_mask,
+            change_reason,
+        } = request.into_inner();
+        let update = convert::account_update(account, update_mask, &change_reason)?;
+        let account = store::update_account(&self.db, &ctx, update).await?;
+        Ok(Response::new(convert::account_to_proto(account)))
+    }
+
+    async fn list_relationship_changes(
+        &self,
+        request: Request<pb::ListRelationshipChangesRequest>,
+    ) -> Reply<pb::ListRelationshipChangesResponse> {
+        let ctx = RequestContext::from_request(&request)?;
+        let pb::ListRelationshipChangesRequest {
+            account_id,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let account_id = required_id("account_id", &account_id)?;
+        let page = paging::PageRequest::parse(page_size, &page_token, format!("relationship {account_id}"))?;
+        let found = store::list_relationship_changes(
             &self.db,
-            &ctx,
-            update.id,
-            update.etag.as_deref(),
-            update.patch,
-            update.paths,
+            ctx.visibility(),
+            account_id,
+            page.size,
+            page.after.clone(),
         )
         .await?;
-        Ok(Response::new(convert::account_to_proto(account)))
+        Ok(Response::new(pb::ListRelationshipChangesResponse {
+            changes: found
+                .items
+                .into_iter()
+                .map(convert::relationship_change_to_proto)
+                .collect(),
+            next_page_token: page.next_token(found.next),
+        }))
     }
 
     async fn delete_account(&self, request: Request<pb::DeleteAccountRequest>) -> Reply<pb::Account> {

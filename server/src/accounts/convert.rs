@@ -6,8 +6,9 @@ use kam_proto::{pbjson_types::FieldMask, v1 as pb};
 use uuid::Uuid;
 
 use super::model::{
-    self, Account, AccountFields, AccountFilter, AccountPatch, Attitude, BuyingRole, Contact, ContactFields,
-    ContactFilter, ContactPatch, KeyDate, KeyDateKind, Lifecycle, Man, RadStatus, RelationshipStage, Tier,
+    self, Account, AccountFields, AccountFilter, AccountPatch, AccountUpdate, Attitude, BuyingRole, Contact,
+    ContactFields, ContactFilter, ContactPatch, KeyDate, KeyDateKind, Lifecycle, Man, RadStatus,
+    RelationshipChange, RelationshipStage, Tier,
 };
 use crate::{
     error::{FieldViolation, Result, Violations},
@@ -92,17 +93,16 @@ pub fn new_account(account: Option<pb::Account>) -> Result<AccountFields> {
     Ok(fields)
 }
 
-/// An account update: the id, the etag to check, the patch and the paths it writes.
-pub struct AccountUpdate {
-    pub id: Uuid,
-    pub etag: Option<String>,
-    pub patch: AccountPatch,
-    pub paths: Vec<String>,
-}
-
-pub fn account_update(account: Option<pb::Account>, mask: Option<FieldMask>) -> Result<AccountUpdate> {
+pub fn account_update(
+    account: Option<pb::Account>,
+    mask: Option<FieldMask>,
+    change_reason: &str,
+) -> Result<AccountUpdate> {
     let account = account.unwrap_or_default();
     let mut v = Violations::default();
+    let change_reason = v
+        .take(model::text("change_reason", change_reason, 500, false))
+        .filter(|reason| !reason.is_empty());
     let id = v.take(model::required_id("account.id", &account.id));
     let populated = populated_account_paths(&account);
     let paths = v
@@ -178,7 +178,33 @@ pub fn account_update(account: Option<pb::Account>, mask: Option<FieldMask>) -> 
         etag: (!etag.is_empty()).then_some(etag),
         patch,
         paths,
+        change_reason,
     })
+}
+
+pub fn relationship_change_to_proto(change: RelationshipChange) -> pb::RelationshipChange {
+    let RelationshipChange {
+        id,
+        account_id,
+        old_relationship_stage,
+        new_relationship_stage,
+        old_rad_status,
+        new_rad_status,
+        reason,
+        change_time,
+        changed_by,
+    } = change;
+    pb::RelationshipChange {
+        id: id.to_string(),
+        account_id: account_id.to_string(),
+        old_relationship_stage: old_relationship_stage.to_wire(),
+        new_relationship_stage: new_relationship_stage.to_wire(),
+        old_rad_status: old_rad_status.to_wire(),
+        new_rad_status: new_rad_status.to_wire(),
+        reason,
+        change_time: Some(timestamp(change_time)),
+        changed_by_staff_id: changed_by.to_string(),
+    }
 }
 
 const ACCOUNT_UPDATABLE: &[&str] = &[
@@ -644,7 +670,7 @@ mod tests {
             tier: pb::Tier::Strategic as i32,
             ..Default::default()
         };
-        let update = account_update(Some(account), None).unwrap();
+        let update = account_update(Some(account), None, "").unwrap();
         assert_eq!(update.paths, ["region", "lifecycle"]);
         assert_eq!(update.patch.lifecycle, Some(Lifecycle::Active));
         assert_eq!(
@@ -661,13 +687,14 @@ mod tests {
             tier: pb::Tier::Strategic as i32,
             ..Default::default()
         };
-        let err = account_update(Some(account.clone()), mask(&["colour"]))
+        let err = account_update(Some(account.clone()), mask(&["colour"]), "")
             .err()
             .unwrap();
         assert!(matches!(err, crate::error::Error::InvalidArgument(ref v) if v[0].field == "update_mask"));
         let update = account_update(
             Some(account),
             mask(&["tier", "create_time", "etag", "display_name"]),
+            "",
         )
         .unwrap();
         assert_eq!(update.paths, ["display_name"]);
@@ -684,7 +711,7 @@ mod tests {
             id: Uuid::now_v7().to_string(),
             ..Default::default()
         };
-        assert!(account_update(Some(account), mask(&["lifecycle"])).is_err());
+        assert!(account_update(Some(account), mask(&["lifecycle"]), "").is_err());
     }
 
     #[test]

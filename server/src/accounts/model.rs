@@ -27,6 +27,30 @@ named_enum!(BuyingRole {
 named_enum!(Attitude { Unassessed = "UNASSESSED", Supporter = "SUPPORTER", Neutral = "NEUTRAL", Opponent = "OPPONENT" });
 named_enum!(KeyDateKind { Birthday = "BIRTHDAY", WorkAnniversary = "WORK_ANNIVERSARY", Other = "OTHER" });
 
+/// An account update: the id, the etag to check, the patch and the paths it writes.
+pub struct AccountUpdate {
+    pub id: Uuid,
+    pub etag: Option<String>,
+    pub patch: AccountPatch,
+    pub paths: Vec<String>,
+    /// Why the relationship stage or RAD status changes, when it does.
+    pub change_reason: Option<String>,
+}
+
+/// One update that moved an account's relationship stage or RAD status, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RelationshipChange {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub old_relationship_stage: RelationshipStage,
+    pub new_relationship_stage: RelationshipStage,
+    pub old_rad_status: RadStatus,
+    pub new_rad_status: RadStatus,
+    pub reason: String,
+    pub change_time: DateTime<Utc>,
+    pub changed_by: Uuid,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Account {
     pub id: Uuid,

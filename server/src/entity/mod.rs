@@ -16,6 +16,7 @@ pub mod opportunity_stage_change;
 pub mod outbox_event;
 pub mod pipeline;
 pub mod pipeline_stage;
+pub mod relationship_change;
 pub mod revenue_record;
 pub mod service_request;
 pub mod service_request_status_change;

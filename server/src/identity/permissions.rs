@@ -48,6 +48,7 @@ const RPC_PERMISSIONS: &[(&str, Permission)] = &[
     ("/kam.v1.AccountService/UpdateAccount", EditAccounts),
     ("/kam.v1.AccountService/DeleteAccount", EditAccounts),
     ("/kam.v1.AccountService/UndeleteAccount", EditAccounts),
+    ("/kam.v1.AccountService/ListRelationshipChanges", ReadAccounts),
     ("/kam.v1.AccountService/CreateContact", EditAccounts),
     ("/kam.v1.AccountService/GetContact", ReadAccounts),
     ("/kam.v1.AccountService/ListContacts", ReadAccounts),

@@ -12,12 +12,12 @@ use uuid::Uuid;
 use super::{ACCOUNT, Chain, MAX_CHAIN, walk_up};
 use crate::{
     accounts::model::{
-        Account, AccountFields, AccountFilter, AccountOrder, AccountPatch, Lifecycle, RadStatus,
-        RelationshipStage, Tier,
+        Account, AccountFields, AccountFilter, AccountOrder, AccountUpdate, Lifecycle, RadStatus,
+        RelationshipChange, RelationshipStage, Tier,
     },
     audit::{self, Change},
     db::{Db, contains_ignoring_case, now},
-    entity::account,
+    entity::{account, relationship_change},
     error::{Error, Result},
     etag,
     idempotency::IdempotencyKey,
@@ -153,15 +153,18 @@ pub async fn list_accounts(
     })
 }
 
-pub async fn update_account(
-    db: &Db,
-    ctx: &RequestContext,
-    id: Uuid,
-    etag: Option<&str>,
-    patch: AccountPatch,
-    changed_fields: Vec<String>,
-) -> Result<Account> {
-    let (patch, changed_fields) = (&patch, &changed_fields);
+/// Applies `update`. A change of relationship stage or RAD status needs a reason and is kept in the
+/// relationship history, in the same transaction.
+pub async fn update_account(db: &Db, ctx: &RequestContext, update: AccountUpdate) -> Result<Account> {
+    let AccountUpdate {
+        id,
+        etag,
+        patch,
+        paths: changed_fields,
+        change_reason,
+    } = update;
+    let (etag, patch, changed_fields, change_reason) =
+        (etag.as_deref(), &patch, &changed_fields, change_reason.as_deref());
     db.write(|txn| async move {
         let txn = &*txn;
         require_visible_account(txn, ctx.visibility(), id).await?;
@@ -178,6 +181,7 @@ pub async fn update_account(
         }
         let mut fields = fields_of(&current);
         patch.apply_to(&mut fields);
+        record_relationship_change(txn, ctx, &current, &fields, change_reason).await?;
         let mut row = account_row(txn, id).await?.into_active_model();
         row.external_id = Set(fields.external_id.clone());
         row.display_name = Set(fields.display_name);
@@ -198,6 +202,86 @@ pub async fn update_account(
         Ok(updated)
     })
     .await
+}
+
+/// The history row of an update that moves the relationship stage or RAD status; INVALID_ARGUMENT
+/// when such an update gives no reason.
+async fn record_relationship_change(
+    txn: &impl ConnectionTrait,
+    ctx: &RequestContext,
+    current: &Account,
+    fields: &AccountFields,
+    reason: Option<&str>,
+) -> Result<()> {
+    let moved =
+        current.relationship_stage != fields.relationship_stage || current.rad_status != fields.rad_status;
+    if !moved {
+        return Ok(());
+    }
+    let Some(reason) = reason else {
+        return Err(Error::invalid(
+            "change_reason",
+            "required when relationship_stage or rad_status changes",
+        ));
+    };
+    relationship_change::Entity::insert(relationship_change::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        account_id: Set(current.id),
+        old_relationship_stage: Set(current.relationship_stage.as_str().to_owned()),
+        new_relationship_stage: Set(fields.relationship_stage.as_str().to_owned()),
+        old_rad_status: Set(current.rad_status.as_str().to_owned()),
+        new_rad_status: Set(fields.rad_status.as_str().to_owned()),
+        reason: Set(reason.to_owned()),
+        change_time: Set(now()),
+        changed_by: Set(ctx.principal.staff_id),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+/// An account's relationship history, newest first.
+pub async fn list_relationship_changes(
+    db: &Db,
+    visibility: Visibility,
+    account_id: Uuid,
+    page_size: u64,
+    after: Option<Cursor>,
+) -> Result<Page<RelationshipChange>> {
+    use relationship_change::Column as C;
+    require_visible_account(db.conn(), visibility, account_id).await?;
+    account_row(db.conn(), account_id).await?;
+    let keyset = Keyset {
+        sort: None,
+        id: C::Id,
+        direction: Direction::Descending,
+    };
+    let select = relationship_change::Entity::find().filter(C::AccountId.eq(account_id));
+    let (rows, next) = keyset
+        .fetch(select, db.conn(), page_size, after.as_ref(), |row| (row.id, None))
+        .await?;
+    let stored = |column: &str, raw: &str| Error::unknown_stored_value(column, raw);
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            Ok(RelationshipChange {
+                id: row.id,
+                account_id: row.account_id,
+                old_relationship_stage: RelationshipStage::from_name(&row.old_relationship_stage)
+                    .ok_or_else(|| stored("old_relationship_stage", &row.old_relationship_stage))?,
+                new_relationship_stage: RelationshipStage::from_name(&row.new_relationship_stage)
+                    .ok_or_else(|| stored("new_relationship_stage", &row.new_relationship_stage))?,
+                old_rad_status: RadStatus::from_name(&row.old_rad_status)
+                    .ok_or_else(|| stored("old_rad_status", &row.old_rad_status))?,
+                new_rad_status: RadStatus::from_name(&row.new_rad_status)
+                    .ok_or_else(|| stored("new_rad_status", &row.new_rad_status))?,
+                reason: row.reason,
+                change_time: row.change_time,
+                changed_by: row.changed_by,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(Page { items, next })
 }
 
 /// Soft delete (`deleted = true`) or undelete (`deleted = false`).

@@ -10,8 +10,9 @@ use uuid::Uuid;
 use crate::error::Result;
 
 pub use accounts::{
-    AccountSummary, create_account, get_account, list_accounts, live_accounts_in_tiers, require_live_account,
-    require_live_accounts, set_account_deleted, set_tiers, update_account,
+    AccountSummary, create_account, get_account, list_accounts, list_relationship_changes,
+    live_accounts_in_tiers, require_live_account, require_live_accounts, set_account_deleted, set_tiers,
+    update_account,
 };
 pub use contacts::{create_contact, delete_contact, get_contact, list_contacts, update_contact};
 
