@@ -14,6 +14,7 @@ mod m20261123_000006_funnel_read_model;
 mod m20261123_000007_service_levels;
 mod m20261205_000008_planning_tiers;
 mod m20261205_000009_relationship_changes;
+mod m20261205_000010_account_plans;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_service_levels::Migration),
             Box::new(m20261205_000008_planning_tiers::Migration),
             Box::new(m20261205_000009_relationship_changes::Migration),
+            Box::new(m20261205_000010_account_plans::Migration),
         ]
     }
 }

@@ -2,13 +2,13 @@
 //! same sign. Sums and weighted sums are done in `i128` billionths, never in floating point.
 
 use kam_proto::v1 as pb;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::FieldViolation;
 
 pub const NANOS_PER_UNIT: i128 = 1_000_000_000;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Money {
     /// ISO 4217, three upper-case letters.
     pub currency: String,

@@ -129,6 +129,8 @@ pub struct Page<T> {
 pub enum SortKey<C> {
     Text(C),
     Time(C),
+    /// A calendar date, keyed as `YYYY-MM-DD`.
+    Date(C),
 }
 
 /// Keyset pagination over `(sort key, id)`: a page starts strictly after the last row of the previous
@@ -170,7 +172,7 @@ impl<C: ColumnTrait> Keyset<C> {
             Direction::Descending => Order::Desc,
         };
         let mut columns = Vec::new();
-        if let Some(SortKey::Text(c) | SortKey::Time(c)) = self.sort {
+        if let Some(SortKey::Text(c) | SortKey::Time(c) | SortKey::Date(c)) = self.sort {
             columns.push((c, order.clone()));
         }
         columns.push((self.id, order));
@@ -193,6 +195,10 @@ impl<C: ColumnTrait> Keyset<C> {
             SortKey::Time(c) => {
                 let time = DateTime::parse_from_rfc3339(raw).map_err(|_| malformed())?;
                 (c, time.with_timezone(&Utc).into())
+            }
+            SortKey::Date(c) => {
+                let date = raw.parse::<chrono::NaiveDate>().map_err(|_| malformed())?;
+                (c, date.into())
             }
         };
         Ok(Condition::any().add(past(column, value.clone())).add(

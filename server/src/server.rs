@@ -28,7 +28,7 @@ use crate::{
         rate_limit::RateLimiter,
     },
     opportunities::{api::OpportunityApi, store::OpportunityOwnership},
-    planning::api::PlanningApi,
+    planning::{api::PlanningApi, store::PlanActionOwnership},
     service_levels::{api::ServiceLevelApi, monitor::Monitor, store::ServiceRequestAssignments},
     teams::{
         api::TeamApi,
@@ -195,6 +195,7 @@ fn responsibilities() -> Responsibilities {
         Arc::new(TeamRoles),
         Arc::new(OpportunityOwnership),
         Arc::new(ServiceRequestAssignments),
+        Arc::new(PlanActionOwnership),
     ];
     Responsibilities::new(areas)
 }

@@ -110,3 +110,30 @@ pub fn instant(field: &str, raw: Option<Timestamp>) -> Result<Option<DateTime<Ut
         .map(Some)
         .ok_or_else(|| FieldViolation::new(field, "not a valid timestamp"))
 }
+
+/// A calendar date from the wire (year 1..=9999); `None` when unset.
+pub fn date(
+    field: &str,
+    raw: Option<kam_proto::v1::Date>,
+) -> Result<Option<chrono::NaiveDate>, FieldViolation> {
+    let Some(kam_proto::v1::Date { year, month, day }) = raw else {
+        return Ok(None);
+    };
+    let parsed = u32::try_from(month)
+        .ok()
+        .zip(u32::try_from(day).ok())
+        .filter(|_| (1..=9999).contains(&year))
+        .and_then(|(month, day)| chrono::NaiveDate::from_ymd_opt(year, month, day));
+    parsed
+        .map(Some)
+        .ok_or_else(|| FieldViolation::new(field, "not a calendar date"))
+}
+
+pub fn date_to_proto(date: chrono::NaiveDate) -> kam_proto::v1::Date {
+    use chrono::Datelike;
+    kam_proto::v1::Date {
+        year: date.year(),
+        month: date.month() as i32,
+        day: date.day() as i32,
+    }
+}

@@ -99,6 +99,8 @@ const REQUEST_WORKERS: &[Role] = &[Role::Admin, Role::Manager, Role::ServiceAgen
 const REVENUE_IMPORTERS: &[Role] = &[Role::Admin, Role::Integration];
 /// Rank accounts into tiers and set tiers by hand.
 const PLAN_MANAGERS: &[Role] = &[Role::Admin, Role::Manager];
+/// Write account plans and their actions (MEMBER too, on its teams' accounts).
+const PLAN_WRITERS: &[Role] = &[Role::Admin, Role::Manager];
 
 const fn rule(rpc: &'static str, roles: &'static [Role], member: MemberAccess) -> Rule {
     Rule { rpc, roles, member }
@@ -316,6 +318,20 @@ const EXPECTED: &[Rule] = &[
     rule("/kam.v1.PlanningService/SetTierOverride", PLAN_MANAGERS, Denied),
     rule("/kam.v1.PlanningService/ClearTierOverride", PLAN_MANAGERS, Denied),
     rule("/kam.v1.PlanningService/ListTierOverrides", EVERY_ROLE, Filtered),
+    rule("/kam.v1.PlanningService/CreateAccountPlan", PLAN_WRITERS, OwnTeam),
+    rule("/kam.v1.PlanningService/GetAccountPlan", EVERY_ROLE, OwnTeam),
+    rule("/kam.v1.PlanningService/ListAccountPlans", EVERY_ROLE, Filtered),
+    rule("/kam.v1.PlanningService/UpdateAccountPlan", PLAN_WRITERS, OwnTeam),
+    rule(
+        "/kam.v1.PlanningService/ChangeAccountPlanStatus",
+        PLAN_WRITERS,
+        OwnTeam,
+    ),
+    rule("/kam.v1.PlanningService/GetPlanScorecard", EVERY_ROLE, OwnTeam),
+    rule("/kam.v1.PlanningService/CreatePlanAction", PLAN_WRITERS, OwnTeam),
+    rule("/kam.v1.PlanningService/GetPlanAction", EVERY_ROLE, OwnTeam),
+    rule("/kam.v1.PlanningService/ListPlanActions", EVERY_ROLE, Filtered),
+    rule("/kam.v1.PlanningService/UpdatePlanAction", PLAN_WRITERS, OwnTeam),
 ];
 
 /// One column of the matrix.
@@ -574,6 +590,38 @@ fn revenue_record(account_id: &str, external_id: &str) -> pb::RevenueRecord {
     }
 }
 
+fn plan_fields(account_id: &str) -> pb::AccountPlan {
+    pb::AccountPlan {
+        account_id: account_id.to_owned(),
+        name: unique("Plan"),
+        period_start: Some(pb::Date {
+            year: 2026,
+            month: 1,
+            day: 1,
+        }),
+        period_end: Some(pb::Date {
+            year: 2026,
+            month: 12,
+            day: 31,
+        }),
+        ..Default::default()
+    }
+}
+
+fn plan_action_fields(plan_id: &str, owner_staff_id: &str) -> pb::PlanAction {
+    pb::PlanAction {
+        plan_id: plan_id.to_owned(),
+        title: unique("Action"),
+        owner_staff_id: owner_staff_id.to_owned(),
+        due_date: Some(pb::Date {
+            year: 2026,
+            month: 6,
+            day: 30,
+        }),
+        ..Default::default()
+    }
+}
+
 fn tier_override(account_id: &str) -> pb::TierOverride {
     pb::TierOverride {
         account_id: account_id.to_owned(),
@@ -713,6 +761,9 @@ struct Fixture<'a> {
     /// The external id of a revenue record of `account`; `account` also has a tier override, and so
     /// a tier change.
     revenue_external_id: String,
+    /// A DRAFT plan of `account` and an action of it owned by `staff`.
+    plan: pb::AccountPlan,
+    plan_action: pb::PlanAction,
     callers: BTreeMap<Who, Caller>,
 }
 
@@ -762,6 +813,15 @@ impl<'a> Fixture<'a> {
             .await
             .expect("upsert the fixture revenue record");
         Self::set_tier_override(server, &account.id).await;
+        let plan = Self::create_plan(server, &account.id).await;
+        let plan_action = PlanningServiceClient::new(server.channel())
+            .create_plan_action(pb::CreatePlanActionRequest {
+                action: Some(plan_action_fields(&plan.id, &staff.id)),
+                request_id: String::new(),
+            })
+            .await
+            .expect("create the fixture plan action")
+            .into_inner();
 
         // The off-team MEMBER is on a team too, so its lists are filtered, not merely empty.
         let other_account = Self::create_account(server, "Another Account").await;
@@ -782,8 +842,22 @@ impl<'a> Fixture<'a> {
             sla_policy,
             service_request,
             revenue_external_id,
+            plan,
+            plan_action,
             callers,
         }
+    }
+
+    /// A DRAFT plan of `account_id`.
+    async fn create_plan(server: &TestServer, account_id: &str) -> pb::AccountPlan {
+        PlanningServiceClient::new(server.channel())
+            .create_account_plan(pb::CreateAccountPlanRequest {
+                plan: Some(plan_fields(account_id)),
+                request_id: String::new(),
+            })
+            .await
+            .expect("create a plan")
+            .into_inner()
     }
 
     /// Makes `account_id` a KEY account by hand (which changes its tier: new accounts are STANDARD).
@@ -1369,6 +1443,57 @@ impl<'a> Fixture<'a> {
                 page_size: WHOLE_LIST,
                 ..Default::default()
             }),
+            "/kam.v1.PlanningService/CreateAccountPlan" => body(pb::CreateAccountPlanRequest {
+                plan: Some(plan_fields(&self.account.id)),
+                request_id: String::new(),
+            }),
+            "/kam.v1.PlanningService/GetAccountPlan" => body(pb::GetAccountPlanRequest {
+                id: self.plan.id.clone(),
+            }),
+            "/kam.v1.PlanningService/ListAccountPlans" => body(pb::ListAccountPlansRequest {
+                page_size: WHOLE_LIST,
+                ..Default::default()
+            }),
+            "/kam.v1.PlanningService/UpdateAccountPlan" => body(pb::UpdateAccountPlanRequest {
+                plan: Some(pb::AccountPlan {
+                    id: self.plan.id.clone(),
+                    vision: unique("Vision"),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["vision"]),
+            }),
+            "/kam.v1.PlanningService/ChangeAccountPlanStatus" => {
+                // Each call activates a DRAFT plan of an account of its own (one ACTIVE plan each).
+                let account = self.account_for(who).await;
+                let plan = Self::create_plan(self.server, &account.id).await;
+                body(pb::ChangeAccountPlanStatusRequest {
+                    id: plan.id,
+                    status: pb::account_plan::Status::Active as i32,
+                    etag: String::new(),
+                })
+            }
+            "/kam.v1.PlanningService/GetPlanScorecard" => body(pb::GetPlanScorecardRequest {
+                plan_id: self.plan.id.clone(),
+            }),
+            "/kam.v1.PlanningService/CreatePlanAction" => body(pb::CreatePlanActionRequest {
+                action: Some(plan_action_fields(&self.plan.id, &self.staff.id)),
+                request_id: String::new(),
+            }),
+            "/kam.v1.PlanningService/GetPlanAction" => body(pb::GetPlanActionRequest {
+                id: self.plan_action.id.clone(),
+            }),
+            "/kam.v1.PlanningService/ListPlanActions" => body(pb::ListPlanActionsRequest {
+                page_size: WHOLE_LIST,
+                ..Default::default()
+            }),
+            "/kam.v1.PlanningService/UpdatePlanAction" => body(pb::UpdatePlanActionRequest {
+                action: Some(pb::PlanAction {
+                    id: self.plan_action.id.clone(),
+                    description: unique("Progress"),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["description"]),
+            }),
             _ => panic!("no request for {rpc}: add one to Fixture::request in tests/tests/authorization.rs"),
         }
     }
@@ -1416,6 +1541,10 @@ impl<'a> Fixture<'a> {
                         .iter()
                         .any(|o| o.account_id == self.account.id)
                 }),
+            "/kam.v1.PlanningService/ListAccountPlans" => pb::ListAccountPlansResponse::decode(response)
+                .map(|list| list.plans.iter().any(|p| p.id == self.plan.id)),
+            "/kam.v1.PlanningService/ListPlanActions" => pb::ListPlanActionsResponse::decode(response)
+                .map(|list| list.actions.iter().any(|a| a.id == self.plan_action.id)),
             _ => return None,
         };
         Some(shown.unwrap_or_else(|e| panic!("decode the response of {rpc}: {e}")))
@@ -1724,6 +1853,18 @@ backend_tests! {
             (
                 "/kam.v1.AccountService/ListRelationshipChanges",
                 body(pb::ListRelationshipChangesRequest { account_id: missing(), ..Default::default() }),
+            ),
+            (
+                "/kam.v1.PlanningService/GetAccountPlan",
+                body(pb::GetAccountPlanRequest { id: missing() }),
+            ),
+            (
+                "/kam.v1.PlanningService/GetPlanScorecard",
+                body(pb::GetPlanScorecardRequest { plan_id: missing() }),
+            ),
+            (
+                "/kam.v1.PlanningService/GetPlanAction",
+                body(pb::GetPlanActionRequest { id: missing() }),
             ),
             (
                 "/kam.v1.PlanningService/GetMonthlyRevenue",

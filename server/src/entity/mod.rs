@@ -2,6 +2,7 @@
 //! types. Enumerations are stored as their proto names in text columns; the area modules convert them.
 
 pub mod account;
+pub mod account_plan;
 pub mod api_key;
 pub mod audit_entry;
 pub mod business_calendar;
@@ -16,6 +17,7 @@ pub mod opportunity_stage_change;
 pub mod outbox_event;
 pub mod pipeline;
 pub mod pipeline_stage;
+pub mod plan_action;
 pub mod relationship_change;
 pub mod revenue_record;
 pub mod service_request;

@@ -34,6 +34,8 @@ pub enum Permission {
     ImportRevenue,
     /// Rank accounts into tiers and set tiers by hand (DESIGN 6: managers manage plans).
     ManagePlans,
+    /// Write account plans and their actions; a MEMBER only those of its teams' accounts.
+    WorkPlans,
     ManageRoles,
     ReadAudit,
 }
@@ -140,6 +142,16 @@ const RPC_PERMISSIONS: &[(&str, Permission)] = &[
     ("/kam.v1.PlanningService/SetTierOverride", ManagePlans),
     ("/kam.v1.PlanningService/ClearTierOverride", ManagePlans),
     ("/kam.v1.PlanningService/ListTierOverrides", ReadAccounts),
+    ("/kam.v1.PlanningService/CreateAccountPlan", WorkPlans),
+    ("/kam.v1.PlanningService/GetAccountPlan", ReadAccounts),
+    ("/kam.v1.PlanningService/ListAccountPlans", ReadAccounts),
+    ("/kam.v1.PlanningService/UpdateAccountPlan", WorkPlans),
+    ("/kam.v1.PlanningService/ChangeAccountPlanStatus", WorkPlans),
+    ("/kam.v1.PlanningService/GetPlanScorecard", ReadAccounts),
+    ("/kam.v1.PlanningService/CreatePlanAction", WorkPlans),
+    ("/kam.v1.PlanningService/GetPlanAction", ReadAccounts),
+    ("/kam.v1.PlanningService/ListPlanActions", ReadAccounts),
+    ("/kam.v1.PlanningService/UpdatePlanAction", WorkPlans),
 ];
 
 /// DESIGN 6: EXECUTIVE reads all; MANAGER reads all and manages teams and plans; MEMBER works its own
@@ -161,10 +173,11 @@ fn grants(role: Role, permission: Permission) -> bool {
                 | WorkServiceRequests
                 | ManageServiceLevels
                 | ManagePlans
+                | WorkPlans
         ),
         Role::Member => matches!(
             permission,
-            Authenticated | ReadAccounts | EditAccounts | ReadTeams | WorkServiceRequests
+            Authenticated | ReadAccounts | EditAccounts | ReadTeams | WorkServiceRequests | WorkPlans
         ),
         Role::ServiceAgent => matches!(
             permission,
@@ -308,6 +321,7 @@ mod tests {
                     | ManageServiceLevels
                     | ImportRevenue
                     | ManagePlans
+                    | WorkPlans
             );
             if writes {
                 assert!(authorize(&executive, rpc).is_err(), "{rpc}");

@@ -13,6 +13,7 @@ use crate::{
     db::{Db, now},
     error::Violations,
     fields::{optional_id, required_id},
+    idempotency::IdempotencyKey,
     paging::PageRequest,
     request::RequestContext,
     wire::instant,
@@ -228,5 +229,156 @@ impl PlanningService for PlanningApi {
                 .collect(),
             next_page_token: page.next_token(found.next),
         }))
+    }
+
+    async fn create_account_plan(
+        &self,
+        request: Request<pb::CreateAccountPlanRequest>,
+    ) -> Reply<pb::AccountPlan> {
+        let ctx = RequestContext::from_request(&request)?;
+        let pb::CreateAccountPlanRequest { plan, request_id } = request.into_inner();
+        let key = IdempotencyKey::parse(&ctx.method, &request_id, plan.as_ref())?;
+        let (account_id, fields) = convert::new_plan(plan, &self.config.reporting_currency)?;
+        let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
+        let created = store::create_plan(&self.db, &ctx, account_id, fields, key).await?;
+        Ok(Response::new(convert::plan_to_proto(created)))
+    }
+
+    async fn get_account_plan(&self, request: Request<pb::GetAccountPlanRequest>) -> Reply<pb::AccountPlan> {
+        let ctx = RequestContext::from_request(&request)?;
+        let id = required_id("id", &request.get_ref().id)?;
+        let plan = store::get_plan(&self.db, ctx.visibility(), id).await?;
+        Ok(Response::new(convert::plan_to_proto(plan)))
+    }
+
+    async fn list_account_plans(
+        &self,
+        request: Request<pb::ListAccountPlansRequest>,
+    ) -> Reply<pb::ListAccountPlansResponse> {
+        let ctx = RequestContext::from_request(&request)?;
+        let pb::ListAccountPlansRequest {
+            page_size,
+            page_token,
+            account_id,
+            status,
+        } = request.into_inner();
+        let filter = convert::plan_filter(&account_id, status)?;
+        let page = PageRequest::parse(page_size, &page_token, format!("account_plans {filter:?}"))?;
+        let found =
+            store::list_plans(&self.db, ctx.visibility(), &filter, page.size, page.after.clone()).await?;
+        Ok(Response::new(pb::ListAccountPlansResponse {
+            plans: found.items.into_iter().map(convert::plan_to_proto).collect(),
+            next_page_token: page.next_token(found.next),
+        }))
+    }
+
+    async fn update_account_plan(
+        &self,
+        request: Request<pb::UpdateAccountPlanRequest>,
+    ) -> Reply<pb::AccountPlan> {
+        let ctx = RequestContext::from_request(&request)?;
+        let pb::UpdateAccountPlanRequest { plan, update_mask } = request.into_inner();
+        let update = convert::plan_update(plan, update_mask, &self.config.reporting_currency)?;
+        let plan = store::update_plan(
+            &self.db,
+            &ctx,
+            update.id,
+            update.etag.as_deref(),
+            update.patch,
+            update.paths,
+        )
+        .await?;
+        Ok(Response::new(convert::plan_to_proto(plan)))
+    }
+
+    async fn change_account_plan_status(
+        &self,
+        request: Request<pb::ChangeAccountPlanStatusRequest>,
+    ) -> Reply<pb::AccountPlan> {
+        let ctx = RequestContext::from_request(&request)?;
+        let pb::ChangeAccountPlanStatusRequest { id, status, etag } = request.into_inner();
+        let mut v = Violations::default();
+        let id = v.take(required_id("id", &id));
+        let status = v.take(convert::plan_status_target(status));
+        v.into_result()?;
+        let plan = store::change_plan_status(
+            &self.db,
+            &ctx,
+            id.expect("checked above"),
+            status.expect("checked above"),
+            crate::etag::sent(&etag),
+        )
+        .await?;
+        Ok(Response::new(convert::plan_to_proto(plan)))
+    }
+
+    async fn get_plan_scorecard(
+        &self,
+        request: Request<pb::GetPlanScorecardRequest>,
+    ) -> Reply<pb::PlanScorecard> {
+        let ctx = RequestContext::from_request(&request)?;
+        let id = required_id("plan_id", &request.get_ref().plan_id)?;
+        let currency = &self.config.reporting_currency;
+        let card = store::scorecard(&self.db, ctx.visibility(), id, currency, convert::today(now())).await?;
+        Ok(Response::new(convert::scorecard_to_proto(card, currency)))
+    }
+
+    async fn create_plan_action(
+        &self,
+        request: Request<pb::CreatePlanActionRequest>,
+    ) -> Reply<pb::PlanAction> {
+        let ctx = RequestContext::from_request(&request)?;
+        let pb::CreatePlanActionRequest { action, request_id } = request.into_inner();
+        let key = IdempotencyKey::parse(&ctx.method, &request_id, action.as_ref())?;
+        let (plan_id, fields) = convert::new_action(action)?;
+        let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
+        let created = store::create_action(&self.db, &ctx, plan_id, fields, key).await?;
+        Ok(Response::new(convert::action_to_proto(created)))
+    }
+
+    async fn get_plan_action(&self, request: Request<pb::GetPlanActionRequest>) -> Reply<pb::PlanAction> {
+        let ctx = RequestContext::from_request(&request)?;
+        let id = required_id("id", &request.get_ref().id)?;
+        let action = store::get_action(&self.db, ctx.visibility(), id).await?;
+        Ok(Response::new(convert::action_to_proto(action)))
+    }
+
+    async fn list_plan_actions(
+        &self,
+        request: Request<pb::ListPlanActionsRequest>,
+    ) -> Reply<pb::ListPlanActionsResponse> {
+        let ctx = RequestContext::from_request(&request)?;
+        let request = request.into_inner();
+        let filter = convert::action_filter(&request, ctx.principal.staff_id, convert::today(now()))?;
+        let page = PageRequest::parse(
+            request.page_size,
+            &request.page_token,
+            format!("plan_actions {filter:?}"),
+        )?;
+        let found =
+            store::list_actions(&self.db, ctx.visibility(), &filter, page.size, page.after.clone()).await?;
+        Ok(Response::new(pb::ListPlanActionsResponse {
+            actions: found.items.into_iter().map(convert::action_to_proto).collect(),
+            next_page_token: page.next_token(found.next),
+        }))
+    }
+
+    async fn update_plan_action(
+        &self,
+        request: Request<pb::UpdatePlanActionRequest>,
+    ) -> Reply<pb::PlanAction> {
+        let ctx = RequestContext::from_request(&request)?;
+        let pb::UpdatePlanActionRequest { action, update_mask } = request.into_inner();
+        let update = convert::action_update(action, update_mask)?;
+        let action = store::update_action(
+            &self.db,
+            &ctx,
+            update.id,
+            update.etag.as_deref(),
+            update.patch,
+            update.paths,
+        )
+        .await?;
+        Ok(Response::new(convert::action_to_proto(action)))
     }
 }

@@ -1,10 +1,13 @@
 //! The planning area's domain values.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::tiering::{Period, TierRanking, TierReason};
+use super::{
+    plans::{ActionCounts, ActionStatus, Objective, PlanStatus, SwotKind, ThreatLevel, WhitespaceStatus},
+    tiering::{Period, TierRanking, TierReason},
+};
 use crate::{accounts::model::Tier, money::Money};
 
 crate::named_enum!(
@@ -102,4 +105,185 @@ pub struct TierOverrideRecord {
     pub expire_time: Option<DateTime<Utc>>,
     pub set_by: Uuid,
     pub set_time: DateTime<Utc>,
+}
+
+/// One SWOT item of a plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct SwotItem {
+    pub kind: SwotKind,
+    pub text: String,
+}
+
+/// How a competitor stands at the account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Competitor {
+    pub name: String,
+    pub estimated_share_percent: i32,
+    pub strengths: String,
+    pub weaknesses: String,
+    pub threat_level: ThreatLevel,
+}
+
+/// One product line at the account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct WhitespaceCell {
+    pub product_line: String,
+    pub status: WhitespaceStatus,
+    pub estimated_value: Option<Money>,
+}
+
+/// What a plan says; everything but its account, status and times.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PlanFields {
+    pub name: String,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub vision: String,
+    pub revenue_target: Option<Money>,
+    pub share_of_wallet_target_percent: i32,
+    pub objectives: Vec<Objective>,
+    pub swot: Vec<SwotItem>,
+    pub competitors: Vec<Competitor>,
+    pub whitespace: Vec<WhitespaceCell>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AccountPlan {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    #[serde(flatten)]
+    pub fields: PlanFields,
+    pub status: PlanStatus,
+    pub create_time: DateTime<Utc>,
+    pub update_time: DateTime<Utc>,
+    pub activate_time: Option<DateTime<Utc>>,
+    pub close_time: Option<DateTime<Utc>>,
+    pub revision: i64,
+}
+
+/// The fields an update writes (`Some`), and the rest it leaves alone.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PlanPatch {
+    pub name: Option<String>,
+    pub period_start: Option<NaiveDate>,
+    pub period_end: Option<NaiveDate>,
+    pub vision: Option<String>,
+    pub revenue_target: Option<Option<Money>>,
+    pub share_of_wallet_target_percent: Option<i32>,
+    pub objectives: Option<Vec<Objective>>,
+    pub swot: Option<Vec<SwotItem>>,
+    pub competitors: Option<Vec<Competitor>>,
+    pub whitespace: Option<Vec<WhitespaceCell>>,
+}
+
+impl PlanPatch {
+    pub fn apply_to(&self, fields: &mut PlanFields) {
+        let Self {
+            name,
+            period_start,
+            period_end,
+            vision,
+            revenue_target,
+            share_of_wallet_target_percent,
+            objectives,
+            swot,
+            competitors,
+            whitespace,
+        } = self.clone();
+        if let Some(v) = name {
+            fields.name = v;
+        }
+        if let Some(v) = period_start {
+            fields.period_start = v;
+        }
+        if let Some(v) = period_end {
+            fields.period_end = v;
+        }
+        if let Some(v) = vision {
+            fields.vision = v;
+        }
+        if let Some(v) = revenue_target {
+            fields.revenue_target = v;
+        }
+        if let Some(v) = share_of_wallet_target_percent {
+            fields.share_of_wallet_target_percent = v;
+        }
+        if let Some(v) = objectives {
+            fields.objectives = v;
+        }
+        if let Some(v) = swot {
+            fields.swot = v;
+        }
+        if let Some(v) = competitors {
+            fields.competitors = v;
+        }
+        if let Some(v) = whitespace {
+            fields.whitespace = v;
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanFilter {
+    pub account_id: Option<Uuid>,
+    pub status: Option<PlanStatus>,
+}
+
+/// What an action says; its department defaults to the owner's when not given.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ActionFields {
+    pub title: String,
+    pub description: String,
+    pub owner_staff_id: Uuid,
+    pub department_id: Option<Uuid>,
+    pub due_date: NaiveDate,
+    pub status: ActionStatus,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PlanAction {
+    pub id: Uuid,
+    pub plan_id: Uuid,
+    pub account_id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub owner_staff_id: Uuid,
+    pub department_id: Uuid,
+    pub due_date: NaiveDate,
+    pub status: ActionStatus,
+    pub complete_time: Option<DateTime<Utc>>,
+    pub create_time: DateTime<Utc>,
+    pub update_time: DateTime<Utc>,
+    pub revision: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ActionPatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub owner_staff_id: Option<Uuid>,
+    pub department_id: Option<Uuid>,
+    pub due_date: Option<NaiveDate>,
+    pub status: Option<ActionStatus>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionFilter {
+    pub plan_id: Option<Uuid>,
+    pub account_id: Option<Uuid>,
+    pub owner_staff_id: Option<Uuid>,
+    /// Open and due before this day.
+    pub overdue_on: Option<NaiveDate>,
+    pub status: Option<ActionStatus>,
+    pub by_due_date: bool,
+}
+
+/// How a plan is doing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scorecard {
+    pub plan: AccountPlan,
+    pub actions: ActionCounts,
+    pub today: NaiveDate,
+    /// Revenue booked for the account in the months of the plan's period.
+    pub revenue_actual: Money,
 }

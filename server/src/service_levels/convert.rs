@@ -2,7 +2,7 @@
 //! messages are destructured in full, so a field added to the proto fails to compile here until it is
 //! handled.
 
-use chrono::{Datelike, NaiveDate, Weekday};
+use chrono::{NaiveDate, Weekday};
 use kam_proto::{pbjson_types::FieldMask, v1 as pb};
 use uuid::Uuid;
 
@@ -21,7 +21,7 @@ use crate::{
     etag,
     fields::{external_id, optional_id, required_id, text},
     teams::model::{TeamRole, code},
-    wire::{WireEnum, instant, mask_paths, required_enum, timestamp},
+    wire::{WireEnum, date_to_proto, instant, mask_paths, required_enum, timestamp},
 };
 
 crate::wire_enums!(
@@ -142,23 +142,9 @@ fn windows_from_proto(windows: Vec<pb::WorkingWindow>, v: &mut Violations) -> Ve
         .collect()
 }
 
-/// A full date, `year` > 0.
+/// A full date, required.
 pub fn date_from_proto(field: &str, raw: Option<pb::Date>) -> Result<NaiveDate, FieldViolation> {
-    let pb::Date { year, month, day } = raw.ok_or_else(|| FieldViolation::new(field, "required"))?;
-    u32::try_from(month)
-        .ok()
-        .zip(u32::try_from(day).ok())
-        .and_then(|(month, day)| NaiveDate::from_ymd_opt(year, month, day))
-        .filter(|_| year > 0)
-        .ok_or_else(|| FieldViolation::new(field, "not a calendar date (year, month and day all set)"))
-}
-
-fn date_to_proto(date: NaiveDate) -> pb::Date {
-    pb::Date {
-        year: date.year(),
-        month: date.month() as i32,
-        day: date.day() as i32,
-    }
+    crate::wire::date(field, raw)?.ok_or_else(|| FieldViolation::new(field, "required"))
 }
 
 fn holidays_from_proto(holidays: Vec<pb::Holiday>, v: &mut Violations) -> Vec<Holiday> {

@@ -1,9 +1,13 @@
-//! The planning area's database side: revenue records and tiers. Other areas reach this data only
-//! through these functions.
+//! The planning area's database side: revenue records, tiers, account plans and plan actions. Other
+//! areas reach this data only through these functions.
 
+mod actions;
+mod plans;
 mod revenue;
 mod tiers;
 
+pub use actions::{PlanActionOwnership, create_action, get_action, list_actions, update_action};
+pub use plans::{change_plan_status, create_plan, get_plan, list_plans, scorecard, update_plan};
 pub use revenue::{list_revenue, monthly_revenue, upsert_revenue};
 pub use tiers::{clear_override, list_overrides, list_tier_changes, recompute_tiers, set_override};
 
@@ -13,3 +17,5 @@ const REVENUE_RECORD: &str = "revenue_record";
 /// Tier changes are audited on the account whose tier they change.
 const ACCOUNT_TIER: &str = "account";
 const TIER_OVERRIDE: &str = "tier_override";
+const ACCOUNT_PLAN: &str = "account_plan";
+const PLAN_ACTION: &str = "plan_action";

@@ -278,3 +278,26 @@ pub(super) async fn revenue_by_account(
     }
     Ok(sums)
 }
+
+/// One account's revenue over an inclusive range of periods in `currency`, in billionths.
+pub(super) async fn account_revenue(
+    conn: &impl ConnectionTrait,
+    account_id: Uuid,
+    (first, last): (Period, Period),
+    currency: &str,
+) -> Result<i128> {
+    use row_entity::Column as C;
+    let sums: Option<(Option<i64>, Option<i64>)> = row_entity::Entity::find()
+        .select_only()
+        .column_as(sum_as_bigint("amount_units"), "units")
+        .column_as(sum_as_bigint("amount_nanos"), "nanos")
+        .filter(C::AccountId.eq(account_id))
+        .filter(C::AmountCurrency.eq(currency))
+        .filter(C::Period.gte(first))
+        .filter(C::Period.lte(last))
+        .into_tuple()
+        .one(conn)
+        .await?;
+    let (units, nanos) = sums.unwrap_or_default();
+    Ok(i128::from(units.unwrap_or(0)) * crate::money::NANOS_PER_UNIT + i128::from(nanos.unwrap_or(0)))
+}

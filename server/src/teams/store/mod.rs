@@ -49,6 +49,31 @@ fn refuse(breaks: Vec<RuleBreak>, subject: &str) -> Error {
     )
 }
 
+/// The department of `staff_id`, who must be active to be given work (an owner, an assignee):
+/// NOT_FOUND for an unknown id, STAFF_INACTIVE for someone who left. `department_id`, when given,
+/// must exist (DEPARTMENT_NOT_FOUND) and is answered instead of the person's own.
+pub async fn require_active_staff(
+    conn: &impl ConnectionTrait,
+    staff_id: Uuid,
+    department_id: Option<Uuid>,
+) -> Result<Uuid> {
+    let row = staff_row(conn, staff_id).await?;
+    if !row.active {
+        return Err(Error::rule(
+            super::rules::STAFF_INACTIVE,
+            format!("staff/{staff_id}"),
+            "inactive staff cannot be given work",
+        ));
+    }
+    match department_id {
+        Some(department) => {
+            departments::require_department(conn, department).await?;
+            Ok(department)
+        }
+        None => Ok(row.department_id),
+    }
+}
+
 async fn staff_row(conn: &impl ConnectionTrait, id: Uuid) -> Result<staff_entity::Model> {
     staff_entity::Entity::find_by_id(id)
         .one(conn)

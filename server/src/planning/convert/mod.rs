@@ -2,6 +2,8 @@
 //! Proto messages are destructured in full, so a field added to the proto fails to compile here until
 //! it is handled.
 
+mod plans;
+
 use std::collections::HashSet;
 
 use chrono::{DateTime, Datelike, Utc};
@@ -19,6 +21,8 @@ use crate::{
     money::Money,
     wire::{WireEnum, instant, timestamp},
 };
+
+pub use plans::*;
 
 crate::wire_enums!(TierReason => pb::TierReason);
 
