@@ -15,6 +15,7 @@ mod m20261123_000007_service_levels;
 mod m20261205_000008_planning_tiers;
 mod m20261205_000009_relationship_changes;
 mod m20261205_000010_account_plans;
+mod m20261205_000011_interactions;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000008_planning_tiers::Migration),
             Box::new(m20261205_000009_relationship_changes::Migration),
             Box::new(m20261205_000010_account_plans::Migration),
+            Box::new(m20261205_000011_interactions::Migration),
         ]
     }
 }

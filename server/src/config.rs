@@ -6,7 +6,10 @@ use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, time::Duration}
 use clap::{Parser, ValueEnum};
 use serde::Deserialize;
 
-use crate::planning::tiering::TierShares;
+use crate::{
+    accounts::model::Tier,
+    planning::{cadence::Cadence, tiering::TierShares},
+};
 
 /// Everything the server needs to start. `Config::default()` is the newcomer's setup: listen on
 /// 127.0.0.1:50051 and keep the data in `kam.db` in the working directory.
@@ -57,6 +60,9 @@ pub struct PlanningConfig {
     /// ISO 4217: revenue records in any other currency are refused (KAM converts no currencies).
     pub reporting_currency: String,
     pub tiers: TierShares,
+    /// How often each tier wants an executive visit and an account-manager touch, keyed by tier name;
+    /// a tier without an entry has no cadence. A file that sets it replaces the whole table.
+    pub cadence: BTreeMap<String, Cadence>,
 }
 
 impl Default for PlanningConfig {
@@ -64,6 +70,23 @@ impl Default for PlanningConfig {
         Self {
             reporting_currency: "EUR".to_owned(),
             tiers: TierShares::default(),
+            // DESIGN 4.5.
+            cadence: BTreeMap::from([
+                (
+                    "STRATEGIC".to_owned(),
+                    Cadence {
+                        executive_visit_days: 30,
+                        touch_days: 14,
+                    },
+                ),
+                (
+                    "KEY".to_owned(),
+                    Cadence {
+                        executive_visit_days: 60,
+                        touch_days: 30,
+                    },
+                ),
+            ]),
         }
     }
 }
@@ -77,7 +100,24 @@ impl PlanningConfig {
                 "planning.reporting_currency must be an ISO 4217 code (three upper-case letters), got {currency:?}"
             ));
         }
+        if let Some(unknown) = self.cadence.keys().find(|tier| Tier::from_name(tier).is_none()) {
+            return Err(format!("planning.cadence: unknown tier {unknown:?}"));
+        }
+        if let Some((tier, _)) = self
+            .cadence
+            .iter()
+            .find(|(_, c)| c.executive_visit_days == 0 || c.touch_days == 0)
+        {
+            return Err(format!(
+                "planning.cadence.{tier}: intervals must be at least one day"
+            ));
+        }
         self.tiers.validate()
+    }
+
+    /// The cadence of `tier`, if it has one.
+    pub fn cadence_of(&self, tier: Tier) -> Option<Cadence> {
+        self.cadence.get(tier.as_str()).copied()
     }
 }
 

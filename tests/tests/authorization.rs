@@ -101,6 +101,8 @@ const REVENUE_IMPORTERS: &[Role] = &[Role::Admin, Role::Integration];
 const PLAN_MANAGERS: &[Role] = &[Role::Admin, Role::Manager];
 /// Write account plans and their actions (MEMBER too, on its teams' accounts).
 const PLAN_WRITERS: &[Role] = &[Role::Admin, Role::Manager];
+/// Log interactions with accounts (MEMBER too, on its teams' accounts).
+const INTERACTION_LOGGERS: &[Role] = &[Role::Admin, Role::Manager, Role::ServiceAgent];
 
 const fn rule(rpc: &'static str, roles: &'static [Role], member: MemberAccess) -> Rule {
     Rule { rpc, roles, member }
@@ -332,6 +334,24 @@ const EXPECTED: &[Rule] = &[
     rule("/kam.v1.PlanningService/GetPlanAction", EVERY_ROLE, OwnTeam),
     rule("/kam.v1.PlanningService/ListPlanActions", EVERY_ROLE, Filtered),
     rule("/kam.v1.PlanningService/UpdatePlanAction", PLAN_WRITERS, OwnTeam),
+    rule(
+        "/kam.v1.PlanningService/LogInteraction",
+        INTERACTION_LOGGERS,
+        OwnTeam,
+    ),
+    rule("/kam.v1.PlanningService/GetInteraction", EVERY_ROLE, OwnTeam),
+    rule("/kam.v1.PlanningService/ListInteractions", EVERY_ROLE, Filtered),
+    rule(
+        "/kam.v1.PlanningService/UpdateInteraction",
+        INTERACTION_LOGGERS,
+        OwnTeam,
+    ),
+    rule("/kam.v1.PlanningService/ListOverdueCadence", EVERY_ROLE, Filtered),
+    rule(
+        "/kam.v1.PlanningService/ListUpcomingKeyDates",
+        EVERY_ROLE,
+        Filtered,
+    ),
 ];
 
 /// One column of the matrix.
@@ -590,6 +610,32 @@ fn revenue_record(account_id: &str, external_id: &str) -> pb::RevenueRecord {
     }
 }
 
+/// An instant a year before now, as a timestamp value both backends store.
+fn a_year_ago() -> sea_orm::Value {
+    let year_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(366 * 86_400);
+    let seconds = year_ago
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    sea_orm::Value::from(
+        sea_orm::prelude::DateTimeUtc::from_timestamp(seconds as i64, 0).expect("a valid instant"),
+    )
+}
+
+fn interaction_fields(account_id: &str, staff_id: &str) -> pb::Interaction {
+    pb::Interaction {
+        account_id: account_id.to_owned(),
+        r#type: pb::interaction::Type::Call as i32,
+        occur_time: Some(pbjson_types::Timestamp {
+            seconds: 1_767_225_600,
+            nanos: 0,
+        }),
+        staff_ids: vec![staff_id.to_owned()],
+        summary: unique("Call"),
+        ..Default::default()
+    }
+}
+
 fn plan_fields(account_id: &str) -> pb::AccountPlan {
     pb::AccountPlan {
         account_id: account_id.to_owned(),
@@ -764,6 +810,8 @@ struct Fixture<'a> {
     /// A DRAFT plan of `account` and an action of it owned by `staff`.
     plan: pb::AccountPlan,
     plan_action: pb::PlanAction,
+    /// An interaction with `account` in which `staff` took part.
+    interaction: pb::Interaction,
     callers: BTreeMap<Who, Caller>,
 }
 
@@ -776,6 +824,16 @@ impl<'a> Fixture<'a> {
                 contact: Some(pb::Contact {
                     account_id: account.id.clone(),
                     full_name: "Matrix Contact".to_owned(),
+                    // Any day of the year falls within a 366-day window.
+                    key_dates: vec![pb::KeyDate {
+                        kind: pb::KeyDateKind::Birthday as i32,
+                        label: String::new(),
+                        date: Some(pb::Date {
+                            year: 0,
+                            month: 3,
+                            day: 14,
+                        }),
+                    }],
                     ..Default::default()
                 }),
                 request_id: String::new(),
@@ -813,6 +871,21 @@ impl<'a> Fixture<'a> {
             .await
             .expect("upsert the fixture revenue record");
         Self::set_tier_override(server, &account.id).await;
+        // A KEY account for a year that nobody has visited: its cadence is overdue.
+        let year_ago = a_year_ago();
+        let id = Uuid::parse_str(&account.id).expect("an account id");
+        server
+            .execute(
+                "UPDATE tier_changes SET change_time = $1 WHERE account_id = $2",
+                [year_ago.clone(), id.into()],
+            )
+            .await;
+        server
+            .execute(
+                "UPDATE accounts SET create_time = $1 WHERE id = $2",
+                [year_ago, id.into()],
+            )
+            .await;
         let plan = Self::create_plan(server, &account.id).await;
         let plan_action = PlanningServiceClient::new(server.channel())
             .create_plan_action(pb::CreatePlanActionRequest {
@@ -821,6 +894,14 @@ impl<'a> Fixture<'a> {
             })
             .await
             .expect("create the fixture plan action")
+            .into_inner();
+        let interaction = PlanningServiceClient::new(server.channel())
+            .log_interaction(pb::LogInteractionRequest {
+                interaction: Some(interaction_fields(&account.id, &staff.id)),
+                request_id: String::new(),
+            })
+            .await
+            .expect("log the fixture interaction")
             .into_inner();
 
         // The off-team MEMBER is on a team too, so its lists are filtered, not merely empty.
@@ -844,6 +925,7 @@ impl<'a> Fixture<'a> {
             revenue_external_id,
             plan,
             plan_action,
+            interaction,
             callers,
         }
     }
@@ -1494,6 +1576,34 @@ impl<'a> Fixture<'a> {
                 }),
                 update_mask: mask(&["description"]),
             }),
+            "/kam.v1.PlanningService/LogInteraction" => body(pb::LogInteractionRequest {
+                interaction: Some(interaction_fields(&self.account.id, &self.staff.id)),
+                request_id: String::new(),
+            }),
+            "/kam.v1.PlanningService/GetInteraction" => body(pb::GetInteractionRequest {
+                id: self.interaction.id.clone(),
+            }),
+            "/kam.v1.PlanningService/ListInteractions" => body(pb::ListInteractionsRequest {
+                page_size: WHOLE_LIST,
+                ..Default::default()
+            }),
+            "/kam.v1.PlanningService/UpdateInteraction" => body(pb::UpdateInteractionRequest {
+                interaction: Some(pb::Interaction {
+                    id: self.interaction.id.clone(),
+                    next_step: unique("Next"),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["next_step"]),
+            }),
+            // The fixture account is a KEY account (its override) that nobody has visited.
+            "/kam.v1.PlanningService/ListOverdueCadence" => body(pb::ListOverdueCadenceRequest {
+                page_size: WHOLE_LIST,
+                ..Default::default()
+            }),
+            "/kam.v1.PlanningService/ListUpcomingKeyDates" => body(pb::ListUpcomingKeyDatesRequest {
+                days: 366,
+                account_id: String::new(),
+            }),
             _ => panic!("no request for {rpc}: add one to Fixture::request in tests/tests/authorization.rs"),
         }
     }
@@ -1545,6 +1655,14 @@ impl<'a> Fixture<'a> {
                 .map(|list| list.plans.iter().any(|p| p.id == self.plan.id)),
             "/kam.v1.PlanningService/ListPlanActions" => pb::ListPlanActionsResponse::decode(response)
                 .map(|list| list.actions.iter().any(|a| a.id == self.plan_action.id)),
+            "/kam.v1.PlanningService/ListInteractions" => pb::ListInteractionsResponse::decode(response)
+                .map(|list| list.interactions.iter().any(|i| i.id == self.interaction.id)),
+            "/kam.v1.PlanningService/ListOverdueCadence" => pb::ListOverdueCadenceResponse::decode(response)
+                .map(|list| list.overdue.iter().any(|o| o.account_id == self.account.id)),
+            "/kam.v1.PlanningService/ListUpcomingKeyDates" => {
+                pb::ListUpcomingKeyDatesResponse::decode(response)
+                    .map(|list| list.key_dates.iter().any(|d| d.contact_id == self.contact.id))
+            }
             _ => return None,
         };
         Some(shown.unwrap_or_else(|e| panic!("decode the response of {rpc}: {e}")))
@@ -1853,6 +1971,10 @@ backend_tests! {
             (
                 "/kam.v1.AccountService/ListRelationshipChanges",
                 body(pb::ListRelationshipChangesRequest { account_id: missing(), ..Default::default() }),
+            ),
+            (
+                "/kam.v1.PlanningService/GetInteraction",
+                body(pb::GetInteractionRequest { id: missing() }),
             ),
             (
                 "/kam.v1.PlanningService/GetAccountPlan",

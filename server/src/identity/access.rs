@@ -70,3 +70,23 @@ pub fn hide_missing<T>(visibility: Visibility, found: Result<T>) -> Result<T> {
 fn hidden(account_id: Uuid) -> Error {
     Error::PermissionDenied(format!("account {account_id} is not on your account teams"))
 }
+
+/// The ids of the accounts a restricted principal may see; `None` when it sees everything. For reports
+/// computed in memory over many accounts.
+pub async fn visible_account_ids(
+    conn: &impl ConnectionTrait,
+    visibility: Visibility,
+) -> Result<Option<std::collections::HashSet<Uuid>>> {
+    let Visibility::TeamsOf(staff_id) = visibility else {
+        return Ok(None);
+    };
+    let ids: Vec<Uuid> = team_member::Entity::find()
+        .select_only()
+        .column(team_member::Column::AccountId)
+        .filter(team_member::Column::StaffId.eq(staff_id))
+        .filter(team_member::Column::EndTime.is_null())
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(Some(ids.into_iter().collect()))
+}

@@ -36,6 +36,9 @@ pub enum Permission {
     ManagePlans,
     /// Write account plans and their actions; a MEMBER only those of its teams' accounts.
     WorkPlans,
+    /// Log and correct interactions with accounts (visits, calls, support); a MEMBER only on its
+    /// teams' accounts. Service agents log the technical support they give.
+    LogInteractions,
     ManageRoles,
     ReadAudit,
 }
@@ -152,6 +155,12 @@ const RPC_PERMISSIONS: &[(&str, Permission)] = &[
     ("/kam.v1.PlanningService/GetPlanAction", ReadAccounts),
     ("/kam.v1.PlanningService/ListPlanActions", ReadAccounts),
     ("/kam.v1.PlanningService/UpdatePlanAction", WorkPlans),
+    ("/kam.v1.PlanningService/LogInteraction", LogInteractions),
+    ("/kam.v1.PlanningService/GetInteraction", ReadAccounts),
+    ("/kam.v1.PlanningService/ListInteractions", ReadAccounts),
+    ("/kam.v1.PlanningService/UpdateInteraction", LogInteractions),
+    ("/kam.v1.PlanningService/ListOverdueCadence", ReadAccounts),
+    ("/kam.v1.PlanningService/ListUpcomingKeyDates", ReadAccounts),
 ];
 
 /// DESIGN 6: EXECUTIVE reads all; MANAGER reads all and manages teams and plans; MEMBER works its own
@@ -174,14 +183,21 @@ fn grants(role: Role, permission: Permission) -> bool {
                 | ManageServiceLevels
                 | ManagePlans
                 | WorkPlans
+                | LogInteractions
         ),
         Role::Member => matches!(
             permission,
-            Authenticated | ReadAccounts | EditAccounts | ReadTeams | WorkServiceRequests | WorkPlans
+            Authenticated
+                | ReadAccounts
+                | EditAccounts
+                | ReadTeams
+                | WorkServiceRequests
+                | WorkPlans
+                | LogInteractions
         ),
         Role::ServiceAgent => matches!(
             permission,
-            Authenticated | ReadAccounts | ReadTeams | WorkServiceRequests
+            Authenticated | ReadAccounts | ReadTeams | WorkServiceRequests | LogInteractions
         ),
         Role::Integration => matches!(
             permission,
@@ -322,6 +338,7 @@ mod tests {
                     | ImportRevenue
                     | ManagePlans
                     | WorkPlans
+                    | LogInteractions
             );
             if writes {
                 assert!(authorize(&executive, rpc).is_err(), "{rpc}");

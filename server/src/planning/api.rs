@@ -381,4 +381,130 @@ impl PlanningService for PlanningApi {
         .await?;
         Ok(Response::new(convert::action_to_proto(action)))
     }
+
+    async fn log_interaction(&self, request: Request<pb::LogInteractionRequest>) -> Reply<pb::Interaction> {
+        let ctx = RequestContext::from_request(&request)?;
+        let pb::LogInteractionRequest {
+            interaction,
+            request_id,
+        } = request.into_inner();
+        let key = IdempotencyKey::parse(&ctx.method, &request_id, interaction.as_ref())?;
+        let (account_id, fields) = convert::new_interaction(interaction)?;
+        let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
+        let logged = store::log_interaction(&self.db, &ctx, account_id, fields, key).await?;
+        Ok(Response::new(convert::interaction_to_proto(logged)))
+    }
+
+    async fn get_interaction(&self, request: Request<pb::GetInteractionRequest>) -> Reply<pb::Interaction> {
+        let ctx = RequestContext::from_request(&request)?;
+        let id = required_id("id", &request.get_ref().id)?;
+        let interaction = store::get_interaction(&self.db, ctx.visibility(), id).await?;
+        Ok(Response::new(convert::interaction_to_proto(interaction)))
+    }
+
+    async fn list_interactions(
+        &self,
+        request: Request<pb::ListInteractionsRequest>,
+    ) -> Reply<pb::ListInteractionsResponse> {
+        let ctx = RequestContext::from_request(&request)?;
+        let request = request.into_inner();
+        let filter = convert::interaction_filter(&request)?;
+        let page = PageRequest::parse(
+            request.page_size,
+            &request.page_token,
+            format!("interactions {filter:?}"),
+        )?;
+        let found =
+            store::list_interactions(&self.db, ctx.visibility(), &filter, page.size, page.after.clone())
+                .await?;
+        Ok(Response::new(pb::ListInteractionsResponse {
+            interactions: found
+                .items
+                .into_iter()
+                .map(convert::interaction_to_proto)
+                .collect(),
+            next_page_token: page.next_token(found.next),
+        }))
+    }
+
+    async fn update_interaction(
+        &self,
+        request: Request<pb::UpdateInteractionRequest>,
+    ) -> Reply<pb::Interaction> {
+        let ctx = RequestContext::from_request(&request)?;
+        let pb::UpdateInteractionRequest {
+            interaction,
+            update_mask,
+        } = request.into_inner();
+        let update = convert::interaction_update(interaction, update_mask)?;
+        let interaction = store::update_interaction(
+            &self.db,
+            &ctx,
+            update.id,
+            update.etag.as_deref(),
+            update.patch,
+            update.paths,
+        )
+        .await?;
+        Ok(Response::new(convert::interaction_to_proto(interaction)))
+    }
+
+    async fn list_overdue_cadence(
+        &self,
+        request: Request<pb::ListOverdueCadenceRequest>,
+    ) -> Reply<pb::ListOverdueCadenceResponse> {
+        let ctx = RequestContext::from_request(&request)?;
+        let pb::ListOverdueCadenceRequest {
+            page_size,
+            page_token,
+            tier,
+            kind,
+        } = request.into_inner();
+        let (tier, kind) = convert::cadence_filter(tier, kind)?;
+        let page = PageRequest::parse(
+            page_size,
+            &page_token,
+            format!("overdue_cadence {tier:?} {kind:?}"),
+        )?;
+        let rows =
+            store::overdue_cadence(&self.db, ctx.visibility(), &self.config, now(), tier, kind).await?;
+        let mut rows = convert::cadence_after(rows, page.after.as_ref())?;
+        let next = (rows.len() as u64 > page.size).then(|| {
+            rows.truncate(page.size as usize);
+            rows.last().map(convert::cadence_cursor)
+        });
+        Ok(Response::new(pb::ListOverdueCadenceResponse {
+            overdue: rows.into_iter().map(convert::overdue_to_proto).collect(),
+            next_page_token: page.next_token(next.flatten()),
+        }))
+    }
+
+    async fn list_upcoming_key_dates(
+        &self,
+        request: Request<pb::ListUpcomingKeyDatesRequest>,
+    ) -> Reply<pb::ListUpcomingKeyDatesResponse> {
+        let ctx = RequestContext::from_request(&request)?;
+        let pb::ListUpcomingKeyDatesRequest { days, account_id } = request.into_inner();
+        let mut v = Violations::default();
+        let days = v.take(convert::key_date_window(days));
+        let account_id = v.take(optional_id("account_id", &account_id)).flatten();
+        v.into_result()?;
+        let mut upcoming = store::upcoming_key_dates(
+            &self.db,
+            ctx.visibility(),
+            account_id,
+            convert::today(now()),
+            days.expect("checked above"),
+        )
+        .await?;
+        let truncated = upcoming.len() > MAX_KEY_DATES;
+        upcoming.truncate(MAX_KEY_DATES);
+        Ok(Response::new(pb::ListUpcomingKeyDatesResponse {
+            key_dates: upcoming.into_iter().map(convert::upcoming_to_proto).collect(),
+            truncated,
+        }))
+    }
 }
+
+/// The most key dates one ListUpcomingKeyDates answers.
+const MAX_KEY_DATES: usize = 1000;

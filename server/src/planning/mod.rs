@@ -3,6 +3,7 @@
 //! are to come.)
 
 pub mod api;
+pub mod cadence;
 mod convert;
 pub mod model;
 pub mod plans;

@@ -287,3 +287,130 @@ pub struct Scorecard {
     /// Revenue booked for the account in the months of the plan's period.
     pub revenue_actual: Money,
 }
+
+crate::named_enum!(InteractionType {
+    ExecutiveVisit = "EXECUTIVE_VISIT",
+    SalesVisit = "SALES_VISIT",
+    Call = "CALL",
+    Training = "TRAINING",
+    TechnicalSupport = "TECHNICAL_SUPPORT",
+    CustomerForum = "CUSTOMER_FORUM",
+    JointPromotion = "JOINT_PROMOTION",
+    ProductTrial = "PRODUCT_TRIAL",
+    CrossDepartmentReview = "CROSS_DEPARTMENT_REVIEW",
+});
+
+crate::named_enum!(CadenceKind {
+    ExecutiveVisitDue = "EXECUTIVE_VISIT_DUE",
+    AccountManagerTouchDue = "ACCOUNT_MANAGER_TOUCH_DUE",
+});
+
+/// What an interaction says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InteractionFields {
+    pub kind: InteractionType,
+    pub occur_time: DateTime<Utc>,
+    pub staff_ids: Vec<Uuid>,
+    pub contact_ids: Vec<Uuid>,
+    pub summary: String,
+    pub outcome: String,
+    pub next_step: String,
+    /// 1..=5, 0 when not rated.
+    pub satisfaction: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Interaction {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    #[serde(flatten)]
+    pub fields: InteractionFields,
+    pub logged_by: Uuid,
+    pub create_time: DateTime<Utc>,
+    pub update_time: DateTime<Utc>,
+    pub revision: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InteractionPatch {
+    pub kind: Option<InteractionType>,
+    pub occur_time: Option<DateTime<Utc>>,
+    pub staff_ids: Option<Vec<Uuid>>,
+    pub contact_ids: Option<Vec<Uuid>>,
+    pub summary: Option<String>,
+    pub outcome: Option<String>,
+    pub next_step: Option<String>,
+    pub satisfaction: Option<i32>,
+}
+
+impl InteractionPatch {
+    pub fn apply_to(&self, fields: &mut InteractionFields) {
+        let Self {
+            kind,
+            occur_time,
+            staff_ids,
+            contact_ids,
+            summary,
+            outcome,
+            next_step,
+            satisfaction,
+        } = self.clone();
+        if let Some(v) = kind {
+            fields.kind = v;
+        }
+        if let Some(v) = occur_time {
+            fields.occur_time = v;
+        }
+        if let Some(v) = staff_ids {
+            fields.staff_ids = v;
+        }
+        if let Some(v) = contact_ids {
+            fields.contact_ids = v;
+        }
+        if let Some(v) = summary {
+            fields.summary = v;
+        }
+        if let Some(v) = outcome {
+            fields.outcome = v;
+        }
+        if let Some(v) = next_step {
+            fields.next_step = v;
+        }
+        if let Some(v) = satisfaction {
+            fields.satisfaction = v;
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InteractionFilter {
+    pub account_id: Option<Uuid>,
+    pub kind: Option<InteractionType>,
+    pub staff_id: Option<Uuid>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// An account whose cadence has fallen due.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OverdueCadence {
+    pub account_id: Uuid,
+    pub account_display_name: String,
+    pub tier: crate::accounts::model::Tier,
+    pub kind: CadenceKind,
+    pub interval_days: u32,
+    pub last_time: Option<DateTime<Utc>>,
+    pub due_time: DateTime<Utc>,
+    pub days_overdue: i64,
+    pub account_manager: Option<Uuid>,
+}
+
+/// A contact's key date coming up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpcomingKeyDate {
+    pub date: crate::accounts::store::ContactKeyDate,
+    pub next_occurrence: NaiveDate,
+    pub days_until: i64,
+    /// The years it marks on that day; 0 when the year is unknown.
+    pub years: i32,
+}

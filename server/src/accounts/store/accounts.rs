@@ -477,6 +477,7 @@ pub struct AccountSummary {
     pub id: Uuid,
     pub display_name: String,
     pub tier: Tier,
+    pub create_time: DateTime<Utc>,
 }
 
 /// Every live account of `tiers`, in no particular order.
@@ -484,12 +485,13 @@ pub async fn live_accounts_in_tiers(
     conn: &impl ConnectionTrait,
     tiers: &[Tier],
 ) -> Result<Vec<AccountSummary>> {
-    let rows: Vec<(Uuid, String, String)> = account::Entity::find()
+    let rows: Vec<(Uuid, String, String, DateTime<Utc>)> = account::Entity::find()
         .select_only()
         .columns([
             account::Column::Id,
             account::Column::DisplayName,
             account::Column::Tier,
+            account::Column::CreateTime,
         ])
         .filter(account::Column::DeleteTime.is_null())
         .filter(account::Column::Tier.is_in(tiers.iter().map(|t| t.as_str())))
@@ -497,12 +499,13 @@ pub async fn live_accounts_in_tiers(
         .all(conn)
         .await?;
     rows.into_iter()
-        .map(|(id, display_name, tier)| {
+        .map(|(id, display_name, tier, create_time)| {
             let tier = Tier::from_name(&tier).ok_or_else(|| Error::unknown_stored_value("tier", &tier))?;
             Ok(AccountSummary {
                 id,
                 display_name,
                 tier,
+                create_time,
             })
         })
         .collect()

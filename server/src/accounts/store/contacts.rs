@@ -422,3 +422,118 @@ fn contact_field_names() -> Vec<String> {
     .map(str::to_owned)
     .to_vec()
 }
+
+/// Every one of `ids` must be a contact of `account_id`: NOT_FOUND for an unknown one,
+/// CONTACT_NOT_OF_ACCOUNT for another account's. For resources that name the customer's people.
+pub async fn require_contacts_of_account(
+    conn: &impl ConnectionTrait,
+    account_id: Uuid,
+    ids: &[Uuid],
+) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let found: HashMap<Uuid, Uuid> = contact::Entity::find()
+        .select_only()
+        .columns([contact::Column::Id, contact::Column::AccountId])
+        .filter(contact::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple::<(Uuid, Uuid)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    for id in ids {
+        match found.get(id) {
+            None => return Err(Error::not_found(CONTACT, id)),
+            Some(owner) if *owner != account_id => {
+                return Err(Error::rule(
+                    "CONTACT_NOT_OF_ACCOUNT",
+                    format!("contacts/{id}"),
+                    "the contact belongs to another account",
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// A key date of an active contact of a live account, with the names a reader needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactKeyDate {
+    pub account_id: Uuid,
+    pub account_display_name: String,
+    pub contact_id: Uuid,
+    pub contact_full_name: String,
+    pub key_date: KeyDate,
+}
+
+/// The key dates of the active contacts of live accounts (one account's, or all the caller may see).
+pub async fn contact_key_dates(
+    conn: &impl ConnectionTrait,
+    visibility: Visibility,
+    account_id: Option<Uuid>,
+) -> Result<Vec<ContactKeyDate>> {
+    use crate::entity::account;
+    let mut contacts = contact::Entity::find()
+        .filter(contact::Column::Active.eq(true))
+        .filter(
+            contact::Column::AccountId.in_subquery(sea_orm::QueryTrait::into_query(
+                account::Entity::find()
+                    .select_only()
+                    .column(account::Column::Id)
+                    .filter(account::Column::DeleteTime.is_null()),
+            )),
+        );
+    if let Some(account) = account_id {
+        contacts = contacts.filter(contact::Column::AccountId.eq(account));
+    }
+    if let Some(visible) = visible_accounts(visibility, contact::Column::AccountId) {
+        contacts = contacts.filter(visible);
+    }
+    let contacts: HashMap<Uuid, (Uuid, String)> = contacts
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, (c.account_id, c.full_name)))
+        .collect();
+    if contacts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let accounts: HashMap<Uuid, String> = account::Entity::find()
+        .select_only()
+        .columns([account::Column::Id, account::Column::DisplayName])
+        .filter(account::Column::Id.is_in(contacts.values().map(|(a, _)| *a).collect::<Vec<_>>()))
+        .into_tuple::<(Uuid, String)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let mut dates = Vec::new();
+    let ids: Vec<Uuid> = contacts.keys().copied().collect();
+    for chunk in ids.chunks(500) {
+        let rows = contact_key_date::Entity::find()
+            .filter(contact_key_date::Column::ContactId.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?;
+        for row in rows {
+            let (account_id, full_name) = &contacts[&row.contact_id];
+            let kind = KeyDateKind::from_name(&row.kind)
+                .ok_or_else(|| Error::unknown_stored_value("contact_key_dates.kind", &row.kind))?;
+            dates.push(ContactKeyDate {
+                account_id: *account_id,
+                account_display_name: accounts.get(account_id).cloned().unwrap_or_default(),
+                contact_id: row.contact_id,
+                contact_full_name: full_name.clone(),
+                key_date: KeyDate {
+                    kind,
+                    label: row.label,
+                    year: row.year,
+                    month: u32::try_from(row.month).unwrap_or(0),
+                    day: u32::try_from(row.day).unwrap_or(0),
+                },
+            });
+        }
+    }
+    Ok(dates)
+}

@@ -14,7 +14,10 @@ pub use accounts::{
     live_accounts_in_tiers, require_live_account, require_live_accounts, set_account_deleted, set_tiers,
     update_account,
 };
-pub use contacts::{create_contact, delete_contact, get_contact, list_contacts, update_contact};
+pub use contacts::{
+    ContactKeyDate, contact_key_dates, create_contact, delete_contact, get_contact, list_contacts,
+    require_contacts_of_account, update_contact,
+};
 
 const ACCOUNT: &str = "account";
 const CONTACT: &str = "contact";

@@ -2,6 +2,7 @@
 //! Proto messages are destructured in full, so a field added to the proto fails to compile here until
 //! it is handled.
 
+mod interactions;
 mod plans;
 
 use std::collections::HashSet;
@@ -22,6 +23,7 @@ use crate::{
     wire::{WireEnum, instant, timestamp},
 };
 
+pub use interactions::*;
 pub use plans::*;
 
 crate::wire_enums!(TierReason => pb::TierReason);

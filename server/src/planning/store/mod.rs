@@ -2,11 +2,15 @@
 //! areas reach this data only through these functions.
 
 mod actions;
+mod contact_calendar;
+mod interactions;
 mod plans;
 mod revenue;
 mod tiers;
 
 pub use actions::{PlanActionOwnership, create_action, get_action, list_actions, update_action};
+pub use contact_calendar::{overdue_cadence, upcoming_key_dates};
+pub use interactions::{get_interaction, list_interactions, log_interaction, update_interaction};
 pub use plans::{change_plan_status, create_plan, get_plan, list_plans, scorecard, update_plan};
 pub use revenue::{list_revenue, monthly_revenue, upsert_revenue};
 pub use tiers::{clear_override, list_overrides, list_tier_changes, recompute_tiers, set_override};
@@ -19,3 +23,4 @@ const ACCOUNT_TIER: &str = "account";
 const TIER_OVERRIDE: &str = "tier_override";
 const ACCOUNT_PLAN: &str = "account_plan";
 const PLAN_ACTION: &str = "plan_action";
+const INTERACTION: &str = "interaction";

@@ -10,7 +10,7 @@ mod transfer;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 pub use departments::{create_department, list_departments};
@@ -71,6 +71,39 @@ pub async fn require_active_staff(
             Ok(department)
         }
         None => Ok(row.department_id),
+    }
+}
+
+/// The active holder of `role` on each account's team that has one.
+pub async fn holders_of_role(
+    conn: &impl ConnectionTrait,
+    role: TeamRole,
+) -> Result<std::collections::HashMap<Uuid, Uuid>> {
+    let rows: Vec<(Uuid, Uuid)> = team_member::Entity::find()
+        .select_only()
+        .columns([team_member::Column::AccountId, team_member::Column::StaffId])
+        .filter(team_member::Column::Role.eq(role.as_str()))
+        .filter(team_member::Column::EndTime.is_null())
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Every one of `ids` must be staff (active or not: an interaction may be logged after someone left).
+pub async fn require_staff(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<()> {
+    let found: BTreeSet<Uuid> = staff_entity::Entity::find()
+        .select_only()
+        .column(staff_entity::Column::Id)
+        .filter(staff_entity::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple::<Uuid>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    match ids.iter().find(|id| !found.contains(id)) {
+        Some(missing) => Err(Error::not_found(STAFF, missing)),
+        None => Ok(()),
     }
 }
 

@@ -1,0 +1,148 @@
+//! The cadence report and the key-date calendar: computed in memory from a handful of grouped
+//! queries, so their cost follows the number of accounts and contacts, not of interactions.
+
+use std::{cmp::Reverse, collections::HashMap};
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use uuid::Uuid;
+
+use super::interactions::{last_interaction_by_account, last_interaction_by_account_and_staff};
+use crate::{
+    accounts::{model::Tier, store as accounts},
+    config::PlanningConfig,
+    db::Db,
+    entity::tier_change,
+    error::Result,
+    identity::{Visibility, access::visible_account_ids},
+    planning::{
+        cadence,
+        model::{CadenceKind, InteractionType, OverdueCadence, UpcomingKeyDate},
+    },
+    teams::{model::TeamRole, store::holders_of_role},
+};
+
+/// Every overdue cadence of the visible accounts at `now`, most overdue first (then account, kind).
+pub async fn overdue_cadence(
+    db: &Db,
+    visibility: Visibility,
+    config: &PlanningConfig,
+    now: DateTime<Utc>,
+    tier: Option<Tier>,
+    kind: Option<CadenceKind>,
+) -> Result<Vec<OverdueCadence>> {
+    let snapshot = db.snapshot().await?;
+    let tiers: Vec<Tier> = Tier::ALL
+        .iter()
+        .copied()
+        .filter(|t| config.cadence_of(*t).is_some() && tier.is_none_or(|wanted| wanted == *t))
+        .collect();
+    let visible = visible_account_ids(&snapshot, visibility).await?;
+    let live: Vec<accounts::AccountSummary> = accounts::live_accounts_in_tiers(&snapshot, &tiers)
+        .await?
+        .into_iter()
+        .filter(|a| visible.as_ref().is_none_or(|ids| ids.contains(&a.id)))
+        .collect();
+    let visits = last_interaction_by_account(&snapshot, Some(InteractionType::ExecutiveVisit), now).await?;
+    let touches = last_interaction_by_account_and_staff(&snapshot, now).await?;
+    let managers = holders_of_role(&snapshot, TeamRole::AccountManager).await?;
+    // When each account entered its tier: its last tier change, else its creation.
+    let entered: HashMap<Uuid, DateTime<Utc>> = tier_change::Entity::find()
+        .select_only()
+        .column(tier_change::Column::AccountId)
+        .column_as(tier_change::Column::ChangeTime.max(), "entered")
+        .filter(tier_change::Column::ChangeTime.lte(now))
+        .group_by(tier_change::Column::AccountId)
+        .into_tuple::<(Uuid, DateTime<Utc>)>()
+        .all(&snapshot)
+        .await?
+        .into_iter()
+        .collect();
+    snapshot.commit().await?;
+
+    let mut overdue = Vec::new();
+    for account in live {
+        let Some(policy) = config.cadence_of(account.tier) else {
+            continue;
+        };
+        let since = entered.get(&account.id).copied().unwrap_or(account.create_time);
+        let manager = managers.get(&account.id).copied();
+        let checks = [
+            (
+                CadenceKind::ExecutiveVisitDue,
+                policy.executive_visit_days,
+                visits.get(&account.id).copied(),
+            ),
+            (
+                CadenceKind::AccountManagerTouchDue,
+                policy.touch_days,
+                manager.and_then(|m| touches.get(&(account.id, m)).copied()),
+            ),
+        ];
+        for (check, interval, last) in checks {
+            if kind.is_some_and(|wanted| wanted != check) {
+                continue;
+            }
+            let due = cadence::due_time(last, since, interval);
+            if let Some(days) = cadence::days_overdue(due, now) {
+                overdue.push(OverdueCadence {
+                    account_id: account.id,
+                    account_display_name: account.display_name.clone(),
+                    tier: account.tier,
+                    kind: check,
+                    interval_days: interval,
+                    last_time: last,
+                    due_time: due,
+                    days_overdue: days,
+                    account_manager: (check == CadenceKind::AccountManagerTouchDue)
+                        .then_some(manager)
+                        .flatten(),
+                });
+            }
+        }
+    }
+    overdue.sort_by_key(|o| (Reverse(o.days_overdue), o.account_id, o.kind));
+    Ok(overdue)
+}
+
+/// The key dates of the visible accounts' active contacts falling in the `days` days from `today`,
+/// soonest first.
+pub async fn upcoming_key_dates(
+    db: &Db,
+    visibility: Visibility,
+    account_id: Option<Uuid>,
+    today: NaiveDate,
+    days: u32,
+) -> Result<Vec<UpcomingKeyDate>> {
+    let dates = accounts::contact_key_dates(db.conn(), visibility, account_id).await?;
+    let mut upcoming: Vec<UpcomingKeyDate> = dates
+        .into_iter()
+        .filter_map(|date| {
+            let (next, until) = cadence::upcoming(date.key_date.month, date.key_date.day, today, days)?;
+            let years = if date.key_date.year > 0 {
+                next.year() - date.key_date.year
+            } else {
+                0
+            };
+            Some(UpcomingKeyDate {
+                date,
+                next_occurrence: next,
+                days_until: until,
+                years,
+            })
+        })
+        .collect();
+    upcoming.sort_by(|a, b| {
+        (
+            a.days_until,
+            &a.date.account_display_name,
+            &a.date.contact_full_name,
+        )
+            .cmp(&(
+                b.days_until,
+                &b.date.account_display_name,
+                &b.date.contact_full_name,
+            ))
+    });
+    Ok(upcoming)
+}

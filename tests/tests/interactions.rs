@@ -1,0 +1,385 @@
+//! Interactions, the contact cadence and the key-date calendar end to end, on SQLite and PostgreSQL.
+
+use chrono::{Datelike, Duration, Utc};
+use kam_tests::{
+    TestServer, assert_error, assert_failed_precondition, assert_invalid_argument, backend_tests,
+    pb::{self, StaffLevel, interaction::Type, planning_service_client::PlanningServiceClient},
+    pbjson_types::{FieldMask, Timestamp},
+};
+use tonic::Code;
+use uuid::Uuid;
+
+type Planning = PlanningServiceClient<kam_tests::Authed>;
+
+fn planning(server: &TestServer) -> Planning {
+    PlanningServiceClient::new(server.channel())
+}
+
+fn days_ago(days: i64) -> Timestamp {
+    let at = Utc::now() - Duration::days(days);
+    Timestamp {
+        seconds: at.timestamp(),
+        nanos: 0,
+    }
+}
+
+async fn create_account(server: &TestServer, name: &str) -> pb::Account {
+    server
+        .accounts()
+        .create_account(pb::CreateAccountRequest {
+            account: Some(pb::Account {
+                display_name: name.to_owned(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("create an account")
+        .into_inner()
+}
+
+async fn create_contact(
+    server: &TestServer,
+    account_id: &str,
+    name: &str,
+    key_dates: Vec<pb::KeyDate>,
+) -> pb::Contact {
+    server
+        .accounts()
+        .create_contact(pb::CreateContactRequest {
+            contact: Some(pb::Contact {
+                account_id: account_id.to_owned(),
+                full_name: name.to_owned(),
+                key_dates,
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("create a contact")
+        .into_inner()
+}
+
+fn interaction(account_id: &str, kind: Type, when: Timestamp, staff: &[&str]) -> pb::Interaction {
+    pb::Interaction {
+        account_id: account_id.to_owned(),
+        r#type: kind as i32,
+        occur_time: Some(when),
+        staff_ids: staff.iter().map(|s| (*s).to_owned()).collect(),
+        summary: "Discussed the line 3 retrofit".to_owned(),
+        ..Default::default()
+    }
+}
+
+async fn log(client: &mut Planning, interaction: pb::Interaction) -> Result<pb::Interaction, tonic::Status> {
+    client
+        .log_interaction(pb::LogInteractionRequest {
+            interaction: Some(interaction),
+            request_id: String::new(),
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// Makes `account_id` a `tier` account by hand, as if it had entered that tier `days` days ago.
+async fn make_tier(server: &TestServer, account_id: &str, tier: pb::Tier, days: i64) {
+    planning(server)
+        .set_tier_override(pb::SetTierOverrideRequest {
+            tier_override: Some(pb::TierOverride {
+                account_id: account_id.to_owned(),
+                tier: tier as i32,
+                reason: "test".to_owned(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("set the tier");
+    let since = Utc::now() - Duration::days(days);
+    let id = Uuid::parse_str(account_id).unwrap();
+    server
+        .execute(
+            "UPDATE tier_changes SET change_time = $1 WHERE account_id = $2",
+            [since.into(), id.into()],
+        )
+        .await;
+}
+
+async fn seat(server: &TestServer, account_id: &str, staff_id: &str, role: pb::TeamRole) {
+    server
+        .teams()
+        .add_team_member(pb::AddTeamMemberRequest {
+            member: Some(pb::TeamMember {
+                account_id: account_id.to_owned(),
+                staff_id: staff_id.to_owned(),
+                role: role as i32,
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("seat");
+}
+
+backend_tests! {
+    async fn interactions_are_validated_listed_and_corrected(server: &TestServer) {
+        let account = create_account(server, "Visited").await;
+        let other = create_account(server, "Other").await;
+        let engineer = server.create_staff(StaffLevel::Staff).await;
+        let buyer = create_contact(server, &account.id, "Li Wei", vec![]).await;
+        let stranger = create_contact(server, &other.id, "Stranger", vec![]).await;
+        let mut client = planning(server);
+
+        let mut bad = interaction(&account.id, Type::SalesVisit, days_ago(1), &[]);
+        bad.satisfaction = 6;
+        bad.summary.clear();
+        let status = log(&mut client, bad).await.expect_err("no staff, no summary, satisfaction 6");
+        for field in ["interaction.staff_ids", "interaction.summary", "interaction.satisfaction"] {
+            assert_invalid_argument(&status, field);
+        }
+        let status = log(&mut client, interaction(&account.id, Type::Call, days_ago(-3), &[&engineer.id]))
+            .await
+            .expect_err("three days ahead");
+        assert_invalid_argument(&status, "interaction.occur_time");
+        let mut foreign = interaction(&account.id, Type::Call, days_ago(1), &[&engineer.id]);
+        foreign.contact_ids = vec![stranger.id.clone()];
+        assert_failed_precondition(&log(&mut client, foreign).await.unwrap_err(), "CONTACT_NOT_OF_ACCOUNT");
+        let status = log(&mut client, interaction(&account.id, Type::Call, days_ago(1), &[&Uuid::now_v7().to_string()]))
+            .await
+            .expect_err("unknown staff");
+        assert_error(&status, Code::NotFound);
+        assert_eq!(server.query_i64("SELECT COUNT(*) FROM interactions", []).await, 0);
+
+        let mut visit = interaction(&account.id, Type::TechnicalSupport, days_ago(5), &[&engineer.id]);
+        visit.contact_ids = vec![buyer.id.clone()];
+        visit.satisfaction = 2;
+        visit.outcome = "Seal replaced".to_owned();
+        let logged = log(&mut client, visit).await.expect("log");
+        assert_eq!(logged.logged_by_staff_id, server.admin().staff_id);
+        assert_eq!(logged.contact_ids, vec![buyer.id.clone()]);
+        let call = log(&mut client, interaction(&account.id, Type::Call, days_ago(1), &[&server.admin().staff_id])).await.unwrap();
+        log(&mut client, interaction(&other.id, Type::Call, days_ago(2), &[&engineer.id])).await.unwrap();
+
+        let list = |request: pb::ListInteractionsRequest| {
+            let mut client = client.clone();
+            async move {
+                client
+                    .list_interactions(request)
+                    .await
+                    .expect("list")
+                    .into_inner()
+                    .interactions
+                    .into_iter()
+                    .map(|i| i.id)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            list(pb::ListInteractionsRequest { account_id: account.id.clone(), ..Default::default() }).await,
+            vec![call.id.clone(), logged.id.clone()],
+            "newest first"
+        );
+        let engineers = list(pb::ListInteractionsRequest { staff_id: engineer.id.clone(), ..Default::default() }).await;
+        assert_eq!(engineers.len(), 2);
+        assert_eq!(
+            list(pb::ListInteractionsRequest { r#type: Type::TechnicalSupport as i32, ..Default::default() }).await,
+            vec![logged.id.clone()]
+        );
+        assert_eq!(
+            list(pb::ListInteractionsRequest { since: Some(days_ago(3)), account_id: account.id.clone(), ..Default::default() }).await,
+            vec![call.id.clone()]
+        );
+
+        // Participants are replaced as a whole; a stale etag is refused.
+        let corrected = client
+            .update_interaction(pb::UpdateInteractionRequest {
+                interaction: Some(pb::Interaction {
+                    id: logged.id.clone(),
+                    etag: logged.etag.clone(),
+                    staff_ids: vec![engineer.id.clone(), server.admin().staff_id.clone()],
+                    satisfaction: 4,
+                    ..Default::default()
+                }),
+                update_mask: Some(FieldMask { paths: vec!["staff_ids".into(), "satisfaction".into()] }),
+            })
+            .await
+            .expect("correct")
+            .into_inner();
+        assert_eq!(corrected.staff_ids.len(), 2);
+        assert_eq!(corrected.satisfaction, 4);
+        assert_eq!(corrected.contact_ids, vec![buyer.id.clone()], "not named, kept");
+        let status = client
+            .update_interaction(pb::UpdateInteractionRequest {
+                interaction: Some(pb::Interaction { id: logged.id.clone(), etag: logged.etag.clone(), satisfaction: 5, ..Default::default() }),
+                update_mask: Some(FieldMask { paths: vec!["satisfaction".into()] }),
+            })
+            .await
+            .expect_err("stale etag");
+        assert_error(&status, Code::Aborted);
+
+        // A contact is personal data: deleting it takes it out of the interactions it was in.
+        server
+            .accounts()
+            .delete_contact(pb::DeleteContactRequest { id: buyer.id.clone(), etag: String::new() })
+            .await
+            .expect("delete the contact");
+        let after = client.get_interaction(pb::GetInteractionRequest { id: logged.id.clone() }).await.unwrap().into_inner();
+        assert!(after.contact_ids.is_empty());
+    }
+
+    async fn the_cadence_names_accounts_without_recent_visits_and_touches(server: &TestServer) {
+        let key = create_account(server, "Key, visited").await;
+        let strategic = create_account(server, "Strategic, no manager").await;
+        let standard = create_account(server, "Standard").await;
+        let manager = server.create_staff(StaffLevel::Manager).await;
+        let executive = server.create_staff(StaffLevel::Executive).await;
+        seat(server, &key.id, &manager.id, pb::TeamRole::AccountManager).await;
+        // KEY: visit every 60 days, touch every 30; in the tier for 100 days.
+        make_tier(server, &key.id, pb::Tier::Key, 100).await;
+        make_tier(server, &strategic.id, pb::Tier::Strategic, 20).await;
+        let _ = standard;
+
+        let overdue = |kind: pb::CadenceKind| {
+            let mut client = planning(server);
+            async move {
+                client
+                    .list_overdue_cadence(pb::ListOverdueCadenceRequest { kind: kind as i32, ..Default::default() })
+                    .await
+                    .expect("overdue cadence")
+                    .into_inner()
+                    .overdue
+                    .into_iter()
+                    .map(|o| (o.account_id, o.days_overdue, o.account_manager_staff_id))
+                    .collect::<Vec<_>>()
+            }
+        };
+        let all = |client: &mut Planning, page_token: String| {
+            let mut client = client.clone();
+            async move {
+                client
+                    .list_overdue_cadence(pb::ListOverdueCadenceRequest { page_size: 1, page_token, ..Default::default() })
+                    .await
+                    .expect("a page")
+                    .into_inner()
+            }
+        };
+        // Nothing logged: the KEY account is 40 days past its visit and 70 past its touch; the
+        // STRATEGIC one (in the tier for 20 days) 6 past its touch, with no account manager to do it.
+        assert_eq!(overdue(pb::CadenceKind::ExecutiveVisitDue).await, vec![(key.id.clone(), 40, String::new())]);
+        assert_eq!(
+            overdue(pb::CadenceKind::AccountManagerTouchDue).await,
+            vec![(key.id.clone(), 70, manager.id.clone()), (strategic.id.clone(), 6, String::new())]
+        );
+        // Page by page, every row once, most overdue first.
+        let mut client = planning(server);
+        let mut seen = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = all(&mut client, token).await;
+            seen.extend(page.overdue.iter().map(|o| (o.account_id.clone(), o.kind())));
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
+        assert_eq!(
+            seen,
+            vec![
+                (key.id.clone(), pb::CadenceKind::AccountManagerTouchDue),
+                (key.id.clone(), pb::CadenceKind::ExecutiveVisitDue),
+                (strategic.id.clone(), pb::CadenceKind::AccountManagerTouchDue),
+            ]
+        );
+
+        // An executive visit with the account manager along settles both for the KEY account; a call
+        // without the account manager would not have counted as a touch.
+        log(&mut client, interaction(&key.id, Type::Call, days_ago(2), &[&executive.id])).await.unwrap();
+        assert!(overdue(pb::CadenceKind::AccountManagerTouchDue).await.iter().any(|o| o.0 == key.id));
+        log(&mut client, interaction(&key.id, Type::ExecutiveVisit, days_ago(10), &[&executive.id, &manager.id])).await.unwrap();
+        assert!(overdue(pb::CadenceKind::ExecutiveVisitDue).await.is_empty());
+        assert_eq!(
+            overdue(pb::CadenceKind::AccountManagerTouchDue).await,
+            vec![(strategic.id.clone(), 6, String::new())]
+        );
+
+        // A MEMBER sees its own accounts only.
+        let member = server.member_on_team(&strategic.id).await;
+        let mine = PlanningServiceClient::new(member.channel())
+            .list_overdue_cadence(pb::ListOverdueCadenceRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .overdue;
+        assert!(mine.iter().all(|o| o.account_id == strategic.id) && !mine.is_empty());
+    }
+
+    async fn upcoming_key_dates_come_soonest_first_with_the_years_they_mark(server: &TestServer) {
+        let account = create_account(server, "Birthdays").await;
+        let today = Utc::now().date_naive();
+        let in_days = |days: i64| today + Duration::days(days);
+        let date = |year: i32, day: chrono::NaiveDate| Some(pb::Date { year, month: day.month() as i32, day: day.day() as i32 });
+        let soon = in_days(3);
+        let later = in_days(40);
+        let li = create_contact(
+            server,
+            &account.id,
+            "Li Wei",
+            vec![pb::KeyDate { kind: pb::KeyDateKind::Birthday as i32, label: String::new(), date: date(1975, soon) }],
+        )
+        .await;
+        create_contact(
+            server,
+            &account.id,
+            "Zhang Min",
+            vec![
+                pb::KeyDate { kind: pb::KeyDateKind::WorkAnniversary as i32, label: String::new(), date: date(0, later) },
+                pb::KeyDate { kind: pb::KeyDateKind::Other as i32, label: "Plant opening".into(), date: date(2001, today) },
+            ],
+        )
+        .await;
+        let gone = create_contact(
+            server,
+            &account.id,
+            "Left",
+            vec![pb::KeyDate { kind: pb::KeyDateKind::Birthday as i32, label: String::new(), date: date(1980, soon) }],
+        )
+        .await;
+        server
+            .accounts()
+            .update_contact(pb::UpdateContactRequest {
+                contact: Some(pb::Contact { id: gone.id.clone(), active: Some(false), ..Default::default() }),
+                update_mask: Some(FieldMask { paths: vec!["active".into()] }),
+            })
+            .await
+            .expect("the contact left");
+
+        let upcoming = |days: i32| {
+            let mut client = planning(server);
+            async move {
+                client
+                    .list_upcoming_key_dates(pb::ListUpcomingKeyDatesRequest { days, account_id: String::new() })
+                    .await
+                    .map(|r| r.into_inner().key_dates)
+            }
+        };
+        let within_30: Vec<(String, i32, i32)> = upcoming(30)
+            .await
+            .expect("30 days")
+            .into_iter()
+            .map(|d| (d.contact_full_name, d.days_until, d.years))
+            .collect();
+        assert_eq!(
+            within_30,
+            vec![
+                ("Zhang Min".to_owned(), 0, today.year() - 2001),
+                ("Li Wei".to_owned(), 3, soon.year() - 1975),
+            ]
+        );
+        let within_41 = upcoming(41).await.unwrap();
+        assert_eq!(within_41.len(), 3);
+        assert_eq!((within_41[2].days_until, within_41[2].years), (40, 0), "a year-less date marks no years");
+        assert_eq!(within_41[1].contact_id, li.id);
+        for days in [0, 367] {
+            assert_invalid_argument(&upcoming(days).await.unwrap_err(), "days");
+        }
+    }
+}
