@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::{
     accounts::model::Tier,
-    planning::{cadence::Cadence, tiering::TierShares},
+    planning::{cadence::Cadence, health::HealthConfig, tiering::TierShares},
 };
 
 /// Everything the server needs to start. `Config::default()` is the newcomer's setup: listen on
@@ -63,6 +63,8 @@ pub struct PlanningConfig {
     /// How often each tier wants an executive visit and an account-manager touch, keyed by tier name;
     /// a tier without an entry has no cadence. A file that sets it replaces the whole table.
     pub cadence: BTreeMap<String, Cadence>,
+    /// Account health: signal weights and thresholds.
+    pub health: HealthConfig,
 }
 
 impl Default for PlanningConfig {
@@ -87,6 +89,7 @@ impl Default for PlanningConfig {
                     },
                 ),
             ]),
+            health: HealthConfig::default(),
         }
     }
 }
@@ -112,6 +115,7 @@ impl PlanningConfig {
                 "planning.cadence.{tier}: intervals must be at least one day"
             ));
         }
+        self.health.validate()?;
         self.tiers.validate()
     }
 

@@ -37,32 +37,27 @@ use std::{
     fmt::Display,
     future::Future,
     net::SocketAddr,
-    path::PathBuf,
     str::FromStr,
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use kam_proto::v1::{self as pb, account_service_client::AccountServiceClient};
-use kam_tests::{Authed, Bearer};
-use sea_orm::{ConnectionTrait, Database};
+use kam_tests::{
+    Authed, Bearer,
+    bench::{BoxError, RunningServer, TempPostgresDatabase, endpoint, health_check, start_kam_server},
+};
 use tokio::{
-    net::TcpListener,
     runtime::{Handle, Runtime},
-    sync::oneshot,
     task::JoinHandle,
 };
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{
     Status,
     service::interceptor::InterceptedService,
-    transport::{Channel, Endpoint, Server},
+    transport::{Channel, Server},
 };
-use tonic_health::pb::{
-    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-};
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use tonic_health::pb::health_client::HealthClient;
 
 /// Accounts created before `GetAccount` runs; it reads random ones among them.
 const SEED_ACCOUNTS: usize = 1000;
@@ -99,7 +94,7 @@ async fn bench(settings: &Settings, servers: &Handle) -> Result<Vec<Measurement>
     // The bare call is measured first and again last, so that drift during the run shows.
     let bare = start_bare_server(servers).await?;
     let bare_clients = health_clients(bare.addr, settings.connections).await?;
-    let mut rows = vec![drive(BARE, "bare Health/Check", &bare_clients, settings, health_check).await];
+    let mut rows = vec![drive(BARE, "bare Health/Check", &bare_clients, settings, health_call).await];
 
     let sqlite_dir = tempfile::tempdir()?;
     let sqlite_url = format!("sqlite://{}/kam.db?mode=rwc", sqlite_dir.path().display());
@@ -118,7 +113,7 @@ async fn bench(settings: &Settings, servers: &Handle) -> Result<Vec<Measurement>
         ),
     }
 
-    rows.push(drive(BARE, "bare, again", &bare_clients, settings, health_check).await);
+    rows.push(drive(BARE, "bare, again", &bare_clients, settings, health_call).await);
     drop(bare_clients);
     bare.stop().await?;
     Ok(rows)
@@ -196,7 +191,12 @@ async fn bench_backend(
 ) -> Result<Vec<Measurement>, BoxError> {
     let key_dir = tempfile::tempdir()?;
     let key_file = key_dir.path().join("kam-admin.key");
-    let server = start_kam_server(servers, database_url, key_file.clone(), settings).await?;
+    let server = start_kam_server(servers, &database_url, &key_file, STARTUP_TIMEOUT, |config| {
+        if let Some(pool) = settings.db_max_connections {
+            config.db_max_connections = pool;
+        }
+    })
+    .await?;
     let admin_key = std::fs::read_to_string(&key_file)?;
     let channels = connect(server.addr, settings.connections).await?;
     let health: Vec<_> = channels.iter().cloned().map(HealthClient::new).collect();
@@ -210,7 +210,7 @@ async fn bench_backend(
 
     let ids: Arc<[String]> = seed_accounts(&accounts, settings.concurrency).await?.into();
     let rows = vec![
-        drive(backend, "KAM Health/Check", &health, settings, health_check).await,
+        drive(backend, "KAM Health/Check", &health, settings, health_call).await,
         drive(backend, "GetAccount", &accounts, settings, move |client, _seq| {
             let id = ids[fastrand::usize(..ids.len())].clone();
             get_account(client, id)
@@ -226,16 +226,9 @@ async fn bench_backend(
     Ok(rows)
 }
 
-async fn health_check(mut client: HealthClient<Channel>, _seq: u64) -> Result<(), Status> {
-    let response = client
-        .check(HealthCheckRequest {
-            service: String::new(),
-        })
-        .await?;
-    match response.into_inner().status() {
-        ServingStatus::Serving => Ok(()),
-        other => Err(Status::unavailable(format!("health status {other:?}"))),
-    }
+/// A health check as [`drive`] calls it, which passes a sequence number it has no use for.
+async fn health_call(client: HealthClient<Channel>, _seq: u64) -> Result<(), Status> {
+    health_check(client).await
 }
 
 async fn get_account(mut client: AccountServiceClient<Authed>, id: String) -> Result<(), Status> {
@@ -610,42 +603,9 @@ fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e3
 }
 
-/// A server running in this process, stopped by [`RunningServer::stop`].
-struct RunningServer {
-    addr: SocketAddr,
-    shutdown: oneshot::Sender<()>,
-    task: JoinHandle<Result<(), BoxError>>,
-}
-
-impl RunningServer {
-    /// Binds a loopback port and runs `serve` on it in the `servers` runtime until [`Self::stop`];
-    /// returns once the server answers health checks.
-    async fn start<F, Fut>(servers: &Handle, serve: F) -> Result<Self, BoxError>
-    where
-        F: FnOnce(TcpListener, oneshot::Receiver<()>) -> Fut + Send + 'static,
-        Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
-    {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
-        let (shutdown, stopped) = oneshot::channel();
-        // The listener joins the reactor of the runtime it is converted in: the servers' one.
-        let task = servers.spawn(async move { serve(TcpListener::from_std(listener)?, stopped).await });
-        let server = Self { addr, shutdown, task };
-        wait_until_serving(&server).await?;
-        Ok(server)
-    }
-
-    async fn stop(self) -> Result<(), BoxError> {
-        // The server may already have stopped on its own; its task then reports why.
-        let _ = self.shutdown.send(());
-        self.task.await?
-    }
-}
-
 /// The baseline: tonic serving only the standard health service, nothing else.
 async fn start_bare_server(servers: &Handle) -> Result<RunningServer, BoxError> {
-    RunningServer::start(servers, |listener, stopped| async move {
+    RunningServer::start(servers, STARTUP_TIMEOUT, |listener, stopped| async move {
         // The reporter starts with "" (the whole server) SERVING.
         let (_reporter, health) = tonic_health::server::health_reporter();
         Server::builder()
@@ -657,65 +617,6 @@ async fn start_bare_server(servers: &Handle) -> Result<RunningServer, BoxError> 
             .map_err(BoxError::from)
     })
     .await
-}
-
-/// The real KAM server, as `kam-server` runs it.
-async fn start_kam_server(
-    servers: &Handle,
-    database_url: String,
-    admin_key_file: PathBuf,
-    settings: &Settings,
-) -> Result<RunningServer, BoxError> {
-    let defaults = kam_server::Config::default();
-    let config = kam_server::Config {
-        database_url,
-        db_max_connections: settings.db_max_connections.unwrap_or(defaults.db_max_connections),
-        drain_timeout: Duration::from_secs(2),
-        admin_key_file: Some(admin_key_file),
-        // One principal drives the whole load: its request budget would cap what is measured.
-        rate_limit: kam_server::config::RateLimit {
-            requests_per_second: 0,
-            burst: 1,
-        },
-        ..defaults
-    };
-    RunningServer::start(servers, move |listener, stopped| async move {
-        let config = kam_server::Config {
-            listen_addr: listener.local_addr()?,
-            ..config
-        };
-        kam_server::run(config, listener, async {
-            let _ = stopped.await;
-        })
-        .await
-        .map_err(BoxError::from)
-    })
-    .await
-}
-
-/// Waits until `server` answers a health check, or fails if it stopped (e.g. no database).
-async fn wait_until_serving(server: &RunningServer) -> Result<(), BoxError> {
-    let give_up = Instant::now() + STARTUP_TIMEOUT;
-    let endpoint = endpoint(server.addr)?;
-    loop {
-        if server.task.is_finished() {
-            return Err("the server stopped during startup".into());
-        }
-        if Instant::now() >= give_up {
-            return Err(format!("the server at {} did not become ready", server.addr).into());
-        }
-        if let Ok(channel) = endpoint.connect().await {
-            let check = health_check(HealthClient::new(channel), 0);
-            if let Ok(Ok(())) = tokio::time::timeout(Duration::from_millis(500), check).await {
-                return Ok(());
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-fn endpoint(addr: SocketAddr) -> Result<Endpoint, BoxError> {
-    Ok(Endpoint::from_shared(format!("http://{addr}"))?)
 }
 
 /// `count` separate HTTP/2 connections to `addr`.
@@ -734,56 +635,4 @@ async fn health_clients(addr: SocketAddr, count: usize) -> Result<Vec<HealthClie
         .into_iter()
         .map(HealthClient::new)
         .collect())
-}
-
-/// A fresh PostgreSQL database for one run, created on the server `KAM_TEST_POSTGRES_URL` names.
-struct TempPostgresDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl TempPostgresDatabase {
-    async fn create(admin_url: &str) -> Result<Self, BoxError> {
-        let name = format!("kam_bench_{}", uuid::Uuid::now_v7().simple());
-        let admin = Database::connect(admin_url).await?;
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-            .await?;
-        admin.close().await?;
-        Ok(Self {
-            admin_url: admin_url.to_owned(),
-            url: with_database(admin_url, &name)?,
-            name,
-        })
-    }
-
-    async fn drop_database(self) -> Result<(), BoxError> {
-        let admin = Database::connect(&self.admin_url).await?;
-        admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name))
-            .await?;
-        admin.close().await?;
-        Ok(())
-    }
-}
-
-/// `url` pointing at database `name` instead: `postgres://u@h:5432/test?x=y` → `postgres://u@h:5432/NAME?x=y`.
-fn with_database(url: &str, name: &str) -> Result<String, BoxError> {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(base, query)| (base, Some(query)));
-    let authority_start = base
-        .find("://")
-        .ok_or("KAM_TEST_POSTGRES_URL must look like postgres://…")?
-        + 3;
-    let authority_end = base[authority_start..]
-        .find('/')
-        .map_or(base.len(), |i| authority_start + i);
-    let mut out = format!("{}/{name}", &base[..authority_end]);
-    if let Some(query) = query {
-        out.push('?');
-        out.push_str(query);
-    }
-    Ok(out)
 }

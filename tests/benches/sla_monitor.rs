@@ -55,6 +55,7 @@ use kam_proto::v1::{self as pb, service_level_service_client::ServiceLevelServic
 use kam_server::{db::Db, service_levels::monitor::scan_once};
 use kam_tests::{
     Bearer,
+    bench::{BoxError, TempPostgresDatabase, endpoint, start_kam_server},
     sla_generator::{SlaGenerated, SlaGeneratorConfig, generate_requests},
 };
 use sea_orm::{
@@ -62,17 +63,9 @@ use sea_orm::{
     sea_query::value::prelude::chrono::{DateTime, Utc},
     sqlx,
 };
-use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
-use tonic::{
-    service::interceptor::InterceptedService,
-    transport::{Channel, Endpoint},
-};
-use tonic_health::pb::{
-    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-};
-use uuid::Uuid;
+use tokio::runtime::Handle;
+use tonic::{service::interceptor::InterceptedService, transport::Channel};
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Client = ServiceLevelServiceClient<InterceptedService<Channel, Bearer>>;
 
 /// How long a server may take to answer its first health check.
@@ -245,8 +238,10 @@ async fn bench_backend(
     settings: &Settings,
 ) -> Result<BackendResult, BoxError> {
     let key_file = dir.join("kam-admin.key");
+    let runtime = Handle::current();
+    let start_server = || start_kam_server(&runtime, url, &key_file, STARTUP_TIMEOUT, configure_server);
     eprintln!("{}: migrating…", backend.name());
-    start_kam_server(url, &key_file).await?.stop().await?;
+    start_server().await?.stop().await?;
 
     let config = SlaGeneratorConfig::new(settings.requests, settings.open, settings.seed);
     let now = config.now;
@@ -313,7 +308,7 @@ async fn bench_backend(
     }
     db.close().await?;
 
-    let server = start_kam_server(url, &key_file).await?;
+    let server = start_server().await?;
     let load_before = load_average();
     let lists = measure_lists(server.addr, &key_file, now, settings.runs).await;
     server.stop().await?;
@@ -636,138 +631,9 @@ fn report(results: &[BackendResult]) {
     }
 }
 
-/// A KAM server running in this process, stopped by [`RunningServer::stop`].
-struct RunningServer {
-    addr: SocketAddr,
-    shutdown: oneshot::Sender<()>,
-    task: JoinHandle<Result<(), BoxError>>,
-}
-
-impl RunningServer {
-    async fn stop(self) -> Result<(), BoxError> {
-        let _ = self.shutdown.send(());
-        self.task.await?
-    }
-}
-
-/// The real KAM server on `database_url`, rate limit and SLA monitor off, the first ADMIN key written
-/// to `admin_key_file`.
-async fn start_kam_server(database_url: &str, admin_key_file: &Path) -> Result<RunningServer, BoxError> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    listener.set_nonblocking(true)?;
-    let addr = listener.local_addr()?;
-    let mut config = kam_server::Config {
-        listen_addr: addr,
-        database_url: database_url.to_owned(),
-        request_timeout: REQUEST_TIMEOUT,
-        drain_timeout: Duration::from_secs(2),
-        admin_key_file: Some(admin_key_file.to_owned()),
-        rate_limit: kam_server::config::RateLimit {
-            requests_per_second: 0,
-            burst: 1,
-        },
-        ..Default::default()
-    };
+/// What this benchmark changes in the server's configuration, besides what the harness sets.
+fn configure_server(config: &mut kam_server::Config) {
+    config.request_timeout = REQUEST_TIMEOUT;
     // The benchmark runs the scans itself, at chosen instants.
     config.sla.monitor_interval_seconds = 0;
-    let (shutdown, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let listener = TcpListener::from_std(listener)?;
-        kam_server::run(config, listener, async {
-            let _ = stopped.await;
-        })
-        .await
-        .map_err(BoxError::from)
-    });
-    let server = RunningServer { addr, shutdown, task };
-    wait_until_serving(&server).await?;
-    Ok(server)
-}
-
-async fn wait_until_serving(server: &RunningServer) -> Result<(), BoxError> {
-    let give_up = Instant::now() + STARTUP_TIMEOUT;
-    let endpoint = endpoint(server.addr)?;
-    loop {
-        if server.task.is_finished() {
-            return Err("the server stopped during startup".into());
-        }
-        if Instant::now() >= give_up {
-            return Err(format!("the server at {} did not become ready", server.addr).into());
-        }
-        if let Ok(channel) = endpoint.connect().await {
-            let check = health_check(HealthClient::new(channel));
-            if let Ok(Ok(())) = tokio::time::timeout(Duration::from_millis(500), check).await {
-                return Ok(());
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn health_check(mut client: HealthClient<Channel>) -> Result<(), tonic::Status> {
-    let response = client
-        .check(HealthCheckRequest {
-            service: String::new(),
-        })
-        .await?;
-    match response.into_inner().status() {
-        ServingStatus::Serving => Ok(()),
-        other => Err(tonic::Status::unavailable(format!("health status {other:?}"))),
-    }
-}
-
-fn endpoint(addr: SocketAddr) -> Result<Endpoint, BoxError> {
-    Ok(Endpoint::from_shared(format!("http://{addr}"))?)
-}
-
-/// A fresh PostgreSQL database for one run, created on the server `KAM_TEST_POSTGRES_URL` names.
-struct TempPostgresDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl TempPostgresDatabase {
-    async fn create(admin_url: &str) -> Result<Self, BoxError> {
-        let name = format!("kam_bench_{}", Uuid::now_v7().simple());
-        let admin = Database::connect(admin_url).await?;
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-            .await?;
-        admin.close().await?;
-        Ok(Self {
-            admin_url: admin_url.to_owned(),
-            url: with_database(admin_url, &name)?,
-            name,
-        })
-    }
-
-    async fn drop_database(self) -> Result<(), BoxError> {
-        let admin = Database::connect(&self.admin_url).await?;
-        admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name))
-            .await?;
-        admin.close().await?;
-        Ok(())
-    }
-}
-
-/// `url` pointing at database `name` instead: `postgres://u@h:5432/test?x=y` → `postgres://u@h:5432/NAME?x=y`.
-fn with_database(url: &str, name: &str) -> Result<String, BoxError> {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(base, query)| (base, Some(query)));
-    let authority_start = base
-        .find("://")
-        .ok_or("KAM_TEST_POSTGRES_URL must look like postgres://…")?
-        + 3;
-    let authority_end = base[authority_start..]
-        .find('/')
-        .map_or(base.len(), |i| authority_start + i);
-    let mut out = format!("{}/{name}", &base[..authority_end]);
-    if let Some(query) = query {
-        out.push('?');
-        out.push_str(query);
-    }
-    Ok(out)
 }

@@ -17,6 +17,7 @@
 //! and pass without doing anything. Each PostgreSQL test gets its own database `kam_test_<uuid>`,
 //! dropped when the server stops or the [`TestServer`] is dropped.
 
+pub mod bench;
 pub mod generator;
 pub mod sla_generator;
 
@@ -512,7 +513,7 @@ impl PostgresDatabase {
         let _ = admin.close().await;
         Self {
             admin_url: admin_url.to_owned(),
-            url: with_database(admin_url, &name),
+            url: with_database(admin_url, &name).unwrap_or_else(|e| panic!("{e}")),
             name,
         }
     }
@@ -548,18 +549,20 @@ async fn drop_database(admin_url: &str, name: &str) {
     let _ = admin.close().await;
 }
 
-/// `postgres://user@host:port/olddb?opts` with the database replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
+/// `url` pointing at database `name` instead: `postgres://u@h:5432/test?x=y` → `postgres://u@h:5432/NAME?x=y`.
+pub(crate) fn with_database(url: &str, name: &str) -> Result<String, &'static str> {
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
         None => (url, None),
     };
-    let (scheme, rest) = base.split_once("://").unwrap_or(("postgres", base));
+    let (scheme, rest) = base
+        .split_once("://")
+        .ok_or("KAM_TEST_POSTGRES_URL must look like postgres://…")?;
     let authority = rest.split_once('/').map_or(rest, |(authority, _)| authority);
-    match query {
+    Ok(match query {
         Some(query) => format!("{scheme}://{authority}/{name}?{query}"),
         None => format!("{scheme}://{authority}/{name}"),
-    }
+    })
 }
 
 /// Runs each `async fn name(server: &TestServer) { ... }` once per backend, each time on a fresh server
@@ -804,14 +807,18 @@ mod tests {
     #[test]
     fn postgres_url_gets_the_test_database() {
         assert_eq!(
-            with_database("postgres://postgres@127.0.0.1:5432/test", "kam_test_x"),
-            "postgres://postgres@127.0.0.1:5432/kam_test_x"
+            with_database("postgres://postgres@127.0.0.1:5432/test", "kam_test_x").as_deref(),
+            Ok("postgres://postgres@127.0.0.1:5432/kam_test_x")
         );
         assert_eq!(
-            with_database("postgres://u:p@db/test?sslmode=disable", "k"),
-            "postgres://u:p@db/k?sslmode=disable"
+            with_database("postgres://u:p@db/test?sslmode=disable", "k").as_deref(),
+            Ok("postgres://u:p@db/k?sslmode=disable")
         );
-        assert_eq!(with_database("postgres://db:5432", "k"), "postgres://db:5432/k");
+        assert_eq!(
+            with_database("postgres://db:5432", "k").as_deref(),
+            Ok("postgres://db:5432/k")
+        );
+        assert!(with_database("db:5432/test", "k").is_err());
     }
 
     #[test]

@@ -352,6 +352,8 @@ const EXPECTED: &[Rule] = &[
         EVERY_ROLE,
         Filtered,
     ),
+    rule("/kam.v1.PlanningService/GetAccountHealth", EVERY_ROLE, OwnTeam),
+    rule("/kam.v1.PlanningService/ListAtRiskAccounts", EVERY_ROLE, Filtered),
 ];
 
 /// One column of the matrix.
@@ -1604,6 +1606,15 @@ impl<'a> Fixture<'a> {
                 days: 366,
                 account_id: String::new(),
             }),
+            "/kam.v1.PlanningService/GetAccountHealth" => body(pb::GetAccountHealthRequest {
+                account_id: self.account.id.clone(),
+            }),
+            // Below 101: every account, whatever its health.
+            "/kam.v1.PlanningService/ListAtRiskAccounts" => body(pb::ListAtRiskAccountsRequest {
+                page_size: WHOLE_LIST,
+                max_score: 101,
+                ..Default::default()
+            }),
             _ => panic!("no request for {rpc}: add one to Fixture::request in tests/tests/authorization.rs"),
         }
     }
@@ -1659,6 +1670,8 @@ impl<'a> Fixture<'a> {
                 .map(|list| list.interactions.iter().any(|i| i.id == self.interaction.id)),
             "/kam.v1.PlanningService/ListOverdueCadence" => pb::ListOverdueCadenceResponse::decode(response)
                 .map(|list| list.overdue.iter().any(|o| o.account_id == self.account.id)),
+            "/kam.v1.PlanningService/ListAtRiskAccounts" => pb::ListAtRiskAccountsResponse::decode(response)
+                .map(|list| list.accounts.iter().any(|a| a.account_id == self.account.id)),
             "/kam.v1.PlanningService/ListUpcomingKeyDates" => {
                 pb::ListUpcomingKeyDatesResponse::decode(response)
                     .map(|list| list.key_dates.iter().any(|d| d.contact_id == self.contact.id))
@@ -1971,6 +1984,10 @@ backend_tests! {
             (
                 "/kam.v1.AccountService/ListRelationshipChanges",
                 body(pb::ListRelationshipChangesRequest { account_id: missing(), ..Default::default() }),
+            ),
+            (
+                "/kam.v1.PlanningService/GetAccountHealth",
+                body(pb::GetAccountHealthRequest { account_id: missing() }),
             ),
             (
                 "/kam.v1.PlanningService/GetInteraction",

@@ -161,6 +161,8 @@ const RPC_PERMISSIONS: &[(&str, Permission)] = &[
     ("/kam.v1.PlanningService/UpdateInteraction", LogInteractions),
     ("/kam.v1.PlanningService/ListOverdueCadence", ReadAccounts),
     ("/kam.v1.PlanningService/ListUpcomingKeyDates", ReadAccounts),
+    ("/kam.v1.PlanningService/GetAccountHealth", ReadAccounts),
+    ("/kam.v1.PlanningService/ListAtRiskAccounts", ReadAccounts),
 ];
 
 /// DESIGN 6: EXECUTIVE reads all; MANAGER reads all and manages teams and plans; MEMBER works its own

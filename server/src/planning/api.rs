@@ -504,6 +504,75 @@ impl PlanningService for PlanningApi {
             truncated,
         }))
     }
+
+    async fn get_account_health(
+        &self,
+        request: Request<pb::GetAccountHealthRequest>,
+    ) -> Reply<pb::AccountHealth> {
+        let ctx = RequestContext::from_request(&request)?;
+        let account_id = required_id("account_id", &request.get_ref().account_id)?;
+        // Visibility and existence first; a deleted account has no health to speak of.
+        let account = crate::accounts::store::get_account(&self.db, ctx.visibility(), account_id).await?;
+        if account.delete_time.is_some() {
+            return Err(crate::error::Error::rule(
+                "ACCOUNT_DELETED",
+                format!("accounts/{account_id}"),
+                "the account is deleted",
+            )
+            .into());
+        }
+        let scope = store::HealthScope {
+            account_id: Some(account_id),
+            tier: None,
+            visibility: ctx.visibility(),
+        };
+        let at = now();
+        let (summary, health) = store::assess_accounts(&self.db, &scope, &self.config, at)
+            .await?
+            .pop()
+            .ok_or_else(|| crate::error::Error::not_found("account", account_id))?;
+        Ok(Response::new(convert::health_to_proto(summary, health, at)))
+    }
+
+    async fn list_at_risk_accounts(
+        &self,
+        request: Request<pb::ListAtRiskAccountsRequest>,
+    ) -> Reply<pb::ListAtRiskAccountsResponse> {
+        let ctx = RequestContext::from_request(&request)?;
+        let pb::ListAtRiskAccountsRequest {
+            page_size,
+            page_token,
+            tier,
+            max_score,
+        } = request.into_inner();
+        let (tier, below) = convert::at_risk_filter(tier, max_score, self.config.health.at_risk_below)?;
+        let page = PageRequest::parse(page_size, &page_token, format!("at_risk {tier:?} {below}"))?;
+        let scope = store::HealthScope {
+            account_id: None,
+            tier,
+            visibility: ctx.visibility(),
+        };
+        let at = now();
+        let mut rows: Vec<_> = store::assess_accounts(&self.db, &scope, &self.config, at)
+            .await?
+            .into_iter()
+            .filter(|(_, health)| health.score < below)
+            .collect();
+        rows.sort_by_key(|(account, health)| (health.score, account.id));
+        let mut rows = convert::health_after(rows, page.after.as_ref())?;
+        let next = (rows.len() as u64 > page.size).then(|| {
+            rows.truncate(page.size as usize);
+            rows.last()
+                .map(|(account, health)| convert::health_cursor(account, health))
+        });
+        Ok(Response::new(pb::ListAtRiskAccountsResponse {
+            accounts: rows
+                .into_iter()
+                .map(|(account, health)| convert::health_to_proto(account, health, at))
+                .collect(),
+            next_page_token: page.next_token(next.flatten()),
+        }))
+    }
 }
 
 /// The most key dates one ListUpcomingKeyDates answers.

@@ -537,3 +537,43 @@ pub async fn contact_key_dates(
     }
     Ok(dates)
 }
+
+/// A decision maker or champion who left (inactive) or is opposed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyContactAtRisk {
+    pub account_id: Uuid,
+    pub contact_id: Uuid,
+    pub full_name: String,
+    pub buying_role: BuyingRole,
+    pub inactive: bool,
+    pub opposed: bool,
+}
+
+/// Every decision maker and champion who is inactive or opposed, for account health.
+pub async fn key_contacts_at_risk(conn: &impl ConnectionTrait) -> Result<Vec<KeyContactAtRisk>> {
+    use sea_orm::Condition;
+    let roles = [BuyingRole::DecisionMaker.as_str(), BuyingRole::Champion.as_str()];
+    contact::Entity::find()
+        .filter(contact::Column::BuyingRole.is_in(roles))
+        .filter(
+            Condition::any()
+                .add(contact::Column::Active.eq(false))
+                .add(contact::Column::Attitude.eq(Attitude::Opponent.as_str())),
+        )
+        .order_by_asc(contact::Column::FullName)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|row| {
+            Ok(KeyContactAtRisk {
+                account_id: row.account_id,
+                contact_id: row.id,
+                buying_role: BuyingRole::from_name(&row.buying_role)
+                    .ok_or_else(|| Error::unknown_stored_value("contacts.buying_role", &row.buying_role))?,
+                inactive: !row.active,
+                opposed: row.attitude == Attitude::Opponent.as_str(),
+                full_name: row.full_name,
+            })
+        })
+        .collect()
+}

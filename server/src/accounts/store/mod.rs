@@ -15,8 +15,8 @@ pub use accounts::{
     update_account,
 };
 pub use contacts::{
-    ContactKeyDate, contact_key_dates, create_contact, delete_contact, get_contact, list_contacts,
-    require_contacts_of_account, update_contact,
+    ContactKeyDate, KeyContactAtRisk, contact_key_dates, create_contact, delete_contact, get_contact,
+    key_contacts_at_risk, list_contacts, require_contacts_of_account, update_contact,
 };
 
 const ACCOUNT: &str = "account";

@@ -2,10 +2,10 @@
 //! queries, and opportunity ownership as a handover area.
 
 mod analytics;
+mod for_planning;
 mod history;
 mod opportunities;
 mod ownership;
-mod pipeline_by_account;
 mod pipelines;
 pub mod read_model;
 
@@ -14,13 +14,13 @@ pub use analytics::{
     VelocityReport, conversion_report, forecast, funnel_summary, queries_by_rpc, stalled_opportunities,
     velocity_report,
 };
+pub use for_planning::{LostOpportunity, lost_since, open_weighted_pipeline_by_account};
 pub use history::list_stage_history;
 pub use opportunities::{
     CloseRequest, close_opportunity, create_opportunity, get_opportunity, list_opportunities, move_stage,
     reopen_opportunity, update_opportunity,
 };
 pub use ownership::OpportunityOwnership;
-pub use pipeline_by_account::open_weighted_pipeline_by_account;
 pub use pipelines::{create_pipeline, get_pipeline, list_pipelines, pipeline_or_default, update_pipeline};
 
 use crate::error::{Error, RuleViolation};

@@ -2,6 +2,7 @@
 //! Proto messages are destructured in full, so a field added to the proto fails to compile here until
 //! it is handled.
 
+mod health;
 mod interactions;
 mod plans;
 
@@ -23,6 +24,7 @@ use crate::{
     wire::{WireEnum, instant, timestamp},
 };
 
+pub use health::*;
 pub use interactions::*;
 pub use plans::*;
 

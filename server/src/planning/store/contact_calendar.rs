@@ -4,7 +4,7 @@
 use std::{cmp::Reverse, collections::HashMap};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::interactions::{last_interaction_by_account, last_interaction_by_account_and_staff};
@@ -43,9 +43,23 @@ pub async fn overdue_cadence(
         .into_iter()
         .filter(|a| visible.as_ref().is_none_or(|ids| ids.contains(&a.id)))
         .collect();
-    let visits = last_interaction_by_account(&snapshot, Some(InteractionType::ExecutiveVisit), now).await?;
-    let touches = last_interaction_by_account_and_staff(&snapshot, now).await?;
-    let managers = holders_of_role(&snapshot, TeamRole::AccountManager).await?;
+    let mut overdue = overdue_of(&snapshot, &live, config, now).await?;
+    snapshot.commit().await?;
+    overdue.retain(|o| kind.is_none_or(|wanted| wanted == o.kind));
+    overdue.sort_by_key(|o| (Reverse(o.days_overdue), o.account_id, o.kind));
+    Ok(overdue)
+}
+
+/// The overdue cadences of `live` accounts at `now`, in no particular order.
+pub(super) async fn overdue_of(
+    conn: &impl ConnectionTrait,
+    live: &[accounts::AccountSummary],
+    config: &PlanningConfig,
+    now: DateTime<Utc>,
+) -> Result<Vec<OverdueCadence>> {
+    let visits = last_interaction_by_account(conn, Some(InteractionType::ExecutiveVisit), now).await?;
+    let touches = last_interaction_by_account_and_staff(conn, now).await?;
+    let managers = holders_of_role(conn, TeamRole::AccountManager).await?;
     // When each account entered its tier: its last tier change, else its creation.
     let entered: HashMap<Uuid, DateTime<Utc>> = tier_change::Entity::find()
         .select_only()
@@ -54,11 +68,10 @@ pub async fn overdue_cadence(
         .filter(tier_change::Column::ChangeTime.lte(now))
         .group_by(tier_change::Column::AccountId)
         .into_tuple::<(Uuid, DateTime<Utc>)>()
-        .all(&snapshot)
+        .all(conn)
         .await?
         .into_iter()
         .collect();
-    snapshot.commit().await?;
 
     let mut overdue = Vec::new();
     for account in live {
@@ -80,9 +93,6 @@ pub async fn overdue_cadence(
             ),
         ];
         for (check, interval, last) in checks {
-            if kind.is_some_and(|wanted| wanted != check) {
-                continue;
-            }
             let due = cadence::due_time(last, since, interval);
             if let Some(days) = cadence::days_overdue(due, now) {
                 overdue.push(OverdueCadence {
@@ -101,7 +111,6 @@ pub async fn overdue_cadence(
             }
         }
     }
-    overdue.sort_by_key(|o| (Reverse(o.days_overdue), o.account_id, o.kind));
     Ok(overdue)
 }
 

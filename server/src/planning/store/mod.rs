@@ -3,6 +3,7 @@
 
 mod actions;
 mod contact_calendar;
+mod health;
 mod interactions;
 mod plans;
 mod revenue;
@@ -10,6 +11,7 @@ mod tiers;
 
 pub use actions::{PlanActionOwnership, create_action, get_action, list_actions, update_action};
 pub use contact_calendar::{overdue_cadence, upcoming_key_dates};
+pub use health::{HealthScope, assess_accounts};
 pub use interactions::{get_interaction, list_interactions, log_interaction, update_interaction};
 pub use plans::{change_plan_status, create_plan, get_plan, list_plans, scorecard, update_plan};
 pub use revenue::{list_revenue, monthly_revenue, upsert_revenue};

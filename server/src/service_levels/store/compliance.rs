@@ -216,3 +216,37 @@ pub async fn compliance_report(db: &Db, scope: &ComplianceScope) -> Result<Compl
     }
     Ok(ComplianceReport { rows, total })
 }
+
+/// Per account: how many SLA targets (first response and resolution counted apart) were breached with
+/// their due time in `[start, end)`, by the compliance report's definition. For account health.
+pub async fn breached_targets_by_account(
+    conn: &impl ConnectionTrait,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<std::collections::HashMap<Uuid, i64>> {
+    let backend = conn.get_database_backend();
+    let mut binds = Binds {
+        backend,
+        values: Vec::new(),
+    };
+    let (start, end, now) = (binds.bind(start), binds.bind(end), binds.bind(crate::db::now()));
+    let [_, first_breached] = concluded("first_response", "first_response_time", &start, &end, &now);
+    let [_, resolution_breached] = concluded("resolution", "resolve_time", &start, &end, &now);
+    let sql = format!(
+        "SELECT r.account_id, \
+         CAST(SUM((CASE WHEN {first_breached} THEN 1 ELSE 0 END) + (CASE WHEN {resolution_breached} THEN 1 ELSE 0 END)) AS BIGINT) \
+         FROM service_requests r \
+         WHERE ({first_breached}) OR ({resolution_breached}) \
+         GROUP BY r.account_id"
+    );
+    let rows = conn
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, binds.values))
+        .await?;
+    let mut counts = std::collections::HashMap::with_capacity(rows.len());
+    for row in rows {
+        let account: Uuid = row.try_get_by_index(0)?;
+        let breached: i64 = row.try_get_by_index(1)?;
+        counts.insert(account, breached);
+    }
+    Ok(counts)
+}

@@ -12,7 +12,9 @@ mod requests;
 
 pub use assignments::ServiceRequestAssignments;
 pub use calendars::{create_calendar, get_calendar, list_calendars, update_calendar};
-pub use compliance::{Compliance, ComplianceReport, ComplianceScope, compliance_report};
+pub use compliance::{
+    Compliance, ComplianceReport, ComplianceScope, breached_targets_by_account, compliance_report,
+};
 pub use history::{list_escalations, list_status_history};
 pub use monitor::{ScanReport, scan_once};
 pub use policies::{create_policy, delete_policy, get_policy, list_policies, update_policy};

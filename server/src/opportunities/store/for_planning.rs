@@ -1,5 +1,6 @@
-//! The open pipeline per account, weighted by probability, for the tiering of the planning area
-//! (DESIGN 4.5: an account whose open weighted pipeline reaches its trailing revenue is GROWTH).
+//! What the planning area reads of the funnel per account: the open pipeline weighted by probability
+//! (tiering, DESIGN 4.5: an account whose open weighted pipeline reaches its trailing revenue is
+//! GROWTH) and the deals lost lately (account health).
 
 use std::collections::HashMap;
 
@@ -42,4 +43,37 @@ pub async fn open_weighted_pipeline_by_account(
         weighted.insert(account, hundredths / 100);
     }
     Ok(weighted)
+}
+
+/// A deal lost since a given instant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LostOpportunity {
+    pub account_id: Uuid,
+    pub id: Uuid,
+    pub display_name: String,
+    pub lost_to_competitor: String,
+}
+
+/// The opportunities closed LOST at or after `since`, for account health.
+pub async fn lost_since(
+    conn: &impl ConnectionTrait,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<LostOpportunity>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+    use crate::{entity::opportunity, opportunities::model::Outcome};
+    Ok(opportunity::Entity::find()
+        .filter(opportunity::Column::Outcome.eq(Outcome::Lost.as_str()))
+        .filter(opportunity::Column::CloseTime.gte(since))
+        .order_by_asc(opportunity::Column::CloseTime)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|row| LostOpportunity {
+            account_id: row.account_id,
+            id: row.id,
+            display_name: row.display_name,
+            lost_to_competitor: row.lost_to_competitor,
+        })
+        .collect())
 }

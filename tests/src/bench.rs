@@ -1,0 +1,173 @@
+//! The harness the benchmarks (`tests/benches/`) share: a server running in the benchmark's own process
+//! (the real KAM server, or any tonic server) on a loopback port, and a throwaway PostgreSQL database.
+//!
+//! Unlike [`crate::TestServer`], failures are errors rather than panics: a benchmark reports why it
+//! stopped and still drops its database.
+
+use std::{
+    future::Future,
+    net::SocketAddr,
+    path::Path,
+    time::{Duration, Instant},
+};
+
+use sea_orm::{ConnectionTrait, Database};
+use tokio::{net::TcpListener, runtime::Handle, sync::oneshot, task::JoinHandle};
+use tonic::{
+    Status,
+    transport::{Channel, Endpoint},
+};
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
+
+use crate::with_database;
+
+/// Any error: a benchmark only reports why it stopped.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A server running in this process, stopped by [`RunningServer::stop`].
+pub struct RunningServer {
+    /// The loopback address it listens on.
+    pub addr: SocketAddr,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<Result<(), BoxError>>,
+}
+
+impl RunningServer {
+    /// Binds a loopback port and runs `serve` on it in `runtime` until [`Self::stop`]; returns once the
+    /// server answers health checks, or fails if it does not within `startup_timeout`.
+    pub async fn start<F, Fut>(
+        runtime: &Handle,
+        startup_timeout: Duration,
+        serve: F,
+    ) -> Result<Self, BoxError>
+    where
+        F: FnOnce(TcpListener, oneshot::Receiver<()>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
+    {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let (shutdown, stopped) = oneshot::channel();
+        // The listener joins the reactor of the runtime it is converted in: the one serving it.
+        let task = runtime.spawn(async move { serve(TcpListener::from_std(listener)?, stopped).await });
+        let server = Self { addr, shutdown, task };
+        server.wait_until_serving(startup_timeout).await?;
+        Ok(server)
+    }
+
+    /// Shuts the server down gracefully and returns how it ended.
+    pub async fn stop(self) -> Result<(), BoxError> {
+        // The server may already have stopped on its own; its task then reports why.
+        let _ = self.shutdown.send(());
+        self.task.await?
+    }
+
+    /// Waits until the server answers a health check, or fails if it stopped (e.g. no database).
+    async fn wait_until_serving(&self, startup_timeout: Duration) -> Result<(), BoxError> {
+        let give_up = Instant::now() + startup_timeout;
+        let endpoint = endpoint(self.addr)?;
+        loop {
+            if self.task.is_finished() {
+                return Err("the server stopped during startup".into());
+            }
+            if Instant::now() >= give_up {
+                return Err(format!("the server at {} did not become ready", self.addr).into());
+            }
+            if let Ok(channel) = endpoint.connect().await {
+                let check = health_check(HealthClient::new(channel));
+                if let Ok(Ok(())) = tokio::time::timeout(Duration::from_millis(500), check).await {
+                    return Ok(());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// The real KAM server, as `kam-server` runs it, in `runtime` on `database_url`: it migrates and writes
+/// the first ADMIN key to `admin_key_file`. `configure` adjusts the rest of the configuration (the
+/// request timeout, the pool, the SLA monitor, …); the listening address is the harness's.
+pub async fn start_kam_server(
+    runtime: &Handle,
+    database_url: &str,
+    admin_key_file: &Path,
+    startup_timeout: Duration,
+    configure: impl FnOnce(&mut kam_server::Config),
+) -> Result<RunningServer, BoxError> {
+    let mut config = kam_server::Config {
+        database_url: database_url.to_owned(),
+        drain_timeout: Duration::from_secs(2),
+        admin_key_file: Some(admin_key_file.to_owned()),
+        // One principal (the ADMIN) makes every call: its request budget would cap what is measured.
+        rate_limit: kam_server::config::RateLimit {
+            requests_per_second: 0,
+            burst: 1,
+        },
+        ..kam_server::Config::default()
+    };
+    configure(&mut config);
+    RunningServer::start(runtime, startup_timeout, move |listener, stopped| async move {
+        config.listen_addr = listener.local_addr()?;
+        kam_server::run(config, listener, async {
+            let _ = stopped.await;
+        })
+        .await
+        .map_err(BoxError::from)
+    })
+    .await
+}
+
+/// One `grpc.health.v1.Health/Check` of the whole server: `Ok` when it answers SERVING.
+pub async fn health_check(mut client: HealthClient<Channel>) -> Result<(), Status> {
+    let response = client
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await?;
+    match response.into_inner().status() {
+        ServingStatus::Serving => Ok(()),
+        other => Err(Status::unavailable(format!("health status {other:?}"))),
+    }
+}
+
+/// The plaintext HTTP/2 endpoint of a server listening on `addr`.
+pub fn endpoint(addr: SocketAddr) -> Result<Endpoint, BoxError> {
+    Ok(Endpoint::from_shared(format!("http://{addr}"))?)
+}
+
+/// A fresh PostgreSQL database `kam_bench_<uuid>` for one run, created on the server
+/// `KAM_TEST_POSTGRES_URL` names; [`TempPostgresDatabase::drop_database`] removes it.
+pub struct TempPostgresDatabase {
+    admin_url: String,
+    name: String,
+    /// The URL of the new database.
+    pub url: String,
+}
+
+impl TempPostgresDatabase {
+    /// Creates the database through `admin_url`, whose user may create databases.
+    pub async fn create(admin_url: &str) -> Result<Self, BoxError> {
+        let name = format!("kam_bench_{}", uuid::Uuid::now_v7().simple());
+        let admin = Database::connect(admin_url).await?;
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await?;
+        admin.close().await?;
+        Ok(Self {
+            admin_url: admin_url.to_owned(),
+            url: with_database(admin_url, &name)?,
+            name,
+        })
+    }
+
+    pub async fn drop_database(self) -> Result<(), BoxError> {
+        let admin = Database::connect(&self.admin_url).await?;
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name))
+            .await?;
+        admin.close().await?;
+        Ok(())
+    }
+}
