@@ -7,7 +7,7 @@ use kam_proto::v1::{
 };
 
 use crate::Global;
-use crate::client::{self, Page, PageArgs};
+use crate::client::{self, PageArgs};
 use crate::enums;
 use crate::error::Error;
 use crate::mask::MaskBuilder;
@@ -275,16 +275,7 @@ impl AccountFields {
     }
 }
 
-impl Page for ListAccountsResponse {
-    fn next_page_token(&self) -> &str {
-        &self.next_page_token
-    }
-
-    fn append(&mut self, next: Self) {
-        self.accounts.extend(next.accounts);
-        self.next_page_token = next.next_page_token;
-    }
-}
+client::impl_page!(ListAccountsResponse, accounts);
 
 impl Render for Account {
     fn human(&self) -> String {

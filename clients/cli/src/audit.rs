@@ -6,7 +6,7 @@ use kam_proto::pbjson_types::Timestamp;
 use kam_proto::v1::{ListAuditEntriesRequest, ListAuditEntriesResponse};
 
 use crate::Global;
-use crate::client::{self, Page, PageArgs};
+use crate::client::{self, PageArgs};
 use crate::error::Error;
 use crate::output::{self, Render, Table};
 
@@ -77,16 +77,7 @@ impl AuditArgs {
     }
 }
 
-impl Page for ListAuditEntriesResponse {
-    fn next_page_token(&self) -> &str {
-        &self.next_page_token
-    }
-
-    fn append(&mut self, next: Self) {
-        self.audit_entries.extend(next.audit_entries);
-        self.next_page_token = next.next_page_token;
-    }
-}
+client::impl_page!(ListAuditEntriesResponse, audit_entries);
 
 impl Render for ListAuditEntriesResponse {
     fn human(&self) -> String {

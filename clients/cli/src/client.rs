@@ -10,6 +10,7 @@ use kam_proto::v1::account_service_client::AccountServiceClient;
 use kam_proto::v1::audit_service_client::AuditServiceClient;
 use kam_proto::v1::identity_service_client::IdentityServiceClient;
 use kam_proto::v1::opportunity_service_client::OpportunityServiceClient;
+use kam_proto::v1::planning_service_client::PlanningServiceClient;
 use kam_proto::v1::service_level_service_client::ServiceLevelServiceClient;
 use kam_proto::v1::team_service_client::TeamServiceClient;
 use tonic::metadata::{Ascii, MetadataValue};
@@ -42,6 +43,9 @@ pub type OpportunityClient = OpportunityServiceClient<Connection>;
 
 /// The service level client of the `tickets`, `calendars`, `policies` and `sla` commands.
 pub type ServiceLevelClient = ServiceLevelServiceClient<Connection>;
+
+/// The planning service client of the `revenue` and `tiers` commands.
+pub type PlanningClient = PlanningServiceClient<Connection>;
 
 /// The environment variable holding the API key itself. There is deliberately no flag for it: command
 /// lines are visible to every user of the machine (`ps`), environments are not.
@@ -132,6 +136,11 @@ pub async fn opportunities(global: &Global) -> Result<OpportunityClient, Error> 
 /// Connects a service level client.
 pub async fn service_levels(global: &Global) -> Result<ServiceLevelClient, Error> {
     Ok(ServiceLevelServiceClient::new(connect(global).await?))
+}
+
+/// Connects a planning service client.
+pub async fn planning(global: &Global) -> Result<PlanningClient, Error> {
+    Ok(PlanningServiceClient::new(connect(global).await?))
 }
 
 /// Where the API key of the calls comes from.
@@ -280,6 +289,39 @@ pub trait Page: Sized {
 
     /// Appends the items of the following page and takes over its `next_page_token`.
     fn append(&mut self, next: Self);
+}
+
+/// Implements [`Page`] for a list response whose items are in its field `$items`:
+/// `client::impl_page!(ListAccountsResponse, accounts);`.
+macro_rules! impl_page {
+    ($response:ty, $items:ident) => {
+        impl $crate::client::Page for $response {
+            fn next_page_token(&self) -> &str {
+                &self.next_page_token
+            }
+
+            fn append(&mut self, next: Self) {
+                self.$items.extend(next.$items);
+                self.next_page_token = next.next_page_token;
+            }
+        }
+    };
+}
+
+pub(crate) use impl_page;
+
+impl PageArgs {
+    /// Fetches the page `--page-token` names (the first without it) with `--page-size` items, and with
+    /// `--all` every page after it, merged as [`fetch_pages`] does. `fetch` gets the page size and the
+    /// page token of each call.
+    pub async fn fetch<P: Page>(
+        self,
+        mut fetch: impl AsyncFnMut(i32, String) -> Result<P, Status>,
+    ) -> Result<P, Error> {
+        let page_size = self.page_size.unwrap_or_default();
+        let fetch_page = async |page_token| fetch(page_size, page_token).await;
+        fetch_pages(self.page_token.unwrap_or_default(), self.all, fetch_page).await
+    }
 }
 
 /// Fetches the page at `page_token` and, when `all` is set, every page after it, merged into one

@@ -11,7 +11,7 @@ use kam_proto::v1::{
 use serde::{Serialize, Serializer};
 
 use crate::Global;
-use crate::client::{self, AccountClient, Page, PageArgs};
+use crate::client::{self, AccountClient, PageArgs};
 use crate::enums;
 use crate::error::Error;
 use crate::mask::MaskBuilder;
@@ -466,16 +466,7 @@ fn format_active(active: Option<bool>) -> String {
     active.map(|active| active.to_string()).unwrap_or_default()
 }
 
-impl Page for ListContactsResponse {
-    fn next_page_token(&self) -> &str {
-        &self.next_page_token
-    }
-
-    fn append(&mut self, next: Self) {
-        self.contacts.extend(next.contacts);
-        self.next_page_token = next.next_page_token;
-    }
-}
+client::impl_page!(ListContactsResponse, contacts);
 
 impl Render for Contact {
     fn human(&self) -> String {

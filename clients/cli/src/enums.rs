@@ -14,7 +14,7 @@ use clap::error::ErrorKind;
 use kam_proto::v1::{
     Attitude, BuyingRole, CredentialKind, DayOfWeek, ForecastCategory, KeyDateKind, Lifecycle, Outcome,
     Priority, RadStatus, RelationshipStage, Role, SlaPolicyMatch, SlaTargetKind, StaffLevel, TeamRole, Tier,
-    escalation_step, service_request, sla_target,
+    TierReason, escalation_step, service_request, sla_target,
 };
 
 /// What kamctl needs of a prost-generated enum. The generated methods are inherent, so this trait
@@ -71,7 +71,8 @@ impl_proto_enum!(
     Role: "ROLE_",
     StaffLevel,
     TeamRole,
-    Tier
+    Tier,
+    TierReason: "TIER_REASON_"
 );
 
 /// The proto name of `value` without the enum's prefix, or the bare number for a value this build does
@@ -281,6 +282,10 @@ mod tests {
         assert_eq!(name::<Role>(Role::ServiceAgent as i32), "SERVICE_AGENT");
         assert_eq!(name::<CredentialKind>(CredentialKind::ApiKey as i32), "API_KEY");
         assert_eq!(name::<Role>(0), "UNSPECIFIED");
+        assert_eq!(
+            name::<TierReason>(TierReason::RevenueShareStrategic as i32),
+            "REVENUE_SHARE_STRATEGIC"
+        );
     }
 
     #[test]

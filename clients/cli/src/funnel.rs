@@ -16,7 +16,7 @@ use kam_proto::v1::{
 };
 
 use crate::Global;
-use crate::client::{self, Page, PageArgs};
+use crate::client::{self, PageArgs};
 use crate::enums;
 use crate::error::Error;
 use crate::money;
@@ -181,19 +181,8 @@ fn parse_bound(text: &str) -> Result<Timestamp, String> {
         .map_err(|_| format!("`{text}` is neither an RFC 3339 time such as 2025-01-31T08:00:00Z nor a date"))
 }
 
-/// The length of the bar of `count` when the longest bar, of `max`, is `width` long: proportional,
-/// rounded, and at least 1 for any count above 0 so that no stage with opportunities looks empty.
-fn bar_len(count: i64, max: i64, width: usize) -> usize {
-    if count <= 0 || max <= 0 {
-        return 0;
-    }
-    let (count, max) = (count.min(max) as u128, max as u128);
-    let len = (count * width as u128 + max / 2) / max;
-    (len as usize).clamp(1, width)
-}
-
 fn bar(count: i64, max: i64) -> String {
-    "█".repeat(bar_len(count, max, BAR_WIDTH))
+    output::bar(i128::from(count), i128::from(max), BAR_WIDTH)
 }
 
 /// Per currency: (amount, weighted amount) in nanos, `None` where a list has no entry for it.
@@ -382,16 +371,7 @@ impl Render for GetForecastResponse {
     }
 }
 
-impl Page for ListStalledOpportunitiesResponse {
-    fn next_page_token(&self) -> &str {
-        &self.next_page_token
-    }
-
-    fn append(&mut self, next: Self) {
-        self.opportunities.extend(next.opportunities);
-        self.next_page_token = next.next_page_token;
-    }
-}
+client::impl_page!(ListStalledOpportunitiesResponse, opportunities);
 
 impl Render for ListStalledOpportunitiesResponse {
     fn human(&self) -> String {
@@ -463,17 +443,8 @@ mod tests {
 
     #[test]
     fn bars_scale_to_the_largest_count() {
-        assert_eq!(bar_len(12, 12, 40), 40);
-        assert_eq!(bar_len(6, 12, 40), 20);
-        assert_eq!(bar_len(1, 3, 40), 13); // 13.33
-        assert_eq!(bar_len(2, 3, 40), 27); // 26.67
-        assert_eq!(bar_len(0, 12, 40), 0);
-        assert_eq!(bar_len(0, 0, 40), 0);
-        // Never invisible, never longer than the width.
-        assert_eq!(bar_len(1, 1_000_000, 40), 1);
-        assert_eq!(bar_len(i64::MAX, i64::MAX, 40), 40);
-        assert_eq!(bar_len(50, 10, 40), 40);
         assert_eq!(bar(3, 6), "█".repeat(20));
+        assert_eq!(bar(0, 6), "");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde::{Serialize, Serializer};
 use crate::Global;
 use crate::client;
 use crate::error::Error;
-use crate::output::{self, Render, Table};
+use crate::output::{self, Render, Table, count};
 
 #[derive(Debug, Args)]
 pub struct HandoverArgs {
@@ -78,11 +78,6 @@ impl Serialize for Handover {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.response.serialize(serializer)
     }
-}
-
-/// `1 responsibility`, `2 responsibilities`.
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 impl Render for Handover {

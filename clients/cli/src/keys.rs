@@ -9,7 +9,7 @@ use kam_proto::v1::{
 };
 
 use crate::Global;
-use crate::client::{self, Page, PageArgs};
+use crate::client::{self, PageArgs};
 use crate::error::Error;
 use crate::output::{self, Render, Table, key_values};
 
@@ -116,16 +116,7 @@ impl CreateArgs {
     }
 }
 
-impl Page for ListApiKeysResponse {
-    fn next_page_token(&self) -> &str {
-        &self.next_page_token
-    }
-
-    fn append(&mut self, next: Self) {
-        self.api_keys.extend(next.api_keys);
-        self.next_page_token = next.next_page_token;
-    }
-}
+client::impl_page!(ListApiKeysResponse, api_keys);
 
 /// The `key: value` lines of a key, without its secret (which only the create response has).
 fn key_lines(key: &ApiKey) -> String {

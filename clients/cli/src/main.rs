@@ -22,11 +22,13 @@ mod money;
 mod opportunities;
 mod output;
 mod pipelines;
+mod revenue;
 mod roles;
 mod sla_config;
 mod staff;
 mod team;
 mod tickets;
+mod tiers;
 mod whoami;
 mod workload;
 
@@ -130,6 +132,12 @@ enum Command {
     /// Service level views: `sla board`, the requests due soon, at risk and breached.
     #[command(subcommand)]
     Sla(board::SlaCommand),
+    /// Manage revenue records from the ERP: import a CSV file, list them, show monthly totals.
+    #[command(subcommand)]
+    Revenue(revenue::RevenueCommand),
+    /// Rank the accounts by revenue share and show (or, with --apply, store) their tiers; or (with a
+    /// subcommand) the tier history and manual overrides.
+    Tiers(tiers::TiersArgs),
     /// Show who the credentials in use belong to: staff member, roles and credential.
     Whoami,
     /// Manage API keys, the credentials of scripts and machines.
@@ -178,6 +186,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             .await
             .map(|()| ExitCode::SUCCESS),
         Command::Sla(command) => board::run(command, global).await.map(|()| ExitCode::SUCCESS),
+        Command::Revenue(command) => revenue::run(command, global).await.map(|()| ExitCode::SUCCESS),
+        Command::Tiers(args) => tiers::run(args, global).await.map(|()| ExitCode::SUCCESS),
         Command::Whoami => whoami::run(global).await.map(|()| ExitCode::SUCCESS),
         Command::Keys(command) => keys::run(command, global).await.map(|()| ExitCode::SUCCESS),
         Command::Roles(command) => roles::run(command, global).await.map(|()| ExitCode::SUCCESS),

@@ -53,7 +53,8 @@ pub fn parse_money(text: &str) -> Result<Money, String> {
     })
 }
 
-fn is_currency(word: &str) -> bool {
+/// Whether `word` is a three-letter currency code, in any case.
+pub fn is_currency(word: &str) -> bool {
     word.len() == 3 && word.bytes().all(|b| b.is_ascii_alphabetic())
 }
 

@@ -11,7 +11,7 @@ use kam_proto::v1::{
 };
 
 use crate::Global;
-use crate::client::{self, OpportunityClient, Page, PageArgs};
+use crate::client::{self, OpportunityClient, PageArgs};
 use crate::enums;
 use crate::error::Error;
 use crate::mask::MaskBuilder;
@@ -629,27 +629,9 @@ fn with_override(value: String, overridden: bool) -> String {
     }
 }
 
-impl Page for ListOpportunitiesResponse {
-    fn next_page_token(&self) -> &str {
-        &self.next_page_token
-    }
+client::impl_page!(ListOpportunitiesResponse, opportunities);
 
-    fn append(&mut self, next: Self) {
-        self.opportunities.extend(next.opportunities);
-        self.next_page_token = next.next_page_token;
-    }
-}
-
-impl Page for ListStageHistoryResponse {
-    fn next_page_token(&self) -> &str {
-        &self.next_page_token
-    }
-
-    fn append(&mut self, next: Self) {
-        self.changes.extend(next.changes);
-        self.next_page_token = next.next_page_token;
-    }
-}
+client::impl_page!(ListStageHistoryResponse, changes);
 
 impl Render for Opportunity {
     fn human(&self) -> String {

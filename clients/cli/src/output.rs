@@ -2,6 +2,7 @@
 //! `key: value` lines for single resources. Timestamps go out as RFC 3339 and are read back from flags
 //! the same way.
 
+use std::fmt::Display;
 use std::io::{self, Write};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -132,6 +133,45 @@ pub fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
         .map_err(|err| format!("`{text}` is not an RFC 3339 time such as 2025-01-31T08:00:00Z: {err}"))
 }
 
+/// Adds the `next page: TOKEN` line under a list when there is a next page.
+pub fn next_page(text: &mut String, token: &str) {
+    if !token.is_empty() {
+        text.push_str(&format!("next page: {token}\n"));
+    }
+}
+
+/// `1 responsibility`, `2 responsibilities`: a count and its noun.
+pub fn count<N: Display + PartialEq + From<u8>>(n: N, one: &str, many: &str) -> String {
+    let noun = if n == N::from(1) { one } else { many };
+    format!("{n} {noun}")
+}
+
+/// `yes` or `no`, for flags in tables.
+pub fn yes_no(value: bool) -> String {
+    if value { "yes" } else { "no" }.to_owned()
+}
+
+/// A bar of `█` for `value` when the longest bar, of `max`, is `width` long (see [`bar_len`]).
+pub fn bar(value: i128, max: i128, width: usize) -> String {
+    "█".repeat(bar_len(value, max, width))
+}
+
+/// The length of the bar of `value` when the longest bar, of `max`, is `width` long: proportional,
+/// rounded, and at least 1 for any value above 0 so that nothing there looks empty. Nothing, zero
+/// and negative values get no bar. Integer arithmetic, exact for counts and amounts in nanos alike.
+pub fn bar_len(value: i128, max: i128, width: usize) -> usize {
+    if value <= 0 || max <= 0 || width == 0 {
+        return 0;
+    }
+    let (value, max, width) = (value.min(max) as u128, max as u128, width as u128);
+    let len = match value.checked_mul(width) {
+        Some(scaled) => (scaled + max / 2) / max,
+        // Only for values near the top of i128, where a unit of the bar is a huge number anyway.
+        None => value / (max / width),
+    };
+    (len as usize).clamp(1, width as usize)
+}
+
 /// Terminal columns a cell takes, counting characters: right for the Latin, Cyrillic, Greek... names
 /// KAM holds, and no dependency for full Unicode width tables.
 fn width(text: &str) -> usize {
@@ -167,6 +207,38 @@ mod tests {
              LEAD         12  1500.00 EUR\n\
              PROPOSAL      3\n"
         );
+    }
+
+    #[test]
+    fn bars_scale_to_the_largest_value() {
+        assert_eq!(bar_len(12, 12, 40), 40);
+        assert_eq!(bar_len(6, 12, 40), 20);
+        assert_eq!(bar_len(1, 3, 40), 13); // 13.33
+        assert_eq!(bar_len(2, 3, 40), 27); // 26.67
+        assert_eq!(bar_len(0, 12, 40), 0);
+        assert_eq!(bar_len(0, 0, 40), 0);
+        assert_eq!(bar_len(-5, 12, 40), 0);
+        assert_eq!(bar_len(5, 12, 0), 0);
+        // Never invisible, never longer than the width.
+        assert_eq!(bar_len(1, 1_000_000, 40), 1);
+        assert_eq!(bar_len(i128::from(i64::MAX), i128::from(i64::MAX), 40), 40);
+        assert_eq!(bar_len(i128::MAX, i128::MAX, 40), 40);
+        assert_eq!(bar_len(i128::MAX / 2, i128::MAX, 40), 20);
+        assert_eq!(bar_len(50, 10, 40), 40);
+        assert_eq!(bar(3, 6, 40), "█".repeat(20));
+    }
+
+    #[test]
+    fn next_page_is_said_only_when_there_is_one() {
+        let mut text = String::new();
+        next_page(&mut text, "");
+        assert_eq!(text, "");
+        next_page(&mut text, "t2");
+        assert_eq!(text, "next page: t2\n");
+        assert_eq!((yes_no(true), yes_no(false)), ("yes".to_owned(), "no".to_owned()));
+        assert_eq!(count(1_usize, "batch", "batches"), "1 batch");
+        assert_eq!(count(0_i32, "batch", "batches"), "0 batches");
+        assert_eq!(count(5000_usize, "record", "records"), "5000 records");
     }
 
     #[test]

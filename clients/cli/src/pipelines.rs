@@ -8,7 +8,7 @@ use kam_proto::v1::{
 };
 
 use crate::Global;
-use crate::client::{self, OpportunityClient, Page, PageArgs};
+use crate::client::{self, OpportunityClient, PageArgs};
 use crate::enums;
 use crate::error::Error;
 use crate::mask::MaskBuilder;
@@ -458,16 +458,7 @@ fn needs_man(pipeline: &Pipeline) -> Vec<bool> {
         .collect()
 }
 
-impl Page for ListPipelinesResponse {
-    fn next_page_token(&self) -> &str {
-        &self.next_page_token
-    }
-
-    fn append(&mut self, next: Self) {
-        self.pipelines.extend(next.pipelines);
-        self.next_page_token = next.next_page_token;
-    }
-}
+client::impl_page!(ListPipelinesResponse, pipelines);
 
 impl Render for Pipeline {
     fn human(&self) -> String {

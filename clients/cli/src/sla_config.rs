@@ -11,7 +11,7 @@ use kam_proto::v1::{
 };
 
 use crate::Global;
-use crate::client::{self, Page, PageArgs};
+use crate::client::{self, PageArgs};
 use crate::enums;
 use crate::error::Error;
 use crate::output::{self, Render, Table, key_values};
@@ -178,16 +178,7 @@ impl Render for ListBusinessCalendarsResponse {
     }
 }
 
-impl Page for ListBusinessCalendarsResponse {
-    fn next_page_token(&self) -> &str {
-        &self.next_page_token
-    }
-
-    fn append(&mut self, next: Self) {
-        self.calendars.extend(next.calendars);
-        self.next_page_token = next.next_page_token;
-    }
-}
+client::impl_page!(ListBusinessCalendarsResponse, calendars);
 
 /// "default", "tier KEY" or "account <ID>".
 fn scope(policy: &SlaPolicy) -> String {
@@ -289,16 +280,7 @@ impl Render for ListSlaPoliciesResponse {
     }
 }
 
-impl Page for ListSlaPoliciesResponse {
-    fn next_page_token(&self) -> &str {
-        &self.next_page_token
-    }
-
-    fn append(&mut self, next: Self) {
-        self.policies.extend(next.policies);
-        self.next_page_token = next.next_page_token;
-    }
-}
+client::impl_page!(ListSlaPoliciesResponse, policies);
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,7 @@ use kam_proto::v1::{
 };
 
 use crate::Global;
-use crate::client::{self, Page, PageArgs};
+use crate::client::{self, PageArgs};
 use crate::departments;
 use crate::enums;
 use crate::error::Error;
@@ -270,16 +270,7 @@ fn parse_stage(key: &str) -> Result<String, String> {
     Ok(key.to_ascii_uppercase().replace('-', "_"))
 }
 
-impl Page for ListStaffResponse {
-    fn next_page_token(&self) -> &str {
-        &self.next_page_token
-    }
-
-    fn append(&mut self, next: Self) {
-        self.staff.extend(next.staff);
-        self.next_page_token = next.next_page_token;
-    }
-}
+client::impl_page!(ListStaffResponse, staff);
 
 impl Render for Staff {
     fn human(&self) -> String {

@@ -7,7 +7,7 @@ use kam_proto::v1::{
 };
 
 use crate::Global;
-use crate::client::{self, Page, PageArgs};
+use crate::client::{self, PageArgs};
 use crate::enums;
 use crate::error::Error;
 use crate::mask::MaskBuilder;
@@ -190,20 +190,7 @@ impl UpdateArgs {
     }
 }
 
-fn yes_no(value: bool) -> String {
-    if value { "yes" } else { "no" }.to_owned()
-}
-
-impl Page for ListTeamMembersResponse {
-    fn next_page_token(&self) -> &str {
-        &self.next_page_token
-    }
-
-    fn append(&mut self, next: Self) {
-        self.members.extend(next.members);
-        self.next_page_token = next.next_page_token;
-    }
-}
+client::impl_page!(ListTeamMembersResponse, members);
 
 impl Render for TeamMember {
     fn human(&self) -> String {
@@ -240,7 +227,7 @@ impl Render for ListTeamMembersResponse {
                 member.account_id.clone(),
                 member.staff_id.clone(),
                 enums::name::<TeamRole>(member.role),
-                yes_no(member.is_department_liaison),
+                output::yes_no(member.is_department_liaison),
                 output::timestamp(member.start_time.as_ref()),
                 output::timestamp(member.end_time.as_ref()),
                 member.end_reason.clone(),

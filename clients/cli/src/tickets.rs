@@ -15,7 +15,7 @@ use kam_proto::v1::{
 };
 
 use crate::Global;
-use crate::client::{self, Page, PageArgs};
+use crate::client::{self, PageArgs};
 use crate::enums;
 use crate::error::Error;
 use crate::mask::MaskBuilder;
@@ -494,12 +494,6 @@ impl Render for ServiceRequest {
     }
 }
 
-fn next_page(text: &mut String, token: &str) {
-    if !token.is_empty() {
-        text.push_str(&format!("next page: {token}\n"));
-    }
-}
-
 impl Render for ListServiceRequestsResponse {
     fn human(&self) -> String {
         let mut table = Table::new(&[
@@ -527,21 +521,12 @@ impl Render for ListServiceRequestsResponse {
             ]);
         }
         let mut text = table.render();
-        next_page(&mut text, &self.next_page_token);
+        output::next_page(&mut text, &self.next_page_token);
         text
     }
 }
 
-impl Page for ListServiceRequestsResponse {
-    fn next_page_token(&self) -> &str {
-        &self.next_page_token
-    }
-
-    fn append(&mut self, next: Self) {
-        self.service_requests.extend(next.service_requests);
-        self.next_page_token = next.next_page_token;
-    }
-}
+client::impl_page!(ListServiceRequestsResponse, service_requests);
 
 impl Render for ListStatusHistoryResponse {
     fn human(&self) -> String {
@@ -560,21 +545,12 @@ impl Render for ListStatusHistoryResponse {
             ]);
         }
         let mut text = table.render();
-        next_page(&mut text, &self.next_page_token);
+        output::next_page(&mut text, &self.next_page_token);
         text
     }
 }
 
-impl Page for ListStatusHistoryResponse {
-    fn next_page_token(&self) -> &str {
-        &self.next_page_token
-    }
-
-    fn append(&mut self, next: Self) {
-        self.changes.extend(next.changes);
-        self.next_page_token = next.next_page_token;
-    }
-}
+client::impl_page!(ListStatusHistoryResponse, changes);
 
 fn recipients(escalation: &Escalation) -> String {
     let names: Vec<String> = escalation
@@ -603,21 +579,12 @@ impl Render for ListEscalationsResponse {
             ]);
         }
         let mut text = table.render();
-        next_page(&mut text, &self.next_page_token);
+        output::next_page(&mut text, &self.next_page_token);
         text
     }
 }
 
-impl Page for ListEscalationsResponse {
-    fn next_page_token(&self) -> &str {
-        &self.next_page_token
-    }
-
-    fn append(&mut self, next: Self) {
-        self.escalations.extend(next.escalations);
-        self.next_page_token = next.next_page_token;
-    }
-}
+client::impl_page!(ListEscalationsResponse, escalations);
 
 #[cfg(test)]
 mod tests {

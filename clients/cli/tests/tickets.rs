@@ -8,7 +8,8 @@
 //! in the database and then changes it through kamctl, which re-derives the stored SLA columns the
 //! list filters read.
 
-use std::process::Output;
+mod common;
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use kam_tests::{TestServer, backend_tests, pb};
@@ -17,50 +18,7 @@ use sea_orm::prelude::DateTimeUtc;
 use serde_json::Value as Json;
 use uuid::Uuid;
 
-/// Runs kamctl against `server` as its ADMIN; the process runs off the async workers.
-async fn kamctl(server: &TestServer, args: &[&str]) -> Output {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kamctl"));
-    command
-        .arg("--addr")
-        .arg(server.addr.to_string())
-        .arg("--api-key-file")
-        .arg(server.admin_key_path())
-        .args(args)
-        .env_remove("KAM_API_KEY")
-        .env_remove("KAM_ADDR")
-        .env_remove("COLUMNS");
-    tokio::task::spawn_blocking(move || command.output().expect("kamctl runs"))
-        .await
-        .expect("the kamctl task")
-}
-
-/// Runs kamctl, expecting success, and returns its stdout.
-async fn ok(server: &TestServer, args: &[&str]) -> String {
-    let output = kamctl(server, args).await;
-    assert!(
-        output.status.success(),
-        "kamctl {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("UTF-8 output")
-}
-
-/// Runs kamctl with `--json`, expecting success.
-async fn json(server: &TestServer, args: &[&str]) -> Json {
-    let text = ok(server, &[&["--json"], args].concat()).await;
-    serde_json::from_str(&text).unwrap_or_else(|err| panic!("{args:?} printed no JSON ({err}): {text}"))
-}
-
-/// Runs kamctl expecting exit code 1 and returns stderr.
-async fn fails(server: &TestServer, args: &[&str]) -> String {
-    let output = kamctl(server, args).await;
-    assert_eq!(output.status.code(), Some(1), "kamctl {args:?} should fail");
-    String::from_utf8(output.stderr).expect("UTF-8 output")
-}
-
-fn text(value: &Json) -> &str {
-    value.as_str().unwrap_or_else(|| panic!("not a string: {value}"))
-}
+use common::{fails, json, ok, text};
 
 /// The ids of the requests of a `tickets list --json`.
 fn ids(list: &Json) -> Vec<String> {
