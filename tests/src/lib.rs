@@ -371,6 +371,21 @@ impl TestServer {
         Caller::new(self.anonymous(), staff_id, credential)
     }
 
+    /// A new account named `name`, with every other field at its default, created by the ADMIN.
+    pub async fn create_account(&self, name: &str) -> pb::Account {
+        self.accounts()
+            .create_account(pb::CreateAccountRequest {
+                account: Some(pb::Account {
+                    display_name: name.to_owned(),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("create an account")
+            .into_inner()
+    }
+
     /// A new staff member (in SALES, level `level`) created by the ADMIN.
     pub async fn create_staff(&self, level: pb::StaffLevel) -> pb::Staff {
         let name = uuid::Uuid::now_v7().simple().to_string();

@@ -44,7 +44,7 @@ pub type OpportunityClient = OpportunityServiceClient<Connection>;
 /// The service level client of the `tickets`, `calendars`, `policies` and `sla` commands.
 pub type ServiceLevelClient = ServiceLevelServiceClient<Connection>;
 
-/// The planning service client of the `revenue` and `tiers` commands.
+/// The planning service client of the `revenue`, `tiers`, `plan` and account `health` commands.
 pub type PlanningClient = PlanningServiceClient<Connection>;
 
 /// The environment variable holding the API key itself. There is deliberately no flag for it: command

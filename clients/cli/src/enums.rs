@@ -14,7 +14,8 @@ use clap::error::ErrorKind;
 use kam_proto::v1::{
     Attitude, BuyingRole, CredentialKind, DayOfWeek, ForecastCategory, KeyDateKind, Lifecycle, Outcome,
     Priority, RadStatus, RelationshipStage, Role, SlaPolicyMatch, SlaTargetKind, StaffLevel, TeamRole, Tier,
-    TierReason, escalation_step, service_request, sla_target,
+    TierReason, account_health, account_plan, competitor_assessment, escalation_step, health_signal,
+    plan_action, service_request, sla_target, swot_item, whitespace_cell,
 };
 
 /// What kamctl needs of a prost-generated enum. The generated methods are inherent, so this trait
@@ -51,12 +52,17 @@ macro_rules! impl_proto_enum {
 }
 
 impl_proto_enum!(
+    account_health::Level,
+    account_plan::Status,
     Attitude,
     BuyingRole,
+    competitor_assessment::ThreatLevel,
     CredentialKind: "CREDENTIAL_KIND_",
     DayOfWeek,
     escalation_step::Trigger,
     ForecastCategory,
+    health_signal::Kind,
+    plan_action::Status,
     Priority,
     service_request::Category,
     service_request::Status,
@@ -70,9 +76,11 @@ impl_proto_enum!(
     RelationshipStage,
     Role: "ROLE_",
     StaffLevel,
+    swot_item::Kind,
     TeamRole,
     Tier,
-    TierReason: "TIER_REASON_"
+    TierReason: "TIER_REASON_",
+    whitespace_cell::Status,
 );
 
 /// The proto name of `value` without the enum's prefix, or the bare number for a value this build does

@@ -1,4 +1,5 @@
-//! `kamctl health`: the standard grpc.health.v1 check, for scripts and readiness probes.
+//! `kamctl health`: the standard grpc.health.v1 check, for scripts and readiness probes; with a
+//! subcommand, the health of accounts instead ([`crate::account_health`]).
 
 use std::process::ExitCode;
 
@@ -8,18 +9,30 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
+use crate::account_health::{self, AccountHealthCommand};
 use crate::error::Error;
 use crate::output::{self, Render};
 use crate::{Global, client};
 
+/// The server check, or (with a subcommand) the accounts' health.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct HealthArgs {
+    #[command(subcommand)]
+    pub accounts: Option<AccountHealthCommand>,
+
     /// The service to check, e.g. `kam.v1.AccountService`; the whole server when left out.
-    service: Option<String>,
+    pub service: Option<String>,
 }
 
-/// Prints the serving status; the exit code is 0 only when it is SERVING.
+/// Prints the serving status; the exit code is 0 only when it is SERVING. With a subcommand, prints
+/// the accounts' health instead.
 pub async fn run(args: HealthArgs, global: &Global) -> Result<ExitCode, Error> {
+    if let Some(command) = args.accounts {
+        return account_health::run(command, global)
+            .await
+            .map(|()| ExitCode::SUCCESS);
+    }
     let mut client = HealthClient::new(client::connect(global).await?);
     let request = HealthCheckRequest {
         service: args.service.unwrap_or_default(),

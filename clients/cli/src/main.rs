@@ -4,6 +4,7 @@
 //! into an exit code: 0 on success, 1 on any failure (including a health check that is not SERVING and
 //! a handover that breaks team rules), 2 on a usage error.
 
+mod account_health;
 mod accounts;
 mod audit;
 mod board;
@@ -22,6 +23,8 @@ mod money;
 mod opportunities;
 mod output;
 mod pipelines;
+mod plan_actions;
+mod plans;
 mod revenue;
 mod roles;
 mod sla_config;
@@ -88,7 +91,8 @@ pub struct Global {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Check whether the server (or one of its services) is serving.
+    /// Check whether the server (or one of its services) is serving; or, with a subcommand, how
+    /// healthy the accounts are: `health account <ID>`, `health at-risk`.
     Health(health::HealthArgs),
     /// Manage accounts, the customer companies.
     #[command(subcommand)]
@@ -138,6 +142,9 @@ enum Command {
     /// Rank the accounts by revenue share and show (or, with --apply, store) their tiers; or (with a
     /// subcommand) the tier history and manual overrides.
     Tiers(tiers::TiersArgs),
+    /// Manage account plans (objectives, SWOT, competitors, whitespace), their actions and scorecards.
+    #[command(subcommand)]
+    Plan(plans::PlanCommand),
     /// Show who the credentials in use belong to: staff member, roles and credential.
     Whoami,
     /// Manage API keys, the credentials of scripts and machines.
@@ -188,6 +195,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Sla(command) => board::run(command, global).await.map(|()| ExitCode::SUCCESS),
         Command::Revenue(command) => revenue::run(command, global).await.map(|()| ExitCode::SUCCESS),
         Command::Tiers(args) => tiers::run(args, global).await.map(|()| ExitCode::SUCCESS),
+        Command::Plan(command) => plans::run(command, global).await.map(|()| ExitCode::SUCCESS),
         Command::Whoami => whoami::run(global).await.map(|()| ExitCode::SUCCESS),
         Command::Keys(command) => keys::run(command, global).await.map(|()| ExitCode::SUCCESS),
         Command::Roles(command) => roles::run(command, global).await.map(|()| ExitCode::SUCCESS),

@@ -12,6 +12,13 @@ pub struct MaskBuilder {
 }
 
 impl MaskBuilder {
+    /// A mask naming `paths` already, for fields written some other way (e.g. read from a file).
+    pub fn with_paths(paths: &[&str]) -> Self {
+        MaskBuilder {
+            paths: paths.iter().map(|path| (*path).to_owned()).collect(),
+        }
+    }
+
     /// When the flag was given (`value` is `Some`), writes it into `field` and adds `path` to the mask.
     pub fn set<T>(&mut self, path: &str, field: &mut T, value: Option<T>) {
         if let Some(value) = value {

@@ -558,12 +558,17 @@ fn parse_close_date(text: &str) -> Result<Clearable<Date>, String> {
     if text.is_empty() {
         return Ok(Clearable(None));
     }
+    parse_day(text).map(|date| Clearable(Some(date)))
+}
+
+/// Parses a full `YYYY-MM-DD` date into the proto `Date`.
+pub fn parse_day(text: &str) -> Result<Date, String> {
     let date = parse_date(text)?;
-    Ok(Clearable(Some(Date {
+    Ok(Date {
         year: date.year(),
         month: date.month() as i32,
         day: date.day() as i32,
-    })))
+    })
 }
 
 /// Parses a full `YYYY-MM-DD` date.
