@@ -993,18 +993,7 @@ impl<'a> Fixture<'a> {
     }
 
     async fn create_account(server: &TestServer, prefix: &str) -> pb::Account {
-        server
-            .accounts()
-            .create_account(pb::CreateAccountRequest {
-                account: Some(pb::Account {
-                    display_name: unique(prefix),
-                    ..Default::default()
-                }),
-                request_id: String::new(),
-            })
-            .await
-            .expect("create an account")
-            .into_inner()
+        server.create_account(&unique(prefix)).await
     }
 
     async fn add_seat(server: &TestServer, account_id: &str, staff_id: &str) -> pb::TeamMember {

@@ -18,21 +18,6 @@ fn planning(server: &TestServer) -> PlanningServiceClient<kam_tests::Authed> {
     PlanningServiceClient::new(server.channel())
 }
 
-async fn create_account(server: &TestServer, name: &str) -> pb::Account {
-    server
-        .accounts()
-        .create_account(pb::CreateAccountRequest {
-            account: Some(pb::Account {
-                display_name: name.to_owned(),
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        })
-        .await
-        .expect("create an account")
-        .into_inner()
-}
-
 fn days_ago(days: i64) -> Timestamp {
     Timestamp {
         seconds: (Utc::now() - Duration::days(days)).timestamp(),
@@ -103,7 +88,7 @@ async fn log(
 /// Every sign of trouble: revenue halved, two SLA targets breached, a KEY account unvisited for 100
 /// days and silent for 50, its decision maker opposed, a deal lost to KSB, and an unhappy customer.
 async fn troubled_account(server: &TestServer, staff: &str) -> (pb::Account, String, String) {
-    let account = create_account(server, "Troubled").await;
+    let account = server.create_account("Troubled").await;
     let id = Uuid::parse_str(&account.id).unwrap();
     let long_ago: sea_orm::Value = (Utc::now() - Duration::days(100)).into();
     server
@@ -203,7 +188,7 @@ backend_tests! {
     async fn every_warning_sign_shows_with_its_evidence_and_a_calm_account_is_healthy(server: &TestServer) {
         let staff = server.create_staff(StaffLevel::Staff).await;
         let (troubled, boss, deal) = troubled_account(server, &staff.id).await;
-        let calm = create_account(server, "Calm").await;
+        let calm = server.create_account("Calm").await;
         revenue(server, &calm.id, 100, 100).await;
         log(server, &calm.id, Type::SalesVisit, days_ago(3), &staff.id, 5).await;
 

@@ -23,21 +23,6 @@ fn days_ago(days: i64) -> Timestamp {
     }
 }
 
-async fn create_account(server: &TestServer, name: &str) -> pb::Account {
-    server
-        .accounts()
-        .create_account(pb::CreateAccountRequest {
-            account: Some(pb::Account {
-                display_name: name.to_owned(),
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        })
-        .await
-        .expect("create an account")
-        .into_inner()
-}
-
 async fn create_contact(
     server: &TestServer,
     account_id: &str,
@@ -122,8 +107,8 @@ async fn seat(server: &TestServer, account_id: &str, staff_id: &str, role: pb::T
 
 backend_tests! {
     async fn interactions_are_validated_listed_and_corrected(server: &TestServer) {
-        let account = create_account(server, "Visited").await;
-        let other = create_account(server, "Other").await;
+        let account = server.create_account("Visited").await;
+        let other = server.create_account("Other").await;
         let engineer = server.create_staff(StaffLevel::Staff).await;
         let buyer = create_contact(server, &account.id, "Li Wei", vec![]).await;
         let stranger = create_contact(server, &other.id, "Stranger", vec![]).await;
@@ -227,9 +212,9 @@ backend_tests! {
     }
 
     async fn the_cadence_names_accounts_without_recent_visits_and_touches(server: &TestServer) {
-        let key = create_account(server, "Key, visited").await;
-        let strategic = create_account(server, "Strategic, no manager").await;
-        let standard = create_account(server, "Standard").await;
+        let key = server.create_account("Key, visited").await;
+        let strategic = server.create_account("Strategic, no manager").await;
+        let standard = server.create_account("Standard").await;
         let manager = server.create_staff(StaffLevel::Manager).await;
         let executive = server.create_staff(StaffLevel::Executive).await;
         seat(server, &key.id, &manager.id, pb::TeamRole::AccountManager).await;
@@ -313,7 +298,7 @@ backend_tests! {
     }
 
     async fn upcoming_key_dates_come_soonest_first_with_the_years_they_mark(server: &TestServer) {
-        let account = create_account(server, "Birthdays").await;
+        let account = server.create_account("Birthdays").await;
         let today = Utc::now().date_naive();
         let in_days = |days: i64| today + Duration::days(days);
         let date = |year: i32, day: chrono::NaiveDate| Some(pb::Date { year, month: day.month() as i32, day: day.day() as i32 });

@@ -427,18 +427,7 @@ fn millis(time: &Option<pbjson_types::Timestamp>) -> i64 {
 }
 
 async fn create_account(server: &TestServer, prefix: &str) -> pb::Account {
-    server
-        .accounts()
-        .create_account(pb::CreateAccountRequest {
-            account: Some(pb::Account {
-                display_name: unique(prefix),
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        })
-        .await
-        .expect("create an account")
-        .into_inner()
+    server.create_account(&unique(prefix)).await
 }
 
 /// A new staff member specialising in `stages`.

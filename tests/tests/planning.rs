@@ -36,21 +36,6 @@ fn record(external_id: &str, account_id: &str, year: i32, month: i32, units: i64
     }
 }
 
-async fn create_account(server: &TestServer, name: &str) -> pb::Account {
-    server
-        .accounts()
-        .create_account(pb::CreateAccountRequest {
-            account: Some(pb::Account {
-                display_name: name.to_owned(),
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        })
-        .await
-        .expect("create an account")
-        .into_inner()
-}
-
 async fn upsert(server: &TestServer, records: Vec<pb::RevenueRecord>) -> pb::UpsertRevenueRecordsResponse {
     planning(server)
         .upsert_revenue_records(pb::UpsertRevenueRecordsRequest { records })
@@ -98,7 +83,7 @@ fn units(money: &Option<pb::Money>) -> i64 {
 
 backend_tests! {
     async fn revenue_records_are_upserted_by_external_id_and_bad_batches_write_nothing(server: &TestServer) {
-        let account = create_account(server, "Revenue Works").await;
+        let account = server.create_account("Revenue Works").await;
         let id = account.id.as_str();
         let batch = vec![
             record("INV-1", id, 2026, 1, 100),
@@ -150,7 +135,7 @@ backend_tests! {
         assert_error(&status, Code::NotFound);
         assert_eq!(stored().await, 4);
 
-        let gone = create_account(server, "Gone").await;
+        let gone = server.create_account("Gone").await;
         server
             .accounts()
             .delete_account(pb::DeleteAccountRequest { id: gone.id.clone(), etag: String::new() })
@@ -237,7 +222,7 @@ backend_tests! {
         let mut accounts = Vec::new();
         let mut records = Vec::new();
         for n in 0..40 {
-            let account = create_account(server, &format!("Pareto {n:02}")).await;
+            let account = server.create_account(&format!("Pareto {n:02}")).await;
             let yearly = 1_200_000 / (n + 1);
             for month in 1..=12 {
                 let (year, month) = if month == 12 { (2025, 12) } else { (2026, month) };
@@ -245,10 +230,10 @@ backend_tests! {
             }
             accounts.push(account);
         }
-        let grower = create_account(server, "Grower").await;
+        let grower = server.create_account("Grower").await;
         records.push(record("G-prev", &grower.id, 2025, 1, 2_000));
         records.push(record("G-now", &grower.id, 2026, 6, 3_000));
-        let silent = create_account(server, "Silent").await;
+        let silent = server.create_account("Silent").await;
         upsert(server, records).await;
 
         // A preview stores nothing.
@@ -330,8 +315,8 @@ backend_tests! {
     }
 
     async fn an_override_wins_until_it_expires_and_the_tier_picks_the_sla_policy(server: &TestServer) {
-        let big = create_account(server, "Big").await;
-        let small = create_account(server, "Small").await;
+        let big = server.create_account("Big").await;
+        let small = server.create_account("Small").await;
         upsert(server, vec![record("B-1", &big.id, 2026, 1, 1_000_000), record("S-1", &small.id, 2026, 1, 10)]).await;
         let mut client = planning(server);
 
@@ -439,8 +424,8 @@ backend_tests! {
     }
 
     async fn a_member_sees_the_revenue_of_its_teams_accounts_only(server: &TestServer) {
-        let mine = create_account(server, "Mine").await;
-        let theirs = create_account(server, "Theirs").await;
+        let mine = server.create_account("Mine").await;
+        let theirs = server.create_account("Theirs").await;
         upsert(server, vec![record("M-1", &mine.id, 2026, 1, 10), record("T-1", &theirs.id, 2026, 1, 20)]).await;
         let member = server.member_on_team(&mine.id).await;
         let mut client = PlanningServiceClient::new(member.channel());

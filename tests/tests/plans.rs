@@ -36,21 +36,6 @@ fn mask(paths: &[&str]) -> Option<FieldMask> {
     })
 }
 
-async fn create_account(server: &TestServer, name: &str) -> pb::Account {
-    server
-        .accounts()
-        .create_account(pb::CreateAccountRequest {
-            account: Some(pb::Account {
-                display_name: name.to_owned(),
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        })
-        .await
-        .expect("create an account")
-        .into_inner()
-}
-
 /// A plan for 2026 with a revenue target, objectives, SWOT, a competitor and whitespace.
 fn full_plan(account_id: &str, name: &str) -> pb::AccountPlan {
     pb::AccountPlan {
@@ -164,7 +149,7 @@ async fn set_action_status(
 
 backend_tests! {
     async fn a_plan_is_validated_moves_draft_active_closed_and_one_is_active_per_account(server: &TestServer) {
-        let account = create_account(server, "Plan Works").await;
+        let account = server.create_account("Plan Works").await;
         let mut client = planning(server);
 
         let mut bad = full_plan(&account.id, "Bad");
@@ -257,7 +242,7 @@ backend_tests! {
     }
 
     async fn two_plans_activated_at_once_leave_exactly_one_active(server: &TestServer) {
-        let account = create_account(server, "Race").await;
+        let account = server.create_account("Race").await;
         let mut client = planning(server);
         for _round in 0..3 {
             let a = create_plan(&mut client, full_plan(&account.id, "A")).await;
@@ -282,7 +267,7 @@ backend_tests! {
     }
 
     async fn actions_have_active_owners_and_show_up_as_mine_and_overdue(server: &TestServer) {
-        let account = create_account(server, "Actions").await;
+        let account = server.create_account("Actions").await;
         let mut client = planning(server);
         let plan = create_plan(&mut client, full_plan(&account.id, "FY2026")).await;
         let member = server.member_on_team(&account.id).await;
@@ -361,7 +346,7 @@ backend_tests! {
     }
 
     async fn the_scorecard_counts_actions_objectives_and_revenue_against_target(server: &TestServer) {
-        let account = create_account(server, "Scorecard").await;
+        let account = server.create_account("Scorecard").await;
         let mut client = planning(server);
         let plan = create_plan(&mut client, full_plan(&account.id, "FY2026")).await;
         let owner = server.create_staff(StaffLevel::Staff).await;
@@ -401,7 +386,7 @@ backend_tests! {
     }
 
     async fn open_actions_move_in_a_handover_and_block_deactivation(server: &TestServer) {
-        let account = create_account(server, "Handover").await;
+        let account = server.create_account("Handover").await;
         let mut client = planning(server);
         let plan = create_plan(&mut client, full_plan(&account.id, "FY2026")).await;
         let leaver = server.create_staff(StaffLevel::Staff).await;
