@@ -34,10 +34,8 @@
 //! - `KAM_TEST_POSTGRES_URL`: a PostgreSQL URL whose user may create databases; unset skips PostgreSQL.
 
 use std::{
-    fmt::Display,
     future::Future,
     net::SocketAddr,
-    str::FromStr,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -45,7 +43,10 @@ use std::{
 use kam_proto::v1::{self as pb, account_service_client::AccountServiceClient};
 use kam_tests::{
     Authed, Bearer,
-    bench::{BoxError, RunningServer, TempPostgresDatabase, endpoint, health_check, start_kam_server},
+    bench::{
+        BoxError, RunningServer, TempPostgresDatabase, endpoint, env_or, health_check, millis,
+        start_kam_server,
+    },
 };
 use tokio::{
     runtime::{Handle, Runtime},
@@ -165,20 +166,6 @@ impl Settings {
             secs = self.duration.as_secs_f64(),
             warm = WARM_UP.as_secs_f64(),
         )
-    }
-}
-
-fn env_or<T>(name: &str, default: T) -> Result<T, BoxError>
-where
-    T: FromStr,
-    T::Err: Display,
-{
-    match std::env::var(name) {
-        Ok(raw) if !raw.trim().is_empty() => raw
-            .trim()
-            .parse()
-            .map_err(|err| format!("{name}={raw:?}: {err}").into()),
-        _ => Ok(default),
     }
 }
 
@@ -597,10 +584,6 @@ fn parse_thread_stat(stat: &str) -> Option<(&str, u32)> {
     let user: u32 = fields.next()?.parse().ok()?;
     let system: u32 = fields.next()?.parse().ok()?;
     Some((name, user + system))
-}
-
-fn millis(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1e3
 }
 
 /// The baseline: tonic serving only the standard health service, nothing else.

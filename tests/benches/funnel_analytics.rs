@@ -50,11 +50,9 @@
 //! - `KAM_TEST_POSTGRES_URL`: a PostgreSQL URL whose user may create databases; unset skips PostgreSQL.
 
 use std::{
-    fmt::Display,
     net::SocketAddr,
-    path::{Path, PathBuf},
+    path::Path,
     process::{Command, Stdio},
-    str::FromStr,
     time::{Duration, Instant},
 };
 
@@ -67,14 +65,16 @@ use kam_server::{
 };
 use kam_tests::{
     Bearer,
-    bench::{BoxError, TempPostgresDatabase, endpoint, start_kam_server},
+    bench::{
+        Backend, BenchDatabase, BoxError, backends_from_env, connect_for_writing, describe_machine, endpoint,
+        env_or, load_average, median, millis, on_fresh_database, start_kam_server,
+    },
     generator::{GeneratorConfig, generate},
     pbjson_types::Timestamp,
 };
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement, Value,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, Value,
     sea_query::value::prelude::chrono::{DateTime, SecondsFormat, Utc},
-    sqlx,
 };
 use tokio::runtime::Handle;
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
@@ -108,21 +108,6 @@ fn main() -> Result<(), BoxError> {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Sqlite => "sqlite",
-            Self::Postgres => "postgres",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum FilterKind {
     Tier,
     Owner,
@@ -147,14 +132,7 @@ impl Settings {
             "owner" => FilterKind::Owner,
             other => return Err(format!("KAM_BENCH_FILTER={other:?}: expected tier or owner").into()),
         };
-        let backends = env_or("KAM_BENCH_BACKENDS", "sqlite,postgres".to_owned())?
-            .split(',')
-            .map(|name| match name.trim() {
-                "sqlite" => Ok(Backend::Sqlite),
-                "postgres" => Ok(Backend::Postgres),
-                other => Err(format!("KAM_BENCH_BACKENDS: unknown backend {other:?}")),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let backends = backends_from_env()?;
         let settings = Self {
             opportunities: env_or("KAM_BENCH_OPPORTUNITIES", 1_000_000)?,
             runs: env_or("KAM_BENCH_RUNS", 5)?,
@@ -173,18 +151,11 @@ impl Settings {
     }
 
     fn describe(&self) -> String {
-        let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-        let profile = if cfg!(debug_assertions) {
-            "debug (unoptimized)"
-        } else {
-            "optimized (bench/release)"
-        };
         format!(
-            "machine: {cpus} CPUs, {os}/{arch}; build: {profile}\n\
+            "{machine}\n\
              data: {n} opportunities (seed {seed}); {runs} timed calls per RPC and variant after 1 warm-up; \
              filtered variant: {filter} and the last 365 days",
-            os = std::env::consts::OS,
-            arch = std::env::consts::ARCH,
+            machine = describe_machine(),
             n = self.opportunities,
             seed = self.seed,
             runs = self.runs,
@@ -193,20 +164,6 @@ impl Settings {
                 FilterKind::Owner => "the busiest owner",
             },
         )
-    }
-}
-
-fn env_or<T>(name: &str, default: T) -> Result<T, BoxError>
-where
-    T: FromStr,
-    T::Err: Display,
-{
-    match std::env::var(name) {
-        Ok(raw) if !raw.trim().is_empty() => raw
-            .trim()
-            .parse()
-            .map_err(|err| format!("{name}={raw:?}: {err}").into()),
-        _ => Ok(default),
     }
 }
 
@@ -244,66 +201,19 @@ async fn bench(settings: &Settings) -> Result<(Vec<Measurement>, Vec<Setup>), Bo
     let mut rows = Vec::new();
     let mut setups = Vec::new();
     for &backend in &settings.backends {
-        match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir()?;
-                let file = dir.path().join("kam.db");
-                let url = format!("sqlite://{}?mode=rwc", file.display());
-                let target = Target {
-                    backend,
-                    url,
-                    cli_target: file.display().to_string(),
-                    dir: dir.path().to_owned(),
-                };
-                let outcome = bench_backend(&target, settings).await;
-                if settings.keep {
-                    println!("kept the SQLite database {}", dir.keep().join("kam.db").display());
-                }
-                let (measured, setup) = outcome?;
-                rows.extend(measured);
-                setups.push(setup);
-            }
-            Backend::Postgres => match std::env::var("KAM_TEST_POSTGRES_URL") {
-                Ok(admin_url) if !admin_url.is_empty() => {
-                    let dir = tempfile::tempdir()?;
-                    let database = TempPostgresDatabase::create(&admin_url).await?;
-                    let target = Target {
-                        backend,
-                        url: database.url.clone(),
-                        cli_target: database.url.clone(),
-                        dir: dir.path().to_owned(),
-                    };
-                    let outcome = bench_backend(&target, settings).await;
-                    if settings.keep {
-                        println!("kept the PostgreSQL database {}", database.url);
-                    } else {
-                        database.drop_database().await?;
-                    }
-                    let (measured, setup) = outcome?;
-                    rows.extend(measured);
-                    setups.push(setup);
-                }
-                _ => println!(
-                    "PostgreSQL skipped: set KAM_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test)"
-                ),
-            },
+        let run = async |target: &BenchDatabase| bench_backend(target, settings).await;
+        if let Some((measured, setup)) = on_fresh_database(backend, settings.keep, run).await? {
+            rows.extend(measured);
+            setups.push(setup);
         }
     }
     Ok((rows, setups))
 }
 
-/// Where one backend's data lives.
-struct Target {
-    backend: Backend,
-    /// The server's database URL.
-    url: String,
-    /// What the CLI opens: the SQLite file, or the PostgreSQL URL.
-    cli_target: String,
-    /// Scratch space: the ADMIN key, the scripts for the CLIs (and the SQLite database).
-    dir: PathBuf,
-}
-
-async fn bench_backend(target: &Target, settings: &Settings) -> Result<(Vec<Measurement>, Setup), BoxError> {
+async fn bench_backend(
+    target: &BenchDatabase,
+    settings: &Settings,
+) -> Result<(Vec<Measurement>, Setup), BoxError> {
     let backend = target.backend;
     let key_file = target.dir.join("kam-admin.key");
     let runtime = Handle::current();
@@ -424,7 +334,7 @@ struct ScopeParts {
 }
 
 async fn measure(
-    target: &Target,
+    target: &BenchDatabase,
     settings: &Settings,
     addr: SocketAddr,
     key_file: &Path,
@@ -554,7 +464,7 @@ async fn call(mut client: Client, rpc: &str, filter: pb::FunnelFilter) -> Result
 /// Runs `statements` once to warm up, then `settings.runs` times, in one CLI process; returns each
 /// run's time, the statements summed.
 async fn run_direct(
-    target: &Target,
+    target: &BenchDatabase,
     settings: &Settings,
     statements: &[String],
     rpc: &str,
@@ -655,7 +565,7 @@ async fn explain_driver(db: &Db, statement: &Statement) -> Result<String, BoxErr
 }
 
 /// The plan of `sql` (values inlined) through the CLI.
-fn explain_cli(target: &Target, settings: &Settings, sql: &str) -> Result<String, BoxError> {
+fn explain_cli(target: &BenchDatabase, settings: &Settings, sql: &str) -> Result<String, BoxError> {
     let output = match target.backend {
         Backend::Sqlite => Command::new(&settings.sqlite3)
             .args([
@@ -792,20 +702,6 @@ fn literal(backend: DatabaseBackend, value: &Value) -> Result<String, BoxError> 
 }
 
 /// For writing: SQLite with a big page cache (the indexes stay in memory while rows go in).
-async fn connect_for_writing(backend: Backend, url: &str) -> Result<DatabaseConnection, BoxError> {
-    let mut options = ConnectOptions::new(url.to_owned());
-    options.max_connections(1).sqlx_logging(false);
-    if backend == Backend::Sqlite {
-        options.map_sqlx_sqlite_opts(|opts| {
-            opts.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .pragma("cache_size", "-262144")
-        });
-    }
-    Ok(Database::connect(options).await?)
-}
-
 /// The staff member owning the most opportunities (the owner-filtered variant's).
 async fn busiest_owner(db: &DatabaseConnection) -> Result<Uuid, BoxError> {
     let row = db
@@ -823,7 +719,7 @@ const TABLES: [&str; 4] = ["opportunities", "opportunity_stage_changes", "accoun
 
 /// (table, data bytes, index bytes) of the generated tables, and the database's size.
 async fn table_sizes(
-    target: &Target,
+    target: &BenchDatabase,
     sqlite3: &str,
     db: &DatabaseConnection,
 ) -> Result<(Vec<(String, u64, u64)>, u64), BoxError> {
@@ -878,25 +774,6 @@ async fn table_sizes(
 }
 
 /// The 1, 5 and 15 minute load averages (Linux), or `?`.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|| "?".to_owned())
-}
-
-fn median(sorted: &[Duration]) -> Duration {
-    match sorted.len() {
-        0 => Duration::ZERO,
-        n if n % 2 == 1 => sorted[n / 2],
-        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2,
-    }
-}
-
-fn millis(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1e3
-}
-
 fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }

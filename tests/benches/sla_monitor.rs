@@ -44,10 +44,8 @@
 //! - `KAM_TEST_POSTGRES_URL`: a PostgreSQL URL whose user may create databases; unset skips PostgreSQL.
 
 use std::{
-    fmt::Display,
     net::SocketAddr,
     path::Path,
-    str::FromStr,
     time::{Duration, Instant},
 };
 
@@ -55,13 +53,15 @@ use kam_proto::v1::{self as pb, service_level_service_client::ServiceLevelServic
 use kam_server::{db::Db, service_levels::monitor::scan_once};
 use kam_tests::{
     Bearer,
-    bench::{BoxError, TempPostgresDatabase, endpoint, start_kam_server},
+    bench::{
+        Backend, BenchDatabase, BoxError, backends_from_env, connect_for_writing, describe_machine, endpoint,
+        env_or, load_average, median, millis, on_fresh_database, start_kam_server,
+    },
     sla_generator::{SlaGenerated, SlaGeneratorConfig, generate_requests},
 };
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement, Value,
+    ConnectionTrait, DatabaseConnection, Statement, Value,
     sea_query::value::prelude::chrono::{DateTime, Utc},
-    sqlx,
 };
 use tokio::runtime::Handle;
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
@@ -84,21 +84,6 @@ fn main() -> Result<(), BoxError> {
     Ok(())
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Sqlite => "sqlite",
-            Self::Postgres => "postgres",
-        }
-    }
-}
-
 struct Settings {
     requests: usize,
     open: usize,
@@ -111,14 +96,7 @@ struct Settings {
 
 impl Settings {
     fn from_env() -> Result<Self, BoxError> {
-        let backends = env_or("KAM_BENCH_BACKENDS", "sqlite,postgres".to_owned())?
-            .split(',')
-            .map(|name| match name.trim() {
-                "sqlite" => Ok(Backend::Sqlite),
-                "postgres" => Ok(Backend::Postgres),
-                other => Err(format!("KAM_BENCH_BACKENDS: unknown backend {other:?}")),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let backends = backends_from_env()?;
         let requests = env_or("KAM_BENCH_REQUESTS", 1_000_000)?;
         let settings = Self {
             requests,
@@ -139,38 +117,17 @@ impl Settings {
     }
 
     fn describe(&self) -> String {
-        let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-        let profile = if cfg!(debug_assertions) {
-            "debug (unoptimized)"
-        } else {
-            "optimized (bench/release)"
-        };
         format!(
-            "machine: {cpus} CPUs, {os}/{arch}; build: {profile}\n\
+            "{machine}\n\
              data: {n} service requests, {open} open (seed {seed}); {runs} timed calls per list variant \
              after 1 warm-up; monitor batch {batch}",
-            os = std::env::consts::OS,
-            arch = std::env::consts::ARCH,
+            machine = describe_machine(),
             n = self.requests,
             open = self.open,
             seed = self.seed,
             runs = self.runs,
             batch = self.batch,
         )
-    }
-}
-
-fn env_or<T>(name: &str, default: T) -> Result<T, BoxError>
-where
-    T: FromStr,
-    T::Err: Display,
-{
-    match std::env::var(name) {
-        Ok(raw) if !raw.trim().is_empty() => raw
-            .trim()
-            .parse()
-            .map_err(|err| format!("{name}={raw:?}: {err}").into()),
-        _ => Ok(default),
     }
 }
 
@@ -199,45 +156,17 @@ struct BackendResult {
 async fn bench(settings: &Settings) -> Result<Vec<BackendResult>, BoxError> {
     let mut results = Vec::new();
     for &backend in &settings.backends {
-        match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir()?;
-                let file = dir.path().join("kam.db");
-                let url = format!("sqlite://{}?mode=rwc", file.display());
-                let outcome = bench_backend(backend, &url, dir.path(), settings).await;
-                if settings.keep {
-                    println!("kept the SQLite database {}", dir.keep().join("kam.db").display());
-                }
-                results.push(outcome?);
-            }
-            Backend::Postgres => match std::env::var("KAM_TEST_POSTGRES_URL") {
-                Ok(admin_url) if !admin_url.is_empty() => {
-                    let dir = tempfile::tempdir()?;
-                    let database = TempPostgresDatabase::create(&admin_url).await?;
-                    let outcome = bench_backend(backend, &database.url, dir.path(), settings).await;
-                    if settings.keep {
-                        println!("kept the PostgreSQL database {}", database.url);
-                    } else {
-                        database.drop_database().await?;
-                    }
-                    results.push(outcome?);
-                }
-                _ => println!(
-                    "PostgreSQL skipped: set KAM_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test)"
-                ),
-            },
+        let run = async |database: &BenchDatabase| bench_backend(database, settings).await;
+        if let Some(result) = on_fresh_database(backend, settings.keep, run).await? {
+            results.push(result);
         }
     }
     Ok(results)
 }
 
-async fn bench_backend(
-    backend: Backend,
-    url: &str,
-    dir: &Path,
-    settings: &Settings,
-) -> Result<BackendResult, BoxError> {
-    let key_file = dir.join("kam-admin.key");
+async fn bench_backend(database: &BenchDatabase, settings: &Settings) -> Result<BackendResult, BoxError> {
+    let (backend, url) = (database.backend, database.url.as_str());
+    let key_file = database.dir.join("kam-admin.key");
     let runtime = Handle::current();
     let start_server = || start_kam_server(&runtime, url, &key_file, STARTUP_TIMEOUT, configure_server);
     eprintln!("{}: migrating…", backend.name());
@@ -545,39 +474,6 @@ async fn measure_lists(
 }
 
 /// For writing: one connection; SQLite with a big page cache.
-async fn connect_for_writing(backend: Backend, url: &str) -> Result<DatabaseConnection, BoxError> {
-    let mut options = ConnectOptions::new(url.to_owned());
-    options.max_connections(1).sqlx_logging(false);
-    if backend == Backend::Sqlite {
-        options.map_sqlx_sqlite_opts(|opts| {
-            opts.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .pragma("cache_size", "-262144")
-        });
-    }
-    Ok(Database::connect(options).await?)
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|| "?".to_owned())
-}
-
-fn median(sorted: &[Duration]) -> Duration {
-    match sorted.len() {
-        0 => Duration::ZERO,
-        n if n % 2 == 1 => sorted[n / 2],
-        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2,
-    }
-}
-
-fn millis(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1e3
-}
-
 fn report(results: &[BackendResult]) {
     for result in results {
         let g = &result.generated;

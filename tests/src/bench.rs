@@ -5,13 +5,15 @@
 //! stopped and still drops its database.
 
 use std::{
+    fmt::Display,
     future::Future,
     net::SocketAddr,
-    path::Path,
+    path::{Path, PathBuf},
+    str::FromStr,
     time::{Duration, Instant},
 };
 
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, sqlx};
 use tokio::{net::TcpListener, runtime::Handle, sync::oneshot, task::JoinHandle};
 use tonic::{
     Status,
@@ -21,7 +23,8 @@ use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
 
-use crate::with_database;
+pub use crate::Backend;
+use crate::{POSTGRES_URL_VAR, with_database};
 
 /// Any error: a benchmark only reports why it stopped.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -170,4 +173,146 @@ impl TempPostgresDatabase {
         admin.close().await?;
         Ok(())
     }
+}
+
+/// Where one benchmark run's data lives: a fresh database, and a scratch directory (for the ADMIN key).
+pub struct BenchDatabase {
+    pub backend: Backend,
+    /// The server's database URL.
+    pub url: String,
+    /// What `sqlite3` or `psql` opens: the SQLite file, or the PostgreSQL URL.
+    pub cli_target: String,
+    pub dir: PathBuf,
+}
+
+/// Runs `bench` on a fresh database of `backend`: a SQLite file in a temporary directory, or a new
+/// PostgreSQL database on the server [`POSTGRES_URL_VAR`] names (without it, says so and returns
+/// `None`). The database is removed afterwards, whatever `bench` returned, unless `keep`: then where it
+/// is gets printed.
+pub async fn on_fresh_database<T>(
+    backend: Backend,
+    keep: bool,
+    bench: impl AsyncFnOnce(&BenchDatabase) -> Result<T, BoxError>,
+) -> Result<Option<T>, BoxError> {
+    let dir = tempfile::tempdir()?;
+    match backend {
+        Backend::Sqlite => {
+            let file = dir.path().join("kam.db");
+            let database = BenchDatabase {
+                backend,
+                url: format!("sqlite://{}?mode=rwc", file.display()),
+                cli_target: file.display().to_string(),
+                dir: dir.path().to_owned(),
+            };
+            let outcome = bench(&database).await;
+            if keep {
+                println!("kept the SQLite database {}", dir.keep().join("kam.db").display());
+            }
+            outcome.map(Some)
+        }
+        Backend::Postgres => match std::env::var(POSTGRES_URL_VAR) {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let created = TempPostgresDatabase::create(&admin_url).await?;
+                let database = BenchDatabase {
+                    backend,
+                    url: created.url.clone(),
+                    cli_target: created.url.clone(),
+                    dir: dir.path().to_owned(),
+                };
+                let outcome = bench(&database).await;
+                if keep {
+                    println!("kept the PostgreSQL database {}", created.url);
+                } else {
+                    created.drop_database().await?;
+                }
+                outcome.map(Some)
+            }
+            _ => {
+                println!(
+                    "PostgreSQL skipped: set {POSTGRES_URL_VAR} (e.g. postgres://postgres@127.0.0.1:5432/test)"
+                );
+                Ok(None)
+            }
+        },
+    }
+}
+
+/// A single connection for bulk writes; on SQLite in WAL mode with a large page cache, as the server
+/// runs it.
+pub async fn connect_for_writing(backend: Backend, url: &str) -> Result<DatabaseConnection, BoxError> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options.max_connections(1).sqlx_logging(false);
+    if backend == Backend::Sqlite {
+        options.map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .pragma("cache_size", "-262144")
+        });
+    }
+    Ok(Database::connect(options).await?)
+}
+
+/// The backends `KAM_BENCH_BACKENDS` names, comma-separated (default `sqlite,postgres`).
+pub fn backends_from_env() -> Result<Vec<Backend>, BoxError> {
+    env_or("KAM_BENCH_BACKENDS", "sqlite,postgres".to_owned())?
+        .split(',')
+        .map(|name| match name.trim() {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" => Ok(Backend::Postgres),
+            other => Err(format!("KAM_BENCH_BACKENDS: unknown backend {other:?}").into()),
+        })
+        .collect()
+}
+
+/// The environment variable `name` parsed, or `default` when it is unset or blank.
+pub fn env_or<T>(name: &str, default: T) -> Result<T, BoxError>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    match std::env::var(name) {
+        Ok(raw) if !raw.trim().is_empty() => raw
+            .trim()
+            .parse()
+            .map_err(|err| format!("{name}={raw:?}: {err}").into()),
+        _ => Ok(default),
+    }
+}
+
+/// The machine's load average over 1, 5 and 15 minutes, or `?` where there is no `/proc/loadavg`.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "?".to_owned())
+}
+
+/// The median of sorted durations (zero for none).
+pub fn median(sorted: &[Duration]) -> Duration {
+    match sorted.len() {
+        0 => Duration::ZERO,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2,
+    }
+}
+
+pub fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e3
+}
+
+/// "optimized (bench/release)" or "debug (unoptimized)", and the machine's CPUs, OS and architecture:
+/// the first line of every benchmark's report.
+pub fn describe_machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let profile = if cfg!(debug_assertions) {
+        "debug (unoptimized)"
+    } else {
+        "optimized (bench/release)"
+    };
+    format!(
+        "machine: {cpus} CPUs, {os}/{arch}; build: {profile}",
+        os = std::env::consts::OS,
+        arch = std::env::consts::ARCH,
+    )
 }

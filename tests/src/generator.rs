@@ -583,6 +583,34 @@ pub(crate) fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// An `accounts` row (columns [`ACCOUNT_COLUMNS`]) of a live account in `TIERS[tier]`, no external id
+/// or parent: industry, region and lifecycle drawn from `rng` in that order; legal name `<name> GmbH`.
+pub(crate) fn plain_account_row(
+    id: Uuid,
+    name: &str,
+    rng: &mut Rng,
+    tier: usize,
+    create_time: DateTime<Utc>,
+) -> Vec<Value> {
+    vec![
+        id.into(),
+        Option::<String>::None.into(),
+        name.into(),
+        format!("{name} GmbH").into(),
+        (*rng.pick(INDUSTRIES)).into(),
+        (*rng.pick(REGIONS)).into(),
+        Option::<Uuid>::None.into(),
+        rng.weighted(LIFECYCLES).into(),
+        TIERS[tier].0.into(),
+        RELATIONSHIP_BY_TIER[tier].into(),
+        "RETAIN".into(),
+        create_time.into(),
+        create_time.into(),
+        Option::<DateTime<Utc>>::None.into(),
+        1i64.into(),
+    ]
+}
+
 /// A UUIDv7 of `time`'s millisecond whose 74 random bits are `low`: ids made with increasing
 /// `(time, low)` sort (and insert) in that order.
 pub(crate) fn uuid_v7(time: DateTime<Utc>, low: u128) -> Uuid {

@@ -19,6 +19,7 @@
 
 pub mod bench;
 pub mod generator;
+pub mod revenue_generator;
 pub mod sla_generator;
 
 use std::{net::SocketAddr, time::Duration};
@@ -59,6 +60,15 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
 }
 
 /// The department every staff member the harness creates joins (the seeded SALES department).

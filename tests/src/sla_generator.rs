@@ -91,8 +91,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::generator::{
-    ACCOUNT_COLUMNS, FIRST_NAMES, INDUSTRIES, Inserter, LAST_NAMES, LIFECYCLES, NAME_PARTS, REGIONS,
-    RELATIONSHIP_BY_TIER, Rng, SALES_DEPARTMENT_ID, STAFF_COLUMNS, TIERS, uuid_v7,
+    ACCOUNT_COLUMNS, FIRST_NAMES, Inserter, LAST_NAMES, NAME_PARTS, Rng, SALES_DEPARTMENT_ID, STAFF_COLUMNS,
+    TIERS, plain_account_row, uuid_v7,
 };
 
 /// What to generate, and how to write it.
@@ -372,23 +372,13 @@ pub async fn generate_requests(
             rng.pick(NAME_PARTS.0),
             rng.pick(NAME_PARTS.1)
         );
-        inserter.push(vec![
-            account.id.into(),
-            Option::<String>::None.into(),
-            name.clone().into(),
-            format!("{name} GmbH").into(),
-            (*rng.pick(INDUSTRIES)).into(),
-            (*rng.pick(REGIONS)).into(),
-            Option::<Uuid>::None.into(),
-            rng.weighted(LIFECYCLES).into(),
-            TIERS[account.tier].0.into(),
-            RELATIONSHIP_BY_TIER[account.tier].into(),
-            "RETAIN".into(),
-            account.create_time.into(),
-            account.create_time.into(),
-            Option::<DateTime<Utc>>::None.into(),
-            1i64.into(),
-        ]);
+        inserter.push(plain_account_row(
+            account.id,
+            &name,
+            &mut rng,
+            account.tier,
+            account.create_time,
+        ));
         inserter.flush_full(&txn).await?;
     }
     inserter.flush(&txn).await?;

@@ -243,8 +243,9 @@ fn sum_as_bigint(column: &'static str) -> sea_orm::sea_query::SimpleExpr {
     sea_orm::sea_query::Expr::cust(format!("CAST(SUM(CAST({column} AS BIGINT)) AS BIGINT)"))
 }
 
-/// Revenue per account over an inclusive range of periods in `currency`, in billionths.
-pub(super) async fn revenue_by_account(
+/// Revenue per account over an inclusive range of periods in `currency`, in billionths: the sums a
+/// ranking reads (public for the tiering benchmark, which times them alone).
+pub async fn revenue_by_account(
     conn: &impl ConnectionTrait,
     (first, last): (Period, Period),
     currency: &str,

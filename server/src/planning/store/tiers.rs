@@ -8,7 +8,7 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{ACCOUNT_TIER, TIER_OVERRIDE, live_accounts_among, revenue::revenue_by_account};
+use super::{ACCOUNT_TIER, TIER_OVERRIDE, live_accounts_among, revenue_by_account};
 use crate::{
     accounts::{model::Tier, store as accounts},
     audit::{self, Change},
