@@ -16,6 +16,7 @@ mod m20261205_000008_planning_tiers;
 mod m20261205_000009_relationship_changes;
 mod m20261205_000010_account_plans;
 mod m20261205_000011_interactions;
+mod m20261205_000012_outbox_feed;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000009_relationship_changes::Migration),
             Box::new(m20261205_000010_account_plans::Migration),
             Box::new(m20261205_000011_interactions::Migration),
+            Box::new(m20261205_000012_outbox_feed::Migration),
         ]
     }
 }

@@ -2,7 +2,10 @@
 //! transaction, so the change, who made it and the event announcing it commit together or not at all.
 
 use chrono::Utc;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ConnectionTrait, EntityTrait,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -135,17 +138,61 @@ async fn write_all<P: Serialize>(
         audit_entry::Entity::insert_many(entries)
             .exec_without_returning(txn)
             .await?;
-        let events = chunk.iter().map(|change| outbox_event::ActiveModel {
-            id: Default::default(),
-            occurred_at: Set(now),
-            event_type: Set(change.event_type.to_owned()),
-            resource_type: Set(change.resource_type.to_owned()),
-            resource_id: Set(change.resource_id.to_string()),
-            payload: Set(serde_json::to_value(change.payload).expect("domain payloads always serialize")),
+        let events = chunk.iter().map(|change| {
+            let payload = serde_json::to_value(change.payload).expect("domain payloads always serialize");
+            let account_id = account_of(change.resource_type, change.resource_id, &payload);
+            outbox_event::ActiveModel {
+                id: Default::default(),
+                occurred_at: Set(now),
+                event_type: Set(change.event_type.to_owned()),
+                resource_type: Set(change.resource_type.to_owned()),
+                resource_id: Set(change.resource_id.to_string()),
+                payload: Set(payload),
+                // The database's default: the writing transaction's id (PostgreSQL).
+                txid: NotSet,
+                account_id: Set(account_id),
+            }
         });
         outbox_event::Entity::insert_many(events)
             .exec_without_returning(txn)
             .await?;
     }
     Ok(())
+}
+
+/// The account an event concerns: the resource itself for an account (or its tier and override), else
+/// the `account_id` its payload names (contacts, team seats, opportunities, service requests, plans,
+/// actions, interactions); `None` for what belongs to no one account (staff, policies, revenue batches).
+fn account_of(resource_type: &str, resource_id: Uuid, payload: &serde_json::Value) -> Option<Uuid> {
+    if resource_type == "account" || resource_type == "tier_override" {
+        return Some(resource_id);
+    }
+    ["account_id", "accountId"]
+        .into_iter()
+        .find_map(|key| payload.get(key)?.as_str()?.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn an_event_concerns_the_account_it_names() {
+        let account = Uuid::now_v7();
+        let other = Uuid::now_v7();
+        assert_eq!(account_of("account", account, &json!({})), Some(account));
+        assert_eq!(account_of("tier_override", account, &json!({})), Some(account));
+        let contact = json!({"id": other.to_string(), "account_id": account.to_string()});
+        assert_eq!(account_of("contact", other, &contact), Some(account));
+        let proto_json = json!({"accountId": account.to_string()});
+        assert_eq!(account_of("opportunity", other, &proto_json), Some(account));
+        assert_eq!(account_of("staff", other, &json!({"department_id": "x"})), None);
+        assert_eq!(
+            account_of("contact", other, &json!({"account_id": "not a uuid"})),
+            None
+        );
+        assert_eq!(account_of("revenue_record", other, &json!([1, 2])), None);
+    }
 }

@@ -51,6 +51,35 @@ pub struct Config {
     pub sla: SlaConfig,
     /// Revenue and tiering.
     pub planning: PlanningConfig,
+    /// The integration API: the event stream.
+    pub integration: IntegrationConfig,
+}
+
+/// The integration API (DESIGN 4.6).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct IntegrationConfig {
+    /// How long an open `WatchEvents` stream waits, once it has caught up, before it looks for new
+    /// events again, in milliseconds: the stream's delay at most, and one small query per stream each
+    /// time.
+    pub watch_poll_millis: u64,
+}
+
+impl IntegrationConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.watch_poll_millis < 10 {
+            return Err("integration.watch_poll_millis: at least 10".to_owned());
+        }
+        Ok(())
+    }
+}
+
+impl Default for IntegrationConfig {
+    fn default() -> Self {
+        Self {
+            watch_poll_millis: 500,
+        }
+    }
 }
 
 /// Account planning (DESIGN 4.5): the one currency revenue is reported in, and the tier boundaries.
@@ -248,6 +277,7 @@ impl Default for Config {
             rate_limit: RateLimit::default(),
             sla: SlaConfig::default(),
             planning: PlanningConfig::default(),
+            integration: IntegrationConfig::default(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod fields;
 mod fingerprint;
 pub mod idempotency;
 pub mod identity;
+pub mod integration;
 pub mod money;
 pub mod named_enum;
 pub mod opportunities;

@@ -6,11 +6,14 @@ use std::{future::Future, sync::Arc};
 use http::HeaderName;
 use kam_proto::v1::{
     account_service_server::AccountServiceServer, audit_service_server::AuditServiceServer,
-    identity_service_server::IdentityServiceServer, opportunity_service_server::OpportunityServiceServer,
-    planning_service_server::PlanningServiceServer, service_level_service_server::ServiceLevelServiceServer,
-    team_service_server::TeamServiceServer,
+    identity_service_server::IdentityServiceServer, integration_service_server::IntegrationServiceServer,
+    opportunity_service_server::OpportunityServiceServer, planning_service_server::PlanningServiceServer,
+    service_level_service_server::ServiceLevelServiceServer, team_service_server::TeamServiceServer,
 };
-use tokio::{net::TcpListener, sync::Notify};
+use tokio::{
+    net::TcpListener,
+    sync::{Notify, watch},
+};
 use tonic::transport::{Server, server::TcpIncoming};
 use tonic_health::{ServingStatus, server::HealthReporter};
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -27,6 +30,7 @@ use crate::{
         jwt::JwtVerifier,
         rate_limit::RateLimiter,
     },
+    integration::api::IntegrationApi,
     opportunities::{api::OpportunityApi, store::OpportunityOwnership},
     planning::{api::PlanningApi, store::PlanActionOwnership},
     service_levels::{api::ServiceLevelApi, monitor::Monitor, store::ServiceRequestAssignments},
@@ -64,6 +68,7 @@ const SERVICES: &[&str] = &[
     "kam.v1.OpportunityService",
     "kam.v1.ServiceLevelService",
     "kam.v1.PlanningService",
+    "kam.v1.IntegrationService",
 ];
 
 /// Serves KAM on `listener` until `shutdown` resolves; then health turns NOT_SERVING, new connections
@@ -75,6 +80,7 @@ pub async fn run(
 ) -> Result<(), StartupError> {
     let coverage = CoveragePolicy::from_config(&config.coverage).map_err(StartupError::Config)?;
     config.planning.validate().map_err(StartupError::Config)?;
+    config.integration.validate().map_err(StartupError::Config)?;
     let jwt = config
         .jwt
         .as_ref()
@@ -123,6 +129,13 @@ pub async fn run(
         .max_decoding_message_size(limit)
         .max_encoding_message_size(limit);
 
+    // Open event streams end when shutdown begins; otherwise they would hold the drain to its deadline.
+    let (stopping, stopping_seen) = watch::channel(false);
+    let integration =
+        IntegrationServiceServer::new(IntegrationApi::new(db.clone(), config.integration, stopping_seen))
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
+
     // The breach monitor runs beside the RPCs and stops before the database closes.
     let monitor = (config.sla.monitor_interval_seconds > 0).then(|| {
         Monitor::start(
@@ -140,6 +153,7 @@ pub async fn run(
             shutdown.await;
             tracing::info!("shutting down: draining in-flight requests");
             set_health(&health, ServingStatus::NotServing).await;
+            let _ = stopping.send(true);
             draining.notify_one();
         }
     };
@@ -165,6 +179,7 @@ pub async fn run(
         .add_service(opportunities)
         .add_service(service_levels)
         .add_service(planning)
+        .add_service(integration)
         .serve_with_incoming_shutdown(incoming, signal);
     tracing::info!(addr = %local_addr, "serving gRPC and gRPC-Web");
 

@@ -354,6 +354,7 @@ const EXPECTED: &[Rule] = &[
     ),
     rule("/kam.v1.PlanningService/GetAccountHealth", EVERY_ROLE, OwnTeam),
     rule("/kam.v1.PlanningService/ListAtRiskAccounts", EVERY_ROLE, Filtered),
+    rule("/kam.v1.IntegrationService/WatchEvents", EVERY_ROLE, Filtered),
 ];
 
 /// One column of the matrix.
@@ -442,6 +443,8 @@ struct Rpc {
     path: String,
     /// The request message's name, without its package (`GetAccountRequest`).
     input: String,
+    /// Whether the server answers with a stream; the matrix then looks at its first message.
+    server_streaming: bool,
 }
 
 fn rpcs_of_this_build() -> Vec<Rpc> {
@@ -456,6 +459,7 @@ fn rpcs_of_this_build() -> Vec<Rpc> {
                 service.method.iter().map(move |method| Rpc {
                     path: format!("/{}.{}/{}", file.package(), service.name(), method.name()),
                     input: short_name(method.input_type(), '.').to_owned(),
+                    server_streaming: method.server_streaming(),
                 })
             })
         })
@@ -562,13 +566,14 @@ impl Decoder for RawCodec {
 }
 
 /// Calls `rpc` with an encoded request, as `caller` or (`None`) without credentials; returns the
-/// encoded response.
+/// encoded response, or for a server stream its first message (the stream is then dropped).
 async fn call(
     channel: Channel,
-    rpc: &str,
+    rpc: &Rpc,
     caller: Option<&Caller>,
     request: Vec<u8>,
 ) -> Result<Vec<u8>, Status> {
+    let rpc_path = rpc.path.as_str();
     let mut grpc = tonic::client::Grpc::new(channel);
     grpc.ready()
         .await
@@ -580,10 +585,18 @@ async fn call(
             .expect("a credential is a valid header value");
         request.metadata_mut().insert("authorization", header);
     }
-    let path = PathAndQuery::try_from(rpc).unwrap_or_else(|e| panic!("{rpc} is not a path: {e}"));
-    grpc.unary(request, path, RawCodec)
-        .await
-        .map(tonic::Response::into_inner)
+    let path = PathAndQuery::try_from(rpc_path).unwrap_or_else(|e| panic!("{rpc_path} is not a path: {e}"));
+    if !rpc.server_streaming {
+        return grpc
+            .unary(request, path, RawCodec)
+            .await
+            .map(tonic::Response::into_inner);
+    }
+    let mut stream = grpc.server_streaming(request, path, RawCodec).await?.into_inner();
+    stream
+        .message()
+        .await?
+        .ok_or_else(|| Status::internal(format!("{rpc_path} ended without a message")))
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1604,6 +1617,12 @@ impl<'a> Fixture<'a> {
                 max_score: 101,
                 ..Default::default()
             }),
+            // From the first event kept: the fixture's events are among the first thousand.
+            "/kam.v1.IntegrationService/WatchEvents" => body(pb::WatchEventsRequest {
+                start: pb::watch_events_request::Start::Earliest as i32,
+                batch_size: 1000,
+                ..Default::default()
+            }),
             _ => panic!("no request for {rpc}: add one to Fixture::request in tests/tests/authorization.rs"),
         }
     }
@@ -1665,6 +1684,8 @@ impl<'a> Fixture<'a> {
                 pb::ListUpcomingKeyDatesResponse::decode(response)
                     .map(|list| list.key_dates.iter().any(|d| d.contact_id == self.contact.id))
             }
+            "/kam.v1.IntegrationService/WatchEvents" => pb::WatchEventsResponse::decode(response)
+                .map(|batch| batch.events.iter().any(|e| e.account_id == self.account.id)),
             _ => return None,
         };
         Some(shown.unwrap_or_else(|e| panic!("decode the response of {rpc}: {e}")))
@@ -1678,14 +1699,7 @@ impl<'a> Fixture<'a> {
             "Fixture::request builds a {} for {}, which takes a {}",
             request.message, rpc.path, rpc.input
         );
-        match call(
-            self.server.anonymous(),
-            &rpc.path,
-            self.caller(who),
-            request.bytes,
-        )
-        .await
-        {
+        match call(self.server.anonymous(), rpc, self.caller(who), request.bytes).await {
             Ok(response) => match self.lists_fixture(&rpc.path, &response) {
                 Some(shown) => (Outcome::Listed(shown), None),
                 None => (Outcome::Ok, None),
@@ -1999,17 +2013,22 @@ backend_tests! {
                 body(pb::GetMonthlyRevenueRequest { account_id: missing(), ..Default::default() }),
             ),
         ];
-        for (rpc, request) in requests {
+        for (path, request) in requests {
+            let rpc = &Rpc {
+                path: path.to_owned(),
+                input: request.message.to_owned(),
+                server_streaming: false,
+            };
             let as_member = call(server.anonymous(), rpc, Some(&member), request.bytes.clone())
                 .await
-                .expect_err(rpc);
-            assert_eq!(as_member.code(), Code::PermissionDenied, "{rpc} as a MEMBER: {as_member:?}");
+                .expect_err(path);
+            assert_eq!(as_member.code(), Code::PermissionDenied, "{path} as a MEMBER: {as_member:?}");
             assert_error(&as_member, Code::PermissionDenied);
 
             let as_admin = call(server.anonymous(), rpc, Some(server.admin()), request.bytes)
                 .await
-                .expect_err(rpc);
-            assert_eq!(as_admin.code(), Code::NotFound, "{rpc} as the ADMIN: {as_admin:?}");
+                .expect_err(path);
+            assert_eq!(as_admin.code(), Code::NotFound, "{path} as the ADMIN: {as_admin:?}");
             assert_error(&as_admin, Code::NotFound);
         }
     }

@@ -12,6 +12,11 @@ pub struct Model {
     pub resource_id: String,
     /// The resource after the change, in canonical proto3 JSON.
     pub payload: Json,
+    /// The writing transaction's id on PostgreSQL (the column's default), 0 on SQLite: the feed's order
+    /// (migration 000012).
+    pub txid: i64,
+    /// The account the event concerns, if any.
+    pub account_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

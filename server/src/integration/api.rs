@@ -1,0 +1,201 @@
+//! `kam.v1.IntegrationService`.
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use futures::Stream;
+use kam_proto::v1::{
+    self as pb, integration_service_server::IntegrationService, watch_events_request::Start,
+};
+use tokio::sync::{mpsc, watch};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use super::feed::{self, EventFilter, FeedBatch, FeedPosition};
+use crate::{
+    config::IntegrationConfig,
+    db::Db,
+    entity::outbox_event,
+    error::{Error, Result},
+    identity::Visibility,
+    request::RequestContext,
+    wire::timestamp,
+};
+
+/// Events per response unless the caller asks otherwise, and at most.
+const DEFAULT_BATCH: i32 = 100;
+const MAX_BATCH: i32 = 1000;
+/// Responses buffered per stream before the reader waits for the client.
+const STREAM_BUFFER: usize = 4;
+
+pub struct IntegrationApi {
+    db: Db,
+    config: IntegrationConfig,
+    /// Turns true when the server begins to shut down: open streams end then.
+    shutdown: watch::Receiver<bool>,
+}
+
+impl IntegrationApi {
+    pub fn new(db: Db, config: IntegrationConfig, shutdown: watch::Receiver<bool>) -> Self {
+        Self { db, config, shutdown }
+    }
+}
+
+type EventStream = Pin<Box<dyn Stream<Item = Result<pb::WatchEventsResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl IntegrationService for IntegrationApi {
+    type WatchEventsStream = EventStream;
+
+    async fn watch_events(
+        &self,
+        request: Request<pb::WatchEventsRequest>,
+    ) -> Result<Response<EventStream>, Status> {
+        let ctx = RequestContext::from_request(&request)?;
+        let pb::WatchEventsRequest {
+            cursor,
+            start,
+            event_types,
+            resource_types,
+            batch_size,
+        } = request.into_inner();
+        let batch = match batch_size {
+            0 => DEFAULT_BATCH,
+            1..=MAX_BATCH => batch_size,
+            _ => return Err(Error::invalid("batch_size", format!("must be 1 to {MAX_BATCH}")).into()),
+        };
+        let from = if cursor.is_empty() {
+            match Start::try_from(start) {
+                Ok(Start::Unspecified | Start::Now) => feed::current_position(&self.db).await?,
+                Ok(Start::Earliest) => FeedPosition::START,
+                Err(_) => return Err(Error::invalid("start", "unknown value").into()),
+            }
+        } else {
+            FeedPosition::from_cursor(&cursor, "cursor")?
+        };
+        let watcher = Watcher {
+            db: self.db.clone(),
+            filter: EventFilter {
+                event_types: event_types.into_iter().collect(),
+                resource_types: resource_types.into_iter().collect(),
+            },
+            visibility: ctx.visibility(),
+            batch: batch as u64,
+            poll: Duration::from_millis(self.config.watch_poll_millis),
+            shutdown: self.shutdown.clone(),
+        };
+        let (sender, receiver) = mpsc::channel(STREAM_BUFFER);
+        tokio::spawn(watcher.run(from, sender));
+        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+    }
+}
+
+/// One open `WatchEvents` stream: reads the feed from a position and sends what the caller may see.
+struct Watcher {
+    db: Db,
+    filter: EventFilter,
+    visibility: Visibility,
+    batch: u64,
+    poll: Duration,
+    shutdown: watch::Receiver<bool>,
+}
+
+type Sender = mpsc::Sender<Result<pb::WatchEventsResponse, Status>>;
+
+impl Watcher {
+    /// Sends batches until the client goes away, the database fails or the server shuts down. When a
+    /// read finds nothing new it waits `poll` before the next.
+    async fn run(mut self, mut position: FeedPosition, sender: Sender) {
+        loop {
+            if *self.shutdown.borrow() {
+                let _ = sender.send(Err(shutting_down(position))).await;
+                return;
+            }
+            let read = feed::read_after(&self.db, position, self.batch, &self.filter, self.visibility).await;
+            let FeedBatch { events, next, full } = match read {
+                Ok(batch) => batch,
+                Err(err) => {
+                    let _ = sender.send(Err(err.into())).await;
+                    return;
+                }
+            };
+            if next != position {
+                let response = pb::WatchEventsResponse {
+                    events: events.into_iter().map(event_to_proto).collect(),
+                    cursor: next.to_cursor(),
+                };
+                if sender.send(Ok(response)).await.is_err() {
+                    return; // the client went away
+                }
+                position = next;
+            }
+            if !full {
+                tokio::select! {
+                    () = tokio::time::sleep(self.poll) => {}
+                    () = sender.closed() => return,
+                    _ = self.shutdown.changed() => {}
+                }
+            }
+        }
+    }
+}
+
+/// The end of a stream when the server shuts down: the client resumes elsewhere, or later, from the
+/// cursor it last received (also named here).
+fn shutting_down(position: FeedPosition) -> Status {
+    Status::unavailable(format!(
+        "the server is shutting down; resume with cursor {}",
+        position.to_cursor()
+    ))
+}
+
+fn event_to_proto(event: outbox_event::Model) -> pb::Event {
+    let cursor = FeedPosition {
+        txid: event.txid,
+        id: event.id,
+    }
+    .to_cursor();
+    pb::Event {
+        event_type: event.event_type,
+        resource_type: event.resource_type,
+        resource_id: event.resource_id,
+        account_id: event.account_id.map(|id| id.to_string()).unwrap_or_default(),
+        occur_time: Some(timestamp(event.occurred_at)),
+        payload_json: event.payload.to_string(),
+        cursor,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shutdown_names_where_to_resume() {
+        let status = shutting_down(FeedPosition { txid: 0, id: 42 });
+        assert_eq!(status.code(), tonic::Code::Unavailable);
+        assert!(
+            status.message().ends_with("resume with cursor e1-0-42"),
+            "{}",
+            status.message()
+        );
+    }
+
+    #[test]
+    fn events_carry_their_own_cursor_and_account() {
+        let account = uuid::Uuid::now_v7();
+        let event = event_to_proto(outbox_event::Model {
+            id: 9,
+            occurred_at: chrono::Utc::now(),
+            event_type: "AccountCreated".to_owned(),
+            resource_type: "account".to_owned(),
+            resource_id: account.to_string(),
+            payload: serde_json::json!({"display_name": "Acme"}),
+            txid: 77,
+            account_id: Some(account),
+        });
+        assert_eq!(event.cursor, "e1-77-9");
+        assert_eq!(event.account_id, account.to_string());
+        assert_eq!(event.payload_json, r#"{"display_name":"Acme"}"#);
+    }
+}

@@ -1,0 +1,267 @@
+//! Reading the outbox as a feed: positions, and batches of events that can no longer change.
+//!
+//! An event's position is (txid, id): the id of the transaction that wrote it (PostgreSQL; 0 on
+//! SQLite) and its own sequence id. A batch holds only events of transactions older than every
+//! transaction still running (the reading snapshot's xmin): no event can appear later before the end of
+//! such a batch, so a reader that resumes after the last position it saw misses nothing, however the
+//! writers' commits interleave (migration 000012). SQLite runs one writer at a time, so ids already
+//! follow commit order there.
+
+use std::collections::HashSet;
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Statement, sea_query::ExprTrait,
+};
+use uuid::Uuid;
+
+use crate::{
+    db::Db,
+    entity::outbox_event::{self, Column},
+    error::{Error, Result},
+    identity::{Visibility, access::visible_account_ids},
+};
+
+/// Where a reader stands in the feed: after the event at (txid, id).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FeedPosition {
+    pub txid: i64,
+    pub id: i64,
+}
+
+impl FeedPosition {
+    /// Before every event: ids start at 1, and transaction ids are positive (0 on SQLite).
+    pub const START: FeedPosition = FeedPosition { txid: 0, id: 0 };
+
+    const PREFIX: &'static str = "e1-";
+
+    /// The opaque cursor clients hold: `e1-<txid>-<id>`.
+    pub fn to_cursor(self) -> String {
+        format!("{}{}-{}", Self::PREFIX, self.txid, self.id)
+    }
+
+    /// Parses a cursor made by [`Self::to_cursor`]; anything else is INVALID_ARGUMENT on `field`.
+    pub fn from_cursor(cursor: &str, field: &str) -> Result<Self> {
+        let invalid = || Error::invalid(field, "not a cursor this server issued");
+        let rest = cursor.strip_prefix(Self::PREFIX).ok_or_else(invalid)?;
+        let (txid, id) = rest.split_once('-').ok_or_else(invalid)?;
+        // Digits only: i64's own parser would also take a sign, which a cursor never has.
+        let number = |text: &str| -> Result<i64> {
+            if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid());
+            }
+            text.parse().map_err(|_| invalid())
+        };
+        Ok(FeedPosition {
+            txid: number(txid)?,
+            id: number(id)?,
+        })
+    }
+
+    fn of(event: &outbox_event::Model) -> Self {
+        FeedPosition {
+            txid: event.txid,
+            id: event.id,
+        }
+    }
+}
+
+/// Which events a reader wants.
+#[derive(Clone, Debug, Default)]
+pub struct EventFilter {
+    /// Empty: every type.
+    pub event_types: HashSet<String>,
+    /// Empty: every resource type.
+    pub resource_types: HashSet<String>,
+}
+
+impl EventFilter {
+    fn wants(&self, event: &outbox_event::Model) -> bool {
+        (self.event_types.is_empty() || self.event_types.contains(&event.event_type))
+            && (self.resource_types.is_empty() || self.resource_types.contains(&event.resource_type))
+    }
+}
+
+/// The events after a position that a reader may see, and where to resume after them.
+#[derive(Debug)]
+pub struct FeedBatch {
+    pub events: Vec<outbox_event::Model>,
+    /// After the last event read, including those the filter or visibility left out; the position
+    /// given when nothing was read.
+    pub next: FeedPosition,
+    /// Whether the read took as many events as it could: more may follow at once.
+    pub full: bool,
+}
+
+/// Where a reader starts that wants only what commits from now on: after every event of the
+/// transactions that have ended.
+pub async fn current_position(db: &Db) -> Result<FeedPosition> {
+    let txn = db.snapshot().await?;
+    let position = match horizon(&txn).await? {
+        Some(xmin) => FeedPosition { txid: xmin, id: 0 },
+        None => {
+            let last: Option<i64> = outbox_event::Entity::find()
+                .select_only()
+                .column_as(Column::Id.max(), "id")
+                .into_tuple::<Option<i64>>()
+                .one(&txn)
+                .await?
+                .flatten();
+            FeedPosition {
+                txid: 0,
+                id: last.unwrap_or(0),
+            }
+        }
+    };
+    txn.commit().await?;
+    Ok(position)
+}
+
+/// Reads up to `limit` events after `after`, keeps those `filter` wants and `visibility` may see, on
+/// one snapshot.
+pub async fn read_after(
+    db: &Db,
+    after: FeedPosition,
+    limit: u64,
+    filter: &EventFilter,
+    visibility: Visibility,
+) -> Result<FeedBatch> {
+    let txn = db.snapshot().await?;
+    let horizon = horizon(&txn).await?;
+    let mut query = outbox_event::Entity::find()
+        .filter(
+            Column::Txid
+                .gt(after.txid)
+                .or(Column::Txid.eq(after.txid).and(Column::Id.gt(after.id))),
+        )
+        .order_by_asc(Column::Txid)
+        .order_by_asc(Column::Id)
+        .limit(limit);
+    if let Some(xmin) = horizon {
+        query = query.filter(Column::Txid.lt(xmin));
+    }
+    let read = query.all(&txn).await?;
+    let visible = visible_account_ids(&txn, visibility).await?;
+    txn.commit().await?;
+
+    let full = read.len() as u64 == limit;
+    let next = read.last().map_or(after, FeedPosition::of);
+    let events = read
+        .into_iter()
+        .filter(|event| filter.wants(event) && may_see(visible.as_ref(), event.account_id))
+        .collect();
+    Ok(FeedBatch { events, next, full })
+}
+
+/// Whether a reader who sees `visible` accounts (all of them: `None`) may see an event concerning
+/// `account`. Events that concern no one account are for those who see every account.
+fn may_see(visible: Option<&HashSet<Uuid>>, account: Option<Uuid>) -> bool {
+    match (visible, account) {
+        (None, _) => true,
+        (Some(visible), Some(account)) => visible.contains(&account),
+        (Some(_), None) => false,
+    }
+}
+
+/// On PostgreSQL, the oldest transaction id still running when the snapshot was taken: events of
+/// older transactions are final. `None` on SQLite, where every committed event is.
+async fn horizon(conn: &impl ConnectionTrait) -> Result<Option<i64>> {
+    if conn.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(None);
+    }
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+        ))
+        .await?
+        .ok_or_else(|| Error::Database(DbErr::Custom("the snapshot has no xmin".to_owned())))?;
+    Ok(Some(row.try_get_by_index(0)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_strangers_are_refused() {
+        for position in [
+            FeedPosition::START,
+            FeedPosition { txid: 0, id: 17 },
+            FeedPosition {
+                txid: 4_000_000_123,
+                id: i64::MAX,
+            },
+        ] {
+            assert_eq!(
+                FeedPosition::from_cursor(&position.to_cursor(), "cursor").unwrap(),
+                position
+            );
+        }
+        assert_eq!(FeedPosition { txid: 7, id: 3 }.to_cursor(), "e1-7-3");
+        for bad in [
+            "", "7-3", "e1-7", "e1-x-3", "e1-7-", "e1-+7-3", "e1--2-0", "e2-7-3", "e1-7-3-1",
+        ] {
+            let err = FeedPosition::from_cursor(bad, "cursor").unwrap_err();
+            assert!(matches!(err, Error::InvalidArgument(_)), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn positions_order_by_transaction_then_id() {
+        let early_transaction_late_id = FeedPosition { txid: 5, id: 90 };
+        let late_transaction_early_id = FeedPosition { txid: 6, id: 10 };
+        assert!(early_transaction_late_id < late_transaction_early_id);
+        assert!(FeedPosition::START < FeedPosition { txid: 0, id: 1 });
+        assert_eq!(FeedPosition::START.to_cursor(), "e1-0-0");
+    }
+
+    fn event(event_type: &str, resource_type: &str) -> outbox_event::Model {
+        outbox_event::Model {
+            id: 1,
+            occurred_at: chrono::Utc::now(),
+            event_type: event_type.to_owned(),
+            resource_type: resource_type.to_owned(),
+            resource_id: Uuid::nil().to_string(),
+            payload: serde_json::json!({}),
+            txid: 0,
+            account_id: None,
+        }
+    }
+
+    #[test]
+    fn the_filter_keeps_the_types_asked_for() {
+        let everything = EventFilter::default();
+        assert!(everything.wants(&event("AccountCreated", "account")));
+        let accounts = EventFilter {
+            resource_types: ["account".to_owned()].into(),
+            ..Default::default()
+        };
+        assert!(accounts.wants(&event("AccountUpdated", "account")));
+        assert!(!accounts.wants(&event("ContactCreated", "contact")));
+        let created = EventFilter {
+            event_types: ["AccountCreated".to_owned(), "ContactCreated".to_owned()].into(),
+            resource_types: ["contact".to_owned()].into(),
+        };
+        assert!(created.wants(&event("ContactCreated", "contact")));
+        assert!(
+            !created.wants(&event("AccountCreated", "account")),
+            "both filters apply"
+        );
+    }
+
+    #[test]
+    fn members_see_their_accounts_events_only() {
+        let mine = Uuid::now_v7();
+        let theirs = Uuid::now_v7();
+        let visible: HashSet<Uuid> = [mine].into();
+        assert!(may_see(None, Some(theirs)));
+        assert!(may_see(None, None));
+        assert!(may_see(Some(&visible), Some(mine)));
+        assert!(!may_see(Some(&visible), Some(theirs)));
+        assert!(
+            !may_see(Some(&visible), None),
+            "staff and policy events are for those who see all"
+        );
+    }
+}
