@@ -63,12 +63,18 @@ pub struct IntegrationConfig {
     /// events again, in milliseconds: the stream's delay at most, and one small query per stream each
     /// time.
     pub watch_poll_millis: u64,
+    /// How long a `ListChanges` sync token stays good, in days; an older one is refused with
+    /// SYNC_TOKEN_EXPIRED and the client starts over with a full sync.
+    pub sync_token_retention_days: u32,
 }
 
 impl IntegrationConfig {
     pub fn validate(&self) -> Result<(), String> {
         if self.watch_poll_millis < 10 {
             return Err("integration.watch_poll_millis: at least 10".to_owned());
+        }
+        if self.sync_token_retention_days == 0 {
+            return Err("integration.sync_token_retention_days: at least 1".to_owned());
         }
         Ok(())
     }
@@ -78,6 +84,7 @@ impl Default for IntegrationConfig {
     fn default() -> Self {
         Self {
             watch_poll_millis: 500,
+            sync_token_retention_days: 30,
         }
     }
 }

@@ -355,6 +355,7 @@ const EXPECTED: &[Rule] = &[
     rule("/kam.v1.PlanningService/GetAccountHealth", EVERY_ROLE, OwnTeam),
     rule("/kam.v1.PlanningService/ListAtRiskAccounts", EVERY_ROLE, Filtered),
     rule("/kam.v1.IntegrationService/WatchEvents", EVERY_ROLE, Filtered),
+    rule("/kam.v1.IntegrationService/ListChanges", EVERY_ROLE, Filtered),
 ];
 
 /// One column of the matrix.
@@ -1623,6 +1624,12 @@ impl<'a> Fixture<'a> {
                 batch_size: 1000,
                 ..Default::default()
             }),
+            // A full sync of the accounts: the fixture's account is among the first 500 changed.
+            "/kam.v1.IntegrationService/ListChanges" => body(pb::ListChangesRequest {
+                resource_type: pb::SyncResource::Accounts as i32,
+                page_size: 500,
+                ..Default::default()
+            }),
             _ => panic!("no request for {rpc}: add one to Fixture::request in tests/tests/authorization.rs"),
         }
     }
@@ -1686,6 +1693,8 @@ impl<'a> Fixture<'a> {
             }
             "/kam.v1.IntegrationService/WatchEvents" => pb::WatchEventsResponse::decode(response)
                 .map(|batch| batch.events.iter().any(|e| e.account_id == self.account.id)),
+            "/kam.v1.IntegrationService/ListChanges" => pb::ListChangesResponse::decode(response)
+                .map(|page| page.changes.iter().any(|c| c.id == self.account.id)),
             _ => return None,
         };
         Some(shown.unwrap_or_else(|e| panic!("decode the response of {rpc}: {e}")))

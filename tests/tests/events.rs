@@ -1,12 +1,17 @@
-//! The domain-event stream (`IntegrationService.WatchEvents`) end to end, on SQLite and on PostgreSQL
-//! (when `KAM_TEST_POSTGRES_URL` is set): resuming without gap or duplicate, filters, a MEMBER's view,
-//! bad arguments, graceful shutdown, and — on PostgreSQL — two transactions that commit out of order.
+//! The integration feeds end to end, on SQLite and on PostgreSQL (when `KAM_TEST_POSTGRES_URL` is set):
+//! the domain-event stream (`WatchEvents`: resuming without gap or duplicate, filters, a MEMBER's view,
+//! bad arguments, graceful shutdown) and the change feed (`ListChanges`: full sync and deltas,
+//! tombstones, a MEMBER's view, expired and foreign tokens), and — on PostgreSQL — transactions that
+//! commit out of order, for both.
 
 use std::time::Duration;
 
 use kam_tests::{
-    Authed, Backend, TestServer, assert_invalid_argument,
-    pb::{self, integration_service_client::IntegrationServiceClient, watch_events_request::Start},
+    Authed, Backend, TestServer, assert_failed_precondition, assert_invalid_argument,
+    pb::{
+        self, SyncResource, integration_service_client::IntegrationServiceClient, resource_change::Resource,
+        watch_events_request::Start,
+    },
 };
 use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
 use tonic::{Code, Streaming};
@@ -361,6 +366,267 @@ async fn out_of_order_commits_are_not_skipped(server: &TestServer) {
     );
 }
 
+/// Calls ListChanges until `more` is unset; returns every change and the last token.
+async fn sync_all(
+    channel: Authed,
+    resource: SyncResource,
+    token: &str,
+    page_size: i32,
+) -> (Vec<pb::ResourceChange>, String) {
+    let (mut changes, mut token) = (Vec::new(), token.to_owned());
+    loop {
+        let page = client(channel.clone())
+            .list_changes(pb::ListChangesRequest {
+                resource_type: resource as i32,
+                sync_token: token.clone(),
+                page_size,
+            })
+            .await
+            .expect("list changes")
+            .into_inner();
+        changes.extend(page.changes);
+        token = page.next_sync_token;
+        if !page.more {
+            return (changes, token);
+        }
+    }
+}
+
+/// Syncs, again and again from each new token, until the changes received satisfy `done` (panics after
+/// [`PATIENCE`]). On PostgreSQL the feed holds changes back while any older transaction of the cluster
+/// runs (other tests' too), so what was just written may come a call or two later.
+async fn sync_until(
+    channel: Authed,
+    resource: SyncResource,
+    token: &str,
+    page_size: i32,
+    done: impl Fn(&[pb::ResourceChange]) -> bool,
+) -> (Vec<pb::ResourceChange>, String) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let (mut changes, mut token) = (Vec::new(), token.to_owned());
+    loop {
+        let (more, next) = sync_all(channel.clone(), resource, &token, page_size).await;
+        changes.extend(more);
+        token = next;
+        if done(&changes) {
+            return (changes, token);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the changes never came: {:?}",
+            ids(&changes)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// (id, deleted) of each change.
+fn ids(changes: &[pb::ResourceChange]) -> Vec<(String, bool)> {
+    changes.iter().map(|c| (c.id.clone(), c.deleted)).collect()
+}
+
+/// What a client holds after applying `changes` in order, as upserts by id: (id, deleted), in the
+/// order of each id's last change.
+fn applied(changes: &[pb::ResourceChange]) -> Vec<(String, bool)> {
+    let mut held: Vec<(String, bool)> = Vec::new();
+    for change in ids(changes) {
+        held.retain(|(id, _)| *id != change.0);
+        held.push(change);
+    }
+    held
+}
+
+fn has(id: &str) -> impl Fn(&[pb::ResourceChange]) -> bool + '_ {
+    move |changes| changes.iter().any(|c| c.id == id)
+}
+
+fn account_name(change: &pb::ResourceChange) -> &str {
+    match &change.resource {
+        Some(Resource::Account(account)) => &account.display_name,
+        other => panic!("not an account: {other:?}"),
+    }
+}
+
+async fn a_full_sync_then_deltas_with_tombstones(backend: Backend) {
+    let Some(server) = start(backend).await else {
+        return;
+    };
+    let a = server.create_account("Alpha").await.id;
+    let b = server.create_account("Beta").await.id;
+    let contact = create_contact(&server, &a).await.id;
+
+    let (full, token) = sync_until(server.channel(), SyncResource::Accounts, "", 0, has(&b)).await;
+    assert_eq!(applied(&full), [(a.clone(), false), (b.clone(), false)]);
+    assert_eq!(account_name(&full[0]), "Alpha");
+
+    // A renamed twice, B deleted, C created: within one page each once, at its last change; B as a
+    // tombstone that still shows what it was.
+    rename(&server, &a, "Alpha Pumps").await;
+    server
+        .accounts()
+        .delete_account(pb::DeleteAccountRequest {
+            id: b.clone(),
+            etag: String::new(),
+        })
+        .await
+        .expect("delete B");
+    let c = server.create_account("Gamma").await.id;
+    rename(&server, &a, "Alpha Pumps AG").await;
+    let renamed_again = |changes: &[pb::ResourceChange]| {
+        changes
+            .iter()
+            .any(|c| c.id == a && account_name(c) == "Alpha Pumps AG")
+    };
+    let (delta, _) = sync_until(server.channel(), SyncResource::Accounts, &token, 0, renamed_again).await;
+    assert_eq!(
+        applied(&delta),
+        [(b.clone(), true), (c.clone(), false), (a.clone(), false)]
+    );
+    let tombstone = delta.iter().find(|change| change.id == b).unwrap();
+    assert_eq!(
+        account_name(tombstone),
+        "Beta",
+        "a deleted account keeps its last state"
+    );
+    // Page by page a resource may come again; applied in order, the result is the same.
+    let (paged, _) = sync_until(server.channel(), SyncResource::Accounts, &token, 1, renamed_again).await;
+    assert_eq!(applied(&paged), applied(&delta));
+
+    // Contacts: a deleted one is a bare tombstone.
+    let (contacts, token) = sync_until(server.channel(), SyncResource::Contacts, "", 0, has(&contact)).await;
+    assert_eq!(applied(&contacts), [(contact.clone(), false)]);
+    server
+        .accounts()
+        .delete_contact(pb::DeleteContactRequest {
+            id: contact.clone(),
+            etag: String::new(),
+        })
+        .await
+        .expect("delete the contact");
+    let (gone, _) = sync_until(server.channel(), SyncResource::Contacts, &token, 0, has(&contact)).await;
+    assert_eq!(applied(&gone), [(contact, true)]);
+    assert!(gone[0].resource.is_none());
+    server.stop().await;
+}
+
+async fn a_member_syncs_its_teams_resources_only(backend: Backend) {
+    let Some(server) = start(backend).await else {
+        return;
+    };
+    let ours = server.create_account("Ours").await.id;
+    let theirs = server.create_account("Theirs").await.id;
+    let member = server.member_on_team(&ours).await;
+    let mine = create_contact(&server, &ours).await.id;
+    let other = create_contact(&server, &theirs).await.id;
+
+    let (contacts, token) = sync_until(member.channel(), SyncResource::Contacts, "", 0, has(&mine)).await;
+    assert_eq!(applied(&contacts), [(mine.clone(), false)]);
+    let (accounts, _) = sync_until(member.channel(), SyncResource::Accounts, "", 0, has(&ours)).await;
+    assert_eq!(applied(&accounts), [(ours.clone(), false)]);
+    server
+        .accounts()
+        .delete_contact(pb::DeleteContactRequest {
+            id: other.clone(),
+            etag: String::new(),
+        })
+        .await
+        .expect("delete the other team's contact");
+    // Written after the deletion: once it has come, the deletion has been read too.
+    let marker = create_contact(&server, &ours).await.id;
+    let (delta, _) = sync_until(member.channel(), SyncResource::Contacts, &token, 0, has(&marker)).await;
+    assert_eq!(
+        applied(&delta),
+        [(marker, false)],
+        "not even the tombstone of another team's contact"
+    );
+
+    // Bad requests.
+    let channel = server.channel();
+    let list = async |request: pb::ListChangesRequest| client(channel.clone()).list_changes(request).await;
+    let missing = list(pb::ListChangesRequest::default())
+        .await
+        .expect_err("no resource type");
+    assert_invalid_argument(&missing, "resource_type");
+    let foreign = list(pb::ListChangesRequest {
+        resource_type: SyncResource::Accounts as i32,
+        sync_token: token.clone(),
+        page_size: 0,
+    })
+    .await
+    .expect_err("a contacts token for accounts");
+    assert_invalid_argument(&foreign, "sync_token");
+    // A token issued 31 days ago (the format is `s1-<type>-<txid>-<id>-<issued, unix seconds>`).
+    let month_ago = chrono::Utc::now().timestamp() - 31 * 86_400;
+    let expired = list(pb::ListChangesRequest {
+        resource_type: SyncResource::Contacts as i32,
+        sync_token: format!("s1-2-0-0-{month_ago}"),
+        page_size: 0,
+    })
+    .await
+    .expect_err("an expired token");
+    assert_failed_precondition(&expired, "SYNC_TOKEN_EXPIRED");
+    let too_many = list(pb::ListChangesRequest {
+        resource_type: SyncResource::Contacts as i32,
+        sync_token: String::new(),
+        page_size: 501,
+    })
+    .await
+    .expect_err("too large a page");
+    assert_invalid_argument(&too_many, "page_size");
+    server.stop().await;
+}
+
+/// Two transactions each record a change of an account; the one that wrote first commits last. The
+/// sync that runs in between must not move past the first one's change.
+async fn out_of_order_changes_are_not_skipped(server: &TestServer) {
+    let early_account = server.create_account("Early").await.id;
+    let late_account = server.create_account("Late").await.id;
+    let (_, token) = sync_until(
+        server.channel(),
+        SyncResource::Accounts,
+        "",
+        0,
+        has(&late_account),
+    )
+    .await;
+
+    let db = server.db().await;
+    let write = |account: &str| {
+        Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "INSERT INTO outbox_events (occurred_at, event_type, resource_type, resource_id, payload) \
+             VALUES (now(), 'AccountUpdated', 'account', $1, '{}')",
+            [account.into()],
+        )
+    };
+    let early = db.begin().await.expect("the first transaction");
+    early
+        .execute_raw(write(&early_account))
+        .await
+        .expect("the first write");
+    let late = db.begin().await.expect("the second transaction");
+    late.execute_raw(write(&late_account))
+        .await
+        .expect("the second write");
+    late.commit().await.expect("the second commits first");
+
+    let (between, token) = sync_all(server.channel(), SyncResource::Accounts, &token, 0).await;
+    assert!(
+        between.is_empty(),
+        "synced before an older transaction ended: {between:?}"
+    );
+    early.commit().await.expect("the first commits last");
+    let (after, _) = sync_until(
+        server.channel(),
+        SyncResource::Accounts,
+        &token,
+        0,
+        has(&late_account),
+    )
+    .await;
+    assert_eq!(applied(&after), [(early_account, false), (late_account, false)]);
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -387,6 +653,8 @@ on_both_backends!(
     filters_keep_the_types_asked_for,
     a_member_sees_its_teams_events_only,
     shutdown_ends_the_stream,
+    a_full_sync_then_deltas_with_tombstones,
+    a_member_syncs_its_teams_resources_only,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -395,5 +663,6 @@ async fn postgres_out_of_order_commits_are_not_skipped() {
         return;
     };
     out_of_order_commits_are_not_skipped(&server).await;
+    out_of_order_changes_are_not_skipped(&server).await;
     server.stop().await;
 }

@@ -2,6 +2,6 @@
 //! seed 003): DESIGN 4.1.
 
 pub mod api;
-mod convert;
+pub(crate) mod convert;
 pub mod model;
 pub mod store;

@@ -164,6 +164,7 @@ const RPC_PERMISSIONS: &[(&str, Permission)] = &[
     ("/kam.v1.PlanningService/GetAccountHealth", ReadAccounts),
     ("/kam.v1.PlanningService/ListAtRiskAccounts", ReadAccounts),
     ("/kam.v1.IntegrationService/WatchEvents", ReadAccounts),
+    ("/kam.v1.IntegrationService/ListChanges", ReadAccounts),
 ];
 
 /// DESIGN 6: EXECUTIVE reads all; MANAGER reads all and manages teams and plans; MEMBER works its own

@@ -1,8 +1,10 @@
-//! `kam.v1.IntegrationService`.
+//! `kam.v1.IntegrationService`: the event stream (a task per open stream, reading the feed) and the
+//! change feed.
 
 use std::pin::Pin;
 use std::time::Duration;
 
+use chrono::DateTime;
 use futures::Stream;
 use kam_proto::v1::{
     self as pb, integration_service_server::IntegrationService, watch_events_request::Start,
@@ -12,13 +14,18 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use super::feed::{self, EventFilter, FeedBatch, FeedPosition};
+use super::sync::{self, ChangedResource, CurrentState, SyncResource, SyncToken};
 use crate::{
+    accounts::convert::{account_to_proto, contact_to_proto},
     config::IntegrationConfig,
-    db::Db,
+    db::{Db, now},
     entity::outbox_event,
     error::{Error, Result},
     identity::Visibility,
+    opportunities::convert::opportunity_to_proto,
+    planning::convert::action_to_proto,
     request::RequestContext,
+    service_levels::convert::request_to_proto,
     wire::timestamp,
 };
 
@@ -27,6 +34,9 @@ const DEFAULT_BATCH: i32 = 100;
 const MAX_BATCH: i32 = 1000;
 /// Responses buffered per stream before the reader waits for the client.
 const STREAM_BUFFER: usize = 4;
+/// Changes read per `ListChanges` call unless the caller asks otherwise, and at most.
+const DEFAULT_CHANGES: i32 = 100;
+const MAX_CHANGES: i32 = 500;
 
 pub struct IntegrationApi {
     db: Db,
@@ -87,6 +97,81 @@ impl IntegrationService for IntegrationApi {
         let (sender, receiver) = mpsc::channel(STREAM_BUFFER);
         tokio::spawn(watcher.run(from, sender));
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+    }
+
+    async fn list_changes(
+        &self,
+        request: Request<pb::ListChangesRequest>,
+    ) -> Result<Response<pb::ListChangesResponse>, Status> {
+        let ctx = RequestContext::from_request(&request)?;
+        let pb::ListChangesRequest {
+            resource_type,
+            sync_token,
+            page_size,
+        } = request.into_inner();
+        let resource = sync_resource(resource_type)?;
+        let page_size = match page_size {
+            0 => DEFAULT_CHANGES,
+            1..=MAX_CHANGES => page_size,
+            _ => return Err(Error::invalid("page_size", format!("must be 1 to {MAX_CHANGES}")).into()),
+        };
+        let at = now();
+        let after = if sync_token.is_empty() {
+            FeedPosition::START
+        } else {
+            SyncToken::decode(&sync_token, resource, at, self.config.sync_token_retention_days)?.position
+        };
+        let page = sync::list_changes(&self.db, ctx.visibility(), resource, after, page_size as u64).await?;
+        let next = SyncToken {
+            resource,
+            position: page.next,
+            issue_time: DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at),
+        };
+        Ok(Response::new(pb::ListChangesResponse {
+            changes: page.changes.into_iter().map(change_to_proto).collect(),
+            next_sync_token: next.encode(),
+            more: page.more,
+        }))
+    }
+}
+
+fn sync_resource(value: i32) -> Result<SyncResource> {
+    match pb::SyncResource::try_from(value) {
+        Ok(pb::SyncResource::Accounts) => Ok(SyncResource::Accounts),
+        Ok(pb::SyncResource::Contacts) => Ok(SyncResource::Contacts),
+        Ok(pb::SyncResource::Opportunities) => Ok(SyncResource::Opportunities),
+        Ok(pb::SyncResource::ServiceRequests) => Ok(SyncResource::ServiceRequests),
+        Ok(pb::SyncResource::PlanActions) => Ok(SyncResource::PlanActions),
+        Ok(pb::SyncResource::Unspecified) => Err(Error::invalid("resource_type", "required")),
+        Err(_) => Err(Error::invalid("resource_type", "unknown value")),
+    }
+}
+
+fn change_to_proto(change: ChangedResource) -> pb::ResourceChange {
+    use pb::resource_change::Resource;
+    let (deleted, resource) = match change.current {
+        None => (true, None),
+        Some(CurrentState::Account(account)) => (
+            account.delete_time.is_some(),
+            Some(Resource::Account(account_to_proto(account))),
+        ),
+        Some(CurrentState::Contact(contact)) => (false, Some(Resource::Contact(contact_to_proto(contact)))),
+        Some(CurrentState::Opportunity(opportunity)) => (
+            false,
+            Some(Resource::Opportunity(opportunity_to_proto(opportunity))),
+        ),
+        Some(CurrentState::ServiceRequest(request)) => {
+            (false, Some(Resource::ServiceRequest(request_to_proto(request))))
+        }
+        Some(CurrentState::PlanAction(action)) => {
+            (false, Some(Resource::PlanAction(action_to_proto(action))))
+        }
+    };
+    pb::ResourceChange {
+        id: change.id.to_string(),
+        deleted,
+        change_time: Some(timestamp(change.change_time)),
+        resource,
     }
 }
 

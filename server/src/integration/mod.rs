@@ -1,5 +1,7 @@
 //! Integration (DESIGN 4.6): what ERP connectors, mobile apps and other systems use to stay in step
-//! with KAM. So far the domain-event stream (`WatchEvents`), read from the outbox as a commit-safe feed.
+//! with KAM. So far the domain-event stream (`WatchEvents`) and the change feed (`ListChanges`), both
+//! read from the outbox as a commit-safe feed.
 
 pub mod api;
 pub mod feed;
+pub mod sync;

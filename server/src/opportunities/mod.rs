@@ -2,7 +2,7 @@
 //! history, and the funnel analytics.
 
 pub mod api;
-mod convert;
+pub(crate) mod convert;
 pub mod model;
 pub mod rules;
 pub mod store;

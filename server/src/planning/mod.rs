@@ -4,7 +4,7 @@
 
 pub mod api;
 pub mod cadence;
-mod convert;
+pub(crate) mod convert;
 pub mod health;
 pub mod model;
 pub mod plans;

@@ -3,7 +3,7 @@
 //! on every read, and the compliance report.
 
 pub mod api;
-mod convert;
+pub(crate) mod convert;
 pub mod model;
 pub mod monitor;
 pub mod rules;
