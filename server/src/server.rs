@@ -131,10 +131,14 @@ pub async fn run(
 
     // Open event streams end when shutdown begins; otherwise they would hold the drain to its deadline.
     let (stopping, stopping_seen) = watch::channel(false);
-    let integration =
-        IntegrationServiceServer::new(IntegrationApi::new(db.clone(), config.integration, stopping_seen))
-            .max_decoding_message_size(limit)
-            .max_encoding_message_size(limit);
+    let integration = IntegrationServiceServer::new(IntegrationApi::new(
+        db.clone(),
+        config.integration,
+        config.planning.reporting_currency.clone(),
+        stopping_seen,
+    ))
+    .max_decoding_message_size(limit)
+    .max_encoding_message_size(limit);
 
     // The breach monitor runs beside the RPCs and stops before the database closes.
     let monitor = (config.sla.monitor_interval_seconds > 0).then(|| {

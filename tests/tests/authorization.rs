@@ -356,6 +356,11 @@ const EXPECTED: &[Rule] = &[
     rule("/kam.v1.PlanningService/ListAtRiskAccounts", EVERY_ROLE, Filtered),
     rule("/kam.v1.IntegrationService/WatchEvents", EVERY_ROLE, Filtered),
     rule("/kam.v1.IntegrationService/ListChanges", EVERY_ROLE, Filtered),
+    rule(
+        "/kam.v1.IntegrationService/ImportRevenue",
+        REVENUE_IMPORTERS,
+        Denied,
+    ),
 ];
 
 /// One column of the matrix.
@@ -444,6 +449,8 @@ struct Rpc {
     path: String,
     /// The request message's name, without its package (`GetAccountRequest`).
     input: String,
+    /// Whether the client sends a stream; the matrix then sends the request as its one message.
+    client_streaming: bool,
     /// Whether the server answers with a stream; the matrix then looks at its first message.
     server_streaming: bool,
 }
@@ -460,6 +467,7 @@ fn rpcs_of_this_build() -> Vec<Rpc> {
                 service.method.iter().map(move |method| Rpc {
                     path: format!("/{}.{}/{}", file.package(), service.name(), method.name()),
                     input: short_name(method.input_type(), '.').to_owned(),
+                    client_streaming: method.client_streaming(),
                     server_streaming: method.server_streaming(),
                 })
             })
@@ -566,8 +574,9 @@ impl Decoder for RawCodec {
     }
 }
 
-/// Calls `rpc` with an encoded request, as `caller` or (`None`) without credentials; returns the
-/// encoded response, or for a server stream its first message (the stream is then dropped).
+/// Calls `rpc` with an encoded request (for a client stream, as its one message), as `caller` or
+/// (`None`) without credentials; returns the encoded response, or for a server stream its first message
+/// (the stream is then dropped).
 async fn call(
     channel: Channel,
     rpc: &Rpc,
@@ -587,6 +596,14 @@ async fn call(
         request.metadata_mut().insert("authorization", header);
     }
     let path = PathAndQuery::try_from(rpc_path).unwrap_or_else(|e| panic!("{rpc_path} is not a path: {e}"));
+    if rpc.client_streaming {
+        let (metadata, extensions, message) = request.into_parts();
+        let stream = tonic::Request::from_parts(metadata, extensions, tokio_stream::iter([message]));
+        return grpc
+            .client_streaming(stream, path, RawCodec)
+            .await
+            .map(tonic::Response::into_inner);
+    }
     if !rpc.server_streaming {
         return grpc
             .unary(request, path, RawCodec)
@@ -1624,6 +1641,10 @@ impl<'a> Fixture<'a> {
                 batch_size: 1000,
                 ..Default::default()
             }),
+            // A stream of one message of one record.
+            "/kam.v1.IntegrationService/ImportRevenue" => body(pb::ImportRevenueRequest {
+                records: vec![revenue_record(&self.account.id, &unique("IMP"))],
+            }),
             // A full sync of the accounts: the fixture's account is among the first 500 changed.
             "/kam.v1.IntegrationService/ListChanges" => body(pb::ListChangesRequest {
                 resource_type: pb::SyncResource::Accounts as i32,
@@ -2026,6 +2047,7 @@ backend_tests! {
             let rpc = &Rpc {
                 path: path.to_owned(),
                 input: request.message.to_owned(),
+                client_streaming: false,
                 server_streaming: false,
             };
             let as_member = call(server.anonymous(), rpc, Some(&member), request.bytes.clone())

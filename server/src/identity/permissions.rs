@@ -165,6 +165,7 @@ const RPC_PERMISSIONS: &[(&str, Permission)] = &[
     ("/kam.v1.PlanningService/ListAtRiskAccounts", ReadAccounts),
     ("/kam.v1.IntegrationService/WatchEvents", ReadAccounts),
     ("/kam.v1.IntegrationService/ListChanges", ReadAccounts),
+    ("/kam.v1.IntegrationService/ImportRevenue", ImportRevenue),
 ];
 
 /// DESIGN 6: EXECUTIVE reads all; MANAGER reads all and manages teams and plans; MEMBER works its own

@@ -11,9 +11,10 @@ use kam_proto::v1::{
 };
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
-use tonic::{Request, Response, Status};
+use tonic::{Request, Response, Status, Streaming};
 
 use super::feed::{self, EventFilter, FeedBatch, FeedPosition};
+use super::import::{ImportTally, import_revenue_batch};
 use super::sync::{self, ChangedResource, CurrentState, SyncResource, SyncToken};
 use crate::{
     accounts::convert::{account_to_proto, contact_to_proto},
@@ -41,13 +42,25 @@ const MAX_CHANGES: i32 = 500;
 pub struct IntegrationApi {
     db: Db,
     config: IntegrationConfig,
+    /// The one currency revenue is imported in (`planning.reporting_currency`).
+    reporting_currency: String,
     /// Turns true when the server begins to shut down: open streams end then.
     shutdown: watch::Receiver<bool>,
 }
 
 impl IntegrationApi {
-    pub fn new(db: Db, config: IntegrationConfig, shutdown: watch::Receiver<bool>) -> Self {
-        Self { db, config, shutdown }
+    pub fn new(
+        db: Db,
+        config: IntegrationConfig,
+        reporting_currency: String,
+        shutdown: watch::Receiver<bool>,
+    ) -> Self {
+        Self {
+            db,
+            config,
+            reporting_currency,
+            shutdown,
+        }
     }
 }
 
@@ -132,6 +145,52 @@ impl IntegrationService for IntegrationApi {
             next_sync_token: next.encode(),
             more: page.more,
         }))
+    }
+
+    async fn import_revenue(
+        &self,
+        request: Request<Streaming<pb::ImportRevenueRequest>>,
+    ) -> Result<Response<pb::ImportSummary>, Status> {
+        let ctx = RequestContext::from_request(&request)?;
+        let mut messages = request.into_inner();
+        let mut tally = ImportTally::default();
+        let mut next_index = 0;
+        // One message at a time: the client's stream waits while a batch is written, so the server
+        // holds one message, not the whole import.
+        while let Some(message) = messages.message().await? {
+            let rows = message.records.len() as u64;
+            import_revenue_batch(
+                &self.db,
+                &ctx,
+                &self.reporting_currency,
+                next_index,
+                message.records,
+                &mut tally,
+            )
+            .await?;
+            next_index += rows;
+        }
+        Ok(Response::new(summary_to_proto(tally)))
+    }
+}
+
+fn summary_to_proto(tally: ImportTally) -> pb::ImportSummary {
+    pb::ImportSummary {
+        created: tally.created as i64,
+        updated: tally.updated as i64,
+        unchanged: tally.unchanged as i64,
+        failed: tally.failed as i64,
+        errors: tally
+            .errors
+            .into_iter()
+            .map(|error| pb::ImportRowError {
+                index: error.index as i64,
+                external_id: error.external_id,
+                code: error.code.to_owned(),
+                field: error.field,
+                description: error.description,
+            })
+            .collect(),
     }
 }
 

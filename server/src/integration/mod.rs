@@ -1,7 +1,8 @@
 //! Integration (DESIGN 4.6): what ERP connectors, mobile apps and other systems use to stay in step
 //! with KAM. So far the domain-event stream (`WatchEvents`) and the change feed (`ListChanges`), both
-//! read from the outbox as a commit-safe feed.
+//! read from the outbox as a commit-safe feed, and the revenue import (`ImportRevenue`).
 
 pub mod api;
 pub mod feed;
+pub mod import;
 pub mod sync;

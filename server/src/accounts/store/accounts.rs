@@ -541,6 +541,29 @@ pub async fn set_tiers(conn: &impl ConnectionTrait, tiers: &[(Uuid, Tier)], at: 
 
 /// The tiers of `ids`, each of which must be a live account: NOT_FOUND for the first unknown id,
 /// ACCOUNT_DELETED for the first deleted one. For writes that hang many rows off accounts at once.
+/// Of `ids`, the accounts that exist, each with whether it is deleted: for callers that sort rows into
+/// writable and not (imports) instead of refusing them all as [`require_live_accounts`] does.
+pub async fn deletion_states(
+    conn: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, bool>> {
+    let mut unique: Vec<Uuid> = ids.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    let mut states = std::collections::HashMap::with_capacity(unique.len());
+    for chunk in unique.chunks(TIER_UPDATE_CHUNK) {
+        let rows: Vec<(Uuid, Option<DateTime<Utc>>)> = account::Entity::find()
+            .select_only()
+            .columns([account::Column::Id, account::Column::DeleteTime])
+            .filter(account::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        states.extend(rows.into_iter().map(|(id, deleted)| (id, deleted.is_some())));
+    }
+    Ok(states)
+}
+
 pub async fn require_live_accounts(
     conn: &impl ConnectionTrait,
     ids: &[Uuid],

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::error::Result;
 
 pub use accounts::{
-    AccountSummary, create_account, get_account, list_accounts, list_relationship_changes,
+    AccountSummary, create_account, deletion_states, get_account, list_accounts, list_relationship_changes,
     live_accounts_in_tiers, require_live_account, require_live_accounts, set_account_deleted, set_tiers,
     update_account,
 };
