@@ -3,6 +3,8 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod batch;
+pub mod bulk;
 pub mod config;
 pub mod db;
 pub mod entity;

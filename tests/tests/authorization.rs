@@ -95,8 +95,8 @@ const SERVICE_LEVEL_MANAGERS: &[Role] = &[Role::Admin, Role::Manager];
 /// Work service requests: open, change, move, respond, re-apply policies (MEMBER too, on its teams'
 /// accounts).
 const REQUEST_WORKERS: &[Role] = &[Role::Admin, Role::Manager, Role::ServiceAgent];
-/// Feed revenue from the ERP.
-const REVENUE_IMPORTERS: &[Role] = &[Role::Admin, Role::Integration];
+/// Feed the ERP's data in: revenue and the bulk imports.
+const ERP_IMPORTERS: &[Role] = &[Role::Admin, Role::Integration];
 /// Rank accounts into tiers and set tiers by hand.
 const PLAN_MANAGERS: &[Role] = &[Role::Admin, Role::Manager];
 /// Write account plans and their actions (MEMBER too, on its teams' accounts).
@@ -310,7 +310,7 @@ const EXPECTED: &[Rule] = &[
     ),
     rule(
         "/kam.v1.PlanningService/UpsertRevenueRecords",
-        REVENUE_IMPORTERS,
+        ERP_IMPORTERS,
         Denied,
     ),
     rule("/kam.v1.PlanningService/ListRevenueRecords", EVERY_ROLE, Filtered),
@@ -358,7 +358,17 @@ const EXPECTED: &[Rule] = &[
     rule("/kam.v1.IntegrationService/ListChanges", EVERY_ROLE, Filtered),
     rule(
         "/kam.v1.IntegrationService/ImportRevenue",
-        REVENUE_IMPORTERS,
+        ERP_IMPORTERS,
+        Denied,
+    ),
+    rule(
+        "/kam.v1.IntegrationService/ImportAccounts",
+        ERP_IMPORTERS,
+        Denied,
+    ),
+    rule(
+        "/kam.v1.IntegrationService/ImportContacts",
+        ERP_IMPORTERS,
         Denied,
     ),
 ];
@@ -1644,6 +1654,22 @@ impl<'a> Fixture<'a> {
             // A stream of one message of one record.
             "/kam.v1.IntegrationService/ImportRevenue" => body(pb::ImportRevenueRequest {
                 records: vec![revenue_record(&self.account.id, &unique("IMP"))],
+            }),
+            "/kam.v1.IntegrationService/ImportAccounts" => body(pb::ImportAccountsRequest {
+                accounts: vec![pb::AccountRecord {
+                    external_id: unique("ERP-A"),
+                    display_name: "Imported".into(),
+                    ..Default::default()
+                }],
+            }),
+            // The call is what is authorized; its row names no account and is reported, not written.
+            "/kam.v1.IntegrationService/ImportContacts" => body(pb::ImportContactsRequest {
+                contacts: vec![pb::ContactRecord {
+                    external_id: unique("ERP-C"),
+                    account_external_id: unique("ERP-NONE"),
+                    full_name: "Imported".into(),
+                    ..Default::default()
+                }],
             }),
             // A full sync of the accounts: the fixture's account is among the first 500 changed.
             "/kam.v1.IntegrationService/ListChanges" => body(pb::ListChangesRequest {

@@ -627,6 +627,61 @@ async fn out_of_order_changes_are_not_skipped(server: &TestServer) {
     assert_eq!(applied(&after), [(early_account, false), (late_account, false)]);
 }
 
+/// Reads responses until one says the stream has caught up; returns the events and that response.
+async fn until_caught_up(stream: &mut Events) -> (Vec<pb::Event>, Vec<bool>) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let (mut events, mut flags) = (Vec::new(), Vec::new());
+    while flags.last() != Some(&true) {
+        let response = tokio::time::timeout_at(deadline, stream.message())
+            .await
+            .expect("the stream catches up")
+            .expect("the stream")
+            .expect("the stream goes on");
+        events.extend(response.events);
+        flags.push(response.caught_up);
+    }
+    (events, flags)
+}
+
+async fn the_stream_says_when_it_has_caught_up(backend: Backend) {
+    let Some(server) = start(backend).await else {
+        return;
+    };
+    for n in 0..5 {
+        server.create_account(&format!("Caught {n}")).await;
+    }
+    let kept = server.query_i64("SELECT COUNT(*) FROM outbox_events", []).await;
+    let earliest = pb::WatchEventsRequest {
+        start: Start::Earliest as i32,
+        batch_size: 2,
+        ..Default::default()
+    };
+    let mut stream = watch(server.channel(), earliest).await;
+    // On PostgreSQL a transaction still open anywhere in the cluster (another test's) holds events back,
+    // so the stream may catch up more than once before it has them all.
+    let mut events = Vec::new();
+    while (events.len() as i64) < kept {
+        let (batch, flags) = until_caught_up(&mut stream).await;
+        assert!(flags[..flags.len() - 1].iter().all(|flag| !flag), "{flags:?}");
+        events.extend(batch);
+    }
+    assert_eq!(events.len() as i64, kept, "every event kept, each once");
+
+    // New events after catching up come with the flag again.
+    let late = server.create_account("Late").await.id;
+    let mut more = Vec::new();
+    while more.is_empty() {
+        more = until_caught_up(&mut stream).await.0;
+    }
+    assert_eq!(summary(&more), [created(&late)]);
+
+    // A stream that starts at the end says so at once, with no events.
+    let mut quiet = watch(server.channel(), from_now()).await;
+    let (none, flags) = until_caught_up(&mut quiet).await;
+    assert!(none.is_empty() && flags == [true], "{none:?} {flags:?}");
+    server.stop().await;
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -655,6 +710,7 @@ on_both_backends!(
     shutdown_ends_the_stream,
     a_full_sync_then_deltas_with_tombstones,
     a_member_syncs_its_teams_resources_only,
+    the_stream_says_when_it_has_caught_up,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,9 +6,9 @@ use kam_proto::{pbjson_types::FieldMask, v1 as pb};
 use uuid::Uuid;
 
 use super::model::{
-    self, Account, AccountFields, AccountFilter, AccountPatch, AccountUpdate, Attitude, BuyingRole, Contact,
-    ContactFields, ContactFilter, ContactPatch, KeyDate, KeyDateKind, Lifecycle, Man, RadStatus,
-    RelationshipChange, RelationshipStage, Tier,
+    self, Account, AccountFields, AccountFilter, AccountPatch, AccountRecord, AccountUpdate, Attitude,
+    BuyingRole, Contact, ContactFields, ContactFilter, ContactPatch, ContactRecord, KeyDate, KeyDateKind,
+    Lifecycle, Man, RadStatus, RelationshipChange, RelationshipStage, Tier,
 };
 use crate::{
     error::{FieldViolation, Result, Violations},
@@ -91,6 +91,59 @@ pub fn new_account(account: Option<pb::Account>) -> Result<AccountFields> {
     };
     v.into_result()?;
     Ok(fields)
+}
+
+/// One imported account record, checked like CreateAccount checks an account; the first fault, named
+/// by its field within the record.
+pub fn account_record(record: pb::AccountRecord) -> Result<AccountRecord, FieldViolation> {
+    let pb::AccountRecord {
+        external_id,
+        display_name,
+        legal_name,
+        industry,
+        region,
+        parent_external_id,
+        lifecycle,
+    } = record;
+    Ok(AccountRecord {
+        external_id: required_external_id(&external_id)?,
+        display_name: model::text("display_name", &display_name, 200, true)?,
+        legal_name: model::text("legal_name", &legal_name, 200, false)?,
+        industry: model::text("industry", &industry, 200, false)?,
+        region: model::text("region", &region, 100, false)?,
+        parent_external_id: model::external_id("parent_external_id", &parent_external_id)?,
+        lifecycle: Lifecycle::from_wire("lifecycle", lifecycle)?,
+    })
+}
+
+/// One imported contact record, checked like CreateContact checks a contact.
+pub fn contact_record(record: pb::ContactRecord) -> Result<ContactRecord, FieldViolation> {
+    let pb::ContactRecord {
+        external_id,
+        account_external_id,
+        full_name,
+        title,
+        department,
+        email,
+        phone,
+        inactive,
+    } = record;
+    Ok(ContactRecord {
+        external_id: required_external_id(&external_id)?,
+        account_external_id: model::external_id("account_external_id", &account_external_id)?
+            .ok_or_else(|| FieldViolation::new("account_external_id", "required"))?,
+        full_name: model::text("full_name", &full_name, 200, true)?,
+        title: model::text("title", &title, 200, false)?,
+        department: model::text("department", &department, 200, false)?,
+        email: model::email("email", &email)?,
+        phone: model::text("phone", &phone, 50, false)?,
+        active: !inactive,
+    })
+}
+
+/// An import upserts by external id, so a record must have one.
+fn required_external_id(raw: &str) -> Result<String, FieldViolation> {
+    model::external_id("external_id", raw)?.ok_or_else(|| FieldViolation::new("external_id", "required"))
 }
 
 pub fn account_update(

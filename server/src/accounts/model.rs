@@ -224,7 +224,7 @@ pub struct AccountFilter {
     pub show_deleted: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Man {
     pub has_money: bool,
     pub has_authority: bool,
@@ -488,4 +488,33 @@ mod tests {
         assert_eq!(fields.region, "APAC");
         assert_eq!(fields.display_name, "Acme");
     }
+}
+
+/// An account as the ERP sends it to an import: the master data it owns. The tier, relationship stage
+/// and RAD status are KAM's and not part of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountRecord {
+    pub external_id: String,
+    pub display_name: String,
+    pub legal_name: String,
+    pub industry: String,
+    pub region: String,
+    /// The parent by its external id.
+    pub parent_external_id: Option<String>,
+    /// `None`: PROSPECT for a new account, as it is for a known one.
+    pub lifecycle: Option<Lifecycle>,
+}
+
+/// A contact as the ERP sends it to an import. The MAN assessment, attitude, reporting line, notes and
+/// key dates are KAM's and not part of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactRecord {
+    pub external_id: String,
+    pub account_external_id: String,
+    pub full_name: String,
+    pub title: String,
+    pub department: String,
+    pub email: String,
+    pub phone: String,
+    pub active: bool,
 }

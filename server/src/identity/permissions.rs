@@ -30,8 +30,8 @@ pub enum Permission {
     WorkServiceRequests,
     /// Create and change business calendars and SLA policies (the promises made to customers).
     ManageServiceLevels,
-    /// Feed revenue from the ERP.
-    ImportRevenue,
+    /// Feed the ERP's data in: revenue, and the bulk imports of accounts and contacts.
+    ImportFromErp,
     /// Rank accounts into tiers and set tiers by hand (DESIGN 6: managers manage plans).
     ManagePlans,
     /// Write account plans and their actions; a MEMBER only those of its teams' accounts.
@@ -137,7 +137,7 @@ const RPC_PERMISSIONS: &[(&str, Permission)] = &[
     ("/kam.v1.ServiceLevelService/ListStatusHistory", ReadAccounts),
     ("/kam.v1.ServiceLevelService/ListEscalations", ReadAccounts),
     ("/kam.v1.ServiceLevelService/GetSlaComplianceReport", ReadAccounts),
-    ("/kam.v1.PlanningService/UpsertRevenueRecords", ImportRevenue),
+    ("/kam.v1.PlanningService/UpsertRevenueRecords", ImportFromErp),
     ("/kam.v1.PlanningService/ListRevenueRecords", ReadAccounts),
     ("/kam.v1.PlanningService/GetMonthlyRevenue", ReadAccounts),
     ("/kam.v1.PlanningService/RecomputeTiers", ManagePlans),
@@ -165,7 +165,9 @@ const RPC_PERMISSIONS: &[(&str, Permission)] = &[
     ("/kam.v1.PlanningService/ListAtRiskAccounts", ReadAccounts),
     ("/kam.v1.IntegrationService/WatchEvents", ReadAccounts),
     ("/kam.v1.IntegrationService/ListChanges", ReadAccounts),
-    ("/kam.v1.IntegrationService/ImportRevenue", ImportRevenue),
+    ("/kam.v1.IntegrationService/ImportRevenue", ImportFromErp),
+    ("/kam.v1.IntegrationService/ImportAccounts", ImportFromErp),
+    ("/kam.v1.IntegrationService/ImportContacts", ImportFromErp),
 ];
 
 /// DESIGN 6: EXECUTIVE reads all; MANAGER reads all and manages teams and plans; MEMBER works its own
@@ -206,7 +208,7 @@ fn grants(role: Role, permission: Permission) -> bool {
         ),
         Role::Integration => matches!(
             permission,
-            Authenticated | ReadAccounts | CreateAccounts | EditAccounts | ReadTeams | ImportRevenue
+            Authenticated | ReadAccounts | CreateAccounts | EditAccounts | ReadTeams | ImportFromErp
         ),
     }
 }
@@ -340,7 +342,7 @@ mod tests {
                     | ManageRoles
                     | WorkServiceRequests
                     | ManageServiceLevels
-                    | ImportRevenue
+                    | ImportFromErp
                     | ManagePlans
                     | WorkPlans
                     | LogInteractions

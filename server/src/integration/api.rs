@@ -14,7 +14,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::feed::{self, EventFilter, FeedBatch, FeedPosition};
-use super::import::{ImportTally, import_revenue_batch};
+use super::import::{AccountImporter, ContactImporter, ImportTally, RevenueImporter, import_stream};
 use super::sync::{self, ChangedResource, CurrentState, SyncResource, SyncToken};
 use crate::{
     accounts::convert::{account_to_proto, contact_to_proto},
@@ -152,24 +152,38 @@ impl IntegrationService for IntegrationApi {
         request: Request<Streaming<pb::ImportRevenueRequest>>,
     ) -> Result<Response<pb::ImportSummary>, Status> {
         let ctx = RequestContext::from_request(&request)?;
-        let mut messages = request.into_inner();
-        let mut tally = ImportTally::default();
-        let mut next_index = 0;
-        // One message at a time: the client's stream waits while a batch is written, so the server
-        // holds one message, not the whole import.
-        while let Some(message) = messages.message().await? {
-            let rows = message.records.len() as u64;
-            import_revenue_batch(
-                &self.db,
-                &ctx,
-                &self.reporting_currency,
-                next_index,
-                message.records,
-                &mut tally,
-            )
-            .await?;
-            next_index += rows;
-        }
+        let importer = RevenueImporter {
+            db: &self.db,
+            ctx: &ctx,
+            currency: &self.reporting_currency,
+        };
+        let tally = import_stream(&importer, request.into_inner()).await?;
+        Ok(Response::new(summary_to_proto(tally)))
+    }
+
+    async fn import_accounts(
+        &self,
+        request: Request<Streaming<pb::ImportAccountsRequest>>,
+    ) -> Result<Response<pb::ImportSummary>, Status> {
+        let ctx = RequestContext::from_request(&request)?;
+        let importer = AccountImporter {
+            db: &self.db,
+            ctx: &ctx,
+        };
+        let tally = import_stream(&importer, request.into_inner()).await?;
+        Ok(Response::new(summary_to_proto(tally)))
+    }
+
+    async fn import_contacts(
+        &self,
+        request: Request<Streaming<pb::ImportContactsRequest>>,
+    ) -> Result<Response<pb::ImportSummary>, Status> {
+        let ctx = RequestContext::from_request(&request)?;
+        let importer = ContactImporter {
+            db: &self.db,
+            ctx: &ctx,
+        };
+        let tally = import_stream(&importer, request.into_inner()).await?;
         Ok(Response::new(summary_to_proto(tally)))
     }
 }
@@ -186,9 +200,9 @@ fn summary_to_proto(tally: ImportTally) -> pb::ImportSummary {
             .map(|error| pb::ImportRowError {
                 index: error.index as i64,
                 external_id: error.external_id,
-                code: error.code.to_owned(),
-                field: error.field,
-                description: error.description,
+                code: error.refusal.code.to_owned(),
+                field: error.refusal.field,
+                description: error.refusal.description,
             })
             .collect(),
     }
@@ -250,6 +264,8 @@ impl Watcher {
     /// Sends batches until the client goes away, the database fails or the server shuts down. When a
     /// read finds nothing new it waits `poll` before the next.
     async fn run(mut self, mut position: FeedPosition, sender: Sender) {
+        // Whether the client has been told the stream is caught up, since it last was not.
+        let mut told_caught_up = false;
         loop {
             if *self.shutdown.borrow() {
                 let _ = sender.send(Err(shutting_down(position))).await;
@@ -263,15 +279,18 @@ impl Watcher {
                     return;
                 }
             };
-            if next != position {
+            let caught_up = !full;
+            if next != position || (caught_up && !told_caught_up) {
                 let response = pb::WatchEventsResponse {
                     events: events.into_iter().map(event_to_proto).collect(),
                     cursor: next.to_cursor(),
+                    caught_up,
                 };
                 if sender.send(Ok(response)).await.is_err() {
                     return; // the client went away
                 }
                 position = next;
+                told_caught_up = caught_up;
             }
             if !full {
                 tokio::select! {

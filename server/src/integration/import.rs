@@ -1,22 +1,29 @@
-//! Client-streaming imports: each message's rows are checked one by one, the rows that can be written
-//! go through the owning area's batch upsert in one transaction, and every other row is reported with
-//! its index in the whole stream instead of failing the rest.
+//! Client-streaming imports: the stream is read one message at a time (the server holds one batch, not
+//! the import); each message's rows are checked one by one, the rows that pass go to the owning area's
+//! batch upsert as one transaction, and every row that cannot be written is reported with its index in
+//! the whole stream instead of failing the rest.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
 
 use kam_proto::v1 as pb;
+use tonic::{Status, Streaming};
 
 use crate::{
-    accounts::store::deletion_states,
-    db::Db,
-    error::{Error, Result},
-    planning::{
-        convert::{MAX_RECORDS_PER_CALL, revenue_records},
-        model::RevenueFields,
-        store::upsert_revenue,
+    accounts::{
+        convert::{account_record, contact_record},
+        model::{AccountRecord, ContactRecord},
+        store::{import_accounts, import_contacts},
     },
+    batch::{BatchOutcome, Refusal},
+    db::Db,
+    error::{Error, FieldViolation, Result},
+    planning::{convert::revenue_row, model::RevenueRow, store::import_revenue},
     request::RequestContext,
 };
+
+/// Rows per message, at most: a batch is one transaction, and the server holds one at a time.
+pub const MAX_ROWS_PER_MESSAGE: usize = 5000;
 
 /// Failed rows listed in a summary; the rest are only counted.
 pub const MAX_LISTED_ERRORS: usize = 1000;
@@ -26,10 +33,7 @@ pub const MAX_LISTED_ERRORS: usize = 1000;
 pub struct RowError {
     pub index: u64,
     pub external_id: String,
-    /// The gRPC code the row would have had alone.
-    pub code: &'static str,
-    pub field: String,
-    pub description: String,
+    pub refusal: Refusal,
 }
 
 /// What an import has done so far.
@@ -53,93 +57,173 @@ impl ImportTally {
     }
 }
 
-/// Imports one message of revenue records whose first row is the stream's row `first_index`. Only a
-/// message too large, or the database failing, is an error of the whole call.
-pub async fn import_revenue_batch(
-    db: &Db,
-    ctx: &RequestContext,
-    currency: &str,
+/// One kind of row an import stream carries: how a message holds its rows, how a row is checked, and
+/// which area writes a batch of them.
+pub trait Importer: Sync {
+    type Message: prost::Message + Default + 'static;
+    type Row: Send;
+    /// A row checked and parsed.
+    type Record: Send + Sync;
+
+    fn rows(message: Self::Message) -> Vec<Self::Row>;
+    /// The key a row is upserted by, as the caller sent it (for its error).
+    fn external_id(row: &Self::Row) -> &str;
+    fn check(&self, row: Self::Row) -> Result<Self::Record, FieldViolation>;
+    fn key(record: &Self::Record) -> &str;
+    /// Writes a batch in one transaction, each record with the index it is reported by.
+    fn write(&self, records: Vec<(u64, Self::Record)>) -> impl Future<Output = Result<BatchOutcome>> + Send;
+}
+
+/// Imports the whole stream. Only a message too large, a broken stream, or the database failing is an
+/// error of the whole call; the batches written before it stay written.
+pub async fn import_stream<I: Importer>(
+    importer: &I,
+    mut messages: Streaming<I::Message>,
+) -> Result<ImportTally, Status> {
+    let mut tally = ImportTally::default();
+    let mut next_index = 0;
+    while let Some(message) = messages.message().await? {
+        let rows = I::rows(message);
+        let count = rows.len() as u64;
+        import_message(importer, next_index, rows, &mut tally).await?;
+        next_index += count;
+    }
+    Ok(tally)
+}
+
+/// Imports one message whose first row is the stream's row `first_index`.
+async fn import_message<I: Importer>(
+    importer: &I,
     first_index: u64,
-    records: Vec<pb::RevenueRecord>,
+    rows: Vec<I::Row>,
     tally: &mut ImportTally,
 ) -> Result<()> {
-    if records.len() > MAX_RECORDS_PER_CALL {
+    if rows.len() > MAX_ROWS_PER_MESSAGE {
         return Err(Error::invalid(
             "records",
-            format!("at most {MAX_RECORDS_PER_CALL} records per message"),
+            format!("at most {MAX_ROWS_PER_MESSAGE} rows per message"),
         ));
     }
     let mut errors = Vec::new();
-    let mut checked: Vec<(u64, RevenueFields)> = Vec::with_capacity(records.len());
+    let mut checked = Vec::with_capacity(rows.len());
+    let mut external_ids = HashMap::new();
     let mut seen = HashSet::new();
-    for (offset, record) in records.into_iter().enumerate() {
+    for (offset, row) in rows.into_iter().enumerate() {
         let index = first_index + offset as u64;
-        let external_id = record.external_id.clone();
-        match revenue_records(vec![record], currency) {
-            Ok(mut fields) => {
-                let fields = fields.remove(0);
-                if seen.insert(fields.external_id.clone()) {
-                    checked.push((index, fields));
-                } else {
-                    errors.push(RowError {
-                        index,
-                        external_id,
-                        code: "INVALID_ARGUMENT",
-                        field: "external_id".to_owned(),
-                        description: "appears twice in this message".to_owned(),
-                    });
-                }
+        let external_id = I::external_id(&row).to_owned();
+        let refusal = match importer.check(row) {
+            Ok(record) if seen.insert(I::key(&record).to_owned()) => {
+                checked.push((index, record));
+                external_ids.insert(index, external_id);
+                continue;
             }
-            Err(Error::InvalidArgument(violations)) => {
-                let first = violations.into_iter().next();
-                errors.push(RowError {
-                    index,
-                    external_id,
-                    code: "INVALID_ARGUMENT",
-                    field: first
-                        .as_ref()
-                        .map(|v| row_field(&v.field).to_owned())
-                        .unwrap_or_default(),
-                    description: first.map(|v| v.description).unwrap_or_default(),
-                });
-            }
-            Err(other) => return Err(other),
-        }
-    }
-
-    let accounts: Vec<_> = checked.iter().map(|(_, fields)| fields.account_id).collect();
-    let states = deletion_states(db.conn(), &accounts).await?;
-    let mut writable = Vec::with_capacity(checked.len());
-    for (index, fields) in checked {
-        let refusal = match states.get(&fields.account_id) {
-            Some(false) => None,
-            Some(true) => Some(("FAILED_PRECONDITION", "ACCOUNT_DELETED: the account is deleted")),
-            None => Some(("NOT_FOUND", "no such account")),
+            Ok(_) => Refusal::invalid("external_id", "appears twice in this message"),
+            Err(violation) => Refusal::invalid(&violation.field, violation.description),
         };
-        match refusal {
-            None => writable.push(fields),
-            Some((code, description)) => errors.push(RowError {
-                index,
-                external_id: fields.external_id,
-                code,
-                field: "account_id".to_owned(),
-                description: description.to_owned(),
-            }),
-        }
+        errors.push(RowError {
+            index,
+            external_id,
+            refusal,
+        });
+    }
+    if !checked.is_empty() {
+        let outcome = importer.write(checked).await?;
+        tally.created += outcome.created;
+        tally.updated += outcome.updated;
+        tally.unchanged += outcome.unchanged;
+        errors.extend(outcome.refused.into_iter().map(|(index, refusal)| RowError {
+            index,
+            external_id: external_ids.remove(&index).unwrap_or_default(),
+            refusal,
+        }));
     }
     tally.fail(errors);
-    if !writable.is_empty() {
-        let outcome = upsert_revenue(db, ctx, writable).await?;
-        tally.created += outcome.created as u64;
-        tally.updated += outcome.updated as u64;
-        tally.unchanged += outcome.unchanged as u64;
-    }
     Ok(())
 }
 
-/// `records[0].amount.currency_code` → `amount.currency_code`: the field within the row.
-fn row_field(path: &str) -> &str {
-    path.strip_prefix("records[0].").unwrap_or(path)
+/// ImportAccounts.
+pub struct AccountImporter<'a> {
+    pub db: &'a Db,
+    pub ctx: &'a RequestContext,
+}
+
+impl Importer for AccountImporter<'_> {
+    type Message = pb::ImportAccountsRequest;
+    type Row = pb::AccountRecord;
+    type Record = AccountRecord;
+
+    fn rows(message: Self::Message) -> Vec<Self::Row> {
+        message.accounts
+    }
+    fn external_id(row: &Self::Row) -> &str {
+        &row.external_id
+    }
+    fn check(&self, row: Self::Row) -> Result<Self::Record, FieldViolation> {
+        account_record(row)
+    }
+    fn key(record: &Self::Record) -> &str {
+        &record.external_id
+    }
+    async fn write(&self, records: Vec<(u64, Self::Record)>) -> Result<BatchOutcome> {
+        import_accounts(self.db, self.ctx, &records).await
+    }
+}
+
+/// ImportContacts.
+pub struct ContactImporter<'a> {
+    pub db: &'a Db,
+    pub ctx: &'a RequestContext,
+}
+
+impl Importer for ContactImporter<'_> {
+    type Message = pb::ImportContactsRequest;
+    type Row = pb::ContactRecord;
+    type Record = ContactRecord;
+
+    fn rows(message: Self::Message) -> Vec<Self::Row> {
+        message.contacts
+    }
+    fn external_id(row: &Self::Row) -> &str {
+        &row.external_id
+    }
+    fn check(&self, row: Self::Row) -> Result<Self::Record, FieldViolation> {
+        contact_record(row)
+    }
+    fn key(record: &Self::Record) -> &str {
+        &record.external_id
+    }
+    async fn write(&self, records: Vec<(u64, Self::Record)>) -> Result<BatchOutcome> {
+        import_contacts(self.db, self.ctx, &records).await
+    }
+}
+
+/// ImportRevenue: every amount in the one reporting currency.
+pub struct RevenueImporter<'a> {
+    pub db: &'a Db,
+    pub ctx: &'a RequestContext,
+    pub currency: &'a str,
+}
+
+impl Importer for RevenueImporter<'_> {
+    type Message = pb::ImportRevenueRequest;
+    type Row = pb::RevenueRecord;
+    type Record = RevenueRow;
+
+    fn rows(message: Self::Message) -> Vec<Self::Row> {
+        message.records
+    }
+    fn external_id(row: &Self::Row) -> &str {
+        &row.external_id
+    }
+    fn check(&self, row: Self::Row) -> Result<Self::Record, FieldViolation> {
+        revenue_row(row, self.currency)
+    }
+    fn key(record: &Self::Record) -> &str {
+        &record.external_id
+    }
+    async fn write(&self, records: Vec<(u64, Self::Record)>) -> Result<BatchOutcome> {
+        import_revenue(self.db, self.ctx, &records).await
+    }
 }
 
 #[cfg(test)]
@@ -150,9 +234,7 @@ mod tests {
         RowError {
             index,
             external_id: format!("R{index}"),
-            code: "INVALID_ARGUMENT",
-            field: String::new(),
-            description: String::new(),
+            refusal: Refusal::invalid("", ""),
         }
     }
 
@@ -172,14 +254,5 @@ mod tests {
             tally.errors.last().unwrap().index,
             10 + MAX_LISTED_ERRORS as u64 - 3
         );
-    }
-
-    #[test]
-    fn fields_are_named_within_the_row() {
-        assert_eq!(
-            row_field("records[0].amount.currency_code"),
-            "amount.currency_code"
-        );
-        assert_eq!(row_field("records"), "records");
     }
 }

@@ -15,6 +15,23 @@ crate::named_enum!(
     TierChangeSource { Ranking = "RANKING", Override = "OVERRIDE" }
 );
 
+/// How an imported revenue record names its account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccountKey {
+    Id(Uuid),
+    /// The ERP's customer number.
+    ExternalId(String),
+}
+
+/// A validated revenue record of an import, its account not yet looked up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevenueRow {
+    pub external_id: String,
+    pub account: AccountKey,
+    pub period: Period,
+    pub amount: Money,
+}
+
 /// A validated revenue record from the ERP.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RevenueFields {

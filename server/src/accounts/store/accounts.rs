@@ -418,7 +418,7 @@ async fn refuse_parent_cycle(conn: &impl ConnectionTrait, id: Uuid, new_parent: 
     }
 }
 
-fn account_from_row(row: account::Model) -> Result<Account> {
+pub(super) fn account_from_row(row: account::Model) -> Result<Account> {
     Ok(Account {
         id: row.id,
         external_id: row.external_id,
@@ -455,7 +455,7 @@ fn fields_of(account: &Account) -> AccountFields {
     }
 }
 
-fn account_field_names() -> Vec<String> {
+pub(super) fn account_field_names() -> Vec<String> {
     [
         "external_id",
         "display_name",
@@ -560,6 +560,36 @@ pub async fn deletion_states(
             .all(conn)
             .await?;
         states.extend(rows.into_iter().map(|(id, deleted)| (id, deleted.is_some())));
+    }
+    Ok(states)
+}
+
+/// Of `external_ids`, the accounts that exist, each with its id and whether it is deleted: for imports
+/// whose rows name accounts by the ERP's customer number.
+pub async fn deletion_states_by_external_id(
+    conn: &impl ConnectionTrait,
+    external_ids: &[&str],
+) -> Result<std::collections::HashMap<String, (Uuid, bool)>> {
+    let mut unique: Vec<&str> = external_ids.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    let mut states = std::collections::HashMap::with_capacity(unique.len());
+    for chunk in unique.chunks(TIER_UPDATE_CHUNK) {
+        let rows: Vec<(Option<String>, Uuid, Option<DateTime<Utc>>)> = account::Entity::find()
+            .select_only()
+            .columns([
+                account::Column::ExternalId,
+                account::Column::Id,
+                account::Column::DeleteTime,
+            ])
+            .filter(account::Column::ExternalId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        states.extend(
+            rows.into_iter()
+                .filter_map(|(key, id, deleted)| Some((key?, (id, deleted.is_some())))),
+        );
     }
     Ok(states)
 }

@@ -320,7 +320,7 @@ async fn replace_key_dates(txn: &DatabaseTransaction, contact_id: Uuid, dates: &
     Ok(())
 }
 
-async fn key_dates_of(
+pub(super) async fn key_dates_of(
     conn: &impl ConnectionTrait,
     contacts: Vec<Uuid>,
 ) -> Result<HashMap<Uuid, Vec<KeyDate>>> {
@@ -370,7 +370,7 @@ fn contact_columns(fields: &ContactFields) -> contact::ActiveModel {
     }
 }
 
-fn contact_from_row(row: contact::Model, key_dates: Vec<KeyDate>) -> Result<Contact> {
+pub(super) fn contact_from_row(row: contact::Model, key_dates: Vec<KeyDate>) -> Result<Contact> {
     Ok(Contact {
         id: row.id,
         account_id: row.account_id,
@@ -402,7 +402,7 @@ fn contact_from_row(row: contact::Model, key_dates: Vec<KeyDate>) -> Result<Cont
     })
 }
 
-fn contact_field_names() -> Vec<String> {
+pub(super) fn contact_field_names() -> Vec<String> {
     [
         "external_id",
         "full_name",

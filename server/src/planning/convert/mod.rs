@@ -13,7 +13,10 @@ use kam_proto::v1 as pb;
 use uuid::Uuid;
 
 use super::{
-    model::{MonthTotal, RevenueFields, RevenueRecord, TierChange, TierOverrideRecord, TierTable},
+    model::{
+        AccountKey, MonthTotal, RevenueFields, RevenueRecord, RevenueRow, TierChange, TierOverrideRecord,
+        TierTable,
+    },
     tiering::{Period, TierReason, ppm},
 };
 use crate::{
@@ -128,6 +131,8 @@ pub fn revenue_records(records: Vec<pb::RevenueRecord>, currency: &str) -> Resul
             amount,
             create_time: _,
             update_time: _,
+            // Only imports look accounts up by external id.
+            account_external_id: _,
         } = record;
         let at = |name: &str| format!("records[{index}].{name}");
         let external_id = v.take(text(&at("external_id"), &external_id, 128, true));
@@ -146,16 +151,7 @@ pub fn revenue_records(records: Vec<pb::RevenueRecord>, currency: &str) -> Resul
                 v.add(at("amount"), "must be set");
                 None
             }
-            Some(raw) => v.take(Money::signed(&at("amount"), raw).and_then(|money| {
-                if money.currency == currency {
-                    Ok(money)
-                } else {
-                    Err(FieldViolation::new(
-                        at("amount.currency_code"),
-                        format!("must be the reporting currency {currency}"),
-                    ))
-                }
-            })),
+            Some(raw) => v.take(revenue_amount(&at("amount"), raw, currency)),
         };
         if let (Some(external_id), Some(account_id), Some(period), Some(amount)) =
             (external_id, account_id, period, amount)
@@ -170,6 +166,56 @@ pub fn revenue_records(records: Vec<pb::RevenueRecord>, currency: &str) -> Resul
     }
     v.into_result()?;
     Ok(fields)
+}
+
+/// One record of a revenue import, checked like UpsertRevenueRecords checks one; the account by its id,
+/// else by its external id. The first fault, named by its field within the record.
+pub fn revenue_row(record: pb::RevenueRecord, currency: &str) -> Result<RevenueRow, FieldViolation> {
+    let pb::RevenueRecord {
+        id: _,
+        external_id,
+        account_id,
+        period,
+        amount,
+        create_time: _,
+        update_time: _,
+        account_external_id,
+    } = record;
+    let external_id = text("external_id", &external_id, 128, true)?;
+    let account = if !account_id.is_empty() {
+        AccountKey::Id(required_id("account_id", &account_id)?)
+    } else {
+        match text("account_external_id", &account_external_id, 128, false)? {
+            key if key.is_empty() => {
+                return Err(FieldViolation::new(
+                    "account_id",
+                    "required (or account_external_id)",
+                ));
+            }
+            key => AccountKey::ExternalId(key),
+        }
+    };
+    let period = month("period", period)?.ok_or_else(|| FieldViolation::new("period", "must be set"))?;
+    let amount = amount.ok_or_else(|| FieldViolation::new("amount", "must be set"))?;
+    Ok(RevenueRow {
+        external_id,
+        account,
+        period,
+        amount: revenue_amount("amount", amount, currency)?,
+    })
+}
+
+/// An exact amount in the reporting currency, the only one revenue is kept in.
+fn revenue_amount(field: &str, raw: pb::Money, currency: &str) -> Result<Money, FieldViolation> {
+    let money = Money::signed(field, raw)?;
+    if money.currency == currency {
+        Ok(money)
+    } else {
+        Err(FieldViolation::new(
+            format!("{field}.currency_code"),
+            format!("must be the reporting currency {currency}"),
+        ))
+    }
 }
 
 pub fn revenue_to_proto(record: RevenueRecord) -> pb::RevenueRecord {
@@ -187,6 +233,7 @@ pub fn revenue_to_proto(record: RevenueRecord) -> pb::RevenueRecord {
         amount: Some(fields.amount.to_proto()),
         create_time: Some(timestamp(create_time)),
         update_time: Some(timestamp(update_time)),
+        account_external_id: String::new(),
     }
 }
 

@@ -2,15 +2,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Statement,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Statement};
 use uuid::Uuid;
 
 use super::{REVENUE_RECORD, live_accounts_among};
 use crate::{
     accounts::store as accounts,
     audit::{self, Change},
+    batch::{BatchOutcome, Refusal},
+    bulk::{Columns, Kind},
     db::{Db, now},
     entity::revenue_record as row_entity,
     error::{Error, Result},
@@ -21,14 +21,14 @@ use crate::{
     money::Money,
     paging::{Cursor, Direction, Keyset, Page, SortKey},
     planning::{
-        model::{MonthTotal, RevenueFields, RevenueFilter, RevenueRecord, UpsertOutcome},
+        model::{AccountKey, MonthTotal, RevenueFields, RevenueFilter, RevenueRecord, RevenueRow, UpsertOutcome},
         tiering::Period,
     },
     request::RequestContext,
 };
 
-/// Rows per multi-row insert and per `IN (…)` lookup: nine columns × 500 stays under SQLite's limit.
-const CHUNK: usize = 500;
+/// External ids per `IN (…)` lookup.
+const CHUNK: usize = 5000;
 
 /// What the batch event says.
 #[derive(serde::Serialize)]
@@ -40,8 +40,8 @@ struct UpsertEvent<'a> {
 
 /// Creates the records whose external id is new, rewrites those whose account, period or amount
 /// changed, and leaves the others alone, all in one transaction with one audit row and one
-/// `RevenueRecordsUpserted` event for the batch. New records go in as multi-row inserts; changed ones
-/// are rewritten one statement each (corrections are rare, and a retried batch writes nothing).
+/// `RevenueRecordsUpserted` event for the batch. Every record's account must be live, or nothing is
+/// written.
 pub async fn upsert_revenue(
     db: &Db,
     ctx: &RequestContext,
@@ -52,79 +52,161 @@ pub async fn upsert_revenue(
         let txn = &*txn;
         let accounts: Vec<Uuid> = records.iter().map(|r| r.account_id).collect();
         live_accounts_among(txn, &accounts).await?;
+        write_revenue(txn, ctx, records).await
+    })
+    .await
+}
 
-        let mut stored: HashMap<String, row_entity::Model> = HashMap::with_capacity(records.len());
-        for chunk in records.chunks(CHUNK) {
-            let found = row_entity::Entity::find()
-                .filter(row_entity::Column::ExternalId.is_in(chunk.iter().map(|r| r.external_id.clone())))
-                .all(txn)
-                .await?;
-            stored.extend(found.into_iter().map(|row| (row.external_id.clone(), row)));
-        }
-
-        let at = now();
-        let mut outcome = UpsertOutcome::default();
-        let mut new_rows = Vec::new();
-        for record in records {
-            match stored.get(&record.external_id) {
-                None => {
-                    outcome.created += 1;
-                    new_rows.push(row_entity::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        external_id: Set(record.external_id.clone()),
-                        account_id: Set(record.account_id),
-                        period: Set(record.period),
-                        amount_currency: Set(record.amount.currency.clone()),
-                        amount_units: Set(record.amount.units),
-                        amount_nanos: Set(record.amount.nanos),
-                        create_time: Set(at),
-                        update_time: Set(at),
-                    });
-                }
-                Some(row) if fields_of(row) == *record => outcome.unchanged += 1,
-                Some(row) => {
-                    outcome.updated += 1;
-                    row_entity::Entity::update(row_entity::ActiveModel {
-                        id: Set(row.id),
-                        account_id: Set(record.account_id),
-                        period: Set(record.period),
-                        amount_currency: Set(record.amount.currency.clone()),
-                        amount_units: Set(record.amount.units),
-                        amount_nanos: Set(record.amount.nanos),
-                        update_time: Set(at),
-                        ..Default::default()
-                    })
-                    .exec(txn)
-                    .await?;
-                }
+/// The import's upsert: like [`upsert_revenue`], but a record whose account is unknown or deleted is
+/// refused on its own (by the index it came with) and the others are written. Accounts are looked up in
+/// the writing transaction, so one deleted meanwhile is refused, not written.
+pub async fn import_revenue(
+    db: &Db,
+    ctx: &RequestContext,
+    rows: &[(u64, RevenueRow)],
+) -> Result<BatchOutcome> {
+    db.write(|txn| async move {
+        let txn = &*txn;
+        let mut ids = Vec::new();
+        let mut external_ids = Vec::new();
+        for (_, row) in rows {
+            match &row.account {
+                AccountKey::Id(id) => ids.push(*id),
+                AccountKey::ExternalId(key) => external_ids.push(key.as_str()),
             }
         }
-        let mut new_rows = new_rows.into_iter().peekable();
-        while new_rows.peek().is_some() {
-            let chunk: Vec<_> = new_rows.by_ref().take(CHUNK).collect();
-            row_entity::Entity::insert_many(chunk)
-                .exec_without_returning(txn)
-                .await
-                // Two batches racing on one new external id: the loser retries and finds it stored.
-                .map_err(Error::contention_on_unique)?;
-        }
-        if outcome.created + outcome.updated > 0 {
-            let event = UpsertEvent {
-                outcome,
-                external_ids: records.iter().map(|r| r.external_id.as_str()).collect(),
+        let by_id = accounts::deletion_states(txn, &ids).await?;
+        let by_external_id = accounts::deletion_states_by_external_id(txn, &external_ids).await?;
+        let mut outcome = BatchOutcome::default();
+        let mut writable = Vec::with_capacity(rows.len());
+        for (index, row) in rows {
+            let (state, field) = match &row.account {
+                AccountKey::Id(id) => (by_id.get(id).map(|deleted| (*id, *deleted)), "account_id"),
+                AccountKey::ExternalId(key) => (by_external_id.get(key).copied(), "account_external_id"),
             };
-            let batch = Uuid::now_v7();
-            let fields = vec!["records".to_owned()];
-            audit::record(
-                txn,
-                ctx,
-                Change::new(REVENUE_RECORD, batch, "RevenueRecordsUpserted", &event, fields),
-            )
-            .await?;
+            match state {
+                Some((account_id, false)) => writable.push(RevenueFields {
+                    external_id: row.external_id.clone(),
+                    account_id,
+                    period: row.period,
+                    amount: row.amount.clone(),
+                }),
+                Some((_, true)) => outcome
+                    .refused
+                    .push((*index, Refusal::rule("ACCOUNT_DELETED", field, "the account is deleted"))),
+                None => outcome
+                    .refused
+                    .push((*index, Refusal::not_found(field, "no such account"))),
+            }
         }
+        let written = write_revenue(txn, ctx, &writable).await?;
+        outcome.created = written.created.into();
+        outcome.updated = written.updated.into();
+        outcome.unchanged = written.unchanged.into();
         Ok(outcome)
     })
     .await
+}
+
+const NEW_RECORDS: Columns = Columns {
+    table: "revenue_records",
+    columns: &[
+        ("id", Kind::Uuid),
+        ("external_id", Kind::Text),
+        ("account_id", Kind::Uuid),
+        ("period", Kind::Int),
+        ("amount_currency", Kind::Text),
+        ("amount_units", Kind::BigInt),
+        ("amount_nanos", Kind::Int),
+        ("create_time", Kind::Time),
+        ("update_time", Kind::Time),
+    ],
+};
+
+const CHANGED_RECORDS: Columns = Columns {
+    table: "revenue_records",
+    columns: &[
+        ("id", Kind::Uuid),
+        ("account_id", Kind::Uuid),
+        ("period", Kind::Int),
+        ("amount_currency", Kind::Text),
+        ("amount_units", Kind::BigInt),
+        ("amount_nanos", Kind::Int),
+        ("update_time", Kind::Time),
+    ],
+};
+
+/// Writes `records` (of live accounts) in bulk: the new ones in one insert, the changed ones in one
+/// update, the equal ones not at all; one audit row and event for the batch when anything changed.
+async fn write_revenue(
+    txn: &impl ConnectionTrait,
+    ctx: &RequestContext,
+    records: &[RevenueFields],
+) -> Result<UpsertOutcome> {
+    let mut stored: HashMap<String, row_entity::Model> = HashMap::with_capacity(records.len());
+    for chunk in records.chunks(CHUNK) {
+        let found = row_entity::Entity::find()
+            .filter(row_entity::Column::ExternalId.is_in(chunk.iter().map(|r| r.external_id.as_str())))
+            .all(txn)
+            .await?;
+        stored.extend(found.into_iter().map(|row| (row.external_id.clone(), row)));
+    }
+    let at = now();
+    let mut outcome = UpsertOutcome::default();
+    let mut new_rows = Vec::new();
+    let mut changed_rows = Vec::new();
+    for record in records {
+        match stored.get(&record.external_id) {
+            None => {
+                outcome.created += 1;
+                new_rows.push(vec![
+                    Uuid::now_v7().into(),
+                    record.external_id.clone().into(),
+                    record.account_id.into(),
+                    record.period.into(),
+                    record.amount.currency.clone().into(),
+                    record.amount.units.into(),
+                    record.amount.nanos.into(),
+                    at.into(),
+                    at.into(),
+                ]);
+            }
+            Some(row) if fields_of(row) == *record => outcome.unchanged += 1,
+            Some(row) => {
+                outcome.updated += 1;
+                changed_rows.push(vec![
+                    row.id.into(),
+                    record.account_id.into(),
+                    record.period.into(),
+                    record.amount.currency.clone().into(),
+                    record.amount.units.into(),
+                    record.amount.nanos.into(),
+                    at.into(),
+                ]);
+            }
+        }
+    }
+    NEW_RECORDS
+        .insert(txn, new_rows)
+        .await
+        // Two batches racing on one new external id: the loser retries and finds it stored.
+        .map_err(Error::contention_on_unique)?;
+    CHANGED_RECORDS.update(txn, "id", changed_rows).await?;
+    if outcome.created + outcome.updated > 0 {
+        let event = UpsertEvent {
+            outcome,
+            external_ids: records.iter().map(|r| r.external_id.as_str()).collect(),
+        };
+        let batch = Uuid::now_v7();
+        let fields = vec!["records".to_owned()];
+        audit::record(
+            txn,
+            ctx,
+            Change::new(REVENUE_RECORD, batch, "RevenueRecordsUpserted", &event, fields),
+        )
+        .await?;
+    }
+    Ok(outcome)
 }
 
 fn fields_of(row: &row_entity::Model) -> RevenueFields {

@@ -1,0 +1,256 @@
+//! Bulk writes for imports: thousands of rows in a handful of statements instead of one each.
+//!
+//! PostgreSQL gets one statement per call whatever the row count: each column travels as one array
+//! parameter and `UNNEST` turns the arrays back into rows, so the statement text (and its plan) is the
+//! same for every batch and there is no bind limit to chunk under. SQLite, which has no arrays, gets
+//! multi-row `VALUES` lists, chunked under its limit of bound parameters per statement. Both run inside
+//! the caller's transaction.
+
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, Value, sea_query::ArrayType};
+
+/// How a column's values are bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Uuid,
+    /// A UUID or NULL. PostgreSQL binds it as text ('' for NULL): array parameters cannot hold NULLs.
+    NullableUuid,
+    Text,
+    /// Text or NULL, where the empty string is never a value of its own (an external id): PostgreSQL
+    /// binds NULL as ''.
+    NullableText,
+    SmallInt,
+    Int,
+    BigInt,
+    Bool,
+    /// `timestamp with time zone`, bound as `DateTime<Utc>`.
+    Time,
+}
+
+impl Kind {
+    /// The array type PostgreSQL receives the column in, and its SQL name.
+    fn pg_array(self) -> (ArrayType, &'static str) {
+        match self {
+            Self::Uuid => (ArrayType::Uuid, "uuid[]"),
+            Self::NullableUuid | Self::Text | Self::NullableText => (ArrayType::String, "text[]"),
+            Self::SmallInt => (ArrayType::SmallInt, "int2[]"),
+            Self::Int => (ArrayType::Int, "int4[]"),
+            Self::BigInt => (ArrayType::BigInt, "int8[]"),
+            Self::Bool => (ArrayType::Bool, "bool[]"),
+            Self::Time => (ArrayType::ChronoDateTimeUtc, "timestamptz[]"),
+        }
+    }
+
+    /// The SQL reading the unnested element `u."name"` back as the column's value.
+    fn pg_element(self, name: &str) -> String {
+        match self {
+            Self::NullableUuid => format!(r#"NULLIF(u."{name}", '')::uuid"#),
+            Self::NullableText => format!(r#"NULLIF(u."{name}", '')"#),
+            _ => format!(r#"u."{name}""#),
+        }
+    }
+
+    /// `value` as an element of the column's PostgreSQL array.
+    fn pg_value(self, value: Value) -> Value {
+        match (self, value) {
+            (Self::NullableUuid, Value::Uuid(id)) => Value::String(Some(id.map(|id| id.to_string()).unwrap_or_default())),
+            (Self::NullableText, Value::String(text)) => Value::String(Some(text.unwrap_or_default())),
+            (_, value) => value,
+        }
+    }
+}
+
+/// The columns one bulk write fills, in the order each row gives its values.
+pub struct Columns {
+    pub table: &'static str,
+    pub columns: &'static [(&'static str, Kind)],
+}
+
+/// SQLite's default limit on the parameters of one statement.
+const SQLITE_MAX_PARAMETERS: usize = 32_766;
+
+impl Columns {
+    /// Inserts `rows`, each holding one value per column in order.
+    pub async fn insert(&self, conn: &impl ConnectionTrait, rows: Vec<Vec<Value>>) -> Result<(), DbErr> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let backend = conn.get_database_backend();
+        match backend {
+            DatabaseBackend::Postgres => {
+                let sql = format!(
+                    "INSERT INTO \"{}\" ({}) {}",
+                    self.table,
+                    self.column_list(),
+                    self.pg_select()
+                );
+                conn.execute_raw(Statement::from_sql_and_values(backend, sql, self.pg_arrays(rows)))
+                    .await?;
+            }
+            _ => {
+                for chunk in self.sqlite_chunks(rows) {
+                    let sql = format!(
+                        "INSERT INTO \"{}\" ({}) VALUES {}",
+                        self.table,
+                        self.column_list(),
+                        self.sqlite_placeholders(chunk.len())
+                    );
+                    conn.execute_raw(Statement::from_sql_and_values(backend, sql, chunk.concat()))
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Rewrites, in the rows whose `key` column matches a row of `rows`, every other column.
+    pub async fn update(
+        &self,
+        conn: &impl ConnectionTrait,
+        key: &str,
+        rows: Vec<Vec<Value>>,
+    ) -> Result<(), DbErr> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let backend = conn.get_database_backend();
+        let table = self.table;
+        let assignments = self.assignments(key);
+        match backend {
+            DatabaseBackend::Postgres => {
+                let sql = format!(
+                    "UPDATE \"{table}\" SET {assignments} FROM ({}) AS v \
+                     WHERE \"{table}\".\"{key}\" = v.\"{key}\"",
+                    self.pg_select()
+                );
+                conn.execute_raw(Statement::from_sql_and_values(backend, sql, self.pg_arrays(rows)))
+                    .await?;
+            }
+            _ => {
+                for chunk in self.sqlite_chunks(rows) {
+                    let sql = format!(
+                        "WITH v({}) AS (VALUES {}) UPDATE \"{table}\" SET {assignments} FROM v \
+                         WHERE \"{table}\".\"{key}\" = v.\"{key}\"",
+                        self.column_list(),
+                        self.sqlite_placeholders(chunk.len())
+                    );
+                    conn.execute_raw(Statement::from_sql_and_values(backend, sql, chunk.concat()))
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn column_list(&self) -> String {
+        let names: Vec<String> = self.columns.iter().map(|(name, _)| format!("\"{name}\"")).collect();
+        names.join(", ")
+    }
+
+    /// `"a" = v."a", …` for every column but `key`.
+    fn assignments(&self, key: &str) -> String {
+        let sets: Vec<String> = self
+            .columns
+            .iter()
+            .filter(|(name, _)| *name != key)
+            .map(|(name, _)| format!("\"{name}\" = v.\"{name}\""))
+            .collect();
+        sets.join(", ")
+    }
+
+    /// The rows on PostgreSQL: `SELECT … FROM UNNEST($1::uuid[], …) AS u(…)`.
+    fn pg_select(&self) -> String {
+        let elements: Vec<String> = self
+            .columns
+            .iter()
+            .map(|(name, kind)| format!("{} AS \"{name}\"", kind.pg_element(name)))
+            .collect();
+        let arrays: Vec<String> = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, (_, kind))| format!("${}::{}", i + 1, kind.pg_array().1))
+            .collect();
+        format!(
+            "SELECT {} FROM UNNEST({}) AS u({})",
+            elements.join(", "),
+            arrays.join(", "),
+            self.column_list()
+        )
+    }
+
+    /// `rows` turned into one array parameter per column.
+    fn pg_arrays(&self, rows: Vec<Vec<Value>>) -> Vec<Value> {
+        let mut columns: Vec<Vec<Value>> = self.columns.iter().map(|_| Vec::with_capacity(rows.len())).collect();
+        for row in rows {
+            debug_assert_eq!(row.len(), self.columns.len(), "one value per column");
+            for ((column, (_, kind)), value) in columns.iter_mut().zip(self.columns).zip(row) {
+                column.push(kind.pg_value(value));
+            }
+        }
+        columns
+            .into_iter()
+            .zip(self.columns)
+            .map(|(values, (_, kind))| Value::Array(kind.pg_array().0, Some(Box::new(values))))
+            .collect()
+    }
+
+    fn sqlite_chunks(&self, rows: Vec<Vec<Value>>) -> Vec<Vec<Vec<Value>>> {
+        let per_chunk = (SQLITE_MAX_PARAMETERS / self.columns.len()).max(1);
+        let mut chunks = Vec::with_capacity(rows.len().div_ceil(per_chunk));
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            chunks.push(rows.by_ref().take(per_chunk).collect());
+        }
+        chunks
+    }
+
+    /// `(?, ?), (?, ?)` for `rows` rows.
+    fn sqlite_placeholders(&self, rows: usize) -> String {
+        let row = format!("({})", vec!["?"; self.columns.len()].join(", "));
+        vec![row; rows].join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PEOPLE: Columns = Columns {
+        table: "people",
+        columns: &[("id", Kind::Uuid), ("boss", Kind::NullableUuid), ("name", Kind::Text)],
+    };
+
+    #[test]
+    fn postgres_reads_one_array_per_column_and_restores_nulls() {
+        assert_eq!(
+            PEOPLE.pg_select(),
+            r#"SELECT u."id" AS "id", NULLIF(u."boss", '')::uuid AS "boss", u."name" AS "name" FROM UNNEST($1::uuid[], $2::text[], $3::text[]) AS u("id", "boss", "name")"#
+        );
+        let boss = uuid::Uuid::now_v7();
+        let arrays = PEOPLE.pg_arrays(vec![
+            vec![Value::Uuid(Some(boss)), Value::Uuid(None), "Ada".into()],
+            vec![Value::Uuid(Some(uuid::Uuid::nil())), Value::Uuid(Some(boss)), "Bo".into()],
+        ]);
+        assert_eq!(arrays.len(), 3);
+        let Value::Array(ArrayType::String, Some(bosses)) = &arrays[1] else {
+            panic!("bosses travel as text: {:?}", arrays[1]);
+        };
+        assert_eq!(**bosses, vec![Value::from(""), Value::from(boss.to_string())]);
+    }
+
+    #[test]
+    fn updates_set_every_column_but_the_key() {
+        assert_eq!(PEOPLE.assignments("id"), r#""boss" = v."boss", "name" = v."name""#);
+    }
+
+    #[test]
+    fn sqlite_chunks_stay_under_the_parameter_limit() {
+        let row = || vec![Value::Uuid(None), Value::Uuid(None), "x".into()];
+        let rows: Vec<_> = (0..25_000).map(|_| row()).collect();
+        let chunks = PEOPLE.sqlite_chunks(rows);
+        assert_eq!(chunks.iter().map(Vec::len).sum::<usize>(), 25_000);
+        assert!(chunks.iter().all(|chunk| chunk.len() * 3 <= SQLITE_MAX_PARAMETERS));
+        assert_eq!(chunks.len(), 3);
+        assert_eq!(PEOPLE.sqlite_placeholders(2), "(?, ?, ?), (?, ?, ?)");
+    }
+}
