@@ -9,21 +9,28 @@
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, Value, sea_query::ArrayType};
 
 /// How a column's values are bound.
+///
+/// PostgreSQL array parameters cannot hold NULLs, so a nullable column travels there as text, '' for
+/// NULL, and is cast back in the statement; the empty string must then not be a value of its own (true
+/// of ids, numbers, dates and external ids).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Uuid,
-    /// A UUID or NULL. PostgreSQL binds it as text ('' for NULL): array parameters cannot hold NULLs.
     NullableUuid,
     Text,
-    /// Text or NULL, where the empty string is never a value of its own (an external id): PostgreSQL
-    /// binds NULL as ''.
     NullableText,
     SmallInt,
     Int,
+    NullableInt,
     BigInt,
+    NullableBigInt,
     Bool,
     /// `timestamp with time zone`, bound as `DateTime<Utc>`.
     Time,
+    NullableTime,
+    NullableDate,
+    /// `jsonb` on PostgreSQL.
+    Json,
 }
 
 impl Kind {
@@ -31,29 +38,48 @@ impl Kind {
     fn pg_array(self) -> (ArrayType, &'static str) {
         match self {
             Self::Uuid => (ArrayType::Uuid, "uuid[]"),
-            Self::NullableUuid | Self::Text | Self::NullableText => (ArrayType::String, "text[]"),
             Self::SmallInt => (ArrayType::SmallInt, "int2[]"),
             Self::Int => (ArrayType::Int, "int4[]"),
             Self::BigInt => (ArrayType::BigInt, "int8[]"),
             Self::Bool => (ArrayType::Bool, "bool[]"),
             Self::Time => (ArrayType::ChronoDateTimeUtc, "timestamptz[]"),
+            Self::Text
+            | Self::NullableText
+            | Self::NullableUuid
+            | Self::NullableInt
+            | Self::NullableBigInt
+            | Self::NullableTime
+            | Self::NullableDate
+            | Self::Json => (ArrayType::String, "text[]"),
         }
     }
 
     /// The SQL reading the unnested element `u."name"` back as the column's value.
     fn pg_element(self, name: &str) -> String {
+        let element = format!(r#"u."{name}""#);
         match self {
-            Self::NullableUuid => format!(r#"NULLIF(u."{name}", '')::uuid"#),
-            Self::NullableText => format!(r#"NULLIF(u."{name}", '')"#),
-            _ => format!(r#"u."{name}""#),
+            Self::NullableText => format!("NULLIF({element}, '')"),
+            Self::NullableUuid => format!("NULLIF({element}, '')::uuid"),
+            Self::NullableInt => format!("NULLIF({element}, '')::int4"),
+            Self::NullableBigInt => format!("NULLIF({element}, '')::int8"),
+            Self::NullableTime => format!("NULLIF({element}, '')::timestamptz"),
+            Self::NullableDate => format!("NULLIF({element}, '')::date"),
+            Self::Json => format!("{element}::jsonb"),
+            _ => element,
         }
     }
 
     /// `value` as an element of the column's PostgreSQL array.
     fn pg_value(self, value: Value) -> Value {
+        let text = |text: Option<String>| Value::String(Some(text.unwrap_or_default()));
         match (self, value) {
-            (Self::NullableUuid, Value::Uuid(id)) => Value::String(Some(id.map(|id| id.to_string()).unwrap_or_default())),
-            (Self::NullableText, Value::String(text)) => Value::String(Some(text.unwrap_or_default())),
+            (Self::NullableText, Value::String(value)) => text(value),
+            (Self::NullableUuid, Value::Uuid(value)) => text(value.map(|v| v.to_string())),
+            (Self::NullableInt, Value::Int(value)) => text(value.map(|v| v.to_string())),
+            (Self::NullableBigInt, Value::BigInt(value)) => text(value.map(|v| v.to_string())),
+            (Self::NullableTime, Value::ChronoDateTimeUtc(value)) => text(value.map(|v| v.to_rfc3339())),
+            (Self::NullableDate, Value::ChronoDate(value)) => text(value.map(|v| v.to_string())),
+            (Self::Json, Value::Json(value)) => text(value.map(|v| v.to_string())),
             (_, value) => value,
         }
     }
@@ -142,7 +168,11 @@ impl Columns {
     }
 
     fn column_list(&self) -> String {
-        let names: Vec<String> = self.columns.iter().map(|(name, _)| format!("\"{name}\"")).collect();
+        let names: Vec<String> = self
+            .columns
+            .iter()
+            .map(|(name, _)| format!("\"{name}\""))
+            .collect();
         names.join(", ")
     }
 
@@ -180,7 +210,11 @@ impl Columns {
 
     /// `rows` turned into one array parameter per column.
     fn pg_arrays(&self, rows: Vec<Vec<Value>>) -> Vec<Value> {
-        let mut columns: Vec<Vec<Value>> = self.columns.iter().map(|_| Vec::with_capacity(rows.len())).collect();
+        let mut columns: Vec<Vec<Value>> = self
+            .columns
+            .iter()
+            .map(|_| Vec::with_capacity(rows.len()))
+            .collect();
         for row in rows {
             debug_assert_eq!(row.len(), self.columns.len(), "one value per column");
             for ((column, (_, kind)), value) in columns.iter_mut().zip(self.columns).zip(row) {
@@ -217,7 +251,11 @@ mod tests {
 
     const PEOPLE: Columns = Columns {
         table: "people",
-        columns: &[("id", Kind::Uuid), ("boss", Kind::NullableUuid), ("name", Kind::Text)],
+        columns: &[
+            ("id", Kind::Uuid),
+            ("boss", Kind::NullableUuid),
+            ("name", Kind::Text),
+        ],
     };
 
     #[test]
@@ -229,7 +267,11 @@ mod tests {
         let boss = uuid::Uuid::now_v7();
         let arrays = PEOPLE.pg_arrays(vec![
             vec![Value::Uuid(Some(boss)), Value::Uuid(None), "Ada".into()],
-            vec![Value::Uuid(Some(uuid::Uuid::nil())), Value::Uuid(Some(boss)), "Bo".into()],
+            vec![
+                Value::Uuid(Some(uuid::Uuid::nil())),
+                Value::Uuid(Some(boss)),
+                "Bo".into(),
+            ],
         ]);
         assert_eq!(arrays.len(), 3);
         let Value::Array(ArrayType::String, Some(bosses)) = &arrays[1] else {
@@ -240,7 +282,10 @@ mod tests {
 
     #[test]
     fn updates_set_every_column_but_the_key() {
-        assert_eq!(PEOPLE.assignments("id"), r#""boss" = v."boss", "name" = v."name""#);
+        assert_eq!(
+            PEOPLE.assignments("id"),
+            r#""boss" = v."boss", "name" = v."name""#
+        );
     }
 
     #[test]
@@ -249,7 +294,11 @@ mod tests {
         let rows: Vec<_> = (0..25_000).map(|_| row()).collect();
         let chunks = PEOPLE.sqlite_chunks(rows);
         assert_eq!(chunks.iter().map(Vec::len).sum::<usize>(), 25_000);
-        assert!(chunks.iter().all(|chunk| chunk.len() * 3 <= SQLITE_MAX_PARAMETERS));
+        assert!(
+            chunks
+                .iter()
+                .all(|chunk| chunk.len() * 3 <= SQLITE_MAX_PARAMETERS)
+        );
         assert_eq!(chunks.len(), 3);
         assert_eq!(PEOPLE.sqlite_placeholders(2), "(?, ?, ?), (?, ?, ?)");
     }

@@ -356,18 +356,16 @@ const EXPECTED: &[Rule] = &[
     rule("/kam.v1.PlanningService/ListAtRiskAccounts", EVERY_ROLE, Filtered),
     rule("/kam.v1.IntegrationService/WatchEvents", EVERY_ROLE, Filtered),
     rule("/kam.v1.IntegrationService/ListChanges", EVERY_ROLE, Filtered),
+    rule("/kam.v1.IntegrationService/ImportRevenue", ERP_IMPORTERS, Denied),
+    rule("/kam.v1.IntegrationService/ImportAccounts", ERP_IMPORTERS, Denied),
+    rule("/kam.v1.IntegrationService/ImportContacts", ERP_IMPORTERS, Denied),
     rule(
-        "/kam.v1.IntegrationService/ImportRevenue",
+        "/kam.v1.IntegrationService/ImportOpportunities",
         ERP_IMPORTERS,
         Denied,
     ),
     rule(
-        "/kam.v1.IntegrationService/ImportAccounts",
-        ERP_IMPORTERS,
-        Denied,
-    ),
-    rule(
-        "/kam.v1.IntegrationService/ImportContacts",
+        "/kam.v1.IntegrationService/ImportServiceRequests",
         ERP_IMPORTERS,
         Denied,
     ),
@@ -1668,6 +1666,23 @@ impl<'a> Fixture<'a> {
                     external_id: unique("ERP-C"),
                     account_external_id: unique("ERP-NONE"),
                     full_name: "Imported".into(),
+                    ..Default::default()
+                }],
+            }),
+            "/kam.v1.IntegrationService/ImportOpportunities" => body(pb::ImportOpportunitiesRequest {
+                opportunities: vec![pb::OpportunityRecord {
+                    external_id: unique("ERP-O"),
+                    account_external_id: unique("ERP-NONE"),
+                    display_name: "Imported".into(),
+                    owner_email: "nobody@example.com".into(),
+                    ..Default::default()
+                }],
+            }),
+            "/kam.v1.IntegrationService/ImportServiceRequests" => body(pb::ImportServiceRequestsRequest {
+                service_requests: vec![pb::ServiceRequestRecord {
+                    external_id: unique("ERP-S"),
+                    account_external_id: unique("ERP-NONE"),
+                    title: "Imported".into(),
                     ..Default::default()
                 }],
             }),

@@ -8,11 +8,12 @@ use std::collections::HashMap;
 
 use kam_tests::{
     TestServer, backend_tests,
-    pbjson_types::FieldMask,
     pb::{
         self, integration_service_client::IntegrationServiceClient,
-        planning_service_client::PlanningServiceClient,
+        opportunity_service_client::OpportunityServiceClient, planning_service_client::PlanningServiceClient,
+        service_level_service_client::ServiceLevelServiceClient,
     },
+    pbjson_types::FieldMask,
 };
 
 fn record(external_id: &str, account_id: &str, month: i32, currency: &str, units: i64) -> pb::RevenueRecord {
@@ -65,6 +66,105 @@ async fn import_accounts(server: &TestServer, messages: Vec<Vec<pb::AccountRecor
         .into_inner()
 }
 
+fn opportunity(external_id: &str, account: &str, owner_email: &str, stage: &str) -> pb::OpportunityRecord {
+    pb::OpportunityRecord {
+        external_id: external_id.to_owned(),
+        account_external_id: account.to_owned(),
+        display_name: format!("Deal {external_id}"),
+        amount: Some(pb::Money {
+            currency_code: "EUR".to_owned(),
+            units: 1000,
+            nanos: 500_000_000,
+        }),
+        expected_close_date: Some(pb::Date {
+            year: 2027,
+            month: 3,
+            day: 31,
+        }),
+        owner_email: owner_email.to_owned(),
+        stage: stage.to_owned(),
+        source: "ERP".to_owned(),
+        next_step: String::new(),
+    }
+}
+
+async fn import_opportunities(
+    server: &TestServer,
+    messages: Vec<Vec<pb::OpportunityRecord>>,
+) -> pb::ImportSummary {
+    let stream = tokio_stream::iter(
+        messages
+            .into_iter()
+            .map(|opportunities| pb::ImportOpportunitiesRequest { opportunities }),
+    );
+    IntegrationServiceClient::new(server.channel())
+        .import_opportunities(stream)
+        .await
+        .expect("import opportunities")
+        .into_inner()
+}
+
+/// Every opportunity, by external id.
+async fn opportunities_by_external_id(server: &TestServer) -> HashMap<String, pb::Opportunity> {
+    OpportunityServiceClient::new(server.channel())
+        .list_opportunities(pb::ListOpportunitiesRequest {
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .expect("list opportunities")
+        .into_inner()
+        .opportunities
+        .into_iter()
+        .map(|opportunity| (opportunity.external_id.clone(), opportunity))
+        .collect()
+}
+
+fn ticket(external_id: &str, account: &str, contact: &str, assignee: &str) -> pb::ServiceRequestRecord {
+    pb::ServiceRequestRecord {
+        external_id: external_id.to_owned(),
+        account_external_id: account.to_owned(),
+        contact_external_id: contact.to_owned(),
+        title: format!("Pump {external_id} leaks"),
+        description: "Seal worn".to_owned(),
+        category: pb::service_request::Category::Repair as i32,
+        priority: pb::Priority::P2 as i32,
+        assignee_email: assignee.to_owned(),
+    }
+}
+
+async fn import_tickets(
+    server: &TestServer,
+    messages: Vec<Vec<pb::ServiceRequestRecord>>,
+) -> pb::ImportSummary {
+    let stream = tokio_stream::iter(
+        messages
+            .into_iter()
+            .map(|service_requests| pb::ImportServiceRequestsRequest { service_requests }),
+    );
+    IntegrationServiceClient::new(server.channel())
+        .import_service_requests(stream)
+        .await
+        .expect("import service requests")
+        .into_inner()
+}
+
+/// Every service request, by external id.
+async fn tickets_by_external_id(server: &TestServer) -> HashMap<String, pb::ServiceRequest> {
+    ServiceLevelServiceClient::new(server.channel())
+        .list_service_requests(pb::ListServiceRequestsRequest {
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .expect("list service requests")
+        .into_inner()
+        .service_requests
+        .into_iter()
+        .map(|request| (request.external_id.clone(), request))
+        .collect()
+}
+
 async fn import_contacts(server: &TestServer, messages: Vec<Vec<pb::ContactRecord>>) -> pb::ImportSummary {
     let stream = tokio_stream::iter(
         messages
@@ -86,7 +186,12 @@ fn mask(paths: &[&str]) -> Option<FieldMask> {
 
 /// (created, updated, unchanged, failed).
 fn counts(summary: &pb::ImportSummary) -> (i64, i64, i64, i64) {
-    (summary.created, summary.updated, summary.unchanged, summary.failed)
+    (
+        summary.created,
+        summary.updated,
+        summary.unchanged,
+        summary.failed,
+    )
 }
 
 /// Every account, live and deleted, by external id.
@@ -439,5 +544,226 @@ backend_tests! {
             .records;
         assert_eq!(stored.len(), 1);
         assert_eq!(stored[0].account_id, alpha.id);
+    }
+
+    async fn opportunities_are_upserted_and_enter_the_funnel_like_created_ones(server: &TestServer) {
+        import_accounts(server, vec![vec![account("A1", "Alpha", ""), account("A2", "Beta", "")]]).await;
+        let owner = server.create_staff(pb::StaffLevel::Manager).await;
+        let leaver = server.create_staff(pb::StaffLevel::Manager).await;
+        server
+            .teams()
+            .deactivate_staff(pb::DeactivateStaffRequest { id: leaver.id.clone(), etag: String::new() })
+            .await
+            .expect("deactivate the leaver");
+        let messages = vec![vec![
+            opportunity("O1", "A1", &owner.email, ""),
+            opportunity("O2", "A1", &owner.email, "CONTACTED"),
+            opportunity("O3", "A1", &owner.email, "PROPOSAL"),
+            opportunity("O4", "A1", "nobody@example.com", ""),
+            opportunity("O5", "A1", &leaver.email, ""),
+            opportunity("O6", "NOPE", &owner.email, ""),
+            opportunity("O7", "A2", &owner.email, "WON"),
+        ]];
+        let first = import_opportunities(server, messages.clone()).await;
+        assert_eq!(counts(&first), (2, 0, 0, 5));
+        assert_eq!(
+            failures(&first),
+            [
+                (2, "O3", "FAILED_PRECONDITION", "stage"),
+                (3, "O4", "NOT_FOUND", "owner_email"),
+                (4, "O5", "FAILED_PRECONDITION", "owner_email"),
+                (5, "O6", "NOT_FOUND", "account_external_id"),
+                (6, "O7", "FAILED_PRECONDITION", "stage"),
+            ]
+        );
+        assert!(first.errors[0].description.starts_with("MAN_REQUIRED"), "{:?}", first.errors[0]);
+        assert!(first.errors[2].description.starts_with("STAFF_INACTIVE"), "{:?}", first.errors[2]);
+        let stored = opportunities_by_external_id(server).await;
+        let (o1, o2) = (&stored["O1"], &stored["O2"]);
+        assert_eq!((o1.stage.as_str(), o2.stage.as_str()), ("LEAD", "CONTACTED"));
+        assert_eq!(o1.owner_staff_id, owner.id);
+        assert_eq!(o1.amount, opportunity("O1", "A1", "", "").amount);
+        assert_eq!(o1.expected_close_date, Some(pb::Date { year: 2027, month: 3, day: 31 }));
+        assert_eq!(o1.probability, 10, "the stage's probability");
+        // Like a created opportunity: a first stage-history entry and the funnel's furthest stage.
+        let history = OpportunityServiceClient::new(server.channel())
+            .list_stage_history(pb::ListStageHistoryRequest { opportunity_id: o2.id.clone(), ..Default::default() })
+            .await
+            .expect("stage history")
+            .into_inner();
+        assert_eq!(history.changes.len(), 1);
+        assert_eq!(history.changes[0].to_stage, "CONTACTED");
+        let furthest = server
+            .query_i64("SELECT COUNT(*) FROM opportunities WHERE furthest_stage = stage", [])
+            .await;
+        assert_eq!(furthest, 2);
+        assert_eq!(events_of_type(server, "OpportunityCreated").await, 2);
+
+        let again = import_opportunities(server, messages).await;
+        assert_eq!(counts(&again), (0, 0, 2, 5));
+
+        // The commercial fields are taken; the stage is KAM's and a record's stage is ignored.
+        let mut repriced = opportunity("O1", "A1", &owner.email, "NEGOTIATION");
+        repriced.amount = Some(pb::Money { currency_code: "EUR".into(), units: 2000, nanos: 0 });
+        repriced.next_step = "Send the revised quote".into();
+        let moved = opportunity("O2", "A2", &owner.email, "");
+        let update = import_opportunities(server, vec![vec![repriced.clone(), moved]]).await;
+        assert_eq!(counts(&update), (0, 1, 0, 1));
+        assert_eq!(failures(&update), [(1, "O2", "FAILED_PRECONDITION", "account_external_id")]);
+        let o1_now = &opportunities_by_external_id(server).await["O1"];
+        assert_eq!((o1_now.stage.as_str(), o1_now.next_step.as_str()), ("LEAD", "Send the revised quote"));
+        assert_eq!(o1_now.amount, repriced.amount);
+        assert_ne!(o1_now.etag, o1.etag);
+
+        // A closed deal only changes after it is reopened; the same record is still unchanged.
+        OpportunityServiceClient::new(server.channel())
+            .close_opportunity(pb::CloseOpportunityRequest {
+                id: o2.id.clone(),
+                outcome: pb::Outcome::Lost as i32,
+                reason_code: "PRICE".into(),
+                ..Default::default()
+            })
+            .await
+            .expect("lose O2");
+        let mut renamed = opportunity("O2", "A1", &owner.email, "CONTACTED");
+        let same = import_opportunities(server, vec![vec![renamed.clone()]]).await;
+        assert_eq!(counts(&same), (0, 0, 1, 0));
+        renamed.display_name = "Renamed".into();
+        let refused = import_opportunities(server, vec![vec![renamed]]).await;
+        assert_eq!(failures(&refused), [(0, "O2", "FAILED_PRECONDITION", "")]);
+        assert!(refused.errors[0].description.starts_with("OPPORTUNITY_CLOSED"));
+    }
+
+    async fn service_requests_open_like_created_ones_and_keep_their_sla(server: &TestServer) {
+        import_accounts(
+            server,
+            vec![vec![account("A1", "Alpha", ""), account("A2", "Beta", ""), account("A3", "Gamma", "")]],
+        )
+        .await;
+        let accounts = accounts_by_external_id(server).await;
+        import_contacts(server, vec![vec![contact("C1", "A1", "Anna"), contact("C2", "A2", "Ben")]]).await;
+        server
+            .accounts()
+            .delete_account(pb::DeleteAccountRequest { id: accounts["A3"].id.clone(), etag: String::new() })
+            .await
+            .expect("delete A3");
+        let agent = server.create_staff(pb::StaffLevel::Staff).await;
+        let leaver = server.create_staff(pb::StaffLevel::Staff).await;
+        server
+            .teams()
+            .deactivate_staff(pb::DeactivateStaffRequest { id: leaver.id.clone(), etag: String::new() })
+            .await
+            .expect("deactivate the leaver");
+        let mut plain = ticket("S2", "A1", "", "");
+        plain.priority = 0;
+        plain.category = 0;
+        let messages = vec![vec![
+            ticket("S1", "A1", "C1", &agent.email),
+            plain,
+            ticket("S3", "A1", "C2", ""),
+            ticket("S4", "A1", "", "nobody@example.com"),
+            ticket("S5", "A1", "", &leaver.email),
+            ticket("S6", "A3", "", ""),
+            ticket("S7", "A1", "C9", ""),
+        ]];
+        let first = import_tickets(server, messages.clone()).await;
+        assert_eq!(counts(&first), (2, 0, 0, 5));
+        assert_eq!(
+            failures(&first),
+            [
+                (2, "S3", "FAILED_PRECONDITION", "contact_external_id"),
+                (3, "S4", "NOT_FOUND", "assignee_email"),
+                (4, "S5", "FAILED_PRECONDITION", "assignee_email"),
+                (5, "S6", "FAILED_PRECONDITION", "account_external_id"),
+                (6, "S7", "NOT_FOUND", "contact_external_id"),
+            ]
+        );
+        assert!(first.errors[0].description.starts_with("CONTACT_NOT_OF_ACCOUNT"), "{:?}", first.errors[0]);
+        let stored = tickets_by_external_id(server).await;
+        let (s1, s2) = (&stored["S1"], &stored["S2"]);
+        assert_eq!(s1.status, pb::service_request::Status::New as i32);
+        assert_eq!(s1.priority, pb::Priority::P2 as i32);
+        assert_eq!(s1.assignee_staff_id, agent.id);
+        assert_eq!(s1.contact_id, contacts_of(server, &accounts["A1"].id).await[0].id);
+        assert_eq!((s2.priority, s2.category), (pb::Priority::P3 as i32, pb::service_request::Category::Other as i32));
+
+        // The same SLA as a request created through the API on the same account with the same priority.
+        let created = ServiceLevelServiceClient::new(server.channel())
+            .create_service_request(pb::CreateServiceRequestRequest {
+                service_request: Some(pb::ServiceRequest {
+                    account_id: accounts["A1"].id.clone(),
+                    title: "Made by hand".into(),
+                    priority: pb::Priority::P2 as i32,
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("create a request")
+            .into_inner();
+        let (imported_sla, created_sla) = (s1.sla.clone().unwrap(), created.sla.clone().unwrap());
+        assert_eq!(
+            (imported_sla.policy_id.as_str(), imported_sla.first_response_minutes, imported_sla.resolution_minutes),
+            (created_sla.policy_id.as_str(), created_sla.first_response_minutes, created_sla.resolution_minutes)
+        );
+        let target = |request: &pb::ServiceRequest| request.first_response.unwrap();
+        assert_eq!(target(s1).state, pb::sla_target::State::InProgress as i32);
+        assert!(target(s1).due_time.is_some());
+        let history = ServiceLevelServiceClient::new(server.channel())
+            .list_status_history(pb::ListStatusHistoryRequest {
+                service_request_id: s1.id.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("status history")
+            .into_inner()
+            .changes;
+        assert_eq!(history.len(), 1);
+        assert_eq!(history[0].to_status, pb::service_request::Status::New as i32);
+        let due_scanned = server
+            .query_i64(
+                "SELECT COUNT(*) FROM service_requests WHERE next_check_time IS NOT NULL AND external_id IN ('S1', 'S2')",
+                [],
+            )
+            .await;
+        assert_eq!(due_scanned, 2, "the breach monitor will look at both");
+        assert_eq!(events_of_type(server, "ServiceRequestCreated").await, 3);
+
+        let again = import_tickets(server, messages).await;
+        assert_eq!(counts(&again), (0, 0, 2, 5));
+
+        // The content is taken; the priority is KAM's once the request exists.
+        let mut retitled = ticket("S1", "A1", "C1", &agent.email);
+        retitled.title = "Pump P-7 leaks at the seal".into();
+        retitled.priority = pb::Priority::P1 as i32;
+        let moved = ticket("S2", "A2", "", "");
+        let update = import_tickets(server, vec![vec![retitled, moved]]).await;
+        assert_eq!(counts(&update), (0, 1, 0, 1));
+        assert_eq!(failures(&update), [(1, "S2", "FAILED_PRECONDITION", "account_external_id")]);
+        let s1_now = &tickets_by_external_id(server).await["S1"];
+        assert_eq!(s1_now.title, "Pump P-7 leaks at the seal");
+        assert_eq!(s1_now.priority, pb::Priority::P2 as i32);
+        assert_eq!(s1_now.sla, s1.sla, "the snapshot stays");
+        assert_ne!(s1_now.etag, s1.etag);
+
+        // A cancelled request is final.
+        ServiceLevelServiceClient::new(server.channel())
+            .change_service_request_status(pb::ChangeServiceRequestStatusRequest {
+                id: s2.id.clone(),
+                status: pb::service_request::Status::Cancelled as i32,
+                note: "duplicate".into(),
+                etag: String::new(),
+            })
+            .await
+            .expect("cancel S2");
+        let mut reworded = ticket("S2", "A1", "", "");
+        reworded.priority = 0;
+        reworded.category = 0;
+        let same = import_tickets(server, vec![vec![reworded.clone()]]).await;
+        assert_eq!(counts(&same), (0, 0, 1, 0));
+        reworded.description = "More detail".into();
+        let refused = import_tickets(server, vec![vec![reworded]]).await;
+        assert_eq!(failures(&refused), [(0, "S2", "FAILED_PRECONDITION", "")]);
+        assert!(refused.errors[0].description.starts_with("REQUEST_FINAL"), "{:?}", refused.errors[0]);
     }
 }

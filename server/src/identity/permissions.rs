@@ -168,6 +168,8 @@ const RPC_PERMISSIONS: &[(&str, Permission)] = &[
     ("/kam.v1.IntegrationService/ImportRevenue", ImportFromErp),
     ("/kam.v1.IntegrationService/ImportAccounts", ImportFromErp),
     ("/kam.v1.IntegrationService/ImportContacts", ImportFromErp),
+    ("/kam.v1.IntegrationService/ImportOpportunities", ImportFromErp),
+    ("/kam.v1.IntegrationService/ImportServiceRequests", ImportFromErp),
 ];
 
 /// DESIGN 6: EXECUTIVE reads all; MANAGER reads all and manages teams and plans; MEMBER works its own

@@ -14,7 +14,10 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::feed::{self, EventFilter, FeedBatch, FeedPosition};
-use super::import::{AccountImporter, ContactImporter, ImportTally, RevenueImporter, import_stream};
+use super::import::{
+    AccountImporter, ContactImporter, ImportTally, OpportunityImporter, RequestImporter, RevenueImporter,
+    import_stream,
+};
 use super::sync::{self, ChangedResource, CurrentState, SyncResource, SyncToken};
 use crate::{
     accounts::convert::{account_to_proto, contact_to_proto},
@@ -167,6 +170,32 @@ impl IntegrationService for IntegrationApi {
     ) -> Result<Response<pb::ImportSummary>, Status> {
         let ctx = RequestContext::from_request(&request)?;
         let importer = AccountImporter {
+            db: &self.db,
+            ctx: &ctx,
+        };
+        let tally = import_stream(&importer, request.into_inner()).await?;
+        Ok(Response::new(summary_to_proto(tally)))
+    }
+
+    async fn import_opportunities(
+        &self,
+        request: Request<Streaming<pb::ImportOpportunitiesRequest>>,
+    ) -> Result<Response<pb::ImportSummary>, Status> {
+        let ctx = RequestContext::from_request(&request)?;
+        let importer = OpportunityImporter {
+            db: &self.db,
+            ctx: &ctx,
+        };
+        let tally = import_stream(&importer, request.into_inner()).await?;
+        Ok(Response::new(summary_to_proto(tally)))
+    }
+
+    async fn import_service_requests(
+        &self,
+        request: Request<Streaming<pb::ImportServiceRequestsRequest>>,
+    ) -> Result<Response<pb::ImportSummary>, Status> {
+        let ctx = RequestContext::from_request(&request)?;
+        let importer = RequestImporter {
             db: &self.db,
             ctx: &ctx,
         };

@@ -18,8 +18,10 @@ use crate::{
     batch::{BatchOutcome, Refusal},
     db::Db,
     error::{Error, FieldViolation, Result},
+    opportunities::{convert::opportunity_record, model::OpportunityRecord, store::import_opportunities},
     planning::{convert::revenue_row, model::RevenueRow, store::import_revenue},
     request::RequestContext,
+    service_levels::{convert::request_record, model::RequestRecord, store::import_requests},
 };
 
 /// Rows per message, at most: a batch is one transaction, and the server holds one at a time.
@@ -194,6 +196,62 @@ impl Importer for ContactImporter<'_> {
     }
     async fn write(&self, records: Vec<(u64, Self::Record)>) -> Result<BatchOutcome> {
         import_contacts(self.db, self.ctx, &records).await
+    }
+}
+
+/// ImportOpportunities.
+pub struct OpportunityImporter<'a> {
+    pub db: &'a Db,
+    pub ctx: &'a RequestContext,
+}
+
+impl Importer for OpportunityImporter<'_> {
+    type Message = pb::ImportOpportunitiesRequest;
+    type Row = pb::OpportunityRecord;
+    type Record = OpportunityRecord;
+
+    fn rows(message: Self::Message) -> Vec<Self::Row> {
+        message.opportunities
+    }
+    fn external_id(row: &Self::Row) -> &str {
+        &row.external_id
+    }
+    fn check(&self, row: Self::Row) -> Result<Self::Record, FieldViolation> {
+        opportunity_record(row)
+    }
+    fn key(record: &Self::Record) -> &str {
+        &record.external_id
+    }
+    async fn write(&self, records: Vec<(u64, Self::Record)>) -> Result<BatchOutcome> {
+        import_opportunities(self.db, self.ctx, &records).await
+    }
+}
+
+/// ImportServiceRequests.
+pub struct RequestImporter<'a> {
+    pub db: &'a Db,
+    pub ctx: &'a RequestContext,
+}
+
+impl Importer for RequestImporter<'_> {
+    type Message = pb::ImportServiceRequestsRequest;
+    type Row = pb::ServiceRequestRecord;
+    type Record = RequestRecord;
+
+    fn rows(message: Self::Message) -> Vec<Self::Row> {
+        message.service_requests
+    }
+    fn external_id(row: &Self::Row) -> &str {
+        &row.external_id
+    }
+    fn check(&self, row: Self::Row) -> Result<Self::Record, FieldViolation> {
+        request_record(row)
+    }
+    fn key(record: &Self::Record) -> &str {
+        &record.external_id
+    }
+    async fn write(&self, records: Vec<(u64, Self::Record)>) -> Result<BatchOutcome> {
+        import_requests(self.db, self.ctx, &records).await
     }
 }
 

@@ -6,8 +6,9 @@ use uuid::Uuid;
 
 use super::{
     model::{
-        DealFields, DealPatch, ForecastCategory, NewOpportunity, Opportunity, OpportunityFilter, Outcome,
-        Pipeline, PipelineFields, PipelinePatch, Qualification, Stage, StageChange,
+        DealFields, DealPatch, ForecastCategory, NewOpportunity, Opportunity, OpportunityFilter,
+        OpportunityRecord, Outcome, Pipeline, PipelineFields, PipelinePatch, Qualification, Stage,
+        StageChange,
     },
     rules,
     store::{Amounts, CloseRequest},
@@ -208,19 +209,18 @@ pub fn pipeline_to_proto(pipeline: Pipeline) -> pb::Pipeline {
 
 // ----- opportunities -----
 
-fn amount(raw: Option<pb::Money>) -> Result<Option<Money>, FieldViolation> {
-    raw.map(|m| Money::non_negative("opportunity.amount", m))
-        .transpose()
+fn amount(field: &str, raw: Option<pb::Money>) -> Result<Option<Money>, FieldViolation> {
+    raw.map(|m| Money::non_negative(field, m)).transpose()
 }
 
-fn close_date(raw: Option<pb::Date>) -> Result<Option<NaiveDate>, FieldViolation> {
+fn close_date(field: &str, raw: Option<pb::Date>) -> Result<Option<NaiveDate>, FieldViolation> {
     raw.map(|d| {
         u32::try_from(d.month)
             .ok()
             .zip(u32::try_from(d.day).ok())
             .and_then(|(month, day)| NaiveDate::from_ymd_opt(d.year, month, day))
             .filter(|_| d.year > 0)
-            .ok_or_else(|| FieldViolation::new("opportunity.expected_close_date", "not a calendar date"))
+            .ok_or_else(|| FieldViolation::new(field, "not a calendar date"))
     })
     .transpose()
 }
@@ -282,8 +282,13 @@ pub fn new_opportunity(opportunity: Option<pb::Opportunity>) -> Result<NewOpport
         display_name: v
             .take(text("opportunity.display_name", &o.display_name, 200, true))
             .unwrap_or_default(),
-        amount: v.take(amount(o.amount)).flatten(),
-        expected_close_date: v.take(close_date(o.expected_close_date)).flatten(),
+        amount: v.take(amount("opportunity.amount", o.amount)).flatten(),
+        expected_close_date: v
+            .take(close_date(
+                "opportunity.expected_close_date",
+                o.expected_close_date,
+            ))
+            .flatten(),
         probability_override: v.take(probability(o.probability_override)).flatten(),
         forecast_category_override: v.take(category_override(o.forecast_category_override)).flatten(),
         owner_staff_id: v
@@ -311,6 +316,42 @@ pub fn new_opportunity(opportunity: Option<pb::Opportunity>) -> Result<NewOpport
         stage: stage.flatten(),
         deal,
     })
+}
+
+/// One imported opportunity record, checked like CreateOpportunity checks an opportunity; the first
+/// fault, named by its field within the record.
+pub fn opportunity_record(record: pb::OpportunityRecord) -> Result<OpportunityRecord, FieldViolation> {
+    let pb::OpportunityRecord {
+        external_id,
+        account_external_id,
+        display_name,
+        amount: raw_amount,
+        expected_close_date,
+        owner_email,
+        stage,
+        source,
+        next_step,
+    } = record;
+    Ok(OpportunityRecord {
+        external_id: external_id_required("external_id", &external_id)?,
+        account_external_id: external_id_required("account_external_id", &account_external_id)?,
+        display_name: text("display_name", &display_name, 200, true)?,
+        amount: amount("amount", raw_amount)?,
+        expected_close_date: close_date("expected_close_date", expected_close_date)?,
+        owner_email: text("owner_email", &owner_email, 254, true)?,
+        stage: if stage.is_empty() {
+            None
+        } else {
+            Some(code("stage", &stage)?)
+        },
+        source: text("source", &source, 100, false)?,
+        next_step: text("next_step", &next_step, 500, false)?,
+    })
+}
+
+/// An import upserts by external id and names the account by its own.
+fn external_id_required(field: &str, raw: &str) -> Result<String, FieldViolation> {
+    external_id(field, raw)?.ok_or_else(|| FieldViolation::new(field, "required"))
 }
 
 pub struct OpportunityUpdate {
@@ -363,8 +404,13 @@ pub fn opportunity_update(
             "display_name" => {
                 patch.display_name = v.take(text("opportunity.display_name", &o.display_name, 200, true));
             }
-            "amount" => patch.amount = v.take(amount(o.amount.clone())),
-            "expected_close_date" => patch.expected_close_date = v.take(close_date(o.expected_close_date)),
+            "amount" => patch.amount = v.take(amount("opportunity.amount", o.amount.clone())),
+            "expected_close_date" => {
+                patch.expected_close_date = v.take(close_date(
+                    "opportunity.expected_close_date",
+                    o.expected_close_date,
+                ))
+            }
             "probability_override" => {
                 patch.probability_override = v.take(probability(o.probability_override))
             }

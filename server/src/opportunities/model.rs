@@ -156,6 +156,23 @@ pub struct DealFields {
     pub qualification: Qualification,
 }
 
+/// An opportunity as the ERP sends it to an import: the deal's commercial facts. Its stage moves, MAN
+/// qualification, forecast overrides and competitors are KAM's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpportunityRecord {
+    pub external_id: String,
+    pub account_external_id: String,
+    pub display_name: String,
+    pub amount: Option<Money>,
+    pub expected_close_date: Option<NaiveDate>,
+    /// The owner by their email in the staff directory.
+    pub owner_email: String,
+    /// The stage a new opportunity starts in (the default pipeline's first open one when `None`).
+    pub stage: Option<String>,
+    pub source: String,
+    pub next_step: String,
+}
+
 /// A new opportunity as validated from the request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewOpportunity {

@@ -10,8 +10,8 @@ use super::{
     model::{
         AppliedSla, Calendar, CalendarFields, CalendarPatch, Category, DEFAULT_WARNING_PERCENT, DayWindow,
         Escalation, EscalationStep, Holiday, NewRequest, Policy, PolicyFields, PolicyFilter, PolicyMatch,
-        PolicyPatch, Priority, PriorityTargets, RequestFields, RequestFilter, RequestPatch, RequestStatus,
-        ServiceRequest, SlaState, StatusChange, TargetKind, TargetView, Trigger,
+        PolicyPatch, Priority, PriorityTargets, RequestFields, RequestFilter, RequestPatch, RequestRecord,
+        RequestStatus, ServiceRequest, SlaState, StatusChange, TargetKind, TargetView, Trigger,
     },
     rules,
 };
@@ -694,6 +694,34 @@ pub fn new_request(request: Option<pb::ServiceRequest>) -> Result<NewRequest> {
         account_id: account_id.expect("checked above"),
         priority,
         fields,
+    })
+}
+
+/// One imported service request record, checked like CreateServiceRequest checks a request; the first
+/// fault, named by its field within the record.
+pub fn request_record(record: pb::ServiceRequestRecord) -> Result<RequestRecord, FieldViolation> {
+    let pb::ServiceRequestRecord {
+        external_id: external,
+        account_external_id,
+        contact_external_id,
+        title: title_raw,
+        description: description_raw,
+        category,
+        priority,
+        assignee_email,
+    } = record;
+    let required = |field: &str, raw: &str| {
+        external_id(field, raw)?.ok_or_else(|| FieldViolation::new(field, "required"))
+    };
+    Ok(RequestRecord {
+        external_id: required("external_id", &external)?,
+        account_external_id: required("account_external_id", &account_external_id)?,
+        contact_external_id: external_id("contact_external_id", &contact_external_id)?,
+        title: text("title", &title_raw, 200, true)?,
+        description: text("description", &description_raw, 10_000, false)?,
+        category: Category::from_wire("category", category)?.unwrap_or(Category::Other),
+        priority: Priority::from_wire("priority", priority)?.unwrap_or(Priority::P3),
+        assignee_email: Some(text("assignee_email", &assignee_email, 254, false)?).filter(|e| !e.is_empty()),
     })
 }
 

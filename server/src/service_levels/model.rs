@@ -276,6 +276,22 @@ pub struct RequestFields {
     pub assignee_staff_id: Option<Uuid>,
 }
 
+/// A service request as the ERP sends it to an import: the ticket's content. Its status, first response
+/// and SLA are KAM's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestRecord {
+    pub external_id: String,
+    pub account_external_id: String,
+    pub contact_external_id: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub category: Category,
+    /// A new request's priority.
+    pub priority: Priority,
+    /// The assignee by their email in the staff directory.
+    pub assignee_email: Option<String>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewRequest {
     pub account_id: Uuid,

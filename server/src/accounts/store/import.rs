@@ -74,7 +74,11 @@ pub async fn import_accounts(
     db.write(|txn| async move {
         let txn = &*txn;
         let mut wanted: Vec<&str> = records.iter().map(|(_, r)| r.external_id.as_str()).collect();
-        wanted.extend(records.iter().filter_map(|(_, r)| r.parent_external_id.as_deref()));
+        wanted.extend(
+            records
+                .iter()
+                .filter_map(|(_, r)| r.parent_external_id.as_deref()),
+        );
         let stored = accounts_by_external_id(txn, &wanted).await?;
         let mut plan = AccountPlan::new(&stored);
         for (index, record) in records {
@@ -94,14 +98,25 @@ pub async fn import_accounts(
             // Two imports racing on one new external id: the loser retries and finds it stored.
             .map_err(Error::contention_on_unique)?;
         CHANGED_ACCOUNTS
-            .update(txn, "id", changed.iter().map(|(account, _)| changed_account_row(account)).collect())
+            .update(
+                txn,
+                "id",
+                changed
+                    .iter()
+                    .map(|(account, _)| changed_account_row(account))
+                    .collect(),
+            )
             .await?;
         let mut changes = Vec::with_capacity(created.len() + changed.len());
-        changes.extend(
-            created
-                .iter()
-                .map(|account| Change::new(ACCOUNT, account.id, "AccountCreated", account, account_field_names())),
-        );
+        changes.extend(created.iter().map(|account| {
+            Change::new(
+                ACCOUNT,
+                account.id,
+                "AccountCreated",
+                account,
+                account_field_names(),
+            )
+        }));
         changes.extend(changed.iter().map(|(account, fields)| {
             Change::new(ACCOUNT, account.id, "AccountUpdated", account, fields.clone())
         }));
@@ -302,7 +317,10 @@ fn changed_fields(before: &Account, after: &Account) -> Vec<String> {
         (before.legal_name != after.legal_name, "legal_name"),
         (before.industry != after.industry, "industry"),
         (before.region != after.region, "region"),
-        (before.parent_account_id != after.parent_account_id, "parent_account_id"),
+        (
+            before.parent_account_id != after.parent_account_id,
+            "parent_account_id",
+        ),
         (before.lifecycle != after.lifecycle, "lifecycle"),
     ]
     .into_iter()
@@ -395,7 +413,10 @@ pub async fn import_contacts(
 ) -> Result<BatchOutcome> {
     db.write(|txn| async move {
         let txn = &*txn;
-        let account_ids: Vec<&str> = records.iter().map(|(_, r)| r.account_external_id.as_str()).collect();
+        let account_ids: Vec<&str> = records
+            .iter()
+            .map(|(_, r)| r.account_external_id.as_str())
+            .collect();
         let accounts = accounts_by_external_id(txn, &account_ids).await?;
         let external_ids: Vec<&str> = records.iter().map(|(_, r)| r.external_id.as_str()).collect();
         let stored = contacts_by_external_id(txn, &external_ids).await?;
@@ -459,14 +480,25 @@ pub async fn import_contacts(
             // Two imports racing on one new external id: the loser retries and finds it stored.
             .map_err(Error::contention_on_unique)?;
         CHANGED_CONTACTS
-            .update(txn, "id", changed.iter().map(|(contact, _)| changed_contact_row(contact)).collect())
+            .update(
+                txn,
+                "id",
+                changed
+                    .iter()
+                    .map(|(contact, _)| changed_contact_row(contact))
+                    .collect(),
+            )
             .await?;
         let mut changes = Vec::with_capacity(created.len() + changed.len());
-        changes.extend(
-            created
-                .iter()
-                .map(|contact| Change::new(CONTACT, contact.id, "ContactCreated", contact, contact_field_names())),
-        );
+        changes.extend(created.iter().map(|contact| {
+            Change::new(
+                CONTACT,
+                contact.id,
+                "ContactCreated",
+                contact,
+                contact_field_names(),
+            )
+        }));
         changes.extend(changed.iter().map(|(contact, fields)| {
             Change::new(CONTACT, contact.id, "ContactUpdated", contact, fields.clone())
         }));

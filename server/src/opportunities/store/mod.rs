@@ -4,6 +4,7 @@
 mod analytics;
 mod for_planning;
 mod history;
+mod import;
 mod opportunities;
 mod ownership;
 mod pipelines;
@@ -16,6 +17,7 @@ pub use analytics::{
 };
 pub use for_planning::{LostOpportunity, lost_since, open_weighted_pipeline_by_account};
 pub use history::list_stage_history;
+pub use import::import_opportunities;
 pub use opportunities::{
     CloseRequest, close_opportunity, create_opportunity, get_opportunity, list_opportunities, move_stage,
     reopen_opportunity, update_opportunity,

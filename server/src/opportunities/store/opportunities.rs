@@ -590,7 +590,7 @@ fn deal_columns(deal: &DealFields) -> row_entity::ActiveModel {
     }
 }
 
-fn deal_field_names() -> Vec<String> {
+pub(super) fn deal_field_names() -> Vec<String> {
     [
         "external_id",
         "account_id",

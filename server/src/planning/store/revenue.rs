@@ -21,7 +21,9 @@ use crate::{
     money::Money,
     paging::{Cursor, Direction, Keyset, Page, SortKey},
     planning::{
-        model::{AccountKey, MonthTotal, RevenueFields, RevenueFilter, RevenueRecord, RevenueRow, UpsertOutcome},
+        model::{
+            AccountKey, MonthTotal, RevenueFields, RevenueFilter, RevenueRecord, RevenueRow, UpsertOutcome,
+        },
         tiering::Period,
     },
     request::RequestContext,
@@ -91,9 +93,10 @@ pub async fn import_revenue(
                     period: row.period,
                     amount: row.amount.clone(),
                 }),
-                Some((_, true)) => outcome
-                    .refused
-                    .push((*index, Refusal::rule("ACCOUNT_DELETED", field, "the account is deleted"))),
+                Some((_, true)) => outcome.refused.push((
+                    *index,
+                    Refusal::rule("ACCOUNT_DELETED", field, "the account is deleted"),
+                )),
                 None => outcome
                     .refused
                     .push((*index, Refusal::not_found(field, "no such account"))),

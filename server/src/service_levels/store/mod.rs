@@ -6,6 +6,7 @@ mod assignments;
 mod calendars;
 mod compliance;
 mod history;
+mod import;
 mod monitor;
 mod policies;
 mod requests;
@@ -16,6 +17,7 @@ pub use compliance::{
     Compliance, ComplianceReport, ComplianceScope, breached_targets_by_account, compliance_report,
 };
 pub use history::{list_escalations, list_status_history};
+pub use import::import_requests;
 pub use monitor::{ScanReport, scan_once};
 pub use policies::{create_policy, delete_policy, get_policy, list_policies, update_policy};
 pub use requests::{

@@ -264,17 +264,47 @@ pub(super) async fn applicable_policy(
     account_id: Uuid,
     tier: Option<Tier>,
 ) -> Result<(Policy, PolicyMatch)> {
-    let mut keys = vec![PolicyScope::Account(account_id).key(), PolicyScope::Default.key()];
-    if let Some(tier) = tier {
-        keys.push(PolicyScope::Tier(tier).key());
+    let candidates = candidate_policies(conn, &[(account_id, tier)]).await?;
+    choose(&candidates, account_id, tier).map(|(policy, matched)| (policy.clone(), matched))
+}
+
+/// Every policy that may apply to one of `accounts` (each with its tier): theirs, their tiers', the
+/// default. Choose among them with [`choose`].
+pub(super) async fn candidate_policies(
+    conn: &impl ConnectionTrait,
+    accounts: &[(Uuid, Option<Tier>)],
+) -> Result<Vec<Policy>> {
+    let mut keys: Vec<String> = accounts
+        .iter()
+        .map(|(id, _)| PolicyScope::Account(*id).key())
+        .chain(
+            accounts
+                .iter()
+                .filter_map(|(_, tier)| tier.map(|t| PolicyScope::Tier(t).key())),
+        )
+        .chain([PolicyScope::Default.key()])
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut rows = Vec::new();
+    for chunk in keys.chunks(5000) {
+        rows.extend(
+            policy_entity::Entity::find()
+                .filter(policy_entity::Column::ScopeKey.is_in(chunk.iter().cloned()))
+                .all(conn)
+                .await?,
+        );
     }
-    let rows = policy_entity::Entity::find()
-        .filter(policy_entity::Column::ScopeKey.is_in(keys))
-        .all(conn)
-        .await?;
-    let candidates = policies_from_rows(conn, rows).await?;
-    rules::choose_policy(&candidates, account_id, tier)
-        .map(|(policy, matched)| (policy.clone(), matched))
+    policies_from_rows(conn, rows).await
+}
+
+/// The policy of `account_id` among `candidates`: its own, else its tier's, else the default.
+pub(super) fn choose(
+    candidates: &[Policy],
+    account_id: Uuid,
+    tier: Option<Tier>,
+) -> Result<(&Policy, PolicyMatch)> {
+    rules::choose_policy(candidates, account_id, tier)
         .ok_or_else(|| Error::Database(sea_orm::DbErr::Custom("no default SLA policy".to_owned())))
 }
 

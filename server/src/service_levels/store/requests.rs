@@ -53,7 +53,7 @@ type History = Vec<(DateTime<Utc>, RequestStatus)>;
 /// How many requests' histories one query loads (well under either backend's parameter limit).
 const HISTORY_CHUNK: usize = 500;
 
-fn subject(id: Uuid) -> String {
+pub(super) fn subject(id: Uuid) -> String {
     format!("service_requests/{id}")
 }
 
@@ -657,7 +657,7 @@ pub(super) fn evaluate(
 }
 
 /// The targets of `policy` for `priority`, as a snapshot taken at `time`.
-fn snapshot(
+pub(super) fn snapshot(
     policy: &Policy,
     matched: PolicyMatch,
     priority: Priority,
@@ -783,7 +783,7 @@ async fn load(conn: &impl ConnectionTrait, id: Uuid, time: DateTime<Utc>) -> Res
 }
 
 /// The columns a client sets, as an active model with only those set.
-fn field_columns(fields: &RequestFields) -> row_entity::ActiveModel {
+pub(super) fn field_columns(fields: &RequestFields) -> row_entity::ActiveModel {
     row_entity::ActiveModel {
         external_id: Set(fields.external_id.clone()),
         contact_id: Set(fields.contact_id),
@@ -795,7 +795,7 @@ fn field_columns(fields: &RequestFields) -> row_entity::ActiveModel {
     }
 }
 
-fn snapshot_columns(row: &mut row_entity::ActiveModel, sla: &AppliedSla) {
+pub(super) fn snapshot_columns(row: &mut row_entity::ActiveModel, sla: &AppliedSla) {
     row.policy_id = Set(sla.policy_id);
     row.policy_match = Set(sla.policy_match.as_str().to_owned());
     row.calendar_id = Set(sla.calendar_id);
@@ -808,7 +808,7 @@ fn snapshot_columns(row: &mut row_entity::ActiveModel, sla: &AppliedSla) {
     row.sla_apply_time = Set(sla.apply_time);
 }
 
-fn stored_columns(row: &mut row_entity::ActiveModel, stored: &StoredSla) {
+pub(super) fn stored_columns(row: &mut row_entity::ActiveModel, stored: &StoredSla) {
     let settled = |state: Option<SlaState>| state.map(|s| s.as_str().to_owned());
     row.first_response_due_time = Set(stored.first_response.due_time);
     row.first_response_at_risk_time = Set(stored.first_response.at_risk_time);
@@ -825,7 +825,7 @@ fn stored_name<T>(column: &str, raw: &str, parse: impl Fn(&str) -> Option<T>) ->
     parse(raw).ok_or_else(|| Error::unknown_stored_value(column, raw))
 }
 
-fn status_of(row: &row_entity::Model) -> Result<RequestStatus> {
+pub(super) fn status_of(row: &row_entity::Model) -> Result<RequestStatus> {
     stored_name("status", &row.status, RequestStatus::from_name)
 }
 
@@ -849,7 +849,7 @@ pub(super) fn recorded_of(row: &row_entity::Model) -> Result<(SlaState, SlaState
     ))
 }
 
-fn fields_of(row: &row_entity::Model) -> Result<RequestFields> {
+pub(super) fn fields_of(row: &row_entity::Model) -> Result<RequestFields> {
     Ok(RequestFields {
         external_id: row.external_id.clone(),
         contact_id: row.contact_id,
@@ -880,7 +880,7 @@ pub(super) fn applied_of(row: &row_entity::Model) -> Result<AppliedSla> {
     })
 }
 
-fn request_from_row(row: row_entity::Model, evaluation: &SlaEvaluation) -> Result<ServiceRequest> {
+pub(super) fn request_from_row(row: row_entity::Model, evaluation: &SlaEvaluation) -> Result<ServiceRequest> {
     let sla = applied_of(&row)?;
     Ok(ServiceRequest {
         id: row.id,

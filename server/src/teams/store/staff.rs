@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -82,6 +82,33 @@ pub async fn create_staff(
         Ok(created)
     })
     .await
+}
+
+/// Of `emails`, the staff members they belong to, each with its id and whether it is active: for
+/// imports whose rows name people the way other systems know them.
+pub async fn staff_by_email(
+    conn: &impl ConnectionTrait,
+    emails: &[&str],
+) -> Result<HashMap<String, (Uuid, bool)>> {
+    let mut unique = emails.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    let mut found = HashMap::with_capacity(unique.len());
+    for chunk in unique.chunks(5000) {
+        let rows: Vec<(String, Uuid, bool)> = staff_entity::Entity::find()
+            .select_only()
+            .columns([
+                staff_entity::Column::Email,
+                staff_entity::Column::Id,
+                staff_entity::Column::Active,
+            ])
+            .filter(staff_entity::Column::Email.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        found.extend(rows.into_iter().map(|(email, id, active)| (email, (id, active))));
+    }
+    Ok(found)
 }
 
 pub async fn get_staff(db: &Db, id: Uuid) -> Result<Staff> {
