@@ -9,7 +9,9 @@ use std::time::Duration;
 use kam_tests::{
     Authed, Backend, TestServer, assert_failed_precondition, assert_invalid_argument,
     pb::{
-        self, SyncResource, integration_service_client::IntegrationServiceClient, resource_change::Resource,
+        self, SyncResource, integration_service_client::IntegrationServiceClient,
+        opportunity_service_client::OpportunityServiceClient, planning_service_client::PlanningServiceClient,
+        resource_change::Resource, service_level_service_client::ServiceLevelServiceClient,
         watch_events_request::Start,
     },
 };
@@ -260,12 +262,13 @@ async fn a_member_sees_its_teams_events_only(backend: Backend) {
             ("AccountUpdated".to_owned(), ours.clone()),
         ]
     );
-    // Nothing of the other account, nor of staff (which concern no one account).
-    assert!(
-        events_within(&mut stream, Duration::from_millis(300))
-            .await
-            .is_empty()
-    );
+    // Nothing of the other account, nor of staff (which concern no one account): after one more change
+    // of each, a change of ours is the next event, and events come in commit order.
+    rename(&server, &theirs, "Theirs, again").await;
+    server.create_staff(pb::StaffLevel::Staff).await;
+    rename(&server, &ours, "Ours, marked").await;
+    let (next, _) = next_events(&mut stream, 1).await;
+    assert_eq!(summary(&next), [("AccountUpdated".to_owned(), ours.clone())]);
 
     let bad = client(server.channel())
         .watch_events(after("e1-0"))
@@ -509,6 +512,180 @@ async fn a_full_sync_then_deltas_with_tombstones(backend: Backend) {
     server.stop().await;
 }
 
+/// The name of each change's resource, whatever its type.
+fn resource_name(change: &pb::ResourceChange) -> &str {
+    match &change.resource {
+        Some(Resource::Opportunity(deal)) => &deal.display_name,
+        Some(Resource::ServiceRequest(ticket)) => &ticket.title,
+        Some(Resource::PlanAction(action)) => &action.title,
+        other => panic!("not a deal, ticket or action: {other:?}"),
+    }
+}
+
+/// A full sync, then a delta after a rename, for one resource type: each comes as it is now.
+async fn syncs_as_it_is_now(
+    server: &TestServer,
+    resource: SyncResource,
+    id: &str,
+    rename: impl std::future::Future<Output = ()>,
+    new_name: &str,
+) {
+    let (full, token) = sync_until(server.channel(), resource, "", 0, has(id)).await;
+    assert_eq!(applied(&full), [(id.to_owned(), false)], "{resource:?}");
+    rename.await;
+    let renamed = |changes: &[pb::ResourceChange]| changes.iter().any(|c| resource_name(c) == new_name);
+    let (delta, _) = sync_until(server.channel(), resource, &token, 0, renamed).await;
+    assert_eq!(applied(&delta), [(id.to_owned(), false)], "{resource:?}");
+}
+
+async fn deals_tickets_and_plan_actions_sync_like_accounts(backend: Backend) {
+    let Some(server) = start(backend).await else {
+        return;
+    };
+    let account = server.create_account("Alpha").await.id;
+    let owner = server.create_staff(pb::StaffLevel::Manager).await.id;
+    let mut deals = OpportunityServiceClient::new(server.channel());
+    let deal = deals
+        .create_opportunity(pb::CreateOpportunityRequest {
+            opportunity: Some(pb::Opportunity {
+                account_id: account.clone(),
+                display_name: "Pumps 2027".into(),
+                owner_staff_id: owner.clone(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("create a deal")
+        .into_inner();
+    let rename_deal = async {
+        deals
+            .update_opportunity(pb::UpdateOpportunityRequest {
+                opportunity: Some(pb::Opportunity {
+                    id: deal.id.clone(),
+                    display_name: "Pumps 2027, three plants".into(),
+                    ..Default::default()
+                }),
+                update_mask: Some(kam_tests::pbjson_types::FieldMask {
+                    paths: vec!["display_name".to_owned()],
+                }),
+            })
+            .await
+            .expect("rename the deal");
+    };
+    syncs_as_it_is_now(
+        &server,
+        SyncResource::Opportunities,
+        &deal.id,
+        rename_deal,
+        "Pumps 2027, three plants",
+    )
+    .await;
+
+    let mut service = ServiceLevelServiceClient::new(server.channel());
+    let ticket = service
+        .create_service_request(pb::CreateServiceRequestRequest {
+            service_request: Some(pb::ServiceRequest {
+                account_id: account.clone(),
+                title: "Seal leaks".into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("open a ticket")
+        .into_inner();
+    let rename_ticket = async {
+        service
+            .update_service_request(pb::UpdateServiceRequestRequest {
+                service_request: Some(pb::ServiceRequest {
+                    id: ticket.id.clone(),
+                    title: "Seal leaks on P-7".into(),
+                    ..Default::default()
+                }),
+                update_mask: Some(kam_tests::pbjson_types::FieldMask {
+                    paths: vec!["title".to_owned()],
+                }),
+            })
+            .await
+            .expect("retitle the ticket");
+    };
+    syncs_as_it_is_now(
+        &server,
+        SyncResource::ServiceRequests,
+        &ticket.id,
+        rename_ticket,
+        "Seal leaks on P-7",
+    )
+    .await;
+
+    let mut planning = PlanningServiceClient::new(server.channel());
+    let plan = planning
+        .create_account_plan(pb::CreateAccountPlanRequest {
+            plan: Some(pb::AccountPlan {
+                account_id: account.clone(),
+                name: "Plan 2027".into(),
+                period_start: Some(pb::Date {
+                    year: 2027,
+                    month: 1,
+                    day: 1,
+                }),
+                period_end: Some(pb::Date {
+                    year: 2027,
+                    month: 12,
+                    day: 31,
+                }),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("create a plan")
+        .into_inner();
+    let action = planning
+        .create_plan_action(pb::CreatePlanActionRequest {
+            action: Some(pb::PlanAction {
+                plan_id: plan.id.clone(),
+                title: "Visit the plant".into(),
+                owner_staff_id: owner.clone(),
+                due_date: Some(pb::Date {
+                    year: 2027,
+                    month: 3,
+                    day: 31,
+                }),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("create an action")
+        .into_inner();
+    let rename_action = async {
+        planning
+            .update_plan_action(pb::UpdatePlanActionRequest {
+                action: Some(pb::PlanAction {
+                    id: action.id.clone(),
+                    title: "Visit the Shenzhen plant".into(),
+                    ..Default::default()
+                }),
+                update_mask: Some(kam_tests::pbjson_types::FieldMask {
+                    paths: vec!["title".to_owned()],
+                }),
+            })
+            .await
+            .expect("retitle the action");
+    };
+    syncs_as_it_is_now(
+        &server,
+        SyncResource::PlanActions,
+        &action.id,
+        rename_action,
+        "Visit the Shenzhen plant",
+    )
+    .await;
+    server.stop().await;
+}
+
 async fn a_member_syncs_its_teams_resources_only(backend: Backend) {
     let Some(server) = start(backend).await else {
         return;
@@ -711,6 +888,7 @@ on_both_backends!(
     a_full_sync_then_deltas_with_tombstones,
     a_member_syncs_its_teams_resources_only,
     the_stream_says_when_it_has_caught_up,
+    deals_tickets_and_plan_actions_sync_like_accounts,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
