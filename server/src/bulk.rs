@@ -6,7 +6,10 @@
 //! multi-row `VALUES` lists, chunked under its limit of bound parameters per statement. Both run inside
 //! the caller's transaction.
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, Value, sea_query::ArrayType};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, IdenStatic, QueryFilter, Statement,
+    Value, sea_query::ArrayType,
+};
 
 /// How a column's values are bound.
 ///
@@ -81,6 +84,48 @@ impl Kind {
             (Self::NullableDate, Value::ChronoDate(value)) => text(value.map(|v| v.to_string())),
             (Self::Json, Value::Json(value)) => text(value.map(|v| v.to_string())),
             (_, value) => value,
+        }
+    }
+}
+
+/// The rows of `E` whose text column `key` is one of `keys` (duplicates allowed), for an import batch
+/// to find what it updates. On PostgreSQL one join against the keys bound as one array: an `IN` list of
+/// thousands makes the planner scan the whole table instead of probing the index. On SQLite `IN`
+/// lists, chunked under its parameter limit.
+pub async fn find_by_keys<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    key: E::Column,
+    keys: &[&str],
+) -> Result<Vec<E::Model>, DbErr> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = conn.get_database_backend();
+    match backend {
+        DatabaseBackend::Postgres => {
+            let sql = format!(
+                r#"SELECT t.* FROM "{table}" t JOIN UNNEST($1::text[]) AS k(key) ON t."{column}" = k.key"#,
+                table = E::default().table_name(),
+                column = key.as_str(),
+            );
+            let array = keys.iter().map(|key| Value::from(*key)).collect();
+            let keys = Value::Array(ArrayType::String, Some(Box::new(array)));
+            E::find()
+                .from_raw_sql(Statement::from_sql_and_values(backend, sql, [keys]))
+                .all(conn)
+                .await
+        }
+        _ => {
+            let mut rows = Vec::new();
+            for chunk in keys.chunks(SQLITE_MAX_PARAMETERS) {
+                rows.extend(
+                    E::find()
+                        .filter(key.is_in(chunk.iter().copied()))
+                        .all(conn)
+                        .await?,
+                );
+            }
+            Ok(rows)
         }
     }
 }

@@ -3,10 +3,11 @@
 //! batch upsert as one transaction, and every row that cannot be written is reported with its index in
 //! the whole stream instead of failing the rest.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::future::Future;
 
 use kam_proto::v1 as pb;
+use tokio::sync::mpsc;
 use tonic::{Status, Streaming};
 
 use crate::{
@@ -78,65 +79,112 @@ pub trait Importer: Sync {
 
 /// Imports the whole stream. Only a message too large, a broken stream, or the database failing is an
 /// error of the whole call; the batches written before it stay written.
+///
+/// The next message is read and checked while the one before is written, so decoding and checking (this
+/// task's work) overlap the database's; at most three messages are held: one written, one waiting, one
+/// being checked.
 pub async fn import_stream<I: Importer>(
     importer: &I,
     mut messages: Streaming<I::Message>,
 ) -> Result<ImportTally, Status> {
-    let mut tally = ImportTally::default();
-    let mut next_index = 0;
-    while let Some(message) = messages.message().await? {
-        let rows = I::rows(message);
-        let count = rows.len() as u64;
-        import_message(importer, next_index, rows, &mut tally).await?;
-        next_index += count;
-    }
+    let (checked_sender, mut checked) = mpsc::channel(1);
+    let read = async move {
+        let mut next_index = 0;
+        while let Some(message) = messages.message().await? {
+            let rows = I::rows(message);
+            let count = rows.len() as u64;
+            let message = check_message(importer, next_index, rows)?;
+            next_index += count;
+            if checked_sender.send(message).await.is_err() {
+                break; // the writer stopped, with the error this call ends with
+            }
+        }
+        Ok::<(), Status>(())
+    };
+    let write = async {
+        let mut tally = ImportTally::default();
+        while let Some(message) = checked.recv().await {
+            write_message(importer, message, &mut tally).await?;
+        }
+        Ok::<ImportTally, Status>(tally)
+    };
+    let ((), tally) = tokio::try_join!(read, write)?;
     Ok(tally)
 }
 
-/// Imports one message whose first row is the stream's row `first_index`.
-async fn import_message<I: Importer>(
+/// One message's rows after checking: those to write, each with its stream index, and those refused.
+struct CheckedMessage<R> {
+    records: Vec<(u64, R)>,
+    /// The external id each record was sent with, by index (ascending): for the store's refusals.
+    external_ids: Vec<(u64, String)>,
+    errors: Vec<RowError>,
+}
+
+/// Checks one message whose first row is the stream's row `first_index`.
+fn check_message<I: Importer>(
     importer: &I,
     first_index: u64,
     rows: Vec<I::Row>,
-    tally: &mut ImportTally,
-) -> Result<()> {
+) -> Result<CheckedMessage<I::Record>> {
     if rows.len() > MAX_ROWS_PER_MESSAGE {
         return Err(Error::invalid(
             "records",
             format!("at most {MAX_ROWS_PER_MESSAGE} rows per message"),
         ));
     }
-    let mut errors = Vec::new();
-    let mut checked = Vec::with_capacity(rows.len());
-    let mut external_ids = HashMap::new();
-    let mut seen = HashSet::new();
+    let mut checked = CheckedMessage {
+        records: Vec::with_capacity(rows.len()),
+        external_ids: Vec::with_capacity(rows.len()),
+        errors: Vec::new(),
+    };
+    let mut seen = HashSet::with_capacity(rows.len());
     for (offset, row) in rows.into_iter().enumerate() {
         let index = first_index + offset as u64;
         let external_id = I::external_id(&row).to_owned();
         let refusal = match importer.check(row) {
             Ok(record) if seen.insert(I::key(&record).to_owned()) => {
-                checked.push((index, record));
-                external_ids.insert(index, external_id);
+                checked.records.push((index, record));
+                checked.external_ids.push((index, external_id));
                 continue;
             }
             Ok(_) => Refusal::invalid("external_id", "appears twice in this message"),
             Err(violation) => Refusal::invalid(&violation.field, violation.description),
         };
-        errors.push(RowError {
+        checked.errors.push(RowError {
             index,
             external_id,
             refusal,
         });
     }
-    if !checked.is_empty() {
-        let outcome = importer.write(checked).await?;
+    Ok(checked)
+}
+
+/// Writes one checked message (one transaction) and adds what happened to `tally`.
+async fn write_message<I: Importer>(
+    importer: &I,
+    message: CheckedMessage<I::Record>,
+    tally: &mut ImportTally,
+) -> Result<()> {
+    let CheckedMessage {
+        records,
+        external_ids,
+        mut errors,
+    } = message;
+    if !records.is_empty() {
+        let outcome = importer.write(records).await?;
         tally.created += outcome.created;
         tally.updated += outcome.updated;
         tally.unchanged += outcome.unchanged;
-        errors.extend(outcome.refused.into_iter().map(|(index, refusal)| RowError {
-            index,
-            external_id: external_ids.remove(&index).unwrap_or_default(),
-            refusal,
+        errors.extend(outcome.refused.into_iter().map(|(index, refusal)| {
+            let external_id = external_ids
+                .binary_search_by_key(&index, |(at, _)| *at)
+                .map(|found| external_ids[found].1.clone())
+                .unwrap_or_default();
+            RowError {
+                index,
+                external_id,
+                refusal,
+            }
         }));
     }
     tally.fail(errors);

@@ -16,6 +16,7 @@ use crate::{
         RelationshipChange, RelationshipStage, Tier,
     },
     audit::{self, Change},
+    bulk::find_by_keys,
     db::{Db, contains_ignoring_case, now},
     entity::{account, relationship_change},
     error::{Error, Result},
@@ -573,25 +574,11 @@ pub async fn deletion_states_by_external_id(
     let mut unique: Vec<&str> = external_ids.to_vec();
     unique.sort_unstable();
     unique.dedup();
-    let mut states = std::collections::HashMap::with_capacity(unique.len());
-    for chunk in unique.chunks(TIER_UPDATE_CHUNK) {
-        let rows: Vec<(Option<String>, Uuid, Option<DateTime<Utc>>)> = account::Entity::find()
-            .select_only()
-            .columns([
-                account::Column::ExternalId,
-                account::Column::Id,
-                account::Column::DeleteTime,
-            ])
-            .filter(account::Column::ExternalId.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(conn)
-            .await?;
-        states.extend(
-            rows.into_iter()
-                .filter_map(|(key, id, deleted)| Some((key?, (id, deleted.is_some())))),
-        );
-    }
-    Ok(states)
+    let rows = find_by_keys::<account::Entity>(conn, account::Column::ExternalId, &unique).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| Some((row.external_id?, (row.id, row.delete_time.is_some()))))
+        .collect())
 }
 
 pub async fn require_live_accounts(

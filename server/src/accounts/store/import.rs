@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Value};
+use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect, Value};
 use uuid::Uuid;
 
 use super::accounts::{account_field_names, account_from_row};
@@ -18,7 +18,7 @@ use crate::{
     },
     audit::{self, Change},
     batch::{BatchOutcome, Refusal},
-    bulk::{Columns, Kind},
+    bulk::{Columns, Kind, find_by_keys},
     db::{Db, now},
     entity::{account, contact},
     error::{Error, Result},
@@ -134,24 +134,14 @@ async fn accounts_by_external_id(
     external_ids: &[&str],
 ) -> Result<HashMap<String, Account>> {
     let mut found = HashMap::with_capacity(external_ids.len());
-    for chunk in external_ids.chunks(LOOKUP_CHUNK) {
-        let rows = account::Entity::find()
-            .filter(account::Column::ExternalId.is_in(chunk.iter().copied()))
-            .all(conn)
-            .await?;
-        for row in rows {
-            let account = account_from_row(row)?;
-            if let Some(external_id) = account.external_id.clone() {
-                found.insert(external_id, account);
-            }
+    for row in find_by_keys::<account::Entity>(conn, account::Column::ExternalId, external_ids).await? {
+        let account = account_from_row(row)?;
+        if let Some(external_id) = account.external_id.clone() {
+            found.insert(external_id, account);
         }
     }
     Ok(found)
 }
-
-/// External ids per `IN (…)` lookup: under SQLite's parameter limit, and a plan PostgreSQL still
-/// handles well.
-const LOOKUP_CHUNK: usize = 5000;
 
 /// The batch as it is sorted, record by record: what to create, what to change, and the accounts as the
 /// batch leaves them (so later records find the parents earlier ones create or move).
@@ -516,15 +506,7 @@ async fn contacts_by_external_id(
     conn: &impl ConnectionTrait,
     external_ids: &[&str],
 ) -> Result<HashMap<String, Contact>> {
-    let mut rows = Vec::new();
-    for chunk in external_ids.chunks(LOOKUP_CHUNK) {
-        rows.extend(
-            contact::Entity::find()
-                .filter(contact::Column::ExternalId.is_in(chunk.iter().copied()))
-                .all(conn)
-                .await?,
-        );
-    }
+    let rows = find_by_keys::<contact::Entity>(conn, contact::Column::ExternalId, external_ids).await?;
     let mut key_dates = key_dates_of(conn, rows.iter().map(|row| row.id).collect()).await?;
     let mut found = HashMap::with_capacity(rows.len());
     for row in rows {

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Value};
+use sea_orm::{ConnectionTrait, Value};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -18,7 +18,7 @@ use crate::{
     accounts::store::deletion_states_by_external_id,
     audit::{self, Change},
     batch::{BatchOutcome, Refusal},
-    bulk::{Columns, Kind},
+    bulk::{Columns, Kind, find_by_keys},
     db::{Db, now},
     entity::opportunity as row_entity,
     error::{Result, RuleViolation},
@@ -358,19 +358,12 @@ async fn stored_by_external_id(
     conn: &impl ConnectionTrait,
     records: &[(u64, OpportunityRecord)],
 ) -> Result<HashMap<String, row_entity::Model>> {
-    let mut found = HashMap::with_capacity(records.len());
-    for chunk in records.chunks(5000) {
-        let rows = row_entity::Entity::find()
-            .filter(row_entity::Column::ExternalId.is_in(chunk.iter().map(|(_, r)| r.external_id.as_str())))
-            .all(conn)
-            .await?;
-        for row in rows {
-            if let Some(key) = row.external_id.clone() {
-                found.insert(key, row);
-            }
-        }
-    }
-    Ok(found)
+    let keys: Vec<&str> = records.iter().map(|(_, r)| r.external_id.as_str()).collect();
+    let rows = find_by_keys::<row_entity::Entity>(conn, row_entity::Column::ExternalId, &keys).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| Some((row.external_id.clone()?, row)))
+        .collect())
 }
 
 /// The ERP's fields that differ between two states of an opportunity, named as UpdateOpportunity

@@ -10,7 +10,7 @@ use crate::{
     accounts::store as accounts,
     audit::{self, Change},
     batch::{BatchOutcome, Refusal},
-    bulk::{Columns, Kind},
+    bulk::{Columns, Kind, find_by_keys},
     db::{Db, now},
     entity::revenue_record as row_entity,
     error::{Error, Result},
@@ -28,9 +28,6 @@ use crate::{
     },
     request::RequestContext,
 };
-
-/// External ids per `IN (…)` lookup.
-const CHUNK: usize = 5000;
 
 /// What the batch event says.
 #[derive(serde::Serialize)]
@@ -146,14 +143,13 @@ async fn write_revenue(
     ctx: &RequestContext,
     records: &[RevenueFields],
 ) -> Result<UpsertOutcome> {
-    let mut stored: HashMap<String, row_entity::Model> = HashMap::with_capacity(records.len());
-    for chunk in records.chunks(CHUNK) {
-        let found = row_entity::Entity::find()
-            .filter(row_entity::Column::ExternalId.is_in(chunk.iter().map(|r| r.external_id.as_str())))
-            .all(txn)
-            .await?;
-        stored.extend(found.into_iter().map(|row| (row.external_id.clone(), row)));
-    }
+    let keys: Vec<&str> = records.iter().map(|r| r.external_id.as_str()).collect();
+    let stored: HashMap<String, row_entity::Model> =
+        find_by_keys::<row_entity::Entity>(txn, row_entity::Column::ExternalId, &keys)
+            .await?
+            .into_iter()
+            .map(|row| (row.external_id.clone(), row))
+            .collect();
     let at = now();
     let mut outcome = UpsertOutcome::default();
     let mut new_rows = Vec::new();

@@ -7,10 +7,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
-    TryIntoModel, Value,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, IntoActiveModel, TryIntoModel, Value};
 use uuid::Uuid;
 
 use super::{
@@ -27,7 +24,7 @@ use crate::{
     accounts::model::Tier,
     audit::{self, Change},
     batch::{BatchOutcome, Refusal},
-    bulk::{Columns, Kind},
+    bulk::{Columns, Kind, find_by_keys},
     db::{Db, now},
     entity::{account, contact, service_request as row_entity},
     error::{Error, Result},
@@ -247,9 +244,6 @@ const CREATED_FIELDS: [&str; 9] = [
     "sla",
 ];
 
-/// External id, id, delete time, tier.
-type AccountColumns = (Option<String>, Uuid, Option<DateTime<Utc>>, String);
-
 /// Everything the batch's records name, in a handful of set-wise reads.
 async fn look_up(conn: &impl ConnectionTrait, records: &[(u64, RequestRecord)]) -> Result<Lookups> {
     let account_keys: Vec<&str> = records
@@ -257,71 +251,37 @@ async fn look_up(conn: &impl ConnectionTrait, records: &[(u64, RequestRecord)]) 
         .map(|(_, r)| r.account_external_id.as_str())
         .collect();
     let mut accounts = HashMap::with_capacity(account_keys.len());
-    for chunk in account_keys.chunks(5000) {
-        let rows: Vec<AccountColumns> = account::Entity::find()
-            .select_only()
-            .columns([
-                account::Column::ExternalId,
-                account::Column::Id,
-                account::Column::DeleteTime,
-                account::Column::Tier,
-            ])
-            .filter(account::Column::ExternalId.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(conn)
-            .await?;
-        for (key, id, deleted, tier) in rows {
-            if let Some(key) = key {
-                let tier = Tier::from_name(&tier);
-                accounts.insert(
-                    key,
-                    AccountState {
-                        id,
-                        deleted: deleted.is_some(),
-                        tier,
-                    },
-                );
-            }
+    for row in find_by_keys::<account::Entity>(conn, account::Column::ExternalId, &account_keys).await? {
+        if let Some(key) = row.external_id {
+            let state = AccountState {
+                id: row.id,
+                deleted: row.delete_time.is_some(),
+                tier: Tier::from_name(&row.tier),
+            };
+            accounts.insert(key, state);
         }
     }
     let contact_keys: Vec<&str> = records
         .iter()
         .filter_map(|(_, r)| r.contact_external_id.as_deref())
         .collect();
-    let mut contacts = HashMap::with_capacity(contact_keys.len());
-    for chunk in contact_keys.chunks(5000) {
-        let rows: Vec<(Option<String>, Uuid, Uuid)> = contact::Entity::find()
-            .select_only()
-            .columns([
-                contact::Column::ExternalId,
-                contact::Column::Id,
-                contact::Column::AccountId,
-            ])
-            .filter(contact::Column::ExternalId.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(conn)
-            .await?;
-        contacts.extend(
-            rows.into_iter()
-                .filter_map(|(key, id, account)| Some((key?, (id, account)))),
-        );
-    }
+    let contacts = find_by_keys::<contact::Entity>(conn, contact::Column::ExternalId, &contact_keys)
+        .await?
+        .into_iter()
+        .filter_map(|row| Some((row.external_id?, (row.id, row.account_id))))
+        .collect();
     let emails: Vec<&str> = records
         .iter()
         .filter_map(|(_, r)| r.assignee_email.as_deref())
         .collect();
     let staff = staff_by_email(conn, &emails).await?;
-    let mut stored = HashMap::with_capacity(records.len());
-    for chunk in records.chunks(5000) {
-        let rows = row_entity::Entity::find()
-            .filter(row_entity::Column::ExternalId.is_in(chunk.iter().map(|(_, r)| r.external_id.as_str())))
-            .all(conn)
-            .await?;
-        stored.extend(
-            rows.into_iter()
-                .filter_map(|row| Some((row.external_id.clone()?, row))),
-        );
-    }
+    let keys: Vec<&str> = records.iter().map(|(_, r)| r.external_id.as_str()).collect();
+    let stored: HashMap<String, row_entity::Model> =
+        find_by_keys::<row_entity::Entity>(conn, row_entity::Column::ExternalId, &keys)
+            .await?
+            .into_iter()
+            .filter_map(|row| Some((row.external_id.clone()?, row)))
+            .collect();
     let live: Vec<(Uuid, Option<Tier>)> = accounts.values().map(|a| (a.id, a.tier)).collect();
     let policies = candidate_policies(conn, &live).await?;
     let mut calendar_ids: Vec<Uuid> = policies

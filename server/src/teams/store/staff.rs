@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    IntoActiveModel, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -13,6 +13,7 @@ use super::{
 };
 use crate::{
     audit::{self, Change},
+    bulk::find_by_keys,
     db::{Db, contains_ignoring_case, now},
     entity::{staff as staff_entity, staff_stage_specialty},
     error::{Error, Result},
@@ -93,22 +94,11 @@ pub async fn staff_by_email(
     let mut unique = emails.to_vec();
     unique.sort_unstable();
     unique.dedup();
-    let mut found = HashMap::with_capacity(unique.len());
-    for chunk in unique.chunks(5000) {
-        let rows: Vec<(String, Uuid, bool)> = staff_entity::Entity::find()
-            .select_only()
-            .columns([
-                staff_entity::Column::Email,
-                staff_entity::Column::Id,
-                staff_entity::Column::Active,
-            ])
-            .filter(staff_entity::Column::Email.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(conn)
-            .await?;
-        found.extend(rows.into_iter().map(|(email, id, active)| (email, (id, active))));
-    }
-    Ok(found)
+    let rows = find_by_keys::<staff_entity::Entity>(conn, staff_entity::Column::Email, &unique).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.email, (row.id, row.active)))
+        .collect())
 }
 
 pub async fn get_staff(db: &Db, id: Uuid) -> Result<Staff> {
