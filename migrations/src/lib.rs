@@ -17,6 +17,7 @@ mod m20261205_000009_relationship_changes;
 mod m20261205_000010_account_plans;
 mod m20261205_000011_interactions;
 mod m20261205_000012_outbox_feed;
+mod m20261205_000013_feed_horizon;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000010_account_plans::Migration),
             Box::new(m20261205_000011_interactions::Migration),
             Box::new(m20261205_000012_outbox_feed::Migration),
+            Box::new(m20261205_000013_feed_horizon::Migration),
         ]
     }
 }

@@ -51,7 +51,7 @@ pub struct Config {
     pub sla: SlaConfig,
     /// Revenue and tiering.
     pub planning: PlanningConfig,
-    /// The integration API: the event stream.
+    /// The integration API: the event stream, the change feed and how long the outbox keeps events.
     pub integration: IntegrationConfig,
 }
 
@@ -66,6 +66,12 @@ pub struct IntegrationConfig {
     /// How long a `ListChanges` sync token stays good, in days; an older one is refused with
     /// SYNC_TOKEN_EXPIRED and the client starts over with a full sync.
     pub sync_token_retention_days: u32,
+    /// How long outbox events are kept, in days, before the pruner deletes them (the audit trail is
+    /// kept). Unset: [`Self::sync_token_retention_days`] plus a day of grace; when set, it must be
+    /// longer than that (see [`Self::outbox_retention`]).
+    pub outbox_retention_days: Option<u32>,
+    /// Seconds between two runs of the outbox pruner; at least 1.
+    pub prune_interval_secs: u64,
 }
 
 impl IntegrationConfig {
@@ -76,7 +82,28 @@ impl IntegrationConfig {
         if self.sync_token_retention_days == 0 {
             return Err("integration.sync_token_retention_days: at least 1".to_owned());
         }
+        let (outbox, tokens) = (self.outbox_retention(), self.sync_token_retention_days);
+        if outbox <= tokens {
+            return Err(format!(
+                "integration.outbox_retention_days ({outbox}) must be greater than \
+                 integration.sync_token_retention_days ({tokens}): a sync token that is still good must \
+                 find the events after it (leave it unset for {tokens} + 1)"
+            ));
+        }
+        if self.prune_interval_secs == 0 {
+            return Err("integration.prune_interval_secs: at least 1".to_owned());
+        }
         Ok(())
+    }
+
+    /// How many days outbox events are kept: `outbox_retention_days`, else a day longer than sync tokens
+    /// live. The day of grace: a token issued at T names a feed position, and on PostgreSQL an event
+    /// after that position may have been written (its `occurred_at`) a little before T, by a transaction
+    /// that began before T and committed after. Pruning exactly at the tokens' lifetime could delete such
+    /// an event while a good token still needs it.
+    pub fn outbox_retention(&self) -> u32 {
+        self.outbox_retention_days
+            .unwrap_or_else(|| self.sync_token_retention_days.saturating_add(1))
     }
 }
 
@@ -85,6 +112,8 @@ impl Default for IntegrationConfig {
         Self {
             watch_poll_millis: 500,
             sync_token_retention_days: 30,
+            outbox_retention_days: None,
+            prune_interval_secs: 3600,
         }
     }
 }
@@ -511,6 +540,54 @@ mod tests {
             ..Flags::default()
         };
         assert_eq!(config.overridden_by(flags).sla.monitor_interval_seconds, 0);
+    }
+
+    #[test]
+    fn the_outbox_outlives_sync_tokens_by_a_day_unless_configured() {
+        let defaults = IntegrationConfig::default();
+        assert_eq!(defaults.outbox_retention(), 31);
+        assert_eq!(defaults.prune_interval_secs, 3600);
+        assert_eq!(defaults.validate(), Ok(()));
+
+        let config: Config =
+            toml::from_str("[integration]\nsync_token_retention_days = 7\nprune_interval_secs = 60\n")
+                .unwrap();
+        assert_eq!(
+            config.integration.outbox_retention(),
+            8,
+            "follows the tokens' lifetime"
+        );
+        assert_eq!(config.integration.prune_interval_secs, 60);
+        let config: Config = toml::from_str("[integration]\noutbox_retention_days = 90\n").unwrap();
+        assert_eq!(config.integration.outbox_retention(), 90);
+        assert_eq!(config.integration.validate(), Ok(()));
+    }
+
+    #[test]
+    fn an_outbox_kept_no_longer_than_sync_tokens_live_is_refused() {
+        let with = |outbox: Option<u32>, tokens: u32| IntegrationConfig {
+            outbox_retention_days: outbox,
+            sync_token_retention_days: tokens,
+            ..IntegrationConfig::default()
+        };
+        for (outbox, tokens) in [(30, 30), (29, 30), (0, 1)] {
+            let err = with(Some(outbox), tokens).validate().unwrap_err();
+            assert!(
+                err.starts_with("integration.outbox_retention_days") && err.contains("greater than"),
+                "{err}"
+            );
+        }
+        assert_eq!(with(Some(31), 30).validate(), Ok(()));
+        // Tokens that live forever leave no room for a longer outbox.
+        assert!(with(None, u32::MAX).validate().is_err());
+        let never = IntegrationConfig {
+            prune_interval_secs: 0,
+            ..IntegrationConfig::default()
+        };
+        assert_eq!(
+            never.validate(),
+            Err("integration.prune_interval_secs: at least 1".to_owned())
+        );
     }
 
     #[test]

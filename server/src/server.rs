@@ -30,7 +30,7 @@ use crate::{
         jwt::JwtVerifier,
         rate_limit::RateLimiter,
     },
-    integration::api::IntegrationApi,
+    integration::{api::IntegrationApi, retention::Pruner},
     opportunities::{api::OpportunityApi, store::OpportunityOwnership},
     planning::{api::PlanningApi, store::PlanActionOwnership},
     service_levels::{api::ServiceLevelApi, monitor::Monitor, store::ServiceRequestAssignments},
@@ -149,6 +149,14 @@ pub async fn run(
         )
     });
 
+    // So does the outbox pruner (integration.outbox_retention_days).
+    let pruner = Pruner::start(
+        db.clone(),
+        std::time::Duration::from_secs(config.integration.prune_interval_secs),
+        config.integration.outbox_retention(),
+        crate::integration::retention::DEFAULT_BATCH,
+    );
+
     let draining = Arc::new(Notify::new());
     let signal = {
         let draining = Arc::clone(&draining);
@@ -197,10 +205,11 @@ pub async fn run(
             Ok(())
         }
     };
-    // Also when serving failed: a detached monitor would outlive `run` and keep writing.
+    // Also when serving failed: a detached monitor or pruner would outlive `run` and keep writing.
     if let Some(monitor) = monitor {
         monitor.stop().await;
     }
+    pruner.stop().await;
     served?;
     db.conn().clone().close().await?;
     tracing::info!("stopped");

@@ -475,10 +475,17 @@ async fn a_full_sync_then_deltas_with_tombstones(backend: Backend) {
         .expect("delete B");
     let c = server.create_account("Gamma").await.id;
     rename(&server, &a, "Alpha Pumps AG").await;
+    // Each change is shown as the resource is when served, so A's first rename may already show the
+    // second name while the later changes of B and C are still held back (on PostgreSQL, by another
+    // transaction anywhere in the cluster): wait for the last change itself.
     let renamed_again = |changes: &[pb::ResourceChange]| {
-        changes
-            .iter()
-            .any(|c| c.id == a && account_name(c) == "Alpha Pumps AG")
+        let last = applied(changes);
+        last.last() == Some(&(a.clone(), false))
+            && has(&b)(changes)
+            && has(&c)(changes)
+            && changes
+                .iter()
+                .any(|change| change.id == a && account_name(change) == "Alpha Pumps AG")
     };
     let (delta, _) = sync_until(server.channel(), SyncResource::Accounts, &token, 0, renamed_again).await;
     assert_eq!(

@@ -11,6 +11,7 @@ pub mod business_calendar_window;
 pub mod contact;
 pub mod contact_key_date;
 pub mod department;
+pub mod feed_horizon;
 pub mod idempotency_key;
 pub mod interaction;
 pub mod interaction_contact;

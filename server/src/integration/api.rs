@@ -97,7 +97,7 @@ impl IntegrationService for IntegrationApi {
                 Err(_) => return Err(Error::invalid("start", "unknown value").into()),
             }
         } else {
-            FeedPosition::from_cursor(&cursor, "cursor")?
+            feed::require_kept(self.db.conn(), FeedPosition::from_cursor(&cursor, "cursor")?).await?
         };
         let watcher = Watcher {
             db: self.db.clone(),
@@ -132,15 +132,17 @@ impl IntegrationService for IntegrationApi {
             _ => return Err(Error::invalid("page_size", format!("must be 1 to {MAX_CHANGES}")).into()),
         };
         let at = now();
-        let after = if sync_token.is_empty() {
-            FeedPosition::START
-        } else {
-            SyncToken::decode(&sync_token, resource, at, self.config.sync_token_retention_days)?.position
+        let from = match sync_token.is_empty() {
+            true => None,
+            false => {
+                let retention = self.config.sync_token_retention_days;
+                Some(SyncToken::decode(&sync_token, resource, at, retention)?.from)
+            }
         };
-        let page = sync::list_changes(&self.db, ctx.visibility(), resource, after, page_size as u64).await?;
+        let page = sync::list_changes(&self.db, ctx.visibility(), resource, from, page_size as u64).await?;
         let next = SyncToken {
             resource,
-            position: page.next,
+            from: page.next,
             issue_time: DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at),
         };
         Ok(Response::new(pb::ListChangesResponse {

@@ -6,6 +6,12 @@
 //! such a batch, so a reader that resumes after the last position it saw misses nothing, however the
 //! writers' commits interleave (migration 000012). SQLite runs one writer at a time, so ids already
 //! follow commit order there.
+//!
+//! Old events are pruned (`retention`), always a prefix of the feed, and `feed_horizon` names the last
+//! position deleted (migration 000013). A reader whose position lies before it may have missed events:
+//! it is refused (CURSOR_EXPIRED, or SYNC_TOKEN_EXPIRED for a sync token) rather than resumed with a
+//! gap, and the check is made on the same snapshot as the read, so a pruning that commits in between
+//! cannot slip through. [`FeedPosition::START`] is the exception: it means "from the oldest event kept".
 
 use std::collections::HashSet;
 
@@ -17,7 +23,10 @@ use uuid::Uuid;
 
 use crate::{
     db::Db,
-    entity::outbox_event::{self, Column},
+    entity::{
+        feed_horizon,
+        outbox_event::{self, Column},
+    },
     error::{Error, Result},
     identity::{Visibility, access::visible_account_ids},
 };
@@ -111,7 +120,7 @@ pub async fn current_position(db: &Db) -> Result<FeedPosition> {
 }
 
 /// Reads up to `limit` events after `after`, keeps those `filter` wants and `visibility` may see, on
-/// one snapshot.
+/// one snapshot. FAILED_PRECONDITION CURSOR_EXPIRED when events after `after` have been pruned.
 pub async fn read_after(
     db: &Db,
     after: FeedPosition,
@@ -119,7 +128,23 @@ pub async fn read_after(
     filter: &EventFilter,
     visibility: Visibility,
 ) -> Result<FeedBatch> {
+    read_kept(db, after, limit, filter, visibility, cursor_expired).await
+}
+
+/// [`read_after`], refusing with `expired()` when events after `after` have been pruned.
+pub async fn read_kept(
+    db: &Db,
+    after: FeedPosition,
+    limit: u64,
+    filter: &EventFilter,
+    visibility: Visibility,
+    expired: fn() -> Error,
+) -> Result<FeedBatch> {
     let txn = db.snapshot().await?;
+    if !is_kept(after, pruned_through(&txn).await?) {
+        txn.commit().await?;
+        return Err(expired());
+    }
     let horizon = horizon(&txn).await?;
     let mut query = outbox_event::Entity::find()
         .filter(
@@ -153,6 +178,40 @@ pub async fn read_after(
     Ok(FeedBatch { events, next, full })
 }
 
+/// The position of the last event pruned: every event at or before it is gone. [`FeedPosition::START`]
+/// while none has been.
+pub async fn pruned_through(conn: &impl ConnectionTrait) -> Result<FeedPosition> {
+    let row = feed_horizon::Entity::find_by_id(1).one(conn).await?;
+    Ok(row.map_or(FeedPosition::START, |row| FeedPosition {
+        txid: row.txid,
+        id: row.event_id,
+    }))
+}
+
+/// `position` when no event after it has been pruned; FAILED_PRECONDITION CURSOR_EXPIRED otherwise.
+/// What `WatchEvents` checks a cursor with before it opens the stream (each read checks again).
+pub async fn require_kept(conn: &impl ConnectionTrait, position: FeedPosition) -> Result<FeedPosition> {
+    match is_kept(position, pruned_through(conn).await?) {
+        true => Ok(position),
+        false => Err(cursor_expired()),
+    }
+}
+
+/// Whether a reader after `position` misses nothing when events through `pruned` are gone. START reads
+/// from the oldest event kept, whatever has been pruned.
+fn is_kept(position: FeedPosition, pruned: FeedPosition) -> bool {
+    position == FeedPosition::START || position >= pruned
+}
+
+fn cursor_expired() -> Error {
+    Error::rule(
+        "CURSOR_EXPIRED",
+        "cursor",
+        "events after this cursor have been pruned (integration.outbox_retention_days); start again \
+         from EARLIEST, the oldest event kept, or from NOW",
+    )
+}
+
 /// Whether a reader who sees `visible` accounts (all of them: `None`) may see an event concerning
 /// `account`. Events that concern no one account are for those who see every account.
 pub fn may_see(visible: Option<&HashSet<Uuid>>, account: Option<Uuid>) -> bool {
@@ -165,7 +224,7 @@ pub fn may_see(visible: Option<&HashSet<Uuid>>, account: Option<Uuid>) -> bool {
 
 /// On PostgreSQL, the oldest transaction id still running when the snapshot was taken: events of
 /// older transactions are final. `None` on SQLite, where every committed event is.
-async fn horizon(conn: &impl ConnectionTrait) -> Result<Option<i64>> {
+pub(super) async fn horizon(conn: &impl ConnectionTrait) -> Result<Option<i64>> {
     if conn.get_database_backend() != DatabaseBackend::Postgres {
         return Ok(None);
     }
@@ -214,6 +273,29 @@ mod tests {
         assert!(early_transaction_late_id < late_transaction_early_id);
         assert!(FeedPosition::START < FeedPosition { txid: 0, id: 1 });
         assert_eq!(FeedPosition::START.to_cursor(), "e1-0-0");
+    }
+
+    #[test]
+    fn positions_before_the_pruned_horizon_are_not_kept() {
+        let pruned = FeedPosition { txid: 812, id: 40 };
+        assert!(is_kept(pruned, pruned), "the last event deleted was already read");
+        assert!(is_kept(FeedPosition { txid: 813, id: 1 }, pruned));
+        assert!(is_kept(FeedPosition { txid: 812, id: 41 }, pruned));
+        assert!(!is_kept(FeedPosition { txid: 812, id: 39 }, pruned));
+        assert!(
+            !is_kept(FeedPosition { txid: 811, id: 900 }, pruned),
+            "an older transaction, a later id"
+        );
+        assert!(
+            is_kept(FeedPosition::START, pruned),
+            "START is the oldest event kept"
+        );
+        assert!(is_kept(FeedPosition { txid: 0, id: 3 }, FeedPosition::START));
+        let err = cursor_expired();
+        assert!(
+            matches!(&err, Error::FailedPrecondition(rules) if rules[0].rule == "CURSOR_EXPIRED"),
+            "{err:?}"
+        );
     }
 
     #[test]

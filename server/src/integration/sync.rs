@@ -5,6 +5,13 @@
 //! state is read when the page is served, through the owning area's own `get` (visibility included), so
 //! a client receives what it may see now; a resource gone (NOT_FOUND) becomes a tombstone, sent to
 //! those who could see the account it belonged to.
+//!
+//! A token stops being good in two ways, both answered SYNC_TOKEN_EXPIRED: it is older than
+//! `integration.sync_token_retention_days`, or the changes after its position have been pruned from the
+//! outbox (`retention`), which the read checks on its own snapshot. So that a client of a quiet
+//! resource type is not sent back to a full sync only because nothing changed, a page that reads to the
+//! end of the feed moves the token past every event settled before the read, not only past its own
+//! type's last one.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -58,24 +65,54 @@ impl SyncResource {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SyncToken {
     pub resource: SyncResource,
-    pub position: FeedPosition,
+    pub from: SyncFrom,
     /// Whole seconds.
     pub issue_time: DateTime<Utc>,
+}
+
+/// Where the next page of a sync starts.
+///
+/// A full sync cannot read the feed from its beginning: the outbox is pruned (`retention`), so a resource
+/// unchanged for longer would never come. It scans the resource's table instead, in id order, and then
+/// hands over to the feed at a position taken before the scan began: what changed meanwhile comes again
+/// from there (a resource may come twice; applying a change is an upsert).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncFrom {
+    /// The table scan, after this id (nil: from the first); then the feed after `then`.
+    Scan { after: Uuid, then: FeedPosition },
+    /// The feed, after this position.
+    Feed(FeedPosition),
+}
+
+impl SyncFrom {
+    /// The feed position the sync stands at, or will continue from after its scan.
+    pub fn position(self) -> FeedPosition {
+        match self {
+            Self::Scan { then, .. } => then,
+            Self::Feed(position) => position,
+        }
+    }
 }
 
 impl SyncToken {
     const PREFIX: &'static str = "s1-";
 
-    /// `s1-<resource>-<txid>-<id>-<issued, unix seconds>`: opaque to clients.
+    /// `s1-<resource>-<txid>-<id>-<issued, unix seconds>`, and during a full sync `-<last id scanned, 32
+    /// hex digits>`: opaque to clients.
     pub fn encode(&self) -> String {
-        format!(
+        let position = self.from.position();
+        let token = format!(
             "{}{}-{}-{}-{}",
             Self::PREFIX,
             self.resource.code(),
-            self.position.txid,
-            self.position.id,
+            position.txid,
+            position.id,
             self.issue_time.timestamp()
-        )
+        );
+        match self.from {
+            SyncFrom::Scan { after, .. } => format!("{token}-{}", after.simple()),
+            SyncFrom::Feed(_) => token,
+        }
     }
 
     /// Reads a token for `resource` (INVALID_ARGUMENT on `sync_token` otherwise) that is at most
@@ -87,11 +124,22 @@ impl SyncToken {
         retention_days: u32,
     ) -> Result<Self> {
         let invalid = |why: &str| Error::invalid("sync_token", why.to_owned());
-        let parts: Vec<&str> = text
+        let mut parts: Vec<&str> = text
             .strip_prefix(Self::PREFIX)
             .ok_or_else(|| invalid("not a sync token this server issued"))?
             .split('-')
             .collect();
+        let scanned = match parts.len() {
+            5 => {
+                let last = parts.pop().unwrap_or_default();
+                let id = (last.len() == 32)
+                    .then(|| Uuid::try_parse(last).ok())
+                    .flatten()
+                    .ok_or_else(|| invalid("not a sync token this server issued"))?;
+                Some(id)
+            }
+            _ => None,
+        };
         let numbers: Vec<i64> = parts
             .iter()
             .map(
@@ -117,9 +165,16 @@ impl SyncToken {
                 format!("the sync token is older than {retention_days} days; start over with a full sync"),
             ));
         }
+        let position = FeedPosition { txid, id };
         Ok(SyncToken {
             resource,
-            position: FeedPosition { txid, id },
+            from: match scanned {
+                Some(after) => SyncFrom::Scan {
+                    after,
+                    then: position,
+                },
+                None => SyncFrom::Feed(position),
+            },
             issue_time,
         })
     }
@@ -135,6 +190,19 @@ pub enum CurrentState {
     PlanAction(PlanAction),
 }
 
+impl CurrentState {
+    /// When the resource last changed.
+    fn update_time(&self) -> DateTime<Utc> {
+        match self {
+            Self::Account(account) => account.update_time,
+            Self::Contact(contact) => contact.update_time,
+            Self::Opportunity(opportunity) => opportunity.update_time,
+            Self::ServiceRequest(request) => request.update_time,
+            Self::PlanAction(action) => action.update_time,
+        }
+    }
+}
+
 /// One changed resource: its state now, or `None` when it is gone.
 #[derive(Debug)]
 pub struct ChangedResource {
@@ -146,14 +214,117 @@ pub struct ChangedResource {
 #[derive(Debug)]
 pub struct ChangePage {
     pub changes: Vec<ChangedResource>,
-    pub next: FeedPosition,
+    pub next: SyncFrom,
     /// More changes are waiting.
     pub more: bool,
 }
 
-/// The resources of `resource`'s type changed after `after` (reading at most `page_size` changes) that
-/// `visibility` may see.
+/// The next page of a sync of `resource`'s type from `from` (`None`: a full sync from the start): at
+/// most `page_size` resources scanned or changes read, those `visibility` may see.
 pub async fn list_changes(
+    db: &Db,
+    visibility: Visibility,
+    resource: SyncResource,
+    from: Option<SyncFrom>,
+    page_size: u64,
+) -> Result<ChangePage> {
+    let from = match from {
+        // Taken before the scan: whatever changes while it runs comes again through the feed.
+        None => SyncFrom::Scan {
+            after: Uuid::nil(),
+            then: feed::current_position(db).await?,
+        },
+        Some(from) => from,
+    };
+    match from {
+        SyncFrom::Scan { after, then } => scan_page(db, visibility, resource, after, then, page_size).await,
+        SyncFrom::Feed(after) => feed_page(db, visibility, resource, after, page_size).await,
+    }
+}
+
+/// One page of a full sync's table scan: the next `page_size` resources by id, as they are now; the
+/// feed takes over once the scan comes back short.
+async fn scan_page(
+    db: &Db,
+    visibility: Visibility,
+    resource: SyncResource,
+    after: Uuid,
+    then: FeedPosition,
+    page_size: u64,
+) -> Result<ChangePage> {
+    // Before the table is read: a token the pruner has passed since the scan began is expired now
+    // rather than when the scan hands over.
+    feed::require_kept(db.conn(), then)
+        .await
+        .map_err(|_| changes_pruned())?;
+    let ids = ids_after(db, resource, after, page_size).await?;
+    let mut changes = Vec::with_capacity(ids.len());
+    for &id in &ids {
+        match load(db, visibility, resource, id).await {
+            Ok(current) => changes.push(ChangedResource {
+                id,
+                change_time: current.update_time(),
+                current: Some(current),
+            }),
+            Err(Error::NotFound { .. } | Error::PermissionDenied(_)) => {}
+            Err(err) => return Err(err),
+        }
+    }
+    let next = match ids.last() {
+        Some(&last) if ids.len() as u64 == page_size => SyncFrom::Scan { after: last, then },
+        _ => SyncFrom::Feed(then),
+    };
+    Ok(ChangePage {
+        changes,
+        next,
+        // The feed's changes since the scan began follow, even when the scan is through.
+        more: true,
+    })
+}
+
+/// The ids after `after` of `resource`'s table, in id order (UUIDv7: creation order): only ids, the
+/// state still comes through each area's `get`. A full sync leaves soft-deleted accounts out.
+async fn ids_after(db: &Db, resource: SyncResource, after: Uuid, limit: u64) -> Result<Vec<Uuid>> {
+    use crate::entity::{account, contact, opportunity, plan_action, service_request};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    async fn ids<E: EntityTrait>(
+        db: &Db,
+        id: E::Column,
+        after: Uuid,
+        limit: u64,
+        only: Option<sea_orm::Condition>,
+    ) -> Result<Vec<Uuid>> {
+        let mut select = E::find().select_only().column(id).filter(id.gt(after));
+        if let Some(only) = only {
+            select = select.filter(only);
+        }
+        Ok(select
+            .order_by_asc(id)
+            .limit(limit)
+            .into_tuple()
+            .all(db.conn())
+            .await?)
+    }
+    match resource {
+        SyncResource::Accounts => {
+            let live = sea_orm::Condition::all().add(account::Column::DeleteTime.is_null());
+            ids::<account::Entity>(db, account::Column::Id, after, limit, Some(live)).await
+        }
+        SyncResource::Contacts => ids::<contact::Entity>(db, contact::Column::Id, after, limit, None).await,
+        SyncResource::Opportunities => {
+            ids::<opportunity::Entity>(db, opportunity::Column::Id, after, limit, None).await
+        }
+        SyncResource::ServiceRequests => {
+            ids::<service_request::Entity>(db, service_request::Column::Id, after, limit, None).await
+        }
+        SyncResource::PlanActions => {
+            ids::<plan_action::Entity>(db, plan_action::Column::Id, after, limit, None).await
+        }
+    }
+}
+
+/// One page of the feed after `after`.
+async fn feed_page(
     db: &Db,
     visibility: Visibility,
     resource: SyncResource,
@@ -164,16 +335,21 @@ pub async fn list_changes(
         resource_types: [resource.resource_type().to_owned()].into(),
         ..Default::default()
     };
+    // Taken before the read: every event up to it has settled, so a read that comes back short has seen
+    // all of this type's among them.
+    let settled = feed::current_position(db).await?;
     // Every change, whatever account it concerns: the owning area decides what the caller sees.
-    let batch = feed::read_after(db, after, page_size, &filter, Visibility::All).await?;
+    let batch = feed::read_kept(db, after, page_size, &filter, Visibility::All, changes_pruned).await?;
     let visible = visible_account_ids(db.conn(), visibility).await?;
 
+    // Each resource once, at its last change in the page.
     let mut latest: Vec<(Uuid, DateTime<Utc>, Option<Uuid>)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for event in batch.events.iter().rev() {
         let Ok(id) = event.resource_id.parse::<Uuid>() else {
             continue;
         };
-        if !latest.iter().any(|(seen, _, _)| *seen == id) {
+        if seen.insert(id) {
             latest.push((id, event.occurred_at, event.account_id));
         }
     }
@@ -200,9 +376,28 @@ pub async fn list_changes(
     }
     Ok(ChangePage {
         changes,
-        next: batch.next,
+        next: SyncFrom::Feed(next_position(batch.next, batch.full, settled)),
         more: batch.full,
     })
+}
+
+/// Where the next page starts: after the last event read, or, when the read reached the end (not
+/// `full`), after everything `settled` before it if that is further.
+fn next_position(last_read: FeedPosition, full: bool, settled: FeedPosition) -> FeedPosition {
+    match full {
+        true => last_read,
+        false => last_read.max(settled),
+    }
+}
+
+/// SYNC_TOKEN_EXPIRED for a token whose position lies before the pruned horizon.
+fn changes_pruned() -> Error {
+    Error::rule(
+        "SYNC_TOKEN_EXPIRED",
+        "sync_token",
+        "changes after this sync token have been pruned (integration.outbox_retention_days); start over \
+         with a full sync",
+    )
 }
 
 /// The resource as its area's `get` shows it to the caller.
@@ -236,15 +431,32 @@ mod tests {
 
     #[test]
     fn tokens_round_trip() {
+        let position = FeedPosition { txid: 812, id: 77 };
         let token = SyncToken {
             resource: SyncResource::Contacts,
-            position: FeedPosition { txid: 812, id: 77 },
+            from: SyncFrom::Feed(position),
             issue_time: now(),
         };
         assert_eq!(token.encode(), "s1-2-812-77-1796000000");
         assert_eq!(
             SyncToken::decode(&token.encode(), SyncResource::Contacts, now(), 30).unwrap(),
             token
+        );
+        let scanned = Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_00ff);
+        let scanning = SyncToken {
+            from: SyncFrom::Scan {
+                after: scanned,
+                then: position,
+            },
+            ..token
+        };
+        assert_eq!(
+            scanning.encode(),
+            "s1-2-812-77-1796000000-019200000000700080000000000000ff"
+        );
+        assert_eq!(
+            SyncToken::decode(&scanning.encode(), SyncResource::Contacts, now(), 30).unwrap(),
+            scanning
         );
     }
 
@@ -257,6 +469,8 @@ mod tests {
             "s1-2-812-77-x",
             "s1-2--77-1796000000",
             "s1-2-812-77-1796000000-1",
+            "s1-2-812-77-1796000000-0192000000007000800000000000000g",
+            "s1-2-812-77-1796000000-01920000-0000-7000-8000-0000000000ff",
         ] {
             let err = SyncToken::decode(bad, SyncResource::Contacts, now(), 30).unwrap_err();
             assert!(matches!(err, Error::InvalidArgument(_)), "{bad:?} was accepted");
@@ -264,6 +478,29 @@ mod tests {
         let accounts = "s1-1-812-77-1796000000";
         let err = SyncToken::decode(accounts, SyncResource::Contacts, now(), 30).unwrap_err();
         assert!(err.to_string().contains("another resource type"), "{err}");
+    }
+
+    #[test]
+    fn a_page_that_reaches_the_end_moves_past_other_types_events() {
+        let last_read = FeedPosition { txid: 10, id: 5 };
+        let settled = FeedPosition { txid: 14, id: 0 };
+        assert_eq!(next_position(last_read, false, settled), settled);
+        assert_eq!(
+            next_position(last_read, true, settled),
+            last_read,
+            "more of the type may follow the last one read"
+        );
+        let ahead = FeedPosition { txid: 15, id: 9 };
+        assert_eq!(
+            next_position(ahead, false, settled),
+            ahead,
+            "never back, e.g. when events settled after the position was taken"
+        );
+        let err = changes_pruned();
+        assert!(
+            matches!(&err, Error::FailedPrecondition(rules) if rules[0].rule == "SYNC_TOKEN_EXPIRED"),
+            "{err:?}"
+        );
     }
 
     #[test]
