@@ -302,7 +302,7 @@ impl Watcher {
                 let _ = sender.send(Err(shutting_down(position))).await;
                 return;
             }
-            let read = feed::read_after(&self.db, position, self.batch, &self.filter, self.visibility).await;
+            let read = self.read(position).await;
             let FeedBatch { events, next, full } = match read {
                 Ok(batch) => batch,
                 Err(err) => {
@@ -331,6 +331,28 @@ impl Watcher {
                 }
             }
         }
+    }
+}
+
+impl Watcher {
+    /// The next batch after `position`. A stream filtered by type reads only the events it wants, so
+    /// its cursor would stay at the last one it was sent: quiet for longer than the outbox keeps events,
+    /// it would be refused as expired though it missed nothing. When such a read reaches the end, the
+    /// cursor moves on to the position every event had settled at before the read.
+    async fn read(&self, position: FeedPosition) -> Result<FeedBatch> {
+        let filtered = !self.filter.event_types.is_empty() || !self.filter.resource_types.is_empty();
+        let settled = match filtered {
+            true => Some(feed::current_position(&self.db).await?),
+            false => None,
+        };
+        let mut batch =
+            feed::read_after(&self.db, position, self.batch, &self.filter, self.visibility).await?;
+        if let Some(settled) = settled
+            && !batch.full
+        {
+            batch.next = batch.next.max(settled);
+        }
+        Ok(batch)
     }
 }
 
