@@ -16,7 +16,7 @@ use crate::{
         RelationshipChange, RelationshipStage, Tier,
     },
     audit::{self, Change},
-    bulk::find_by_keys,
+    bulk::find_columns_by_keys,
     db::{Db, contains_ignoring_case, now},
     entity::{account, relationship_change},
     error::{Error, Result},
@@ -574,10 +574,12 @@ pub async fn deletion_states_by_external_id(
     let mut unique: Vec<&str> = external_ids.to_vec();
     unique.sort_unstable();
     unique.dedup();
-    let rows = find_by_keys::<account::Entity>(conn, account::Column::ExternalId, &unique).await?;
+    let columns = ["external_id", "id", "delete_time"];
+    let rows: Vec<(Option<String>, Uuid, Option<DateTime<Utc>>)> =
+        find_columns_by_keys(conn, "accounts", "external_id", &columns, &unique).await?;
     Ok(rows
         .into_iter()
-        .filter_map(|row| Some((row.external_id?, (row.id, row.delete_time.is_some()))))
+        .filter_map(|(key, id, deleted)| Some((key?, (id, deleted.is_some()))))
         .collect())
 }
 

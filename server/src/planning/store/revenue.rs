@@ -10,7 +10,7 @@ use crate::{
     accounts::store as accounts,
     audit::{self, Change},
     batch::{BatchOutcome, Refusal},
-    bulk::{Columns, Kind, find_by_keys},
+    bulk::{Columns, Kind, find_columns_by_keys},
     db::{Db, now},
     entity::revenue_record as row_entity,
     error::{Error, Result},
@@ -108,6 +108,10 @@ pub async fn import_revenue(
     .await
 }
 
+/// A stored record as an import compares it: external id, id, account, period, amount (currency,
+/// units, nanos).
+type StoredColumns = (String, Uuid, Uuid, i32, String, i64, i32);
+
 const NEW_RECORDS: Columns = Columns {
     table: "revenue_records",
     columns: &[
@@ -144,12 +148,33 @@ async fn write_revenue(
     records: &[RevenueFields],
 ) -> Result<UpsertOutcome> {
     let keys: Vec<&str> = records.iter().map(|r| r.external_id.as_str()).collect();
-    let stored: HashMap<String, row_entity::Model> =
-        find_by_keys::<row_entity::Entity>(txn, row_entity::Column::ExternalId, &keys)
-            .await?
-            .into_iter()
-            .map(|row| (row.external_id.clone(), row))
-            .collect();
+    let columns = [
+        "external_id",
+        "id",
+        "account_id",
+        "period",
+        "amount_currency",
+        "amount_units",
+        "amount_nanos",
+    ];
+    let rows: Vec<StoredColumns> =
+        find_columns_by_keys(txn, "revenue_records", "external_id", &columns, &keys).await?;
+    let stored: HashMap<String, (Uuid, RevenueFields)> = rows
+        .into_iter()
+        .map(|(external_id, id, account_id, period, currency, units, nanos)| {
+            let fields = RevenueFields {
+                external_id: external_id.clone(),
+                account_id,
+                period,
+                amount: Money {
+                    currency,
+                    units,
+                    nanos,
+                },
+            };
+            (external_id, (id, fields))
+        })
+        .collect();
     let at = now();
     let mut outcome = UpsertOutcome::default();
     let mut new_rows = Vec::new();
@@ -170,11 +195,11 @@ async fn write_revenue(
                     at.into(),
                 ]);
             }
-            Some(row) if fields_of(row) == *record => outcome.unchanged += 1,
-            Some(row) => {
+            Some((_, fields)) if fields == record => outcome.unchanged += 1,
+            Some((id, _)) => {
                 outcome.updated += 1;
                 changed_rows.push(vec![
-                    row.id.into(),
+                    (*id).into(),
                     record.account_id.into(),
                     record.period.into(),
                     record.amount.currency.clone().into(),
