@@ -2,15 +2,12 @@
 //! transaction, so the change, who made it and the event announcing it commit together or not at all.
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveValue::{NotSet, Set},
-    ConnectionTrait, EntityTrait,
-};
+use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::{
-    entity::{audit_entry, outbox_event},
+    bulk::{Columns, Kind},
     error::Result,
     request::RequestContext,
 };
@@ -104,8 +101,34 @@ async fn write<P: Serialize>(
     write_all(txn, &author, vec![change]).await
 }
 
-/// Rows per multi-row insert: nine columns × 1000 stays well under SQLite's bind limit.
-const CHUNK: usize = 1000;
+const AUDIT_ENTRIES: Columns = Columns {
+    table: "audit_entries",
+    columns: &[
+        ("id", Kind::Uuid),
+        ("occurred_at", Kind::Time),
+        ("principal", Kind::Text),
+        ("credential", Kind::Text),
+        ("method", Kind::Text),
+        ("resource_type", Kind::Text),
+        ("resource_id", Kind::Text),
+        ("changed_fields", Kind::Json),
+        ("request_id", Kind::NullableUuid),
+    ],
+};
+
+/// The event's id is the table's sequence; its `txid` the column's default (the writing transaction's
+/// id on PostgreSQL).
+const OUTBOX_EVENTS: Columns = Columns {
+    table: "outbox_events",
+    columns: &[
+        ("occurred_at", Kind::Time),
+        ("event_type", Kind::Text),
+        ("resource_type", Kind::Text),
+        ("resource_id", Kind::Text),
+        ("payload", Kind::Json),
+        ("account_id", Kind::NullableUuid),
+    ],
+};
 
 /// [`record`] for many changes of one call (a ranking that moves a thousand accounts' tiers), in
 /// multi-row inserts rather than two statements per change.
@@ -117,46 +140,41 @@ pub async fn record_many<P: Serialize>(
     write_all(txn, &Author::of(ctx), changes).await
 }
 
+/// Writes the audit rows and events of `changes` in bulk (`crate::bulk`): two statements on PostgreSQL
+/// however many changes, a chunked few on SQLite.
 async fn write_all<P: Serialize>(
     txn: &impl ConnectionTrait,
     author: &Author,
     changes: Vec<Change<'_, P>>,
 ) -> Result<()> {
     let now = Utc::now();
-    for chunk in changes.chunks(CHUNK) {
-        let entries = chunk.iter().map(|change| audit_entry::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            occurred_at: Set(now),
-            principal: Set(author.principal.clone()),
-            credential: Set(author.credential.clone()),
-            method: Set(author.method.clone()),
-            resource_type: Set(change.resource_type.to_owned()),
-            resource_id: Set(change.resource_id.to_string()),
-            changed_fields: Set(serde_json::json!(change.changed_fields)),
-            request_id: Set(author.request_id),
-        });
-        audit_entry::Entity::insert_many(entries)
-            .exec_without_returning(txn)
-            .await?;
-        let events = chunk.iter().map(|change| {
-            let payload = serde_json::to_value(change.payload).expect("domain payloads always serialize");
-            let account_id = account_of(change.resource_type, change.resource_id, &payload);
-            outbox_event::ActiveModel {
-                id: Default::default(),
-                occurred_at: Set(now),
-                event_type: Set(change.event_type.to_owned()),
-                resource_type: Set(change.resource_type.to_owned()),
-                resource_id: Set(change.resource_id.to_string()),
-                payload: Set(payload),
-                // The database's default: the writing transaction's id (PostgreSQL).
-                txid: NotSet,
-                account_id: Set(account_id),
-            }
-        });
-        outbox_event::Entity::insert_many(events)
-            .exec_without_returning(txn)
-            .await?;
+    let mut entries = Vec::with_capacity(changes.len());
+    let mut events = Vec::with_capacity(changes.len());
+    for change in &changes {
+        entries.push(vec![
+            Uuid::now_v7().into(),
+            now.into(),
+            author.principal.clone().into(),
+            author.credential.clone().into(),
+            author.method.clone().into(),
+            change.resource_type.into(),
+            change.resource_id.to_string().into(),
+            serde_json::json!(change.changed_fields).into(),
+            author.request_id.into(),
+        ]);
+        let payload = serde_json::to_value(change.payload).expect("domain payloads always serialize");
+        let account_id = account_of(change.resource_type, change.resource_id, &payload);
+        events.push(vec![
+            now.into(),
+            change.event_type.into(),
+            change.resource_type.into(),
+            change.resource_id.to_string().into(),
+            payload.into(),
+            account_id.into(),
+        ]);
     }
+    AUDIT_ENTRIES.insert(txn, entries).await?;
+    OUTBOX_EVENTS.insert(txn, events).await?;
     Ok(())
 }
 
