@@ -1,6 +1,6 @@
-//! `kam-erp`: the ERP connector of KAM. It imports the ERP's master data and revenue from CSV or
-//! JSON-lines files through `kam.v1.IntegrationService`'s streaming imports (resumable, retried,
-//! rejects listed by file line), and exports the domain events to a JSON-lines file.
+//! `kam-erp`: the ERP connector of KAM. It imports the ERP's master data, revenue, deals and tickets
+//! from CSV or JSON-lines files through `kam.v1.IntegrationService`'s streaming imports (resumable,
+//! retried, rejects listed by file line), and exports the domain events to a JSON-lines file.
 //!
 //! This file only parses the command line and dispatches; exit codes: 0 when the run completed (rows
 //! the server refused included), 2 for a usage error (nothing was sent), 1 for any other failure.
@@ -66,7 +66,7 @@ pub struct Global {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Import a CSV or JSON-lines file of accounts, contacts or revenue.
+    /// Import a CSV or JSON-lines file of accounts, contacts, revenue, opportunities or service requests.
     Import(import::ImportArgs),
     /// Export from KAM: `export events OUT.jsonl`.
     #[command(subcommand)]

@@ -12,7 +12,8 @@ use serde_json::{Value as Json, json};
 
 use common::{
     Files, accounts_by_external_id, contacts_by_external_id, counts, eventually, import_json, json_lines,
-    kam_erp, ok, rejects_of, revenue_by_external_id, spawn, texts, wait,
+    kam_erp, ok, opportunities_by_external_id, rejects_of, revenue_by_external_id,
+    service_requests_by_external_id, spawn, texts, wait,
 };
 
 /// (line, external id, code, field) of each line of a rejects file.
@@ -308,6 +309,122 @@ backend_tests! {
 
         let (again, _) = import_json(server, &["import", "contacts", &contacts]).await;
         assert_eq!(counts(&again), (0, 0, 2, 2), "{again}");
+    }
+
+    async fn opportunities_from_csv_with_exact_amounts_and_their_owners(server: &TestServer) {
+        let files = Files::new();
+        let accounts = erp_accounts(server, &files, &["C-1", "C-2"]).await;
+        let owner = server.create_staff(pb::StaffLevel::Manager).await;
+        let email = &owner.email;
+        // An unknown owner is the server's NOT_FOUND; a day not in the calendar the connector's own
+        // reject, never sent. Stages and currencies in any case; no amount, no date.
+        let file = files.write(
+            "opportunities.csv",
+            &format!(
+                "external_id,account_external_id,display_name,amount,currency,expected_close_date,owner_email,stage,source,next_step\n\
+                 O-1,C-1,Pumps for plant 2,1234.50,eur,2027-03-31,{email},,Trade fair,Send the quote\n\
+                 O-2,C-2,Service contract,,,,{email},contacted,,\n\
+                 O-3,C-1,Nobody's deal,10,EUR,2027-01-15,nobody@example.com,,,\n\
+                 O-4,C-1,Bad date,10,EUR,2027-02-30,{email},,,\n\
+                 O-5,C-1,\"Valves, spare parts\",0.000000001,USD,2027-3-1,{email},LEAD,,\n"
+            ),
+        );
+        let (summary, _) = import_json(server, &["import", "opportunities", &file]).await;
+        assert_eq!(counts(&summary), (3, 0, 0, 2), "{summary}");
+        assert_eq!(
+            rejects(rejects_of(&file)),
+            [
+                reject(4, "O-3", "NOT_FOUND", "owner_email"),
+                reject(5, "O-4", "INVALID_ARGUMENT", "expected_close_date"),
+            ]
+        );
+        let lines = json_lines(rejects_of(&file));
+        assert!(lines[1]["description"].as_str().unwrap().contains("`2027-02-30` is not a date"), "{}", lines[1]);
+
+        let stored = opportunities_by_external_id(server).await;
+        assert_eq!(stored.keys().collect::<Vec<_>>(), ["O-1", "O-2", "O-5"]);
+        let o1 = &stored["O-1"];
+        assert_eq!((o1.account_id.as_str(), o1.display_name.as_str()), (accounts[0].as_str(), "Pumps for plant 2"));
+        assert_eq!(o1.amount, Some(pb::Money { currency_code: "EUR".into(), units: 1234, nanos: 500_000_000 }));
+        assert_eq!(o1.expected_close_date, Some(pb::Date { year: 2027, month: 3, day: 31 }));
+        assert_eq!((o1.owner_staff_id.as_str(), o1.stage.as_str()), (owner.id.as_str(), "LEAD"));
+        assert_eq!((o1.source.as_str(), o1.next_step.as_str()), ("Trade fair", "Send the quote"));
+        let o2 = &stored["O-2"];
+        assert_eq!((o2.account_id.as_str(), o2.stage.as_str()), (accounts[1].as_str(), "CONTACTED"));
+        assert_eq!((o2.amount.as_ref(), o2.expected_close_date), (None, None));
+        let o5 = &stored["O-5"];
+        assert_eq!((o5.display_name.as_str(), o5.expected_close_date), ("Valves, spare parts", Some(pb::Date { year: 2027, month: 3, day: 1 })));
+        assert_eq!(o5.amount, Some(pb::Money { currency_code: "USD".into(), units: 0, nanos: 1 }));
+
+        let (again, _) = import_json(server, &["import", "opportunities", &file]).await;
+        assert_eq!(counts(&again), (0, 0, 3, 2), "{again}");
+        let (text, _) = ok(server, &["import", "opportunities", &file]).await;
+        assert!(
+            text.starts_with(&format!(
+                "imported 5 opportunities rows from {file}: created 0, updated 0, unchanged 3, failed 2\n"
+            )),
+            "{text}"
+        );
+    }
+
+    async fn service_requests_from_json_lines_with_categories_and_priorities(server: &TestServer) {
+        let files = Files::new();
+        let accounts = erp_accounts(server, &files, &["C-1", "C-2"]).await;
+        let contacts = files.write("contacts.csv", "external_id,account_external_id,full_name\nP-1,C-1,Li Wei\n");
+        let (summary, _) = import_json(server, &["import", "contacts", &contacts]).await;
+        assert_eq!(counts(&summary), (1, 0, 0, 0), "{summary}");
+        let agent = server.create_staff(pb::StaffLevel::Staff).await;
+        let file = files.write(
+            "service-requests.jsonl",
+            &[
+                json!({"external_id": "S-1", "account_external_id": "C-1", "contact_external_id": "P-1",
+                       "title": "Pump leaks", "description": "Seal worn", "category": "repair",
+                       "priority": "P2", "assignee_email": agent.email}),
+                json!({"external_id": "S-2", "account_external_id": "C-2", "title": "How to calibrate?",
+                       "category": null}),
+                json!({"external_id": "S-3", "account_external_id": "C-1", "title": "Broken", "category": "broken"}),
+                json!({"external_id": "S-4", "account_external_id": "C-1", "title": "Soon", "priority": "urgent"}),
+                json!({"external_id": "S-5", "account_external_id": "C-1", "title": "Whose?",
+                       "assignee_email": "nobody@example.com"}),
+                json!({"external_id": "S-6", "account_external_id": "C-2", "contact_external_id": "P-1",
+                       "title": "Wrong contact"}),
+                json!({"external_id": "S-7", "account_external_id": "C-1", "title": "Operator course",
+                       "category": "Training", "priority": "p4"}),
+            ]
+            .iter()
+            .map(|row| format!("{row}\n"))
+            .collect::<String>(),
+        );
+        let (summary, _) = import_json(server, &["import", "service-requests", &file]).await;
+        assert_eq!(counts(&summary), (3, 0, 0, 4), "{summary}");
+        assert_eq!(
+            rejects(rejects_of(&file)),
+            [
+                reject(3, "S-3", "INVALID_ARGUMENT", "category"),
+                reject(4, "S-4", "INVALID_ARGUMENT", "priority"),
+                reject(5, "S-5", "NOT_FOUND", "assignee_email"),
+                reject(6, "S-6", "FAILED_PRECONDITION", "contact_external_id"),
+            ]
+        );
+        let lines = json_lines(rejects_of(&file));
+        assert!(lines[0]["description"].as_str().unwrap().contains("`broken` is not a category"), "{}", lines[0]);
+
+        let stored = service_requests_by_external_id(server).await;
+        assert_eq!(stored.keys().collect::<Vec<_>>(), ["S-1", "S-2", "S-7"]);
+        let s1 = &stored["S-1"];
+        assert_eq!((s1.account_id.as_str(), s1.title.as_str(), s1.description.as_str()), (accounts[0].as_str(), "Pump leaks", "Seal worn"));
+        assert_eq!(s1.contact_id, contacts_by_external_id(server).await["P-1"].id);
+        assert_eq!(s1.assignee_staff_id, agent.id);
+        assert_eq!((s1.category, s1.priority), (pb::service_request::Category::Repair as i32, pb::Priority::P2 as i32));
+        assert_eq!(s1.status, pb::service_request::Status::New as i32);
+        let s2 = &stored["S-2"];
+        assert_eq!(s2.account_id, accounts[1]);
+        assert_eq!((s2.category, s2.priority), (pb::service_request::Category::Other as i32, pb::Priority::P3 as i32));
+        let s7 = &stored["S-7"];
+        assert_eq!((s7.category, s7.priority), (pb::service_request::Category::Training as i32, pb::Priority::P4 as i32));
+
+        let (again, _) = import_json(server, &["import", "service-requests", &file]).await;
+        assert_eq!(counts(&again), (0, 0, 3, 4), "{again}");
     }
 
     async fn problems_with_the_file_or_the_key_stop_the_run_before_anything_is_written(server: &TestServer) {

@@ -1,12 +1,14 @@
 //! The kinds of rows `kam-erp import` sends, each in its own module: its columns (the file's side) and
 //! how a row becomes the record its import RPC takes (the server's side).
 //!
-//! Adding one (say ImportOpportunities) is a module with a [`Resource`] impl and a line in
-//! [`with_resource!`]'s table; the file reading, batching, retries, checkpoints and rejects are shared.
+//! Adding one is a module with a [`Resource`] impl and a line in [`with_resource!`]'s table; the file
+//! reading, batching, retries, checkpoints and rejects are shared.
 
 mod accounts;
 mod contacts;
+mod opportunities;
 mod revenue;
+mod service_requests;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -21,7 +23,9 @@ use crate::connection::IntegrationClient;
 
 pub use accounts::Accounts;
 pub use contacts::Contacts;
+pub use opportunities::Opportunities;
 pub use revenue::Revenue;
+pub use service_requests::ServiceRequests;
 
 /// The client stream of an import call: its batches, as the file is read.
 pub type Batches<T> = Pin<Box<dyn Stream<Item = T> + Send>>;
@@ -59,6 +63,8 @@ pub enum ResourceName {
     Accounts,
     Contacts,
     Revenue,
+    Opportunities,
+    ServiceRequests,
 }
 
 /// Runs `$body` with `$R` standing for the [`Resource`] type that `$name` (a [`ResourceName`]) names:
@@ -78,6 +84,14 @@ macro_rules! with_resource {
                 type $R = $crate::resources::Revenue;
                 $body
             }
+            $crate::resources::ResourceName::Opportunities => {
+                type $R = $crate::resources::Opportunities;
+                $body
+            }
+            $crate::resources::ResourceName::ServiceRequests => {
+                type $R = $crate::resources::ServiceRequests;
+                $body
+            }
         }
     };
 }
@@ -91,8 +105,9 @@ impl ResourceName {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::columns::{Mapping, Need, ResolvedMapping, field_index};
 
     #[test]
     fn every_resource_is_keyed_by_external_id_and_named_as_on_the_command_line() {
@@ -106,5 +121,25 @@ mod tests {
             fields.dedup();
             assert_eq!(fields.len(), columns.len(), "{name:?} declares a field twice");
         }
+    }
+
+    /// A row of `R` with the given cells, the others empty.
+    pub(crate) fn row_of<R: Resource>(cells: &[(&str, &str)]) -> Row {
+        let mapping = ResolvedMapping::new(R::COLUMNS, &Mapping::default()).unwrap();
+        let mut values = vec![None; R::COLUMNS.len()];
+        for (field, value) in cells {
+            let index = field_index(R::COLUMNS, field).unwrap_or_else(|| panic!("no field {field}"));
+            values[index] = Some(value.to_string()).filter(|value| !value.is_empty());
+        }
+        mapping.row(values)
+    }
+
+    /// The fields of `R` a file must have a column for (or a default), in table order.
+    pub(crate) fn required_fields<R: Resource>() -> Vec<&'static str> {
+        R::COLUMNS
+            .iter()
+            .filter(|column| column.need == Need::Required)
+            .map(|column| column.field)
+            .collect()
     }
 }

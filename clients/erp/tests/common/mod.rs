@@ -13,7 +13,8 @@ use std::time::Duration;
 use kam_tests::TestServer;
 use kam_tests::pb::{
     self, integration_service_client::IntegrationServiceClient,
-    planning_service_client::PlanningServiceClient,
+    opportunity_service_client::OpportunityServiceClient, planning_service_client::PlanningServiceClient,
+    service_level_service_client::ServiceLevelServiceClient,
 };
 use serde_json::Value as Json;
 use tokio::net::{TcpListener, TcpStream};
@@ -218,6 +219,40 @@ pub async fn contacts_by_external_id(server: &TestServer) -> BTreeMap<String, pb
     contacts
         .into_iter()
         .map(|contact| (contact.external_id.clone(), contact))
+        .collect()
+}
+
+/// Every opportunity, by external id.
+pub async fn opportunities_by_external_id(server: &TestServer) -> BTreeMap<String, pb::Opportunity> {
+    let opportunities = OpportunityServiceClient::new(server.channel())
+        .list_opportunities(pb::ListOpportunitiesRequest {
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .expect("list opportunities")
+        .into_inner()
+        .opportunities;
+    opportunities
+        .into_iter()
+        .map(|opportunity| (opportunity.external_id.clone(), opportunity))
+        .collect()
+}
+
+/// Every service request, by external id.
+pub async fn service_requests_by_external_id(server: &TestServer) -> BTreeMap<String, pb::ServiceRequest> {
+    let requests = ServiceLevelServiceClient::new(server.channel())
+        .list_service_requests(pb::ListServiceRequestsRequest {
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .expect("list service requests")
+        .into_inner()
+        .service_requests;
+    requests
+        .into_iter()
+        .map(|request| (request.external_id.clone(), request))
         .collect()
 }
 
