@@ -199,7 +199,7 @@ pub async fn require_kept(conn: &impl ConnectionTrait, position: FeedPosition) -
 
 /// Whether a reader after `position` misses nothing when events through `pruned` are gone. START reads
 /// from the oldest event kept, whatever has been pruned.
-fn is_kept(position: FeedPosition, pruned: FeedPosition) -> bool {
+pub fn is_kept(position: FeedPosition, pruned: FeedPosition) -> bool {
     position == FeedPosition::START || position >= pruned
 }
 

@@ -254,9 +254,9 @@ async fn scan_page(
 ) -> Result<ChangePage> {
     // Before the table is read: a token the pruner has passed since the scan began is expired now
     // rather than when the scan hands over.
-    feed::require_kept(db.conn(), then)
-        .await
-        .map_err(|_| changes_pruned())?;
+    if !feed::is_kept(then, feed::pruned_through(db.conn()).await?) {
+        return Err(changes_pruned());
+    }
     let ids = ids_after(db, resource, after, page_size).await?;
     let mut changes = Vec::with_capacity(ids.len());
     for &id in &ids {
