@@ -513,7 +513,14 @@ async fn a_full_sync_then_deltas_with_tombstones(backend: Backend) {
         })
         .await
         .expect("delete the contact");
-    let (gone, _) = sync_until(server.channel(), SyncResource::Contacts, &token, 0, has(&contact)).await;
+    let deleted = |changes: &[pb::ResourceChange]| {
+        changes
+            .iter()
+            .rev()
+            .find(|change| change.id == contact)
+            .is_some_and(|change| change.deleted)
+    };
+    let (gone, _) = sync_until(server.channel(), SyncResource::Contacts, &token, 0, deleted).await;
     assert_eq!(applied(&gone), [(contact.clone(), true)]);
     let tombstone = gone.iter().rev().find(|change| change.id == contact).unwrap();
     assert!(tombstone.resource.is_none(), "a bare tombstone: {tombstone:?}");
