@@ -130,6 +130,29 @@ const OUTBOX_EVENTS: Columns = Columns {
     ],
 };
 
+/// The changes an import batch records, one a resource it wrote: a creation (event `events[0]`,
+/// naming `all_fields`) when no changed fields are given, else an update (`events[1]`, naming them).
+pub fn imported<'a, P: Serialize>(
+    resource_type: &'static str,
+    events: [&'static str; 2],
+    all_fields: &[impl AsRef<str>],
+    written: impl IntoIterator<Item = (Uuid, &'a P, Option<&'a [String]>)>,
+) -> Vec<Change<'a, P>> {
+    written
+        .into_iter()
+        .map(|(id, payload, changed)| match changed {
+            None => Change::new(
+                resource_type,
+                id,
+                events[0],
+                payload,
+                all_fields.iter().map(|f| f.as_ref().to_owned()).collect(),
+            ),
+            Some(fields) => Change::new(resource_type, id, events[1], payload, fields.to_vec()),
+        })
+        .collect()
+}
+
 /// [`record`] for many changes of one call (a ranking that moves a thousand accounts' tiers), in
 /// multi-row inserts rather than two statements per change.
 pub async fn record_many<P: Serialize>(
@@ -195,6 +218,35 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn an_import_records_creations_with_every_field_and_updates_with_theirs() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let changed = vec!["region".to_owned()];
+        let written = [(a, &1, None), (b, &2, Some(changed.as_slice()))];
+        let changes = imported(
+            "account",
+            ["AccountCreated", "AccountUpdated"],
+            &["name", "region"],
+            written,
+        );
+        let summary: Vec<_> = changes
+            .iter()
+            .map(|c| (c.resource_id, c.event_type, c.changed_fields.clone(), *c.payload))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (
+                    a,
+                    "AccountCreated",
+                    vec!["name".to_owned(), "region".to_owned()],
+                    1
+                ),
+                (b, "AccountUpdated", vec!["region".to_owned()], 2),
+            ]
+        );
+    }
 
     #[test]
     fn an_event_concerns_the_account_it_names() {

@@ -16,7 +16,7 @@ use crate::{
         Account, AccountRecord, Attitude, BuyingRole, Contact, ContactFields, ContactRecord, Lifecycle, Man,
         RadStatus, RelationshipStage, Tier,
     },
-    audit::{self, Change},
+    audit,
     batch::{BatchOutcome, Refusal},
     bulk::{Columns, Kind, find_by_keys},
     db::{Db, now},
@@ -107,19 +107,17 @@ pub async fn import_accounts(
                     .collect(),
             )
             .await?;
-        let mut changes = Vec::with_capacity(created.len() + changed.len());
-        changes.extend(created.iter().map(|account| {
-            Change::new(
-                ACCOUNT,
-                account.id,
-                "AccountCreated",
-                account,
-                account_field_names(),
-            )
-        }));
-        changes.extend(changed.iter().map(|(account, fields)| {
-            Change::new(ACCOUNT, account.id, "AccountUpdated", account, fields.clone())
-        }));
+        let written = created.iter().map(|account| (account.id, account, None)).chain(
+            changed
+                .iter()
+                .map(|(account, fields)| (account.id, account, Some(fields.as_slice()))),
+        );
+        let changes = audit::imported(
+            ACCOUNT,
+            ["AccountCreated", "AccountUpdated"],
+            &account_field_names(),
+            written,
+        );
         audit::record_many(txn, ctx, changes).await?;
         outcome.created = created.len() as u64;
         outcome.updated = changed.len() as u64;
@@ -479,19 +477,17 @@ pub async fn import_contacts(
                     .collect(),
             )
             .await?;
-        let mut changes = Vec::with_capacity(created.len() + changed.len());
-        changes.extend(created.iter().map(|contact| {
-            Change::new(
-                CONTACT,
-                contact.id,
-                "ContactCreated",
-                contact,
-                contact_field_names(),
-            )
-        }));
-        changes.extend(changed.iter().map(|(contact, fields)| {
-            Change::new(CONTACT, contact.id, "ContactUpdated", contact, fields.clone())
-        }));
+        let written = created.iter().map(|contact| (contact.id, contact, None)).chain(
+            changed
+                .iter()
+                .map(|(contact, fields)| (contact.id, contact, Some(fields.as_slice()))),
+        );
+        let changes = audit::imported(
+            CONTACT,
+            ["ContactCreated", "ContactUpdated"],
+            &contact_field_names(),
+            written,
+        );
         audit::record_many(txn, ctx, changes).await?;
         outcome.created = created.len() as u64;
         outcome.updated = changed.len() as u64;

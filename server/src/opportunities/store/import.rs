@@ -16,7 +16,7 @@ use super::{
 };
 use crate::{
     accounts::store::deletion_states_by_external_id,
-    audit::{self, Change},
+    audit,
     batch::{BatchOutcome, Refusal},
     bulk::{Columns, Kind, find_by_keys},
     db::{Db, now},
@@ -181,25 +181,15 @@ pub async fn import_opportunities(
             let opportunity = opportunity_from_row(row.clone(), &pipelines[&row.pipeline_id])?;
             events.push((opportunity, Some(fields.clone())));
         }
-        let changes = events
+        let written = events
             .iter()
-            .map(|(opportunity, fields)| match fields {
-                None => Change::new(
-                    OPPORTUNITY,
-                    opportunity.id,
-                    "OpportunityCreated",
-                    opportunity,
-                    deal_field_names(),
-                ),
-                Some(fields) => Change::new(
-                    OPPORTUNITY,
-                    opportunity.id,
-                    "OpportunityUpdated",
-                    opportunity,
-                    fields.clone(),
-                ),
-            })
-            .collect();
+            .map(|(opportunity, fields)| (opportunity.id, opportunity, fields.as_deref()));
+        let changes = audit::imported(
+            OPPORTUNITY,
+            ["OpportunityCreated", "OpportunityUpdated"],
+            &deal_field_names(),
+            written,
+        );
         audit::record_many(txn, ctx, changes).await?;
         outcome.created = created.len() as u64;
         outcome.updated = changed.len() as u64;

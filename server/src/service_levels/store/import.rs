@@ -22,7 +22,7 @@ use super::{
 };
 use crate::{
     accounts::model::Tier,
-    audit::{self, Change},
+    audit,
     batch::{BatchOutcome, Refusal},
     bulk::{Columns, Kind, find_by_keys},
     db::{Db, now},
@@ -204,25 +204,15 @@ pub async fn import_requests(
         for (row, evaluation, fields) in &changed {
             requests.push((request_from_row(row.clone(), evaluation)?, Some(fields.clone())));
         }
-        let changes = requests
+        let written = requests
             .iter()
-            .map(|(request, fields)| match fields {
-                None => Change::new(
-                    SERVICE_REQUEST,
-                    request.id,
-                    "ServiceRequestCreated",
-                    request,
-                    CREATED_FIELDS.map(str::to_owned).to_vec(),
-                ),
-                Some(fields) => Change::new(
-                    SERVICE_REQUEST,
-                    request.id,
-                    "ServiceRequestUpdated",
-                    request,
-                    fields.clone(),
-                ),
-            })
-            .collect();
+            .map(|(request, fields)| (request.id, request, fields.as_deref()));
+        let changes = audit::imported(
+            SERVICE_REQUEST,
+            ["ServiceRequestCreated", "ServiceRequestUpdated"],
+            &CREATED_FIELDS,
+            written,
+        );
         audit::record_many(txn, ctx, changes).await?;
         outcome.created = created.len() as u64;
         outcome.updated = changed.len() as u64;
