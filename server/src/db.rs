@@ -50,6 +50,9 @@ impl Db {
                     .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
+                    // A batch lookup returns thousands of rows; the worker thread hands them over in
+                    // chunks this large instead of stopping every 50 for the task to catch up.
+                    .row_buffer_size(4096)
             });
         let conn = Database::connect(options).await?;
         Ok(Self { conn })
@@ -80,8 +83,30 @@ impl Db {
     where
         Fut: Future<Output = Result<T>>,
     {
+        self.write_at(IsolationLevel::Serializable, work).await
+    }
+
+    /// [`Db::write`] for a batch of rows that stand alone — an import's upsert by external id, whose
+    /// every check is either a constraint (the unique key, the foreign keys) or a read whose later change
+    /// cannot make the write wrong (an account soft-deleted meanwhile keeps its revenue) — run READ
+    /// COMMITTED on PostgreSQL: no serialization failures between batches, so several can be in flight.
+    pub async fn write_rows<T, Fut>(&self, work: impl Fn(Tx) -> Fut) -> Result<T>
+    where
+        Fut: Future<Output = Result<T>>,
+    {
+        self.write_at(IsolationLevel::ReadCommitted, work).await
+    }
+
+    async fn write_at<T, Fut>(&self, isolation: IsolationLevel, work: impl Fn(Tx) -> Fut) -> Result<T>
+    where
+        Fut: Future<Output = Result<T>>,
+    {
         for attempt in 0..=MAX_SERIALIZATION_RETRIES {
-            let txn = Arc::new(self.conn.begin_with_options(self.write_options()).await?);
+            let txn = Arc::new(
+                self.conn
+                    .begin_with_options(self.write_options(isolation))
+                    .await?,
+            );
             let outcome = work(Arc::clone(&txn)).await;
             let txn = Arc::into_inner(txn).expect("the work future has finished with the transaction");
             let outcome = match outcome {
@@ -116,14 +141,14 @@ impl Db {
         Ok(self.conn.begin_with_options(options).await?)
     }
 
-    fn write_options(&self) -> TransactionOptions {
+    fn write_options(&self, isolation: IsolationLevel) -> TransactionOptions {
         match self.backend() {
             DatabaseBackend::Sqlite => TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                 ..Default::default()
             },
             _ => TransactionOptions {
-                isolation_level: Some(IsolationLevel::Serializable),
+                isolation_level: Some(isolation),
                 access_mode: Some(AccessMode::ReadWrite),
                 ..Default::default()
             },

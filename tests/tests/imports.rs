@@ -327,6 +327,36 @@ backend_tests! {
         assert_eq!(nothing, pb::ImportSummary::default());
     }
 
+    async fn messages_in_flight_together_keep_the_order_of_one_records_versions(server: &TestServer) {
+        // On PostgreSQL two revenue messages are written at once. A large message and a small one that
+        // changes a record of it again must still land in stream order: the small one waits.
+        let live = server.create_account("Live").await.id;
+        let version = |units: i64| -> Vec<pb::RevenueRecord> {
+            (0..5000).map(|n| record(&format!("V{n:04}"), &live, 1, "EUR", units)).collect()
+        };
+        assert_eq!(counts(&import(server, vec![version(1)]).await), (5000, 0, 0, 0));
+        let last_word = vec![record("V0000", &live, 1, "EUR", 3), record("W1", "", 1, "EUR", 1)];
+        let disjoint = vec![record("W2", &live, 1, "EUR", 1), record("W3", "", 1, "EUR", 1)];
+        let summary = import(server, vec![version(2), last_word, disjoint]).await;
+        assert_eq!(counts(&summary), (1, 5001, 0, 2));
+        let failed: Vec<i64> = summary.errors.iter().map(|e| e.index).collect();
+        assert_eq!(failed, [5001, 5003], "failures are listed in stream order");
+        let monthly = |account_id: String| pb::GetMonthlyRevenueRequest {
+            account_id,
+            from_period: Some(pb::Month { year: 2026, month: 1 }),
+            to_period: Some(pb::Month { year: 2026, month: 1 }),
+        };
+        let month = PlanningServiceClient::new(server.channel())
+            .get_monthly_revenue(monthly(live))
+            .await
+            .expect("monthly revenue")
+            .into_inner()
+            .months
+            .remove(0);
+        // 4999 records at 2, the one changed last at 3, and W2 at 1.
+        assert_eq!(month.amount.map(|a| a.units), Some(4999 * 2 + 3 + 1));
+    }
+
     async fn a_message_too_large_fails_the_call(server: &TestServer) {
         let live = server.create_account("Live").await.id;
         let rows: Vec<_> = (0..5001).map(|n| record(&format!("B{n}"), &live, 1, "EUR", 1)).collect();

@@ -1,10 +1,13 @@
-//! Client-streaming imports: the stream is read one message at a time (the server holds one batch, not
-//! the import); each message's rows are checked one by one, the rows that pass go to the owning area's
-//! batch upsert as one transaction, and every row that cannot be written is reported with its index in
-//! the whole stream instead of failing the rest.
+//! Client-streaming imports: the stream is read one message at a time (the server holds a few batches,
+//! never the import); each message's rows are checked one by one, the rows that pass go to the owning
+//! area's batch upsert as one transaction, and every row that cannot be written is reported with its
+//! index in the whole stream instead of failing the rest.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::future::Future;
+
+use futures::{StreamExt, stream::FuturesOrdered};
+use sea_orm::DatabaseBackend;
 
 use kam_proto::v1 as pb;
 use tokio::sync::mpsc;
@@ -25,7 +28,7 @@ use crate::{
     service_levels::{convert::request_record, model::RequestRecord, store::import_requests},
 };
 
-/// Rows per message, at most: a batch is one transaction, and the server holds one at a time.
+/// Rows per message, at most: a batch is one transaction, and the server holds only a few at a time.
 pub const MAX_ROWS_PER_MESSAGE: usize = 5000;
 
 /// Failed rows listed in a summary; the rest are only counted.
@@ -51,6 +54,14 @@ pub struct ImportTally {
 }
 
 impl ImportTally {
+    /// Counts one written message: its outcome and its failed rows.
+    fn add(&mut self, (outcome, errors): (BatchOutcome, Vec<RowError>)) {
+        self.created += outcome.created;
+        self.updated += outcome.updated;
+        self.unchanged += outcome.unchanged;
+        self.fail(errors);
+    }
+
     /// Counts `errors` (of one message) as failed rows, listing them in index order.
     fn fail(&mut self, mut errors: Vec<RowError>) {
         errors.sort_by_key(|error| error.index);
@@ -75,19 +86,27 @@ pub trait Importer: Sync {
     fn key(record: &Self::Record) -> &str;
     /// Writes a batch in one transaction, each record with the index it is reported by.
     fn write(&self, records: Vec<(u64, Self::Record)>) -> impl Future<Output = Result<BatchOutcome>> + Send;
+    /// How many messages may be written at once. One, unless a message's records never depend on
+    /// another message's: an account may name a parent created by the message before it.
+    fn batches_in_flight(&self) -> usize {
+        1
+    }
 }
 
 /// Imports the whole stream. Only a message too large, a broken stream, or the database failing is an
 /// error of the whole call; the batches written before it stay written.
 ///
-/// The next message is read and checked while the one before is written, so decoding and checking (this
-/// task's work) overlap the database's; at most three messages are held: one written, one waiting, one
+/// The next message is read and checked while the ones before are written, so decoding and checking
+/// (this task's work) overlap the database's. Up to [`Importer::batches_in_flight`] messages are
+/// written at once, on as many connections, as long as no external id is in two of them: the order of
+/// one record's versions is the only order an import keeps. Outcomes are counted in stream order. The
+/// server holds at most the messages in flight, two waiting (one taken, one in the channel) and one
 /// being checked.
 pub async fn import_stream<I: Importer>(
     importer: &I,
     mut messages: Streaming<I::Message>,
 ) -> Result<ImportTally, Status> {
-    let (checked_sender, mut checked) = mpsc::channel(1);
+    let (checked_sender, checked) = mpsc::channel(1);
     let read = async move {
         let mut next_index = 0;
         while let Some(message) = messages.message().await? {
@@ -101,15 +120,49 @@ pub async fn import_stream<I: Importer>(
         }
         Ok::<(), Status>(())
     };
-    let write = async {
-        let mut tally = ImportTally::default();
-        while let Some(message) = checked.recv().await {
-            write_message(importer, message, &mut tally).await?;
-        }
-        Ok::<ImportTally, Status>(tally)
-    };
+    let write = write_messages(importer, checked);
     let ((), tally) = tokio::try_join!(read, write)?;
     Ok(tally)
+}
+
+/// Writes the checked messages as they come, up to [`Importer::batches_in_flight`] at once, none beside
+/// another with one of its keys; counts their outcomes in stream order.
+async fn write_messages<I: Importer>(
+    importer: &I,
+    mut checked: mpsc::Receiver<CheckedMessage<I::Record>>,
+) -> Result<ImportTally, Status> {
+    let limit = importer.batches_in_flight().max(1);
+    let mut tally = ImportTally::default();
+    let mut writes = FuturesOrdered::new();
+    let mut keys_in_flight: VecDeque<HashSet<String>> = VecDeque::new();
+    let mut waiting: Option<CheckedMessage<I::Record>> = None;
+    let mut stream_ended = false;
+    loop {
+        if let Some(message) = waiting.take_if(|message| {
+            writes.len() < limit && keys_in_flight.iter().all(|keys| keys.is_disjoint(&message.keys))
+        }) {
+            let CheckedMessage {
+                records,
+                external_ids,
+                errors,
+                keys,
+            } = message;
+            keys_in_flight.push_back(keys);
+            writes.push_back(write_message(importer, records, external_ids, errors));
+        }
+        tokio::select! {
+            written = writes.next(), if !writes.is_empty() => {
+                keys_in_flight.pop_front();
+                tally.add(written.expect("a write was in flight")?);
+            }
+            message = checked.recv(), if waiting.is_none() && !stream_ended => match message {
+                Some(message) => waiting = Some(message),
+                None => stream_ended = true,
+            },
+            // Nothing in flight, nothing waiting, and the stream has ended.
+            else => return Ok(tally),
+        }
+    }
 }
 
 /// One message's rows after checking: those to write, each with its stream index, and those refused.
@@ -118,6 +171,8 @@ struct CheckedMessage<R> {
     /// The external id each record was sent with, by index (ascending): for the store's refusals.
     external_ids: Vec<(u64, String)>,
     errors: Vec<RowError>,
+    /// The records' keys: a message is not written beside another that has one of them.
+    keys: HashSet<String>,
 }
 
 /// Checks one message whose first row is the stream's row `first_index`.
@@ -136,13 +191,13 @@ fn check_message<I: Importer>(
         records: Vec::with_capacity(rows.len()),
         external_ids: Vec::with_capacity(rows.len()),
         errors: Vec::new(),
+        keys: HashSet::with_capacity(rows.len()),
     };
-    let mut seen = HashSet::with_capacity(rows.len());
     for (offset, row) in rows.into_iter().enumerate() {
         let index = first_index + offset as u64;
         let external_id = I::external_id(&row).to_owned();
         let refusal = match importer.check(row) {
-            Ok(record) if seen.insert(I::key(&record).to_owned()) => {
+            Ok(record) if checked.keys.insert(I::key(&record).to_owned()) => {
                 checked.records.push((index, record));
                 checked.external_ids.push((index, external_id));
                 continue;
@@ -159,36 +214,30 @@ fn check_message<I: Importer>(
     Ok(checked)
 }
 
-/// Writes one checked message (one transaction) and adds what happened to `tally`.
+/// Writes one checked message's records (one transaction): what happened to them, and `errors` (the
+/// message's refused rows) with the rows the store refused added.
 async fn write_message<I: Importer>(
     importer: &I,
-    message: CheckedMessage<I::Record>,
-    tally: &mut ImportTally,
-) -> Result<()> {
-    let CheckedMessage {
-        records,
-        external_ids,
-        mut errors,
-    } = message;
-    if !records.is_empty() {
-        let outcome = importer.write(records).await?;
-        tally.created += outcome.created;
-        tally.updated += outcome.updated;
-        tally.unchanged += outcome.unchanged;
-        errors.extend(outcome.refused.into_iter().map(|(index, refusal)| {
-            let external_id = external_ids
-                .binary_search_by_key(&index, |(at, _)| *at)
-                .map(|found| external_ids[found].1.clone())
-                .unwrap_or_default();
-            RowError {
-                index,
-                external_id,
-                refusal,
-            }
-        }));
+    records: Vec<(u64, I::Record)>,
+    external_ids: Vec<(u64, String)>,
+    mut errors: Vec<RowError>,
+) -> Result<(BatchOutcome, Vec<RowError>)> {
+    if records.is_empty() {
+        return Ok((BatchOutcome::default(), errors));
     }
-    tally.fail(errors);
-    Ok(())
+    let mut outcome = importer.write(records).await?;
+    errors.extend(outcome.refused.drain(..).map(|(index, refusal)| {
+        let external_id = external_ids
+            .binary_search_by_key(&index, |(at, _)| *at)
+            .map(|found| external_ids[found].1.clone())
+            .unwrap_or_default();
+        RowError {
+            index,
+            external_id,
+            refusal,
+        }
+    }));
+    Ok((outcome, errors))
 }
 
 /// ImportAccounts.
@@ -329,6 +378,14 @@ impl Importer for RevenueImporter<'_> {
     }
     async fn write(&self, records: Vec<(u64, Self::Record)>) -> Result<BatchOutcome> {
         import_revenue(self.db, self.ctx, &records).await
+    }
+    /// Records stand alone (their accounts come from another import). PostgreSQL writes two messages on
+    /// two connections; SQLite has one writer.
+    fn batches_in_flight(&self) -> usize {
+        match self.db.backend() {
+            DatabaseBackend::Sqlite => 1,
+            _ => 2,
+        }
     }
 }
 

@@ -64,7 +64,7 @@ pub async fn import_revenue(
     ctx: &RequestContext,
     rows: &[(u64, RevenueRow)],
 ) -> Result<BatchOutcome> {
-    db.write(|txn| async move {
+    db.write_rows(|txn| async move {
         let txn = &*txn;
         let mut ids = Vec::new();
         let mut external_ids = Vec::new();
