@@ -88,9 +88,19 @@ impl Kind {
     }
 }
 
+/// `SELECT {columns}` of the rows of `table` whose text column `key` is one of the array `$1`, on
+/// PostgreSQL: one index probe per key. The planner, left to choose, scans: an `IN` list of thousands
+/// or a join against the array became a hash or merge join over the whole table (a merge join walks the
+/// index from its first key to the largest one asked for), so a lookup slowed as the table grew. A
+/// lateral subquery with `OFFSET 0` cannot be flattened into a join, which keeps it a nested loop.
+fn pg_select_by_keys(columns: &str, table: &str, key: &str) -> String {
+    format!(
+        r#"SELECT {columns} FROM UNNEST($1::text[]) AS k(key) CROSS JOIN LATERAL (SELECT * FROM "{table}" r WHERE r."{key}" = k.key OFFSET 0) t"#
+    )
+}
+
 /// The rows of `E` whose text column `key` is one of `keys` (duplicates allowed), for an import batch
-/// to find what it updates. On PostgreSQL one join against the keys bound as one array: an `IN` list of
-/// thousands makes the planner scan the whole table instead of probing the index. On SQLite `IN`
+/// to find what it updates: on PostgreSQL one probe per key ([`pg_select_by_keys`]); on SQLite `IN`
 /// lists, chunked under its parameter limit.
 pub async fn find_by_keys<E: EntityTrait>(
     conn: &impl ConnectionTrait,
@@ -103,11 +113,7 @@ pub async fn find_by_keys<E: EntityTrait>(
     let backend = conn.get_database_backend();
     match backend {
         DatabaseBackend::Postgres => {
-            let sql = format!(
-                r#"SELECT t.* FROM "{table}" t JOIN UNNEST($1::text[]) AS k(key) ON t."{column}" = k.key"#,
-                table = E::default().table_name(),
-                column = key.as_str(),
-            );
+            let sql = pg_select_by_keys("t.*", E::default().table_name(), key.as_str());
             let array = keys.iter().map(|key| Value::from(*key)).collect();
             let keys = Value::Array(ArrayType::String, Some(Box::new(array)));
             E::find()
@@ -149,10 +155,7 @@ pub async fn find_columns_by_keys<T: TryGetableMany>(
     };
     let statements = match backend {
         DatabaseBackend::Postgres => {
-            let sql = format!(
-                r#"SELECT {} FROM "{table}" t JOIN UNNEST($1::text[]) AS k(key) ON t."{key}" = k.key"#,
-                list("t.")
-            );
+            let sql = pg_select_by_keys(&list("t."), table, key);
             let array = keys.iter().map(|key| Value::from(*key)).collect();
             let keys = Value::Array(ArrayType::String, Some(Box::new(array)));
             vec![Statement::from_sql_and_values(backend, sql, [keys])]
@@ -214,7 +217,8 @@ impl Columns {
                         self.column_list(),
                         self.sqlite_placeholders(chunk.len())
                     );
-                    conn.execute_raw(Statement::from_sql_and_values(backend, sql, chunk.concat()))
+                    let values: Vec<Value> = chunk.into_iter().flatten().collect();
+                    conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
                         .await?;
                 }
             }
@@ -253,7 +257,8 @@ impl Columns {
                         self.column_list(),
                         self.sqlite_placeholders(chunk.len())
                     );
-                    conn.execute_raw(Statement::from_sql_and_values(backend, sql, chunk.concat()))
+                    let values: Vec<Value> = chunk.into_iter().flatten().collect();
+                    conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
                         .await?;
                 }
             }

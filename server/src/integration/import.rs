@@ -94,7 +94,8 @@ pub trait Importer: Sync {
 }
 
 /// Imports the whole stream. Only a message too large, a broken stream, or the database failing is an
-/// error of the whole call; the batches written before it stay written.
+/// error of the whole call; the batches already written (with two in flight, maybe one after the failed
+/// one) stay written, and importing the stream again is idempotent.
 ///
 /// The next message is read and checked while the ones before are written, so decoding and checking
 /// (this task's work) overlap the database's. Up to [`Importer::batches_in_flight`] messages are
