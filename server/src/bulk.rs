@@ -194,36 +194,64 @@ const SQLITE_MAX_PARAMETERS: usize = 32_766;
 impl Columns {
     /// Inserts `rows`, each holding one value per column in order.
     pub async fn insert(&self, conn: &impl ConnectionTrait, rows: Vec<Vec<Value>>) -> Result<(), DbErr> {
+        self.insert_then(conn, rows, "").await.map(drop)
+    }
+
+    /// Inserts the `rows` whose unique column `key` holds a value not stored yet, and skips the others
+    /// (`ON CONFLICT DO NOTHING`, which waits for a concurrent writer of the same key): how many were
+    /// inserted. An upsert that expects new rows inserts first and looks up only when some were not.
+    pub async fn insert_new(
+        &self,
+        conn: &impl ConnectionTrait,
+        key: &str,
+        rows: Vec<Vec<Value>>,
+    ) -> Result<u64, DbErr> {
+        self.insert_then(conn, rows, &format!(r#" ON CONFLICT ("{key}") DO NOTHING"#))
+            .await
+    }
+
+    /// Inserts `rows` with `on_conflict` after the rows; how many were inserted.
+    async fn insert_then(
+        &self,
+        conn: &impl ConnectionTrait,
+        rows: Vec<Vec<Value>>,
+        on_conflict: &str,
+    ) -> Result<u64, DbErr> {
         if rows.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let backend = conn.get_database_backend();
+        let mut inserted = 0;
         match backend {
             DatabaseBackend::Postgres => {
                 let sql = format!(
-                    "INSERT INTO \"{}\" ({}) {}",
+                    "INSERT INTO \"{}\" ({}) {}{on_conflict}",
                     self.table,
                     self.column_list(),
                     self.pg_select()
                 );
-                conn.execute_raw(Statement::from_sql_and_values(backend, sql, self.pg_arrays(rows)))
-                    .await?;
+                inserted += conn
+                    .execute_raw(Statement::from_sql_and_values(backend, sql, self.pg_arrays(rows)))
+                    .await?
+                    .rows_affected();
             }
             _ => {
                 for chunk in self.sqlite_chunks(rows) {
                     let sql = format!(
-                        "INSERT INTO \"{}\" ({}) VALUES {}",
+                        "INSERT INTO \"{}\" ({}) VALUES {}{on_conflict}",
                         self.table,
                         self.column_list(),
                         self.sqlite_placeholders(chunk.len())
                     );
                     let values: Vec<Value> = chunk.into_iter().flatten().collect();
-                    conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
-                        .await?;
+                    inserted += conn
+                        .execute_raw(Statement::from_sql_and_values(backend, sql, values))
+                        .await?
+                        .rows_affected();
                 }
             }
         }
-        Ok(())
+        Ok(inserted)
     }
 
     /// Rewrites, in the rows whose `key` column matches a row of `rows`, every other column.

@@ -157,11 +157,7 @@ impl IntegrationService for IntegrationApi {
         request: Request<Streaming<pb::ImportRevenueRequest>>,
     ) -> Result<Response<pb::ImportSummary>, Status> {
         let ctx = RequestContext::from_request(&request)?;
-        let importer = RevenueImporter {
-            db: &self.db,
-            ctx: &ctx,
-            currency: &self.reporting_currency,
-        };
+        let importer = RevenueImporter::new(&self.db, &ctx, &self.reporting_currency);
         let tally = import_stream(&importer, request.into_inner()).await?;
         Ok(Response::new(summary_to_proto(tally)))
     }

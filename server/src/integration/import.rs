@@ -5,6 +5,7 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::{StreamExt, stream::FuturesOrdered};
 use sea_orm::DatabaseBackend;
@@ -358,6 +359,21 @@ pub struct RevenueImporter<'a> {
     pub db: &'a Db,
     pub ctx: &'a RequestContext,
     pub currency: &'a str,
+    /// Whether the last message written was mostly new records: an import tends to be all new (a
+    /// first load, a new month) or all known (a re-run), and the store starts the next message the
+    /// same way. Only a guess: either way writes the same.
+    mostly_new: AtomicBool,
+}
+
+impl<'a> RevenueImporter<'a> {
+    pub fn new(db: &'a Db, ctx: &'a RequestContext, currency: &'a str) -> Self {
+        Self {
+            db,
+            ctx,
+            currency,
+            mostly_new: AtomicBool::new(true),
+        }
+    }
 }
 
 impl Importer for RevenueImporter<'_> {
@@ -378,7 +394,13 @@ impl Importer for RevenueImporter<'_> {
         &record.external_id
     }
     async fn write(&self, records: Vec<(u64, Self::Record)>) -> Result<BatchOutcome> {
-        import_revenue(self.db, self.ctx, &records).await
+        let expect_new = self.mostly_new.load(Ordering::Relaxed);
+        let outcome = import_revenue(self.db, self.ctx, &records, expect_new).await?;
+        let known = outcome.updated + outcome.unchanged;
+        if outcome.created + known > 0 {
+            self.mostly_new.store(outcome.created >= known, Ordering::Relaxed);
+        }
+        Ok(outcome)
     }
     /// Records stand alone (their accounts come from another import). PostgreSQL writes two messages on
     /// two connections; SQLite has one writer.

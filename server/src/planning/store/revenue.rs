@@ -2,7 +2,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Statement};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Statement, Value};
 use uuid::Uuid;
 
 use super::{REVENUE_RECORD, live_accounts_among};
@@ -51,18 +52,20 @@ pub async fn upsert_revenue(
         let txn = &*txn;
         let accounts: Vec<Uuid> = records.iter().map(|r| r.account_id).collect();
         live_accounts_among(txn, &accounts).await?;
-        write_revenue(txn, ctx, records).await
+        write_revenue(txn, ctx, records, false).await
     })
     .await
 }
 
 /// The import's upsert: like [`upsert_revenue`], but a record whose account is unknown or deleted is
 /// refused on its own (by the index it came with) and the others are written. Accounts are looked up in
-/// the writing transaction, so one deleted meanwhile is refused, not written.
+/// the writing transaction, so one deleted meanwhile is refused, not written. `expect_new`: whether most
+/// records are likely new (see [`write_revenue`]).
 pub async fn import_revenue(
     db: &Db,
     ctx: &RequestContext,
     rows: &[(u64, RevenueRow)],
+    expect_new: bool,
 ) -> Result<BatchOutcome> {
     db.write_rows(|txn| async move {
         let txn = &*txn;
@@ -99,7 +102,7 @@ pub async fn import_revenue(
                     .push((*index, Refusal::not_found(field, "no such account"))),
             }
         }
-        let written = write_revenue(txn, ctx, &writable).await?;
+        let written = write_revenue(txn, ctx, &writable, expect_new).await?;
         outcome.created = written.created.into();
         outcome.updated = written.updated.into();
         outcome.unchanged = written.unchanged.into();
@@ -142,71 +145,49 @@ const CHANGED_RECORDS: Columns = Columns {
 
 /// Writes `records` (of live accounts) in bulk: the new ones in one insert, the changed ones in one
 /// update, the equal ones not at all; one audit row and event for the batch when anything changed.
+///
+/// Where is a record stored, if at all? When most records are expected to be new (`expect_new`: a
+/// first load, a new month), every record is first inserted and skipped where its external id is
+/// stored, and only when some were skipped are the stored ones looked up; otherwise (a re-run) they are
+/// looked up first and only the missing ones inserted. Either way is right; the guess saves a statement.
 async fn write_revenue(
     txn: &impl ConnectionTrait,
     ctx: &RequestContext,
     records: &[RevenueFields],
+    expect_new: bool,
 ) -> Result<UpsertOutcome> {
-    let keys: Vec<&str> = records.iter().map(|r| r.external_id.as_str()).collect();
-    let columns = [
-        "external_id",
-        "id",
-        "account_id",
-        "period",
-        "amount_currency",
-        "amount_units",
-        "amount_nanos",
-    ];
-    let rows: Vec<StoredColumns> =
-        find_columns_by_keys(txn, "revenue_records", "external_id", &columns, &keys).await?;
-    let stored: HashMap<String, (Uuid, RevenueFields)> = rows
-        .into_iter()
-        .map(|(external_id, id, account_id, period, currency, units, nanos)| {
-            let fields = RevenueFields {
-                external_id: external_id.clone(),
-                account_id,
-                period,
-                amount: Money {
-                    currency,
-                    units,
-                    nanos,
-                },
-            };
-            (external_id, (id, fields))
-        })
-        .collect();
     let at = now();
     let mut outcome = UpsertOutcome::default();
+    let mut inserted_first = Vec::new();
+    if expect_new {
+        inserted_first = records.iter().map(|_| Uuid::now_v7()).collect();
+        let rows = records.iter().zip(&inserted_first);
+        let inserted = NEW_RECORDS
+            .insert_new(
+                txn,
+                "external_id",
+                rows.map(|(r, id)| new_row(*id, r, at)).collect(),
+            )
+            .await?;
+        outcome.created = u32::try_from(inserted).expect("a batch holds far fewer than 2^32 records");
+        if inserted == records.len() as u64 {
+            return announce(txn, ctx, records, outcome).await;
+        }
+    }
+    let stored = stored_records(txn, records).await?;
     let mut new_rows = Vec::new();
     let mut changed_rows = Vec::new();
-    for record in records {
+    for (n, record) in records.iter().enumerate() {
         match stored.get(&record.external_id) {
-            None => {
-                outcome.created += 1;
-                new_rows.push(vec![
-                    Uuid::now_v7().into(),
-                    record.external_id.clone().into(),
-                    record.account_id.into(),
-                    record.period.into(),
-                    record.amount.currency.clone().into(),
-                    record.amount.units.into(),
-                    record.amount.nanos.into(),
-                    at.into(),
-                    at.into(),
-                ]);
-            }
+            Some((id, _)) if inserted_first.get(n) == Some(id) => {} // counted above
             Some((_, fields)) if fields == record => outcome.unchanged += 1,
             Some((id, _)) => {
                 outcome.updated += 1;
-                changed_rows.push(vec![
-                    (*id).into(),
-                    record.account_id.into(),
-                    record.period.into(),
-                    record.amount.currency.clone().into(),
-                    record.amount.units.into(),
-                    record.amount.nanos.into(),
-                    at.into(),
-                ]);
+                changed_rows.push(changed_row(*id, record, at));
+            }
+            None => {
+                outcome.created += 1;
+                new_rows.push(new_row(Uuid::now_v7(), record, at));
             }
         }
     }
@@ -216,6 +197,44 @@ async fn write_revenue(
         // Two batches racing on one new external id: the loser retries and finds it stored.
         .map_err(Error::contention_on_unique)?;
     CHANGED_RECORDS.update(txn, "id", changed_rows).await?;
+    announce(txn, ctx, records, outcome).await
+}
+
+/// A new record's row of [`NEW_RECORDS`].
+fn new_row(id: Uuid, record: &RevenueFields, at: DateTime<Utc>) -> Vec<Value> {
+    vec![
+        id.into(),
+        record.external_id.clone().into(),
+        record.account_id.into(),
+        record.period.into(),
+        record.amount.currency.clone().into(),
+        record.amount.units.into(),
+        record.amount.nanos.into(),
+        at.into(),
+        at.into(),
+    ]
+}
+
+/// A stored record's row of [`CHANGED_RECORDS`].
+fn changed_row(id: Uuid, record: &RevenueFields, at: DateTime<Utc>) -> Vec<Value> {
+    vec![
+        id.into(),
+        record.account_id.into(),
+        record.period.into(),
+        record.amount.currency.clone().into(),
+        record.amount.units.into(),
+        record.amount.nanos.into(),
+        at.into(),
+    ]
+}
+
+/// The batch's audit row and event, when anything changed; then its outcome.
+async fn announce(
+    txn: &impl ConnectionTrait,
+    ctx: &RequestContext,
+    records: &[RevenueFields],
+    outcome: UpsertOutcome,
+) -> Result<UpsertOutcome> {
     if outcome.created + outcome.updated > 0 {
         let event = UpsertEvent {
             outcome,
@@ -231,6 +250,41 @@ async fn write_revenue(
         .await?;
     }
     Ok(outcome)
+}
+
+/// The stored records among `records`, by external id: their ids and what an import compares.
+async fn stored_records(
+    txn: &impl ConnectionTrait,
+    records: &[RevenueFields],
+) -> Result<HashMap<String, (Uuid, RevenueFields)>> {
+    let keys: Vec<&str> = records.iter().map(|r| r.external_id.as_str()).collect();
+    let columns = [
+        "external_id",
+        "id",
+        "account_id",
+        "period",
+        "amount_currency",
+        "amount_units",
+        "amount_nanos",
+    ];
+    let rows: Vec<StoredColumns> =
+        find_columns_by_keys(txn, "revenue_records", "external_id", &columns, &keys).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(external_id, id, account_id, period, currency, units, nanos)| {
+            let fields = RevenueFields {
+                external_id: external_id.clone(),
+                account_id,
+                period,
+                amount: Money {
+                    currency,
+                    units,
+                    nanos,
+                },
+            };
+            (external_id, (id, fields))
+        })
+        .collect())
 }
 
 fn fields_of(row: &row_entity::Model) -> RevenueFields {
