@@ -182,10 +182,14 @@ async fn write_all<P: Serialize>(
             author.method.clone().into(),
             change.resource_type.into(),
             change.resource_id.to_string().into(),
-            serde_json::json!(change.changed_fields).into(),
+            serde_json::to_string(&change.changed_fields)
+                .expect("field names always serialize")
+                .into(),
             author.request_id.into(),
         ]);
-        let payload = serde_json::to_value(change.payload).expect("domain payloads always serialize");
+        // Written as JSON text: a document tree would only be built to be printed again (and, on
+        // SQLite, deep-copied on the way to the statement).
+        let payload = serde_json::to_string(change.payload).expect("domain payloads always serialize");
         let account_id = account_of(change.resource_type, change.resource_id, &payload);
         events.push(vec![
             now.into(),
@@ -204,13 +208,21 @@ async fn write_all<P: Serialize>(
 /// The account an event concerns: the resource itself for an account (or its tier and override), else
 /// the `account_id` its payload names (contacts, team seats, opportunities, service requests, plans,
 /// actions, interactions); `None` for what belongs to no one account (staff, policies, revenue batches).
-fn account_of(resource_type: &str, resource_id: Uuid, payload: &serde_json::Value) -> Option<Uuid> {
+fn account_of(resource_type: &str, resource_id: Uuid, payload: &str) -> Option<Uuid> {
     if resource_type == "account" || resource_type == "tier_override" {
         return Some(resource_id);
     }
-    ["account_id", "accountId"]
-        .into_iter()
-        .find_map(|key| payload.get(key)?.as_str()?.parse().ok())
+    /// The one field read of a payload (domain structs name it `account_id`, proto JSON `accountId`).
+    #[derive(serde::Deserialize)]
+    struct Owner {
+        #[serde(alias = "accountId")]
+        account_id: Option<String>,
+    }
+    serde_json::from_str::<Owner>(payload)
+        .ok()?
+        .account_id?
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]
@@ -252,17 +264,23 @@ mod tests {
     fn an_event_concerns_the_account_it_names() {
         let account = Uuid::now_v7();
         let other = Uuid::now_v7();
-        assert_eq!(account_of("account", account, &json!({})), Some(account));
-        assert_eq!(account_of("tier_override", account, &json!({})), Some(account));
+        assert_eq!(account_of("account", account, "{}"), Some(account));
+        assert_eq!(account_of("tier_override", account, "{}"), Some(account));
         let contact = json!({"id": other.to_string(), "account_id": account.to_string()});
-        assert_eq!(account_of("contact", other, &contact), Some(account));
+        assert_eq!(account_of("contact", other, &contact.to_string()), Some(account));
         let proto_json = json!({"accountId": account.to_string()});
-        assert_eq!(account_of("opportunity", other, &proto_json), Some(account));
-        assert_eq!(account_of("staff", other, &json!({"department_id": "x"})), None);
         assert_eq!(
-            account_of("contact", other, &json!({"account_id": "not a uuid"})),
+            account_of("opportunity", other, &proto_json.to_string()),
+            Some(account)
+        );
+        assert_eq!(
+            account_of("staff", other, &json!({"department_id": "x"}).to_string()),
             None
         );
-        assert_eq!(account_of("revenue_record", other, &json!([1, 2])), None);
+        assert_eq!(
+            account_of("contact", other, &json!({"account_id": "not a uuid"}).to_string()),
+            None
+        );
+        assert_eq!(account_of("revenue_record", other, "[1, 2]"), None);
     }
 }

@@ -80,7 +80,7 @@ pub async fn import_accounts(
                 .filter_map(|(_, r)| r.parent_external_id.as_deref()),
         );
         let stored = accounts_by_external_id(txn, &wanted).await?;
-        let mut plan = AccountPlan::new(&stored);
+        let mut plan = AccountPlan::new(stored);
         for (index, record) in records {
             if let Err(refusal) = plan.take(txn, record).await? {
                 plan.outcome.refused.push((*index, refusal));
@@ -156,9 +156,9 @@ struct AccountPlan {
 }
 
 impl AccountPlan {
-    fn new(stored: &HashMap<String, Account>) -> Self {
+    fn new(stored: HashMap<String, Account>) -> Self {
         Self {
-            accounts: stored.clone(),
+            accounts: stored,
             parents_set: HashMap::new(),
             created: Vec::new(),
             changed: Vec::new(),
