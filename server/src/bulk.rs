@@ -100,7 +100,7 @@ fn pg_select_by_keys(columns: &str, table: &str, key: &str) -> String {
 }
 
 /// The rows of `E` whose text column `key` is one of `keys` (duplicates allowed), for an import batch
-/// to find what it updates: on PostgreSQL one probe per key ([`pg_select_by_keys`]); on SQLite `IN`
+/// to find what it updates: on PostgreSQL one probe per key (`pg_select_by_keys`); on SQLite `IN`
 /// lists, chunked under its parameter limit.
 pub async fn find_by_keys<E: EntityTrait>(
     conn: &impl ConnectionTrait,

@@ -279,7 +279,7 @@ fn closed(subject: &str) -> RuleViolation {
 
 /// reached(k) for stages `0..stage_count`, from how many opportunities got at most as far as each
 /// position (`furthest[p]` = opportunities whose furthest stage is position p). Reaching a stage means
-/// reaching it or any later one, so reached(k) = Σ furthest[p] for p ≥ k.
+/// reaching it or any later one, so reached(k) = Σ furthest\[p\] for p ≥ k.
 pub fn reached_counts(furthest: &[i64]) -> Vec<i64> {
     let mut reached = vec![0; furthest.len()];
     let mut running = 0;

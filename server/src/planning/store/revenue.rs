@@ -59,8 +59,9 @@ pub async fn upsert_revenue(
 
 /// The import's upsert: like [`upsert_revenue`], but a record whose account is unknown or deleted is
 /// refused on its own (by the index it came with) and the others are written. Accounts are looked up in
-/// the writing transaction, so one deleted meanwhile is refused, not written. `expect_new`: whether most
-/// records are likely new (see [`write_revenue`]).
+/// the writing transaction, which runs READ COMMITTED ([`Db::write_rows`]): an account deleted before
+/// the lookup is refused; one deleted while the batch is written keeps its revenue, as any deleted
+/// account does. `expect_new`: whether most records are likely new (see `write_revenue`).
 pub async fn import_revenue(
     db: &Db,
     ctx: &RequestContext,
