@@ -886,6 +886,33 @@ async fn a_member_syncs_its_teams_resources_only(backend: Backend) {
     server.stop().await;
 }
 
+async fn a_members_full_sync_reads_only_its_teams_rows(backend: Backend) {
+    let Some(server) = start(backend).await else {
+        return;
+    };
+    let theirs = server.create_account("Theirs").await.id;
+    for _ in 0..3 {
+        create_contact(&server, &theirs).await;
+    }
+    let ours = server.create_account("Ours").await.id;
+    let member = server.member_on_team(&ours).await;
+    let mine = create_contact(&server, &ours).await.id;
+    // One row a page, and three rows of another team come first by id: the scan skips them in the
+    // query, so the first page is already the member's contact.
+    let page = client(member.channel())
+        .list_changes(pb::ListChangesRequest {
+            resource_type: SyncResource::Contacts as i32,
+            sync_token: String::new(),
+            page_size: 1,
+        })
+        .await
+        .expect("list changes")
+        .into_inner();
+    assert_eq!(ids(&page.changes), [(mine, false)]);
+    assert!(page.more);
+    server.stop().await;
+}
+
 /// Two transactions each record a change of an account; the one that wrote first commits last. The
 /// sync that runs in between must not move past the first one's change.
 async fn out_of_order_changes_are_not_skipped(server: &TestServer) {
@@ -1020,6 +1047,7 @@ on_both_backends!(
     shutdown_ends_the_stream,
     a_full_sync_then_deltas_with_tombstones,
     a_member_syncs_its_teams_resources_only,
+    a_members_full_sync_reads_only_its_teams_rows,
     the_stream_says_when_it_has_caught_up,
     deals_tickets_and_plan_actions_sync_like_accounts,
     the_change_feed_misses_nothing_under_concurrent_writes,

@@ -21,7 +21,10 @@ use crate::{
     accounts::{self, model::Account},
     db::Db,
     error::{Error, Result},
-    identity::{Visibility, access::visible_account_ids},
+    identity::{
+        Visibility,
+        access::{visible_account_ids, visible_accounts},
+    },
     opportunities::{self, model::Opportunity},
     planning::{self, model::PlanAction},
     service_levels::{self, model::ServiceRequest},
@@ -257,7 +260,7 @@ async fn scan_page(
     if !feed::is_kept(then, feed::pruned_through(db.conn()).await?) {
         return Err(changes_pruned());
     }
-    let ids = ids_after(db, resource, after, page_size).await?;
+    let ids = ids_after(db, visibility, resource, after, page_size).await?;
     let mut changes = Vec::with_capacity(ids.len());
     for &id in &ids {
         match load(db, visibility, resource, id).await {
@@ -282,21 +285,34 @@ async fn scan_page(
     })
 }
 
-/// The ids after `after` of `resource`'s table, in id order (UUIDv7: creation order): only ids, the
-/// state still comes through each area's `get`. A full sync leaves soft-deleted accounts out.
-async fn ids_after(db: &Db, resource: SyncResource, after: Uuid, limit: u64) -> Result<Vec<Uuid>> {
+/// The ids after `after` of `resource`'s table that the caller may see, in id order (UUIDv7: creation
+/// order): only ids, the state still comes through each area's `get`. A full sync leaves soft-deleted
+/// accounts out. A MEMBER's scan reads only its teams' accounts' rows, so its pages are not mostly
+/// rows it would skip.
+async fn ids_after(
+    db: &Db,
+    visibility: Visibility,
+    resource: SyncResource,
+    after: Uuid,
+    limit: u64,
+) -> Result<Vec<Uuid>> {
     use crate::entity::{account, contact, opportunity, plan_action, service_request};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
     async fn ids<E: EntityTrait>(
         db: &Db,
-        id: E::Column,
+        (id, account_id): (E::Column, E::Column),
+        visibility: Visibility,
         after: Uuid,
         limit: u64,
-        only: Option<sea_orm::Condition>,
+        only: Condition,
     ) -> Result<Vec<Uuid>> {
-        let mut select = E::find().select_only().column(id).filter(id.gt(after));
-        if let Some(only) = only {
-            select = select.filter(only);
+        let mut select = E::find()
+            .select_only()
+            .column(id)
+            .filter(id.gt(after))
+            .filter(only);
+        if let Some(visible) = visible_accounts(visibility, account_id) {
+            select = select.filter(visible);
         }
         Ok(select
             .order_by_asc(id)
@@ -305,20 +321,28 @@ async fn ids_after(db: &Db, resource: SyncResource, after: Uuid, limit: u64) -> 
             .all(db.conn())
             .await?)
     }
+    let (v, all) = (visibility, Condition::all());
     match resource {
         SyncResource::Accounts => {
-            let live = sea_orm::Condition::all().add(account::Column::DeleteTime.is_null());
-            ids::<account::Entity>(db, account::Column::Id, after, limit, Some(live)).await
+            let columns = (account::Column::Id, account::Column::Id);
+            let live = Condition::all().add(account::Column::DeleteTime.is_null());
+            ids::<account::Entity>(db, columns, v, after, limit, live).await
         }
-        SyncResource::Contacts => ids::<contact::Entity>(db, contact::Column::Id, after, limit, None).await,
+        SyncResource::Contacts => {
+            let columns = (contact::Column::Id, contact::Column::AccountId);
+            ids::<contact::Entity>(db, columns, v, after, limit, all).await
+        }
         SyncResource::Opportunities => {
-            ids::<opportunity::Entity>(db, opportunity::Column::Id, after, limit, None).await
+            let columns = (opportunity::Column::Id, opportunity::Column::AccountId);
+            ids::<opportunity::Entity>(db, columns, v, after, limit, all).await
         }
         SyncResource::ServiceRequests => {
-            ids::<service_request::Entity>(db, service_request::Column::Id, after, limit, None).await
+            let columns = (service_request::Column::Id, service_request::Column::AccountId);
+            ids::<service_request::Entity>(db, columns, v, after, limit, all).await
         }
         SyncResource::PlanActions => {
-            ids::<plan_action::Entity>(db, plan_action::Column::Id, after, limit, None).await
+            let columns = (plan_action::Column::Id, plan_action::Column::AccountId);
+            ids::<plan_action::Entity>(db, columns, v, after, limit, all).await
         }
     }
 }
