@@ -2,7 +2,7 @@
 //! transaction, so the change, who made it and the event announcing it commit together or not at all.
 
 use chrono::Utc;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, Value};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -163,6 +163,25 @@ pub async fn record_many<P: Serialize>(
     write_all(txn, &Author::of(ctx), changes).await
 }
 
+/// The audit rows and events of many changes, built but not written: building them (thousands of
+/// payloads serialized) is work a caller can do while the database runs its own statements.
+pub struct Prepared {
+    entries: Vec<Vec<Value>>,
+    events: Vec<Vec<Value>>,
+}
+
+/// Builds what [`record_many`] writes, to be written by [`write_prepared`].
+pub fn prepare_many<P: Serialize>(ctx: &RequestContext, changes: Vec<Change<'_, P>>) -> Prepared {
+    prepare(&Author::of(ctx), changes)
+}
+
+/// Writes what [`prepare_many`] built.
+pub async fn write_prepared(txn: &impl ConnectionTrait, prepared: Prepared) -> Result<()> {
+    AUDIT_ENTRIES.insert(txn, prepared.entries).await?;
+    OUTBOX_EVENTS.insert(txn, prepared.events).await?;
+    Ok(())
+}
+
 /// Writes the audit rows and events of `changes` in bulk (`crate::bulk`): two statements on PostgreSQL
 /// however many changes, a chunked few on SQLite.
 async fn write_all<P: Serialize>(
@@ -170,6 +189,10 @@ async fn write_all<P: Serialize>(
     author: &Author,
     changes: Vec<Change<'_, P>>,
 ) -> Result<()> {
+    write_prepared(txn, prepare(author, changes)).await
+}
+
+fn prepare<P: Serialize>(author: &Author, changes: Vec<Change<'_, P>>) -> Prepared {
     let now = Utc::now();
     let mut entries = Vec::with_capacity(changes.len());
     let mut events = Vec::with_capacity(changes.len());
@@ -200,9 +223,7 @@ async fn write_all<P: Serialize>(
             account_id.into(),
         ]);
     }
-    AUDIT_ENTRIES.insert(txn, entries).await?;
-    OUTBOX_EVENTS.insert(txn, events).await?;
-    Ok(())
+    Prepared { entries, events }
 }
 
 /// The account an event concerns: the resource itself for an account (or its tier and override), else
