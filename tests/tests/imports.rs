@@ -130,6 +130,7 @@ fn ticket(external_id: &str, account: &str, contact: &str, assignee: &str) -> pb
         category: pb::service_request::Category::Repair as i32,
         priority: pb::Priority::P2 as i32,
         assignee_email: assignee.to_owned(),
+        open_time: None,
     }
 }
 
@@ -662,6 +663,59 @@ backend_tests! {
         let refused = import_opportunities(server, vec![vec![renamed]]).await;
         assert_eq!(failures(&refused), [(0, "O2", "FAILED_PRECONDITION", "")]);
         assert!(refused.errors[0].description.starts_with("OPPORTUNITY_CLOSED"));
+    }
+
+    async fn a_ticket_the_erp_opened_earlier_is_as_late_in_kam_as_it_is(server: &TestServer) {
+        import_accounts(server, vec![vec![account("A1", "Alpha", "")]]).await;
+        let at = |time: chrono::DateTime<chrono::Utc>| kam_tests::pbjson_types::Timestamp {
+            seconds: time.timestamp(),
+            nanos: 0,
+        };
+        let month_ago = chrono::Utc::now() - chrono::Duration::days(30);
+        let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
+        let opened = |external_id: &str, time| pb::ServiceRequestRecord {
+            open_time: Some(at(time)),
+            ..ticket(external_id, "A1", "", "")
+        };
+        let summary = import_tickets(
+            server,
+            vec![vec![opened("OLD", month_ago), ticket("NOW", "A1", "", ""), opened("SOON", tomorrow)]],
+        )
+        .await;
+        assert_eq!(counts(&summary), (2, 0, 0, 1));
+        assert_eq!(failures(&summary), [(2, "SOON", "INVALID_ARGUMENT", "open_time")]);
+        let stored = tickets_by_external_id(server).await;
+        let (old, new) = (&stored["OLD"], &stored["NOW"]);
+        // A month is past any first-response target: the old ticket is breached from the start, and
+        // the breach monitor takes it up at once; the one opened now is not.
+        let state = |request: &pb::ServiceRequest| request.first_response.unwrap().state;
+        assert_eq!(state(old), pb::sla_target::State::Breached as i32);
+        assert_eq!(state(new), pb::sla_target::State::InProgress as i32);
+        assert_eq!(old.create_time, Some(at(month_ago)));
+        assert_eq!(old.status_time, Some(at(month_ago)));
+        let history = ServiceLevelServiceClient::new(server.channel())
+            .list_status_history(pb::ListStatusHistoryRequest {
+                service_request_id: old.id.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("status history")
+            .into_inner()
+            .changes;
+        assert_eq!(history[0].change_time, Some(at(month_ago)));
+        let due_now = server
+            .query_i64(
+                "SELECT COUNT(*) FROM service_requests WHERE external_id = 'OLD' AND next_check_time <= update_time",
+                [],
+            )
+            .await;
+        assert_eq!(due_now, 1, "the monitor's next look is the import itself");
+
+        // A known ticket keeps its opening: the ERP's open time is only read for a new one.
+        let later = opened("OLD", chrono::Utc::now() - chrono::Duration::days(1));
+        let again = import_tickets(server, vec![vec![later]]).await;
+        assert_eq!(counts(&again), (0, 0, 1, 0));
+        assert_eq!(tickets_by_external_id(server).await["OLD"].create_time, Some(at(month_ago)));
     }
 
     async fn service_requests_open_like_created_ones_and_keep_their_sla(server: &TestServer) {

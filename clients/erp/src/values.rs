@@ -1,8 +1,11 @@
-//! The cell formats of ERP files other than amounts (`decimal`): months, dates, yes/no flags and enum
-//! names. Each parser takes a trimmed, non-empty cell and says in its error what it expected.
+//! The cell formats of ERP files other than amounts (`decimal`): months, dates, instants, yes/no flags
+//! and enum names. Each parser takes a trimmed, non-empty cell and says in its error what it expected.
 
-use chrono::NaiveDate;
-use kam_proto::v1::{Date, Lifecycle, Month, Priority, service_request::Category};
+use chrono::{DateTime, NaiveDate};
+use kam_proto::{
+    pbjson_types::Timestamp,
+    v1::{Date, Lifecycle, Month, Priority, service_request::Category},
+};
 
 /// `YYYY-MM`, e.g. `2026-03` (also `2026-3`). The year range is the server's to judge.
 pub fn parse_month(text: &str) -> Result<Month, String> {
@@ -49,6 +52,18 @@ pub fn parse_date(text: &str) -> Result<Date, String> {
         year,
         month: month as i32,
         day: day as i32,
+    })
+}
+
+/// An RFC 3339 instant with its offset, e.g. `2027-03-31T08:15:00Z` or `2027-03-31T10:15:00+02:00`: a
+/// local time without an offset would be a guess of the ERP's time zone.
+pub fn parse_instant(text: &str) -> Result<Timestamp, String> {
+    let instant = DateTime::parse_from_rfc3339(text).map_err(|_| {
+        format!("`{text}` is not an instant: expected RFC 3339 with an offset, e.g. 2027-03-31T08:15:00Z")
+    })?;
+    Ok(Timestamp {
+        seconds: instant.timestamp(),
+        nanos: instant.timestamp_subsec_nanos() as i32,
     })
 }
 
@@ -198,6 +213,26 @@ mod tests {
                 parse_priority(text).unwrap_err().contains("P1, P2, P3 or P4"),
                 "{text}"
             );
+        }
+    }
+
+    #[test]
+    fn instants_are_rfc_3339_with_an_offset() {
+        let utc = parse_instant("2027-03-31T08:15:00Z").unwrap();
+        assert_eq!(parse_instant("2027-03-31T10:15:00+02:00"), Ok(utc));
+        assert_eq!(utc.seconds, 1_806_480_900);
+        assert_eq!(
+            parse_instant("2027-03-31T08:15:00.5Z").unwrap().nanos,
+            500_000_000
+        );
+        for local in [
+            "2027-03-31T08:15:00",
+            "2027-03-31",
+            "31.03.2027 08:15",
+            "2027-02-30T08:00:00Z",
+        ] {
+            let err = parse_instant(local).unwrap_err();
+            assert!(err.contains("is not an instant"), "{local}: {err}");
         }
     }
 

@@ -709,6 +709,7 @@ pub fn request_record(record: pb::ServiceRequestRecord) -> Result<RequestRecord,
         category,
         priority,
         assignee_email,
+        open_time,
     } = record;
     let required = |field: &str, raw: &str| {
         external_id(field, raw)?.ok_or_else(|| FieldViolation::new(field, "required"))
@@ -722,6 +723,7 @@ pub fn request_record(record: pb::ServiceRequestRecord) -> Result<RequestRecord,
         category: Category::from_wire("category", category)?.unwrap_or(Category::Other),
         priority: Priority::from_wire("priority", priority)?.unwrap_or(Priority::P3),
         assignee_email: Some(text("assignee_email", &assignee_email, 254, false)?).filter(|e| !e.is_empty()),
+        open_time: instant("open_time", open_time)?,
     })
 }
 

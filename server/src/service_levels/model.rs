@@ -290,6 +290,8 @@ pub struct RequestRecord {
     pub priority: Priority,
     /// The assignee by their email in the staff directory.
     pub assignee_email: Option<String>,
+    /// When the ERP opened a new request; `None`: when it is imported.
+    pub open_time: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use tonic::{Response, Status};
 use super::{Batches, Resource};
 use crate::columns::{Column, FieldError, Row};
 use crate::connection::IntegrationClient;
-use crate::values::{parse_category, parse_priority};
+use crate::values::{parse_category, parse_instant, parse_priority};
 
 pub struct ServiceRequests;
 
@@ -36,6 +36,11 @@ impl Resource for ServiceRequests {
             "assignee_email",
             "the email of the staff member working it, as in KAM's staff directory; empty: nobody yet",
         ),
+        Column::optional(
+            "open_time",
+            "when the ERP opened it, RFC 3339 with an offset, e.g. 2027-03-31T08:15:00Z; empty: on import; \
+             only opens a new request (its SLA clock starts then)",
+        ),
     ];
     type Record = ServiceRequestRecord;
     type Request = ImportServiceRequestsRequest;
@@ -43,6 +48,7 @@ impl Resource for ServiceRequests {
     fn record(row: &Row) -> Result<ServiceRequestRecord, FieldError> {
         let category = row.parse("category", parse_category)?;
         let priority = row.parse("priority", parse_priority)?;
+        let open_time = row.parse("open_time", parse_instant)?;
         Ok(ServiceRequestRecord {
             external_id: row.text("external_id").to_owned(),
             account_external_id: row.text("account_external_id").to_owned(),
@@ -52,6 +58,7 @@ impl Resource for ServiceRequests {
             category: category.map_or(0, |category| category as i32),
             priority: priority.map_or(0, |priority| priority as i32),
             assignee_email: row.text("assignee_email").to_owned(),
+            open_time,
         })
     }
 
@@ -91,6 +98,7 @@ mod tests {
                 "category",
                 "priority",
                 "assignee_email",
+                "open_time",
             ]
         );
         assert_eq!(
@@ -110,6 +118,7 @@ mod tests {
             ("category", "technical_question"),
             ("priority", "p1"),
             ("assignee_email", "kim@example.com"),
+            ("open_time", "2027-03-31T10:15:00+02:00"),
         ]);
         assert_eq!(
             ServiceRequests::record(&row),
@@ -122,6 +131,10 @@ mod tests {
                 category: Category::TechnicalQuestion as i32,
                 priority: Priority::P1 as i32,
                 assignee_email: "kim@example.com".into(),
+                open_time: Some(kam_proto::pbjson_types::Timestamp {
+                    seconds: 1_806_480_900,
+                    nanos: 0
+                }),
             })
         );
         // Empty: left to the server's defaults (OTHER, P3).

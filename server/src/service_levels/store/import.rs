@@ -179,7 +179,7 @@ pub async fn import_requests(
                     Uuid::now_v7().into(),
                     row.id.into(),
                     RequestStatus::New.as_str().into(),
-                    time.into(),
+                    row.status_time.into(),
                     ctx.principal.staff_id.into(),
                     "".into(),
                 ]
@@ -418,7 +418,8 @@ fn sort_record(
     Ok(Ok(Sorted::Changed(change.try_into_model()?, evaluation, names)))
 }
 
-/// A new request as CreateServiceRequest makes it.
+/// A new request as CreateServiceRequest makes it, opened when the ERP opened it (else now, `time`):
+/// its SLA clock runs from then, and is evaluated as of now.
 fn new_request(
     record: &RequestRecord,
     account: AccountState,
@@ -426,10 +427,14 @@ fn new_request(
     lookups: &Lookups,
     time: DateTime<Utc>,
 ) -> Result<Result<Sorted, Refusal>> {
+    let opened = record.open_time.unwrap_or(time);
+    if opened > time {
+        return Ok(Err(Refusal::invalid("open_time", "is in the future")));
+    }
     let id = Uuid::now_v7();
     let (policy, matched) = choose(&lookups.policies, account.id, account.tier)?;
-    let sla = snapshot(policy, matched, record.priority, time)?;
-    let history = [(time, RequestStatus::New)];
+    let sla = snapshot(policy, matched, record.priority, opened)?;
+    let history = [(opened, RequestStatus::New)];
     let evaluation = match evaluate(calendar(lookups, sla.calendar_id)?, &history, &sla, None, time) {
         Ok(evaluation) => evaluation,
         Err(err) => return refused_by_clock(id, err),
@@ -447,13 +452,13 @@ fn new_request(
     row.status = Set(RequestStatus::New.as_str().to_owned());
     snapshot_columns(&mut row, &sla);
     row.first_response_time = Set(None);
-    row.status_time = Set(time);
+    row.status_time = Set(opened);
     row.resolve_time = Set(None);
     row.close_time = Set(None);
     stored_columns(&mut row, &stored);
     row.first_response_sla_state = Set(SlaState::InProgress.as_str().to_owned());
     row.resolution_sla_state = Set(SlaState::InProgress.as_str().to_owned());
-    row.create_time = Set(time);
+    row.create_time = Set(opened);
     row.update_time = Set(time);
     row.revision = Set(1);
     Ok(Ok(Sorted::Created(row.try_into_model()?, evaluation)))
