@@ -24,7 +24,11 @@ use crate::{
     db::Db,
     error::{Error, FieldViolation, Result},
     opportunities::{convert::opportunity_record, model::OpportunityRecord, store::import_opportunities},
-    planning::{convert::revenue_row, model::RevenueRow, store::import_revenue},
+    planning::{
+        convert::revenue_row,
+        model::RevenueRow,
+        store::{import_revenue, read_accounts_ahead},
+    },
     request::RequestContext,
     service_levels::{convert::request_record, model::RequestRecord, store::import_requests},
 };
@@ -92,6 +96,12 @@ pub trait Importer: Sync {
     fn batches_in_flight(&self) -> usize {
         1
     }
+    /// Reads into a checked message's records what `write` would otherwise look up inside its
+    /// transaction, while the messages before it are written. Nothing, unless the records can take it.
+    fn read_ahead(&self, records: &mut [(u64, Self::Record)]) -> impl Future<Output = Result<()>> + Send {
+        let _ = records;
+        async { Ok(()) }
+    }
 }
 
 /// Imports the whole stream. Only a message too large, a broken stream, or the database failing is an
@@ -114,7 +124,8 @@ pub async fn import_stream<I: Importer>(
         while let Some(message) = messages.message().await? {
             let rows = I::rows(message);
             let count = rows.len() as u64;
-            let message = check_message(importer, next_index, rows)?;
+            let mut message = check_message(importer, next_index, rows)?;
+            importer.read_ahead(&mut message.records).await?;
             next_index += count;
             if checked_sender.send(message).await.is_err() {
                 break; // the writer stopped, with the error this call ends with
@@ -401,6 +412,9 @@ impl Importer for RevenueImporter<'_> {
             self.mostly_new.store(outcome.created >= known, Ordering::Relaxed);
         }
         Ok(outcome)
+    }
+    async fn read_ahead(&self, records: &mut [(u64, Self::Record)]) -> Result<()> {
+        read_accounts_ahead(self.db, records).await
     }
     /// Records stand alone (their accounts come from another import). PostgreSQL writes two messages on
     /// two connections; SQLite has one writer.

@@ -23,13 +23,16 @@ pub enum AccountKey {
     ExternalId(String),
 }
 
-/// A validated revenue record of an import, its account not yet looked up.
+/// A validated revenue record of an import.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RevenueRow {
     pub external_id: String,
     pub account: AccountKey,
     pub period: Period,
     pub amount: Money,
+    /// The account's id and whether it is deleted, when read ahead of the batch's transaction; `None`:
+    /// looked up in it.
+    pub account_state: Option<(Uuid, bool)>,
 }
 
 /// A validated revenue record from the ERP.

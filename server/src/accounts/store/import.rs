@@ -1,5 +1,5 @@
 //! Batch imports of accounts and contacts from the ERP, upserted by external id: one transaction per
-//! batch, a few set-wise statements whatever its size (lookups by `IN`, bulk inserts and updates, audit
+//! batch, a few set-wise statements whatever its size (batch lookups by key, bulk inserts and updates, audit
 //! rows and events in multi-row inserts), and a refusal per row that cannot be written instead of a
 //! failed batch.
 

@@ -202,6 +202,7 @@ pub fn revenue_row(record: pb::RevenueRecord, currency: &str) -> Result<RevenueR
         account,
         period,
         amount: revenue_amount("amount", amount, currency)?,
+        account_state: None,
     })
 }
 

@@ -14,7 +14,9 @@ pub use contact_calendar::{overdue_cadence, upcoming_key_dates};
 pub use health::{HealthScope, assess_accounts};
 pub use interactions::{get_interaction, list_interactions, log_interaction, update_interaction};
 pub use plans::{change_plan_status, create_plan, get_plan, list_plans, scorecard, update_plan};
-pub use revenue::{import_revenue, list_revenue, monthly_revenue, revenue_by_account, upsert_revenue};
+pub use revenue::{
+    import_revenue, list_revenue, monthly_revenue, read_accounts_ahead, revenue_by_account, upsert_revenue,
+};
 pub use tiers::{clear_override, list_overrides, list_tier_changes, recompute_tiers, set_override};
 
 use crate::accounts::store::require_live_accounts as live_accounts_among;

@@ -58,10 +58,11 @@ pub async fn upsert_revenue(
 }
 
 /// The import's upsert: like [`upsert_revenue`], but a record whose account is unknown or deleted is
-/// refused on its own (by the index it came with) and the others are written. Accounts are looked up in
-/// the writing transaction, which runs READ COMMITTED ([`Db::write_rows`]): an account deleted before
-/// the lookup is refused; one deleted while the batch is written keeps its revenue, as any deleted
-/// account does. `expect_new`: whether most records are likely new (see `write_revenue`).
+/// refused on its own (by the index it came with) and the others are written. A row's account is the
+/// one [`read_accounts_ahead`] found, else it is looked up in the writing transaction, which runs READ
+/// COMMITTED ([`Db::write_rows`]). An account deleted before it was read is refused; one deleted after
+/// keeps the revenue written, as any deleted account keeps its revenue. `expect_new`: whether most
+/// records are likely new (see `write_revenue`).
 pub async fn import_revenue(
     db: &Db,
     ctx: &RequestContext,
@@ -70,24 +71,16 @@ pub async fn import_revenue(
 ) -> Result<BatchOutcome> {
     db.write_rows(|txn| async move {
         let txn = &*txn;
-        let mut ids = Vec::new();
-        let mut external_ids = Vec::new();
-        for (_, row) in rows {
-            match &row.account {
-                AccountKey::Id(id) => ids.push(*id),
-                AccountKey::ExternalId(key) => external_ids.push(key.as_str()),
-            }
-        }
-        let by_id = accounts::deletion_states(txn, &ids).await?;
-        let by_external_id = accounts::deletion_states_by_external_id(txn, &external_ids).await?;
+        let unread = rows.iter().filter(|(_, row)| row.account_state.is_none());
+        let states = AccountStates::read(txn, unread.map(|(_, row)| row)).await?;
         let mut outcome = BatchOutcome::default();
         let mut writable = Vec::with_capacity(rows.len());
         for (index, row) in rows {
-            let (state, field) = match &row.account {
-                AccountKey::Id(id) => (by_id.get(id).map(|deleted| (*id, *deleted)), "account_id"),
-                AccountKey::ExternalId(key) => (by_external_id.get(key).copied(), "account_external_id"),
+            let field = match row.account {
+                AccountKey::Id(_) => "account_id",
+                AccountKey::ExternalId(_) => "account_external_id",
             };
-            match state {
+            match row.account_state.or_else(|| states.of(row)) {
                 Some((account_id, false)) => writable.push(RevenueFields {
                     external_id: row.external_id.clone(),
                     account_id,
@@ -110,6 +103,47 @@ pub async fn import_revenue(
         Ok(outcome)
     })
     .await
+}
+
+/// Reads the accounts `rows` name into their `account_state`, outside any transaction: an import
+/// does this for a message while the message before it is written, so the writing transaction (on
+/// SQLite, the one writer) does not wait for the lookup.
+pub async fn read_accounts_ahead(db: &Db, rows: &mut [(u64, RevenueRow)]) -> Result<()> {
+    let states = AccountStates::read(db.conn(), rows.iter().map(|(_, row)| row)).await?;
+    for (_, row) in rows {
+        row.account_state = states.of(row);
+    }
+    Ok(())
+}
+
+/// The accounts some rows name: each one's id and whether it is deleted.
+struct AccountStates {
+    by_id: HashMap<Uuid, bool>,
+    by_external_id: HashMap<String, (Uuid, bool)>,
+}
+
+impl AccountStates {
+    async fn read(conn: &impl ConnectionTrait, rows: impl Iterator<Item = &RevenueRow>) -> Result<Self> {
+        let mut ids = Vec::new();
+        let mut external_ids = Vec::new();
+        for row in rows {
+            match &row.account {
+                AccountKey::Id(id) => ids.push(*id),
+                AccountKey::ExternalId(key) => external_ids.push(key.as_str()),
+            }
+        }
+        Ok(Self {
+            by_id: accounts::deletion_states(conn, &ids).await?,
+            by_external_id: accounts::deletion_states_by_external_id(conn, &external_ids).await?,
+        })
+    }
+
+    fn of(&self, row: &RevenueRow) -> Option<(Uuid, bool)> {
+        match &row.account {
+            AccountKey::Id(id) => self.by_id.get(id).map(|deleted| (*id, *deleted)),
+            AccountKey::ExternalId(key) => self.by_external_id.get(key).copied(),
+        }
+    }
 }
 
 /// A stored record as an import compares it: external id, id, account, period, amount (currency,
