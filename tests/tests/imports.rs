@@ -150,6 +150,18 @@ async fn import_tickets(
         .into_inner()
 }
 
+async fn status_history(server: &TestServer, request_id: &str) -> Vec<pb::StatusChange> {
+    ServiceLevelServiceClient::new(server.channel())
+        .list_status_history(pb::ListStatusHistoryRequest {
+            service_request_id: request_id.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .expect("status history")
+        .into_inner()
+        .changes
+}
+
 /// Every service request, by external id.
 async fn tickets_by_external_id(server: &TestServer) -> HashMap<String, pb::ServiceRequest> {
     ServiceLevelServiceClient::new(server.channel())
@@ -321,9 +333,15 @@ backend_tests! {
         assert_eq!((again.created, again.updated, again.unchanged, again.failed), (0, 0, 4, 5));
         assert_eq!(failures(&again), failures(&first));
 
-        // A correction is an update; an empty stream does nothing.
-        let corrected = import(server, vec![vec![record("R1", &live, 1, "EUR", 150)]]).await;
-        assert_eq!((corrected.created, corrected.updated, corrected.unchanged, corrected.failed), (0, 1, 0, 0));
+        // A correction is an update, beside a new record in the same message (inserted first, the
+        // correction then found stored); an empty stream does nothing.
+        let corrected = import(
+            server,
+            vec![vec![record("R1", &live, 1, "EUR", 150), record("R9", &live, 7, "EUR", 1)]],
+        )
+        .await;
+        assert_eq!((corrected.created, corrected.updated, corrected.unchanged, corrected.failed), (1, 1, 0, 0));
+        assert_eq!(stored_external_ids(server).await, ["R1", "R5", "R7", "R8", "R9"]);
         let nothing = import(server, vec![]).await;
         assert_eq!(nothing, pb::ImportSummary::default());
     }
@@ -693,15 +711,7 @@ backend_tests! {
         assert_eq!(state(new), pb::sla_target::State::InProgress as i32);
         assert_eq!(old.create_time, Some(at(month_ago)));
         assert_eq!(old.status_time, Some(at(month_ago)));
-        let history = ServiceLevelServiceClient::new(server.channel())
-            .list_status_history(pb::ListStatusHistoryRequest {
-                service_request_id: old.id.clone(),
-                ..Default::default()
-            })
-            .await
-            .expect("status history")
-            .into_inner()
-            .changes;
+        let history = status_history(server, &old.id).await;
         assert_eq!(history[0].change_time, Some(at(month_ago)));
         let due_now = server
             .query_i64(
@@ -793,15 +803,7 @@ backend_tests! {
         let target = |request: &pb::ServiceRequest| request.first_response.unwrap();
         assert_eq!(target(s1).state, pb::sla_target::State::InProgress as i32);
         assert!(target(s1).due_time.is_some());
-        let history = ServiceLevelServiceClient::new(server.channel())
-            .list_status_history(pb::ListStatusHistoryRequest {
-                service_request_id: s1.id.clone(),
-                ..Default::default()
-            })
-            .await
-            .expect("status history")
-            .into_inner()
-            .changes;
+        let history = status_history(server, &s1.id).await;
         assert_eq!(history.len(), 1);
         assert_eq!(history[0].to_status, pb::service_request::Status::New as i32);
         let due_scanned = server

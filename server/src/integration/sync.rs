@@ -297,52 +297,51 @@ async fn ids_after(
     limit: u64,
 ) -> Result<Vec<Uuid>> {
     use crate::entity::{account, contact, opportunity, plan_action, service_request};
-    use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    use sea_orm::{
+        ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::IntoCondition,
+    };
     async fn ids<E: EntityTrait>(
         db: &Db,
-        (id, account_id): (E::Column, E::Column),
-        visibility: Visibility,
+        id: E::Column,
         after: Uuid,
         limit: u64,
         only: Condition,
     ) -> Result<Vec<Uuid>> {
-        let mut select = E::find()
+        Ok(E::find()
             .select_only()
             .column(id)
             .filter(id.gt(after))
-            .filter(only);
-        if let Some(visible) = visible_accounts(visibility, account_id) {
-            select = select.filter(visible);
-        }
-        Ok(select
+            .filter(only)
             .order_by_asc(id)
             .limit(limit)
             .into_tuple()
             .all(db.conn())
             .await?)
     }
-    let (v, all) = (visibility, Condition::all());
+    /// The rows of the accounts the caller may see, by the column holding their account.
+    fn visible_to(visibility: Visibility, account_id: impl ColumnTrait) -> Condition {
+        visible_accounts(visibility, account_id).map_or_else(Condition::all, IntoCondition::into_condition)
+    }
     match resource {
         SyncResource::Accounts => {
-            let columns = (account::Column::Id, account::Column::Id);
-            let live = Condition::all().add(account::Column::DeleteTime.is_null());
-            ids::<account::Entity>(db, columns, v, after, limit, live).await
+            let only = visible_to(visibility, account::Column::Id).add(account::Column::DeleteTime.is_null());
+            ids::<account::Entity>(db, account::Column::Id, after, limit, only).await
         }
         SyncResource::Contacts => {
-            let columns = (contact::Column::Id, contact::Column::AccountId);
-            ids::<contact::Entity>(db, columns, v, after, limit, all).await
+            let only = visible_to(visibility, contact::Column::AccountId);
+            ids::<contact::Entity>(db, contact::Column::Id, after, limit, only).await
         }
         SyncResource::Opportunities => {
-            let columns = (opportunity::Column::Id, opportunity::Column::AccountId);
-            ids::<opportunity::Entity>(db, columns, v, after, limit, all).await
+            let only = visible_to(visibility, opportunity::Column::AccountId);
+            ids::<opportunity::Entity>(db, opportunity::Column::Id, after, limit, only).await
         }
         SyncResource::ServiceRequests => {
-            let columns = (service_request::Column::Id, service_request::Column::AccountId);
-            ids::<service_request::Entity>(db, columns, v, after, limit, all).await
+            let only = visible_to(visibility, service_request::Column::AccountId);
+            ids::<service_request::Entity>(db, service_request::Column::Id, after, limit, only).await
         }
         SyncResource::PlanActions => {
-            let columns = (plan_action::Column::Id, plan_action::Column::AccountId);
-            ids::<plan_action::Entity>(db, columns, v, after, limit, all).await
+            let only = visible_to(visibility, plan_action::Column::AccountId);
+            ids::<plan_action::Entity>(db, plan_action::Column::Id, after, limit, only).await
         }
     }
 }

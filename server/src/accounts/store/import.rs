@@ -81,7 +81,7 @@ const ACCOUNTS: ImportedKind<Account> = ImportedKind {
     changed: &CHANGED_ACCOUNTS,
     new_row: new_account_row,
     changed_row: changed_account_row,
-    id: account_id,
+    id: |account| account.id,
     resource_type: ACCOUNT,
     events: ["AccountCreated", "AccountUpdated"],
     all_fields: account_field_names,
@@ -92,19 +92,11 @@ const CONTACTS: ImportedKind<Contact> = ImportedKind {
     changed: &CHANGED_CONTACTS,
     new_row: new_contact_row,
     changed_row: changed_contact_row,
-    id: contact_id,
+    id: |contact| contact.id,
     resource_type: CONTACT,
     events: ["ContactCreated", "ContactUpdated"],
     all_fields: contact_field_names,
 };
-
-fn account_id(account: &Account) -> Uuid {
-    account.id
-}
-
-fn contact_id(contact: &Contact) -> Uuid {
-    contact.id
-}
 
 /// Writes a batch's new and changed rows (each changed one with the fields that changed), and their
 /// audit rows and events. The events are built while the database runs the rows' statements: for

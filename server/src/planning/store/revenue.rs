@@ -237,29 +237,28 @@ async fn write_revenue(
 
 /// A new record's row of [`NEW_RECORDS`].
 fn new_row(id: Uuid, record: &RevenueFields, at: DateTime<Utc>) -> Vec<Value> {
-    vec![
-        id.into(),
-        record.external_id.clone().into(),
-        record.account_id.into(),
-        record.period.into(),
-        record.amount.currency.clone().into(),
-        record.amount.units.into(),
-        record.amount.nanos.into(),
-        at.into(),
-        at.into(),
-    ]
+    let mut row = vec![id.into(), record.external_id.clone().into()];
+    row.extend(compared_values(record));
+    row.extend([at.into(), at.into()]);
+    row
 }
 
 /// A stored record's row of [`CHANGED_RECORDS`].
 fn changed_row(id: Uuid, record: &RevenueFields, at: DateTime<Utc>) -> Vec<Value> {
-    vec![
-        id.into(),
+    let mut row = vec![id.into()];
+    row.extend(compared_values(record));
+    row.push(at.into());
+    row
+}
+
+/// What an import compares and may change of a record: account, period, amount.
+fn compared_values(record: &RevenueFields) -> [Value; 5] {
+    [
         record.account_id.into(),
         record.period.into(),
         record.amount.currency.clone().into(),
         record.amount.units.into(),
         record.amount.nanos.into(),
-        at.into(),
     ]
 }
 
