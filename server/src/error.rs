@@ -68,6 +68,9 @@ pub enum Error {
     /// The principal spent its request budget.
     #[error("rate limit exceeded; retry in {} ms", .retry_after.as_millis())]
     RateLimited { retry_after: std::time::Duration },
+    /// The principal holds as many open streams as it may (`integration.max_streams_per_principal`).
+    #[error("too many open streams: at most {limit} per principal; close one first")]
+    TooManyStreams { limit: usize },
     #[error("the database is unavailable: {0}")]
     Unavailable(DbErr),
     #[error("database error: {0}")]
@@ -145,6 +148,7 @@ impl Error {
             Self::Unauthenticated(_) => "UNAUTHENTICATED".to_owned(),
             Self::PermissionDenied(_) => "PERMISSION_DENIED".to_owned(),
             Self::RateLimited { .. } => "RATE_LIMITED".to_owned(),
+            Self::TooManyStreams { .. } => "TOO_MANY_STREAMS".to_owned(),
             Self::Unavailable(_) => "DATABASE_UNAVAILABLE".to_owned(),
             Self::Database(_) => "INTERNAL".to_owned(),
         }
@@ -159,7 +163,7 @@ impl Error {
             Self::EtagMismatch { .. } | Self::Contention => Code::Aborted,
             Self::Unauthenticated(_) => Code::Unauthenticated,
             Self::PermissionDenied(_) => Code::PermissionDenied,
-            Self::RateLimited { .. } => Code::ResourceExhausted,
+            Self::RateLimited { .. } | Self::TooManyStreams { .. } => Code::ResourceExhausted,
             Self::Unavailable(_) => Code::Unavailable,
             Self::Database(_) => Code::Internal,
         }
@@ -256,6 +260,7 @@ impl From<Error> for Status {
                 details.set_retry_info(Some(*retry_after));
             }
             Error::Contention
+            | Error::TooManyStreams { .. }
             | Error::Unauthenticated(_)
             | Error::PermissionDenied(_)
             | Error::Unavailable(_)
@@ -369,6 +374,11 @@ mod tests {
                 Error::PermissionDenied("x".into()),
                 Code::PermissionDenied,
                 "PERMISSION_DENIED",
+            ),
+            (
+                Error::TooManyStreams { limit: 16 },
+                Code::ResourceExhausted,
+                "TOO_MANY_STREAMS",
             ),
             (
                 Error::from(DbErr::Custom("boom".into())),

@@ -3,8 +3,10 @@
 //!
 //! A resource that changed several times in one page comes once, at the place of its last change. Its
 //! state is read when the page is served, through the owning area's own `get` (visibility included), so
-//! a client receives what it may see now; a resource gone (NOT_FOUND) becomes a tombstone, sent to
-//! those who could see the account it belonged to.
+//! a client receives what it may see now; a resource gone (NOT_FOUND, or hidden from a MEMBER) becomes
+//! a tombstone, sent to those who could see the account it belonged to. A MEMBER's view also changes
+//! with its seats: when it joins or leaves an account's team, every resource of that account comes again,
+//! as it is now or as a tombstone, so a phone drops what its holder may no longer see.
 //!
 //! A token stops being good in two ways, both answered SYNC_TOKEN_EXPIRED: it is older than
 //! `integration.sync_token_retention_days`, or the changes after its position have been pruned from the
@@ -20,6 +22,7 @@ use super::feed::{self, EventFilter, FeedPosition, may_see};
 use crate::{
     accounts::{self, model::Account},
     db::Db,
+    entity::outbox_event,
     error::{Error, Result},
     identity::{
         Visibility,
@@ -354,8 +357,18 @@ async fn feed_page(
     after: FeedPosition,
     page_size: u64,
 ) -> Result<ChangePage> {
+    // A MEMBER's view changes with its seats: a seat taken or given up brings the account's resources
+    // (as upserts, or tombstones for a client that must forget them), so the member's events come too.
+    let seats_of = match visibility {
+        Visibility::TeamsOf(staff_id) => Some(staff_id),
+        Visibility::All => None,
+    };
+    let mut resource_types = std::collections::HashSet::from([resource.resource_type().to_owned()]);
+    if seats_of.is_some() {
+        resource_types.insert(TEAM_MEMBER.to_owned());
+    }
     let filter = EventFilter {
-        resource_types: [resource.resource_type().to_owned()].into(),
+        resource_types,
         ..Default::default()
     };
     // Taken before the read: every event up to it has settled, so a read that comes back short has seen
@@ -365,17 +378,30 @@ async fn feed_page(
     let batch = feed::read_kept(db, after, page_size, &filter, Visibility::All, changes_pruned).await?;
     let visible = visible_account_ids(db.conn(), visibility).await?;
 
-    // Each resource once, at its last change in the page.
-    let mut latest: Vec<(Uuid, DateTime<Utc>, Option<Uuid>)> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for event in batch.events.iter().rev() {
-        let Ok(id) = event.resource_id.parse::<Uuid>() else {
-            continue;
-        };
-        if seen.insert(id) {
-            latest.push((id, event.occurred_at, event.account_id));
+    // Each resource once, at its last change in the page. `account` is the account the change was
+    // made on; `None` for the resources of an account whose team the member joined or left.
+    let mut touched: Vec<(Uuid, DateTime<Utc>, Option<Uuid>)> = Vec::new();
+    for event in &batch.events {
+        if event.resource_type == TEAM_MEMBER {
+            let Some(account) = event
+                .account_id
+                .filter(|_| seats_of.is_some_and(|staff| seat_of(event, staff)))
+            else {
+                continue;
+            };
+            for id in ids_of_account(db, resource, account).await? {
+                touched.push((id, event.occurred_at, None));
+            }
+        } else if let Ok(id) = event.resource_id.parse::<Uuid>() {
+            touched.push((id, event.occurred_at, event.account_id));
         }
     }
+    let mut seen = std::collections::HashSet::new();
+    let mut latest: Vec<_> = touched
+        .into_iter()
+        .rev()
+        .filter(|(id, ..)| seen.insert(*id))
+        .collect();
     latest.reverse();
 
     let mut changes = Vec::with_capacity(latest.len());
@@ -386,7 +412,11 @@ async fn feed_page(
                 change_time,
                 current: Some(current),
             }),
-            Err(Error::NotFound { .. }) if may_see(visible.as_ref(), account) => {
+            // Gone, or no longer the caller's to see: a client that may have held it must forget it.
+            // To a MEMBER a resource gone from its account answers as hidden, not missing.
+            Err(Error::NotFound { .. } | Error::PermissionDenied(_))
+                if account.is_none_or(|account| may_see(visible.as_ref(), Some(account))) =>
+            {
                 changes.push(ChangedResource {
                     id,
                     change_time,
@@ -402,6 +432,64 @@ async fn feed_page(
         next: SyncFrom::Feed(next_position(batch.next, batch.full, settled)),
         more: batch.full,
     })
+}
+
+/// The outbox's resource type of team seats.
+const TEAM_MEMBER: &str = "team_member";
+
+/// Whether a team-seat event is about `staff_id`'s seat.
+fn seat_of(event: &outbox_event::Model, staff_id: Uuid) -> bool {
+    let holder = event.payload.get("staff_id").and_then(serde_json::Value::as_str);
+    holder.and_then(|id| id.parse::<Uuid>().ok()) == Some(staff_id)
+}
+
+/// The ids of `resource`'s rows that belong to `account` (for accounts, the account itself), whatever
+/// their state: soft-deleted accounts too, so a client holding one learns it is gone.
+async fn ids_of_account(db: &Db, resource: SyncResource, account: Uuid) -> Result<Vec<Uuid>> {
+    use crate::entity::{contact, opportunity, plan_action, service_request};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    async fn ids<E: EntityTrait>(
+        db: &Db,
+        id: E::Column,
+        account_id: E::Column,
+        account: Uuid,
+    ) -> Result<Vec<Uuid>> {
+        Ok(E::find()
+            .select_only()
+            .column(id)
+            .filter(account_id.eq(account))
+            .into_tuple()
+            .all(db.conn())
+            .await?)
+    }
+    match resource {
+        SyncResource::Accounts => Ok(vec![account]),
+        SyncResource::Contacts => {
+            ids::<contact::Entity>(db, contact::Column::Id, contact::Column::AccountId, account).await
+        }
+        SyncResource::Opportunities => {
+            ids::<opportunity::Entity>(
+                db,
+                opportunity::Column::Id,
+                opportunity::Column::AccountId,
+                account,
+            )
+            .await
+        }
+        SyncResource::ServiceRequests => {
+            let (id, account_id) = (service_request::Column::Id, service_request::Column::AccountId);
+            ids::<service_request::Entity>(db, id, account_id, account).await
+        }
+        SyncResource::PlanActions => {
+            ids::<plan_action::Entity>(
+                db,
+                plan_action::Column::Id,
+                plan_action::Column::AccountId,
+                account,
+            )
+            .await
+        }
+    }
 }
 
 /// Where the next page starts: after the last event read, or, when the read reached the end (not

@@ -24,7 +24,7 @@ use crate::{
     idempotency::IdempotencyKey,
     identity::{
         Visibility,
-        access::{hide_missing, require_visible_account, visible_accounts},
+        access::{hide_missing, require_may_rekey, require_visible_account, visible_accounts},
     },
     paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
     request::RequestContext,
@@ -174,6 +174,7 @@ pub async fn update_contact(
         }
         let mut fields = current.fields.clone();
         patch.apply_to(&mut fields);
+        require_may_rekey(&ctx.principal, &current.fields.external_id, &fields.external_id)?;
         let row = contact::ActiveModel {
             id: Set(id),
             update_time: Set(now()),

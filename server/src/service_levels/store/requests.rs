@@ -33,7 +33,7 @@ use crate::{
     idempotency::IdempotencyKey,
     identity::{
         Visibility,
-        access::{hide_missing, require_visible_account, visible_accounts},
+        access::{hide_missing, require_may_rekey, require_visible_account, visible_accounts},
     },
     paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
     request::RequestContext,
@@ -313,6 +313,7 @@ pub async fn update_request(
         let before = fields_of(&row)?;
         let mut fields = before.clone();
         patch.apply_to(&mut fields);
+        require_may_rekey(&ctx.principal, &before.external_id, &fields.external_id)?;
         let breaks = check_people(txn, row.account_id, Some(&before), &fields).await?;
         if !breaks.is_empty() {
             return Err(refuse(breaks));
