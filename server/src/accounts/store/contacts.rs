@@ -424,8 +424,9 @@ pub(super) fn contact_field_names() -> Vec<String> {
     .to_vec()
 }
 
-/// Every one of `ids` must be a contact of `account_id`: NOT_FOUND for an unknown one,
-/// CONTACT_NOT_OF_ACCOUNT for another account's. For resources that name the customer's people.
+/// Every one of `ids` must be a contact of `account_id`: CONTACT_NOT_OF_ACCOUNT otherwise, alike for an
+/// unknown one and another account's, so that a caller cannot tell a contact it may not see from one
+/// that does not exist. For resources that name the customer's people.
 pub async fn require_contacts_of_account(
     conn: &impl ConnectionTrait,
     account_id: Uuid,
@@ -443,20 +444,14 @@ pub async fn require_contacts_of_account(
         .await?
         .into_iter()
         .collect();
-    for id in ids {
-        match found.get(id) {
-            None => return Err(Error::not_found(CONTACT, id)),
-            Some(owner) if *owner != account_id => {
-                return Err(Error::rule(
-                    "CONTACT_NOT_OF_ACCOUNT",
-                    format!("contacts/{id}"),
-                    "the contact belongs to another account",
-                ));
-            }
-            Some(_) => {}
-        }
+    match ids.iter().find(|id| found.get(id) != Some(&account_id)) {
+        Some(id) => Err(Error::rule(
+            "CONTACT_NOT_OF_ACCOUNT",
+            format!("contacts/{id}"),
+            "not a contact of the account",
+        )),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// A key date of an active contact of a live account, with the names a reader needs.
