@@ -30,63 +30,40 @@ impl MigrationTrait for Migration {
         manager
             .drop_table(Table::drop().table(IdempotencyKeys::Table).to_owned())
             .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table(IdempotencyKeys::Table)
-                    .col(ColumnDef::new(IdempotencyKeys::StaffId).uuid().not_null())
-                    .col(ColumnDef::new(IdempotencyKeys::Method).string_len(200).not_null())
-                    .col(ColumnDef::new(IdempotencyKeys::RequestId).uuid().not_null())
-                    .col(
-                        ColumnDef::new(IdempotencyKeys::Fingerprint)
-                            .string_len(64)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(IdempotencyKeys::ResourceId)
-                            .string_len(64)
-                            .not_null(),
-                    )
-                    .col(timestamp(IdempotencyKeys::CreateTime).not_null())
-                    .primary_key(
-                        Index::create()
-                            .col(IdempotencyKeys::StaffId)
-                            .col(IdempotencyKeys::Method)
-                            .col(IdempotencyKeys::RequestId),
-                    )
-                    .to_owned(),
-            )
-            .await
+        manager.create_table(keys_table(true)).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .drop_table(Table::drop().table(IdempotencyKeys::Table).to_owned())
             .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table(IdempotencyKeys::Table)
-                    .col(ColumnDef::new(IdempotencyKeys::Method).string_len(200).not_null())
-                    .col(ColumnDef::new(IdempotencyKeys::RequestId).uuid().not_null())
-                    .col(
-                        ColumnDef::new(IdempotencyKeys::Fingerprint)
-                            .string_len(64)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(IdempotencyKeys::ResourceId)
-                            .string_len(64)
-                            .not_null(),
-                    )
-                    .col(timestamp(IdempotencyKeys::CreateTime).not_null())
-                    .primary_key(
-                        Index::create()
-                            .col(IdempotencyKeys::Method)
-                            .col(IdempotencyKeys::RequestId),
-                    )
-                    .to_owned(),
-            )
-            .await
+        manager.create_table(keys_table(false)).await
     }
+}
+
+/// The table, keyed by (staff member, method, request id), or as before by (method, request id).
+fn keys_table(per_staff_member: bool) -> TableCreateStatement {
+    let mut key = Index::create();
+    let mut table = Table::create();
+    table.table(IdempotencyKeys::Table);
+    if per_staff_member {
+        table.col(ColumnDef::new(IdempotencyKeys::StaffId).uuid().not_null());
+        key.col(IdempotencyKeys::StaffId);
+    }
+    table
+        .col(ColumnDef::new(IdempotencyKeys::Method).string_len(200).not_null())
+        .col(ColumnDef::new(IdempotencyKeys::RequestId).uuid().not_null())
+        .col(
+            ColumnDef::new(IdempotencyKeys::Fingerprint)
+                .string_len(64)
+                .not_null(),
+        )
+        .col(
+            ColumnDef::new(IdempotencyKeys::ResourceId)
+                .string_len(64)
+                .not_null(),
+        )
+        .col(timestamp(IdempotencyKeys::CreateTime).not_null())
+        .primary_key(key.col(IdempotencyKeys::Method).col(IdempotencyKeys::RequestId))
+        .to_owned()
 }

@@ -300,27 +300,7 @@ async fn ids_after(
     limit: u64,
 ) -> Result<Vec<Uuid>> {
     use crate::entity::{account, contact, opportunity, plan_action, service_request};
-    use sea_orm::{
-        ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::IntoCondition,
-    };
-    async fn ids<E: EntityTrait>(
-        db: &Db,
-        id: E::Column,
-        after: Uuid,
-        limit: u64,
-        only: Condition,
-    ) -> Result<Vec<Uuid>> {
-        Ok(E::find()
-            .select_only()
-            .column(id)
-            .filter(id.gt(after))
-            .filter(only)
-            .order_by_asc(id)
-            .limit(limit)
-            .into_tuple()
-            .all(db.conn())
-            .await?)
-    }
+    use sea_orm::{ColumnTrait, Condition, sea_query::IntoCondition};
     /// The rows of the accounts the caller may see, by the column holding their account.
     fn visible_to(visibility: Visibility, account_id: impl ColumnTrait) -> Condition {
         visible_accounts(visibility, account_id).map_or_else(Condition::all, IntoCondition::into_condition)
@@ -328,23 +308,24 @@ async fn ids_after(
     match resource {
         SyncResource::Accounts => {
             let only = visible_to(visibility, account::Column::Id).add(account::Column::DeleteTime.is_null());
-            ids::<account::Entity>(db, account::Column::Id, after, limit, only).await
+            ids_where::<account::Entity>(db, account::Column::Id, after, Some(limit), only).await
         }
         SyncResource::Contacts => {
             let only = visible_to(visibility, contact::Column::AccountId);
-            ids::<contact::Entity>(db, contact::Column::Id, after, limit, only).await
+            ids_where::<contact::Entity>(db, contact::Column::Id, after, Some(limit), only).await
         }
         SyncResource::Opportunities => {
             let only = visible_to(visibility, opportunity::Column::AccountId);
-            ids::<opportunity::Entity>(db, opportunity::Column::Id, after, limit, only).await
+            ids_where::<opportunity::Entity>(db, opportunity::Column::Id, after, Some(limit), only).await
         }
         SyncResource::ServiceRequests => {
             let only = visible_to(visibility, service_request::Column::AccountId);
-            ids::<service_request::Entity>(db, service_request::Column::Id, after, limit, only).await
+            ids_where::<service_request::Entity>(db, service_request::Column::Id, after, Some(limit), only)
+                .await
         }
         SyncResource::PlanActions => {
             let only = visible_to(visibility, plan_action::Column::AccountId);
-            ids::<plan_action::Entity>(db, plan_action::Column::Id, after, limit, only).await
+            ids_where::<plan_action::Entity>(db, plan_action::Column::Id, after, Some(limit), only).await
         }
     }
 }
@@ -447,49 +428,49 @@ fn seat_of(event: &outbox_event::Model, staff_id: Uuid) -> bool {
 /// their state: soft-deleted accounts too, so a client holding one learns it is gone.
 async fn ids_of_account(db: &Db, resource: SyncResource, account: Uuid) -> Result<Vec<Uuid>> {
     use crate::entity::{contact, opportunity, plan_action, service_request};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
-    async fn ids<E: EntityTrait>(
-        db: &Db,
-        id: E::Column,
-        account_id: E::Column,
-        account: Uuid,
-    ) -> Result<Vec<Uuid>> {
-        Ok(E::find()
-            .select_only()
-            .column(id)
-            .filter(account_id.eq(account))
-            .into_tuple()
-            .all(db.conn())
-            .await?)
-    }
+    use sea_orm::{ColumnTrait, Condition};
+    let (nil, all) = (Uuid::nil(), None);
     match resource {
         SyncResource::Accounts => Ok(vec![account]),
         SyncResource::Contacts => {
-            ids::<contact::Entity>(db, contact::Column::Id, contact::Column::AccountId, account).await
+            let only = Condition::all().add(contact::Column::AccountId.eq(account));
+            ids_where::<contact::Entity>(db, contact::Column::Id, nil, all, only).await
         }
         SyncResource::Opportunities => {
-            ids::<opportunity::Entity>(
-                db,
-                opportunity::Column::Id,
-                opportunity::Column::AccountId,
-                account,
-            )
-            .await
+            let only = Condition::all().add(opportunity::Column::AccountId.eq(account));
+            ids_where::<opportunity::Entity>(db, opportunity::Column::Id, nil, all, only).await
         }
         SyncResource::ServiceRequests => {
-            let (id, account_id) = (service_request::Column::Id, service_request::Column::AccountId);
-            ids::<service_request::Entity>(db, id, account_id, account).await
+            let only = Condition::all().add(service_request::Column::AccountId.eq(account));
+            ids_where::<service_request::Entity>(db, service_request::Column::Id, nil, all, only).await
         }
         SyncResource::PlanActions => {
-            ids::<plan_action::Entity>(
-                db,
-                plan_action::Column::Id,
-                plan_action::Column::AccountId,
-                account,
-            )
-            .await
+            let only = Condition::all().add(plan_action::Column::AccountId.eq(account));
+            ids_where::<plan_action::Entity>(db, plan_action::Column::Id, nil, all, only).await
         }
     }
+}
+
+/// The ids of `E`'s rows that match `only`, after `after` in id order (UUIDv7: creation order), at most
+/// `limit`.
+async fn ids_where<E: sea_orm::EntityTrait>(
+    db: &Db,
+    id: E::Column,
+    after: Uuid,
+    limit: Option<u64>,
+    only: sea_orm::Condition,
+) -> Result<Vec<Uuid>> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    Ok(E::find()
+        .select_only()
+        .column(id)
+        .filter(id.gt(after))
+        .filter(only)
+        .order_by_asc(id)
+        .limit(limit)
+        .into_tuple()
+        .all(db.conn())
+        .await?)
 }
 
 /// Where the next page starts: after the last event read, or, when the read reached the end (not

@@ -247,21 +247,7 @@ pub async fn deactivate_staff(
                 format!("still holds {}: transfer them first", listed.join(", ")),
             ));
         }
-        set_active(txn, row, false).await?;
-        let deactivated = load_staff(txn, id).await?;
-        audit::record(
-            txn,
-            ctx,
-            Change::new(
-                STAFF,
-                id,
-                "StaffDeactivated",
-                &deactivated,
-                vec!["active".to_owned()],
-            ),
-        )
-        .await?;
-        Ok(deactivated)
+        set_active(txn, ctx, row, false).await
     })
     .await
 }
@@ -285,33 +271,37 @@ pub async fn reactivate_staff(
                 "already active",
             ));
         }
-        set_active(txn, row, true).await?;
-        let reactivated = load_staff(txn, id).await?;
-        audit::record(
-            txn,
-            ctx,
-            Change::new(
-                STAFF,
-                id,
-                "StaffReactivated",
-                &reactivated,
-                vec!["active".to_owned()],
-            ),
-        )
-        .await?;
-        Ok(reactivated)
+        set_active(txn, ctx, row, true).await
     })
     .await
 }
 
-async fn set_active(txn: &DatabaseTransaction, row: staff_entity::Model, active: bool) -> Result<()> {
-    let revision = row.revision;
+/// Stores whether the staff member is active, with its audit row and event.
+async fn set_active(
+    txn: &DatabaseTransaction,
+    ctx: &RequestContext,
+    row: staff_entity::Model,
+    active: bool,
+) -> Result<Staff> {
+    let (id, revision) = (row.id, row.revision);
     let mut changed = row.into_active_model();
     changed.active = Set(active);
     changed.update_time = Set(now());
     changed.revision = Set(revision + 1);
     staff_entity::Entity::update(changed).exec(txn).await?;
-    Ok(())
+    let stored = load_staff(txn, id).await?;
+    let event = if active {
+        "StaffReactivated"
+    } else {
+        "StaffDeactivated"
+    };
+    audit::record(
+        txn,
+        ctx,
+        Change::new(STAFF, id, event, &stored, vec!["active".to_owned()]),
+    )
+    .await?;
+    Ok(stored)
 }
 
 pub(super) async fn load_staff(conn: &impl ConnectionTrait, id: Uuid) -> Result<Staff> {
