@@ -210,7 +210,10 @@ pub struct RevenueWindows {
 pub fn revenue_windows(as_of: DateTime<Utc>) -> RevenueWindows {
     use chrono::Datelike;
     // The last month that started before `as_of`: its own month, unless `as_of` is that month's start.
-    let last = as_of - chrono::Duration::microseconds(1);
+    // Checked: at chrono's first instant there is none before (the API's range keeps far from it).
+    let last = as_of
+        .checked_sub_signed(chrono::Duration::microseconds(1))
+        .unwrap_or(as_of);
     let last_index = last.year() * 12 + last.month0() as i32;
     let period = |index: i32| index.div_euclid(12) * 100 + index.rem_euclid(12) + 1;
     RevenueWindows {

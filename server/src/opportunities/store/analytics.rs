@@ -533,14 +533,14 @@ fn forecast_query(backend: DatabaseBackend, scope: &FunnelScope) -> Statement {
     ));
     sql.scoped_from(scope, None);
     sql.push(" AND o.outcome IS NULL");
-    let (start, end) = (scope.start.map(first_day), scope.end.map(day_after));
+    let (start, end) = (scope.start.map(first_day), scope.end.map(last_day));
     if let Some(start) = start {
         let p = sql.bind(start);
         sql.push(&format!(" AND o.expected_close_date >= {p}"));
     }
     if let Some(end) = end {
         let p = sql.bind(end);
-        sql.push(&format!(" AND o.expected_close_date < {p}"));
+        sql.push(&format!(" AND o.expected_close_date <= {p}"));
     }
     if start.is_some() || end.is_some() {
         sql.push(" AND o.expected_close_date IS NOT NULL");
@@ -565,15 +565,14 @@ fn first_day(time: DateTime<Utc>) -> NaiveDate {
     time.date_naive()
 }
 
-/// The first day not in a range ending at `time` (exclusive): that day itself at midnight, else the
-/// day after.
-fn day_after(time: DateTime<Utc>) -> NaiveDate {
-    let day = time.date_naive();
-    if time == day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc() {
-        day
-    } else {
-        day + Duration::days(1)
-    }
+/// The last day in a range ending at `time` (exclusive): the day of the instant just before it. The
+/// bound is inclusive so that a range ending at the API's last instant needs no day past 9999-12-31,
+/// which would overflow near chrono's limit and, as text on SQLite (`+10000-01-01`), sort before every
+/// date.
+fn last_day(time: DateTime<Utc>) -> NaiveDate {
+    time.checked_sub_signed(Duration::nanoseconds(1))
+        .unwrap_or(time)
+        .date_naive()
 }
 
 /// One page of stalled deals: id, stage enter time, days in stage, the stage's stall days.
@@ -717,9 +716,12 @@ mod tests {
     fn forecast_ranges_become_whole_days() {
         let midnight = "2026-03-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap();
         let noon = "2026-03-01T12:00:00Z".parse::<DateTime<Utc>>().unwrap();
-        assert_eq!(day_after(midnight), NaiveDate::from_ymd_opt(2026, 3, 1).unwrap());
-        assert_eq!(day_after(noon), NaiveDate::from_ymd_opt(2026, 3, 2).unwrap());
+        assert_eq!(last_day(midnight), NaiveDate::from_ymd_opt(2026, 2, 28).unwrap());
+        assert_eq!(last_day(noon), NaiveDate::from_ymd_opt(2026, 3, 1).unwrap());
         assert_eq!(first_day(noon), NaiveDate::from_ymd_opt(2026, 3, 1).unwrap());
+        // The API's last instant ends with its last day; nothing past 9999 is ever bound.
+        let last = "9999-12-31T23:59:59.999999999Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(last_day(last), NaiveDate::from_ymd_opt(9999, 12, 31).unwrap());
     }
 
     #[test]
