@@ -51,6 +51,9 @@ fn instants_out_of_range() -> [Timestamp; 4] {
     ]
 }
 
+/// The largest `Money.units` the API takes (common.proto).
+const MAX_UNITS: i64 = 1_000_000_000_000_000;
+
 fn date(year: i32, month: i32, day: i32) -> Option<pb::Date> {
     Some(pb::Date { year, month, day })
 }
@@ -89,6 +92,57 @@ async fn forecast(
         .get_forecast(pb::GetForecastRequest { filter: Some(filter) })
         .await
         .map(tonic::Response::into_inner)
+}
+
+/// `count` deals on one new account, each of `amount` at 100 %, expected to close in 2027.
+async fn deals_of(server: &TestServer, count: usize, amount: Option<pb::Money>) -> Vec<String> {
+    let account = server.create_account("Big Spender").await;
+    let owner = server.create_staff(pb::StaffLevel::Staff).await;
+    let mut client = OpportunityServiceClient::new(server.channel());
+    let mut ids = Vec::with_capacity(count);
+    for i in 0..count {
+        let created = client
+            .create_opportunity(pb::CreateOpportunityRequest {
+                opportunity: Some(pb::Opportunity {
+                    account_id: account.id.clone(),
+                    owner_staff_id: owner.id.clone(),
+                    display_name: format!("Deal {i}"),
+                    amount: amount.clone(),
+                    probability_override: Some(100),
+                    expected_close_date: date(2027, 6, 30),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("create deal {i}: {e:?}"))
+            .into_inner();
+        ids.push(created.id);
+    }
+    ids
+}
+
+/// The EUR amount and weighted amount of the default pipeline's LEAD stage, as (units, nanos) pairs.
+async fn lead_euros(server: &TestServer) -> ((i64, i32), (i64, i32)) {
+    let summary = OpportunityServiceClient::new(server.channel())
+        .get_funnel_summary(pb::GetFunnelSummaryRequest { filter: None })
+        .await
+        .unwrap_or_else(|e| panic!("GetFunnelSummary: {e:?}"))
+        .into_inner();
+    let lead = summary
+        .stages
+        .iter()
+        .find(|s| s.stage == "LEAD")
+        .expect("the LEAD stage");
+    let euros = |amounts: &[pb::CurrencyAmount]| {
+        let amount = amounts
+            .iter()
+            .find(|a| a.currency_code == "EUR")
+            .and_then(|a| a.amount.clone())
+            .expect("a EUR sum");
+        (amount.units, amount.nanos)
+    };
+    (euros(&lead.amounts), euros(&lead.weighted_amounts))
 }
 
 /// The pipeline total the forecast counts in EUR (0 when none).
@@ -212,5 +266,97 @@ backend_tests! {
             assert_eq!(created.expected_close_date, date(year, month, day));
         }
         assert!(NaiveDate::from_ymd_opt(262_142, 1, 1).is_some(), "chrono itself takes the year");
+    }
+
+    async fn money_beyond_the_bound_is_an_invalid_argument(server: &TestServer) {
+        for units in [MAX_UNITS + 1, -MAX_UNITS - 1, i64::MAX, i64::MIN] {
+            let status = deal(server, pb::Opportunity { amount: euros(units), ..Default::default() })
+                .await
+                .expect_err("an amount beyond the bound is refused");
+            assert_invalid_argument(&status, "opportunity.amount.units");
+        }
+        let created = deal(server, pb::Opportunity { amount: euros(MAX_UNITS), ..Default::default() })
+            .await
+            .expect("the bound itself is taken");
+        assert_eq!(created.amount, euros(MAX_UNITS));
+    }
+
+    /// A hundred deals at the bound, weighted at 100 %: 10¹⁷ units, whose weighted sum (units × percent)
+    /// is beyond a BIGINT. The sums are exact on both backends.
+    async fn analytics_sum_the_largest_amounts_exactly(server: &TestServer) {
+        let amount = Some(pb::Money { currency_code: "EUR".to_owned(), units: MAX_UNITS, nanos: 999_999_999 });
+        deals_of(server, 100, amount).await;
+        let exact = (100 * MAX_UNITS + 99, 999_999_900);
+        assert_eq!(lead_euros(server).await, (exact, exact));
+        let mut opportunities = OpportunityServiceClient::new(server.channel());
+        let answer = forecast(&mut opportunities, pb::FunnelFilter::default())
+            .await
+            .unwrap_or_else(|e| panic!("GetForecast: {e:?}"));
+        let weighted = answer.weighted_pipeline.iter().find(|a| a.currency_code == "EUR").unwrap();
+        let weighted = weighted.amount.as_ref().unwrap();
+        assert_eq!((weighted.units, weighted.nanos), exact);
+    }
+
+    /// Amounts stored before the bound (here written straight to the table) still sum: beyond `i64`
+    /// units the sum saturates instead of failing every caller's analytics.
+    async fn amounts_stored_before_the_bound_do_not_break_analytics(server: &TestServer) {
+        let ids = deals_of(server, 2, euros(1)).await;
+        for id in &ids {
+            let id = uuid::Uuid::parse_str(id).unwrap();
+            server
+                .execute(
+                    "UPDATE opportunities SET amount_units = $1 WHERE id = $2",
+                    [i64::MAX.into(), id.into()],
+                )
+                .await;
+        }
+        assert_eq!(lead_euros(server).await, ((i64::MAX, 0), (i64::MAX, 0)));
+        let mut opportunities = OpportunityServiceClient::new(server.channel());
+        forecast(&mut opportunities, pb::FunnelFilter::default())
+            .await
+            .unwrap_or_else(|e| panic!("GetForecast: {e:?}"));
+    }
+
+    /// Revenue stored before the bound sums the same way: the month and the total saturate, and the
+    /// ranking (which sums in `i128`) still ranks.
+    async fn revenue_stored_before_the_bound_does_not_break_reports(server: &TestServer) {
+        let account = server.create_account("Huge Revenue").await;
+        let mut planning = PlanningServiceClient::new(server.channel());
+        let records = ["INV-1", "INV-2"]
+            .map(|id| pb::RevenueRecord {
+                external_id: id.to_owned(),
+                account_id: account.id.clone(),
+                period: Some(pb::Month { year: 2026, month: 4 }),
+                amount: euros(1),
+                ..Default::default()
+            })
+            .to_vec();
+        planning
+            .upsert_revenue_records(pb::UpsertRevenueRecordsRequest { records })
+            .await
+            .expect("upsert revenue");
+        server
+            .execute("UPDATE revenue_records SET amount_units = $1", [i64::MAX.into()])
+            .await;
+        let monthly = planning
+            .get_monthly_revenue(pb::GetMonthlyRevenueRequest {
+                account_id: account.id.clone(),
+                from_period: Some(pb::Month { year: 2026, month: 4 }),
+                to_period: Some(pb::Month { year: 2026, month: 4 }),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("GetMonthlyRevenue: {e:?}"))
+            .into_inner();
+        assert_eq!(monthly.months[0].amount.as_ref().map(|m| m.units), Some(i64::MAX));
+        assert_eq!(monthly.total.as_ref().map(|m| m.units), Some(i64::MAX));
+        planning
+            .recompute_tiers(pb::RecomputeTiersRequest {
+                as_of: Some(at("2026-05-01T00:00:00Z")),
+                validate_only: true,
+                row_limit: 10,
+                changed_only: false,
+            })
+            .await
+            .unwrap_or_else(|e| panic!("RecomputeTiers: {e:?}"));
     }
 }
