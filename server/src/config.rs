@@ -72,6 +72,10 @@ pub struct IntegrationConfig {
     pub outbox_retention_days: Option<u32>,
     /// Seconds between two runs of the outbox pruner; at least 1.
     pub prune_interval_secs: u64,
+    /// How far back, in days, the `open_time` of a service request that `ImportServiceRequests` opens
+    /// may lie; an older one is a row error. Every read replays a ticket's SLA clock from its opening a
+    /// day at a time, so this bounds what one imported ticket costs each read. At least 1.
+    pub open_time_horizon_days: u32,
 }
 
 impl IntegrationConfig {
@@ -92,6 +96,9 @@ impl IntegrationConfig {
         }
         if self.prune_interval_secs == 0 {
             return Err("integration.prune_interval_secs: at least 1".to_owned());
+        }
+        if self.open_time_horizon_days == 0 {
+            return Err("integration.open_time_horizon_days: at least 1".to_owned());
         }
         Ok(())
     }
@@ -114,6 +121,7 @@ impl Default for IntegrationConfig {
             sync_token_retention_days: 30,
             outbox_retention_days: None,
             prune_interval_secs: 3600,
+            open_time_horizon_days: 365,
         }
     }
 }

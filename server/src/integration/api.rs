@@ -196,6 +196,7 @@ impl IntegrationService for IntegrationApi {
         let importer = RequestImporter {
             db: &self.db,
             ctx: &ctx,
+            open_time_horizon_days: self.config.open_time_horizon_days,
         };
         let tally = import_stream(&importer, request.into_inner()).await?;
         Ok(Response::new(summary_to_proto(tally)))

@@ -145,11 +145,12 @@ enum Sorted {
 }
 
 /// Upserts a batch of service request records (each with the index it is reported by) in one
-/// transaction.
+/// transaction. A new request's `open_time` may lie at most `horizon_days` back.
 pub async fn import_requests(
     db: &Db,
     ctx: &RequestContext,
     records: &[(u64, RequestRecord)],
+    horizon_days: u32,
 ) -> Result<BatchOutcome> {
     db.write(|txn| async move {
         let txn = &*txn;
@@ -159,7 +160,7 @@ pub async fn import_requests(
         let mut created = Vec::new();
         let mut changed = Vec::new();
         for (index, record) in records {
-            match sort_record(record, &lookups, time)? {
+            match sort_record(record, &lookups, time, horizon_days)? {
                 Err(refusal) => outcome.refused.push((*index, refusal)),
                 Ok(Sorted::Unchanged) => outcome.unchanged += 1,
                 Ok(Sorted::Created(row, evaluation)) => created.push((row, evaluation)),
@@ -304,6 +305,7 @@ fn sort_record(
     record: &RequestRecord,
     lookups: &Lookups,
     time: DateTime<Utc>,
+    horizon_days: u32,
 ) -> Result<Result<Sorted, Refusal>> {
     let account = match lookups.accounts.get(&record.account_external_id) {
         None => {
@@ -371,7 +373,7 @@ fn sort_record(
         if assignee.is_some_and(|(_, active)| !active) {
             return Ok(Err(inactive_assignee()));
         }
-        return new_request(record, account, fields, lookups, time);
+        return new_request(record, account, fields, lookups, time, horizon_days);
     };
     if row.account_id != account.id {
         return Ok(Err(Refusal::rule(
@@ -419,17 +421,25 @@ fn sort_record(
 }
 
 /// A new request as CreateServiceRequest makes it, opened when the ERP opened it (else now, `time`):
-/// its SLA clock runs from then, and is evaluated as of now.
+/// its SLA clock runs from then, and is evaluated as of now. The opening lies at most `horizon_days`
+/// back: every read replays the clock from it a day at a time.
 fn new_request(
     record: &RequestRecord,
     account: AccountState,
     fields: RequestFields,
     lookups: &Lookups,
     time: DateTime<Utc>,
+    horizon_days: u32,
 ) -> Result<Result<Sorted, Refusal>> {
     let opened = record.open_time.unwrap_or(time);
     if opened > time {
         return Ok(Err(Refusal::invalid("open_time", "is in the future")));
+    }
+    if (time - opened).num_days() >= i64::from(horizon_days) {
+        return Ok(Err(Refusal::invalid(
+            "open_time",
+            format!("is {horizon_days} days or more ago (integration.open_time_horizon_days)"),
+        )));
     }
     let id = Uuid::now_v7();
     let (policy, matched) = choose(&lookups.policies, account.id, account.tier)?;
