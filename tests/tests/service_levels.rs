@@ -1802,4 +1802,75 @@ backend_tests! {
         desk.try_status(&request.id, Status::New, "").await.unwrap_err();
         assert_eq!(desk.events("ServiceRequestStatusChanged").await, 1);
     }
+
+    /// A ticket opened in year 1 (stored before imports had a horizon) makes every read of it replay
+    /// seven hundred thousand business days. That work runs off the async workers: while reads of it
+    /// keep the test server's two workers' worth of CPU busy, another caller is answered promptly and a
+    /// caller's deadline is honoured by the server. The measuring client runs on a runtime of its own,
+    /// so that only the server can be slow.
+    async fn a_heavy_sla_read_neither_stalls_the_server_nor_outlives_its_deadline(server: &TestServer) {
+        use std::time::{Duration, Instant};
+        let mut desk = Desk::new(server);
+        let account = desk.account("Heavy").await;
+        let ancient = desk.create(&account.id, "Ancient").await;
+        let year_one = -62_135_596_800;
+        desk.rewrite_history(&ancient.id, &[year_one - now_secs()]).await;
+
+        let reads: Vec<_> = (0..4)
+            .map(|_| {
+                let mut client = desk.client.clone();
+                let id = ancient.id.clone();
+                tokio::spawn(async move {
+                    let started = Instant::now();
+                    let read = client.get_service_request(pb::GetServiceRequestRequest { id }).await;
+                    (read.map(|_| ()), started.elapsed())
+                })
+            })
+            .collect();
+
+        let (addr, admin, account_id, ancient_id) = (server.addr, server.admin().clone(), account.id, ancient.id);
+        let measure = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async move {
+                let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+                    .unwrap()
+                    .connect_lazy();
+                let caller = kam_tests::Caller::new(channel, admin.staff_id, admin.secret);
+                tokio::time::sleep(Duration::from_millis(300)).await;
+
+                let started = Instant::now();
+                caller
+                    .accounts()
+                    .get_account(pb::GetAccountRequest { id: account_id })
+                    .await
+                    .expect("another caller is answered");
+                let prompt = started.elapsed();
+
+                // The deadline as a header only: this client does not enforce it, the server must.
+                let mut request = tonic::Request::new(pb::GetServiceRequestRequest { id: ancient_id });
+                request.metadata_mut().insert("grpc-timeout", "500m".parse().unwrap());
+                let started = Instant::now();
+                let answer = ServiceLevelServiceClient::new(caller.channel())
+                    .get_service_request(request)
+                    .await;
+                (prompt, answer.map(|_| ()), started.elapsed())
+            })
+        });
+        let (prompt, answer, late) = tokio::task::spawn_blocking(move || measure.join().unwrap())
+            .await
+            .unwrap();
+
+        for read in reads {
+            let (read, took) = read.await.expect("the read task");
+            read.expect("the heavy read is answered");
+            assert!(took > Duration::from_millis(500), "the read is heavy: {took:?}");
+        }
+        assert!(prompt < Duration::from_secs(1), "another caller waited {prompt:?}");
+        let status = answer.expect_err("the deadline passes before the read is done");
+        assert!(
+            matches!(status.code(), Code::Cancelled | Code::DeadlineExceeded),
+            "unexpected status: {status:?}"
+        );
+        assert!(late < Duration::from_millis(1200), "the deadline answered after {late:?}");
+    }
 }

@@ -26,7 +26,7 @@ pub use requests::{
 };
 
 use crate::{
-    error::{Error, RuleViolation},
+    error::{Error, Result, RuleViolation},
     sla::{BusinessTimeError, SlaError},
 };
 
@@ -41,6 +41,20 @@ pub const TARGET_UNREACHABLE: &str = "TARGET_UNREACHABLE";
 /// Broken rules as the one error a refused write answers with.
 fn refuse(violations: Vec<RuleViolation>) -> Error {
     Error::FailedPrecondition(violations)
+}
+
+/// Runs `work` (SLA clocks: a day of the calendar per step from each request's opening, so a long-open
+/// request costs milliseconds and a batch more) on tokio's blocking pool, off the async workers: a heavy
+/// read never stalls the other RPCs, and the caller's deadline (the timeout layer dropping the future)
+/// answers on time. Work already started finishes in the background; its result is dropped.
+async fn off_the_workers<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+        Err(join) => Err(Error::Database(sea_orm::DbErr::Custom(format!(
+            "SLA evaluation did not finish: {join}"
+        )))),
+    }
 }
 
 /// A clock that cannot answer: TARGET_UNREACHABLE for a target beyond the horizon (a write refuses it);

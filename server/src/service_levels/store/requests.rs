@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::{
     SERVICE_REQUEST,
     calendars::{clock_calendar, load_calendar, load_calendars},
-    clock_error,
+    clock_error, off_the_workers,
     policies::{applicable_policy, load_visible_policy},
     refuse,
 };
@@ -602,18 +602,21 @@ async fn evaluated(
         .values()
         .map(|c| clock_calendar(c).map(|clock| (c.id, clock)))
         .collect::<Result<_>>()?;
-    rows.into_iter()
-        .map(|row| {
-            let history = histories.remove(&row.id).unwrap_or_default();
-            let calendar = calendars
-                .get(&row.calendar_id)
-                .ok_or_else(|| Error::not_found(super::CALENDAR, row.calendar_id))?;
-            let sla = applied_of(&row)?;
-            let evaluation = evaluate(calendar, &history, &sla, row.first_response_time, time)
-                .map_err(|e| clock_error(&subject(row.id), e))?;
-            request_from_row(row, &evaluation)
-        })
-        .collect()
+    off_the_workers(move || {
+        rows.into_iter()
+            .map(|row| {
+                let history = histories.remove(&row.id).unwrap_or_default();
+                let calendar = calendars
+                    .get(&row.calendar_id)
+                    .ok_or_else(|| Error::not_found(super::CALENDAR, row.calendar_id))?;
+                let sla = applied_of(&row)?;
+                let evaluation = evaluate(calendar, &history, &sla, row.first_response_time, time)
+                    .map_err(|e| clock_error(&subject(row.id), e))?;
+                request_from_row(row, &evaluation)
+            })
+            .collect()
+    })
+    .await
 }
 
 /// The status histories of `ids`, oldest first, in one query per [`HISTORY_CHUNK`] requests.
