@@ -111,6 +111,22 @@ const EARLIEST_SECONDS: i64 = -62_135_596_800;
 /// 9999-12-31T23:59:59Z in seconds since the Unix epoch.
 const LATEST_SECONDS: i64 = 253_402_300_799;
 
+/// The most items a list in a request may hold, unless its field says less: more than any real filter
+/// names, and far under the parameters one statement binds (SQLite 32 766, PostgreSQL 65 535), so a
+/// list that reaches an `IN (…)` is never answered INTERNAL.
+pub const MAX_LIST_ITEMS: usize = 1000;
+
+/// `items`, when there are at most [`MAX_LIST_ITEMS`] of them.
+pub fn bounded_list<'a, T>(field: &str, items: &'a [T]) -> Result<&'a [T], FieldViolation> {
+    if items.len() > MAX_LIST_ITEMS {
+        return Err(FieldViolation::new(
+            field,
+            format!("at most {MAX_LIST_ITEMS} items (got {})", items.len()),
+        ));
+    }
+    Ok(items)
+}
+
 /// A proto timestamp as a UTC instant within the API's range; `None` when unset.
 pub fn instant(field: &str, raw: Option<Timestamp>) -> Result<Option<DateTime<Utc>>, FieldViolation> {
     let Some(raw) = raw else {

@@ -6,8 +6,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use kam_tests::{
     TestServer, assert_invalid_argument, backend_tests,
     pb::{
-        self, opportunity_service_client::OpportunityServiceClient,
-        planning_service_client::PlanningServiceClient,
+        self, integration_service_client::IntegrationServiceClient,
+        opportunity_service_client::OpportunityServiceClient, planning_service_client::PlanningServiceClient,
+        service_level_service_client::ServiceLevelServiceClient,
     },
     pbjson_types::Timestamp,
 };
@@ -50,6 +51,9 @@ fn instants_out_of_range() -> [Timestamp; 4] {
         timestamp(DateTime::<Utc>::MAX_UTC),
     ]
 }
+
+/// The most items a list in a request may hold, unless its field says less (README, API conventions).
+const MAX_LIST_ITEMS: usize = 1000;
 
 /// The largest `Money.units` the API takes (common.proto).
 const MAX_UNITS: i64 = 1_000_000_000_000_000;
@@ -358,5 +362,77 @@ backend_tests! {
             })
             .await
             .unwrap_or_else(|e| panic!("RecomputeTiers: {e:?}"));
+    }
+
+    /// Lists longer than a statement can bind (SQLite 32 766, PostgreSQL 65 535) were answered
+    /// INTERNAL; every list in a request is bounded, and the bound itself is answered.
+    async fn request_lists_longer_than_the_bound_are_invalid_arguments(server: &TestServer) {
+        let ids = |n: usize| (0..n).map(|_| uuid::Uuid::now_v7().to_string()).collect::<Vec<_>>();
+        let mut teams = server.teams();
+        for n in [60_000, MAX_LIST_ITEMS + 1] {
+            let status = teams
+                .get_workload(pb::GetWorkloadRequest { staff_ids: ids(n) })
+                .await
+                .expect_err("too many staff ids");
+            assert_invalid_argument(&status, "staff_ids");
+        }
+        let staff = server.create_staff(pb::StaffLevel::Staff).await;
+        teams
+            .get_workload(pb::GetWorkloadRequest { staff_ids: vec![staff.id; MAX_LIST_ITEMS] })
+            .await
+            .unwrap_or_else(|e| panic!("GetWorkload at the bound: {e:?}"));
+
+        let tiers = |n: usize| vec![pb::Tier::Key as i32; n];
+        let compliance = |tiers| pb::GetSlaComplianceReportRequest {
+            start_time: Some(at("2026-01-01T00:00:00Z")),
+            end_time: Some(at("2027-01-01T00:00:00Z")),
+            tiers,
+            account_id: String::new(),
+        };
+        let mut service_levels = ServiceLevelServiceClient::new(server.channel());
+        let status = service_levels
+            .get_sla_compliance_report(compliance(tiers(40_000)))
+            .await
+            .expect_err("40 000 tiers");
+        assert_invalid_argument(&status, "tiers");
+        service_levels
+            .get_sla_compliance_report(compliance(tiers(MAX_LIST_ITEMS)))
+            .await
+            .unwrap_or_else(|e| panic!("GetSlaComplianceReport at the bound: {e:?}"));
+
+        let coverage = |tiers| pb::GetCoverageReportRequest { tiers, gaps_only: false };
+        let status = teams.get_coverage_report(coverage(tiers(40_000))).await.expect_err("40 000 tiers");
+        assert_invalid_argument(&status, "tiers");
+        teams
+            .get_coverage_report(coverage(tiers(MAX_LIST_ITEMS)))
+            .await
+            .unwrap_or_else(|e| panic!("GetCoverageReport at the bound: {e:?}"));
+
+        let names = |n: usize| (0..n).map(|i| format!("Type{i}")).collect::<Vec<_>>();
+        let mut integration = IntegrationServiceClient::new(server.channel());
+        for (event_types, resource_types, field) in [
+            (names(40_000), Vec::new(), "event_types"),
+            (Vec::new(), names(40_000), "resource_types"),
+        ] {
+            let status = integration
+                .watch_events(pb::WatchEventsRequest { event_types, resource_types, ..Default::default() })
+                .await
+                .expect_err("40 000 types");
+            assert_invalid_argument(&status, field);
+        }
+
+        let from = server.create_staff(pb::StaffLevel::Staff).await;
+        let to = server.create_staff(pb::StaffLevel::Staff).await;
+        let status = teams
+            .transfer_responsibilities(pb::TransferResponsibilitiesRequest {
+                from_staff_id: from.id,
+                to_staff_id: to.id,
+                account_ids: ids(40_000),
+                reason: "Leaving".to_owned(),
+                validate_only: true,
+            })
+            .await
+            .expect_err("40 000 accounts");
+        assert_invalid_argument(&status, "account_ids");
     }
 }
