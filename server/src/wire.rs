@@ -164,6 +164,52 @@ pub fn date(
         .ok_or_else(|| FieldViolation::new(field, "not a calendar date within 0001-01-01..=9999-12-31"))
 }
 
+/// How tonic's prost codec begins the message of a request it could not decode (it answers INTERNAL).
+const DECODE_ERROR_PREFIX: &str = "failed to decode Protobuf message: ";
+
+/// Turns the INTERNAL status tonic answers for a request that does not decode (a `string` that is not
+/// UTF-8, a truncated message) into INVALID_ARGUMENT naming the field: the fault is the caller's. A
+/// response mapper in front of every service, so unary and streaming calls are both covered: a failed
+/// call answers "trailers-only", its status in the headers, whether tonic failed it before the handler
+/// or the handler passed on the error of a stream's message.
+pub fn decode_errors_as_invalid_argument<B: Default>(response: http::Response<B>) -> http::Response<B> {
+    let internal = response
+        .headers()
+        .get("grpc-status")
+        .is_some_and(|code| code.as_bytes() == b"13");
+    if !internal {
+        return response;
+    }
+    match tonic::Status::from_header_map(response.headers()).and_then(|s| decode_violation(s.message())) {
+        Some(violation) => tonic::Status::from(violation).into_http(),
+        None => response,
+    }
+}
+
+/// The violation a prost decode error describes. Its stack names the innermost field first
+/// (`Account.display_name: CreateAccountRequest.account: invalid string value: …`), so the path is read
+/// backwards: `account.display_name` (repeated fields without their index). An error without a stack
+/// (a truncated message) names no field: the request as a whole.
+fn decode_violation(message: &str) -> Option<FieldViolation> {
+    let mut rest = message.strip_prefix(DECODE_ERROR_PREFIX)?;
+    let mut path = Vec::new();
+    while let Some((segment, after)) = rest.split_once(": ") {
+        let Some((message_name, field)) = segment.split_once('.') else {
+            break;
+        };
+        if message_name.is_empty() || field.is_empty() || segment.contains(' ') {
+            break;
+        }
+        path.push(field.trim_start_matches("r#"));
+        rest = after;
+    }
+    path.reverse();
+    Some(FieldViolation::new(
+        path.join("."),
+        format!("cannot be decoded: {rest}"),
+    ))
+}
+
 pub fn date_to_proto(date: chrono::NaiveDate) -> kam_proto::v1::Date {
     use chrono::Datelike;
     kam_proto::v1::Date {
@@ -221,6 +267,43 @@ mod tests {
         ] {
             assert!(date("d", wire_date(bad.0, bad.1, bad.2)).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn decode_errors_name_the_field_outermost_first() {
+        let violation = decode_violation(
+            "failed to decode Protobuf message: Account.display_name: CreateAccountRequest.account: \
+             invalid string value: data is not UTF-8 encoded",
+        )
+        .unwrap();
+        assert_eq!(violation.field, "account.display_name");
+        assert_eq!(
+            violation.description,
+            "cannot be decoded: invalid string value: data is not UTF-8 encoded"
+        );
+        let whole = decode_violation("failed to decode Protobuf message: buffer underflow").unwrap();
+        assert_eq!(
+            (whole.field.as_str(), whole.description.as_str()),
+            ("", "cannot be decoded: buffer underflow")
+        );
+        assert_eq!(decode_violation("internal error"), None);
+    }
+
+    #[test]
+    fn only_decode_errors_become_invalid_arguments() {
+        let answer = |status: tonic::Status| {
+            let mapped = decode_errors_as_invalid_argument::<()>(status.into_http());
+            tonic::Status::from_header_map(mapped.headers()).unwrap().code()
+        };
+        let decode = tonic::Status::internal(
+            "failed to decode Protobuf message: Account.display_name: CreateAccountRequest.account: invalid string value: data is not UTF-8 encoded",
+        );
+        assert_eq!(answer(decode), tonic::Code::InvalidArgument);
+        assert_eq!(
+            answer(tonic::Status::internal("internal error")),
+            tonic::Code::Internal
+        );
+        assert_eq!(answer(tonic::Status::not_found("x")), tonic::Code::NotFound);
     }
 
     proptest! {

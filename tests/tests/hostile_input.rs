@@ -15,6 +15,39 @@ use kam_tests::{
 
 type Opportunities = OpportunityServiceClient<kam_tests::Authed>;
 
+/// `kam.v1.Account` with `display_name` (tag 3) as bytes, so a test can send what is not UTF-8.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RawAccount {
+    #[prost(bytes = "vec", tag = "3")]
+    display_name: Vec<u8>,
+}
+
+/// `kam.v1.CreateAccountRequest` carrying a [`RawAccount`].
+#[derive(Clone, PartialEq, prost::Message)]
+struct RawCreateAccountRequest {
+    #[prost(message, optional, tag = "1")]
+    account: Option<RawAccount>,
+}
+
+/// `kam.v1.AccountRecord` with `external_id` (1) and `display_name` (2) as bytes.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RawAccountRecord {
+    #[prost(bytes = "vec", tag = "1")]
+    external_id: Vec<u8>,
+    #[prost(bytes = "vec", tag = "2")]
+    display_name: Vec<u8>,
+}
+
+/// `kam.v1.ImportAccountsRequest` carrying [`RawAccountRecord`]s.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RawImportAccountsRequest {
+    #[prost(message, repeated, tag = "1")]
+    accounts: Vec<RawAccountRecord>,
+}
+
+/// Latin-1 "Müller": not UTF-8.
+const NOT_UTF8: &[u8] = b"M\xfcller";
+
 fn timestamp(time: DateTime<Utc>) -> Timestamp {
     Timestamp {
         seconds: time.timestamp(),
@@ -434,5 +467,37 @@ backend_tests! {
             .await
             .expect_err("40 000 accounts");
         assert_invalid_argument(&status, "account_ids");
+    }
+
+    /// prost refuses a `string` field that is not UTF-8 while decoding, and tonic answers a decode
+    /// error INTERNAL; the server answers INVALID_ARGUMENT naming the field, for a unary call and for a
+    /// message of a stream.
+    async fn a_string_that_is_not_utf8_is_an_invalid_argument(server: &TestServer) {
+        let mut grpc = tonic::client::Grpc::new(server.channel());
+        grpc.ready().await.expect("the channel is ready");
+        let status = grpc
+            .unary(
+                tonic::Request::new(RawCreateAccountRequest {
+                    account: Some(RawAccount { display_name: NOT_UTF8.to_vec() }),
+                }),
+                tonic::codegen::http::uri::PathAndQuery::from_static("/kam.v1.AccountService/CreateAccount"),
+                tonic_prost::ProstCodec::<RawCreateAccountRequest, pb::Account>::default(),
+            )
+            .await
+            .expect_err("not UTF-8");
+        assert_invalid_argument(&status, "account.display_name");
+
+        grpc.ready().await.expect("the channel is ready");
+        let records = vec![RawAccountRecord { external_id: b"A1".to_vec(), display_name: NOT_UTF8.to_vec() }];
+        let status = grpc
+            .client_streaming(
+                tonic::Request::new(tokio_stream::iter([RawImportAccountsRequest { accounts: records }])),
+                tonic::codegen::http::uri::PathAndQuery::from_static("/kam.v1.IntegrationService/ImportAccounts"),
+                tonic_prost::ProstCodec::<RawImportAccountsRequest, pb::ImportSummary>::default(),
+            )
+            .await
+            .expect_err("not UTF-8");
+        assert_invalid_argument(&status, "accounts.display_name");
+        assert_eq!(server.query_i64("SELECT COUNT(*) FROM accounts", []).await, 0);
     }
 }
