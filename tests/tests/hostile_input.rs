@@ -332,6 +332,16 @@ backend_tests! {
         let weighted = answer.weighted_pipeline.iter().find(|a| a.currency_code == "EUR").unwrap();
         let weighted = weighted.amount.as_ref().unwrap();
         assert_eq!((weighted.units, weighted.nanos), exact);
+        // Tiering weighs every account's open pipeline (in the reporting currency, EUR) the same way.
+        PlanningServiceClient::new(server.channel())
+            .recompute_tiers(pb::RecomputeTiersRequest {
+                as_of: None,
+                validate_only: true,
+                row_limit: 10,
+                changed_only: false,
+            })
+            .await
+            .unwrap_or_else(|e| panic!("RecomputeTiers: {e:?}"));
     }
 
     /// Amounts stored before the bound (here written straight to the table) still sum: beyond `i64`
