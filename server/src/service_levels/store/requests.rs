@@ -528,17 +528,27 @@ pub(super) async fn rederive_calendar_requests(
         after = Some(last.id);
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
         let mut histories = histories(txn, &ids).await?;
-        for row in rows {
-            let history = histories.remove(&row.id).unwrap_or_default();
-            let sla = applied_of(&row)?;
-            let evaluation = evaluate(calendar, &history, &sla, row.first_response_time, time)
-                .map_err(|e| clock_error(&subject(row.id), e))?;
-            let stored = rules::stored_sla(&evaluation, recorded_of(&row)?, row.next_check_time, time);
-            let mut change = row_entity::ActiveModel {
-                id: Set(row.id),
-                ..Default::default()
-            };
-            stored_columns(&mut change, &stored);
+        let calendar = calendar.clone();
+        let changes = off_the_workers(move || {
+            rows.into_iter()
+                .map(|row| {
+                    let history = histories.remove(&row.id).unwrap_or_default();
+                    let sla = applied_of(&row)?;
+                    let evaluation = evaluate(&calendar, &history, &sla, row.first_response_time, time)
+                        .map_err(|e| clock_error(&subject(row.id), e))?;
+                    let stored =
+                        rules::stored_sla(&evaluation, recorded_of(&row)?, row.next_check_time, time);
+                    let mut change = row_entity::ActiveModel {
+                        id: Set(row.id),
+                        ..Default::default()
+                    };
+                    stored_columns(&mut change, &stored);
+                    Ok(change)
+                })
+                .collect::<Result<Vec<_>>>()
+        })
+        .await?;
+        for change in changes {
             row_entity::Entity::update(change).exec(txn).await?;
         }
     }
@@ -565,8 +575,11 @@ async fn save(
     };
     let history = histories(txn, &[id]).await?.remove(&id).unwrap_or_default();
     let calendar = clock_calendar(&load_calendar(txn, sla.calendar_id).await?)?;
-    let evaluation = evaluate(&calendar, &history, &sla, first_response_time, time)
-        .map_err(|e| clock_error(&subject(id), e))?;
+    let evaluation = off_the_workers(move || {
+        evaluate(&calendar, &history, &sla, first_response_time, time)
+            .map_err(|e| clock_error(&subject(id), e))
+    })
+    .await?;
     let mut recorded = recorded_of(&row)?;
     if new_sla.is_some() {
         recorded = (
