@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{
     SERVICE_REQUEST,
     calendars::{clock_calendar, load_calendars},
-    clock_error,
+    clock_error, off_the_workers,
     policies::{candidate_policies, choose},
     requests::{
         applied_of, evaluate, field_columns, fields_of, histories, recorded_of, request_from_row, snapshot,
@@ -159,9 +159,19 @@ pub async fn import_requests(
         let mut outcome = BatchOutcome::default();
         let mut created = Vec::new();
         let mut changed = Vec::new();
-        for (index, record) in records {
-            match sort_record(record, &lookups, time, horizon_days)? {
-                Err(refusal) => outcome.refused.push((*index, refusal)),
+        // Sorting evaluates the SLA clock of every record (up to a year of days each, thousands a
+        // message): off the async workers.
+        let batch = records.to_vec();
+        let sorted = off_the_workers(move || {
+            batch
+                .iter()
+                .map(|(index, record)| Ok((*index, sort_record(record, &lookups, time, horizon_days)?)))
+                .collect::<Result<Vec<_>>>()
+        })
+        .await?;
+        for (index, sorted) in sorted {
+            match sorted {
+                Err(refusal) => outcome.refused.push((index, refusal)),
                 Ok(Sorted::Unchanged) => outcome.unchanged += 1,
                 Ok(Sorted::Created(row, evaluation)) => created.push((row, evaluation)),
                 Ok(Sorted::Changed(row, evaluation, fields)) => changed.push((row, evaluation, fields)),
