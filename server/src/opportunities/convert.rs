@@ -213,16 +213,10 @@ fn amount(field: &str, raw: Option<pb::Money>) -> Result<Option<Money>, FieldVio
     raw.map(|m| Money::non_negative(field, m)).transpose()
 }
 
+/// The API's date range holds: a date past 9999 would be stored, and SQLite's text order would then
+/// break every range filter on it.
 fn close_date(field: &str, raw: Option<pb::Date>) -> Result<Option<NaiveDate>, FieldViolation> {
-    raw.map(|d| {
-        u32::try_from(d.month)
-            .ok()
-            .zip(u32::try_from(d.day).ok())
-            .and_then(|(month, day)| NaiveDate::from_ymd_opt(d.year, month, day))
-            .filter(|_| d.year > 0)
-            .ok_or_else(|| FieldViolation::new(field, "not a calendar date"))
-    })
-    .transpose()
+    crate::wire::date(field, raw)
 }
 
 fn probability(raw: Option<i32>) -> Result<Option<i32>, FieldViolation> {
