@@ -27,6 +27,7 @@ use crate::{
     db::{Db, now},
     entity::outbox_event,
     error::{Error, Result},
+    fields::texts,
     identity::{
         Visibility,
         gate::Gate,
@@ -111,6 +112,8 @@ impl IntegrationService for IntegrationApi {
         };
         crate::wire::bounded_list("event_types", &event_types)?;
         crate::wire::bounded_list("resource_types", &resource_types)?;
+        let event_types = texts("event_types", &event_types, 200)?;
+        let resource_types = texts("resource_types", &resource_types, 200)?;
         let from = if cursor.is_empty() {
             match Start::try_from(start) {
                 Ok(Start::Unspecified | Start::Now) => feed::current_position(&self.db).await?,

@@ -17,7 +17,7 @@ use crate::{
     accounts::model::Tier,
     error::{FieldViolation, Result, Violations},
     etag,
-    fields::{external_id, optional_id, required_id, text},
+    fields::{external_id, optional_id, optional_text, required_id, text},
     money::Money,
     teams::model::code,
     wire::{WireEnum, instant, mask_paths, timestamp},
@@ -484,9 +484,9 @@ pub fn opportunity_filter(request: &pb::ListOpportunitiesRequest) -> Result<Oppo
         owner_staff_id: v
             .take(optional_id("owner_staff_id", &request.owner_staff_id))
             .flatten(),
-        stage: (!request.stage.is_empty()).then(|| request.stage.clone()),
+        stage: v.take(optional_text("stage", &request.stage, 200)).flatten(),
         open_only: request.open_only,
-        query: (!request.query.trim().is_empty()).then(|| request.query.trim().to_owned()),
+        query: v.take(optional_text("query", &request.query, 200)).flatten(),
     };
     v.into_result()?;
     Ok(filter)
