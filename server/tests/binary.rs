@@ -1,5 +1,5 @@
 //! The `kam-server` binary as a newcomer runs it: no configuration, an empty working directory. It must
-//! create and migrate the SQLite file, write the first ADMIN key to a private file (never to the log),
+//! create and migrate the SQLite file (private to its owner), write the first ADMIN key to a private file (never to the log),
 //! serve, and stop cleanly on SIGTERM.
 
 use std::{
@@ -62,6 +62,14 @@ fn first_start_creates_the_database_serves_and_stops_on_sigterm() {
         dir.path().join("kam.db").exists(),
         "the SQLite file is created in the working directory"
     );
+    // Key hashes and personal data live there: the database and its WAL files are the owner's alone,
+    // whatever the umask (the test runs under the usual 022, which would leave them world-readable).
+    for file in ["kam.db", "kam.db-wal", "kam.db-shm"] {
+        let meta = std::fs::metadata(dir.path().join(file))
+            .unwrap_or_else(|e| panic!("{file} exists in WAL mode: {e}"));
+        let mode = meta.permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{file} is mode {mode:o}");
+    }
 
     let key_file = dir.path().join("kam-admin.key");
     let key = std::fs::read_to_string(&key_file).expect("the ADMIN key is written next to the database");
