@@ -266,6 +266,33 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
+    fn the_sqlite_files_are_private_whatever_the_umask_left_them() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("kam.db");
+        let mode = |name: &str| {
+            std::fs::metadata(dir.path().join(name))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        create_private(&file).unwrap();
+        assert_eq!(mode("kam.db"), 0o600, "a new file");
+
+        // An existing database from before, world-readable, with its WAL.
+        for name in ["kam.db", "kam.db-wal"] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, "").unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        create_private(&file).unwrap();
+        assert_eq!((mode("kam.db"), mode("kam.db-wal")), (0o600, 0o600));
+        assert!(!dir.path().join("kam.db-shm").exists(), "nothing else is created");
+    }
+
+    #[test]
     fn only_sqlite_files_are_created_ahead() {
         assert_eq!(
             sqlite_file("sqlite://data/kam.db?mode=rwc").as_deref(),

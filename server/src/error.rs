@@ -226,9 +226,19 @@ fn is_unavailable(err: &DbErr) -> bool {
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(db) => db.code().is_some_and(|code| is_unavailable_sqlstate(&code)),
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| is_unavailable_sqlstate(&code) || is_sqlite_busy(&code)),
         _ => false,
     }
+}
+
+/// SQLite's SQLITE_BUSY (5) and its extended codes (`5 | n << 8`): another writer held the database for
+/// longer than the busy timeout (10 s), which is a full pool's answer, not a wrong statement. sqlx gives
+/// SQLite's extended result code as a decimal string; PostgreSQL's SQLSTATEs are always five
+/// characters, so the two cannot be confused.
+fn is_sqlite_busy(code: &str) -> bool {
+    code.len() < 5 && code.parse::<u32>().is_ok_and(|code| code & 0xff == 5)
 }
 
 /// PostgreSQL SQLSTATEs that mean "not now" rather than "not this": class 08 (connection exception),
@@ -503,6 +513,9 @@ mod tests {
                 Sqlx::Database(Box::new(PgError("08003"))),
                 Sqlx::Database(Box::new(PgError("53300"))),
                 Sqlx::Database(Box::new(PgError("25006"))),
+                // SQLite: SQLITE_BUSY, SQLITE_BUSY_TIMEOUT.
+                Sqlx::Database(Box::new(PgError("5"))),
+                Sqlx::Database(Box::new(PgError("773"))),
             ]
         };
         let mut cases = vec![
@@ -540,6 +553,10 @@ mod tests {
         for err in [
             wrapped(DbErr::Exec, Sqlx::Database(Box::new(PgError("42P01")))),
             wrapped(DbErr::Query, Sqlx::Database(Box::new(PgError("23503")))),
+            // SQLite: SQLITE_CONSTRAINT_UNIQUE, SQLITE_ERROR; a SQLSTATE of digits only.
+            wrapped(DbErr::Exec, Sqlx::Database(Box::new(PgError("2067")))),
+            wrapped(DbErr::Exec, Sqlx::Database(Box::new(PgError("1")))),
+            wrapped(DbErr::Exec, Sqlx::Database(Box::new(PgError("23505")))),
             wrapped(DbErr::Query, Sqlx::RowNotFound),
             wrapped(DbErr::Query, Sqlx::ColumnNotFound("x".into())),
             DbErr::Custom("boom".into()),

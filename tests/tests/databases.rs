@@ -1,4 +1,5 @@
-//! Failing and guarded databases: PostgreSQL restarting under load, and PostgreSQL over TLS.
+//! Failing and guarded databases: PostgreSQL restarting under load, PostgreSQL over TLS, and a SQLite
+//! writer outwaiting the busy timeout.
 //!
 //! These tests put a PostgreSQL server through what the shared one on `KAM_TEST_POSTGRES_URL` must not
 //! be put through (restarts, `ssl = on`), so each makes a throwaway cluster of its own
@@ -330,4 +331,45 @@ async fn postgres_over_tls_verifies_the_servers_certificate() {
         error.contains("invalid peer certificate"),
         "the error says the certificate was refused: {error}"
     );
+}
+
+/// SQLite has one writer: a write that waits for the lock longer than the busy timeout (10 s) is
+/// answered UNAVAILABLE with a retry delay, like a PostgreSQL pool that found no connection in time,
+/// not INTERNAL; once the lock is free the retry succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_write_that_outwaits_the_busy_timeout_is_unavailable() {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait as _};
+    let server = TestServer::start(Backend::Sqlite)
+        .await
+        .expect("SQLite always runs");
+    let db = server.db().await;
+    let holder = db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await
+        .expect("take the write lock");
+    let request = pb::CreateAccountRequest {
+        account: Some(pb::Account {
+            display_name: "Waited".to_owned(),
+            ..Default::default()
+        }),
+        request_id: uuid::Uuid::now_v7().to_string(),
+    };
+    let status = server
+        .accounts()
+        .create_account(request.clone())
+        .await
+        .expect_err("the lock is held past the busy timeout");
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert!(status.get_error_details().retry_info().is_some(), "{status:?}");
+    holder.rollback().await.expect("release the lock");
+    let _ = db.close().await;
+    server
+        .accounts()
+        .create_account(request)
+        .await
+        .expect("the retry succeeds");
+    server.stop().await;
 }
