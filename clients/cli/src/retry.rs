@@ -4,7 +4,7 @@
 //! Safe to repeat are reads (`Get…`, `List…`, `WhoAmI`, the health check) and calls marked
 //! [`idempotent`]: the creates, which always carry a `request_id` (kamctl makes one up when the user
 //! gave none), so a retry of a create whose answer was lost returns the first result instead of
-//! creating twice. Every other write (an update, a move, a revocation) is sent once: whether a lost
+//! creating twice; and `revenue import`'s batches, upserts by external id. Every other write (an update, a move, a revocation) is sent once: whether a lost
 //! answer means "done" is for the user to check.
 //!
 //! The retries happen below the generated clients, on the HTTP/2 requests, so that every command gets
