@@ -4,7 +4,8 @@
 //!
 //! Between kamctl and a real server sits a relay of `kam.v1.AccountService` that plays a database
 //! outage on cue: it refuses a call with UNAVAILABLE (as the server does when its database is gone, with
-//! a RetryInfo), or forwards it and then loses the answer.
+//! a RetryInfo), or forwards it and then loses the answer. One more test runs kamctl against a server
+//! whose own PostgreSQL (a throwaway cluster) restarts.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -217,4 +218,84 @@ backend_tests! {
         assert!(log.contains("UNAVAILABLE") && !log.contains("retry 1"), "{log}");
         assert_eq!(relay.calls_of("UpdateAccount"), 1);
     }
+}
+
+/// The real thing: kamctl creating accounts, four at a time, while the PostgreSQL under the server
+/// restarts cleanly and then as after a crash. Every kamctl run succeeds (the calls the restarts broke
+/// were retried) and every account is there once. Runs on a throwaway cluster of its own; without the
+/// PostgreSQL server binaries it says so and passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kamctl_creates_through_postgres_restarts() {
+    use kam_tests::{Backend, scratch_postgres::ScratchPostgres};
+    const WRITERS: usize = 4;
+    const CREATES: usize = 15;
+    let Some(cluster) = ScratchPostgres::create() else {
+        return;
+    };
+    cluster.start(&[], "host all all 127.0.0.1/32 trust");
+    cluster.create_database("kam");
+    let server = TestServer::start_at(Backend::Postgres, cluster.url("kam", ""), |_| {}).await;
+    let addr = server.addr.to_string();
+    let key_file = server.admin_key_path();
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|writer| {
+            let (addr, key_file) = (addr.clone(), key_file.clone());
+            tokio::task::spawn_blocking(move || {
+                (0..CREATES)
+                    .map(|n| {
+                        std::process::Command::new(env!("CARGO_BIN_EXE_kamctl"))
+                            .args(["--addr", &addr, "--api-key-file"])
+                            .arg(&key_file)
+                            .args(["accounts", "create", "--name", &format!("restart {writer}-{n}")])
+                            .env_remove("KAM_API_KEY")
+                            .env_remove("KAM_ADDR")
+                            .output()
+                            .expect("kamctl runs")
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let cluster = Arc::new(cluster);
+    for (mode, after) in [("fast", 10), ("immediate", 30)] {
+        while accounts_like(&server, "restart %").await < after
+            && !writers.iter().all(|writer| writer.is_finished())
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let cluster = Arc::clone(&cluster);
+        tokio::task::spawn_blocking(move || cluster.restart(mode))
+            .await
+            .expect("restart PostgreSQL");
+    }
+    let mut retries = 0;
+    for writer in writers {
+        for output in writer.await.expect("a writer") {
+            let log = stderr(&output);
+            assert!(output.status.success(), "a kamctl run failed: {log}");
+            retries += log.matches("; retry ").count();
+        }
+    }
+    eprintln!("{retries} retries announced");
+    assert_eq!(
+        accounts_like(&server, "restart %").await,
+        (WRITERS * CREATES) as i64
+    );
+    let distinct = server
+        .query_i64(
+            "SELECT count(DISTINCT display_name) FROM accounts WHERE display_name LIKE 'restart %'",
+            [],
+        )
+        .await;
+    assert_eq!(distinct, (WRITERS * CREATES) as i64, "no account twice");
+    server.stop().await;
+}
+
+async fn accounts_like(server: &TestServer, pattern: &str) -> i64 {
+    server
+        .query_i64(
+            "SELECT count(*) FROM accounts WHERE display_name LIKE $1",
+            [pattern.into()],
+        )
+        .await
 }
