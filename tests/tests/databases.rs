@@ -243,8 +243,9 @@ fn make_certificates(dir: &Path) -> Option<()> {
 
 /// Production databases require TLS. A PostgreSQL server that accepts TCP connections over TLS only:
 /// `sslmode=verify-full` with the CA that signed its certificate connects and serves calls,
-/// `sslmode=require` encrypts without checking, and verify-full with another CA is refused when the
-/// server starts, with an error that says why.
+/// `sslmode=require` encrypts without checking, verify-full refuses a certificate that does not name the
+/// host (verify-ca takes it), and verify-full with another CA is refused when the server starts, with an
+/// error that says why.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_over_tls_verifies_the_servers_certificate() {
     let Some(cluster) = ScratchPostgres::create() else {
@@ -259,8 +260,10 @@ async fn postgres_over_tls_verifies_the_servers_certificate() {
             "ssl = on".to_owned(),
             format!("ssl_cert_file = '{}'", dir.join("server.crt").display()),
             format!("ssl_key_file = '{}'", dir.join("server.key").display()),
+            // Also on an address its certificate does not name, for the host name check.
+            "listen_addresses = '127.0.0.1,127.0.0.2'".to_owned(),
         ],
-        "hostssl all all 127.0.0.1/32 trust",
+        "hostssl all all 127.0.0.0/8 trust",
     );
     cluster.create_database("kam");
 
@@ -305,6 +308,24 @@ async fn postgres_over_tls_verifies_the_servers_certificate() {
         .await
         .expect("sslmode=require connects without checking the certificate");
     let _ = unverified.close().await;
+
+    // verify-full also checks that the certificate names the host connected to; verify-ca does not.
+    let other_host = |mode: &str| {
+        format!(
+            "postgres://postgres@127.0.0.2:{}/kam?sslmode={mode}&sslrootcert={}",
+            cluster.port(),
+            dir.join("ca.pem").display()
+        )
+    };
+    let misnamed = Database::connect(other_host("verify-full"))
+        .await
+        .expect_err("the certificate does not name 127.0.0.2")
+        .to_string();
+    assert!(misnamed.contains("not valid for name"), "{misnamed}");
+    let ca_only = Database::connect(other_host("verify-ca"))
+        .await
+        .expect("verify-ca checks the CA, not the name");
+    let _ = ca_only.close().await;
 
     let wrong_ca = cluster.url(
         "kam",
