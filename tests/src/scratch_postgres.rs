@@ -8,7 +8,9 @@
 //! runs as the `postgres` user through `runuser`.
 //!
 //! [`ScratchPostgres::create`] returns `None`, after saying why on stderr, when the PostgreSQL server
-//! binaries (`initdb`, `pg_ctl`) are not installed: on such a machine these tests cannot run.
+//! binaries (`initdb`, `pg_ctl`) are not installed: on such a machine these tests cannot run. CI sets
+//! `KAM_TEST_SCRATCH_POSTGRES=required`, and then a missing binary fails the test instead: a skipped
+//! fault test there would be a silent loss of coverage.
 
 use std::{
     net::TcpListener,
@@ -18,6 +20,18 @@ use std::{
 
 /// Where Debian and Ubuntu put the server binaries: `/usr/lib/postgresql/<major>/bin`.
 const DEBIAN_BINARIES: &str = "/usr/lib/postgresql";
+
+/// Set to `required`, a missing tool fails the test rather than skipping it (CI).
+pub const REQUIRED_VAR: &str = "KAM_TEST_SCRATCH_POSTGRES";
+
+/// Skips a test (returning `None` after saying why) or, when [`REQUIRED_VAR`] is `required`, fails it.
+pub fn skip_or_fail<T>(why: &str) -> Option<T> {
+    if std::env::var(REQUIRED_VAR).is_ok_and(|value| value == "required") {
+        panic!("{why}, and {REQUIRED_VAR}=required");
+    }
+    eprintln!("skipping: {why}");
+    None
+}
 
 /// The user the server runs as when the tests run as root.
 const SERVER_USER: &str = "postgres";
@@ -35,11 +49,10 @@ impl ScratchPostgres {
     /// A cluster-to-be in a fresh temporary directory; [`ScratchPostgres::start`] creates and starts it.
     pub fn create() -> Option<Self> {
         let Some(bin) = server_binaries() else {
-            eprintln!(
-                "skipping: the PostgreSQL server binaries (initdb, pg_ctl) are not installed \
-                 (looked in $PATH and {DEBIAN_BINARIES}/*/bin)"
-            );
-            return None;
+            return skip_or_fail(&format!(
+                "the PostgreSQL server binaries (initdb, pg_ctl) are not installed (looked in $PATH \
+                 and {DEBIAN_BINARIES}/*/bin)"
+            ));
         };
         let dir = tempfile::Builder::new()
             .prefix("kam-scratch-pg-")

@@ -198,8 +198,7 @@ async fn a_postgres_restart_under_load_answers_unavailable_and_loses_or_doubles_
 /// with the `openssl` command. `None` (after saying why) when it is not installed.
 fn make_certificates(dir: &Path) -> Option<()> {
     if Command::new("openssl").arg("version").output().is_err() {
-        eprintln!("skipping: the openssl command is not installed");
-        return None;
+        return kam_tests::scratch_postgres::skip_or_fail("the openssl command is not installed");
     }
     // Arguments are split at spaces; none of them holds one.
     let openssl = |args: &str| {
