@@ -35,6 +35,11 @@ impl Db {
     /// Connects to `config.database_url`. A URL without a scheme is taken as a SQLite file path.
     pub async fn connect(config: &Config) -> Result<Self, DbErr> {
         let url = normalize_url(&config.database_url);
+        if let Some(file) = sqlite_file(&url) {
+            create_private(&file).map_err(|e| {
+                DbErr::Custom(format!("cannot create the SQLite file {}: {e}", file.display()))
+            })?;
+        }
         let mut options = ConnectOptions::new(url);
         options
             .max_connections(config.db_max_connections)
@@ -183,6 +188,50 @@ fn normalize_url(url: &str) -> String {
     }
 }
 
+/// The file a SQLite URL names, or `None` for PostgreSQL and in-memory databases.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    use std::str::FromStr as _;
+    if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=memory") {
+        return None;
+    }
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
+    Some(options.get_filename().to_path_buf())
+}
+
+/// Creates the SQLite file, if missing, readable and writable by its owner only (0600), and takes any
+/// other access away from an existing one and its WAL files: API key hashes and personal data live
+/// there. SQLite gives the `-wal` and `-shm` files it creates the mode of the database file, whatever
+/// the umask, so a private database file keeps them private too.
+#[cfg(unix)]
+fn create_private(file: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(file)?;
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = file.as_os_str().to_owned();
+        name.push(suffix);
+        let path = std::path::Path::new(&name);
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn create_private(_file: &std::path::Path) -> std::io::Result<()> {
+    Ok(())
+}
+
 /// A lost race that is safe to run again from the start: PostgreSQL's "could not serialize access"
 /// (40001) and deadlock (40P01), or [`Error::Contention`] raised by the work itself.
 fn is_retryable(err: &Error) -> bool {
@@ -214,5 +263,43 @@ mod tests {
             "sqlite://kam.db?mode=rwc"
         );
         assert_eq!(normalize_url("postgres://u@h/db"), "postgres://u@h/db");
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn the_sqlite_files_are_private_whatever_the_umask_left_them() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("kam.db");
+        let mode = |name: &str| {
+            std::fs::metadata(dir.path().join(name))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        create_private(&file).unwrap();
+        assert_eq!(mode("kam.db"), 0o600, "a new file");
+
+        // An existing database from before, world-readable, with its WAL.
+        for name in ["kam.db", "kam.db-wal"] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, "").unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        create_private(&file).unwrap();
+        assert_eq!((mode("kam.db"), mode("kam.db-wal")), (0o600, 0o600));
+        assert!(!dir.path().join("kam.db-shm").exists(), "nothing else is created");
+    }
+
+    #[test]
+    fn only_sqlite_files_are_created_ahead() {
+        assert_eq!(
+            sqlite_file("sqlite://data/kam.db?mode=rwc").as_deref(),
+            Some(std::path::Path::new("data/kam.db"))
+        );
+        assert_eq!(sqlite_file("postgres://u@h/db"), None);
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("sqlite://?mode=memory"), None);
     }
 }

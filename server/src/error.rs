@@ -194,11 +194,63 @@ impl From<FieldViolation> for Error {
 
 impl From<DbErr> for Error {
     fn from(err: DbErr) -> Self {
-        match err {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Self::Unavailable(err),
-            other => Self::Database(other),
+        if is_unavailable(&err) {
+            Self::Unavailable(err)
+        } else {
+            Self::Database(err)
         }
     }
+}
+
+/// How long a client is told to wait before retrying a call the database could not serve: about what a
+/// PostgreSQL restart or failover takes.
+pub const UNAVAILABLE_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Whether `err` says the database could not be reached rather than that the statement was wrong: the
+/// pool found no connection in time or is closed, or the connection broke before or during the
+/// statement (a PostgreSQL restart, failover or network cut). Such a call may succeed when made again,
+/// so the client is told UNAVAILABLE, never INTERNAL.
+///
+/// sea-orm wraps the same sqlx error as `Conn`, `Exec` or `Query` depending on where it struck (a
+/// connection dropped mid-transaction surfaces from whichever statement was running), so the sqlx
+/// error itself decides.
+fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx};
+    let sqlx_err = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match &**sqlx_err {
+        // The socket broke (reset, refused, EOF), the TLS session over it broke, or the server stopped
+        // mid-message ("connection closed", "unexpected end of stream").
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| is_unavailable_sqlstate(&code) || is_sqlite_busy(&code)),
+        _ => false,
+    }
+}
+
+/// SQLite's SQLITE_BUSY (5) and its extended codes (`5 | n << 8`): another writer held the database for
+/// longer than the busy timeout (10 s), which is a full pool's answer, not a wrong statement. sqlx gives
+/// SQLite's extended result code as a decimal string; PostgreSQL's SQLSTATEs are always five
+/// characters, so the two cannot be confused.
+fn is_sqlite_busy(code: &str) -> bool {
+    code.len() < 5 && code.parse::<u32>().is_ok_and(|code| code & 0xff == 5)
+}
+
+/// PostgreSQL SQLSTATEs that mean "not now" rather than "not this": class 08 (connection exception),
+/// 57P01 admin shutdown (a restart terminates every session), 57P02 crash shutdown, 57P03 cannot
+/// connect now (still starting, or in recovery after a failover), 53300 too many connections, and
+/// 25006 read-only transaction (a write reached a standby that has not yet been promoted).
+fn is_unavailable_sqlstate(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300" | "25006")
 }
 
 impl From<FieldViolation> for Status {
@@ -279,11 +331,13 @@ impl From<Error> for Status {
             Error::RateLimited { retry_after } => {
                 details.set_retry_info(Some(*retry_after));
             }
+            Error::Unavailable(_) => {
+                details.set_retry_info(Some(UNAVAILABLE_RETRY_AFTER));
+            }
             Error::Contention
             | Error::TooManyStreams { .. }
             | Error::Unauthenticated(_)
             | Error::PermissionDenied(_)
-            | Error::Unavailable(_)
             | Error::Database(_) => {}
         }
         details.set_error_info(err.reason(), ERROR_DOMAIN, metadata);
@@ -425,6 +479,122 @@ mod tests {
         assert_eq!(status.code(), Code::ResourceExhausted);
         let details = details(&status);
         assert_eq!(details.retry_info().unwrap().retry_delay, Some(retry_after));
+    }
+
+    /// A PostgreSQL error as sqlx reports it: a message and a SQLSTATE.
+    #[derive(Debug)]
+    struct PgError(&'static str);
+
+    impl fmt::Display for PgError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "error {}", self.0)
+        }
+    }
+
+    impl std::error::Error for PgError {}
+
+    impl sea_orm::sqlx::error::DatabaseError for PgError {
+        fn message(&self) -> &str {
+            "error"
+        }
+        fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+            Some(self.0.into())
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sea_orm::sqlx::error::ErrorKind {
+            sea_orm::sqlx::error::ErrorKind::Other
+        }
+    }
+
+    fn wrapped(make: fn(sea_orm::RuntimeErr) -> DbErr, err: sea_orm::sqlx::Error) -> DbErr {
+        make(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(err)))
+    }
+
+    /// Every shape a lost PostgreSQL connection, restart, failover or exhausted pool takes, wherever in
+    /// a call it struck: UNAVAILABLE with a retry delay, never INTERNAL.
+    #[test]
+    fn a_lost_database_is_unavailable_with_a_retry_delay() {
+        use sea_orm::{ConnAcquireErr, sqlx::Error as Sqlx};
+        let broken = || {
+            [
+                Sqlx::Io(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "connection reset by peer",
+                )),
+                Sqlx::Io(std::io::ErrorKind::UnexpectedEof.into()),
+                Sqlx::Io(std::io::ErrorKind::ConnectionRefused.into()),
+                Sqlx::Protocol("connection closed".into()),
+                Sqlx::Tls("peer closed connection without sending TLS close_notify".into()),
+                Sqlx::PoolTimedOut,
+                Sqlx::PoolClosed,
+                Sqlx::WorkerCrashed,
+                Sqlx::Database(Box::new(PgError("57P01"))),
+                Sqlx::Database(Box::new(PgError("57P02"))),
+                Sqlx::Database(Box::new(PgError("57P03"))),
+                Sqlx::Database(Box::new(PgError("08006"))),
+                Sqlx::Database(Box::new(PgError("08003"))),
+                Sqlx::Database(Box::new(PgError("53300"))),
+                Sqlx::Database(Box::new(PgError("25006"))),
+                // SQLite: SQLITE_BUSY, SQLITE_BUSY_TIMEOUT.
+                Sqlx::Database(Box::new(PgError("5"))),
+                Sqlx::Database(Box::new(PgError("773"))),
+            ]
+        };
+        let mut cases = vec![
+            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+            DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+        ];
+        for make in [DbErr::Conn, DbErr::Exec, DbErr::Query] {
+            cases.extend(broken().into_iter().map(|err| wrapped(make, err)));
+        }
+        for err in cases {
+            let shown = err.to_string();
+            let error = Error::from(err);
+            assert!(matches!(error, Error::Unavailable(_)), "{shown}: {error:?}");
+            let status = Status::from(error);
+            assert_eq!(status.code(), Code::Unavailable, "{shown}");
+            let details = details(&status);
+            assert_eq!(
+                details.error_info().unwrap().reason,
+                "DATABASE_UNAVAILABLE",
+                "{shown}"
+            );
+            assert_eq!(
+                details.retry_info().unwrap().retry_delay,
+                Some(UNAVAILABLE_RETRY_AFTER),
+                "{shown}"
+            );
+            assert!(!status.message().contains("reset"), "{shown}");
+        }
+    }
+
+    /// What a retry would only repeat stays INTERNAL.
+    #[test]
+    fn statement_errors_stay_internal() {
+        use sea_orm::sqlx::Error as Sqlx;
+        for err in [
+            wrapped(DbErr::Exec, Sqlx::Database(Box::new(PgError("42P01")))),
+            wrapped(DbErr::Query, Sqlx::Database(Box::new(PgError("23503")))),
+            // SQLite: SQLITE_CONSTRAINT_UNIQUE, SQLITE_ERROR; a SQLSTATE of digits only.
+            wrapped(DbErr::Exec, Sqlx::Database(Box::new(PgError("2067")))),
+            wrapped(DbErr::Exec, Sqlx::Database(Box::new(PgError("1")))),
+            wrapped(DbErr::Exec, Sqlx::Database(Box::new(PgError("23505")))),
+            wrapped(DbErr::Query, Sqlx::RowNotFound),
+            wrapped(DbErr::Query, Sqlx::ColumnNotFound("x".into())),
+            DbErr::Custom("boom".into()),
+            DbErr::Type("bad".into()),
+        ] {
+            let shown = err.to_string();
+            assert_eq!(Status::from(Error::from(err)).code(), Code::Internal, "{shown}");
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod bench;
 pub mod generator;
 pub mod raw;
 pub mod revenue_generator;
+pub mod scratch_postgres;
 pub mod sla_generator;
 
 use std::{net::SocketAddr, time::Duration};
@@ -190,7 +191,30 @@ impl TestServer {
                 (database.url.clone(), Some(database))
             }
         };
+        Some(Self::start_on(backend, database_url, postgres, dir, configure).await)
+    }
 
+    /// Starts a server on `database_url`, a database the caller made and owns (e.g. on a
+    /// [`scratch_postgres::ScratchPostgres`]); it is neither created nor dropped here.
+    pub async fn start_at(
+        backend: Backend,
+        database_url: String,
+        configure: impl FnOnce(&mut kam_server::Config),
+    ) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("kam-test-")
+            .tempdir()
+            .expect("create a temporary directory");
+        Self::start_on(backend, database_url, None, dir, configure).await
+    }
+
+    async fn start_on(
+        backend: Backend,
+        database_url: String,
+        postgres: Option<PostgresDatabase>,
+        dir: tempfile::TempDir,
+        configure: impl FnOnce(&mut kam_server::Config),
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("listener address");
         let mut config = kam_server::Config {
@@ -245,7 +269,7 @@ impl TestServer {
             .expect("the ADMIN key authenticates")
             .into_inner();
         server.admin = Some(Caller::new(server.channel.clone(), me.staff_id, secret.trim()));
-        Some(server)
+        server
     }
 
     /// Polls health until the server answers SERVING; panics with the server's own error when it

@@ -12,6 +12,7 @@ use crate::enums;
 use crate::error::Error;
 use crate::mask::MaskBuilder;
 use crate::output::{self, Render, Table, key_values};
+use crate::retry;
 
 #[derive(Debug, Subcommand)]
 pub enum AccountsCommand {
@@ -157,7 +158,10 @@ pub async fn run(command: AccountsCommand, global: &Global) -> Result<(), Error>
         AccountsCommand::List(args) => return list(args, global).await,
         AccountsCommand::Create(args) => {
             let request = args.into_request();
-            client::accounts(global).await?.create_account(request).await?
+            client::accounts(global)
+                .await?
+                .create_account(retry::idempotent(request))
+                .await?
         }
         AccountsCommand::Get(IdArgs { id }) => {
             let request = GetAccountRequest { id };
@@ -224,7 +228,7 @@ impl CreateArgs {
         self.fields.apply(&mut account, &mut MaskBuilder::default());
         CreateAccountRequest {
             account: Some(account),
-            request_id: self.request_id.unwrap_or_default(),
+            request_id: retry::new_request_id(self.request_id),
         }
     }
 }

@@ -21,9 +21,11 @@ use tonic::{Request, Status};
 
 use crate::Global;
 use crate::error::{Error, error_chain};
+use crate::retry::{RetryPolicy, Retrying};
 
-/// A connection whose every call carries the `--timeout` deadline and the credentials, if any.
-pub type Connection = InterceptedService<Channel, CallSettings>;
+/// A connection whose every call carries the `--timeout` deadline and the credentials, if any, and
+/// whose reads and creates are retried when the server is unavailable (`crate::retry`).
+pub type Connection = InterceptedService<Retrying<Channel>, CallSettings>;
 
 /// The account service client every `accounts` and `contacts` command uses.
 pub type AccountClient = AccountServiceClient<Connection>;
@@ -105,7 +107,10 @@ pub async fn connect(global: &Global) -> Result<Connection, Error> {
             addr: global.addr.uri().to_string(),
             source,
         })?;
-    Ok(InterceptedService::new(channel, settings))
+    Ok(InterceptedService::new(
+        Retrying::new(channel, RetryPolicy::default()),
+        settings,
+    ))
 }
 
 /// Connects an account service client.

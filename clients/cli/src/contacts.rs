@@ -16,6 +16,7 @@ use crate::enums;
 use crate::error::Error;
 use crate::mask::MaskBuilder;
 use crate::output::{self, Render, Table, key_values};
+use crate::retry;
 
 #[derive(Debug, Subcommand)]
 pub enum ContactsCommand {
@@ -189,7 +190,7 @@ pub async fn run(command: ContactsCommand, global: &Global) -> Result<(), Error>
             let request = args.into_request();
             client::accounts(global)
                 .await?
-                .create_contact(request)
+                .create_contact(retry::idempotent(request))
                 .await?
                 .into_inner()
         }
@@ -313,7 +314,7 @@ impl CreateArgs {
         self.fields.apply(&mut contact, &mut MaskBuilder::default());
         CreateContactRequest {
             contact: Some(contact),
-            request_id: self.request_id.unwrap_or_default(),
+            request_id: retry::new_request_id(self.request_id),
         }
     }
 }

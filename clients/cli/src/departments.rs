@@ -8,6 +8,7 @@ use crate::Global;
 use crate::client::{self, TeamClient};
 use crate::error::Error;
 use crate::output::{self, Render, Table, key_values};
+use crate::retry;
 
 #[derive(Debug, Subcommand)]
 pub enum DepartmentsCommand {
@@ -43,7 +44,10 @@ pub async fn run(command: DepartmentsCommand, global: &Global) -> Result<(), Err
             Ok(output::print(&departments, global.json)?)
         }
         DepartmentsCommand::Create(args) => {
-            let department = client.create_department(args.into_request()).await?.into_inner();
+            let department = client
+                .create_department(retry::idempotent(args.into_request()))
+                .await?
+                .into_inner();
             Ok(output::print(&department, global.json)?)
         }
     }
@@ -57,7 +61,7 @@ impl CreateArgs {
                 display_name: self.name,
                 ..Default::default()
             }),
-            request_id: self.request_id.unwrap_or_default(),
+            request_id: retry::new_request_id(self.request_id),
         }
     }
 }
@@ -171,7 +175,12 @@ mod tests {
             (department.code.as_str(), department.display_name.as_str()),
             ("SALES", "Sales")
         );
-        assert_eq!(request.request_id, "");
+        // None given: a fresh one, so that a retry is recognised as the same create.
+        assert!(
+            uuid::Uuid::parse_str(&request.request_id).is_ok(),
+            "{}",
+            request.request_id
+        );
     }
 
     #[test]

@@ -124,7 +124,7 @@ fn detail_lines(details: &ErrorDetails) -> Vec<String> {
 }
 
 /// The canonical name of a gRPC status code; tonic's `Display` gives a prose description instead.
-fn code_name(code: Code) -> &'static str {
+pub fn code_name(code: Code) -> &'static str {
     match code {
         Code::Ok => "OK",
         Code::Cancelled => "CANCELLED",

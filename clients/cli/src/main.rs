@@ -25,6 +25,7 @@ mod output;
 mod pipelines;
 mod plan_actions;
 mod plans;
+mod retry;
 mod revenue;
 mod roles;
 mod sla_config;

@@ -18,6 +18,7 @@ use crate::mask::MaskBuilder;
 use crate::money;
 use crate::output::{self, Render, Table, key_values};
 use crate::pipelines::{parse_stage_key, stage_key};
+use crate::retry;
 
 #[derive(Debug, Subcommand)]
 pub enum OppsCommand {
@@ -310,7 +311,7 @@ pub async fn run(command: OppsCommand, global: &Global) -> Result<(), Error> {
             let request = args.into_request();
             client::opportunities(global)
                 .await?
-                .create_opportunity(request)
+                .create_opportunity(retry::idempotent(request))
                 .await?
         }
         OppsCommand::Get(IdArgs { id }) => {
@@ -451,7 +452,7 @@ impl CreateArgs {
         self.fields.apply(&mut opportunity, &mut MaskBuilder::default());
         CreateOpportunityRequest {
             opportunity: Some(opportunity),
-            request_id: self.request_id.unwrap_or_default(),
+            request_id: retry::new_request_id(self.request_id),
         }
     }
 }

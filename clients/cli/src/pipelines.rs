@@ -13,6 +13,7 @@ use crate::enums;
 use crate::error::Error;
 use crate::mask::MaskBuilder;
 use crate::output::{self, Render, Table, key_values};
+use crate::retry;
 
 /// How a stage is written on the command line, shown in the help of `--stage`.
 const STAGE_SYNTAX: &str = "KEY:DISPLAY NAME:PROBABILITY:CATEGORY[:STALL_DAYS]";
@@ -161,7 +162,7 @@ pub async fn run(command: PipelinesCommand, global: &Global) -> Result<(), Error
             let request = args.into_request()?;
             client::opportunities(global)
                 .await?
-                .create_pipeline(request)
+                .create_pipeline(retry::idempotent(request))
                 .await?
         }
         PipelinesCommand::Update(args) => {
@@ -260,7 +261,7 @@ impl CreateArgs {
         };
         Ok(CreatePipelineRequest {
             pipeline: Some(pipeline),
-            request_id: self.request_id.unwrap_or_default(),
+            request_id: retry::new_request_id(self.request_id),
         })
     }
 }

@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::mask::MaskBuilder;
 use crate::opportunities::{format_date, parse_day};
 use crate::output::{self, Render, Table, key_values};
+use crate::retry;
 
 #[derive(Debug, Subcommand)]
 pub enum ActionCommand {
@@ -152,7 +153,10 @@ pub async fn run(command: ActionCommand, global: &Global) -> Result<(), Error> {
         ActionCommand::Add(args) => {
             let request = args.into_request();
             let mut client = client::planning(global).await?;
-            let action = client.create_plan_action(request).await?.into_inner();
+            let action = client
+                .create_plan_action(retry::idempotent(request))
+                .await?
+                .into_inner();
             return Ok(output::print(&action, global.json)?);
         }
         ActionCommand::Get(ActionIdArgs { id }) => {
@@ -221,7 +225,7 @@ impl AddArgs {
                 due_date: Some(self.due),
                 ..Default::default()
             }),
-            request_id: self.request_id.unwrap_or_default(),
+            request_id: retry::new_request_id(self.request_id),
         }
     }
 }

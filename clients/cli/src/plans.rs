@@ -26,6 +26,7 @@ use crate::money;
 use crate::opportunities::{format_date, parse_day};
 use crate::output::{self, Render, Table, count, key_values};
 use crate::plan_actions::{self, ActionCommand, ActionListArgs};
+use crate::retry;
 
 #[derive(Debug, Subcommand)]
 pub enum PlanCommand {
@@ -196,7 +197,7 @@ pub async fn run(command: PlanCommand, global: &Global) -> Result<(), Error> {
             let request = args.into_request()?;
             client::planning(global)
                 .await?
-                .create_account_plan(request)
+                .create_account_plan(retry::idempotent(request))
                 .await?
         }
         PlanCommand::Get(IdArgs { id }) => {
@@ -319,7 +320,7 @@ impl CreateArgs {
         }
         Ok(CreateAccountPlanRequest {
             plan: Some(plan),
-            request_id: self.request_id.unwrap_or_default(),
+            request_id: retry::new_request_id(self.request_id),
         })
     }
 }

@@ -22,6 +22,7 @@ use crate::client::{self, PageArgs};
 use crate::error::Error;
 use crate::money;
 use crate::output::{self, Render, Table, count, key_values};
+use crate::retry;
 
 /// The most records one UpsertRevenueRecords call takes.
 const BATCH_SIZE: usize = 5000;
@@ -143,8 +144,10 @@ async fn import(args: ImportArgs, global: &Global) -> Result<(), Error> {
             lines: batch_lines,
             stored: index * BATCH_SIZE,
         };
+        // Upserts by external id: a batch sent again after a lost answer writes nothing twice (its
+        // records then count as unchanged).
         let response = client
-            .upsert_revenue_records(request)
+            .upsert_revenue_records(retry::idempotent(request))
             .await
             .map_err(|status| batch.locate(status))?
             .into_inner();

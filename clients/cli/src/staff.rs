@@ -13,6 +13,7 @@ use crate::enums;
 use crate::error::Error;
 use crate::mask::MaskBuilder;
 use crate::output::{self, Render, Table, key_values};
+use crate::retry;
 
 #[derive(Debug, Subcommand)]
 pub enum StaffCommand {
@@ -148,7 +149,7 @@ pub async fn run(command: StaffCommand, global: &Global) -> Result<(), Error> {
             let mut client = client::teams(global).await?;
             let department_id = departments::resolve(&mut client, &args.department).await?;
             let request = args.into_request(department_id);
-            client.create_staff(request).await?
+            client.create_staff(retry::idempotent(request)).await?
         }
         StaffCommand::Get(IdArgs { id }) => {
             let request = GetStaffRequest { id };
@@ -224,7 +225,7 @@ impl CreateArgs {
         self.fields.apply(&mut staff, &mut MaskBuilder::default());
         CreateStaffRequest {
             staff: Some(staff),
-            request_id: self.request_id.unwrap_or_default(),
+            request_id: retry::new_request_id(self.request_id),
         }
     }
 }

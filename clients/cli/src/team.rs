@@ -12,6 +12,7 @@ use crate::enums;
 use crate::error::Error;
 use crate::mask::MaskBuilder;
 use crate::output::{self, Render, Table, key_values};
+use crate::retry;
 
 #[derive(Debug, Subcommand)]
 pub enum TeamCommand {
@@ -104,7 +105,10 @@ pub async fn run(command: TeamCommand, global: &Global) -> Result<(), Error> {
         TeamCommand::List(args) => return list(args, global).await,
         TeamCommand::Add(args) => {
             let request = args.into_request();
-            client::teams(global).await?.add_team_member(request).await?
+            client::teams(global)
+                .await?
+                .add_team_member(retry::idempotent(request))
+                .await?
         }
         TeamCommand::Update(args) => {
             // Built before connecting, so that an update that changes nothing fails at once.
@@ -158,7 +162,7 @@ impl AddArgs {
                 is_department_liaison: self.liaison.unwrap_or_default(),
                 ..Default::default()
             }),
-            request_id: self.request_id.unwrap_or_default(),
+            request_id: retry::new_request_id(self.request_id),
         }
     }
 }

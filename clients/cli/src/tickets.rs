@@ -20,6 +20,7 @@ use crate::enums;
 use crate::error::Error;
 use crate::mask::MaskBuilder;
 use crate::output::{self, Render, Table, key_values};
+use crate::retry;
 
 #[derive(Debug, Subcommand)]
 pub enum TicketsCommand {
@@ -228,7 +229,7 @@ pub async fn run(command: TicketsCommand, global: &Global) -> Result<(), Error> 
             let request = args.into_request();
             client::service_levels(global)
                 .await?
-                .create_service_request(request)
+                .create_service_request(retry::idempotent(request))
                 .await?
         }
         TicketsCommand::Get(IdArgs { id }) => {
@@ -367,7 +368,7 @@ impl CreateArgs {
         self.fields.apply(&mut request, &mut MaskBuilder::default());
         CreateServiceRequestRequest {
             service_request: Some(request),
-            request_id: self.request_id.unwrap_or_default(),
+            request_id: retry::new_request_id(self.request_id),
         }
     }
 }

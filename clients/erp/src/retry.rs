@@ -1,12 +1,14 @@
 //! Retrying what a server restart or a network hiccup breaks: which failures are worth another try,
 //! and how long to wait before it (exponential backoff, capped, with jitter so that many connectors
-//! that lost the same server do not all come back in the same instant).
+//! that lost the same server do not all come back in the same instant), and never sooner than the
+//! server asked (its `RetryInfo`).
 
 use std::error::Error as _;
 use std::io::IsTerminal as _;
 use std::time::Duration;
 
 use tonic::{Code, Status};
+use tonic_types::StatusExt as _;
 
 use crate::error::{Error, code_name};
 
@@ -73,6 +75,16 @@ pub fn is_transient(status: &Status) -> bool {
     }
 }
 
+/// How long the server asked the client to wait (`google.rpc.RetryInfo`, e.g. 1 s while its database
+/// restarts); zero when it did not say. The backoff never retries sooner.
+pub fn retry_after(status: &Status) -> Duration {
+    status
+        .get_error_details()
+        .retry_info()
+        .and_then(|info| info.retry_delay)
+        .unwrap_or_default()
+}
+
 /// Counts the failures of one piece of work since it last made progress, and waits before each retry.
 #[derive(Debug)]
 pub struct Retrier {
@@ -107,7 +119,10 @@ impl Retrier {
                 status,
             });
         }
-        let delay = self.policy.delay(self.failures, random_jitter);
+        let delay = self
+            .policy
+            .delay(self.failures, random_jitter)
+            .max(retry_after(&status));
         let of = self
             .policy
             .max_retries
@@ -187,6 +202,18 @@ mod tests {
             "connection reset by peer",
         )));
         assert!(is_transient(&broken), "{broken:?}");
+    }
+
+    #[test]
+    fn the_servers_retry_info_is_a_floor_for_the_backoff() {
+        let status = Status::with_error_details(
+            Code::Unavailable,
+            "the database is unavailable; retry",
+            tonic_types::ErrorDetails::with_retry_info(Some(Duration::from_secs(1))),
+        );
+        assert!(is_transient(&status));
+        assert_eq!(retry_after(&status), Duration::from_secs(1));
+        assert_eq!(retry_after(&Status::unavailable("shutting down")), Duration::ZERO);
     }
 
     #[test]
