@@ -19,6 +19,7 @@
 
 pub mod bench;
 pub mod generator;
+pub mod hostile;
 pub mod raw;
 pub mod revenue_generator;
 pub mod scratch_postgres;

@@ -2079,6 +2079,74 @@ backend_tests! {
     }
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Valid requests with one hostile field
+// ---------------------------------------------------------------------------------------------------
+
+/// Every RPC's valid request (the one the matrix sends an ADMIN), with one field at a time replaced by
+/// each case of `kam_tests::hostile`: the checks past the first one see the hostile value too. No
+/// answer may be INTERNAL, UNKNOWN or broken, and another client is answered promptly throughout.
+async fn valid_requests_with_one_hostile_field(backend: kam_tests::Backend) {
+    use kam_tests::hostile::{CALL_DEADLINE, Prober, Types, cases, finding};
+    // Thousands of calls from one ADMIN: its request budget would answer most of them instead.
+    let Some(server) =
+        TestServer::start_with(backend, |config| config.rate_limit.requests_per_second = 0).await
+    else {
+        return;
+    };
+    let started = Instant::now();
+    let fixture = Fixture::new(&server).await;
+    let admin = Who::one(Role::Admin, false);
+    let types = Types::of_this_build();
+    let prober = Prober::start(&server).await;
+    let (mut findings, mut sent, mut accepted) = (Vec::new(), 0, 0);
+    for (rpc, _) in rules_by_rpc() {
+        for case in cases(&types, &rpc) {
+            let mut request = fixture.request(&rpc.path, admin).await.bytes;
+            request.extend_from_slice(&case.bytes);
+            let asked = Instant::now();
+            let answer = tokio::time::timeout(
+                CALL_DEADLINE * 2,
+                call(server.anonymous(), &rpc, fixture.caller(admin), request),
+            )
+            .await
+            .unwrap_or_else(|_| Err(Status::deadline_exceeded("no answer at all")));
+            sent += 1;
+            accepted += usize::from(answer.is_ok());
+            if let Some(problem) = finding(&answer, asked.elapsed()) {
+                findings.push(format!("{} {} = {}: {problem}", rpc.path, case.field, case.value));
+            }
+        }
+    }
+    let answered = prober.assert_answered_promptly().await;
+    eprintln!(
+        "{sent} valid requests with a hostile field ({accepted} of them accepted) on {:?} in {:?}; the \
+         other client was answered {answered} times, promptly",
+        server.backend,
+        started.elapsed()
+    );
+    assert!(
+        findings.is_empty(),
+        "{} valid requests with a hostile field were answered as no request may be:\n{}",
+        findings.len(),
+        findings.join("\n")
+    );
+    drop(fixture);
+    server.stop().await;
+}
+
+mod hostile {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_valid_requests_with_one_hostile_field() {
+        super::valid_requests_with_one_hostile_field(kam_tests::Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_valid_requests_with_one_hostile_field() {
+        super::valid_requests_with_one_hostile_field(kam_tests::Backend::Postgres).await;
+    }
+}
+
 /// Fails fast, without a server, when an RPC has no rule or a rule no RPC.
 #[test]
 fn every_rpc_has_exactly_one_rule_and_every_rule_an_rpc() {
