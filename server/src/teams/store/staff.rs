@@ -223,16 +223,7 @@ pub async fn deactivate_staff(
 ) -> Result<Staff> {
     db.write(|txn| async move {
         let txn = &*txn;
-        let row = staff_row(txn, id).await?;
-        require_covers(txn, &ctx.principal, id).await?;
-        etag::check(STAFF, id, row.revision, sent_etag)?;
-        if !row.active {
-            return Err(Error::rule(
-                rules::STAFF_INACTIVE,
-                format!("staff/{id}"),
-                "already inactive",
-            ));
-        }
+        let row = to_switch(txn, ctx, id, sent_etag, true).await?;
         require_another_admin(txn, id).await?;
         let held = responsibilities
             .open_items(txn, &[id])
@@ -261,19 +252,37 @@ pub async fn reactivate_staff(
 ) -> Result<Staff> {
     db.write(|txn| async move {
         let txn = &*txn;
-        let row = staff_row(txn, id).await?;
-        require_covers(txn, &ctx.principal, id).await?;
-        etag::check(STAFF, id, row.revision, sent_etag)?;
-        if row.active {
-            return Err(Error::rule(
-                rules::STAFF_ACTIVE,
-                format!("staff/{id}"),
-                "already active",
-            ));
-        }
+        let row = to_switch(txn, ctx, id, sent_etag, false).await?;
         set_active(txn, ctx, row, true).await
     })
     .await
+}
+
+/// The staff member whose being active the caller would switch, when it is `active` now, matches
+/// `sent_etag`, and the caller holds as much as they do.
+async fn to_switch(
+    txn: &DatabaseTransaction,
+    ctx: &RequestContext,
+    id: Uuid,
+    sent_etag: Option<&str>,
+    active: bool,
+) -> Result<staff_entity::Model> {
+    let row = staff_row(txn, id).await?;
+    require_covers(txn, &ctx.principal, id).await?;
+    etag::check(STAFF, id, row.revision, sent_etag)?;
+    match (row.active, active) {
+        (true, false) => Err(Error::rule(
+            rules::STAFF_ACTIVE,
+            format!("staff/{id}"),
+            "already active",
+        )),
+        (false, true) => Err(Error::rule(
+            rules::STAFF_INACTIVE,
+            format!("staff/{id}"),
+            "already inactive",
+        )),
+        _ => Ok(row),
+    }
 }
 
 /// Stores whether the staff member is active, with its audit row and event.
