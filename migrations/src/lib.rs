@@ -18,6 +18,7 @@ mod m20261205_000010_account_plans;
 mod m20261205_000011_interactions;
 mod m20261205_000012_outbox_feed;
 mod m20261205_000013_feed_horizon;
+mod m20261206_000014_idempotency_per_principal;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000011_interactions::Migration),
             Box::new(m20261205_000012_outbox_feed::Migration),
             Box::new(m20261205_000013_feed_horizon::Migration),
+            Box::new(m20261206_000014_idempotency_per_principal::Migration),
         ]
     }
 }

@@ -47,6 +47,9 @@ pub struct Config {
     pub jwt: Option<JwtConfig>,
     /// The request budget of each principal.
     pub rate_limit: RateLimit,
+    /// Failed authentications allowed per client address: past them, a credential that is not already
+    /// known good is refused (RESOURCE_EXHAUSTED) before it costs a lookup. Set both keys.
+    pub failed_auth_limit: RateLimit,
     /// The SLA breach monitor.
     pub sla: SlaConfig,
     /// Revenue and tiering.
@@ -72,6 +75,9 @@ pub struct IntegrationConfig {
     pub outbox_retention_days: Option<u32>,
     /// Seconds between two runs of the outbox pruner; at least 1.
     pub prune_interval_secs: u64,
+    /// How many `WatchEvents` streams one principal may hold open at once; one more answers
+    /// RESOURCE_EXHAUSTED (TOO_MANY_STREAMS). Each stream is a task and a database read per poll.
+    pub max_streams_per_principal: usize,
 }
 
 impl IntegrationConfig {
@@ -89,6 +95,9 @@ impl IntegrationConfig {
                  integration.sync_token_retention_days ({tokens}): a sync token that is still good must \
                  find the events after it (leave it unset for {tokens} + 1)"
             ));
+        }
+        if self.max_streams_per_principal == 0 {
+            return Err("integration.max_streams_per_principal: at least 1".to_owned());
         }
         if self.prune_interval_secs == 0 {
             return Err("integration.prune_interval_secs: at least 1".to_owned());
@@ -114,6 +123,7 @@ impl Default for IntegrationConfig {
             sync_token_retention_days: 30,
             outbox_retention_days: None,
             prune_interval_secs: 3600,
+            max_streams_per_principal: 16,
         }
     }
 }
@@ -311,6 +321,10 @@ impl Default for Config {
             admin_key_file: None,
             jwt: None,
             rate_limit: RateLimit::default(),
+            failed_auth_limit: RateLimit {
+                requests_per_second: 1,
+                burst: 20,
+            },
             sla: SlaConfig::default(),
             planning: PlanningConfig::default(),
             integration: IntegrationConfig::default(),

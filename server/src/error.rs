@@ -68,6 +68,9 @@ pub enum Error {
     /// The principal spent its request budget.
     #[error("rate limit exceeded; retry in {} ms", .retry_after.as_millis())]
     RateLimited { retry_after: std::time::Duration },
+    /// The principal holds as many open streams as it may (`integration.max_streams_per_principal`).
+    #[error("too many open streams: at most {limit} per principal; close one first")]
+    TooManyStreams { limit: usize },
     #[error("the database is unavailable: {0}")]
     Unavailable(DbErr),
     #[error("database error: {0}")]
@@ -145,6 +148,7 @@ impl Error {
             Self::Unauthenticated(_) => "UNAUTHENTICATED".to_owned(),
             Self::PermissionDenied(_) => "PERMISSION_DENIED".to_owned(),
             Self::RateLimited { .. } => "RATE_LIMITED".to_owned(),
+            Self::TooManyStreams { .. } => "TOO_MANY_STREAMS".to_owned(),
             Self::Unavailable(_) => "DATABASE_UNAVAILABLE".to_owned(),
             Self::Database(_) => "INTERNAL".to_owned(),
         }
@@ -159,7 +163,7 @@ impl Error {
             Self::EtagMismatch { .. } | Self::Contention => Code::Aborted,
             Self::Unauthenticated(_) => Code::Unauthenticated,
             Self::PermissionDenied(_) => Code::PermissionDenied,
-            Self::RateLimited { .. } => Code::ResourceExhausted,
+            Self::RateLimited { .. } | Self::TooManyStreams { .. } => Code::ResourceExhausted,
             Self::Unavailable(_) => Code::Unavailable,
             Self::Database(_) => Code::Internal,
         }
@@ -255,11 +259,30 @@ impl From<FieldViolation> for Status {
     }
 }
 
+/// How much of an error reaches the client, in bytes of UTF-8. Messages and details often quote the
+/// request, and they travel in HTTP/2 trailers, the message percent-encoded (a byte can become three)
+/// and the details again inside `grpc-status-details-bin`: a request of a 1 MiB string or 40,000 bad
+/// items must not get trailers larger than clients accept, which breaks the connection instead of
+/// saying what was wrong.
+const MAX_MESSAGE_BYTES: usize = 1000;
+const MAX_DETAIL_BYTES: usize = 200;
+const MAX_VIOLATIONS: usize = 20;
+
+/// `text` cut to at most `max` bytes, on a character boundary, marked as cut.
+fn clipped(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let end = (0..=max).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+    format!("{}…", &text[..end])
+}
+
 impl From<Error> for Status {
     fn from(err: Error) -> Self {
         let code = err.code();
         let mut metadata = HashMap::new();
         let mut details = ErrorDetails::new();
+        let detail = |text: &str| clipped(text, MAX_DETAIL_BYTES);
         // Internal details stay in the log; the client learns only that it was our fault.
         let message = match &err {
             Error::Database(db) => {
@@ -270,26 +293,27 @@ impl From<Error> for Status {
                 tracing::warn!(error = %db, "database unavailable");
                 "the database is unavailable; retry".to_owned()
             }
-            other => other.to_string(),
+            other => clipped(&other.to_string(), MAX_MESSAGE_BYTES),
         };
         match &err {
             Error::InvalidArgument(violations) => {
-                for violation in violations {
-                    details.add_bad_request_violation(&violation.field, &violation.description);
+                for violation in violations.iter().take(MAX_VIOLATIONS) {
+                    details
+                        .add_bad_request_violation(detail(&violation.field), detail(&violation.description));
                 }
             }
             Error::FailedPrecondition(violations) => {
-                for violation in violations {
+                for violation in violations.iter().take(MAX_VIOLATIONS) {
                     details.add_precondition_failure_violation(
                         violation.rule,
-                        &violation.subject,
-                        &violation.description,
+                        detail(&violation.subject),
+                        detail(&violation.description),
                     );
                 }
             }
             Error::NotFound { resource, id } => {
                 metadata.insert("resource".to_owned(), (*resource).to_owned());
-                metadata.insert("id".to_owned(), id.clone());
+                metadata.insert("id".to_owned(), detail(id));
             }
             Error::AlreadyExists {
                 resource,
@@ -298,11 +322,11 @@ impl From<Error> for Status {
             } => {
                 metadata.insert("resource".to_owned(), (*resource).to_owned());
                 metadata.insert("field".to_owned(), (*field).to_owned());
-                metadata.insert("value".to_owned(), value.clone());
+                metadata.insert("value".to_owned(), detail(value));
             }
             Error::EtagMismatch { resource, id } => {
                 metadata.insert("resource".to_owned(), (*resource).to_owned());
-                metadata.insert("id".to_owned(), id.clone());
+                metadata.insert("id".to_owned(), detail(id));
             }
             Error::RateLimited { retry_after } => {
                 details.set_retry_info(Some(*retry_after));
@@ -311,6 +335,7 @@ impl From<Error> for Status {
                 details.set_retry_info(Some(UNAVAILABLE_RETRY_AFTER));
             }
             Error::Contention
+            | Error::TooManyStreams { .. }
             | Error::Unauthenticated(_)
             | Error::PermissionDenied(_)
             | Error::Database(_) => {}
@@ -423,6 +448,11 @@ mod tests {
                 Error::PermissionDenied("x".into()),
                 Code::PermissionDenied,
                 "PERMISSION_DENIED",
+            ),
+            (
+                Error::TooManyStreams { limit: 16 },
+                Code::ResourceExhausted,
+                "TOO_MANY_STREAMS",
             ),
             (
                 Error::from(DbErr::Custom("boom".into())),
@@ -565,6 +595,28 @@ mod tests {
             let shown = err.to_string();
             assert_eq!(Status::from(Error::from(err)).code(), Code::Internal, "{shown}");
         }
+    }
+
+    #[test]
+    fn what_quotes_a_huge_request_reaches_the_client_clipped() {
+        let huge = "é".repeat(5000);
+        let violations = (0..1000)
+            .map(|i| FieldViolation::new(format!("ids[{i}]"), format!("{huge} is not a UUID")))
+            .collect();
+        let status = Status::from(Error::InvalidArgument(violations));
+        assert!(
+            status.message().len() <= MAX_MESSAGE_BYTES + '…'.len_utf8(),
+            "{}",
+            status.message().len()
+        );
+        assert!(status.message().ends_with('…'));
+        let details = details(&status);
+        let bad_request = details.bad_request().unwrap();
+        assert_eq!(bad_request.field_violations.len(), MAX_VIOLATIONS);
+        assert_eq!(bad_request.field_violations[0].field, "ids[0]");
+        assert!(bad_request.field_violations[0].description.len() <= MAX_DETAIL_BYTES + '…'.len_utf8());
+        assert_eq!(clipped("short", 10), "short");
+        assert_eq!(clipped("éééé", 5), "éé…", "never inside a character");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `request_id` idempotency for create RPCs (AIP-155): a retry with the same id returns the first result
-//! and creates nothing; the same id with a different request is refused.
+//! and creates nothing; the same id with a different request is refused. Keys are the caller's own: the
+//! same id sent by someone else is another key.
 
 use chrono::Utc;
 use prost::Message;
@@ -10,10 +11,13 @@ use crate::{
     entity::idempotency_key,
     error::{Error, FieldViolation, Result},
     fingerprint::fingerprint,
+    request::RequestContext,
 };
 
 /// A create call's idempotency key and the request it stands for.
 pub struct IdempotencyKey {
+    /// The staff member who sent it.
+    pub staff_id: Uuid,
     pub method: String,
     pub request_id: Uuid,
     pub fingerprint: String,
@@ -23,7 +27,7 @@ impl IdempotencyKey {
     /// `None` when the client sent no request id. `request` is the message being created; its encoding
     /// is what a retry must repeat.
     pub fn parse<M: Message>(
-        method: &str,
+        ctx: &RequestContext,
         raw_request_id: &str,
         request: Option<&M>,
     ) -> Result<Option<Self>, FieldViolation> {
@@ -33,7 +37,8 @@ impl IdempotencyKey {
         let request_id = Uuid::parse_str(raw_request_id)
             .map_err(|_| FieldViolation::new("request_id", "must be a UUID"))?;
         Ok(Some(Self {
-            method: method.to_owned(),
+            staff_id: ctx.principal.staff_id,
+            method: ctx.method.clone(),
             request_id,
             fingerprint: fingerprint(&request.map(Message::encode_to_vec).unwrap_or_default()),
         }))
@@ -41,9 +46,10 @@ impl IdempotencyKey {
 
     /// The id of the resource a previous call with this key created, if any.
     pub async fn previous_result(&self, txn: &impl ConnectionTrait) -> Result<Option<Uuid>> {
-        let Some(row) = idempotency_key::Entity::find_by_id((self.method.clone(), self.request_id))
-            .one(txn)
-            .await?
+        let Some(row) =
+            idempotency_key::Entity::find_by_id((self.staff_id, self.method.clone(), self.request_id))
+                .one(txn)
+                .await?
         else {
             return Ok(None);
         };
@@ -62,6 +68,7 @@ impl IdempotencyKey {
     /// first makes this one retry, and the retry then finds that call's result.
     pub async fn remember(&self, txn: &impl ConnectionTrait, resource_id: Uuid) -> Result<()> {
         let inserted = idempotency_key::Entity::insert(idempotency_key::ActiveModel {
+            staff_id: Set(self.staff_id),
             method: Set(self.method.clone()),
             request_id: Set(self.request_id),
             fingerprint: Set(self.fingerprint.clone()),

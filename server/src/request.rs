@@ -17,6 +17,8 @@ pub struct RpcMethod(pub String);
 pub struct RequestContext {
     /// Put in the request by the gate, which every non-public call passes.
     pub principal: Principal,
+    /// Which accounts the call may see and touch: the scope of the grant that allowed this method.
+    pub visibility: Visibility,
     /// The full gRPC method, e.g. `/kam.v1.AccountService/CreateAccount`.
     pub method: String,
     /// The client's idempotency key, when the call has one.
@@ -36,8 +38,15 @@ impl RequestContext {
             .get::<Principal>()
             .cloned()
             .ok_or(Error::Unauthenticated("missing credentials"))?;
+        // Put there with the principal; a call without it was not authorized, so it sees nothing.
+        let visibility = request
+            .extensions()
+            .get::<Visibility>()
+            .copied()
+            .ok_or(Error::Unauthenticated("missing credentials"))?;
         Ok(Self {
             principal,
+            visibility,
             method,
             request_id: None,
         })
@@ -48,8 +57,8 @@ impl RequestContext {
         self
     }
 
-    /// Which accounts the caller may see.
+    /// Which accounts the call may see and touch.
     pub fn visibility(&self) -> Visibility {
-        self.principal.visibility()
+        self.visibility
     }
 }

@@ -95,7 +95,7 @@ pub async fn run(
     }
     ensure_admin_key(&db, &config.admin_key_path()).await?;
     let gate = Arc::new(Gate::new(
-        Authenticator::new(db.clone(), jwt),
+        Authenticator::new(db.clone(), jwt, RateLimiter::new(config.failed_auth_limit)),
         RateLimiter::new(config.rate_limit),
     ));
 
@@ -136,6 +136,7 @@ pub async fn run(
         config.integration,
         config.planning.reporting_currency.clone(),
         stopping_seen,
+        Arc::clone(&gate),
     ))
     .max_decoding_message_size(limit)
     .max_encoding_message_size(limit);

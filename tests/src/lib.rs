@@ -19,6 +19,7 @@
 
 pub mod bench;
 pub mod generator;
+pub mod raw;
 pub mod revenue_generator;
 pub mod scratch_postgres;
 pub mod sla_generator;
@@ -474,7 +475,12 @@ impl TestServer {
 
     /// A MEMBER on the team of `account_id` (as a sales specialist).
     pub async fn member_on_team(&self, account_id: &str) -> Caller {
-        let member = self.caller_with_roles(&[pb::Role::Member]).await;
+        self.caller_on_team(account_id, &[pb::Role::Member]).await
+    }
+
+    /// A caller holding `roles` on the team of `account_id` (as a sales specialist).
+    pub async fn caller_on_team(&self, account_id: &str, roles: &[pb::Role]) -> Caller {
+        let member = self.caller_with_roles(roles).await;
         self.teams()
             .add_team_member(pb::AddTeamMemberRequest {
                 member: Some(pb::TeamMember {

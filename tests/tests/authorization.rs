@@ -4,8 +4,9 @@
 //!
 //! The rows are the RPCs of this build, read from `kam_proto::FILE_DESCRIPTOR_SET`; the columns are the
 //! callers: no credentials, a MEMBER on the team of the account a request targets, a MEMBER off that
-//! team, and each other role. What every cell must answer is written down here, in [`EXPECTED`],
-//! independently of the server's own permission table:
+//! team, each other role, and every pair of roles (those with MEMBER on and off the team). What every
+//! cell must answer is written down here, in [`EXPECTED`], independently of the server's own permission
+//! table:
 //!
 //! - without credentials: UNAUTHENTICATED;
 //! - a role the RPC is not for: PERMISSION_DENIED;
@@ -13,7 +14,10 @@
 //!   changes or consumes them, so an allowed call has no reason to fail;
 //! - a MEMBER acting on an account (or on what hangs off it) whose team it is not on: PERMISSION_DENIED;
 //! - a list a MEMBER sees filtered to its teams: OK, with the fixture's row for the MEMBER on the team
-//!   and every other role, without it for the MEMBER off the team.
+//!   and every other role, without it for the MEMBER off the team;
+//! - two roles: what the more generous of the two answers alone. Roles add up per RPC, each with its
+//!   own reach: a MEMBER who is also a SERVICE_AGENT works any account's service requests (the agent's
+//!   right) but edits only its own teams' accounts (only the MEMBER may edit at all).
 //!
 //! **Adding an RPC?** Add it to [`EXPECTED`] and give it a request in [`Fixture::request`] (and, for a
 //! list filtered to a MEMBER's teams, a decoder in [`Fixture::lists_fixture`]). Until you do, this test
@@ -29,17 +33,10 @@ use kam_tests::{
         service_level_service_client::ServiceLevelServiceClient,
     },
     pbjson_types::{self, FieldMask},
+    raw::{Rpc, call, rpcs_of_this_build, short_name},
 };
-use prost::{
-    Message,
-    bytes::{Buf, BufMut},
-};
-use tonic::{
-    Code, Status,
-    codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder},
-    codegen::http::uri::PathAndQuery,
-    transport::Channel,
-};
+use prost::Message;
+use tonic::{Code, Status};
 use tonic_types::StatusExt;
 use uuid::Uuid;
 
@@ -134,6 +131,7 @@ const EXPECTED: &[Rule] = &[
     rule("/kam.v1.TeamService/ListStaff", EVERY_ROLE, Allowed),
     rule("/kam.v1.TeamService/UpdateStaff", TEAM_MANAGERS, Denied),
     rule("/kam.v1.TeamService/DeactivateStaff", TEAM_MANAGERS, Denied),
+    rule("/kam.v1.TeamService/ReactivateStaff", TEAM_MANAGERS, Denied),
     rule("/kam.v1.TeamService/AddTeamMember", TEAM_MANAGERS, Denied),
     rule("/kam.v1.TeamService/UpdateTeamMember", TEAM_MANAGERS, Denied),
     rule("/kam.v1.TeamService/RemoveTeamMember", TEAM_MANAGERS, Denied),
@@ -375,28 +373,77 @@ const EXPECTED: &[Rule] = &[
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Who {
     Anonymous,
-    /// A MEMBER on the team of the fixture account (and of every account made for its calls).
-    MemberOnTeam,
-    /// A MEMBER on the team of another account.
-    MemberOffTeam,
-    Role(Role),
+    /// A caller holding one role, or two. One holding MEMBER sits on the team of the fixture account
+    /// (and of every account made for its calls) when `on_team`, else on the team of another account;
+    /// for the others `on_team` is false and means nothing.
+    Holding {
+        role: Role,
+        and: Option<Role>,
+        on_team: bool,
+    },
 }
 
 impl Who {
+    fn one(role: Role, on_team: bool) -> Who {
+        Who::Holding {
+            role,
+            and: None,
+            on_team,
+        }
+    }
+
+    /// Anonymous, the MEMBER on and off the team, each other role, then every pair of roles.
     fn columns() -> Vec<Who> {
-        let members = [Who::Anonymous, Who::MemberOnTeam, Who::MemberOffTeam];
-        members
-            .into_iter()
-            .chain(EVERY_ROLE.iter().map(|role| Who::Role(*role)))
-            .collect()
+        let mut columns = vec![
+            Who::Anonymous,
+            Who::one(Role::Member, true),
+            Who::one(Role::Member, false),
+        ];
+        columns.extend(EVERY_ROLE.iter().map(|role| Who::one(*role, false)));
+        for (i, first) in EVERY_ROLE.iter().enumerate() {
+            for on_team in [true, false] {
+                columns.push(Who::Holding {
+                    role: Role::Member,
+                    and: Some(*first),
+                    on_team,
+                });
+            }
+            for second in &EVERY_ROLE[i + 1..] {
+                columns.push(Who::Holding {
+                    role: *first,
+                    and: Some(*second),
+                    on_team: false,
+                });
+            }
+        }
+        columns
+    }
+
+    fn roles(self) -> Vec<Role> {
+        match self {
+            Who::Anonymous => Vec::new(),
+            Who::Holding { role, and, .. } => std::iter::once(role).chain(and).collect(),
+        }
+    }
+
+    /// A caller holding MEMBER whose team is the fixture account's.
+    fn on_team(self) -> bool {
+        matches!(self, Who::Holding { on_team: true, .. })
     }
 
     fn label(self) -> String {
+        let name = |role: Role| role.as_str_name().trim_start_matches("ROLE_").to_owned();
         match self {
             Who::Anonymous => "anonymous".to_owned(),
-            Who::MemberOnTeam => "MEMBER on team".to_owned(),
-            Who::MemberOffTeam => "MEMBER off team".to_owned(),
-            Who::Role(role) => role.as_str_name().trim_start_matches("ROLE_").to_owned(),
+            Who::Holding { role, and, on_team } => {
+                let roles: Vec<String> = std::iter::once(role).chain(and).map(name).collect();
+                let team = match (self.roles().contains(&Role::Member), on_team) {
+                    (false, _) => "",
+                    (true, true) => " on team",
+                    (true, false) => " off team",
+                };
+                format!("{}{team}", roles.join("+"))
+            }
         }
     }
 }
@@ -426,8 +473,21 @@ impl Outcome {
     }
 }
 
-/// What `rule` says `who` must get.
+/// What `rule` says `who` must get: for two roles, the more generous of what each gets alone.
 fn expected(rule: &Rule, who: Who) -> Outcome {
+    match who {
+        Who::Anonymous => Outcome::Unauthenticated,
+        Who::Holding { on_team, .. } => who
+            .roles()
+            .into_iter()
+            .map(|role| expected_of_one(rule, role, on_team))
+            .max_by_key(|outcome| generosity(*outcome))
+            .expect("a caller holds a role"),
+    }
+}
+
+/// What `rule` says a caller holding `role` alone must get; `on_team` for a MEMBER.
+fn expected_of_one(rule: &Rule, role: Role, on_team: bool) -> Outcome {
     // Whoever may call a filtered list sees the fixture's row, unless it is a MEMBER off the team.
     let success = |sees_fixture: bool| {
         if rule.member == Filtered {
@@ -436,60 +496,33 @@ fn expected(rule: &Rule, who: Who) -> Outcome {
             Outcome::Ok
         }
     };
-    match (who, rule.member) {
-        (Who::Anonymous, _) => Outcome::Unauthenticated,
-        (Who::Role(role), _) if rule.roles.contains(&role) => success(true),
-        (Who::Role(_), _) => Outcome::PermissionDenied,
-        (Who::MemberOnTeam | Who::MemberOffTeam, Denied) => Outcome::PermissionDenied,
-        (Who::MemberOnTeam | Who::MemberOffTeam, Allowed) => Outcome::Ok,
-        (Who::MemberOnTeam, OwnTeam | Filtered) => success(true),
-        (Who::MemberOffTeam, OwnTeam) => Outcome::PermissionDenied,
-        (Who::MemberOffTeam, Filtered) => success(false),
+    if role != Role::Member {
+        return match rule.roles.contains(&role) {
+            true => success(true),
+            false => Outcome::PermissionDenied,
+        };
+    }
+    match (rule.member, on_team) {
+        (Denied, _) => Outcome::PermissionDenied,
+        (Allowed, _) => Outcome::Ok,
+        (OwnTeam | Filtered, true) => success(true),
+        (OwnTeam, false) => Outcome::PermissionDenied,
+        (Filtered, false) => success(false),
+    }
+}
+
+/// How much an outcome lets the caller do or see.
+fn generosity(outcome: Outcome) -> u8 {
+    match outcome {
+        Outcome::Unauthenticated | Outcome::PermissionDenied | Outcome::Failed(_) => 0,
+        Outcome::Listed(false) => 1,
+        Outcome::Ok | Outcome::Listed(true) => 2,
     }
 }
 
 // ---------------------------------------------------------------------------------------------------
 // The RPCs of this build
 // ---------------------------------------------------------------------------------------------------
-
-struct Rpc {
-    /// `/kam.v1.Service/Method`.
-    path: String,
-    /// The request message's name, without its package (`GetAccountRequest`).
-    input: String,
-    /// Whether the client sends a stream; the matrix then sends the request as its one message.
-    client_streaming: bool,
-    /// Whether the server answers with a stream; the matrix then looks at its first message.
-    server_streaming: bool,
-}
-
-fn rpcs_of_this_build() -> Vec<Rpc> {
-    let set = prost_types::FileDescriptorSet::decode(kam_proto::FILE_DESCRIPTOR_SET)
-        .expect("kam_proto::FILE_DESCRIPTOR_SET decodes");
-    let rpcs: Vec<Rpc> = set
-        .file
-        .iter()
-        .filter(|file| file.package() == "kam.v1")
-        .flat_map(|file| {
-            file.service.iter().flat_map(move |service| {
-                service.method.iter().map(move |method| Rpc {
-                    path: format!("/{}.{}/{}", file.package(), service.name(), method.name()),
-                    input: short_name(method.input_type(), '.').to_owned(),
-                    client_streaming: method.client_streaming(),
-                    server_streaming: method.server_streaming(),
-                })
-            })
-        })
-        .collect();
-    // An empty list would make the matrix pass vacuously.
-    assert!(!rpcs.is_empty(), "the descriptor set lists no kam.v1 RPC");
-    rpcs
-}
-
-/// The last segment of a qualified name (`.kam.v1.GetAccountRequest`, `kam_proto::v1::Account`).
-fn short_name(qualified: &str, separator: char) -> &str {
-    qualified.rsplit(separator).next().unwrap_or(qualified)
-}
 
 /// Every RPC of this build with its rule. Panics, saying what to do, when an RPC has no rule (or two),
 /// or a rule names no RPC.
@@ -542,87 +575,6 @@ fn body<M: Message>(message: M) -> Body {
         message: short_name(std::any::type_name::<M>(), ':'),
         bytes: message.encode_to_vec(),
     }
-}
-
-/// Passes encoded messages through as they are, so one call serves every RPC whatever its types.
-#[derive(Clone, Copy, Default)]
-struct RawCodec;
-
-impl Codec for RawCodec {
-    type Encode = Vec<u8>;
-    type Decode = Vec<u8>;
-    type Encoder = RawCodec;
-    type Decoder = RawCodec;
-
-    fn encoder(&mut self) -> RawCodec {
-        RawCodec
-    }
-
-    fn decoder(&mut self) -> RawCodec {
-        RawCodec
-    }
-}
-
-impl Encoder for RawCodec {
-    type Item = Vec<u8>;
-    type Error = Status;
-
-    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put_slice(&item);
-        Ok(())
-    }
-}
-
-impl Decoder for RawCodec {
-    type Item = Vec<u8>;
-    type Error = Status;
-
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Vec<u8>>, Status> {
-        Ok(Some(src.copy_to_bytes(src.remaining()).to_vec()))
-    }
-}
-
-/// Calls `rpc` with an encoded request (for a client stream, as its one message), as `caller` or
-/// (`None`) without credentials; returns the encoded response, or for a server stream its first message
-/// (the stream is then dropped).
-async fn call(
-    channel: Channel,
-    rpc: &Rpc,
-    caller: Option<&Caller>,
-    request: Vec<u8>,
-) -> Result<Vec<u8>, Status> {
-    let rpc_path = rpc.path.as_str();
-    let mut grpc = tonic::client::Grpc::new(channel);
-    grpc.ready()
-        .await
-        .map_err(|e| Status::unavailable(format!("the channel is not ready: {e}")))?;
-    let mut request = tonic::Request::new(request);
-    if let Some(caller) = caller {
-        let header = format!("Bearer {}", caller.secret)
-            .parse()
-            .expect("a credential is a valid header value");
-        request.metadata_mut().insert("authorization", header);
-    }
-    let path = PathAndQuery::try_from(rpc_path).unwrap_or_else(|e| panic!("{rpc_path} is not a path: {e}"));
-    if rpc.client_streaming {
-        let (metadata, extensions, message) = request.into_parts();
-        let stream = tonic::Request::from_parts(metadata, extensions, tokio_stream::iter([message]));
-        return grpc
-            .client_streaming(stream, path, RawCodec)
-            .await
-            .map(tonic::Response::into_inner);
-    }
-    if !rpc.server_streaming {
-        return grpc
-            .unary(request, path, RawCodec)
-            .await
-            .map(tonic::Response::into_inner);
-    }
-    let mut stream = grpc.server_streaming(request, path, RawCodec).await?.into_inner();
-    stream
-        .message()
-        .await?
-        .ok_or_else(|| Status::internal(format!("{rpc_path} ended without a message")))
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -948,10 +900,14 @@ impl<'a> Fixture<'a> {
         // The off-team MEMBER is on a team too, so its lists are filtered, not merely empty.
         let other_account = Self::create_account(server, "Another Account").await;
         let mut callers = BTreeMap::new();
-        callers.insert(Who::MemberOnTeam, server.member_on_team(&account.id).await);
-        callers.insert(Who::MemberOffTeam, server.member_on_team(&other_account.id).await);
-        for role in EVERY_ROLE {
-            callers.insert(Who::Role(*role), server.caller_with_roles(&[*role]).await);
+        for who in Who::columns() {
+            let caller = match (who.roles(), who.on_team()) {
+                (roles, _) if roles.is_empty() => continue,
+                (roles, _) if !roles.contains(&Role::Member) => server.caller_with_roles(&roles).await,
+                (roles, true) => server.caller_on_team(&account.id, &roles).await,
+                (roles, false) => server.caller_on_team(&other_account.id, &roles).await,
+            };
+            callers.insert(who, caller);
         }
         Self {
             server,
@@ -1129,7 +1085,7 @@ impl<'a> Fixture<'a> {
     /// when that MEMBER is the one calling.
     async fn account_for(&self, who: Who) -> pb::Account {
         let account = Self::create_account(self.server, "Scratch Account").await;
-        if who == Who::MemberOnTeam {
+        if who.on_team() {
             let member = self.caller(who).expect("the on-team MEMBER exists");
             Self::add_seat(self.server, &account.id, &member.staff_id).await;
         }
@@ -1155,6 +1111,19 @@ impl<'a> Fixture<'a> {
 
     async fn new_staff(&self) -> pb::Staff {
         self.server.create_staff(pb::StaffLevel::Staff).await
+    }
+
+    async fn new_inactive_staff(&self) -> pb::Staff {
+        let staff = self.new_staff().await;
+        self.server
+            .teams()
+            .deactivate_staff(pb::DeactivateStaffRequest {
+                id: staff.id.clone(),
+                etag: String::new(),
+            })
+            .await
+            .expect("deactivate a staff member")
+            .into_inner()
     }
 
     /// A new staff member with a seat on the fixture account's team, for one call to consume.
@@ -1283,6 +1252,10 @@ impl<'a> Fixture<'a> {
             }),
             "/kam.v1.TeamService/DeactivateStaff" => body(pb::DeactivateStaffRequest {
                 id: self.new_staff().await.id,
+                etag: String::new(),
+            }),
+            "/kam.v1.TeamService/ReactivateStaff" => body(pb::ReactivateStaffRequest {
+                id: self.new_inactive_staff().await.id,
                 etag: String::new(),
             }),
             "/kam.v1.TeamService/AddTeamMember" => body(pb::AddTeamMemberRequest {

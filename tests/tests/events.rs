@@ -2,14 +2,15 @@
 //! the domain-event stream (`WatchEvents`: resuming without gap or duplicate, filters, a MEMBER's view,
 //! bad arguments, graceful shutdown) and the change feed (`ListChanges`: full sync and deltas,
 //! tombstones, a MEMBER's view, expired and foreign tokens), and — on PostgreSQL — transactions that
-//! commit out of order, for both.
+//! commit out of order, for both. Also what bounds a stream: the credential it was opened with, a few
+//! streams per principal, identity events for ADMINs only.
 
 use std::time::Duration;
 
 use kam_tests::{
-    Authed, Backend, TestServer, assert_failed_precondition, assert_invalid_argument,
+    Authed, Backend, TestServer, assert_error, assert_failed_precondition, assert_invalid_argument,
     pb::{
-        self, SyncResource, integration_service_client::IntegrationServiceClient,
+        self, Role, SyncResource, integration_service_client::IntegrationServiceClient,
         opportunity_service_client::OpportunityServiceClient, planning_service_client::PlanningServiceClient,
         resource_change::Resource, service_level_service_client::ServiceLevelServiceClient,
         watch_events_request::Start,
@@ -1019,6 +1020,280 @@ async fn the_stream_says_when_it_has_caught_up(backend: Backend) {
     server.stop().await;
 }
 
+// ----- what bounds a stream -----
+
+/// Reads until the stream ends with a status (panics when it ends without one, or not within `within`).
+async fn ended_with(stream: &mut Events, within: Duration) -> tonic::Status {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.message()).await {
+            Err(_) => panic!("the stream still runs after {within:?}"),
+            Ok(Ok(Some(_))) => {}
+            Ok(Ok(None)) => panic!("the stream ended without a status"),
+            Ok(Err(status)) => return status,
+        }
+    }
+}
+
+async fn key_id_of(channel: Authed) -> String {
+    kam_tests::pb::identity_service_client::IdentityServiceClient::new(channel)
+        .who_am_i(pb::WhoAmIRequest {})
+        .await
+        .expect("who am i")
+        .into_inner()
+        .api_key_id
+}
+
+async fn a_stream_ends_soon_after_its_credential(backend: Backend) {
+    let Some(server) = start(backend).await else {
+        return;
+    };
+    // Revoked.
+    let reader = server.caller_with_roles(&[Role::Executive]).await;
+    let mut stream = watch(reader.channel(), from_now()).await;
+    let id = key_id_of(reader.channel()).await;
+    server
+        .identity()
+        .revoke_api_key(pb::RevokeApiKeyRequest { id })
+        .await
+        .expect("revoke the reader's key");
+    let ended = ended_with(&mut stream, Duration::from_secs(5)).await;
+    assert_error(&ended, Code::Unauthenticated);
+
+    // Expired: a key good for two seconds.
+    let staff = server.create_staff(pb::StaffLevel::Staff).await;
+    let expiry = std::time::SystemTime::now() + Duration::from_secs(2);
+    let seconds = expiry
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    let secret = server
+        .identity()
+        .create_api_key(pb::CreateApiKeyRequest {
+            staff_id: staff.id.clone(),
+            display_name: "for two seconds".to_owned(),
+            expire_time: Some(kam_tests::pbjson_types::Timestamp {
+                seconds: i64::try_from(seconds).expect("a sane clock") + 1,
+                nanos: 0,
+            }),
+        })
+        .await
+        .expect("an expiring key")
+        .into_inner()
+        .secret;
+    let mut stream = watch(server.caller(staff.id.clone(), secret).channel(), from_now()).await;
+    let ended = ended_with(&mut stream, Duration::from_secs(6)).await;
+    assert_error(&ended, Code::Unauthenticated);
+
+    // Its holder deactivated (the credential cache may take its five seconds).
+    let leaver = server.caller_with_roles(&[Role::Executive]).await;
+    let mut stream = watch(leaver.channel(), from_now()).await;
+    server
+        .teams()
+        .deactivate_staff(pb::DeactivateStaffRequest {
+            id: leaver.staff_id.clone(),
+            etag: String::new(),
+        })
+        .await
+        .expect("deactivate the reader");
+    let ended = ended_with(&mut stream, Duration::from_secs(8)).await;
+    assert_error(&ended, Code::Unauthenticated);
+    server.stop().await;
+}
+
+async fn a_principal_holds_a_few_streams_at_most(backend: Backend) {
+    let Some(server) = TestServer::start_with(backend, |config| {
+        config.integration.watch_poll_millis = 20;
+        config.integration.max_streams_per_principal = 2;
+    })
+    .await
+    else {
+        return;
+    };
+    let reader = server.caller_with_roles(&[Role::Executive]).await;
+    let first = watch(reader.channel(), from_now()).await;
+    let _second = watch(reader.channel(), from_now()).await;
+    let refused = client(reader.channel())
+        .watch_events(from_now())
+        .await
+        .expect_err("a third stream");
+    let info = assert_error(&refused, Code::ResourceExhausted);
+    assert_eq!(info.reason, "TOO_MANY_STREAMS");
+    let _someone_else = watch(server.channel(), from_now()).await;
+
+    // A stream the client closes gives its slot back.
+    drop(first);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        match client(reader.channel()).watch_events(from_now()).await {
+            Ok(_) => break,
+            Err(status) => {
+                assert_error(&status, Code::ResourceExhausted);
+                assert!(tokio::time::Instant::now() < deadline, "the slot never came back");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+    server.stop().await;
+}
+
+/// Reads until an event about `resource_id` has come; returns every event read.
+async fn events_until(stream: &mut Events, resource_id: &str) -> Vec<pb::Event> {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let mut events = Vec::new();
+    while !events.iter().any(|e: &pb::Event| e.resource_id == resource_id) {
+        let response = tokio::time::timeout_at(deadline, stream.message())
+            .await
+            .unwrap_or_else(|_| panic!("no event about {resource_id} came: {events:?}"))
+            .expect("the stream")
+            .expect("the stream goes on");
+        events.extend(response.events);
+    }
+    events
+}
+
+async fn identity_events_reach_admins_only(backend: Backend) {
+    let Some(server) = start(backend).await else {
+        return;
+    };
+    // Making it creates a staff member, sets its roles and gives it a key.
+    let executive = server.caller_with_roles(&[Role::Executive]).await;
+    let asking_for_them = pb::WatchEventsRequest {
+        start: Start::Earliest as i32,
+        resource_types: ["api_key", "staff_roles", "staff", "account"]
+            .map(str::to_owned)
+            .to_vec(),
+        ..Default::default()
+    };
+    let mut theirs = watch(executive.channel(), asking_for_them.clone()).await;
+    let mut admins = watch(server.channel(), asking_for_them).await;
+    let marker = server.create_account("Marker").await.id;
+
+    let types = |events: &[pb::Event]| -> std::collections::BTreeSet<String> {
+        events.iter().map(|e| e.resource_type.clone()).collect()
+    };
+    let seen = types(&events_until(&mut theirs, &marker).await);
+    assert!(
+        !seen.contains("api_key") && !seen.contains("staff_roles"),
+        "an EXECUTIVE sees key and role events: {seen:?}"
+    );
+    assert!(
+        seen.contains("staff"),
+        "the staff directory is everyone's: {seen:?}"
+    );
+    let seen = types(&events_until(&mut admins, &marker).await);
+    assert!(
+        seen.contains("api_key") && seen.contains("staff_roles"),
+        "the ADMIN sees them: {seen:?}"
+    );
+    server.stop().await;
+}
+
+/// The id of `staff_id`'s active seat on `account_id`'s team.
+async fn seat_of(server: &TestServer, account_id: &str, staff_id: &str) -> String {
+    server
+        .teams()
+        .list_team_members(pb::ListTeamMembersRequest {
+            account_id: account_id.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .expect("list the team")
+        .into_inner()
+        .members
+        .into_iter()
+        .find(|seat| seat.staff_id == staff_id)
+        .expect("the seat")
+        .id
+}
+
+fn tombstone(id: &str) -> impl Fn(&[pb::ResourceChange]) -> bool + '_ {
+    move |changes| applied(changes).contains(&(id.to_owned(), true))
+}
+
+/// A MEMBER's phone must drop what it may no longer hold: contacts deleted from its accounts, and every
+/// resource of an account whose team it leaves; and get them back when it joins again.
+async fn a_member_is_told_what_it_may_no_longer_hold(backend: Backend) {
+    let Some(server) = start(backend).await else {
+        return;
+    };
+    let ours = server.create_account("Ours").await.id;
+    let member = server.member_on_team(&ours).await;
+    let kept = create_contact(&server, &ours).await.id;
+    let doomed = create_contact(&server, &ours).await.id;
+    let (_, contacts) = sync_until(member.channel(), SyncResource::Contacts, "", 0, |changes| {
+        has(&kept)(changes) && has(&doomed)(changes)
+    })
+    .await;
+    let (_, accounts) = sync_until(member.channel(), SyncResource::Accounts, "", 0, has(&ours)).await;
+
+    server
+        .accounts()
+        .delete_contact(pb::DeleteContactRequest {
+            id: doomed.clone(),
+            etag: String::new(),
+        })
+        .await
+        .expect("delete a contact of the member's account");
+    let (_, contacts) = sync_until(
+        member.channel(),
+        SyncResource::Contacts,
+        &contacts,
+        0,
+        tombstone(&doomed),
+    )
+    .await;
+
+    let seat = seat_of(&server, &ours, &member.staff_id).await;
+    server
+        .teams()
+        .remove_team_member(pb::RemoveTeamMemberRequest {
+            id: seat,
+            ..Default::default()
+        })
+        .await
+        .expect("the member leaves the team");
+    let (_, contacts) = sync_until(
+        member.channel(),
+        SyncResource::Contacts,
+        &contacts,
+        0,
+        tombstone(&kept),
+    )
+    .await;
+    sync_until(
+        member.channel(),
+        SyncResource::Accounts,
+        &accounts,
+        0,
+        tombstone(&ours),
+    )
+    .await;
+
+    server
+        .teams()
+        .add_team_member(pb::AddTeamMemberRequest {
+            member: Some(pb::TeamMember {
+                account_id: ours.clone(),
+                staff_id: member.staff_id.clone(),
+                role: pb::TeamRole::SalesSpecialist as i32,
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("the member joins again");
+    sync_until(
+        member.channel(),
+        SyncResource::Contacts,
+        &contacts,
+        0,
+        |changes| applied(changes).contains(&(kept.clone(), false)),
+    )
+    .await;
+    server.stop().await;
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1051,6 +1326,10 @@ on_both_backends!(
     the_stream_says_when_it_has_caught_up,
     deals_tickets_and_plan_actions_sync_like_accounts,
     the_change_feed_misses_nothing_under_concurrent_writes,
+    a_stream_ends_soon_after_its_credential,
+    a_principal_holds_a_few_streams_at_most,
+    identity_events_reach_admins_only,
+    a_member_is_told_what_it_may_no_longer_hold,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -33,6 +33,7 @@ use tonic_reflection::pb::v1::{
     ServerReflectionRequest, server_reflection_request::MessageRequest,
     server_reflection_response::MessageResponse,
 };
+use tonic_types::StatusExt;
 use uuid::Uuid;
 
 type Accounts = AccountServiceClient<kam_tests::Authed>;
@@ -135,6 +136,14 @@ fn ten_at_once_two_per_second(config: &mut kam_server::Config) {
     };
 }
 
+/// Three failed authentications per client address, one more a second.
+fn three_failures_per_address(config: &mut kam_server::Config) {
+    config.failed_auth_limit = RateLimit {
+        requests_per_second: 1,
+        burst: 3,
+    };
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------------
@@ -182,6 +191,45 @@ fn assert_permission_denied<T: Debug>(result: Result<T, Status>, what: &str) {
             assert_error(&status, Code::PermissionDenied);
         }
     }
+}
+
+/// UpdateStaff of one field, named by `path`, as `caller`.
+async fn update_staff(caller: &Caller, id: &str, path: &str, fields: pb::Staff) -> Result<pb::Staff, Status> {
+    caller
+        .teams()
+        .update_staff(pb::UpdateStaffRequest {
+            staff: Some(pb::Staff {
+                id: id.to_owned(),
+                ..fields
+            }),
+            update_mask: Some(FieldMask {
+                paths: vec![path.to_owned()],
+            }),
+        })
+        .await
+        .map(Response::into_inner)
+}
+
+async fn deactivate(caller: &Caller, id: &str) -> Result<pb::Staff, Status> {
+    caller
+        .teams()
+        .deactivate_staff(pb::DeactivateStaffRequest {
+            id: id.to_owned(),
+            etag: String::new(),
+        })
+        .await
+        .map(Response::into_inner)
+}
+
+async fn reactivate(caller: &Caller, id: &str) -> Result<pb::Staff, Status> {
+    caller
+        .teams()
+        .reactivate_staff(pb::ReactivateStaffRequest {
+            id: id.to_owned(),
+            etag: String::new(),
+        })
+        .await
+        .map(Response::into_inner)
 }
 
 fn roles_of(answer: &pb::WhoAmIResponse) -> BTreeSet<Role> {
@@ -509,12 +557,14 @@ configured_tests! {
         rs256_token_naming_a_staff_email_authenticates_as_a_bearer_token,
         rs256_server_refuses_expired_misaddressed_forged_and_unknown_tokens,
         bearer_token_mutations_are_audited_as_bearer,
+        a_key_minted_with_a_token_expires_with_it,
     ];
     rs256_by_sub: [rs256_token_by_sub_names_the_staff_id_and_ignores_email];
     hs256_by_email: [hs256_server_accepts_its_secret_and_refuses_rs256_tokens];
     ten_at_once_two_per_second: [
         requests_over_the_budget_are_exhausted_with_a_retry_delay,
     ];
+    three_failures_per_address: [an_address_that_keeps_failing_gets_no_more_lookups];
 }
 
 async fn rs256_token_naming_a_staff_email_authenticates_as_a_bearer_token(server: &TestServer) {
@@ -648,6 +698,56 @@ async fn bearer_token_mutations_are_audited_as_bearer(server: &TestServer) {
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert_eq!(entries[0].principal_id, manager.staff_id);
     assert_eq!(entries[0].credential, "bearer");
+}
+
+async fn a_key_minted_with_a_token_expires_with_it(server: &TestServer) {
+    let staff = server.create_staff(pb::StaffLevel::Staff).await;
+    let claims = claims(json!({ "email": staff.email }));
+    let token = rs256_token(&claims);
+    let with_token = server.caller(staff.id.clone(), token);
+    let key = create_key(&with_token, "", "minted with a token", None)
+        .await
+        .expect("a key minted with a bearer token")
+        .api_key
+        .expect("the key");
+    let expiry = claims["exp"].as_u64().expect("exp is a number");
+    assert_eq!(
+        key.expire_time.map(|t| t.seconds),
+        Some(i64::try_from(expiry).expect("a sane exp")),
+        "the key expires when the token does"
+    );
+}
+
+/// Past three bad credentials an address gets RESOURCE_EXHAUSTED before any lookup, except with a
+/// credential recently found good; a second later it may try once more.
+async fn an_address_that_keeps_failing_gets_no_more_lookups(server: &TestServer) {
+    who_am_i(server, &server.admin().secret)
+        .await
+        .expect("the ADMIN key is good");
+    let unknown = |n: u8| format!("kam_deadbee{n}_{}", URL_SAFE_NO_PAD.encode([n; 32]));
+    for n in 0..3 {
+        assert_unauthenticated(who_am_i(server, &unknown(n)).await, "a bad key within the budget");
+    }
+    let refused = who_am_i(server, &unknown(3)).await.unwrap_err();
+    assert_error(&refused, Code::ResourceExhausted);
+    assert!(
+        refused.get_error_details().retry_info().is_some(),
+        "says when to try again: {refused:?}"
+    );
+    let never_used = server
+        .key_for(&server.create_staff(pb::StaffLevel::Staff).await.id)
+        .await;
+    assert_error(
+        &who_am_i(server, &never_used).await.unwrap_err(),
+        Code::ResourceExhausted,
+    );
+    who_am_i(server, &server.admin().secret)
+        .await
+        .expect("a credential found good a moment ago still works from the address");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    who_am_i(server, &never_used)
+        .await
+        .expect("a second later the address may look up a credential again");
 }
 
 async fn rs256_token_by_sub_names_the_staff_id_and_ignores_email(server: &TestServer) {
@@ -1566,5 +1666,227 @@ backend_tests! {
         assert_eq!(again.tier(), Tier::Standard);
         assert_eq!(again.create_time, created.create_time);
         assert_eq!(get_account(&mut accounts, &created.id).await.unwrap(), again);
+    }
+
+    // ----- who a staff member is -----
+
+    async fn only_an_admin_changes_an_email(server: &TestServer) {
+        let manager = server.caller_with_roles(&[Role::Manager]).await;
+        let person = server.create_staff(pb::StaffLevel::Staff).await;
+        let admin_id = server.admin().staff_id.clone();
+        for target in [&person.id, &admin_id] {
+            assert_permission_denied(
+                update_staff(&manager, target, "email", pb::Staff {
+                    email: format!("taken-over-{}@example.com", Uuid::now_v7().simple()),
+                    ..Default::default()
+                })
+                .await,
+                "a MANAGER changing an email",
+            );
+        }
+        let renamed = update_staff(&manager, &person.id, "title", pb::Staff {
+            title: "Plant liaison".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .expect("a MANAGER changes what does not say who someone is");
+        assert_eq!(renamed.email, person.email);
+        let moved = update_staff(server.admin(), &person.id, "email", pb::Staff {
+            email: format!("moved-{}@example.com", Uuid::now_v7().simple()),
+            ..Default::default()
+        })
+        .await
+        .expect("an ADMIN changes emails");
+        assert_ne!(moved.email, person.email);
+    }
+
+    async fn nobody_deactivates_or_reactivates_someone_holding_more(server: &TestServer) {
+        let manager = server.caller_with_roles(&[Role::Manager]).await;
+        let other_admin = server.caller_with_roles(&[Role::Admin]).await;
+        let importer = server.caller_with_roles(&[Role::Integration]).await;
+        for (target, what) in [(&other_admin, "an ADMIN"), (&importer, "the INTEGRATION account")] {
+            assert_permission_denied(
+                deactivate(&manager, &target.staff_id).await,
+                &format!("a MANAGER deactivating {what}"),
+            );
+            who_am_i(server, &target.secret).await.expect("still active");
+        }
+
+        // Someone the MANAGER holds as much as: out and back in.
+        let agent = server.caller_with_roles(&[Role::Member, Role::ServiceAgent]).await;
+        let gone = deactivate(&manager, &agent.staff_id).await.expect("deactivate an agent");
+        assert!(!gone.active);
+        let back = reactivate(&manager, &agent.staff_id).await.expect("reactivate the agent");
+        assert!(back.active);
+        assert_ne!(back.etag, gone.etag, "a new revision");
+        who_am_i(server, &agent.secret).await.expect("the agent's key works again");
+        assert_failed_precondition(
+            &reactivate(&manager, &agent.staff_id).await.unwrap_err(),
+            "STAFF_ACTIVE",
+        );
+
+        // An ADMIN deactivated by an ADMIN stays out until an ADMIN lets them back.
+        deactivate(server.admin(), &other_admin.staff_id)
+            .await
+            .expect("an ADMIN deactivates another");
+        assert_permission_denied(
+            reactivate(&manager, &other_admin.staff_id).await,
+            "a MANAGER reactivating an ADMIN",
+        );
+        reactivate(server.admin(), &other_admin.staff_id)
+            .await
+            .expect("an ADMIN reactivates an ADMIN");
+        let entries = audit_entries(
+            server,
+            pb::ListAuditEntriesRequest {
+                resource_id: other_admin.staff_id.clone(),
+                ..Default::default()
+            },
+        )
+        .await;
+        assert_eq!(entries[0].method, "/kam.v1.TeamService/ReactivateStaff", "{entries:?}");
+    }
+
+    async fn a_key_minted_by_an_expiring_key_expires_no_later(server: &TestServer) {
+        let staff = server.create_staff(pb::StaffLevel::Staff).await;
+        let expiry = timestamp_in(3_600_000);
+        let parent = create_key(server.admin(), &staff.id, "for an hour", Some(expiry))
+            .await
+            .expect("an expiring key");
+        let with_parent = server.caller(staff.id.clone(), parent.secret);
+        let child = create_key(&with_parent, "", "minted by it", None)
+            .await
+            .expect("a key minted by an expiring key")
+            .api_key
+            .expect("the key");
+        assert_eq!(child.expire_time, Some(expiry), "it expires with the key that made it");
+        let later = create_key(&with_parent, "", "outliving it", Some(timestamp_in(7_200_000)))
+            .await
+            .unwrap_err();
+        assert_invalid_argument(&later, "expire_time");
+        let sooner = timestamp_in(1_800_000);
+        let child = create_key(&with_parent, "", "sooner", Some(sooner))
+            .await
+            .expect("a key that expires before its maker");
+        assert_eq!(child.api_key.expect("the key").expire_time, Some(sooner));
+    }
+
+    // ----- what a caller may learn or change of what it cannot see -----
+
+    async fn a_request_id_is_the_callers_own(server: &TestServer) {
+        let first = server.caller_with_roles(&[Role::Manager]).await;
+        let second = server.caller_with_roles(&[Role::Manager]).await;
+        let request_id = Uuid::now_v7().to_string();
+        let create = |caller: &Caller, name: &str| {
+            let mut accounts = caller.accounts();
+            let request = pb::CreateAccountRequest {
+                account: Some(pb::Account {
+                    display_name: name.to_owned(),
+                    ..Default::default()
+                }),
+                request_id: request_id.clone(),
+            };
+            async move { accounts.create_account(request).await.map(Response::into_inner) }
+        };
+        let mine = create(&first, "Mine").await.expect("create");
+        let again = create(&first, "Mine").await.expect("the retry");
+        assert_eq!(again.id, mine.id, "a retry answers with the first result");
+        let theirs = create(&second, "Mine").await.expect("the same id, sent by someone else");
+        assert_ne!(theirs.id, mine.id, "another caller's request id is another key");
+        create(&second, "Something else")
+            .await
+            .expect_err("the second caller's own key, reused for another request");
+    }
+
+    async fn a_hidden_parent_or_contact_answers_as_a_missing_one(server: &TestServer) {
+        let mut admin = server.accounts();
+        let ours = create_account(&mut admin, "Ours").await.unwrap();
+        let theirs = create_account(&mut admin, "Theirs").await.unwrap();
+        let hidden_contact = create_contact(&mut admin, &theirs.id, "Zhang San").await;
+        let member = server.member_on_team(&ours.id).await;
+        let mut accounts = member.accounts();
+
+        let refusals = async |id: &str| {
+            let as_parent = update_account(
+                &mut member.accounts(),
+                pb::Account {
+                    id: ours.id.clone(),
+                    parent_account_id: id.to_owned(),
+                    ..Default::default()
+                },
+                &["parent_account_id"],
+            )
+            .await
+            .unwrap_err();
+            let as_contact = get_contact(&mut member.accounts(), id).await.unwrap_err();
+            (as_parent, as_contact)
+        };
+        let missing = Uuid::now_v7().to_string();
+        let (hidden_parent, _) = refusals(&theirs.id).await;
+        let (missing_parent, missing_contact) = refusals(&missing).await;
+        let hidden_contact = get_contact(&mut accounts, &hidden_contact.id).await.unwrap_err();
+        for status in [&hidden_parent, &missing_parent, &missing_contact, &hidden_contact] {
+            assert_error(status, Code::PermissionDenied);
+        }
+        assert_eq!(hidden_parent.message(), missing_parent.message());
+        assert_eq!(hidden_contact.message(), missing_contact.message());
+        assert!(
+            !hidden_contact.message().contains(&theirs.id),
+            "the refusal names the hidden contact's account: {hidden_contact:?}"
+        );
+        let unchanged = get_account(&mut accounts, &ours.id).await.unwrap();
+        assert!(unchanged.parent_account_id.is_empty(), "{unchanged:?}");
+    }
+
+    async fn only_admins_and_the_erp_rewrite_external_ids(server: &TestServer) {
+        let mut admin = server.accounts();
+        let account = create_account(&mut admin, "Keyed").await.unwrap();
+        let rekeyed = |external_id: &str| pb::Account {
+            id: account.id.clone(),
+            external_id: external_id.to_owned(),
+            ..Default::default()
+        };
+        let member = server.member_on_team(&account.id).await;
+        let manager = server.caller_with_roles(&[Role::Manager]).await;
+        for (caller, what) in [(&member, "a MEMBER on the team"), (&manager, "a MANAGER")] {
+            assert_permission_denied(
+                update_account(&mut caller.accounts(), rekeyed("ERP-STOLEN"), &["external_id"]).await,
+                &format!("{what} rewriting the ERP's key"),
+            );
+        }
+        let contact = create_contact(&mut admin, &account.id, "Li Wei").await;
+        assert_permission_denied(
+            member
+                .accounts()
+                .update_contact(pb::UpdateContactRequest {
+                    contact: Some(pb::Contact {
+                        id: contact.id.clone(),
+                        external_id: "ERP-C-STOLEN".to_owned(),
+                        ..Default::default()
+                    }),
+                    update_mask: Some(FieldMask {
+                        paths: vec!["external_id".to_owned()],
+                    }),
+                })
+                .await,
+            "a MEMBER rewriting a contact's ERP key",
+        );
+        let importer = server.caller_with_roles(&[Role::Integration]).await;
+        let moved = update_account(&mut importer.accounts(), rekeyed("ERP-9"), &["external_id"])
+            .await
+            .expect("the INTEGRATION account rewrites it");
+        assert_eq!(moved.external_id, "ERP-9");
+        // Sending the key unchanged is no rewrite.
+        let renamed = update_account(
+            &mut member.accounts(),
+            pb::Account {
+                display_name: "Renamed".to_owned(),
+                ..rekeyed("ERP-9")
+            },
+            &["display_name", "external_id"],
+        )
+        .await
+        .expect("a MEMBER sending the key as it is");
+        assert_eq!(renamed.external_id, "ERP-9");
     }
 }

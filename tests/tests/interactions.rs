@@ -127,7 +127,14 @@ backend_tests! {
         assert_invalid_argument(&status, "interaction.occur_time");
         let mut foreign = interaction(&account.id, Type::Call, days_ago(1), &[&engineer.id]);
         foreign.contact_ids = vec![stranger.id.clone()];
-        assert_failed_precondition(&log(&mut client, foreign).await.unwrap_err(), "CONTACT_NOT_OF_ACCOUNT");
+        let foreign = log(&mut client, foreign).await.unwrap_err();
+        assert_failed_precondition(&foreign, "CONTACT_NOT_OF_ACCOUNT");
+        // An unknown contact answers as another account's does: hidden ones cannot be told apart.
+        let mut unknown = interaction(&account.id, Type::Call, days_ago(1), &[&engineer.id]);
+        unknown.contact_ids = vec![Uuid::now_v7().to_string()];
+        let unknown = log(&mut client, unknown).await.unwrap_err();
+        assert_failed_precondition(&unknown, "CONTACT_NOT_OF_ACCOUNT");
+        assert_eq!(unknown.message(), foreign.message());
         let status = log(&mut client, interaction(&account.id, Type::Call, days_ago(1), &[&Uuid::now_v7().to_string()]))
             .await
             .expect_err("unknown staff");

@@ -1173,16 +1173,18 @@ backend_tests! {
         }
         let unknown_account = desk.try_create(Desk::new_request(&Uuid::now_v7().to_string(), "x")).await.unwrap_err();
         assert_error(&unknown_account, Code::NotFound);
+        // An unknown contact and another account's answer alike, so hidden ones cannot be told apart.
         let unknown_contact = desk
             .try_create(pb::ServiceRequest { contact_id: Uuid::now_v7().to_string(), ..Desk::new_request(&account.id, "x") })
             .await
             .unwrap_err();
-        assert_error(&unknown_contact, Code::NotFound);
+        assert_failed_precondition(&unknown_contact, "CONTACT_NOT_OF_ACCOUNT");
         let foreign_contact = desk
             .try_create(pb::ServiceRequest { contact_id: stranger.id.clone(), ..Desk::new_request(&account.id, "x") })
             .await
             .unwrap_err();
         assert_failed_precondition(&foreign_contact, "CONTACT_NOT_OF_ACCOUNT");
+        assert_eq!(unknown_contact.message(), foreign_contact.message());
         let gone = server.create_staff(StaffLevel::Staff).await;
         server
             .teams()

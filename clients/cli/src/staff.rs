@@ -2,8 +2,8 @@
 
 use clap::{Args, Subcommand};
 use kam_proto::v1::{
-    CreateStaffRequest, DeactivateStaffRequest, GetStaffRequest, ListStaffRequest, ListStaffResponse, Staff,
-    StaffLevel, UpdateStaffRequest,
+    CreateStaffRequest, DeactivateStaffRequest, GetStaffRequest, ListStaffRequest, ListStaffResponse,
+    ReactivateStaffRequest, Staff, StaffLevel, UpdateStaffRequest,
 };
 
 use crate::Global;
@@ -27,6 +27,8 @@ pub enum StaffCommand {
     Update(UpdateArgs),
     /// Mark a person as gone; refused while they still hold responsibilities (see `kamctl handover`).
     Deactivate(EtagArgs),
+    /// Make an inactive staff member active again: they can sign in and be assigned work.
+    Reactivate(EtagArgs),
 }
 
 #[derive(Debug, Args)]
@@ -169,6 +171,13 @@ pub async fn run(command: StaffCommand, global: &Global) -> Result<(), Error> {
                 etag: etag.unwrap_or_default(),
             };
             client::teams(global).await?.deactivate_staff(request).await?
+        }
+        StaffCommand::Reactivate(EtagArgs { id, etag }) => {
+            let request = ReactivateStaffRequest {
+                id,
+                etag: etag.unwrap_or_default(),
+            };
+            client::teams(global).await?.reactivate_staff(request).await?
         }
     };
     Ok(output::print(&staff.into_inner(), global.json)?)

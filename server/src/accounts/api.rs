@@ -29,7 +29,7 @@ impl AccountService for AccountApi {
     async fn create_account(&self, request: Request<pb::CreateAccountRequest>) -> Reply<pb::Account> {
         let ctx = RequestContext::from_request(&request)?;
         let pb::CreateAccountRequest { account, request_id } = request.into_inner();
-        let key = IdempotencyKey::parse(&ctx.method, &request_id, account.as_ref())?;
+        let key = IdempotencyKey::parse(&ctx, &request_id, account.as_ref())?;
         let fields = convert::new_account(account)?;
         let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
         let account = store::create_account(&self.db, &ctx, fields, key).await?;
@@ -133,7 +133,7 @@ impl AccountService for AccountApi {
     async fn create_contact(&self, request: Request<pb::CreateContactRequest>) -> Reply<pb::Contact> {
         let ctx = RequestContext::from_request(&request)?;
         let pb::CreateContactRequest { contact, request_id } = request.into_inner();
-        let key = IdempotencyKey::parse(&ctx.method, &request_id, contact.as_ref())?;
+        let key = IdempotencyKey::parse(&ctx, &request_id, contact.as_ref())?;
         let (account_id, fields) = convert::new_contact(contact)?;
         let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
         let contact = store::create_contact(&self.db, &ctx, account_id, fields, key).await?;

@@ -8,7 +8,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::principal::Visibility;
+use super::{
+    Principal,
+    permissions::{self, Permission},
+    principal::Visibility,
+};
 use crate::{
     entity::team_member,
     error::{Error, Result},
@@ -53,22 +57,23 @@ pub async fn require_visible_account(
         .count(conn)
         .await?
         > 0;
-    if on_team { Ok(()) } else { Err(hidden(account_id)) }
+    if on_team { Ok(()) } else { Err(hidden()) }
 }
 
 /// For a restricted principal, "not found" of something that hangs off an account becomes
 /// PERMISSION_DENIED too, so ids cannot be probed.
 pub fn hide_missing<T>(visibility: Visibility, found: Result<T>) -> Result<T> {
     match (visibility, found) {
-        (Visibility::TeamsOf(_), Err(Error::NotFound { resource, id })) => Err(Error::PermissionDenied(
-            format!("{resource} {id} is not on your account teams"),
-        )),
+        (Visibility::TeamsOf(_), Err(Error::NotFound { .. })) => Err(hidden()),
         (_, found) => found,
     }
 }
 
-fn hidden(account_id: Uuid) -> Error {
-    Error::PermissionDenied(format!("account {account_id} is not on your account teams"))
+/// The one refusal of whatever a restricted principal may not see, word for word the same for a missing
+/// object: naming the id asked for, or the account of a contact asked for by its own id, would tell
+/// the two apart (and give away which account the contact belongs to).
+fn hidden() -> Error {
+    Error::PermissionDenied("not on your account teams, or not there at all".to_owned())
 }
 
 /// The ids of the accounts a restricted principal may see; `None` when it sees everything. For reports
@@ -89,4 +94,20 @@ pub async fn visible_account_ids(
         .all(conn)
         .await?;
     Ok(Some(ids.into_iter().collect()))
+}
+
+/// PERMISSION_DENIED when a write would change a record's external id and the caller does not feed the
+/// ERP's data (ADMIN, INTEGRATION): the external id is the ERP's key for the record, and whoever
+/// rewrites it redirects the ERP's next import to another record.
+pub fn require_may_rekey(
+    principal: &Principal,
+    current: &Option<String>,
+    new: &Option<String>,
+) -> Result<()> {
+    if current == new || permissions::scope_of(&principal.roles, Permission::ImportFromErp).is_some() {
+        return Ok(());
+    }
+    Err(Error::PermissionDenied(
+        "only ADMIN and INTEGRATION change external_id, the ERP's key of the record".to_owned(),
+    ))
 }

@@ -83,6 +83,18 @@ impl IdentityService for IdentityApi {
         if expire_time.is_some_and(|expiry| expiry <= now()) {
             v.add("expire_time", "must be in the future");
         }
+        let expire_time = match (expire_time, ctx.principal.expire_time) {
+            (Some(asked), Some(limit)) if asked > limit => {
+                v.add(
+                    "expire_time",
+                    format!("must not be after {limit}, when the credential you call with expires"),
+                );
+                None
+            }
+            // A key minted by a credential that expires would otherwise outlive it.
+            (None, limit) => limit,
+            (asked, _) => asked,
+        };
         v.into_result()?;
         let staff_id = subject(&ctx.principal, "staff_id", &request.staff_id)?;
         let (key, secret) = store::create_api_key(

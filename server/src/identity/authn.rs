@@ -3,14 +3,15 @@
 
 use std::{
     collections::HashMap,
+    net::IpAddr,
     sync::Mutex,
     time::{Duration, Instant},
 };
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use sha2::{Digest, Sha256};
 
-use super::{jwt::JwtVerifier, principal::Principal, store};
+use super::{jwt::JwtVerifier, principal::Principal, rate_limit::RateLimiter, store};
 use crate::{
     db::Db,
     error::{Error, Result},
@@ -27,15 +28,18 @@ const CACHE_CAPACITY: usize = 10_000;
 pub struct Authenticator {
     db: Db,
     jwt: Option<JwtVerifier>,
+    /// Credentials found bad, per client address.
+    failures: RateLimiter<IpAddr>,
     /// Keyed by the SHA-256 of the credential, so no secret stays in memory longer than the call.
     cache: Mutex<HashMap<[u8; 32], (Principal, Instant)>>,
 }
 
 impl Authenticator {
-    pub fn new(db: Db, jwt: Option<JwtVerifier>) -> Self {
+    pub fn new(db: Db, jwt: Option<JwtVerifier>, failures: RateLimiter<IpAddr>) -> Self {
         Self {
             db,
             jwt,
+            failures,
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -43,6 +47,14 @@ impl Authenticator {
     /// The principal behind an `authorization` header value; UNAUTHENTICATED when there is none, it is
     /// not `Bearer <credential>`, or the credential identifies no active staff member.
     pub async fn authenticate(&self, header: Option<&str>) -> Result<Principal> {
+        self.authenticate_from(header, None).await
+    }
+
+    /// [`Self::authenticate`] for a client at `peer`. Each credential it presents that turns out bad
+    /// cost a lookup (or a signature check): past `failed_auth_limit` of them, the address gets
+    /// RESOURCE_EXHAUSTED instead, before any lookup, for credentials not recently found good (so that
+    /// people behind the same address who are signed in keep working).
+    pub async fn authenticate_from(&self, header: Option<&str>, peer: Option<IpAddr>) -> Result<Principal> {
         let header = header.ok_or(Error::Unauthenticated(
             "missing credentials: send authorization: Bearer <key or token>",
         ))?;
@@ -58,16 +70,25 @@ impl Authenticator {
         if let Some(principal) = self.cached(&fingerprint) {
             return Ok(principal);
         }
+        if let Some(peer) = peer {
+            self.failures
+                .check(peer, Instant::now())
+                .map_err(|retry_after| Error::RateLimited { retry_after })?;
+        }
         let found = if credential.starts_with("kam_") {
             store::principal_for_key(&self.db, credential).await?
         } else if let Some(token) = self.jwt.as_ref().and_then(|jwt| jwt.verify(credential)) {
-            let principal = store::principal_for_token(&self.db, token.staff).await?;
-            principal.map(|principal| (principal, Some(token.expires)))
+            store::principal_for_token(&self.db, token.staff, token.expires).await?
         } else {
             None
         };
-        let (principal, expires) = found.ok_or(Error::Unauthenticated("invalid credentials"))?;
-        self.remember(fingerprint, &principal, expires);
+        let Some(principal) = found else {
+            if let Some(peer) = peer {
+                let _ = self.failures.acquire(peer, Instant::now());
+            }
+            return Err(Error::Unauthenticated("invalid credentials"));
+        };
+        self.remember(fingerprint, &principal);
         Ok(principal)
     }
 
@@ -83,9 +104,9 @@ impl Authenticator {
     }
 
     /// Trusts the credential for [`CACHE_TTL`], or until it expires if that comes first.
-    fn remember(&self, fingerprint: [u8; 32], principal: &Principal, expires: Option<DateTime<Utc>>) {
+    fn remember(&self, fingerprint: [u8; 32], principal: &Principal) {
         let now = Instant::now();
-        let left = expires.map_or(CACHE_TTL, |expiry| {
+        let left = principal.expire_time.map_or(CACHE_TTL, |expiry| {
             (expiry - Utc::now()).to_std().unwrap_or_default().min(CACHE_TTL)
         });
         let mut cache = self.lock();

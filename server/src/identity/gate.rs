@@ -1,18 +1,25 @@
 //! The one place every call passes: authenticate, authorize against the permission table, spend the
-//! principal's request budget, then hand the principal to the handler in the request extensions.
+//! principal's request budget, then hand the principal and the scope of its grant to the handler in the
+//! request extensions.
 //! Health and reflection pass untouched.
 
 use std::{
+    net::IpAddr,
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
     time::Instant,
 };
 
-use tonic::Status;
+use tonic::{Status, transport::server::TcpConnectInfo};
 use tower::{Layer, Service};
 
-use super::{authn::Authenticator, permissions, principal::Principal, rate_limit::RateLimiter};
+use super::{
+    authn::Authenticator,
+    permissions,
+    principal::{Principal, Visibility},
+    rate_limit::RateLimiter,
+};
 use crate::{
     error::{Error, Result},
     request::RpcMethod,
@@ -31,17 +38,23 @@ impl Gate {
         }
     }
 
-    async fn admit(&self, headers: &http::HeaderMap, path: &str) -> Result<Principal> {
+    /// The principal and the scope its grant for `path` reaches.
+    async fn admit(
+        &self,
+        headers: &http::HeaderMap,
+        path: &str,
+        peer: Option<IpAddr>,
+    ) -> Result<(Principal, Visibility)> {
         let header = headers
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
-        let principal = self.authenticator.authenticate(header).await?;
+        let principal = self.authenticator.authenticate_from(header, peer).await?;
         tracing::Span::current().record("principal", principal.staff_id.to_string());
-        permissions::authorize(&principal, path)?;
+        let visibility = permissions::authorize(&principal, path)?;
         self.limiter
             .acquire(principal.staff_id, Instant::now())
             .map_err(|retry_after| Error::RateLimited { retry_after })?;
-        Ok(principal)
+        Ok((principal, visibility))
     }
 }
 
@@ -90,11 +103,17 @@ where
         let ready = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, ready);
         let gate = Arc::clone(&self.gate);
+        let peer = request
+            .extensions()
+            .get::<TcpConnectInfo>()
+            .and_then(TcpConnectInfo::remote_addr)
+            .map(|address| address.ip());
         Box::pin(async move {
-            match gate.admit(request.headers(), request.uri().path()).await {
-                Ok(principal) => {
+            match gate.admit(request.headers(), request.uri().path(), peer).await {
+                Ok((principal, visibility)) => {
                     let method = RpcMethod(request.uri().path().to_owned());
                     request.extensions_mut().insert(principal);
+                    request.extensions_mut().insert(visibility);
                     request.extensions_mut().insert(method);
                     inner.call(request).await
                 }

@@ -1,7 +1,7 @@
 //! The one table of what each RPC needs, and the roles that grant it. The auth layer consults it for
 //! every call before any handler runs; an RPC missing from the table is refused.
 
-use super::principal::{Principal, Role};
+use super::principal::{Principal, Role, Visibility};
 use crate::error::{Error, Result};
 
 /// Services anyone may call: load balancers and tooling must work without credentials.
@@ -45,6 +45,51 @@ pub enum Permission {
 
 use Permission::*;
 
+impl Permission {
+    /// Every permission. The match in [`Permission::index`] fails to compile when one is added and not
+    /// listed here.
+    pub const ALL: &'static [Permission] = &[
+        Authenticated,
+        ReadAccounts,
+        CreateAccounts,
+        EditAccounts,
+        ReadTeams,
+        ManageTeams,
+        ReadReports,
+        ManagePipelines,
+        WorkServiceRequests,
+        ManageServiceLevels,
+        ImportFromErp,
+        ManagePlans,
+        WorkPlans,
+        LogInteractions,
+        ManageRoles,
+        ReadAudit,
+    ];
+
+    #[cfg(test)]
+    fn index(self) -> usize {
+        match self {
+            Authenticated => 0,
+            ReadAccounts => 1,
+            CreateAccounts => 2,
+            EditAccounts => 3,
+            ReadTeams => 4,
+            ManageTeams => 5,
+            ReadReports => 6,
+            ManagePipelines => 7,
+            WorkServiceRequests => 8,
+            ManageServiceLevels => 9,
+            ImportFromErp => 10,
+            ManagePlans => 11,
+            WorkPlans => 12,
+            LogInteractions => 13,
+            ManageRoles => 14,
+            ReadAudit => 15,
+        }
+    }
+}
+
 /// Every RPC of every KAM service and what it needs.
 const RPC_PERMISSIONS: &[(&str, Permission)] = &[
     ("/kam.v1.AccountService/CreateAccount", CreateAccounts),
@@ -66,6 +111,7 @@ const RPC_PERMISSIONS: &[(&str, Permission)] = &[
     ("/kam.v1.TeamService/ListStaff", ReadTeams),
     ("/kam.v1.TeamService/UpdateStaff", ManageTeams),
     ("/kam.v1.TeamService/DeactivateStaff", ManageTeams),
+    ("/kam.v1.TeamService/ReactivateStaff", ManageTeams),
     ("/kam.v1.TeamService/AddTeamMember", ManageTeams),
     ("/kam.v1.TeamService/UpdateTeamMember", ManageTeams),
     ("/kam.v1.TeamService/RemoveTeamMember", ManageTeams),
@@ -172,10 +218,21 @@ const RPC_PERMISSIONS: &[(&str, Permission)] = &[
     ("/kam.v1.IntegrationService/ImportServiceRequests", ImportFromErp),
 ];
 
+/// How far a role's grant of a permission reaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    /// The accounts on whose teams the principal sits, and what hangs off them.
+    OwnTeams,
+    /// Every account.
+    AllAccounts,
+}
+
 /// DESIGN 6: EXECUTIVE reads all; MANAGER reads all and manages teams and plans; MEMBER works its own
-/// accounts; SERVICE_AGENT serves; INTEGRATION feeds master data; ADMIN does everything.
-fn grants(role: Role, permission: Permission) -> bool {
-    match role {
+/// accounts; SERVICE_AGENT serves; INTEGRATION feeds master data; ADMIN does everything. Each grant
+/// carries its scope: a MEMBER's reaches the accounts of its teams only, every other role's reaches
+/// all accounts.
+fn grant(role: Role, permission: Permission) -> Option<Scope> {
+    let granted = match role {
         Role::Admin => true,
         Role::Executive => matches!(permission, Authenticated | ReadAccounts | ReadTeams | ReadReports),
         Role::Manager => matches!(
@@ -212,7 +269,27 @@ fn grants(role: Role, permission: Permission) -> bool {
             permission,
             Authenticated | ReadAccounts | CreateAccounts | EditAccounts | ReadTeams | ImportFromErp
         ),
-    }
+    };
+    let scope = match role {
+        Role::Member => Scope::OwnTeams,
+        _ => Scope::AllAccounts,
+    };
+    granted.then_some(scope)
+}
+
+/// The widest scope in which any of `roles` grants `permission`, or `None` when none grants it. Roles
+/// combine per permission: a MEMBER who is also a SERVICE_AGENT works every account's service requests
+/// (the agent's grant) but edits only its own teams' accounts (the MEMBER's, the only one for that).
+pub fn scope_of(roles: &[Role], permission: Permission) -> Option<Scope> {
+    roles.iter().filter_map(|role| grant(*role, permission)).max()
+}
+
+/// Whether `roles` grant everything `others` grant, each as far: who may change the identity of a
+/// staff member holding `others` (their email, whether they are active, their roles).
+pub fn covers(roles: &[Role], others: &[Role]) -> bool {
+    Permission::ALL
+        .iter()
+        .all(|permission| scope_of(roles, *permission) >= scope_of(others, *permission))
 }
 
 /// Whether `path` (`/package.Service/Method`) needs no principal at all.
@@ -228,20 +305,21 @@ pub fn required(path: &str) -> Option<Permission> {
         .map(|(_, permission)| *permission)
 }
 
-/// PERMISSION_DENIED unless one of the principal's roles grants what `path` needs.
-pub fn authorize(principal: &Principal, path: &str) -> Result<()> {
+/// Which accounts the principal may see and touch through `path`: the widest scope of the grants of
+/// what `path` needs. PERMISSION_DENIED when none of the principal's roles grants it.
+pub fn authorize(principal: &Principal, path: &str) -> Result<Visibility> {
     let Some(permission) = required(path) else {
         return Err(Error::PermissionDenied(format!(
             "{path} is not an RPC of this server"
         )));
     };
-    if principal.roles.iter().any(|role| grants(*role, permission)) {
-        Ok(())
-    } else {
-        Err(Error::PermissionDenied(format!(
+    match scope_of(&principal.roles, permission) {
+        Some(Scope::AllAccounts) => Ok(Visibility::All),
+        Some(Scope::OwnTeams) => Ok(Visibility::TeamsOf(principal.staff_id)),
+        None => Err(Error::PermissionDenied(format!(
             "{path} needs {permission:?}, which none of the roles {:?} grants",
             principal.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>()
-        )))
+        ))),
     }
 }
 
@@ -289,6 +367,14 @@ mod tests {
             staff_id: Uuid::nil(),
             roles: roles.to_vec(),
             credential: Credential::BearerToken,
+            expire_time: None,
+        }
+    }
+
+    #[test]
+    fn every_permission_is_listed_once() {
+        for (position, permission) in Permission::ALL.iter().enumerate() {
+            assert_eq!(permission.index(), position, "{permission:?}");
         }
     }
 
@@ -376,11 +462,69 @@ mod tests {
     }
 
     #[test]
-    fn roles_add_up() {
+    fn roles_add_up_per_permission_each_with_its_own_scope() {
         let both = principal(&[Role::Member, Role::Executive]);
-        assert!(authorize(&both, "/kam.v1.TeamService/GetWorkload").is_ok());
-        assert!(authorize(&both, "/kam.v1.AccountService/UpdateAccount").is_ok());
+        assert_eq!(
+            authorize(&both, "/kam.v1.TeamService/GetWorkload").unwrap(),
+            Visibility::All
+        );
+        assert_eq!(
+            authorize(&both, "/kam.v1.AccountService/GetAccount").unwrap(),
+            Visibility::All,
+            "the EXECUTIVE reads every account"
+        );
+        assert_eq!(
+            authorize(&both, "/kam.v1.AccountService/UpdateAccount").unwrap(),
+            Visibility::TeamsOf(Uuid::nil()),
+            "only the MEMBER edits, and only its teams' accounts"
+        );
         assert!(authorize(&both, "/kam.v1.TeamService/AddTeamMember").is_err());
+
+        let agent = principal(&[Role::Member, Role::ServiceAgent]);
+        assert_eq!(
+            authorize(&agent, "/kam.v1.AccountService/DeleteAccount").unwrap(),
+            Visibility::TeamsOf(Uuid::nil())
+        );
+        assert_eq!(
+            authorize(&agent, "/kam.v1.ServiceLevelService/ChangeServiceRequestStatus").unwrap(),
+            Visibility::All
+        );
+    }
+
+    #[test]
+    fn a_scope_is_the_widest_among_the_roles_that_grant_the_permission() {
+        for permission in Permission::ALL {
+            for first in Role::ALL {
+                for second in Role::ALL {
+                    let alone = [grant(*first, *permission), grant(*second, *permission)];
+                    assert_eq!(
+                        scope_of(&[*first, *second], *permission),
+                        alone.into_iter().flatten().max(),
+                        "{first:?}+{second:?} {permission:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn only_those_who_hold_as_much_cover_a_staff_member() {
+        use Role::*;
+        assert!(covers(&[Admin], &[Admin, Integration]));
+        assert!(!covers(&[Manager], &[Admin]), "a MANAGER never changes an ADMIN");
+        assert!(!covers(&[Manager], &[Integration]), "nor the ERP's importer");
+        assert!(covers(&[Manager], &[Member]));
+        assert!(covers(&[Manager], &[Member, ServiceAgent]));
+        assert!(covers(&[Manager], &[Executive]));
+        assert!(
+            covers(&[ServiceAgent], &[ServiceAgent]),
+            "equals cover each other"
+        );
+        assert!(
+            !covers(&[Member], &[ServiceAgent]),
+            "an agent serves every account"
+        );
+        assert!(!covers(&[Member, Executive], &[Manager]));
     }
 
     #[test]

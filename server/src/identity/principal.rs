@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 crate::named_enum!(
@@ -40,9 +41,13 @@ pub struct Principal {
     /// The effective roles, sorted, never empty (see [`effective_roles`]).
     pub roles: Vec<Role>,
     pub credential: Credential,
+    /// When the credential stops being good (`None`: a key that never expires). Whatever the principal
+    /// mints or holds open with it ends no later.
+    pub expire_time: Option<DateTime<Utc>>,
 }
 
-/// Which accounts a principal may see.
+/// Which accounts a call may see and touch: the scope of the grant that allowed it
+/// (`permissions::authorize`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Visibility {
     All,
@@ -57,16 +62,6 @@ impl Principal {
 
     pub fn is_admin(&self) -> bool {
         self.has(Role::Admin)
-    }
-
-    /// Every role but MEMBER reads across all accounts; a principal that is only a MEMBER sees the
-    /// accounts of its own teams.
-    pub fn visibility(&self) -> Visibility {
-        if self.roles.iter().any(|role| *role != Role::Member) {
-            Visibility::All
-        } else {
-            Visibility::TeamsOf(self.staff_id)
-        }
     }
 }
 
@@ -86,14 +81,6 @@ pub fn effective_roles(stored: impl IntoIterator<Item = Role>) -> Vec<Role> {
 mod tests {
     use super::*;
 
-    fn principal(roles: &[Role]) -> Principal {
-        Principal {
-            staff_id: Uuid::nil(),
-            roles: effective_roles(roles.iter().copied()),
-            credential: Credential::BearerToken,
-        }
-    }
-
     #[test]
     fn staff_without_roles_act_as_members() {
         assert_eq!(effective_roles([]), [Role::Member]);
@@ -101,21 +88,6 @@ mod tests {
             effective_roles([Role::Manager, Role::Admin, Role::Manager]),
             [Role::Admin, Role::Manager]
         );
-    }
-
-    #[test]
-    fn only_a_pure_member_is_limited_to_their_teams() {
-        assert_eq!(
-            principal(&[Role::Member]).visibility(),
-            Visibility::TeamsOf(Uuid::nil())
-        );
-        for role in Role::ALL.iter().filter(|r| **r != Role::Member) {
-            assert_eq!(
-                principal(&[Role::Member, *role]).visibility(),
-                Visibility::All,
-                "{role:?}"
-            );
-        }
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! The per-principal request budget: a token bucket per staff member, held in memory (one server's
-//! share; several instances each grant the budget).
+//! Token buckets held in memory (one server's share; several instances each grant the budget): the
+//! request budget of each principal, and the failed authentications of each client address.
 
 use std::{
     collections::HashMap,
+    hash::Hash,
     sync::Mutex,
     time::{Duration, Instant},
 };
@@ -11,11 +12,15 @@ use uuid::Uuid;
 
 use crate::config::RateLimit;
 
-pub struct RateLimiter {
+/// Beyond this many buckets, those refilled to the brim are forgotten: they hold nothing a fresh one
+/// would not, and a flood from many addresses must not grow the map without bound.
+const MAX_BUCKETS: usize = 100_000;
+
+pub struct RateLimiter<K = Uuid> {
     /// Tokens added per second; 0 means no limit.
     rate: f64,
     burst: f64,
-    buckets: Mutex<HashMap<Uuid, Bucket>>,
+    buckets: Mutex<HashMap<K, Bucket>>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -24,7 +29,7 @@ struct Bucket {
     refilled_at: Instant,
 }
 
-impl RateLimiter {
+impl<K: Hash + Eq + Copy> RateLimiter<K> {
     pub fn new(config: RateLimit) -> Self {
         Self {
             rate: f64::from(config.requests_per_second),
@@ -33,8 +38,17 @@ impl RateLimiter {
         }
     }
 
-    /// Takes one request from `principal`'s budget, or says how long until one is available.
-    pub fn acquire(&self, principal: Uuid, now: Instant) -> Result<(), Duration> {
+    /// Takes one token from `key`'s budget, or says how long until one is available.
+    pub fn acquire(&self, key: K, now: Instant) -> Result<(), Duration> {
+        self.with_bucket(key, now, true)
+    }
+
+    /// Whether `key` has a token left, without taking it; otherwise how long until it has one.
+    pub fn check(&self, key: K, now: Instant) -> Result<(), Duration> {
+        self.with_bucket(key, now, false)
+    }
+
+    fn with_bucket(&self, key: K, now: Instant, spend: bool) -> Result<(), Duration> {
         if self.rate == 0.0 {
             return Ok(());
         }
@@ -42,19 +56,32 @@ impl RateLimiter {
             .buckets
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let bucket = buckets.entry(principal).or_insert(Bucket {
+        if buckets.len() >= MAX_BUCKETS && !buckets.contains_key(&key) {
+            let (rate, burst) = (self.rate, self.burst);
+            buckets.retain(|_, bucket| bucket.refilled(now, rate, burst) < burst);
+        }
+        let bucket = buckets.entry(key).or_insert(Bucket {
             tokens: self.burst,
             refilled_at: now,
         });
-        let elapsed = now.saturating_duration_since(bucket.refilled_at).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * self.rate).min(self.burst);
+        bucket.tokens = bucket.refilled(now, self.rate, self.burst);
         bucket.refilled_at = now;
         if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
+            if spend {
+                bucket.tokens -= 1.0;
+            }
             Ok(())
         } else {
             Err(Duration::from_secs_f64((1.0 - bucket.tokens) / self.rate))
         }
+    }
+}
+
+impl Bucket {
+    /// The tokens it holds at `now`.
+    fn refilled(&self, now: Instant, rate: f64, burst: f64) -> f64 {
+        let elapsed = now.saturating_duration_since(self.refilled_at).as_secs_f64();
+        (self.tokens + elapsed * rate).min(burst)
     }
 }
 
@@ -90,6 +117,17 @@ mod tests {
         let now = Instant::now();
         assert!(limiter.acquire(Uuid::now_v7(), now).is_ok());
         assert!(limiter.acquire(Uuid::now_v7(), now).is_ok());
+    }
+
+    #[test]
+    fn a_check_spends_nothing() {
+        let limiter = limiter(1, 1);
+        let (who, now) = (Uuid::now_v7(), Instant::now());
+        for _ in 0..5 {
+            assert!(limiter.check(who, now).is_ok());
+        }
+        assert!(limiter.acquire(who, now).is_ok());
+        assert_eq!(limiter.check(who, now), Err(Duration::from_secs(1)));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::{
     api_key,
     jwt::StaffRef,
+    permissions,
     principal::{Credential, Principal, Role, effective_roles},
 };
 use crate::{
@@ -26,6 +27,9 @@ use crate::{
 
 const API_KEY: &str = "api_key";
 const STAFF_ROLES: &str = "staff_roles";
+/// The resource types of events about credentials and roles: the event stream shows them only to
+/// those who may read the audit trail.
+pub const IDENTITY_RESOURCE_TYPES: &[&str] = &[API_KEY, STAFF_ROLES];
 
 /// An API key as its owner and admins see it: never the secret, never its hash.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -69,12 +73,9 @@ impl From<key_entity::Model> for ApiKey {
     }
 }
 
-/// The principal behind an API key and the key's expiry, or `None` for an unknown, revoked or expired
-/// key or an inactive owner. Records the key's use.
-pub async fn principal_for_key(
-    db: &Db,
-    presented: &str,
-) -> Result<Option<(Principal, Option<DateTime<Utc>>)>> {
+/// The principal behind an API key, expiring with it, or `None` for an unknown, revoked or expired key
+/// or an inactive owner. Records the key's use.
+pub async fn principal_for_key(db: &Db, presented: &str) -> Result<Option<Principal>> {
     let Some(prefix) = api_key::prefix_of(presented) else {
         return Ok(None);
     };
@@ -92,7 +93,8 @@ pub async fn principal_for_key(
     if !usable {
         return Ok(None);
     }
-    let Some(principal) = principal_for_staff(db.conn(), row.staff_id, Credential::ApiKey(row.id)).await?
+    let credential = Credential::ApiKey(row.id);
+    let Some(principal) = principal_for_staff(db.conn(), row.staff_id, credential, row.expire_time).await?
     else {
         return Ok(None);
     };
@@ -109,11 +111,16 @@ pub async fn principal_for_key(
     if let Err(error) = touched {
         tracing::warn!(%error, key = %row.id, "could not record the key's last use");
     }
-    Ok(Some((principal, row.expire_time)))
+    Ok(Some(principal))
 }
 
-/// The principal a valid bearer token names, or `None` when no active staff member matches.
-pub async fn principal_for_token(db: &Db, staff: StaffRef) -> Result<Option<Principal>> {
+/// The principal a valid bearer token names, expiring with the token, or `None` when no active staff
+/// member matches.
+pub async fn principal_for_token(
+    db: &Db,
+    staff: StaffRef,
+    expire_time: DateTime<Utc>,
+) -> Result<Option<Principal>> {
     let found = match staff {
         StaffRef::Id(id) => staff::Entity::find_by_id(id).one(db.conn()).await?,
         StaffRef::Email(email) => {
@@ -124,7 +131,7 @@ pub async fn principal_for_token(db: &Db, staff: StaffRef) -> Result<Option<Prin
         }
     };
     match found {
-        Some(row) => principal_for_staff(db.conn(), row.id, Credential::BearerToken).await,
+        Some(row) => principal_for_staff(db.conn(), row.id, Credential::BearerToken, Some(expire_time)).await,
         None => Ok(None),
     }
 }
@@ -133,6 +140,7 @@ async fn principal_for_staff(
     conn: &impl ConnectionTrait,
     staff_id: Uuid,
     credential: Credential,
+    expire_time: Option<DateTime<Utc>>,
 ) -> Result<Option<Principal>> {
     let active = staff::Entity::find_by_id(staff_id)
         .one(conn)
@@ -145,6 +153,7 @@ async fn principal_for_staff(
         staff_id,
         roles: roles_of(conn, staff_id).await?,
         credential,
+        expire_time,
     }))
 }
 
@@ -206,6 +215,21 @@ pub async fn set_roles(
         Ok(stored)
     })
     .await
+}
+
+/// PERMISSION_DENIED unless the caller's roles grant everything `staff_id`'s roles grant, each as far:
+/// whoever changes who a staff member is (whether they are active, their email) could otherwise act
+/// as them, or lock out someone with more rights.
+pub async fn require_covers(conn: &impl ConnectionTrait, caller: &Principal, staff_id: Uuid) -> Result<()> {
+    let theirs = roles_of(conn, staff_id).await?;
+    if permissions::covers(&caller.roles, &theirs) {
+        return Ok(());
+    }
+    Err(Error::PermissionDenied(format!(
+        "staff {staff_id} holds the roles {:?}, which grant more than yours: only someone holding as much \
+         may change who they are",
+        theirs.iter().map(|role| role.as_str()).collect::<Vec<_>>()
+    )))
 }
 
 /// LAST_ADMIN when `staff_id` is the only active ADMIN: losing the role (or the person) would leave

@@ -2,6 +2,7 @@
 //! change feed.
 
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::DateTime;
@@ -18,6 +19,7 @@ use super::import::{
     AccountImporter, ContactImporter, ImportTally, OpportunityImporter, RequestImporter, RevenueImporter,
     import_stream,
 };
+use super::streams::{StreamCredential, StreamSlot, StreamSlots};
 use super::sync::{self, ChangedResource, CurrentState, SyncResource, SyncToken};
 use crate::{
     accounts::convert::{account_to_proto, contact_to_proto},
@@ -25,7 +27,11 @@ use crate::{
     db::{Db, now},
     entity::outbox_event,
     error::{Error, Result},
-    identity::Visibility,
+    identity::{
+        Visibility,
+        gate::Gate,
+        permissions::{self, Permission},
+    },
     opportunities::convert::opportunity_to_proto,
     planning::convert::action_to_proto,
     request::RequestContext,
@@ -49,6 +55,9 @@ pub struct IntegrationApi {
     reporting_currency: String,
     /// Turns true when the server begins to shut down: open streams end then.
     shutdown: watch::Receiver<bool>,
+    /// Open streams re-check their credentials through it.
+    gate: Arc<Gate>,
+    slots: Arc<StreamSlots>,
 }
 
 impl IntegrationApi {
@@ -57,12 +66,16 @@ impl IntegrationApi {
         config: IntegrationConfig,
         reporting_currency: String,
         shutdown: watch::Receiver<bool>,
+        gate: Arc<Gate>,
     ) -> Self {
+        let slots = StreamSlots::new(config.max_streams_per_principal);
         Self {
             db,
             config,
             reporting_currency,
             shutdown,
+            gate,
+            slots,
         }
     }
 }
@@ -78,6 +91,12 @@ impl IntegrationService for IntegrationApi {
         request: Request<pb::WatchEventsRequest>,
     ) -> Result<Response<EventStream>, Status> {
         let ctx = RequestContext::from_request(&request)?;
+        let header = request
+            .metadata()
+            .get("authorization")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
         let pb::WatchEventsRequest {
             cursor,
             start,
@@ -99,16 +118,21 @@ impl IntegrationService for IntegrationApi {
         } else {
             feed::require_kept(self.db.conn(), FeedPosition::from_cursor(&cursor, "cursor")?).await?
         };
+        let slot = self.slots.take(ctx.principal.staff_id)?;
+        let identity_events = permissions::scope_of(&ctx.principal.roles, Permission::ReadAudit).is_some();
         let watcher = Watcher {
             db: self.db.clone(),
             filter: EventFilter {
                 event_types: event_types.into_iter().collect(),
                 resource_types: resource_types.into_iter().collect(),
+                identity_events,
             },
             visibility: ctx.visibility(),
             batch: batch as u64,
             poll: Duration::from_millis(self.config.watch_poll_millis),
             shutdown: self.shutdown.clone(),
+            credential: StreamCredential::new(Arc::clone(&self.gate), header, ctx.method, ctx.principal),
+            _slot: slot,
         };
         let (sender, receiver) = mpsc::channel(STREAM_BUFFER);
         tokio::spawn(watcher.run(from, sender));
@@ -283,19 +307,27 @@ struct Watcher {
     batch: u64,
     poll: Duration,
     shutdown: watch::Receiver<bool>,
+    /// The stream ends soon after this stops being good.
+    credential: StreamCredential,
+    /// Held while the stream runs.
+    _slot: StreamSlot,
 }
 
 type Sender = mpsc::Sender<Result<pb::WatchEventsResponse, Status>>;
 
 impl Watcher {
-    /// Sends batches until the client goes away, the database fails or the server shuts down. When a
-    /// read finds nothing new it waits `poll` before the next.
+    /// Sends batches until the client goes away, the database fails, the credential stops being good or
+    /// the server shuts down. When a read finds nothing new it waits `poll` before the next.
     async fn run(mut self, mut position: FeedPosition, sender: Sender) {
         // Whether the client has been told the stream is caught up, since it last was not.
         let mut told_caught_up = false;
         loop {
             if *self.shutdown.borrow() {
                 let _ = sender.send(Err(shutting_down(position))).await;
+                return;
+            }
+            if let Err(refused) = self.credential.still_good().await {
+                let _ = sender.send(Err(refused.into())).await;
                 return;
             }
             let read = self.read(position).await;
@@ -320,8 +352,13 @@ impl Watcher {
                 told_caught_up = caught_up;
             }
             if !full {
+                // Woken at the credential's expiry at the latest, so the stream ends on time.
+                let wait = self
+                    .credential
+                    .expires_in()
+                    .map_or(self.poll, |left| left.min(self.poll));
                 tokio::select! {
-                    () = tokio::time::sleep(self.poll) => {}
+                    () = tokio::time::sleep(wait) => {}
                     () = sender.closed() => return,
                     _ = self.shutdown.changed() => {}
                 }

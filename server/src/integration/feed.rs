@@ -28,7 +28,7 @@ use crate::{
         outbox_event::{self, Column},
     },
     error::{Error, Result},
-    identity::{Visibility, access::visible_account_ids},
+    identity::{Visibility, access::visible_account_ids, store::IDENTITY_RESOURCE_TYPES},
 };
 
 /// Where a reader stands in the feed: after the event at (txid, id).
@@ -82,6 +82,9 @@ pub struct EventFilter {
     pub event_types: HashSet<String>,
     /// Empty: every resource type.
     pub resource_types: HashSet<String>,
+    /// Whether events about credentials and roles (`IDENTITY_RESOURCE_TYPES`) are read too: only for
+    /// those who may read the audit trail.
+    pub identity_events: bool,
 }
 
 /// The events after a position that a reader may see, and where to resume after them.
@@ -164,6 +167,9 @@ pub async fn read_kept(
     }
     if !filter.resource_types.is_empty() {
         query = query.filter(Column::ResourceType.is_in(filter.resource_types.iter().cloned()));
+    }
+    if !filter.identity_events {
+        query = query.filter(Column::ResourceType.is_not_in(IDENTITY_RESOURCE_TYPES.iter().copied()));
     }
     let read = query.all(&txn).await?;
     let visible = visible_account_ids(&txn, visibility).await?;

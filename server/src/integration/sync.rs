@@ -3,8 +3,10 @@
 //!
 //! A resource that changed several times in one page comes once, at the place of its last change. Its
 //! state is read when the page is served, through the owning area's own `get` (visibility included), so
-//! a client receives what it may see now; a resource gone (NOT_FOUND) becomes a tombstone, sent to
-//! those who could see the account it belonged to.
+//! a client receives what it may see now; a resource gone (NOT_FOUND, or hidden from a MEMBER) becomes
+//! a tombstone, sent to those who could see the account it belonged to. A MEMBER's view also changes
+//! with its seats: when it joins or leaves an account's team, every resource of that account comes again,
+//! as it is now or as a tombstone, so a phone drops what its holder may no longer see.
 //!
 //! A token stops being good in two ways, both answered SYNC_TOKEN_EXPIRED: it is older than
 //! `integration.sync_token_retention_days`, or the changes after its position have been pruned from the
@@ -20,6 +22,7 @@ use super::feed::{self, EventFilter, FeedPosition, may_see};
 use crate::{
     accounts::{self, model::Account},
     db::Db,
+    entity::outbox_event,
     error::{Error, Result},
     identity::{
         Visibility,
@@ -297,27 +300,7 @@ async fn ids_after(
     limit: u64,
 ) -> Result<Vec<Uuid>> {
     use crate::entity::{account, contact, opportunity, plan_action, service_request};
-    use sea_orm::{
-        ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::IntoCondition,
-    };
-    async fn ids<E: EntityTrait>(
-        db: &Db,
-        id: E::Column,
-        after: Uuid,
-        limit: u64,
-        only: Condition,
-    ) -> Result<Vec<Uuid>> {
-        Ok(E::find()
-            .select_only()
-            .column(id)
-            .filter(id.gt(after))
-            .filter(only)
-            .order_by_asc(id)
-            .limit(limit)
-            .into_tuple()
-            .all(db.conn())
-            .await?)
-    }
+    use sea_orm::{ColumnTrait, Condition, sea_query::IntoCondition};
     /// The rows of the accounts the caller may see, by the column holding their account.
     fn visible_to(visibility: Visibility, account_id: impl ColumnTrait) -> Condition {
         visible_accounts(visibility, account_id).map_or_else(Condition::all, IntoCondition::into_condition)
@@ -325,23 +308,24 @@ async fn ids_after(
     match resource {
         SyncResource::Accounts => {
             let only = visible_to(visibility, account::Column::Id).add(account::Column::DeleteTime.is_null());
-            ids::<account::Entity>(db, account::Column::Id, after, limit, only).await
+            ids_where::<account::Entity>(db, account::Column::Id, after, Some(limit), only).await
         }
         SyncResource::Contacts => {
             let only = visible_to(visibility, contact::Column::AccountId);
-            ids::<contact::Entity>(db, contact::Column::Id, after, limit, only).await
+            ids_where::<contact::Entity>(db, contact::Column::Id, after, Some(limit), only).await
         }
         SyncResource::Opportunities => {
             let only = visible_to(visibility, opportunity::Column::AccountId);
-            ids::<opportunity::Entity>(db, opportunity::Column::Id, after, limit, only).await
+            ids_where::<opportunity::Entity>(db, opportunity::Column::Id, after, Some(limit), only).await
         }
         SyncResource::ServiceRequests => {
             let only = visible_to(visibility, service_request::Column::AccountId);
-            ids::<service_request::Entity>(db, service_request::Column::Id, after, limit, only).await
+            ids_where::<service_request::Entity>(db, service_request::Column::Id, after, Some(limit), only)
+                .await
         }
         SyncResource::PlanActions => {
             let only = visible_to(visibility, plan_action::Column::AccountId);
-            ids::<plan_action::Entity>(db, plan_action::Column::Id, after, limit, only).await
+            ids_where::<plan_action::Entity>(db, plan_action::Column::Id, after, Some(limit), only).await
         }
     }
 }
@@ -354,8 +338,18 @@ async fn feed_page(
     after: FeedPosition,
     page_size: u64,
 ) -> Result<ChangePage> {
+    // A MEMBER's view changes with its seats: a seat taken or given up brings the account's resources
+    // (as upserts, or tombstones for a client that must forget them), so the member's events come too.
+    let seats_of = match visibility {
+        Visibility::TeamsOf(staff_id) => Some(staff_id),
+        Visibility::All => None,
+    };
+    let mut resource_types = std::collections::HashSet::from([resource.resource_type().to_owned()]);
+    if seats_of.is_some() {
+        resource_types.insert(TEAM_MEMBER.to_owned());
+    }
     let filter = EventFilter {
-        resource_types: [resource.resource_type().to_owned()].into(),
+        resource_types,
         ..Default::default()
     };
     // Taken before the read: every event up to it has settled, so a read that comes back short has seen
@@ -365,17 +359,30 @@ async fn feed_page(
     let batch = feed::read_kept(db, after, page_size, &filter, Visibility::All, changes_pruned).await?;
     let visible = visible_account_ids(db.conn(), visibility).await?;
 
-    // Each resource once, at its last change in the page.
-    let mut latest: Vec<(Uuid, DateTime<Utc>, Option<Uuid>)> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for event in batch.events.iter().rev() {
-        let Ok(id) = event.resource_id.parse::<Uuid>() else {
-            continue;
-        };
-        if seen.insert(id) {
-            latest.push((id, event.occurred_at, event.account_id));
+    // Each resource once, at its last change in the page. `account` is the account the change was
+    // made on; `None` for the resources of an account whose team the member joined or left.
+    let mut touched: Vec<(Uuid, DateTime<Utc>, Option<Uuid>)> = Vec::new();
+    for event in &batch.events {
+        if event.resource_type == TEAM_MEMBER {
+            let Some(account) = event
+                .account_id
+                .filter(|_| seats_of.is_some_and(|staff| seat_of(event, staff)))
+            else {
+                continue;
+            };
+            for id in ids_of_account(db, resource, account).await? {
+                touched.push((id, event.occurred_at, None));
+            }
+        } else if let Ok(id) = event.resource_id.parse::<Uuid>() {
+            touched.push((id, event.occurred_at, event.account_id));
         }
     }
+    let mut seen = std::collections::HashSet::new();
+    let mut latest: Vec<_> = touched
+        .into_iter()
+        .rev()
+        .filter(|(id, ..)| seen.insert(*id))
+        .collect();
     latest.reverse();
 
     let mut changes = Vec::with_capacity(latest.len());
@@ -386,7 +393,11 @@ async fn feed_page(
                 change_time,
                 current: Some(current),
             }),
-            Err(Error::NotFound { .. }) if may_see(visible.as_ref(), account) => {
+            // Gone, or no longer the caller's to see: a client that may have held it must forget it.
+            // To a MEMBER a resource gone from its account answers as hidden, not missing.
+            Err(Error::NotFound { .. } | Error::PermissionDenied(_))
+                if account.is_none_or(|account| may_see(visible.as_ref(), Some(account))) =>
+            {
                 changes.push(ChangedResource {
                     id,
                     change_time,
@@ -402,6 +413,64 @@ async fn feed_page(
         next: SyncFrom::Feed(next_position(batch.next, batch.full, settled)),
         more: batch.full,
     })
+}
+
+/// The outbox's resource type of team seats.
+const TEAM_MEMBER: &str = "team_member";
+
+/// Whether a team-seat event is about `staff_id`'s seat.
+fn seat_of(event: &outbox_event::Model, staff_id: Uuid) -> bool {
+    let holder = event.payload.get("staff_id").and_then(serde_json::Value::as_str);
+    holder.and_then(|id| id.parse::<Uuid>().ok()) == Some(staff_id)
+}
+
+/// The ids of `resource`'s rows that belong to `account` (for accounts, the account itself), whatever
+/// their state: soft-deleted accounts too, so a client holding one learns it is gone.
+async fn ids_of_account(db: &Db, resource: SyncResource, account: Uuid) -> Result<Vec<Uuid>> {
+    use crate::entity::{contact, opportunity, plan_action, service_request};
+    use sea_orm::{ColumnTrait, Condition};
+    let (nil, all) = (Uuid::nil(), None);
+    match resource {
+        SyncResource::Accounts => Ok(vec![account]),
+        SyncResource::Contacts => {
+            let only = Condition::all().add(contact::Column::AccountId.eq(account));
+            ids_where::<contact::Entity>(db, contact::Column::Id, nil, all, only).await
+        }
+        SyncResource::Opportunities => {
+            let only = Condition::all().add(opportunity::Column::AccountId.eq(account));
+            ids_where::<opportunity::Entity>(db, opportunity::Column::Id, nil, all, only).await
+        }
+        SyncResource::ServiceRequests => {
+            let only = Condition::all().add(service_request::Column::AccountId.eq(account));
+            ids_where::<service_request::Entity>(db, service_request::Column::Id, nil, all, only).await
+        }
+        SyncResource::PlanActions => {
+            let only = Condition::all().add(plan_action::Column::AccountId.eq(account));
+            ids_where::<plan_action::Entity>(db, plan_action::Column::Id, nil, all, only).await
+        }
+    }
+}
+
+/// The ids of `E`'s rows that match `only`, after `after` in id order (UUIDv7: creation order), at most
+/// `limit`.
+async fn ids_where<E: sea_orm::EntityTrait>(
+    db: &Db,
+    id: E::Column,
+    after: Uuid,
+    limit: Option<u64>,
+    only: sea_orm::Condition,
+) -> Result<Vec<Uuid>> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    Ok(E::find()
+        .select_only()
+        .column(id)
+        .filter(id.gt(after))
+        .filter(only)
+        .order_by_asc(id)
+        .limit(limit)
+        .into_tuple()
+        .all(db.conn())
+        .await?)
 }
 
 /// Where the next page starts: after the last event read, or, when the read reached the end (not

@@ -55,7 +55,7 @@ impl OpportunityService for OpportunityApi {
     async fn create_pipeline(&self, request: Request<pb::CreatePipelineRequest>) -> Reply<pb::Pipeline> {
         let ctx = RequestContext::from_request(&request)?;
         let pb::CreatePipelineRequest { pipeline, request_id } = request.into_inner();
-        let key = IdempotencyKey::parse(&ctx.method, &request_id, pipeline.as_ref())?;
+        let key = IdempotencyKey::parse(&ctx, &request_id, pipeline.as_ref())?;
         let fields = convert::new_pipeline(pipeline)?;
         let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
         let created = store::create_pipeline(&self.db, &ctx, fields, key).await?;
@@ -110,7 +110,7 @@ impl OpportunityService for OpportunityApi {
             opportunity,
             request_id,
         } = request.into_inner();
-        let key = IdempotencyKey::parse(&ctx.method, &request_id, opportunity.as_ref())?;
+        let key = IdempotencyKey::parse(&ctx, &request_id, opportunity.as_ref())?;
         let new = convert::new_opportunity(opportunity)?;
         let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
         let created = store::create_opportunity(&self.db, &ctx, new, key).await?;

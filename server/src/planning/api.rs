@@ -237,7 +237,7 @@ impl PlanningService for PlanningApi {
     ) -> Reply<pb::AccountPlan> {
         let ctx = RequestContext::from_request(&request)?;
         let pb::CreateAccountPlanRequest { plan, request_id } = request.into_inner();
-        let key = IdempotencyKey::parse(&ctx.method, &request_id, plan.as_ref())?;
+        let key = IdempotencyKey::parse(&ctx, &request_id, plan.as_ref())?;
         let (account_id, fields) = convert::new_plan(plan, &self.config.reporting_currency)?;
         let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
         let created = store::create_plan(&self.db, &ctx, account_id, fields, key).await?;
@@ -329,7 +329,7 @@ impl PlanningService for PlanningApi {
     ) -> Reply<pb::PlanAction> {
         let ctx = RequestContext::from_request(&request)?;
         let pb::CreatePlanActionRequest { action, request_id } = request.into_inner();
-        let key = IdempotencyKey::parse(&ctx.method, &request_id, action.as_ref())?;
+        let key = IdempotencyKey::parse(&ctx, &request_id, action.as_ref())?;
         let (plan_id, fields) = convert::new_action(action)?;
         let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
         let created = store::create_action(&self.db, &ctx, plan_id, fields, key).await?;
@@ -388,7 +388,7 @@ impl PlanningService for PlanningApi {
             interaction,
             request_id,
         } = request.into_inner();
-        let key = IdempotencyKey::parse(&ctx.method, &request_id, interaction.as_ref())?;
+        let key = IdempotencyKey::parse(&ctx, &request_id, interaction.as_ref())?;
         let (account_id, fields) = convert::new_interaction(interaction)?;
         let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
         let logged = store::log_interaction(&self.db, &ctx, account_id, fields, key).await?;

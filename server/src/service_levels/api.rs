@@ -40,7 +40,7 @@ impl ServiceLevelService for ServiceLevelApi {
     ) -> Reply<pb::BusinessCalendar> {
         let ctx = RequestContext::from_request(&request)?;
         let pb::CreateBusinessCalendarRequest { calendar, request_id } = request.into_inner();
-        let key = IdempotencyKey::parse(&ctx.method, &request_id, calendar.as_ref())?;
+        let key = IdempotencyKey::parse(&ctx, &request_id, calendar.as_ref())?;
         let fields = convert::new_calendar(calendar)?;
         let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
         let created = store::create_calendar(&self.db, &ctx, fields, key).await?;
@@ -95,7 +95,7 @@ impl ServiceLevelService for ServiceLevelApi {
     async fn create_sla_policy(&self, request: Request<pb::CreateSlaPolicyRequest>) -> Reply<pb::SlaPolicy> {
         let ctx = RequestContext::from_request(&request)?;
         let pb::CreateSlaPolicyRequest { policy, request_id } = request.into_inner();
-        let key = IdempotencyKey::parse(&ctx.method, &request_id, policy.as_ref())?;
+        let key = IdempotencyKey::parse(&ctx, &request_id, policy.as_ref())?;
         let fields = convert::new_policy(policy)?;
         let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
         let created = store::create_policy(&self.db, &ctx, fields, key).await?;
@@ -162,7 +162,7 @@ impl ServiceLevelService for ServiceLevelApi {
             service_request,
             request_id,
         } = request.into_inner();
-        let key = IdempotencyKey::parse(&ctx.method, &request_id, service_request.as_ref())?;
+        let key = IdempotencyKey::parse(&ctx, &request_id, service_request.as_ref())?;
         let new = convert::new_request(service_request)?;
         let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
         let created = store::create_request(&self.db, &ctx, new, key).await?;

@@ -44,7 +44,7 @@ impl TeamService for TeamApi {
             department,
             request_id,
         } = request.into_inner();
-        let key = IdempotencyKey::parse(&ctx.method, &request_id, department.as_ref())?;
+        let key = IdempotencyKey::parse(&ctx, &request_id, department.as_ref())?;
         let (code, display_name) = convert::new_department(department)?;
         let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
         let created = store::create_department(&self.db, &ctx, code, display_name, key).await?;
@@ -67,7 +67,7 @@ impl TeamService for TeamApi {
     async fn create_staff(&self, request: Request<pb::CreateStaffRequest>) -> Reply<pb::Staff> {
         let ctx = RequestContext::from_request(&request)?;
         let pb::CreateStaffRequest { staff, request_id } = request.into_inner();
-        let key = IdempotencyKey::parse(&ctx.method, &request_id, staff.as_ref())?;
+        let key = IdempotencyKey::parse(&ctx, &request_id, staff.as_ref())?;
         let fields = convert::new_staff(staff)?;
         let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
         let created = store::create_staff(&self.db, &ctx, fields, key).await?;
@@ -122,10 +122,18 @@ impl TeamService for TeamApi {
         Ok(Response::new(convert::staff_to_proto(staff)))
     }
 
+    async fn reactivate_staff(&self, request: Request<pb::ReactivateStaffRequest>) -> Reply<pb::Staff> {
+        let ctx = RequestContext::from_request(&request)?;
+        let request = request.into_inner();
+        let id = required_id("id", &request.id)?;
+        let staff = store::reactivate_staff(&self.db, &ctx, id, etag::sent(&request.etag)).await?;
+        Ok(Response::new(convert::staff_to_proto(staff)))
+    }
+
     async fn add_team_member(&self, request: Request<pb::AddTeamMemberRequest>) -> Reply<pb::TeamMember> {
         let ctx = RequestContext::from_request(&request)?;
         let pb::AddTeamMemberRequest { member, request_id } = request.into_inner();
-        let key = IdempotencyKey::parse(&ctx.method, &request_id, member.as_ref())?;
+        let key = IdempotencyKey::parse(&ctx, &request_id, member.as_ref())?;
         let new = convert::new_member(member)?;
         let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
         let added = store::add_member(&self.db, &ctx, new, key).await?;

@@ -24,7 +24,7 @@ use crate::{
     idempotency::IdempotencyKey,
     identity::{
         Visibility,
-        access::{require_visible_account, visible_accounts},
+        access::{require_may_rekey, require_visible_account, visible_accounts},
     },
     paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
     request::RequestContext,
@@ -45,6 +45,7 @@ pub async fn create_account(
             return load_account(txn, id).await;
         }
         if let Some(parent) = fields.parent_account_id {
+            require_visible_account(txn, ctx.visibility(), parent).await?;
             require_live_parent(txn, parent).await?;
         }
         let id = Uuid::now_v7();
@@ -177,11 +178,14 @@ pub async fn update_account(db: &Db, ctx: &RequestContext, update: AccountUpdate
         if let Some(Some(parent)) = patch.parent_account_id
             && Some(parent) != current.parent_account_id
         {
+            // Hidden answers as missing: a MEMBER cannot hang its account under one it cannot see.
+            require_visible_account(txn, ctx.visibility(), parent).await?;
             require_live_parent(txn, parent).await?;
             refuse_parent_cycle(txn, id, parent).await?;
         }
         let mut fields = fields_of(&current);
         patch.apply_to(&mut fields);
+        require_may_rekey(&ctx.principal, &current.external_id, &fields.external_id)?;
         record_relationship_change(txn, ctx, &current, &fields, change_reason).await?;
         let mut row = account_row(txn, id).await?.into_active_model();
         row.external_id = Set(fields.external_id.clone());

@@ -24,7 +24,7 @@ use crate::{
     idempotency::IdempotencyKey,
     identity::{
         Visibility,
-        access::{hide_missing, require_visible_account, visible_accounts},
+        access::{hide_missing, require_may_rekey, require_visible_account, visible_accounts},
     },
     paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
     request::RequestContext,
@@ -174,6 +174,7 @@ pub async fn update_contact(
         }
         let mut fields = current.fields.clone();
         patch.apply_to(&mut fields);
+        require_may_rekey(&ctx.principal, &current.fields.external_id, &fields.external_id)?;
         let row = contact::ActiveModel {
             id: Set(id),
             update_time: Set(now()),
@@ -423,8 +424,9 @@ pub(super) fn contact_field_names() -> Vec<String> {
     .to_vec()
 }
 
-/// Every one of `ids` must be a contact of `account_id`: NOT_FOUND for an unknown one,
-/// CONTACT_NOT_OF_ACCOUNT for another account's. For resources that name the customer's people.
+/// Every one of `ids` must be a contact of `account_id`: CONTACT_NOT_OF_ACCOUNT otherwise, alike for an
+/// unknown one and another account's, so that a caller cannot tell a contact it may not see from one
+/// that does not exist. For resources that name the customer's people.
 pub async fn require_contacts_of_account(
     conn: &impl ConnectionTrait,
     account_id: Uuid,
@@ -442,20 +444,14 @@ pub async fn require_contacts_of_account(
         .await?
         .into_iter()
         .collect();
-    for id in ids {
-        match found.get(id) {
-            None => return Err(Error::not_found(CONTACT, id)),
-            Some(owner) if *owner != account_id => {
-                return Err(Error::rule(
-                    "CONTACT_NOT_OF_ACCOUNT",
-                    format!("contacts/{id}"),
-                    "the contact belongs to another account",
-                ));
-            }
-            Some(_) => {}
-        }
+    match ids.iter().find(|id| found.get(id) != Some(&account_id)) {
+        Some(id) => Err(Error::rule(
+            "CONTACT_NOT_OF_ACCOUNT",
+            format!("contacts/{id}"),
+            "not a contact of the account",
+        )),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// A key date of an active contact of a live account, with the names a reader needs.

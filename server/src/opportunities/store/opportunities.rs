@@ -24,7 +24,7 @@ use crate::{
     idempotency::IdempotencyKey,
     identity::{
         Visibility,
-        access::{hide_missing, require_visible_account, visible_accounts},
+        access::{hide_missing, require_may_rekey, require_visible_account, visible_accounts},
     },
     money::Money,
     opportunities::{
@@ -205,6 +205,7 @@ pub async fn update_opportunity(
         let pipeline = load_pipeline(txn, current.pipeline_id).await?;
         let mut deal = current.deal.clone();
         patch.apply_to(&mut deal);
+        require_may_rekey(&ctx.principal, &current.deal.external_id, &deal.external_id)?;
         let mut breaks = rules::check_update(&pipeline, &current, deal.qualification);
         if breaks.is_empty() {
             breaks.extend(check_changed_people(txn, &current.deal, &deal, &current.stage).await?);

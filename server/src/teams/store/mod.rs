@@ -16,7 +16,9 @@ use uuid::Uuid;
 pub use departments::{create_department, list_departments};
 pub use members::{MemberPatch, NewMember, add_member, list_members, remove_member, update_member};
 pub use reports::{AccountCoverage, CoveragePolicy, Workload, coverage_report, workload};
-pub use staff::{create_staff, deactivate_staff, get_staff, list_staff, staff_by_email, update_staff};
+pub use staff::{
+    create_staff, deactivate_staff, get_staff, list_staff, reactivate_staff, staff_by_email, update_staff,
+};
 pub use team_roles::TeamRoles;
 pub use transfer::{HandoverRequest, transfer_responsibilities};
 

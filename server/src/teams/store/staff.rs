@@ -19,7 +19,7 @@ use crate::{
     error::{Error, Result},
     etag,
     idempotency::IdempotencyKey,
-    identity::store::require_another_admin,
+    identity::store::{require_another_admin, require_covers},
     paging::{Cursor, Direction, Keyset, Page, SortKey},
     request::RequestContext,
     teams::{
@@ -164,6 +164,12 @@ pub async fn update_staff(
         etag::check(STAFF, id, current.revision, sent_etag)?;
         let mut fields = current.fields.clone();
         patch.apply_to(&mut fields);
+        // Bearer tokens find staff by email: whoever sets an email may sign in as its holder.
+        if fields.email != current.fields.email && !ctx.principal.is_admin() {
+            return Err(Error::PermissionDenied(format!(
+                "only an ADMIN changes the email of staff {id}"
+            )));
+        }
         if fields.department_id != current.fields.department_id {
             require_department(txn, fields.department_id).await?;
         }
@@ -218,6 +224,7 @@ pub async fn deactivate_staff(
     db.write(|txn| async move {
         let txn = &*txn;
         let row = staff_row(txn, id).await?;
+        require_covers(txn, &ctx.principal, id).await?;
         etag::check(STAFF, id, row.revision, sent_etag)?;
         if !row.active {
             return Err(Error::rule(
@@ -240,28 +247,61 @@ pub async fn deactivate_staff(
                 format!("still holds {}: transfer them first", listed.join(", ")),
             ));
         }
-        let revision = row.revision;
-        let mut active = row.into_active_model();
-        active.active = Set(false);
-        active.update_time = Set(now());
-        active.revision = Set(revision + 1);
-        staff_entity::Entity::update(active).exec(txn).await?;
-        let deactivated = load_staff(txn, id).await?;
-        audit::record(
-            txn,
-            ctx,
-            Change::new(
-                STAFF,
-                id,
-                "StaffDeactivated",
-                &deactivated,
-                vec!["active".to_owned()],
-            ),
-        )
-        .await?;
-        Ok(deactivated)
+        set_active(txn, ctx, row, false).await
     })
     .await
+}
+
+/// Makes an inactive staff member active again, as `deactivate_staff` made them inactive.
+pub async fn reactivate_staff(
+    db: &Db,
+    ctx: &RequestContext,
+    id: Uuid,
+    sent_etag: Option<&str>,
+) -> Result<Staff> {
+    db.write(|txn| async move {
+        let txn = &*txn;
+        let row = staff_row(txn, id).await?;
+        require_covers(txn, &ctx.principal, id).await?;
+        etag::check(STAFF, id, row.revision, sent_etag)?;
+        if row.active {
+            return Err(Error::rule(
+                rules::STAFF_ACTIVE,
+                format!("staff/{id}"),
+                "already active",
+            ));
+        }
+        set_active(txn, ctx, row, true).await
+    })
+    .await
+}
+
+/// Stores whether the staff member is active, with its audit row and event.
+async fn set_active(
+    txn: &DatabaseTransaction,
+    ctx: &RequestContext,
+    row: staff_entity::Model,
+    active: bool,
+) -> Result<Staff> {
+    let (id, revision) = (row.id, row.revision);
+    let mut changed = row.into_active_model();
+    changed.active = Set(active);
+    changed.update_time = Set(now());
+    changed.revision = Set(revision + 1);
+    staff_entity::Entity::update(changed).exec(txn).await?;
+    let stored = load_staff(txn, id).await?;
+    let event = if active {
+        "StaffReactivated"
+    } else {
+        "StaffDeactivated"
+    };
+    audit::record(
+        txn,
+        ctx,
+        Change::new(STAFF, id, event, &stored, vec!["active".to_owned()]),
+    )
+    .await?;
+    Ok(stored)
 }
 
 pub(super) async fn load_staff(conn: &impl ConnectionTrait, id: Uuid) -> Result<Staff> {
