@@ -172,14 +172,31 @@ struct Failure {
 
 /// The call failed in the transport (no connection, one that broke mid-call), or the server answered
 /// UNAVAILABLE. A gRPC error arrives as a response whose headers hold the status (trailers-only).
+///
+/// A call that ran out of its `--timeout` is not retried: the user bounded the wait, and each retry
+/// would wait as long again.
 fn transient_failure(outcome: &Result<http::Response<Body>, StdError>) -> Option<Failure> {
     match outcome {
+        Err(err) if timed_out(err.as_ref()) => None,
         Err(err) => Some(Failure {
             what: format!("connection: {err}"),
             retry_after: Duration::ZERO,
         }),
         Ok(response) => unavailable(response.headers()),
     }
+}
+
+/// Whether the channel gave up on the call at its deadline (`grpc-timeout`), anywhere in the error's
+/// chain.
+fn timed_out(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(err) = current {
+        if err.is::<tonic::TimeoutExpired>() {
+            return true;
+        }
+        current = err.source();
+    }
+    false
 }
 
 fn unavailable(headers: &HeaderMap) -> Option<Failure> {
@@ -286,6 +303,29 @@ mod tests {
         let internal = Status::internal("internal error");
         assert!(unavailable(&headers(&internal)).is_none());
         assert!(unavailable(&HeaderMap::new()).is_none(), "no status: a success");
+    }
+
+    #[test]
+    fn a_broken_connection_is_retried_and_a_timeout_is_not() {
+        let broken: StdError = Box::new(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert!(transient_failure(&Err(broken)).is_some());
+        let timeout: StdError = Box::new(tonic::TimeoutExpired(()));
+        assert!(transient_failure(&Err(timeout)).is_none());
+        /// An error wrapping another, as the transport wraps the channel's.
+        #[derive(Debug)]
+        struct Wrapped(tonic::TimeoutExpired);
+        impl std::fmt::Display for Wrapped {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("transport error")
+            }
+        }
+        impl std::error::Error for Wrapped {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let wrapped: StdError = Box::new(Wrapped(tonic::TimeoutExpired(())));
+        assert!(transient_failure(&Err(wrapped)).is_none());
     }
 
     #[test]
