@@ -4,15 +4,16 @@
 //! Safe to repeat are reads (`Get…`, `List…`, `WhoAmI`, the health check) and calls marked
 //! [`idempotent`]: the creates, which always carry a `request_id` (kamctl makes one up when the user
 //! gave none), so a retry of a create whose answer was lost returns the first result instead of
-//! creating twice; and `revenue import`'s batches, upserts by external id. Every other write (an update, a move, a revocation) is sent once: whether a lost
-//! answer means "done" is for the user to check.
+//! creating twice; and `revenue import`'s batches, upserts by external id. Every other write (an
+//! update, a move, a revocation) is sent once: whether a lost answer means "done" is for the user to
+//! check.
 //!
 //! The retries happen below the generated clients, on the HTTP/2 requests, so that every command gets
 //! them without wrapping each call: the request body of a retryable call is kept and sent again.
 //! The schedule is kam-erp's (`clients/erp/src/retry.rs`): exponential backoff with "equal jitter", so
 //! that many clients that lost the same database do not all come back in the same instant; a delay the
 //! server asks for (`google.rpc.RetryInfo`) is waited at least. Unlike a long-running import, a person
-//! waits for kamctl, so it gives up sooner: 4 retries, within about 10 s.
+//! waits for kamctl, so it gives up sooner: after 4 retries and at most 5 s of waiting.
 
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -38,11 +39,12 @@ pub struct RetryPolicy {
 }
 
 impl Default for RetryPolicy {
-    /// 250 ms doubling to 4 s, 4 retries: at most 7.5 s of waiting (plus what the server asks for).
+    /// 250 ms doubling to 2 s, 4 retries: at most 3.75 s of waiting, 5 s when the server asks for 1 s
+    /// each time (a database restart).
     fn default() -> Self {
         Self {
             initial: Duration::from_millis(250),
-            max: Duration::from_secs(4),
+            max: Duration::from_secs(2),
             max_retries: 4,
         }
     }
@@ -245,7 +247,7 @@ mod tests {
         let full: Vec<u64> = (1..=5)
             .map(|retry| policy.delay(retry, Duration::ZERO, |max| max).as_millis() as u64)
             .collect();
-        assert_eq!(full, [250, 500, 1000, 2000, 4000]);
+        assert_eq!(full, [250, 500, 1000, 2000, 2000]);
         let least: Vec<u64> = (1..=4)
             .map(|retry| policy.delay(retry, Duration::ZERO, |_| 0).as_millis() as u64)
             .collect();
