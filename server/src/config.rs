@@ -78,6 +78,10 @@ pub struct IntegrationConfig {
     /// How many `WatchEvents` streams one principal may hold open at once; one more answers
     /// RESOURCE_EXHAUSTED (TOO_MANY_STREAMS). Each stream is a task and a database read per poll.
     pub max_streams_per_principal: usize,
+    /// How far back, in days, the `open_time` of a service request that `ImportServiceRequests` opens
+    /// may lie; an older one is a row error. Every read replays a ticket's SLA clock from its opening a
+    /// day at a time, so this bounds what one imported ticket costs each read. At least 1.
+    pub open_time_horizon_days: u32,
 }
 
 impl IntegrationConfig {
@@ -102,6 +106,9 @@ impl IntegrationConfig {
         if self.prune_interval_secs == 0 {
             return Err("integration.prune_interval_secs: at least 1".to_owned());
         }
+        if self.open_time_horizon_days == 0 {
+            return Err("integration.open_time_horizon_days: at least 1".to_owned());
+        }
         Ok(())
     }
 
@@ -124,6 +131,7 @@ impl Default for IntegrationConfig {
             outbox_retention_days: None,
             prune_interval_secs: 3600,
             max_streams_per_principal: 16,
+            open_time_horizon_days: 365,
         }
     }
 }

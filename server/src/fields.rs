@@ -27,8 +27,24 @@ pub fn text(field: &str, raw: &str, max: usize, required: bool) -> Result<String
 
 /// An ERP key: empty means none.
 pub fn external_id(field: &str, raw: &str) -> Result<Option<String>, FieldViolation> {
-    let value = text(field, raw, 128, false)?;
+    optional_text(field, raw, 128)
+}
+
+/// A text a list is filtered by (a search, a key, a type name): empty means none, otherwise as
+/// [`text`]. Bound before it reaches SQL: PostgreSQL refuses a NUL in any text, which would be an
+/// internal error instead of the caller's.
+pub fn optional_text(field: &str, raw: &str, max: usize) -> Result<Option<String>, FieldViolation> {
+    let value = text(field, raw, max, false)?;
     Ok((!value.is_empty()).then_some(value))
+}
+
+/// Every item of a list of [`optional_text`]s, each named by its index (`event_types[3]`); empty items
+/// are refused.
+pub fn texts(field: &str, raw: &[String], max: usize) -> Result<Vec<String>, FieldViolation> {
+    raw.iter()
+        .enumerate()
+        .map(|(i, item)| text(&format!("{field}[{i}]"), item, max, true))
+        .collect()
 }
 
 /// An optional reference to another resource: empty means none.
@@ -73,6 +89,21 @@ mod tests {
         // Characters, not bytes: 10 Chinese characters fit in 10.
         assert!(text("f", &"华".repeat(10), 10, true).is_ok());
         assert!(text("f", "a\u{0}b", 10, true).is_err());
+    }
+
+    #[test]
+    fn filters_are_texts_and_empty_means_none() {
+        assert_eq!(optional_text("f", "  ", 10), Ok(None));
+        assert_eq!(optional_text("f", " pump ", 10), Ok(Some("pump".into())));
+        assert!(optional_text("f", "a\0b", 10).is_err());
+        assert_eq!(
+            texts("t", &["a".into(), "b".into()], 5),
+            Ok(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(
+            texts("t", &["a".into(), "\0".into()], 5).unwrap_err().field,
+            "t[1]"
+        );
     }
 
     #[test]

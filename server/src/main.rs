@@ -1,14 +1,19 @@
 //! `kam-server`: read the configuration, start telemetry, serve until SIGINT or SIGTERM.
 
+use std::future::Future;
+
 use clap::Parser;
 use kam_server::{Config, Flags, telemetry};
 use tokio::net::TcpListener;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let shutdown = shutdown_signal()?;
     let config = Config::load(Flags::parse())?;
     let telemetry = telemetry::init(config.log_format, &config.log_filter)?;
+    // Listening for the signals starts before anything is served: until a handler is registered, a
+    // SIGTERM kills the process outright (the default action), and one sent the moment the log says
+    // "serving" (an orchestrator's stop, a test) must drain the server instead.
+    let shutdown = shutdown_signal()?;
     let listener = TcpListener::bind(config.listen_addr).await?;
     let outcome = kam_server::run(config, listener, shutdown).await;
     if let Err(err) = &outcome {
@@ -18,11 +23,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(outcome?)
 }
 
-/// Resolves on the first SIGINT (Ctrl-C) or SIGTERM (what orchestrators send). The handlers are installed
-/// here, before the server starts: installed when the future is first polled, a signal that came while
-/// the server was starting up would have killed it without a drain.
+/// Registers for SIGINT (Ctrl-C) and SIGTERM (what orchestrators send) now; the future resolves on the
+/// first of them, also one that arrived before it was first polled.
 #[cfg(unix)]
-fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;
@@ -35,7 +39,7 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
 }
 
 #[cfg(not(unix))]
-fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
     Ok(async {
         let _ = tokio::signal::ctrl_c().await;
     })

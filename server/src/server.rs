@@ -182,6 +182,9 @@ pub async fn run(
         .layer(cors())
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(tower::util::MapResponseLayer::new(telemetry::record_status))
+        .layer(tower::util::MapResponseLayer::new(
+            crate::wire::decode_errors_as_invalid_argument,
+        ))
         .layer(GateLayer(gate))
         .add_service(health_service)
         .add_service(reflection)

@@ -99,19 +99,54 @@ pub fn timestamp(time: DateTime<Utc>) -> Timestamp {
     }
 }
 
-/// A proto timestamp as a UTC instant; `None` when unset.
+/// The range of every instant and date the API takes: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z,
+/// the range `google.protobuf.Timestamp` defines. Why bound at all: chrono takes years ±262 143, where a
+/// day more or less overflows (a panic), and a date past 9999 does not sort as text (SQLite stores
+/// `+10000-01-01`, which sorts before `2026-…`), so range filters would silently miss rows. Within this
+/// range every date a rule derives (a day later, a year earlier) is still a date chrono holds.
+pub const EARLIEST_YEAR: i32 = 1;
+pub const LATEST_YEAR: i32 = 9999;
+/// 0001-01-01T00:00:00Z in seconds since the Unix epoch.
+const EARLIEST_SECONDS: i64 = -62_135_596_800;
+/// 9999-12-31T23:59:59Z in seconds since the Unix epoch.
+const LATEST_SECONDS: i64 = 253_402_300_799;
+
+/// The most items a list in a request may hold, unless its field says less: more than any real filter
+/// names, and far under the parameters one statement binds (SQLite 32 766, PostgreSQL 65 535), so a
+/// list that reaches an `IN (…)` is never answered INTERNAL.
+pub const MAX_LIST_ITEMS: usize = 1000;
+
+/// `items`, when there are at most [`MAX_LIST_ITEMS`] of them.
+pub fn bounded_list<'a, T>(field: &str, items: &'a [T]) -> Result<&'a [T], FieldViolation> {
+    if items.len() > MAX_LIST_ITEMS {
+        return Err(FieldViolation::new(
+            field,
+            format!("at most {MAX_LIST_ITEMS} items (got {})", items.len()),
+        ));
+    }
+    Ok(items)
+}
+
+/// A proto timestamp as a UTC instant within the API's range; `None` when unset.
 pub fn instant(field: &str, raw: Option<Timestamp>) -> Result<Option<DateTime<Utc>>, FieldViolation> {
     let Some(raw) = raw else {
         return Ok(None);
     };
     let valid_nanos = u32::try_from(raw.nanos).ok().filter(|n| *n < 1_000_000_000);
+    let in_range = (EARLIEST_SECONDS..=LATEST_SECONDS).contains(&raw.seconds);
     valid_nanos
+        .filter(|_| in_range)
         .and_then(|nanos| DateTime::from_timestamp(raw.seconds, nanos))
         .map(Some)
-        .ok_or_else(|| FieldViolation::new(field, "not a valid timestamp"))
+        .ok_or_else(|| {
+            FieldViolation::new(
+                field,
+                "not a valid timestamp within 0001-01-01T00:00:00Z..=9999-12-31T23:59:59.999999999Z",
+            )
+        })
 }
 
-/// A calendar date from the wire (year 1..=9999); `None` when unset.
+/// A calendar date from the wire within the API's range (years 1..=9999); `None` when unset.
 pub fn date(
     field: &str,
     raw: Option<kam_proto::v1::Date>,
@@ -122,11 +157,57 @@ pub fn date(
     let parsed = u32::try_from(month)
         .ok()
         .zip(u32::try_from(day).ok())
-        .filter(|_| (1..=9999).contains(&year))
+        .filter(|_| (EARLIEST_YEAR..=LATEST_YEAR).contains(&year))
         .and_then(|(month, day)| chrono::NaiveDate::from_ymd_opt(year, month, day));
     parsed
         .map(Some)
-        .ok_or_else(|| FieldViolation::new(field, "not a calendar date"))
+        .ok_or_else(|| FieldViolation::new(field, "not a calendar date within 0001-01-01..=9999-12-31"))
+}
+
+/// How tonic's prost codec begins the message of a request it could not decode (it answers INTERNAL).
+const DECODE_ERROR_PREFIX: &str = "failed to decode Protobuf message: ";
+
+/// Turns the INTERNAL status tonic answers for a request that does not decode (a `string` that is not
+/// UTF-8, a truncated message) into INVALID_ARGUMENT naming the field: the fault is the caller's. A
+/// response mapper in front of every service, so unary and streaming calls are both covered: a failed
+/// call answers "trailers-only", its status in the headers, whether tonic failed it before the handler
+/// or the handler passed on the error of a stream's message.
+pub fn decode_errors_as_invalid_argument<B: Default>(response: http::Response<B>) -> http::Response<B> {
+    let internal = response
+        .headers()
+        .get("grpc-status")
+        .is_some_and(|code| code.as_bytes() == b"13");
+    if !internal {
+        return response;
+    }
+    match tonic::Status::from_header_map(response.headers()).and_then(|s| decode_violation(s.message())) {
+        Some(violation) => tonic::Status::from(violation).into_http(),
+        None => response,
+    }
+}
+
+/// The violation a prost decode error describes. Its stack names the innermost field first
+/// (`Account.display_name: CreateAccountRequest.account: invalid string value: …`), so the path is read
+/// backwards: `account.display_name` (repeated fields without their index). An error without a stack
+/// (a truncated message) names no field: the request as a whole.
+fn decode_violation(message: &str) -> Option<FieldViolation> {
+    let mut rest = message.strip_prefix(DECODE_ERROR_PREFIX)?;
+    let mut path = Vec::new();
+    while let Some((segment, after)) = rest.split_once(": ") {
+        let Some((message_name, field)) = segment.split_once('.') else {
+            break;
+        };
+        if message_name.is_empty() || field.is_empty() || segment.contains(' ') {
+            break;
+        }
+        path.push(field.trim_start_matches("r#"));
+        rest = after;
+    }
+    path.reverse();
+    Some(FieldViolation::new(
+        path.join("."),
+        format!("cannot be decoded: {rest}"),
+    ))
 }
 
 pub fn date_to_proto(date: chrono::NaiveDate) -> kam_proto::v1::Date {
@@ -135,5 +216,115 @@ pub fn date_to_proto(date: chrono::NaiveDate) -> kam_proto::v1::Date {
         year: date.year(),
         month: date.month() as i32,
         day: date.day() as i32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn wire_date(year: i32, month: i32, day: i32) -> Option<kam_proto::v1::Date> {
+        Some(kam_proto::v1::Date { year, month, day })
+    }
+
+    #[test]
+    fn the_range_is_years_1_to_9999() {
+        let first = instant(
+            "t",
+            Some(Timestamp {
+                seconds: EARLIEST_SECONDS,
+                nanos: 0,
+            }),
+        )
+        .unwrap();
+        assert_eq!(first, Some("0001-01-01T00:00:00Z".parse().unwrap()));
+        let last = instant(
+            "t",
+            Some(Timestamp {
+                seconds: LATEST_SECONDS,
+                nanos: 999_999_999,
+            }),
+        )
+        .unwrap();
+        assert_eq!(last, Some("9999-12-31T23:59:59.999999999Z".parse().unwrap()));
+        assert_eq!(
+            date("d", wire_date(1, 1, 1)),
+            Ok(NaiveDate::from_ymd_opt(1, 1, 1))
+        );
+        assert_eq!(
+            date("d", wire_date(9999, 12, 31)),
+            Ok(NaiveDate::from_ymd_opt(9999, 12, 31))
+        );
+        for bad in [
+            (0, 12, 31),
+            (10_000, 1, 1),
+            (262_142, 1, 1),
+            (i32::MIN, 1, 1),
+            (2026, 2, 29),
+        ] {
+            assert!(date("d", wire_date(bad.0, bad.1, bad.2)).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn decode_errors_name_the_field_outermost_first() {
+        let violation = decode_violation(
+            "failed to decode Protobuf message: Account.display_name: CreateAccountRequest.account: \
+             invalid string value: data is not UTF-8 encoded",
+        )
+        .unwrap();
+        assert_eq!(violation.field, "account.display_name");
+        assert_eq!(
+            violation.description,
+            "cannot be decoded: invalid string value: data is not UTF-8 encoded"
+        );
+        let whole = decode_violation("failed to decode Protobuf message: buffer underflow").unwrap();
+        assert_eq!(
+            (whole.field.as_str(), whole.description.as_str()),
+            ("", "cannot be decoded: buffer underflow")
+        );
+        assert_eq!(decode_violation("internal error"), None);
+    }
+
+    #[test]
+    fn only_decode_errors_become_invalid_arguments() {
+        let answer = |status: tonic::Status| {
+            let mapped = decode_errors_as_invalid_argument::<()>(status.into_http());
+            tonic::Status::from_header_map(mapped.headers()).unwrap().code()
+        };
+        let decode = tonic::Status::internal(
+            "failed to decode Protobuf message: Account.display_name: CreateAccountRequest.account: invalid string value: data is not UTF-8 encoded",
+        );
+        assert_eq!(answer(decode), tonic::Code::InvalidArgument);
+        assert_eq!(
+            answer(tonic::Status::internal("internal error")),
+            tonic::Code::Internal
+        );
+        assert_eq!(answer(tonic::Status::not_found("x")), tonic::Code::NotFound);
+    }
+
+    proptest! {
+        #[test]
+        fn an_instant_is_accepted_exactly_within_the_range(seconds in any::<i64>(), nanos in any::<i32>()) {
+            let parsed = instant("t", Some(Timestamp { seconds, nanos }));
+            let expected = (EARLIEST_SECONDS..=LATEST_SECONDS).contains(&seconds) && (0..1_000_000_000).contains(&nanos);
+            prop_assert_eq!(parsed.is_ok(), expected);
+            if let Ok(Some(time)) = parsed {
+                // A day either side is still a date chrono holds: rules may step off the edge safely.
+                prop_assert!(time.checked_add_signed(chrono::Duration::days(366)).is_some());
+                prop_assert!(time.checked_sub_signed(chrono::Duration::days(366)).is_some());
+            }
+        }
+
+        #[test]
+        fn a_date_is_accepted_only_in_years_1_to_9999(year in any::<i32>(), month in any::<i32>(), day in any::<i32>()) {
+            if let Ok(Some(parsed)) = date("d", wire_date(year, month, day)) {
+                use chrono::Datelike;
+                prop_assert!((EARLIEST_YEAR..=LATEST_YEAR).contains(&parsed.year()));
+            }
+        }
     }
 }

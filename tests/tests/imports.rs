@@ -728,6 +728,43 @@ backend_tests! {
         assert_eq!(tickets_by_external_id(server).await["OLD"].create_time, Some(at(month_ago)));
     }
 
+    /// Every read replays a ticket's SLA clock from its opening, a day at a time: an `open_time` older
+    /// than `integration.open_time_horizon_days` (365 by default) is refused, so that no imported
+    /// ticket can make its account's reads take seconds.
+    async fn a_ticket_opened_before_the_horizon_is_a_row_error(server: &TestServer) {
+        import_accounts(server, vec![vec![account("A1", "Alpha", "")]]).await;
+        let at = |time: chrono::DateTime<chrono::Utc>| kam_tests::pbjson_types::Timestamp {
+            seconds: time.timestamp(),
+            nanos: 0,
+        };
+        let days_ago = |days| chrono::Utc::now() - chrono::Duration::days(days);
+        let opened = |external_id: &str, time| pb::ServiceRequestRecord {
+            open_time: Some(at(time)),
+            ..ticket(external_id, "A1", "", "")
+        };
+        let first_instant = "0001-01-01T00:00:00Z".parse().unwrap();
+        let summary = import_tickets(
+            server,
+            vec![vec![
+                opened("ANCIENT", first_instant),
+                opened("OLD", days_ago(366)),
+                opened("RECENT", days_ago(364)),
+            ]],
+        )
+        .await;
+        assert_eq!(
+            failures(&summary),
+            [
+                (0, "ANCIENT", "INVALID_ARGUMENT", "open_time"),
+                (1, "OLD", "INVALID_ARGUMENT", "open_time")
+            ]
+        );
+        assert_eq!(counts(&summary), (1, 0, 0, 2));
+        let stored = tickets_by_external_id(server).await;
+        assert_eq!(stored.keys().collect::<Vec<_>>(), ["RECENT"]);
+        assert_eq!(stored["RECENT"].create_time, Some(at(days_ago(364))));
+    }
+
     async fn service_requests_open_like_created_ones_and_keep_their_sla(server: &TestServer) {
         import_accounts(
             server,

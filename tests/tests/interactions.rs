@@ -374,4 +374,49 @@ backend_tests! {
             assert_invalid_argument(&upcoming(days).await.unwrap_err(), "days");
         }
     }
+
+    /// An all-seeing caller's upcoming key dates span every active contact: more than a statement can
+    /// bind one by one on SQLite (32 766) or PostgreSQL (65 535). The contacts beyond the first are
+    /// copies of it written straight to the table.
+    async fn upcoming_key_dates_span_more_contacts_than_a_statement_binds(server: &TestServer) {
+        let account = server.create_account("Many Contacts").await;
+        let soon = Utc::now().date_naive() + Duration::days(3);
+        let birthday = pb::Date { year: 1975, month: soon.month() as i32, day: soon.day() as i32 };
+        create_contact(
+            server,
+            &account.id,
+            "Li Wei",
+            vec![pb::KeyDate { kind: pb::KeyDateKind::Birthday as i32, label: String::new(), date: Some(birthday) }],
+        )
+        .await;
+        let new_id = match server.backend {
+            kam_tests::Backend::Sqlite => "randomblob(16)",
+            kam_tests::Backend::Postgres => "gen_random_uuid()",
+        };
+        let copies = 66_000;
+        let inserted = server
+            .execute(
+                &format!(
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {copies}) \
+                     INSERT INTO contacts (id, account_id, external_id, full_name, title, department, buying_role, \
+                     has_money, has_authority, has_need, attitude, relationship_strength, reports_to_contact_id, \
+                     email, phone, notes, active, create_time, update_time, revision) \
+                     SELECT {new_id}, c.account_id, NULL, c.full_name, c.title, c.department, c.buying_role, \
+                     c.has_money, c.has_authority, c.has_need, c.attitude, c.relationship_strength, NULL, \
+                     '', c.phone, c.notes, c.active, c.create_time, c.update_time, c.revision \
+                     FROM contacts c CROSS JOIN n"
+                ),
+                [],
+            )
+            .await;
+        assert_eq!(inserted, copies);
+        let key_dates = planning(server)
+            .list_upcoming_key_dates(pb::ListUpcomingKeyDatesRequest { days: 30, account_id: String::new() })
+            .await
+            .unwrap_or_else(|e| panic!("ListUpcomingKeyDates: {e:?}"))
+            .into_inner()
+            .key_dates;
+        let names: Vec<&str> = key_dates.iter().map(|d| d.contact_full_name.as_str()).collect();
+        assert_eq!(names, ["Li Wei"]);
+    }
 }

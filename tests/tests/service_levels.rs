@@ -1804,4 +1804,148 @@ backend_tests! {
         desk.try_status(&request.id, Status::New, "").await.unwrap_err();
         assert_eq!(desk.events("ServiceRequestStatusChanged").await, 1);
     }
+
+    /// A ticket opened in year 1 (stored before imports had a horizon) makes every read of it replay
+    /// seven hundred thousand business days. That work runs off the async workers: while reads of it
+    /// keep the test server's CPUs busy, another caller is answered promptly and a caller's deadline is
+    /// honoured by the server.
+    async fn a_heavy_sla_read_neither_stalls_the_server_nor_outlives_its_deadline(server: &TestServer) {
+        heavy_calls_leave_the_server_responsive(server, Heavy::Read).await;
+    }
+
+    /// Every write evaluates the clock again to store its SLA columns: the same holds for writes.
+    async fn a_heavy_sla_write_neither_stalls_the_server_nor_outlives_its_deadline(server: &TestServer) {
+        heavy_calls_leave_the_server_responsive(server, Heavy::Write).await;
+    }
+}
+
+/// What [`heavy_calls_leave_the_server_responsive`] makes of a year-1 ticket.
+#[derive(Clone, Copy, Debug)]
+enum Heavy {
+    Read,
+    Write,
+}
+
+impl Heavy {
+    /// The call on request `id`; with `deadline`, one of 500 ms as a header only: the client does not
+    /// enforce it, the server must.
+    async fn call(self, client: &mut Client, id: &str, deadline: bool) -> Result<(), GrpcStatus> {
+        fn request<T>(message: T, deadline: bool) -> tonic::Request<T> {
+            let mut request = tonic::Request::new(message);
+            if deadline {
+                request
+                    .metadata_mut()
+                    .insert("grpc-timeout", "500m".parse().unwrap());
+            }
+            request
+        }
+        match self {
+            Self::Read => client
+                .get_service_request(request(
+                    pb::GetServiceRequestRequest { id: id.to_owned() },
+                    deadline,
+                ))
+                .await
+                .map(|_| ()),
+            Self::Write => {
+                let rename = pb::UpdateServiceRequestRequest {
+                    service_request: Some(pb::ServiceRequest {
+                        id: id.to_owned(),
+                        title: format!("Renamed {}", Uuid::now_v7()),
+                        ..Default::default()
+                    }),
+                    update_mask: Some(FieldMask {
+                        paths: vec!["title".into()],
+                    }),
+                };
+                client
+                    .update_service_request(request(rename, deadline))
+                    .await
+                    .map(|_| ())
+            }
+        }
+    }
+}
+
+/// Four `heavy` calls on a year-1 ticket at once (more than the test server's two workers), while a
+/// client on a runtime of its own (so that only the server can be slow) times another caller's call and
+/// a heavy call with a 500 ms deadline.
+async fn heavy_calls_leave_the_server_responsive(server: &TestServer, heavy: Heavy) {
+    use std::time::{Duration, Instant};
+    let mut desk = Desk::new(server);
+    let account = desk.account("Heavy").await;
+    let ancient = desk.create(&account.id, "Ancient").await;
+    let year_one = -62_135_596_800;
+    desk.rewrite_history(&ancient.id, &[year_one - now_secs()]).await;
+
+    // SQLite has one writer: heavy writes queue on its lock, one clock at a time, and four of them in a
+    // row would outlast its busy timeout. One is all it can exercise.
+    let concurrent = match (heavy, server.backend) {
+        (Heavy::Write, kam_tests::Backend::Sqlite) => 1,
+        _ => 4,
+    };
+    let calls: Vec<_> = (0..concurrent)
+        .map(|_| {
+            let mut client = desk.client.clone();
+            let id = ancient.id.clone();
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let answer = heavy.call(&mut client, &id, false).await;
+                (answer, started.elapsed())
+            })
+        })
+        .collect();
+
+    let (addr, admin, account_id, ancient_id) = (server.addr, server.admin().clone(), account.id, ancient.id);
+    let measure = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+                .unwrap()
+                .connect_lazy();
+            let caller = kam_tests::Caller::new(channel, admin.staff_id, admin.secret);
+            tokio::time::sleep(Duration::from_millis(300)).await;
+
+            let started = Instant::now();
+            caller
+                .accounts()
+                .get_account(pb::GetAccountRequest { id: account_id })
+                .await
+                .expect("another caller is answered");
+            let prompt = started.elapsed();
+
+            let started = Instant::now();
+            let mut client = ServiceLevelServiceClient::new(caller.channel());
+            let answer = heavy.call(&mut client, &ancient_id, true).await;
+            (prompt, answer, started.elapsed())
+        })
+    });
+    let (prompt, answer, late) = tokio::task::spawn_blocking(move || measure.join().unwrap())
+        .await
+        .unwrap();
+
+    for call in calls {
+        let (answer, took) = call.await.expect("the call's task");
+        answer.unwrap_or_else(|e| panic!("the heavy {heavy:?} is answered: {e:?}"));
+        assert!(
+            took > Duration::from_millis(500),
+            "the {heavy:?} is heavy: {took:?}"
+        );
+    }
+    assert!(
+        prompt < Duration::from_secs(1),
+        "another caller waited {prompt:?}"
+    );
+    let status = answer.expect_err("the deadline passes before the call is done");
+    assert!(
+        matches!(status.code(), Code::Cancelled | Code::DeadlineExceeded),
+        "unexpected status: {status:?}"
+    );
+    assert!(
+        late < Duration::from_millis(1200),
+        "the deadline answered after {late:?}"
+    );
 }

@@ -19,7 +19,7 @@ use crate::{
     db::{Db, now},
     entity::staff,
     error::{Error, Result, Violations},
-    fields::{optional_id, required_id, text},
+    fields::{optional_id, optional_text, required_id, text},
     paging,
     request::RequestContext,
     wire::instant,
@@ -193,10 +193,13 @@ impl AuditService for AuditApi {
     ) -> Reply<pb::ListAuditEntriesResponse> {
         let request = request.into_inner();
         let mut v = Violations::default();
-        let optional_text = |raw: &str| (!raw.is_empty()).then(|| raw.to_owned());
         let filter = AuditFilter {
-            resource_type: optional_text(&request.resource_type),
-            resource_id: optional_text(&request.resource_id),
+            resource_type: v
+                .take(optional_text("resource_type", &request.resource_type, 200))
+                .flatten(),
+            resource_id: v
+                .take(optional_text("resource_id", &request.resource_id, 200))
+                .flatten(),
             principal_id: v
                 .take(optional_id("principal_id", &request.principal_id))
                 .flatten(),

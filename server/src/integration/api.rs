@@ -27,6 +27,7 @@ use crate::{
     db::{Db, now},
     entity::outbox_event,
     error::{Error, Result},
+    fields::texts,
     identity::{
         Visibility,
         gate::Gate,
@@ -109,6 +110,10 @@ impl IntegrationService for IntegrationApi {
             1..=MAX_BATCH => batch_size,
             _ => return Err(Error::invalid("batch_size", format!("must be 1 to {MAX_BATCH}")).into()),
         };
+        crate::wire::bounded_list("event_types", &event_types)?;
+        crate::wire::bounded_list("resource_types", &resource_types)?;
+        let event_types = texts("event_types", &event_types, 200)?;
+        let resource_types = texts("resource_types", &resource_types, 200)?;
         let from = if cursor.is_empty() {
             match Start::try_from(start) {
                 Ok(Start::Unspecified | Start::Now) => feed::current_position(&self.db).await?,
@@ -220,6 +225,7 @@ impl IntegrationService for IntegrationApi {
         let importer = RequestImporter {
             db: &self.db,
             ctx: &ctx,
+            open_time_horizon_days: self.config.open_time_horizon_days,
         };
         let tally = import_stream(&importer, request.into_inner()).await?;
         Ok(Response::new(summary_to_proto(tally)))

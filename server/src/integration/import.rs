@@ -341,6 +341,8 @@ impl Importer for OpportunityImporter<'_> {
 pub struct RequestImporter<'a> {
     pub db: &'a Db,
     pub ctx: &'a RequestContext,
+    /// `integration.open_time_horizon_days`.
+    pub open_time_horizon_days: u32,
 }
 
 impl Importer for RequestImporter<'_> {
@@ -361,7 +363,7 @@ impl Importer for RequestImporter<'_> {
         &record.external_id
     }
     async fn write(&self, records: Vec<(u64, Self::Record)>) -> Result<BatchOutcome> {
-        import_requests(self.db, self.ctx, &records).await
+        import_requests(self.db, self.ctx, &records, self.open_time_horizon_days).await
     }
 }
 

@@ -17,7 +17,7 @@ use crate::{
     accounts::model::Tier,
     error::{FieldViolation, Result, Violations},
     etag,
-    fields::{external_id, optional_id, required_id, text},
+    fields::{external_id, optional_id, optional_text, required_id, text},
     money::Money,
     teams::model::code,
     wire::{WireEnum, instant, mask_paths, timestamp},
@@ -213,16 +213,10 @@ fn amount(field: &str, raw: Option<pb::Money>) -> Result<Option<Money>, FieldVio
     raw.map(|m| Money::non_negative(field, m)).transpose()
 }
 
+/// The API's date range holds: a date past 9999 would be stored, and SQLite's text order would then
+/// break every range filter on it.
 fn close_date(field: &str, raw: Option<pb::Date>) -> Result<Option<NaiveDate>, FieldViolation> {
-    raw.map(|d| {
-        u32::try_from(d.month)
-            .ok()
-            .zip(u32::try_from(d.day).ok())
-            .and_then(|(month, day)| NaiveDate::from_ymd_opt(d.year, month, day))
-            .filter(|_| d.year > 0)
-            .ok_or_else(|| FieldViolation::new(field, "not a calendar date"))
-    })
-    .transpose()
+    crate::wire::date(field, raw)
 }
 
 fn probability(raw: Option<i32>) -> Result<Option<i32>, FieldViolation> {
@@ -490,9 +484,9 @@ pub fn opportunity_filter(request: &pb::ListOpportunitiesRequest) -> Result<Oppo
         owner_staff_id: v
             .take(optional_id("owner_staff_id", &request.owner_staff_id))
             .flatten(),
-        stage: (!request.stage.is_empty()).then(|| request.stage.clone()),
+        stage: v.take(optional_text("stage", &request.stage, 200)).flatten(),
         open_only: request.open_only,
-        query: (!request.query.trim().is_empty()).then(|| request.query.trim().to_owned()),
+        query: v.take(optional_text("query", &request.query, 200)).flatten(),
     };
     v.into_result()?;
     Ok(filter)

@@ -210,7 +210,10 @@ pub struct RevenueWindows {
 pub fn revenue_windows(as_of: DateTime<Utc>) -> RevenueWindows {
     use chrono::Datelike;
     // The last month that started before `as_of`: its own month, unless `as_of` is that month's start.
-    let last = as_of - chrono::Duration::microseconds(1);
+    // Checked: at chrono's first instant there is none before (the API's range keeps far from it).
+    let last = as_of
+        .checked_sub_signed(chrono::Duration::microseconds(1))
+        .unwrap_or(as_of);
     let last_index = last.year() * 12 + last.month0() as i32;
     let period = |index: i32| index.div_euclid(12) * 100 + index.rem_euclid(12) + 1;
     RevenueWindows {
@@ -525,6 +528,25 @@ mod tests {
     }
 
     proptest! {
+        /// Any `as_of` the API takes, to its first and last instants: two years of whole months before
+        /// it, in order, without a panic.
+        #[test]
+        fn revenue_windows_cover_any_as_of_of_the_api_range(
+            seconds in prop_oneof![
+                Just(-62_135_596_800i64),
+                Just(253_402_300_799i64),
+                -62_135_596_800i64..=253_402_300_799,
+            ],
+            nanos in 0u32..1_000_000_000,
+        ) {
+            let as_of = DateTime::from_timestamp(seconds, nanos).unwrap();
+            let windows = revenue_windows(as_of);
+            let index = |p: Period| p.div_euclid(100) * 12 + p.rem_euclid(100);
+            prop_assert_eq!(index(windows.trailing.1) - index(windows.trailing.0), 11);
+            prop_assert_eq!(index(windows.trailing.0) - index(windows.previous.1), 1);
+            prop_assert_eq!(index(windows.previous.1) - index(windows.previous.0), 11);
+        }
+
         /// The STRATEGIC accounts hold at least half of the revenue, and without the last of them less
         /// than half: the smallest set that reaches half.
         #[test]

@@ -363,7 +363,9 @@ impl ServiceLevelService for ServiceLevelApi {
         {
             v.add("end_time", "must be after start_time");
         }
-        let tiers: Vec<Tier> = tiers
+        let tiers: Vec<Tier> = v
+            .take(crate::wire::bounded_list("tiers", &tiers))
+            .unwrap_or_default()
             .iter()
             .enumerate()
             .filter_map(|(i, raw)| {

@@ -19,7 +19,7 @@ use crate::{
     accounts::model::Tier,
     error::{FieldViolation, Result, Violations},
     etag,
-    fields::{external_id, optional_id, required_id, text},
+    fields::{external_id, optional_id, optional_text, required_id, text},
     teams::model::{TeamRole, code},
     wire::{WireEnum, date_to_proto, instant, mask_paths, required_enum, timestamp},
 };
@@ -847,7 +847,7 @@ pub fn request_filter(request: &pb::ListServiceRequestsRequest) -> Result<Reques
         sla_state: v.take(SlaState::from_wire("sla_state", *sla_state)).flatten(),
         sla_target: v.take(TargetKind::from_wire("sla_target", *sla_target)).flatten(),
         due_before: v.take(instant("due_before", *due_before)).flatten(),
-        query: (!query.trim().is_empty()).then(|| query.trim().to_owned()),
+        query: v.take(optional_text("query", query, 200)).flatten(),
     };
     v.into_result()?;
     Ok(filter)

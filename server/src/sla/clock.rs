@@ -1124,4 +1124,38 @@ mod tests {
             }
         }
     }
+
+    proptest! {
+        // Each case may scan the calendar's whole 20-year horizon: fewer cases than the default.
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Any instant the API takes (years 1..=9999, up to the last nanosecond), any calendar, the
+        /// largest targets: the clock answers or reports an error, and never panics stepping past
+        /// either end of the range.
+        #[test]
+        fn no_instant_of_the_api_range_panics(
+            calendar in arb_calendar(),
+            seconds in prop_oneof![
+                Just(-62_135_596_800i64),
+                Just(253_402_300_799i64),
+                253_402_300_799i64 - 30 * 86_400..=253_402_300_799,
+                -62_135_596_800i64..=253_402_300_799,
+            ],
+            later in 0i64..3 * 86_400_000,
+            target in 1i64..=Target::MAX_MINUTES,
+            changes in arb_changes(),
+        ) {
+            let created = DateTime::from_timestamp(seconds, 999_999_999).unwrap();
+            let history = build_history(created, &changes);
+            let pause = PauseStatuses::default();
+            let clock = SlaClock::new(&calendar, &history, &pause).unwrap();
+            let target = Target::new(target, 80).unwrap();
+            let targets = SlaTargets { first_response: target, resolution: target };
+            let last = history.last().map_or(created, |(t, _)| *t);
+            let now = last.checked_add_signed(Duration::milliseconds(later)).unwrap_or(last);
+            let _ = clock.evaluate(targets, None, now);
+            let _ = calendar.next_working_instant(now);
+            let _ = calendar.add_business_minutes(now, target.minutes());
+        }
+    }
 }

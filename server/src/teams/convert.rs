@@ -17,7 +17,7 @@ use crate::{
     error::{Error, FieldViolation, Result, Violations},
     etag,
     fields::{email, optional_id, required_id, text},
-    wire::{WireEnum, mask_paths, required_enum, timestamp},
+    wire::{WireEnum, bounded_list, mask_paths, required_enum, timestamp},
 };
 
 crate::wire_enums!(StaffLevel => pb::StaffLevel, TeamRole => pb::TeamRole);
@@ -400,7 +400,7 @@ pub fn removal_reason(raw: &str) -> Result<String> {
 
 pub fn tiers(raw: &[i32]) -> Result<Vec<Tier>> {
     let mut v = Violations::default();
-    let tiers = raw
+    let tiers = bounded_list("tiers", raw)?
         .iter()
         .enumerate()
         .filter_map(|(i, t)| {
@@ -433,7 +433,7 @@ pub fn coverage_to_proto(coverage: AccountCoverage) -> pb::AccountCoverage {
 
 pub fn staff_ids(raw: &[String]) -> Result<Vec<Uuid>> {
     let mut v = Violations::default();
-    let ids = raw
+    let ids = bounded_list("staff_ids", raw)?
         .iter()
         .enumerate()
         .filter_map(|(i, id)| v.take(required_id(&format!("staff_ids[{i}]"), id)))
@@ -474,7 +474,9 @@ pub fn handover_request(request: pb::TransferResponsibilitiesRequest) -> Result<
     let from = v.take(required_id("from_staff_id", &from_staff_id));
     let to = v.take(required_id("to_staff_id", &to_staff_id));
     let reason = v.take(text("reason", &reason, 500, true));
-    let accounts: Vec<Uuid> = account_ids
+    let accounts: Vec<Uuid> = v
+        .take(bounded_list("account_ids", &account_ids))
+        .unwrap_or_default()
         .iter()
         .enumerate()
         .filter_map(|(i, id)| v.take(required_id(&format!("account_ids[{i}]"), id)))

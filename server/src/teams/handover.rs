@@ -87,17 +87,21 @@ impl Responsibilities {
         Ok(accounts)
     }
 
-    /// Per person, the open items of each area that has any.
+    /// Per person, the open items of each area that has any. The areas are asked a chunk of people at a
+    /// time: the workload of everyone active may name more people than a statement binds (SQLite
+    /// 32 766 parameters, PostgreSQL 65 535).
     pub async fn open_items(
         &self,
         txn: &DatabaseTransaction,
         staff: &[Uuid],
     ) -> Result<HashMap<Uuid, BTreeMap<&'static str, i64>>> {
         let mut by_person: HashMap<Uuid, BTreeMap<&'static str, i64>> = HashMap::new();
-        for area in self.areas.iter() {
-            for (person, count) in area.open_items(txn, staff).await? {
-                if count > 0 {
-                    by_person.entry(person).or_default().insert(area.name(), count);
+        for chunk in staff.chunks(500) {
+            for area in self.areas.iter() {
+                for (person, count) in area.open_items(txn, chunk).await? {
+                    if count > 0 {
+                        by_person.entry(person).or_default().insert(area.name(), count);
+                    }
                 }
             }
         }

@@ -321,6 +321,9 @@ async fn replace_key_dates(txn: &DatabaseTransaction, contact_id: Uuid, dates: &
     Ok(())
 }
 
+/// Ids per `IN (…)` of a lookup by a set the request does not bound.
+const IN_CHUNK: usize = 500;
+
 pub(super) async fn key_dates_of(
     conn: &impl ConnectionTrait,
     contacts: Vec<Uuid>,
@@ -496,18 +499,28 @@ pub async fn contact_key_dates(
     if contacts.is_empty() {
         return Ok(Vec::new());
     }
-    let accounts: HashMap<Uuid, String> = account::Entity::find()
-        .select_only()
-        .columns([account::Column::Id, account::Column::DisplayName])
-        .filter(account::Column::Id.is_in(contacts.values().map(|(a, _)| *a).collect::<Vec<_>>()))
-        .into_tuple::<(Uuid, String)>()
-        .all(conn)
-        .await?
+    // Every `IN (…)` below is chunked: an all-seeing caller reads every active contact, far more than a
+    // statement binds (SQLite 32 766 parameters, PostgreSQL 65 535).
+    let account_ids: Vec<Uuid> = contacts
+        .values()
+        .map(|(a, _)| *a)
+        .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
+    let mut accounts: HashMap<Uuid, String> = HashMap::with_capacity(account_ids.len());
+    for chunk in account_ids.chunks(IN_CHUNK) {
+        let names = account::Entity::find()
+            .select_only()
+            .columns([account::Column::Id, account::Column::DisplayName])
+            .filter(account::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple::<(Uuid, String)>()
+            .all(conn)
+            .await?;
+        accounts.extend(names);
+    }
     let mut dates = Vec::new();
     let ids: Vec<Uuid> = contacts.keys().copied().collect();
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(IN_CHUNK) {
         let rows = contact_key_date::Entity::find()
             .filter(contact_key_date::Column::ContactId.is_in(chunk.iter().copied()))
             .all(conn)

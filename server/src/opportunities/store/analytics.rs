@@ -16,7 +16,7 @@ use crate::{
     entity::opportunity as row_entity,
     error::{Error, Result},
     identity::Visibility,
-    money::Money,
+    money::{self, Money},
     opportunities::{
         model::{ForecastCategory, Opportunity, Pipeline},
         rules,
@@ -219,33 +219,38 @@ impl Sql {
     }
 }
 
-/// The aggregate columns of amounts: currency, count, sum(units), sum(nanos), and the same weighted by
-/// the effective probability (summed as units × percent, so the division happens once, exactly).
-const AMOUNT_COLUMNS: &str = "o.amount_currency, COUNT(*), \
-     CAST(SUM(o.amount_units) AS BIGINT), CAST(SUM(CAST(o.amount_nanos AS BIGINT)) AS BIGINT), \
-     CAST(SUM(o.amount_units * COALESCE(o.probability_override, s.probability)) AS BIGINT), \
-     CAST(SUM(CAST(o.amount_nanos AS BIGINT) * COALESCE(o.probability_override, s.probability)) AS BIGINT)";
+/// The aggregate columns of amounts: currency, count, the sum of the amounts and the same weighted by
+/// the effective probability (summed as amount × percent, so the division happens once, exactly), each
+/// as the three overflow-proof sums of [`money::sum_columns`].
+fn amount_columns() -> String {
+    let probability = "COALESCE(o.probability_override, s.probability)";
+    format!(
+        "o.amount_currency, COUNT(*), {}, {}",
+        money::sum_columns("o.amount_units", "o.amount_nanos", "1").join(", "),
+        money::sum_columns("o.amount_units", "o.amount_nanos", probability).join(", "),
+    )
+}
 
-/// Reads the [`AMOUNT_COLUMNS`] starting at column `first`: the currency (None for deals without an
-/// amount), the count, the sum and the weighted sum.
 /// One row's amounts: the currency (None for deals without an amount), the count, and the sum with the
 /// weighted sum.
 type RowAmounts = (Option<String>, i64, Option<(Money, Money)>);
 
+/// Reads the [`amount_columns`] starting at column `first`.
 fn read_amounts(row: &QueryResult, first: usize) -> Result<RowAmounts> {
     let currency: Option<String> = row.try_get_by_index(first)?;
     let count: i64 = row.try_get_by_index(first + 1)?;
     let Some(currency) = currency else {
         return Ok((None, count, None));
     };
-    let units: i64 = row.try_get_by_index(first + 2)?;
-    let nanos: i64 = row.try_get_by_index(first + 3)?;
-    let weighted_units: i64 = row.try_get_by_index(first + 4)?;
-    let weighted_nanos: i64 = row.try_get_by_index(first + 5)?;
-    let overflow = || Error::Database(sea_orm::DbErr::Custom("amount sum overflows".into()));
-    let sum = Money::from_sums(&currency, units, nanos).ok_or_else(overflow)?;
-    let weighted =
-        Money::weighted_from_sums(&currency, weighted_units, weighted_nanos).ok_or_else(overflow)?;
+    let total = |at: usize| -> Result<i128> {
+        Ok(money::total_of_sums(
+            row.try_get_by_index(at)?,
+            row.try_get_by_index(at + 1)?,
+            row.try_get_by_index(at + 2)?,
+        ))
+    };
+    let sum = Money::saturating(&currency, total(first + 2)?);
+    let weighted = Money::weighted(&currency, total(first + 5)?);
     Ok((Some(currency), count, Some((sum, weighted))))
 }
 
@@ -254,15 +259,14 @@ fn add(amounts: &mut Amounts, currency: &str, count: i64, money: Money) {
         .entry(currency.to_owned())
         .and_modify(|(n, sum)| {
             *n += count;
-            *sum = Money::from_total_nanos(currency, sum.total_nanos() + money.total_nanos())
-                .expect("two sums that each fit fit together in practice");
+            *sum = Money::saturating(currency, sum.total_nanos() + money.total_nanos());
         })
         .or_insert((count, money));
 }
 
 fn summary_query(backend: DatabaseBackend, scope: &FunnelScope) -> Statement {
     let mut sql = Sql::new(backend);
-    sql.push(&format!("SELECT o.stage, {AMOUNT_COLUMNS}"));
+    sql.push(&format!("SELECT o.stage, {}", amount_columns()));
     sql.scoped_from(scope, Some("o.create_time"));
     sql.push(" GROUP BY o.stage, o.amount_currency");
     sql.statement()
@@ -529,18 +533,19 @@ pub async fn forecast(db: &Db, scope: &FunnelScope) -> Result<Forecast> {
 fn forecast_query(backend: DatabaseBackend, scope: &FunnelScope) -> Statement {
     let mut sql = Sql::new(backend);
     sql.push(&format!(
-        "SELECT COALESCE(o.forecast_category_override, s.forecast_category), {AMOUNT_COLUMNS}"
+        "SELECT COALESCE(o.forecast_category_override, s.forecast_category), {}",
+        amount_columns()
     ));
     sql.scoped_from(scope, None);
     sql.push(" AND o.outcome IS NULL");
-    let (start, end) = (scope.start.map(first_day), scope.end.map(day_after));
+    let (start, end) = (scope.start.map(first_day), scope.end.map(last_day));
     if let Some(start) = start {
         let p = sql.bind(start);
         sql.push(&format!(" AND o.expected_close_date >= {p}"));
     }
     if let Some(end) = end {
         let p = sql.bind(end);
-        sql.push(&format!(" AND o.expected_close_date < {p}"));
+        sql.push(&format!(" AND o.expected_close_date <= {p}"));
     }
     if start.is_some() || end.is_some() {
         sql.push(" AND o.expected_close_date IS NOT NULL");
@@ -552,7 +557,7 @@ fn forecast_query(backend: DatabaseBackend, scope: &FunnelScope) -> Statement {
 /// Deals won in the range, by currency.
 fn closed_won_query(backend: DatabaseBackend, scope: &FunnelScope) -> Statement {
     let mut sql = Sql::new(backend);
-    sql.push(&format!("SELECT {AMOUNT_COLUMNS}"));
+    sql.push(&format!("SELECT {}", amount_columns()));
     sql.scoped_from(scope, None);
     sql.push(" AND o.outcome = 'WON'");
     sql.range("o.close_time", scope.start, scope.end);
@@ -565,15 +570,14 @@ fn first_day(time: DateTime<Utc>) -> NaiveDate {
     time.date_naive()
 }
 
-/// The first day not in a range ending at `time` (exclusive): that day itself at midnight, else the
-/// day after.
-fn day_after(time: DateTime<Utc>) -> NaiveDate {
-    let day = time.date_naive();
-    if time == day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc() {
-        day
-    } else {
-        day + Duration::days(1)
-    }
+/// The last day in a range ending at `time` (exclusive): the day of the instant just before it. The
+/// bound is inclusive so that a range ending at the API's last instant needs no day past 9999-12-31,
+/// which would overflow near chrono's limit and, as text on SQLite (`+10000-01-01`), sort before every
+/// date.
+fn last_day(time: DateTime<Utc>) -> NaiveDate {
+    time.checked_sub_signed(Duration::nanoseconds(1))
+        .unwrap_or(time)
+        .date_naive()
 }
 
 /// One page of stalled deals: id, stage enter time, days in stage, the stage's stall days.
@@ -717,9 +721,12 @@ mod tests {
     fn forecast_ranges_become_whole_days() {
         let midnight = "2026-03-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap();
         let noon = "2026-03-01T12:00:00Z".parse::<DateTime<Utc>>().unwrap();
-        assert_eq!(day_after(midnight), NaiveDate::from_ymd_opt(2026, 3, 1).unwrap());
-        assert_eq!(day_after(noon), NaiveDate::from_ymd_opt(2026, 3, 2).unwrap());
+        assert_eq!(last_day(midnight), NaiveDate::from_ymd_opt(2026, 2, 28).unwrap());
+        assert_eq!(last_day(noon), NaiveDate::from_ymd_opt(2026, 3, 1).unwrap());
         assert_eq!(first_day(noon), NaiveDate::from_ymd_opt(2026, 3, 1).unwrap());
+        // The API's last instant ends with its last day; nothing past 9999 is ever bound.
+        let last = "9999-12-31T23:59:59.999999999Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(last_day(last), NaiveDate::from_ymd_opt(9999, 12, 31).unwrap());
     }
 
     #[test]

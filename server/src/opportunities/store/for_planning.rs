@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use sea_orm::{ConnectionTrait, Statement};
 use uuid::Uuid;
 
-use crate::{error::Result, money::NANOS_PER_UNIT};
+use crate::{error::Result, money};
 
 /// Per account with open opportunities in `currency`, across every pipeline: the sum of amount ×
 /// effective probability, in billionths of `currency`, rounded down to the billionth. Deals in other
@@ -21,15 +21,20 @@ pub async fn open_weighted_pipeline_by_account(
         sea_orm::DatabaseBackend::Postgres => "$1",
         _ => "?",
     };
-    // Summed as units × percent and nanos × percent, so the one division by 100 happens in Rust.
+    // Summed as amount × percent (overflow-proof, see `money::sum_columns`), so the one division by
+    // 100 happens in Rust.
     let sql = format!(
-        "SELECT o.account_id, \
-         CAST(SUM(o.amount_units * COALESCE(o.probability_override, s.probability)) AS BIGINT), \
-         CAST(SUM(CAST(o.amount_nanos AS BIGINT) * COALESCE(o.probability_override, s.probability)) AS BIGINT) \
+        "SELECT o.account_id, {} \
          FROM opportunities o \
          JOIN pipeline_stages s ON s.pipeline_id = o.pipeline_id AND s.key = o.stage \
          WHERE o.outcome IS NULL AND o.amount_currency = {placeholder} \
-         GROUP BY o.account_id"
+         GROUP BY o.account_id",
+        money::sum_columns(
+            "o.amount_units",
+            "o.amount_nanos",
+            "COALESCE(o.probability_override, s.probability)"
+        )
+        .join(", ")
     );
     let rows = conn
         .query_all_raw(Statement::from_sql_and_values(backend, sql, [currency.into()]))
@@ -37,9 +42,11 @@ pub async fn open_weighted_pipeline_by_account(
     let mut weighted = HashMap::with_capacity(rows.len());
     for row in rows {
         let account: Uuid = row.try_get_by_index(0)?;
-        let units_percent: i64 = row.try_get_by_index(1)?;
-        let nanos_percent: i64 = row.try_get_by_index(2)?;
-        let hundredths = i128::from(units_percent) * NANOS_PER_UNIT + i128::from(nanos_percent);
+        let hundredths = money::total_of_sums(
+            row.try_get_by_index(1)?,
+            row.try_get_by_index(2)?,
+            row.try_get_by_index(3)?,
+        );
         weighted.insert(account, hundredths / 100);
     }
     Ok(weighted)

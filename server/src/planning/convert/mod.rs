@@ -254,15 +254,9 @@ pub fn monthly_to_proto(account_id: Uuid, currency: &str, months: Vec<MonthTotal
     }
 }
 
-/// An exact sum as wire money; a sum beyond `i64` units (never in practice) saturates.
+/// An exact sum as wire money; a sum beyond `i64` units saturates.
 fn money(currency: &str, nanos: i128) -> pb::Money {
-    Money::from_total_nanos(currency, nanos)
-        .unwrap_or_else(|| Money {
-            currency: currency.to_owned(),
-            units: if nanos < 0 { i64::MIN } else { i64::MAX },
-            nanos: 0,
-        })
-        .to_proto()
+    Money::saturating(currency, nanos).to_proto()
 }
 
 /// The rows a RecomputeTiers response carries.

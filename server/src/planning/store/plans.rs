@@ -292,11 +292,10 @@ pub async fn scorecard(
     );
     let revenue = account_revenue(&snapshot, plan.account_id, months, currency).await?;
     snapshot.commit().await?;
-    let overflow = || Error::Database(sea_orm::DbErr::Custom("revenue sum overflows".into()));
     Ok(Scorecard {
         actions: ActionCounts::of(&actions, today),
         today,
-        revenue_actual: Money::from_total_nanos(currency, revenue).ok_or_else(overflow)?,
+        revenue_actual: Money::saturating(currency, revenue),
         plan,
     })
 }

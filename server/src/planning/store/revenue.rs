@@ -19,7 +19,7 @@ use crate::{
         Visibility,
         access::{require_visible_account, visible_accounts},
     },
-    money::Money,
+    money::{self, Money},
     paging::{Cursor, Direction, Keyset, Page, SortKey},
     planning::{
         model::{
@@ -399,12 +399,15 @@ pub async fn monthly_revenue(
     let (Some(first), Some(last)) = (months.first(), months.last()) else {
         return Ok(Vec::new());
     };
-    let rows: Vec<(i32, i64, Option<i64>, Option<i64>)> = row_entity::Entity::find()
+    let [high, low, nanos] = amount_sums();
+    type Row = (i32, i64, Option<i64>, Option<i64>, Option<i64>);
+    let rows: Vec<Row> = row_entity::Entity::find()
         .select_only()
         .column(C::Period)
         .column_as(C::Id.count(), "records")
-        .column_as(sum_as_bigint("amount_units"), "units")
-        .column_as(sum_as_bigint("amount_nanos"), "nanos")
+        .column_as(high, "high")
+        .column_as(low, "low")
+        .column_as(nanos, "nanos")
         .filter(C::AccountId.eq(account_id))
         .filter(C::AmountCurrency.eq(currency))
         .filter(C::Period.gte(*first))
@@ -413,28 +416,34 @@ pub async fn monthly_revenue(
         .into_tuple()
         .all(db.conn())
         .await?;
-    let by_period: BTreeMap<i32, (i64, i64, i64)> = rows
+    let by_period: BTreeMap<i32, (i64, i128)> = rows
         .into_iter()
-        .map(|(period, count, units, nanos)| (period, (count, units.unwrap_or(0), nanos.unwrap_or(0))))
+        .map(|(period, count, high, low, nanos)| (period, (count, total_of((high, low, nanos)))))
         .collect();
-    months
+    Ok(months
         .iter()
         .map(|&period| {
-            let (record_count, units, nanos) = by_period.get(&period).copied().unwrap_or_default();
-            let amount = Money::from_sums(currency, units, nanos)
-                .ok_or_else(|| Error::Database(sea_orm::DbErr::Custom("revenue sum overflows".into())))?;
-            Ok(MonthTotal {
+            let (record_count, total) = by_period.get(&period).copied().unwrap_or_default();
+            MonthTotal {
                 period,
-                amount,
+                amount: Money::saturating(currency, total),
                 record_count,
-            })
+            }
         })
-        .collect()
+        .collect())
 }
 
-/// `CAST(SUM(column) AS BIGINT)`: PostgreSQL sums BIGINT as NUMERIC, which does not decode as i64.
-fn sum_as_bigint(column: &'static str) -> sea_orm::sea_query::SimpleExpr {
-    sea_orm::sea_query::Expr::cust(format!("CAST(SUM(CAST({column} AS BIGINT)) AS BIGINT)"))
+/// The three overflow-proof sums of the records' amounts ([`money::sum_columns`]).
+fn amount_sums() -> [sea_orm::sea_query::SimpleExpr; 3] {
+    money::sum_columns("amount_units", "amount_nanos", "1").map(sea_orm::sea_query::Expr::cust)
+}
+
+/// The values of [`amount_sums`]; `None` when no record was summed.
+type Sums = (Option<i64>, Option<i64>, Option<i64>);
+
+/// The total of [`amount_sums`] in billionths; no records sum to 0.
+fn total_of((high, low, nanos): Sums) -> i128 {
+    money::total_of_sums(high.unwrap_or(0), low.unwrap_or(0), nanos.unwrap_or(0))
 }
 
 /// Revenue per account over an inclusive range of periods in `currency`, in billionths: the sums a
@@ -450,9 +459,10 @@ pub async fn revenue_by_account(
         _ => ("?", "?", "?"),
     };
     let sql = format!(
-        "SELECT account_id, CAST(SUM(amount_units) AS BIGINT), CAST(SUM(CAST(amount_nanos AS BIGINT)) AS BIGINT) \
+        "SELECT account_id, {} \
          FROM revenue_records WHERE period >= {p1} AND period <= {p2} AND amount_currency = {p3} \
-         GROUP BY account_id"
+         GROUP BY account_id",
+        money::sum_columns("amount_units", "amount_nanos", "1").join(", ")
     );
     let rows = conn
         .query_all_raw(Statement::from_sql_and_values(
@@ -464,12 +474,12 @@ pub async fn revenue_by_account(
     let mut sums = HashMap::with_capacity(rows.len());
     for row in rows {
         let account: Uuid = row.try_get_by_index(0)?;
-        let units: i64 = row.try_get_by_index(1)?;
-        let nanos: i64 = row.try_get_by_index(2)?;
-        sums.insert(
-            account,
-            i128::from(units) * crate::money::NANOS_PER_UNIT + i128::from(nanos),
+        let total = money::total_of_sums(
+            row.try_get_by_index(1)?,
+            row.try_get_by_index(2)?,
+            row.try_get_by_index(3)?,
         );
+        sums.insert(account, total);
     }
     Ok(sums)
 }
@@ -482,10 +492,12 @@ pub(super) async fn account_revenue(
     currency: &str,
 ) -> Result<i128> {
     use row_entity::Column as C;
-    let sums: Option<(Option<i64>, Option<i64>)> = row_entity::Entity::find()
+    let [high, low, nanos] = amount_sums();
+    let sums: Option<Sums> = row_entity::Entity::find()
         .select_only()
-        .column_as(sum_as_bigint("amount_units"), "units")
-        .column_as(sum_as_bigint("amount_nanos"), "nanos")
+        .column_as(high, "high")
+        .column_as(low, "low")
+        .column_as(nanos, "nanos")
         .filter(C::AccountId.eq(account_id))
         .filter(C::AmountCurrency.eq(currency))
         .filter(C::Period.gte(first))
@@ -493,6 +505,5 @@ pub(super) async fn account_revenue(
         .into_tuple()
         .one(conn)
         .await?;
-    let (units, nanos) = sums.unwrap_or_default();
-    Ok(i128::from(units.unwrap_or(0)) * crate::money::NANOS_PER_UNIT + i128::from(nanos.unwrap_or(0)))
+    Ok(total_of(sums.unwrap_or_default()))
 }

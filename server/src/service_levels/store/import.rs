@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{
     SERVICE_REQUEST,
     calendars::{clock_calendar, load_calendars},
-    clock_error,
+    clock_error, off_the_workers,
     policies::{candidate_policies, choose},
     requests::{
         applied_of, evaluate, field_columns, fields_of, histories, recorded_of, request_from_row, snapshot,
@@ -145,11 +145,12 @@ enum Sorted {
 }
 
 /// Upserts a batch of service request records (each with the index it is reported by) in one
-/// transaction.
+/// transaction. A new request's `open_time` may lie at most `horizon_days` back.
 pub async fn import_requests(
     db: &Db,
     ctx: &RequestContext,
     records: &[(u64, RequestRecord)],
+    horizon_days: u32,
 ) -> Result<BatchOutcome> {
     db.write(|txn| async move {
         let txn = &*txn;
@@ -158,9 +159,19 @@ pub async fn import_requests(
         let mut outcome = BatchOutcome::default();
         let mut created = Vec::new();
         let mut changed = Vec::new();
-        for (index, record) in records {
-            match sort_record(record, &lookups, time)? {
-                Err(refusal) => outcome.refused.push((*index, refusal)),
+        // Sorting evaluates the SLA clock of every record (up to a year of days each, thousands a
+        // message): off the async workers.
+        let batch = records.to_vec();
+        let sorted = off_the_workers(move || {
+            batch
+                .iter()
+                .map(|(index, record)| Ok((*index, sort_record(record, &lookups, time, horizon_days)?)))
+                .collect::<Result<Vec<_>>>()
+        })
+        .await?;
+        for (index, sorted) in sorted {
+            match sorted {
+                Err(refusal) => outcome.refused.push((index, refusal)),
                 Ok(Sorted::Unchanged) => outcome.unchanged += 1,
                 Ok(Sorted::Created(row, evaluation)) => created.push((row, evaluation)),
                 Ok(Sorted::Changed(row, evaluation, fields)) => changed.push((row, evaluation, fields)),
@@ -304,6 +315,7 @@ fn sort_record(
     record: &RequestRecord,
     lookups: &Lookups,
     time: DateTime<Utc>,
+    horizon_days: u32,
 ) -> Result<Result<Sorted, Refusal>> {
     let account = match lookups.accounts.get(&record.account_external_id) {
         None => {
@@ -371,7 +383,7 @@ fn sort_record(
         if assignee.is_some_and(|(_, active)| !active) {
             return Ok(Err(inactive_assignee()));
         }
-        return new_request(record, account, fields, lookups, time);
+        return new_request(record, account, fields, lookups, time, horizon_days);
     };
     if row.account_id != account.id {
         return Ok(Err(Refusal::rule(
@@ -419,17 +431,25 @@ fn sort_record(
 }
 
 /// A new request as CreateServiceRequest makes it, opened when the ERP opened it (else now, `time`):
-/// its SLA clock runs from then, and is evaluated as of now.
+/// its SLA clock runs from then, and is evaluated as of now. The opening lies at most `horizon_days`
+/// back: every read replays the clock from it a day at a time.
 fn new_request(
     record: &RequestRecord,
     account: AccountState,
     fields: RequestFields,
     lookups: &Lookups,
     time: DateTime<Utc>,
+    horizon_days: u32,
 ) -> Result<Result<Sorted, Refusal>> {
     let opened = record.open_time.unwrap_or(time);
     if opened > time {
         return Ok(Err(Refusal::invalid("open_time", "is in the future")));
+    }
+    if (time - opened).num_days() >= i64::from(horizon_days) {
+        return Ok(Err(Refusal::invalid(
+            "open_time",
+            format!("is {horizon_days} days or more ago (integration.open_time_horizon_days)"),
+        )));
     }
     let id = Uuid::now_v7();
     let (policy, matched) = choose(&lookups.policies, account.id, account.tier)?;

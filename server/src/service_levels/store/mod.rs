@@ -25,8 +25,12 @@ pub use requests::{
     record_first_response, update_request,
 };
 
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::Semaphore;
+
 use crate::{
-    error::{Error, RuleViolation},
+    error::{Error, Result, RuleViolation},
     sla::{BusinessTimeError, SlaError},
 };
 
@@ -41,6 +45,35 @@ pub const TARGET_UNREACHABLE: &str = "TARGET_UNREACHABLE";
 /// Broken rules as the one error a refused write answers with.
 fn refuse(violations: Vec<RuleViolation>) -> Error {
     Error::FailedPrecondition(violations)
+}
+
+/// Runs `work` (SLA clocks: a day of the calendar per step from each request's opening, so a long-open
+/// request costs milliseconds and a batch more) on tokio's blocking pool, off the async workers: a heavy
+/// read never stalls the other RPCs, and the caller's deadline (the timeout layer dropping the future)
+/// answers on time. At most one evaluation per CPU runs at once, so a flood of heavy reads queues here
+/// rather than taking every thread of the pool. Work already started finishes in the background (it
+/// holds its permit until then); its result is dropped.
+async fn off_the_workers<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    static PERMITS: OnceLock<Arc<Semaphore>> = OnceLock::new();
+    let permits = PERMITS.get_or_init(|| {
+        let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        Arc::new(Semaphore::new(cpus))
+    });
+    let permit = Arc::clone(permits)
+        .acquire_owned()
+        .await
+        .map_err(|closed| Error::Database(sea_orm::DbErr::Custom(format!("SLA evaluation: {closed}"))))?;
+    let evaluation = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work()
+    });
+    match evaluation.await {
+        Ok(result) => result,
+        Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+        Err(join) => Err(Error::Database(sea_orm::DbErr::Custom(format!(
+            "SLA evaluation did not finish: {join}"
+        )))),
+    }
 }
 
 /// A clock that cannot answer: TARGET_UNREACHABLE for a target beyond the horizon (a write refuses it);

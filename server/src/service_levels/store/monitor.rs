@@ -47,7 +47,7 @@ use uuid::Uuid;
 use super::{
     SERVICE_REQUEST,
     calendars::{clock_calendar, load_calendar},
-    clock_error,
+    clock_error, off_the_workers,
     policies::load_policy,
     requests::{applied_of, evaluate, histories, recorded_of},
 };
@@ -245,8 +245,14 @@ async fn check_request(db: &Db, id: Uuid, now: DateTime<Utc>, known: Known) -> R
         let history = histories(txn, &[id]).await?.remove(&id).unwrap_or_default();
         let sla = applied_of(&row)?;
         let subject = format!("service_requests/{id}");
-        let evaluation = evaluate(&calendar, &history, &sla, row.first_response_time, now)
-            .map_err(|e| clock_error(&subject, e))?;
+        // Off the async workers like every other evaluation: a request open for long replays many days.
+        let evaluation = {
+            let (calendar, first_response) = (Arc::clone(&calendar), row.first_response_time);
+            off_the_workers(move || {
+                evaluate(&calendar, &history, &sla, first_response, now).map_err(|e| clock_error(&subject, e))
+            })
+            .await?
+        };
 
         let mut recorded = recorded_of(&row)?;
         for kind in [TargetKind::FirstResponse, TargetKind::Resolution] {

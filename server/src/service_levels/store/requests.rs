@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::{
     SERVICE_REQUEST,
     calendars::{clock_calendar, load_calendar, load_calendars},
-    clock_error,
+    clock_error, off_the_workers,
     policies::{applicable_policy, load_visible_policy},
     refuse,
 };
@@ -529,17 +529,27 @@ pub(super) async fn rederive_calendar_requests(
         after = Some(last.id);
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
         let mut histories = histories(txn, &ids).await?;
-        for row in rows {
-            let history = histories.remove(&row.id).unwrap_or_default();
-            let sla = applied_of(&row)?;
-            let evaluation = evaluate(calendar, &history, &sla, row.first_response_time, time)
-                .map_err(|e| clock_error(&subject(row.id), e))?;
-            let stored = rules::stored_sla(&evaluation, recorded_of(&row)?, row.next_check_time, time);
-            let mut change = row_entity::ActiveModel {
-                id: Set(row.id),
-                ..Default::default()
-            };
-            stored_columns(&mut change, &stored);
+        let calendar = calendar.clone();
+        let changes = off_the_workers(move || {
+            rows.into_iter()
+                .map(|row| {
+                    let history = histories.remove(&row.id).unwrap_or_default();
+                    let sla = applied_of(&row)?;
+                    let evaluation = evaluate(&calendar, &history, &sla, row.first_response_time, time)
+                        .map_err(|e| clock_error(&subject(row.id), e))?;
+                    let stored =
+                        rules::stored_sla(&evaluation, recorded_of(&row)?, row.next_check_time, time);
+                    let mut change = row_entity::ActiveModel {
+                        id: Set(row.id),
+                        ..Default::default()
+                    };
+                    stored_columns(&mut change, &stored);
+                    Ok(change)
+                })
+                .collect::<Result<Vec<_>>>()
+        })
+        .await?;
+        for change in changes {
             row_entity::Entity::update(change).exec(txn).await?;
         }
     }
@@ -566,8 +576,11 @@ async fn save(
     };
     let history = histories(txn, &[id]).await?.remove(&id).unwrap_or_default();
     let calendar = clock_calendar(&load_calendar(txn, sla.calendar_id).await?)?;
-    let evaluation = evaluate(&calendar, &history, &sla, first_response_time, time)
-        .map_err(|e| clock_error(&subject(id), e))?;
+    let evaluation = off_the_workers(move || {
+        evaluate(&calendar, &history, &sla, first_response_time, time)
+            .map_err(|e| clock_error(&subject(id), e))
+    })
+    .await?;
     let mut recorded = recorded_of(&row)?;
     if new_sla.is_some() {
         recorded = (
@@ -603,18 +616,21 @@ async fn evaluated(
         .values()
         .map(|c| clock_calendar(c).map(|clock| (c.id, clock)))
         .collect::<Result<_>>()?;
-    rows.into_iter()
-        .map(|row| {
-            let history = histories.remove(&row.id).unwrap_or_default();
-            let calendar = calendars
-                .get(&row.calendar_id)
-                .ok_or_else(|| Error::not_found(super::CALENDAR, row.calendar_id))?;
-            let sla = applied_of(&row)?;
-            let evaluation = evaluate(calendar, &history, &sla, row.first_response_time, time)
-                .map_err(|e| clock_error(&subject(row.id), e))?;
-            request_from_row(row, &evaluation)
-        })
-        .collect()
+    off_the_workers(move || {
+        rows.into_iter()
+            .map(|row| {
+                let history = histories.remove(&row.id).unwrap_or_default();
+                let calendar = calendars
+                    .get(&row.calendar_id)
+                    .ok_or_else(|| Error::not_found(super::CALENDAR, row.calendar_id))?;
+                let sla = applied_of(&row)?;
+                let evaluation = evaluate(calendar, &history, &sla, row.first_response_time, time)
+                    .map_err(|e| clock_error(&subject(row.id), e))?;
+                request_from_row(row, &evaluation)
+            })
+            .collect()
+    })
+    .await
 }
 
 /// The status histories of `ids`, oldest first, in one query per [`HISTORY_CHUNK`] requests.
