@@ -4,15 +4,16 @@
 //! Safe to repeat are reads (`Get…`, `List…`, `WhoAmI`, the health check) and calls marked
 //! [`idempotent`]: the creates, which always carry a `request_id` (kamctl makes one up when the user
 //! gave none), so a retry of a create whose answer was lost returns the first result instead of
-//! creating twice; and `revenue import`'s batches, upserts by external id. Every other write (an update, a move, a revocation) is sent once: whether a lost
-//! answer means "done" is for the user to check.
+//! creating twice; and `revenue import`'s batches, upserts by external id. Every other write (an
+//! update, a move, a revocation) is sent once: whether a lost answer means "done" is for the user to
+//! check.
 //!
 //! The retries happen below the generated clients, on the HTTP/2 requests, so that every command gets
 //! them without wrapping each call: the request body of a retryable call is kept and sent again.
 //! The schedule is kam-erp's (`clients/erp/src/retry.rs`): exponential backoff with "equal jitter", so
 //! that many clients that lost the same database do not all come back in the same instant; a delay the
 //! server asks for (`google.rpc.RetryInfo`) is waited at least. Unlike a long-running import, a person
-//! waits for kamctl, so it gives up sooner: 4 retries, within about 10 s.
+//! waits for kamctl, so it gives up sooner: after 4 retries and at most 5 s of waiting.
 
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -38,11 +39,12 @@ pub struct RetryPolicy {
 }
 
 impl Default for RetryPolicy {
-    /// 250 ms doubling to 4 s, 4 retries: at most 7.5 s of waiting (plus what the server asks for).
+    /// 250 ms doubling to 2 s, 4 retries: at most 3.75 s of waiting, 5 s when the server asks for 1 s
+    /// each time (a database restart).
     fn default() -> Self {
         Self {
             initial: Duration::from_millis(250),
-            max: Duration::from_secs(4),
+            max: Duration::from_secs(2),
             max_retries: 4,
         }
     }
@@ -172,14 +174,31 @@ struct Failure {
 
 /// The call failed in the transport (no connection, one that broke mid-call), or the server answered
 /// UNAVAILABLE. A gRPC error arrives as a response whose headers hold the status (trailers-only).
+///
+/// A call that ran out of its `--timeout` is not retried: the user bounded the wait, and each retry
+/// would wait as long again.
 fn transient_failure(outcome: &Result<http::Response<Body>, StdError>) -> Option<Failure> {
     match outcome {
+        Err(err) if timed_out(err.as_ref()) => None,
         Err(err) => Some(Failure {
             what: format!("connection: {err}"),
             retry_after: Duration::ZERO,
         }),
         Ok(response) => unavailable(response.headers()),
     }
+}
+
+/// Whether the channel gave up on the call at its deadline (`grpc-timeout`), anywhere in the error's
+/// chain.
+fn timed_out(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(err) = current {
+        if err.is::<tonic::TimeoutExpired>() {
+            return true;
+        }
+        current = err.source();
+    }
+    false
 }
 
 fn unavailable(headers: &HeaderMap) -> Option<Failure> {
@@ -228,7 +247,7 @@ mod tests {
         let full: Vec<u64> = (1..=5)
             .map(|retry| policy.delay(retry, Duration::ZERO, |max| max).as_millis() as u64)
             .collect();
-        assert_eq!(full, [250, 500, 1000, 2000, 4000]);
+        assert_eq!(full, [250, 500, 1000, 2000, 2000]);
         let least: Vec<u64> = (1..=4)
             .map(|retry| policy.delay(retry, Duration::ZERO, |_| 0).as_millis() as u64)
             .collect();
@@ -286,6 +305,29 @@ mod tests {
         let internal = Status::internal("internal error");
         assert!(unavailable(&headers(&internal)).is_none());
         assert!(unavailable(&HeaderMap::new()).is_none(), "no status: a success");
+    }
+
+    #[test]
+    fn a_broken_connection_is_retried_and_a_timeout_is_not() {
+        let broken: StdError = Box::new(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert!(transient_failure(&Err(broken)).is_some());
+        let timeout: StdError = Box::new(tonic::TimeoutExpired(()));
+        assert!(transient_failure(&Err(timeout)).is_none());
+        /// An error wrapping another, as the transport wraps the channel's.
+        #[derive(Debug)]
+        struct Wrapped(tonic::TimeoutExpired);
+        impl std::fmt::Display for Wrapped {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("transport error")
+            }
+        }
+        impl std::error::Error for Wrapped {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let wrapped: StdError = Box::new(Wrapped(tonic::TimeoutExpired(())));
+        assert!(transient_failure(&Err(wrapped)).is_none());
     }
 
     #[test]

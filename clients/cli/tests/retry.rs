@@ -29,6 +29,8 @@ enum Fault {
     Refuse,
     /// Passes the call on, lets the server finish it, and answers UNAVAILABLE instead.
     LoseAnswer,
+    /// Answers nothing for 3 s, then UNAVAILABLE.
+    Stall,
 }
 
 /// The relay: `kam.v1.AccountService` passed on to the real server, with faults on cue.
@@ -80,6 +82,10 @@ impl Service<http::Request<Body>> for FlakyAccounts {
         let mut upstream = self.upstream.clone();
         Box::pin(async move {
             if fault == Some(Fault::Refuse) {
+                return Ok(unavailable());
+            }
+            if fault == Some(Fault::Stall) {
+                tokio::time::sleep(Duration::from_secs(3)).await;
                 return Ok(unavailable());
             }
             let ready = std::future::poll_fn(|cx| upstream.poll_ready(cx)).await;
@@ -217,6 +223,18 @@ backend_tests! {
         assert_eq!(output.status.code(), Some(1), "{log}");
         assert!(log.contains("UNAVAILABLE") && !log.contains("retry 1"), "{log}");
         assert_eq!(relay.calls_of("UpdateAccount"), 1);
+    }
+
+    /// `--timeout` bounds the wait: a read that runs out of it is not sent again.
+    async fn a_call_that_times_out_is_not_retried(server: &TestServer) {
+        let account = server.create_account("Slow").await;
+        let (addr, relay) = relay(server).await;
+        relay.fail("GetAccount", &[Fault::Stall]);
+        let output = kamctl_at(server, &addr, &["--timeout", "0.5", "accounts", "get", &account.id]).await;
+        let log = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{log}");
+        assert!(!log.contains("retry 1"), "{log}");
+        assert_eq!(relay.calls_of("GetAccount"), 1, "{log}");
     }
 }
 
