@@ -165,14 +165,8 @@ impl ScratchPostgres {
     /// server log) when it fails.
     fn run(&self, program: &str, args: &[&str]) {
         let program = self.bin.join(program);
-        let mut command = if self.as_server_user {
-            let mut command = Command::new("runuser");
-            command.args(["-u", SERVER_USER, "--"]).arg(&program);
-            command
-        } else {
-            Command::new(&program)
-        };
-        let output = command
+        let output = self
+            .command(&program)
             .args(args)
             .current_dir(self.dir.path())
             .output()
@@ -188,20 +182,27 @@ impl ScratchPostgres {
             );
         }
     }
+
+    /// A command running `program`, as the server user when needed.
+    fn command(&self, program: &Path) -> Command {
+        if self.as_server_user {
+            let mut command = Command::new("runuser");
+            command.args(["-u", SERVER_USER, "--"]).arg(program);
+            command
+        } else {
+            Command::new(program)
+        }
+    }
 }
 
 impl Drop for ScratchPostgres {
     fn drop(&mut self) {
         let data = self.data_dir();
         let program = self.bin.join("pg_ctl");
-        let mut command = if self.as_server_user {
-            let mut command = Command::new("runuser");
-            command.args(["-u", SERVER_USER, "--"]).arg(&program);
-            command
-        } else {
-            Command::new(&program)
-        };
-        let _ = command.args(["-D", &data, "stop", "-m", "immediate"]).output();
+        let _ = self
+            .command(&program)
+            .args(["-D", &data, "stop", "-m", "immediate"])
+            .output();
     }
 }
 

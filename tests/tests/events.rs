@@ -1098,6 +1098,20 @@ async fn a_stream_ends_soon_after_its_credential(backend: Backend) {
         .expect("deactivate the reader");
     let ended = ended_with(&mut stream, Duration::from_secs(8)).await;
     assert_error(&ended, Code::Unauthenticated);
+
+    // Its holder's roles changed: what the stream shows was decided by the old ones.
+    let demoted = server.caller_with_roles(&[Role::Executive]).await;
+    let mut stream = watch(demoted.channel(), from_now()).await;
+    server
+        .identity()
+        .set_staff_roles(pb::SetStaffRolesRequest {
+            staff_id: demoted.staff_id.clone(),
+            roles: vec![Role::Member as i32],
+        })
+        .await
+        .expect("demote the reader");
+    let ended = ended_with(&mut stream, Duration::from_secs(5)).await;
+    assert_error(&ended, Code::PermissionDenied);
     server.stop().await;
 }
 

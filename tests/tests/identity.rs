@@ -1793,9 +1793,10 @@ backend_tests! {
         assert_eq!(again.id, mine.id, "a retry answers with the first result");
         let theirs = create(&second, "Mine").await.expect("the same id, sent by someone else");
         assert_ne!(theirs.id, mine.id, "another caller's request id is another key");
-        create(&second, "Something else")
+        let reused = create(&second, "Something else")
             .await
             .expect_err("the second caller's own key, reused for another request");
+        assert_invalid_argument(&reused, "request_id");
     }
 
     async fn a_hidden_parent_or_contact_answers_as_a_missing_one(server: &TestServer) {
