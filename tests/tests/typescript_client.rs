@@ -17,29 +17,24 @@ fn client_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../clients/ts")
 }
 
-/// The compiled client's `index.js`, built once per test run into `clients/ts/.e2e-build` (inside the
-/// package, so Node finds its `node_modules`); `Err` with the reason when it cannot be built here.
+/// The client compiled for Node (`npm run build:node` in clients/ts: `clients/ts/dist`), built once per
+/// test run; `Err` with the reason when it cannot be built here.
 fn compiled_client() -> &'static Result<PathBuf, String> {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     BUILT.get_or_init(|| {
         let dir = client_dir();
-        let tsc = dir.join("node_modules/.bin/tsc");
+        // `npm ci` in clients/ installs the workspace's packages there, for clients/ts and clients/web.
+        let tsc = dir.join("../node_modules/.bin/tsc");
         if !tsc.exists() {
-            return Err(format!(
-                "{} is missing: run `npm ci` in clients/ts",
-                tsc.display()
-            ));
+            return Err(format!("{} is missing: run `npm ci` in clients", tsc.display()));
         }
-        let out = dir.join(".e2e-build");
         let built = Command::new(&tsc)
             .current_dir(&dir)
-            .args(["--noEmit", "false", "--outDir"])
-            .arg(&out)
-            .args(["--module", "nodenext", "--moduleResolution", "nodenext"])
+            .args(["-p", "tsconfig.node.json"])
             .status()
             .map_err(|e| format!("cannot run tsc: {e}"))?;
         assert!(built.success(), "tsc failed to compile clients/ts");
-        Ok(out.join("index.js"))
+        Ok(dir.join("dist/index.js"))
     })
 }
 

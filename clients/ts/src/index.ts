@@ -49,3 +49,6 @@ export function kamTransport({ baseUrl, credential }: KamConnection): Transport 
   };
   return createGrpcWebTransport({ baseUrl, interceptors: [authenticate] });
 }
+
+export { describeError } from "./errors.js";
+export type { FieldViolation, KamError, RuleViolation } from "./errors.js";

@@ -1,0 +1,93 @@
+/**
+ * The app's addresses, kept in the browser's history so pages can be bookmarked and the back button
+ * works. kam-server answers every page address with the app, which then draws the page for it.
+ */
+import { useEffect, useState, type MouseEvent, type ReactNode } from "react";
+
+/** A page of the app, parsed from the address. */
+export type Route =
+  | { page: "accounts" }
+  | { page: "account"; id: string }
+  | { page: "funnel" }
+  | { page: "service" }
+  | { page: "request"; id: string }
+  | { page: "tiers" }
+  | { page: "teams" }
+  | { page: "not_found"; path: string };
+
+export function parseRoute(path: string): Route {
+  const parts = path.split("/").filter((part) => part !== "").map(decodeURIComponent);
+  const [first, second, ...rest] = parts;
+  if (rest.length > 0) return { page: "not_found", path };
+  switch (first) {
+    case undefined:
+      return { page: "accounts" };
+    case "accounts":
+      return second === undefined ? { page: "accounts" } : { page: "account", id: second };
+    case "funnel":
+      return second === undefined ? { page: "funnel" } : { page: "not_found", path };
+    case "service":
+      return second === undefined ? { page: "service" } : { page: "request", id: second };
+    case "tiers":
+      return second === undefined ? { page: "tiers" } : { page: "not_found", path };
+    case "teams":
+      return second === undefined ? { page: "teams" } : { page: "not_found", path };
+    default:
+      return { page: "not_found", path };
+  }
+}
+
+/** The address of a page. */
+export function pathOf(route: Route): string {
+  switch (route.page) {
+    case "accounts":
+      return "/";
+    case "account":
+      return `/accounts/${encodeURIComponent(route.id)}`;
+    case "request":
+      return `/service/${encodeURIComponent(route.id)}`;
+    case "not_found":
+      return route.path;
+    default:
+      return `/${route.page}`;
+  }
+}
+
+const NAVIGATED = "kam:navigated";
+
+export function navigate(route: Route): void {
+  const path = pathOf(route);
+  if (path !== window.location.pathname) {
+    window.history.pushState(null, "", path);
+    window.dispatchEvent(new Event(NAVIGATED));
+  }
+}
+
+/** The current page; changes on links, `navigate` and the back and forward buttons. */
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(window.location.pathname));
+  useEffect(() => {
+    const update = () => setRoute(parseRoute(window.location.pathname));
+    window.addEventListener("popstate", update);
+    window.addEventListener(NAVIGATED, update);
+    return () => {
+      window.removeEventListener("popstate", update);
+      window.removeEventListener(NAVIGATED, update);
+    };
+  }, []);
+  return route;
+}
+
+/** A link to a page of the app: a real `<a href>` (new tab works), navigated in place on a plain click. */
+export function Link({ to, children, className }: { to: Route; children: ReactNode; className?: string }) {
+  const onClick = (event: MouseEvent<HTMLAnchorElement>) => {
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    navigate(to);
+  };
+  return (
+    <a href={pathOf(to)} onClick={onClick} className={className}>
+      {children}
+    </a>
+  );
+}

@@ -1,0 +1,6 @@
+// Being built: replaced by the section itself before this lands.
+import type { Account } from "@kam/client";
+
+export function HealthSection({ account }: { account: Account }) {
+  return <section className="card" aria-label="Health">{account.displayName}</section>;
+}

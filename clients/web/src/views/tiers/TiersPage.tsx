@@ -1,0 +1,6 @@
+// Being built: replaced by the view itself before this lands.
+import { Page } from "../../ui/Page";
+
+export function TiersPage() {
+  return <Page title="TiersPage">{""}</Page>;
+}
