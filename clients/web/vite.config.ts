@@ -1,11 +1,12 @@
 /// <reference types="vitest/config" />
 import react from "@vitejs/plugin-react";
 import { defineConfig } from "vite";
+import { gzipTwins } from "./scripts/gzip-twins";
 
 // `npm run dev` serves the app with hot reload and passes gRPC-Web calls on to kam-server
 // (KAM_URL, default http://127.0.0.1:50051). `npm run build` writes dist/, which kam-server embeds.
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), gzipTwins()],
   build: {
     outDir: "dist",
     emptyOutDir: true,

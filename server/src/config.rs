@@ -43,6 +43,9 @@ pub struct Config {
     /// Where the first start writes the ADMIN key. Unset: `kam-admin.key` next to the SQLite database,
     /// or in the working directory for PostgreSQL.
     pub admin_key_file: Option<PathBuf>,
+    /// Serve the web app from this directory (a build of `clients/web`, `npm run build`) instead of the
+    /// build embedded in the binary: a newer app without a new server, or the app as just built.
+    pub web_root: Option<PathBuf>,
     /// Bearer tokens from the company's SSO. Unset: only API keys authenticate.
     pub jwt: Option<JwtConfig>,
     /// The request budget of each principal.
@@ -327,6 +330,7 @@ impl Default for Config {
             drain_timeout: Duration::from_secs(15),
             coverage: default_coverage(),
             admin_key_file: None,
+            web_root: None,
             jwt: None,
             rate_limit: RateLimit::default(),
             failed_auth_limit: RateLimit {
@@ -386,6 +390,9 @@ pub struct Flags {
     /// Where the first start writes the ADMIN key.
     #[arg(long, env = "KAM_ADMIN_KEY_FILE")]
     pub admin_key_file: Option<PathBuf>,
+    /// Serve the web app from this directory instead of the build embedded in the binary.
+    #[arg(long, env = "KAM_WEB_ROOT")]
+    pub web_root: Option<PathBuf>,
     /// The HS256 secret of bearer tokens (the rest of `[jwt]` comes from the config file). An
     /// environment variable only: a flag would show the secret in `ps`.
     #[arg(skip)]
@@ -438,6 +445,7 @@ impl Config {
             concurrency_per_connection,
             drain_timeout,
             admin_key_file,
+            web_root,
             jwt_secret,
             sla_monitor_interval_seconds,
         } = flags;
@@ -473,6 +481,9 @@ impl Config {
         }
         if let Some(v) = admin_key_file {
             self.admin_key_file = Some(v);
+        }
+        if let Some(v) = web_root {
+            self.web_root = Some(v);
         }
         if let Some(v) = sla_monitor_interval_seconds {
             self.sla.monitor_interval_seconds = v;

@@ -26,6 +26,7 @@ pub mod service_levels;
 pub mod sla;
 pub mod teams;
 pub mod telemetry;
+pub mod web;
 pub mod wire;
 
 pub use config::{Config, Flags, LogFormat, TierCoverage};

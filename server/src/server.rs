@@ -1,5 +1,5 @@
-//! Wiring: the database, every gRPC service, health, reflection, gRPC-Web with CORS, limits, and a
-//! graceful shutdown with a drain deadline.
+//! Wiring: the database, every gRPC service, health, reflection, gRPC-Web with CORS, the web app,
+//! limits, and a graceful shutdown with a drain deadline.
 
 use std::{future::Future, sync::Arc};
 
@@ -40,6 +40,7 @@ use crate::{
         store::{CoveragePolicy, TeamRoles},
     },
     telemetry,
+    web::{WebApp, WebAppLayer},
 };
 
 /// Why the server could not start or stopped abnormally.
@@ -171,6 +172,21 @@ pub async fn run(
         }
     };
 
+    let web = match &config.web_root {
+        Some(root) => WebApp::from_dir(root)
+            .map_err(|e| StartupError::Config(format!("web_root {}: {e}", root.display())))?,
+        None => WebApp::embedded(),
+    };
+    match &config.web_root {
+        Some(root) => {
+            tracing::info!(root = %root.display(), files = web.len(), "serving the web app from a directory")
+        }
+        None if web.is_empty() => {
+            tracing::warn!("this binary was built without the web app (clients/web/dist)")
+        }
+        None => tracing::info!(files = web.len(), "serving the web app built into the binary"),
+    }
+
     let local_addr = listener.local_addr()?;
     // Small gRPC frames must not wait for Nagle's algorithm.
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
@@ -179,6 +195,8 @@ pub async fn run(
         .timeout(config.request_timeout)
         .concurrency_limit_per_connection(config.concurrency_per_connection)
         .trace_fn(telemetry::rpc_span)
+        // Outermost: pages and files of the app (GET, HEAD) never reach the gRPC stack.
+        .layer(WebAppLayer::new(web))
         .layer(cors())
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(tower::util::MapResponseLayer::new(telemetry::record_status))
@@ -197,7 +215,7 @@ pub async fn run(
         .add_service(planning)
         .add_service(integration)
         .serve_with_incoming_shutdown(incoming, signal);
-    tracing::info!(addr = %local_addr, "serving gRPC and gRPC-Web");
+    tracing::info!(addr = %local_addr, "serving gRPC, gRPC-Web and the web app");
 
     let served = tokio::select! {
         served = serve => served,

@@ -16,7 +16,8 @@ export type Route =
   | { page: "not_found"; path: string };
 
 export function parseRoute(path: string): Route {
-  const parts = path.split("/").filter((part) => part !== "").map(decodeURIComponent);
+  const parts = decodedParts(path);
+  if (parts === undefined) return { page: "not_found", path };
   const [first, second, ...rest] = parts;
   if (rest.length > 0) return { page: "not_found", path };
   switch (first) {
@@ -34,6 +35,15 @@ export function parseRoute(path: string): Route {
       return second === undefined ? { page: "teams" } : { page: "not_found", path };
     default:
       return { page: "not_found", path };
+  }
+}
+
+/** The address's segments, decoded; `undefined` for a malformed escape (a truncated link). */
+function decodedParts(path: string): string[] | undefined {
+  try {
+    return path.split("/").filter((part) => part !== "").map(decodeURIComponent);
+  } catch {
+    return undefined;
   }
 }
 
