@@ -1516,12 +1516,13 @@ backend_tests! {
         assert_eq!(names(&found), ["a_b"]);
     }
 
-    async fn list_filters_by_lifecycle_region_and_parent(server: &TestServer) {
+    async fn list_filters_by_lifecycle_region_industry_and_parent(server: &TestServer) {
         let mut client = server.accounts();
         let group = create(
             &mut client,
             pb::Account {
                 region: "EMEA".into(),
+                industry: "Chemicals".into(),
                 lifecycle: pb::Lifecycle::Active as i32,
                 ..named("Group")
             },
@@ -1540,6 +1541,7 @@ backend_tests! {
             &mut client,
             pb::Account {
                 region: "APAC".into(),
+                industry: "Chemicals".into(),
                 parent_account_id: group.id.clone(),
                 lifecycle: pb::Lifecycle::Active as i32,
                 ..named("Sub APAC")
@@ -1572,6 +1574,12 @@ backend_tests! {
         })
         .await;
         assert_eq!(names(&emea), ["Group", "Sub EMEA"]);
+        let chemicals = by(pb::ListAccountsRequest {
+            industry: "Chemicals".into(),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(names(&chemicals), ["Group", "Sub APAC"]);
         let children = by(pb::ListAccountsRequest {
             parent_account_id: group.id.clone(),
             ..Default::default()

@@ -136,6 +136,10 @@ pub struct ListArgs {
     #[arg(long)]
     region: Option<String>,
 
+    /// Exact industry.
+    #[arg(long)]
+    industry: Option<String>,
+
     /// Only the direct subsidiaries of this account.
     #[arg(long, value_name = "ID")]
     parent: Option<String>,
@@ -204,6 +208,7 @@ async fn list(args: ListArgs, global: &Global) -> Result<(), Error> {
         lifecycle: args.lifecycle.unwrap_or_default(),
         tier: args.tier.unwrap_or_default(),
         region: args.region.unwrap_or_default(),
+        industry: args.industry.unwrap_or_default(),
         parent_account_id: args.parent.unwrap_or_default(),
         show_deleted: args.show_deleted,
         order_by: args.order_by.unwrap_or_default(),

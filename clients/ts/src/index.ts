@@ -15,7 +15,7 @@ import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 
 export { Code, ConnectError, createClient } from "@connectrpc/connect";
-export type { Client } from "@connectrpc/connect";
+export type { Client, Interceptor } from "@connectrpc/connect";
 
 export * from "./gen/kam/v1/common_pb.js";
 export * from "./gen/kam/v1/accounts_pb.js";
@@ -36,10 +36,12 @@ export interface KamConnection {
    * as it is there.
    */
   credential: () => string | undefined;
+  /** Run around every call after the credential is attached, e.g. to notice a revoked key. */
+  interceptors?: Interceptor[];
 }
 
 /** A gRPC-Web transport that sends `authorization: Bearer <credential>` with every call. */
-export function kamTransport({ baseUrl, credential }: KamConnection): Transport {
+export function kamTransport({ baseUrl, credential, interceptors = [] }: KamConnection): Transport {
   const authenticate: Interceptor = (next) => async (request) => {
     const secret = credential();
     if (secret !== undefined && secret !== "") {
@@ -47,7 +49,7 @@ export function kamTransport({ baseUrl, credential }: KamConnection): Transport 
     }
     return next(request);
   };
-  return createGrpcWebTransport({ baseUrl, interceptors: [authenticate] });
+  return createGrpcWebTransport({ baseUrl, interceptors: [authenticate, ...interceptors] });
 }
 
 export { describeError } from "./errors.js";

@@ -93,3 +93,19 @@ for (const locale of ["en", "zh-CN"]) {
     await page.context().close();
   });
 }
+
+test("a key revoked while the tab is open ends the session with the server's refusal", async () => {
+  const { key } = await newStaff(api(), { roles: [kam.Role.MANAGER] });
+  const page = await openPage(browser, { key });
+  const { apiKeyId } = await api(key).identity.whoAmI({});
+  await api().identity.revokeApiKey({ id: apiKeyId });
+
+  // The next call the app makes is refused: back to the sign-in form, with the refusal, nothing kept.
+  await page.getByRole("navigation").getByRole("link", { name: "Funnel" }).click();
+  const notice = page.getByRole("alert");
+  await notice.waitFor();
+  assert.equal(await notice.getAttribute("data-code"), "Unauthenticated");
+  assert.ok(await page.locator('input[name="credential"]').isVisible());
+  assert.equal(await credentialStored(page), null);
+  await page.context().close();
+});

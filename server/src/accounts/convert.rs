@@ -301,6 +301,7 @@ pub fn account_filter(request: &pb::ListAccountsRequest) -> Result<AccountFilter
         parent_account_id,
         show_deleted,
         order_by: _,
+        industry,
     } = request;
     let mut v = Violations::default();
     let filter = AccountFilter {
@@ -314,6 +315,9 @@ pub fn account_filter(request: &pb::ListAccountsRequest) -> Result<AccountFilter
         region: v
             .take(model::text("region", region, 100, false))
             .filter(|r| !r.is_empty()),
+        industry: v
+            .take(model::text("industry", industry, 200, false))
+            .filter(|i| !i.is_empty()),
         parent_account_id: v
             .take(model::optional_id("parent_account_id", parent_account_id))
             .flatten(),

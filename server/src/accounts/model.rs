@@ -220,6 +220,7 @@ pub struct AccountFilter {
     pub lifecycle: Option<Lifecycle>,
     pub tier: Option<Tier>,
     pub region: Option<String>,
+    pub industry: Option<String>,
     pub parent_account_id: Option<Uuid>,
     pub show_deleted: bool,
 }

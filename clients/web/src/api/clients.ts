@@ -6,7 +6,10 @@
 import {
   AccountService,
   AuditService,
+  Code,
+  ConnectError,
   createClient,
+  describeError,
   IdentityService,
   IntegrationService,
   kamTransport,
@@ -15,6 +18,8 @@ import {
   ServiceLevelService,
   TeamService,
   type Client,
+  type Interceptor,
+  type KamError,
 } from "@kam/client";
 
 export interface Api {
@@ -28,8 +33,26 @@ export interface Api {
   teams: Client<typeof TeamService>;
 }
 
-export function createApi(baseUrl: string, credential: () => string | undefined): Api {
-  const transport = kamTransport({ baseUrl, credential });
+/**
+ * `onUnauthenticated` hears of every call the server refused as UNAUTHENTICATED: the key was revoked
+ * or expired, or its holder deactivated, while the tab was open.
+ */
+export function createApi(
+  baseUrl: string,
+  credential: () => string | undefined,
+  onUnauthenticated: (refusal: KamError) => void = () => undefined,
+): Api {
+  const noticeRevoked: Interceptor = (next) => async (request) => {
+    try {
+      return await next(request);
+    } catch (thrown) {
+      if (thrown instanceof ConnectError && thrown.code === Code.Unauthenticated) {
+        onUnauthenticated(describeError(thrown));
+      }
+      throw thrown;
+    }
+  };
+  const transport = kamTransport({ baseUrl, credential, interceptors: [noticeRevoked] });
   return {
     accounts: createClient(AccountService, transport),
     audit: createClient(AuditService, transport),

@@ -1,17 +1,29 @@
-/** The app: sign-in, then the page the address names. */
-import { LocaleProvider } from "../i18n/i18n";
-import { AccountPage } from "../views/account/AccountPage";
-import { AccountsPage } from "../views/accounts/AccountsPage";
-import { FunnelPage } from "../views/funnel/FunnelPage";
-import { RequestPage } from "../views/service/RequestPage";
-import { ServiceBoardPage } from "../views/service/ServiceBoardPage";
+/**
+ * The app: sign-in, then the page the address names. Each page is a chunk of its own, fetched the
+ * first time it is shown, so signing in and the first page do not wait for the others.
+ */
+import { lazy, Suspense } from "react";
+import { defineMessages, LocaleProvider, useMessages } from "../i18n/i18n";
 import { SignIn } from "../views/signin/SignIn";
-import { TeamsPage } from "../views/teams/TeamsPage";
-import { TiersPage } from "../views/tiers/TiersPage";
 import { NotFoundPage } from "../views/NotFoundPage";
 import { Layout } from "./Layout";
 import { useRoute, type Route } from "./router";
 import { SessionGate } from "./session";
+
+const AccountsPage = lazy(() => import("../views/accounts/AccountsPage").then((m) => ({ default: m.AccountsPage })));
+const AccountPage = lazy(() => import("../views/account/AccountPage").then((m) => ({ default: m.AccountPage })));
+const FunnelPage = lazy(() => import("../views/funnel/FunnelPage").then((m) => ({ default: m.FunnelPage })));
+const ServiceBoardPage = lazy(() =>
+  import("../views/service/ServiceBoardPage").then((m) => ({ default: m.ServiceBoardPage })),
+);
+const RequestPage = lazy(() => import("../views/service/RequestPage").then((m) => ({ default: m.RequestPage })));
+const TiersPage = lazy(() => import("../views/tiers/TiersPage").then((m) => ({ default: m.TiersPage })));
+const TeamsPage = lazy(() => import("../views/teams/TeamsPage").then((m) => ({ default: m.TeamsPage })));
+
+const messages = defineMessages({
+  en: { loading: "Loading…" },
+  "zh-CN": { loading: "加载中…" },
+});
 
 export function App() {
   return (
@@ -25,9 +37,12 @@ export function App() {
 
 function Pages() {
   const route = useRoute();
+  const t = useMessages(messages);
   return (
     <Layout route={route}>
-      <PageFor route={route} />
+      <Suspense fallback={<p className="muted">{t.loading}</p>}>
+        <PageFor route={route} />
+      </Suspense>
     </Layout>
   );
 }

@@ -9,6 +9,7 @@ import { createApi, type Api } from "../api/clients";
 
 const STORAGE_KEY = "kam.credential";
 
+
 export interface Session {
   api: Api;
   me: WhoAmIResponse;
@@ -65,7 +66,18 @@ export function SessionGate({
   const [state, setState] = useState<SessionState>(() =>
     credential === undefined ? { status: "signed_out" } : { status: "checking" },
   );
-  const api = useMemo(() => createApi(window.location.origin, () => credential), [credential]);
+  const signOut = useCallback(() => {
+    sessionStorage.removeItem(STORAGE_KEY);
+    setCredential(undefined);
+    setState({ status: "signed_out" });
+  }, []);
+  // A key revoked or expired while the tab is open ends the session with the server's word for it.
+  const expired = useCallback((error: KamError) => {
+    sessionStorage.removeItem(STORAGE_KEY);
+    setCredential(undefined);
+    setState({ status: "signed_out", error });
+  }, []);
+  const api = useMemo(() => createApi(window.location.origin, () => credential, expired), [credential, expired]);
 
   useEffect(() => {
     if (credential === undefined) return;
@@ -77,22 +89,14 @@ export function SessionGate({
         setState({ status: "signed_in", me });
       },
       (thrown: unknown) => {
-        if (!current) return;
-        sessionStorage.removeItem(STORAGE_KEY);
-        setCredential(undefined);
-        setState({ status: "signed_out", error: describeError(thrown) });
+        if (current) expired(describeError(thrown));
       },
     );
     return () => {
       current = false;
     };
-  }, [api, credential]);
+  }, [api, credential, expired]);
 
-  const signOut = useCallback(() => {
-    sessionStorage.removeItem(STORAGE_KEY);
-    setCredential(undefined);
-    setState({ status: "signed_out" });
-  }, []);
   const submit = useCallback((next: string) => {
     setState({ status: "checking" });
     setCredential(next.trim());

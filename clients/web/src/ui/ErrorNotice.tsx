@@ -57,7 +57,9 @@ export function ErrorNotice({ error }: { error: KamError | undefined }) {
         <ul>
           {error.rules.map((violation) => (
             <li key={`${violation.rule}/${violation.subject}`} data-rule={violation.rule}>
-              {t.rule} <code>{violation.rule}</code>: {violation.description}
+              {t.rule} <code>{violation.rule}</code>
+              {/* A single rule often is the message itself: say it once. */}
+              {!error.message.includes(violation.description) && `: ${violation.description}`}
             </li>
           ))}
         </ul>

@@ -124,6 +124,9 @@ pub async fn list_accounts(
     if let Some(region) = &filter.region {
         select = select.filter(account::Column::Region.eq(region.as_str()));
     }
+    if let Some(industry) = &filter.industry {
+        select = select.filter(account::Column::Industry.eq(industry.as_str()));
+    }
     if let Some(parent) = filter.parent_account_id {
         select = select.filter(account::Column::ParentAccountId.eq(parent));
     }

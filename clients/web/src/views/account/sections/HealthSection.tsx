@@ -1,6 +1,151 @@
-// Being built: replaced by the section itself before this lands.
-import type { Account } from "@kam/client";
+/**
+ * The account's health: its score out of 100, the band it falls in, and every signal the server
+ * checked with what it saw, so a reader knows why the score is what it is (triggered signals first).
+ */
+import { AccountHealth_Level, HealthSignal_Kind, type Account, type HealthSignal } from "@kam/client";
+import { useApi } from "../../../app/session";
+import { useLoad } from "../../../api/useLoad";
+import { defineMessages, useLocale, useMessages, type Locale } from "../../../i18n/i18n";
+import { label } from "../../../i18n/labels";
+import { formatTime } from "../../../format/time";
+import { Loading, SectionFrame } from "./SectionFrame";
+
+const messages = defineMessages({
+  en: {
+    title: "Health",
+    loading: "Loading health…",
+    score: "Health score",
+    outOf: (score: number) => `${score} of 100`,
+    computed: (time: string) => `Computed ${time}`,
+    signal: "Signal",
+    state: "State",
+    penalty: "Points off",
+    evidence: "What was seen",
+    triggered: "Triggered",
+    clear: "Clear",
+    penaltyOf: (penalty: number, weight: number) => `${penalty} / ${weight}`,
+  },
+  "zh-CN": {
+    title: "客户健康度",
+    loading: "正在加载健康度…",
+    score: "健康评分",
+    outOf: (score: number) => `${score} / 100 分`,
+    computed: (time: string) => `计算于 ${time}`,
+    signal: "预警信号",
+    state: "状态",
+    penalty: "扣分",
+    evidence: "依据",
+    triggered: "已触发",
+    clear: "正常",
+    penaltyOf: (penalty: number, weight: number) => `${penalty} / ${weight}`,
+  },
+});
+
+const LEVEL: Record<Locale, Partial<Record<AccountHealth_Level, string>>> = {
+  en: {
+    [AccountHealth_Level.HEALTHY]: "Healthy",
+    [AccountHealth_Level.WATCH]: "Watch",
+    [AccountHealth_Level.AT_RISK]: "At risk",
+  },
+  "zh-CN": {
+    [AccountHealth_Level.HEALTHY]: "健康",
+    [AccountHealth_Level.WATCH]: "需关注",
+    [AccountHealth_Level.AT_RISK]: "有流失风险",
+  },
+};
+
+const SIGNAL: Record<Locale, Partial<Record<HealthSignal_Kind, string>>> = {
+  en: {
+    [HealthSignal_Kind.REVENUE_DECLINE]: "Revenue decline",
+    [HealthSignal_Kind.SLA_BREACHES]: "SLA breaches",
+    [HealthSignal_Kind.EXECUTIVE_VISIT_OVERDUE]: "Executive visit overdue",
+    [HealthSignal_Kind.SILENCE]: "No recent contact",
+    [HealthSignal_Kind.KEY_PEOPLE_AT_RISK]: "Key people at risk",
+    [HealthSignal_Kind.LOST_OPPORTUNITIES]: "Lost opportunities",
+    [HealthSignal_Kind.LOW_SATISFACTION]: "Low satisfaction",
+  },
+  "zh-CN": {
+    [HealthSignal_Kind.REVENUE_DECLINE]: "营收下滑",
+    [HealthSignal_Kind.SLA_BREACHES]: "SLA 超时",
+    [HealthSignal_Kind.EXECUTIVE_VISIT_OVERDUE]: "高层拜访逾期",
+    [HealthSignal_Kind.SILENCE]: "长期未联系",
+    [HealthSignal_Kind.KEY_PEOPLE_AT_RISK]: "关键人变动",
+    [HealthSignal_Kind.LOST_OPPORTUNITIES]: "商机丢单",
+    [HealthSignal_Kind.LOW_SATISFACTION]: "满意度偏低",
+  },
+};
+
+const LEVEL_TONE: Partial<Record<AccountHealth_Level, string>> = {
+  [AccountHealth_Level.HEALTHY]: "good",
+  [AccountHealth_Level.WATCH]: "warn",
+  [AccountHealth_Level.AT_RISK]: "bad",
+};
 
 export function HealthSection({ account }: { account: Account }) {
-  return <section className="card" aria-label="Health">{account.displayName}</section>;
+  const api = useApi();
+  const t = useMessages(messages);
+  const { locale } = useLocale();
+  const health = useLoad((signal) => api.planning.getAccountHealth({ accountId: account.id }, { signal }), [api, account.id]);
+  const data = health.data;
+
+  return (
+    <SectionFrame title={t.title} testId="health-section" error={health.error} loading={health.loading}>
+      {!data && health.loading && <Loading text={t.loading} />}
+      {data && (
+        <>
+          <div className="health-score">
+            <span className="score" aria-label={`${t.score}: ${t.outOf(data.score)}`}>
+              {data.score}
+            </span>
+            <span className={`badge ${LEVEL_TONE[data.level] ?? ""}`} data-testid="health-level">
+              {label(LEVEL, locale, data.level)}
+            </span>
+            <div
+              className="progress score-meter"
+              role="meter"
+              aria-label={t.score}
+              aria-valuemin={0}
+              aria-valuemax={100}
+              aria-valuenow={data.score}
+              aria-valuetext={t.outOf(data.score)}
+            >
+              <span style={{ width: `${data.score}%` }} />
+            </div>
+          </div>
+          {data.computeTime && <p className="muted">{t.computed(formatTime(data.computeTime, locale))}</p>}
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t.signal}</th>
+                <th scope="col">{t.state}</th>
+                <th scope="col" className="number">
+                  {t.penalty}
+                </th>
+                <th scope="col">{t.evidence}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {orderSignals(data.signals).map((signal) => (
+                <tr key={signal.kind} className={signal.triggered ? "health-signal-triggered" : undefined}>
+                  <td>{label(SIGNAL, locale, signal.kind)}</td>
+                  <td>
+                    <span className={`badge ${signal.triggered ? "bad" : "good"}`}>
+                      {signal.triggered ? t.triggered : t.clear}
+                    </span>
+                  </td>
+                  <td className="number">{t.penaltyOf(signal.penalty, signal.weight)}</td>
+                  <td>{signal.evidence}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </SectionFrame>
+  );
+}
+
+/** Triggered signals first, heaviest first; the server's order otherwise. */
+function orderSignals(signals: readonly HealthSignal[]): HealthSignal[] {
+  return [...signals].sort((a, b) => Number(b.triggered) - Number(a.triggered) || b.penalty - a.penalty);
 }

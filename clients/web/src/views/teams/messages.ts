@@ -1,0 +1,156 @@
+/** The teams page's strings in English and Simplified Chinese. */
+import type { Locale } from "../../i18n/i18n";
+import { defineMessages } from "../../i18n/i18n";
+
+/** "1 account", "2 accounts": English counts agree with their noun. */
+const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+export const messages = defineMessages({
+  en: {
+    title: "Teams and coverage",
+    reportsOnly: "Handing over responsibilities is for managers and administrators; you see the reports.",
+    noReports:
+      "The coverage and workload reports are for executives, managers and administrators. Your accounts' teams are on each account's page.",
+    // Coverage
+    coverageTitle: "Coverage gaps",
+    gapsOnly: "Only accounts with gaps",
+    coveredOf: (covered: number, listed: number) =>
+      `${covered} of ${count(listed, "listed account", "listed accounts")} fully covered.`,
+    gapsCount: (n: number) =>
+      `${count(n, "account lacks", "accounts lack")} roles or liaisons their tier requires.`,
+    account: "Account",
+    tier: "Tier",
+    missingRoles: "Missing roles",
+    missingLiaisons: "Missing department liaisons",
+    none: "—",
+    noGaps: "Every account has the roles and liaisons its tier requires.",
+    noCoverage: "No account has a tier with requirements.",
+    // Workload
+    workloadTitle: "Workload per person",
+    findPerson: "Find person",
+    person: "Person",
+    accounts: "Active accounts",
+    capacity: (active: number, max: number) => `${active} of ${max}`,
+    total: "Open items",
+    allPeople: "Everyone",
+    noWorkload: "No one matches.",
+    showMore: (n: number) => `Show ${n} more`,
+    barsTitle: "Open items of the busiest people",
+    barsDesc: (n: number) => `Stacked bars of open items per area for the ${n} busiest people; the figures are in the table.`,
+    // Wizard
+    wizardTitle: "Handover",
+    wizardIntro:
+      "When someone leaves or changes job, hand their team roles, opportunities, open service requests and plan actions to another person in one step.",
+    stepChoose: "Who and why",
+    stepPreview: "Preview",
+    stepApply: "Apply",
+    stepOf: (n: number, total: number) => `Step ${n} of ${total}`,
+    from: "Who leaves (hands over)",
+    to: "Who takes over",
+    choosePerson: "Choose a person",
+    reason: "Reason (required, up to 500 characters)",
+    preview: "Preview handover",
+    previewing: "Checking what would move…",
+    back: "Back",
+    next: "Next",
+    startOver: "Start a new handover",
+    nothingMoves: "This person holds nothing that would move.",
+    wouldMove: (n: number, accounts: number) =>
+      `${count(n, "responsibility", "responsibilities")} on ${count(accounts, "account", "accounts")} would move.`,
+    areaCount: (n: number, accounts: number) => `${count(n, "item", "items")} on ${count(accounts, "account", "accounts")}`,
+    item: "Item",
+    rulesBroken: "Rules that would break",
+    rulesBrokenHint: "Nothing can be handed over while a rule breaks: choose another person, or fix the team first.",
+    rule: "Rule",
+    description: "Description",
+    noRulesBroken: "No rule breaks: the handover can be applied.",
+    applyTitle: "Apply the handover",
+    applyText: (n: number, from: string, to: string) =>
+      `Move ${count(n, "responsibility", "responsibilities")} from ${from} to ${to}.`,
+    apply: "Apply handover",
+    applying: "Handing over…",
+    doneTitle: "Handover done",
+    doneText: (n: number, to: string) => `${count(n, "responsibility", "responsibilities")} moved to ${to}.`,
+    newItem: "New item",
+    staffLoadFailed: "The staff list could not be loaded.",
+  },
+  "zh-CN": {
+    title: "团队与覆盖",
+    reportsOnly: "职责交接由经理和管理员操作；您可以查看各项报表。",
+    noReports: "覆盖和工作量报表仅供高管、经理和管理员查看。您所负责客户的团队可在各客户页面查看。",
+    coverageTitle: "覆盖缺口",
+    gapsOnly: "仅显示有缺口的客户",
+    coveredOf: (covered: number, listed: number) => `所列 ${listed} 个客户中，${covered} 个已完全覆盖。`,
+    gapsCount: (n: number) => `${n} 个客户缺少其级别要求的角色或部门接口人。`,
+    account: "客户",
+    tier: "级别",
+    missingRoles: "缺少的角色",
+    missingLiaisons: "缺少的部门接口人",
+    none: "—",
+    noGaps: "所有客户都已配齐其级别要求的角色和接口人。",
+    noCoverage: "没有客户处于有覆盖要求的级别。",
+    workloadTitle: "人员工作量",
+    findPerson: "查找人员",
+    person: "人员",
+    accounts: "负责客户数",
+    capacity: (active: number, max: number) => `${active} / ${max}`,
+    total: "未完成事项",
+    allPeople: "全部人员",
+    noWorkload: "没有匹配的人员。",
+    showMore: (n: number) => `再显示 ${n} 人`,
+    barsTitle: "工作量最多人员的未完成事项",
+    barsDesc: (n: number) => `工作量最多的 ${n} 人按领域分类的未完成事项堆叠条形图；具体数字见表格。`,
+    wizardTitle: "职责交接",
+    wizardIntro: "人员离职或调岗时，一次性将其团队角色、商机、未结服务请求和计划行动移交给另一人。",
+    stepChoose: "交接人与原因",
+    stepPreview: "预览",
+    stepApply: "执行",
+    stepOf: (n: number, total: number) => `第 ${n} 步，共 ${total} 步`,
+    from: "移交人（离开者）",
+    to: "接手人",
+    choosePerson: "请选择人员",
+    reason: "原因（必填，最多 500 字）",
+    preview: "预览交接",
+    previewing: "正在核对将移交的内容…",
+    back: "上一步",
+    next: "下一步",
+    startOver: "开始新的交接",
+    nothingMoves: "此人没有需要移交的职责。",
+    wouldMove: (n: number, accounts: number) => `将移交 ${accounts} 个客户上的 ${n} 项职责。`,
+    areaCount: (n: number, accounts: number) => `${accounts} 个客户，共 ${n} 项`,
+    item: "事项",
+    rulesBroken: "将违反的规则",
+    rulesBrokenHint: "存在违反规则的情况时无法交接：请选择其他接手人，或先调整团队。",
+    rule: "规则",
+    description: "说明",
+    noRulesBroken: "未违反任何规则，可以执行交接。",
+    applyTitle: "执行交接",
+    applyText: (n: number, from: string, to: string) => `将 ${n} 项职责从 ${from} 移交给 ${to}。`,
+    apply: "执行交接",
+    applying: "正在交接…",
+    doneTitle: "交接完成",
+    doneText: (n: number, to: string) => `已将 ${n} 项职责移交给 ${to}。`,
+    newItem: "新事项",
+    staffLoadFailed: "无法加载人员列表。",
+  },
+});
+
+const AREAS: Record<Locale, Record<string, string>> = {
+  en: {
+    team_roles: "Team roles",
+    opportunities: "Opportunities",
+    service_requests: "Service requests",
+    plan_actions: "Plan actions",
+  },
+  "zh-CN": {
+    team_roles: "团队角色",
+    opportunities: "商机",
+    service_requests: "服务请求",
+    plan_actions: "计划行动",
+  },
+};
+
+/** An area's name; an area a newer server adds shows as its key. */
+export function areaLabel(locale: Locale, area: string): string {
+  return AREAS[locale][area] ?? area;
+}
