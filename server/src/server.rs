@@ -215,7 +215,7 @@ pub async fn run(
         .add_service(planning)
         .add_service(integration)
         .serve_with_incoming_shutdown(incoming, signal);
-    tracing::info!(addr = %local_addr, "serving gRPC, gRPC-Web and the web app");
+    tracing::info!(addr = %local_addr, "serving gRPC and gRPC-Web");
 
     let served = tokio::select! {
         served = serve => served,

@@ -59,13 +59,25 @@ async function seedDeal(client) {
   return { pipeline, account, opportunity, first, gate };
 }
 
+/** Filters the board to `account` with the account picker: type part of the name, choose the match. */
+async function chooseAccount(page, account, { locale = "en" } = {}) {
+  const picker = page.getByRole("combobox", { name: locale === "en" ? "Account" : "客户", exact: true });
+  await picker.fill(account.displayName);
+  await page.locator(`[role="option"][data-account-id="${account.id}"]`).click();
+  assert.equal(await picker.inputValue(), account.displayName);
+  // The board reloads for the account at once (busy); wait until the server's answer is on it.
+  await boardLoaded(page);
+}
+
+async function boardLoaded(page) {
+  await page.getByTestId("funnel-board").and(page.locator('[aria-busy="false"]')).waitFor();
+}
+
 /** The funnel page showing only `account`'s deals. */
 async function openBoard(account, { locale = "en" } = {}) {
   const page = await openPage(browser, { locale });
   await page.getByRole("link", { name: locale === "en" ? "Funnel" : "商机漏斗", exact: true }).click();
-  const accountFilter = page.getByLabel(locale === "en" ? "Account" : "客户", { exact: true });
-  await accountFilter.locator("option", { hasText: account.displayName }).waitFor({ state: "attached" });
-  await accountFilter.selectOption({ label: account.displayName });
+  await chooseAccount(page, account, { locale });
   return page;
 }
 
@@ -149,6 +161,9 @@ test("the Move to… control takes the same path: refused, then accepted after q
   await card.getByLabel("Move to…").selectOption({ label: gate.displayName });
   await card.getByRole("button", { name: "Move", exact: true }).press("Enter");
   await page.getByTestId(`column-${gate.key}`).getByTestId(`opportunity-${opportunity.id}`).waitFor();
+  // The card goes to the column at once; the server has answered once it is no longer busy.
+  await card.and(page.locator('[aria-busy="false"]')).waitFor();
+  assert.equal(await card.getByRole("alert").count(), 0);
   assert.equal((await client.opportunities.getOpportunity({ id: opportunity.id })).stage, gate.key);
   await page.context().close();
 });
@@ -184,13 +199,44 @@ test("a read-only role sees the board without move or qualify controls", async (
   const { key } = await newStaff(client, { roles: [kam.Role.EXECUTIVE] });
   const page = await openPage(browser, { key });
   await page.getByRole("link", { name: "Funnel", exact: true }).click();
-  const accountFilter = page.getByLabel("Account", { exact: true });
-  await accountFilter.locator("option", { hasText: account.displayName }).waitFor({ state: "attached" });
-  await accountFilter.selectOption({ label: account.displayName });
+  await chooseAccount(page, account);
   const card = page.getByTestId(`opportunity-${opportunity.id}`);
   await card.waitFor();
   assert.equal(await card.getAttribute("draggable"), "false");
   assert.equal(await card.getByLabel("Move to…").count(), 0);
   assert.equal(await card.getByText("Qualification (MAN)").count(), 0);
+  await page.context().close();
+});
+
+test("the account picker searches the server as you type, works by keyboard, and clears", async () => {
+  const client = api();
+  const { account, opportunity } = await seedDeal(client);
+  const page = await openPage(browser, {});
+  await page.getByRole("link", { name: "Funnel", exact: true }).click();
+  const picker = page.getByRole("combobox", { name: "Account", exact: true });
+  // Part of the (unique) name, typed key by key: the server's matches drop down once typing settles.
+  await picker.pressSequentially(account.displayName.slice(0, -2));
+  const option = page.locator(`[role="option"][data-account-id="${account.id}"]`);
+  await option.waitFor();
+  assert.equal(await picker.getAttribute("aria-expanded"), "true");
+  await checkA11y(page, "funnel account picker open");
+  await screenshot(page, "funnel-account-picker");
+  while ((await option.getAttribute("aria-selected")) !== "true") await picker.press("ArrowDown");
+  await picker.press("Enter");
+  assert.equal(await picker.inputValue(), account.displayName);
+  await boardLoaded(page);
+  assert.equal(await picker.getAttribute("aria-expanded"), "false");
+  // The board is narrowed by the server to the chosen account; the card names it (looked up by id).
+  const card = page.getByTestId(`opportunity-${opportunity.id}`);
+  await card.getByText(account.displayName, { exact: true }).waitFor();
+  assert.equal(await page.locator('[data-testid^="opportunity-"]').count(), 1);
+  // Clearing shows every account's deals again, each card with its account's name once looked up.
+  await page.getByRole("button", { name: "Clear account" }).click();
+  assert.equal(await picker.inputValue(), "");
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid^="opportunity-"]').length > 1);
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('[data-testid^="opportunity-"] dd:first-of-type')].every((dd) => dd.textContent !== "…"),
+  );
+  assert.equal(await page.getByText("Unknown account", { exact: true }).count(), 0);
   await page.context().close();
 });

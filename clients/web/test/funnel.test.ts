@@ -21,6 +21,7 @@ import {
   filterCards,
   groupIntoColumns,
   isQualified,
+  nextActiveOption,
   noClientFilter,
   openStages,
   percentText,
@@ -30,6 +31,7 @@ import {
   type AccountFacts,
   type BoardState,
 } from "../src/views/funnel/model";
+import { AccountNames, factsOf, idsToLookUp, taskQueue, type AccountLookup } from "../src/views/funnel/accountNames";
 
 const pipeline = create(PipelineSchema, {
   id: "p1",
@@ -251,5 +253,90 @@ describe("chart arithmetic", () => {
     expect(start).toEqual(new Date(2026, 2, 1));
     expect(end).toEqual(new Date(2026, 3, 1));
     expect(periodRange("", "")).toEqual({ start: undefined, end: undefined });
+  });
+});
+
+describe("account names", () => {
+  const facts: AccountFacts = { tier: Tier.KEY, region: "East China" };
+
+  it("looks up only the ids not yet asked for, each once, in order", () => {
+    const asked = new Map<string, AccountLookup>([["a1", { status: "loading" }]]);
+    expect(idsToLookUp(["a2", "a1", "", "a3", "a2"], asked)).toEqual(["a2", "a3"]);
+    expect(idsToLookUp([], asked)).toEqual([]);
+  });
+
+  it("keeps the facts of found accounts only", () => {
+    const lookups = new Map<string, AccountLookup>([
+      ["a1", { status: "found", name: "Acme", facts }],
+      ["a2", { status: "loading" }],
+      ["a3", { status: "refused" }],
+    ]);
+    expect([...factsOf(lookups)]).toEqual([["a1", facts]]);
+  });
+
+  it("runs at most `limit` tasks at a time and all of them in the end", async () => {
+    const enqueue = taskQueue(3);
+    let running = 0;
+    let most = 0;
+    let done = 0;
+    const releases: (() => void)[] = [];
+    for (let i = 0; i < 10; i++) {
+      enqueue(async () => {
+        running += 1;
+        most = Math.max(most, running);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        running -= 1;
+        done += 1;
+      });
+    }
+    expect(running).toBe(3);
+    while (done < 10) {
+      releases.shift()?.();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    expect(most).toBe(3);
+  });
+
+  it("asks for each account once, across pages, and remembers refusals", async () => {
+    const asked: string[] = [];
+    const names = new AccountNames((id) => {
+      asked.push(id);
+      if (id === "gone") return Promise.reject(new Error("permission denied"));
+      return Promise.resolve({ id, name: `Name of ${id}`, facts });
+    }, 2);
+    let changes = 0;
+    names.subscribe(() => (changes += 1));
+    names.request(["a1", "a2", "a1", "gone"]);
+    expect(names.snapshot().get("a1")).toEqual({ status: "loading" });
+    names.request(["a2", "a3"]); // the next page: only a3 is new
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(asked.sort()).toEqual(["a1", "a2", "a3", "gone"]);
+    expect(names.snapshot().get("a1")).toEqual({ status: "found", name: "Name of a1", facts });
+    expect(names.snapshot().get("gone")).toEqual({ status: "refused" });
+    expect(changes).toBeGreaterThan(0);
+    // A known snapshot stays the same object until something changes (useSyncExternalStore needs that).
+    expect(names.snapshot()).toBe(names.snapshot());
+    names.request(["a1", "gone"]);
+    expect(asked).toHaveLength(4);
+  });
+
+  it("needs no lookup for an account remembered from a search", () => {
+    const names = new AccountNames(() => Promise.reject(new Error("not expected")));
+    names.remember([{ id: "a9", name: "Picked", facts }]);
+    names.request(["a9"]);
+    expect(names.snapshot().get("a9")).toEqual({ status: "found", name: "Picked", facts });
+  });
+});
+
+describe("account picker keys", () => {
+  it("moves down and up through the options, wrapping", () => {
+    expect(nextActiveOption(-1, 3, 1)).toBe(0);
+    expect(nextActiveOption(-1, 3, -1)).toBe(2);
+    expect(nextActiveOption(0, 3, 1)).toBe(1);
+    expect(nextActiveOption(2, 3, 1)).toBe(0);
+    expect(nextActiveOption(0, 3, -1)).toBe(2);
+    expect(nextActiveOption(5, 3, 1)).toBe(0);
+    expect(nextActiveOption(0, 0, 1)).toBe(-1);
   });
 });

@@ -5,7 +5,8 @@
 import { Lifecycle, RadStatus, RelationshipStage, Role, TeamRole, Tier } from "@kam/client";
 import type { Locale } from "./i18n";
 
-type Labels<E extends number> = Record<Locale, Partial<Record<E, string>>>;
+/** An enum's names per locale; values a newer server adds may be missing. */
+export type Labels<E extends number> = Record<Locale, Partial<Record<E, string>>>;
 
 export const TIER: Labels<Tier> = {
   en: { [Tier.STRATEGIC]: "Strategic", [Tier.KEY]: "Key", [Tier.GROWTH]: "Growth", [Tier.STANDARD]: "Standard" },

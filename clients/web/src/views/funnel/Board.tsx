@@ -98,6 +98,7 @@ export function Board({
   tier,
   accounts,
   accountName,
+  requestAccounts,
   ownerName,
   canEdit,
   onChanged,
@@ -107,7 +108,10 @@ export function Board({
   /** The account tier to narrow the loaded cards to (the list API has no tier filter). */
   tier: Tier | undefined;
   accounts: ReadonlyMap<string, AccountFacts>;
+  /** The account's name, or a placeholder while it is looked up. */
   accountName: (id: string) => string;
+  /** Asks for the names of these accounts (those already known or asked for are skipped). */
+  requestAccounts: (ids: Iterable<string>) => void;
   ownerName: (id: string) => string;
   canEdit: boolean;
   /** Called after the server accepted a change, so the reports follow. */
@@ -119,6 +123,11 @@ export function Board({
   const [dropTarget, setDropTarget] = useState<string | undefined>(undefined);
   const [filterForm, setFilterForm] = useState<CardFilterForm>(emptyCardFilterForm);
   const readFilter = readCardFilter(filterForm, tier);
+
+  // The names of the accounts on the loaded cards, and only those: looked up as pages arrive.
+  useEffect(() => {
+    requestAccounts(board.cards.map((card) => card.opportunity.accountId));
+  }, [board.cards, requestAccounts]);
 
   /** The one path every move takes, whether dragged or chosen with "Move to…". */
   const move = useCallback(
@@ -172,7 +181,7 @@ export function Board({
   };
 
   return (
-    <div className="funnel-board-wrap" aria-busy={loading ? "true" : "false"}>
+    <div className="funnel-board-wrap" data-testid="funnel-board" aria-busy={loading ? "true" : "false"}>
       <CardFilters
         form={filterForm}
         read={readFilter}

@@ -3,22 +3,26 @@
  * board, and read the reports for the same selection.
  */
 import { Role, Tier, type Pipeline } from "@kam/client";
-import { useCallback, useId, useMemo, useState } from "react";
+import { useCallback, useId, useMemo, useState, useSyncExternalStore } from "react";
 import type { Api } from "../../api/clients";
 import { useLoad } from "../../api/useLoad";
 import { useApi, useSession } from "../../app/session";
 import { useLocale, useMessages } from "../../i18n/i18n";
 import { label, TIER } from "../../i18n/labels";
 import { Page } from "../../ui/Page";
+import { AccountNames, factsOf, type FoundAccount } from "./accountNames";
+import { AccountPicker, foundAccount } from "./AccountPicker";
 import { Field } from "./Field";
 import { Board } from "./Board";
 import { funnelMessages } from "./messages";
-import type { AccountFacts } from "./model";
 import { Reports } from "./Reports";
 import "./funnel.css";
 
-/** How many accounts and staff the name lookups load (one request each, not one per card). */
-const DIRECTORY_SIZE = 1000;
+/** How many staff the owner filter and the cards' owner names load (one request, not one per card). */
+const STAFF_SIZE = 1000;
+
+/** At most this many account lookups (GetAccount) run at a time. */
+const ACCOUNT_LOOKUPS_IN_FLIGHT = 8;
 
 const TIERS = [Tier.STRATEGIC, Tier.KEY, Tier.GROWTH, Tier.STANDARD] as const;
 
@@ -33,25 +37,25 @@ async function listPipelines(api: Api, signal: AbortSignal): Promise<Pipeline[]>
   return pipelines;
 }
 
-interface Directory {
-  accounts: { id: string; name: string; facts: AccountFacts }[];
-  staff: { id: string; name: string }[];
+/** The staff the owner filter offers and the cards name. Accounts are not listed: there are far too
+ *  many; the account filter searches and the cards look up the accounts they name (accountNames.ts). */
+async function loadStaff(api: Api, signal: AbortSignal): Promise<{ id: string; name: string }[]> {
+  const page = await api.teams.listStaff({ pageSize: STAFF_SIZE }, { signal });
+  return page.staff.map((person) => ({ id: person.id, name: person.fullName }));
 }
 
-/** The names the cards and filters show: the accounts the caller sees and the staff. */
-async function loadDirectory(api: Api, signal: AbortSignal): Promise<Directory> {
-  const [accounts, staff] = await Promise.all([
-    api.accounts.listAccounts({ pageSize: DIRECTORY_SIZE, orderBy: "display_name" }, { signal }),
-    api.teams.listStaff({ pageSize: DIRECTORY_SIZE }, { signal }),
-  ]);
-  return {
-    accounts: accounts.accounts.map((account) => ({
-      id: account.id,
-      name: account.displayName,
-      facts: { tier: account.tier, region: account.region },
-    })),
-    staff: staff.staff.map((person) => ({ id: person.id, name: person.fullName })),
-  };
+/** The names of the accounts the board shows, looked up as cards arrive and kept for the session. */
+function useAccountNames(api: Api) {
+  const names = useMemo(
+    () =>
+      new AccountNames(
+        (id) => api.accounts.getAccount({ id }).then(foundAccount),
+        ACCOUNT_LOOKUPS_IN_FLIGHT,
+      ),
+    [api],
+  );
+  const lookups = useSyncExternalStore(names.subscribe, names.snapshot);
+  return { names, lookups };
 }
 
 /** Who may move and qualify: the roles with EditAccounts (a staff member without roles acts as a MEMBER). */
@@ -67,11 +71,13 @@ export function FunnelPage() {
   const id = useId();
 
   const pipelines = useLoad((signal) => listPipelines(api, signal), [api]);
-  const directory = useLoad((signal) => loadDirectory(api, signal), [api]);
+  const staff = useLoad((signal) => loadStaff(api, signal), [api]);
+  const { names: accountNames, lookups: accountLookups } = useAccountNames(api);
 
   const [chosenPipeline, setChosenPipeline] = useState("");
   const [ownerStaffId, setOwnerStaffId] = useState("");
-  const [accountId, setAccountId] = useState("");
+  const [account, setAccount] = useState<FoundAccount | undefined>(undefined);
+  const accountId = account?.id ?? "";
   const [tier, setTier] = useState<Tier | undefined>(undefined);
   const [since, setSince] = useState("");
   const [until, setUntil] = useState("");
@@ -83,19 +89,23 @@ export function FunnelPage() {
     pipelines.data?.find((candidate) => candidate.isDefault) ??
     pipelines.data?.[0];
 
-  const accountFacts = useMemo(
-    () => new Map((directory.data?.accounts ?? []).map((account) => [account.id, account.facts])),
-    [directory.data],
+  const accountFacts = useMemo(() => factsOf(accountLookups), [accountLookups]);
+  const staffNames = useMemo(() => new Map((staff.data ?? []).map((person) => [person.id, person.name])), [staff.data]);
+  const accountName = useCallback(
+    (key: string) => {
+      const lookup = accountLookups.get(key);
+      if (lookup?.status === "found") return lookup.name;
+      if (key === "" || lookup?.status === "refused") return t.unknownAccount;
+      // A neutral placeholder while the name is on its way (or about to be asked for).
+      return t.pendingName;
+    },
+    [accountLookups, t],
   );
-  const accountNames = useMemo(
-    () => new Map((directory.data?.accounts ?? []).map((account) => [account.id, account.name])),
-    [directory.data],
-  );
-  const staffNames = useMemo(
-    () => new Map((directory.data?.staff ?? []).map((person) => [person.id, person.name])),
-    [directory.data],
-  );
-  const accountName = useCallback((key: string) => accountNames.get(key) ?? t.unknownAccount, [accountNames, t]);
+  const requestAccounts = useCallback((ids: Iterable<string>) => accountNames.request(ids), [accountNames]);
+  const chooseAccount = (chosen: FoundAccount | undefined) => {
+    if (chosen) accountNames.remember([chosen]);
+    setAccount(chosen);
+  };
   const ownerName = useCallback((key: string) => staffNames.get(key) ?? t.unknownOwner, [staffNames, t]);
   const stageName = useCallback(
     (key: string) => pipeline?.stages.find((stage) => stage.key === key)?.displayName ?? key,
@@ -104,7 +114,7 @@ export function FunnelPage() {
 
   const clear = () => {
     setOwnerStaffId("");
-    setAccountId("");
+    setAccount(undefined);
     setTier(undefined);
     setSince("");
     setUntil("");
@@ -127,15 +137,15 @@ export function FunnelPage() {
     <Page
       title={t.title}
       actions={pipelineSelect}
-      error={pipelines.error ?? directory.error}
-      loading={pipelines.loading || directory.loading}
+      error={pipelines.error ?? staff.error}
+      loading={pipelines.loading || staff.loading}
     >
       <div className="filters" role="group" aria-label={t.filters}>
         <Field label={t.owner}>
           {(id) => (
             <select id={id} value={ownerStaffId} onChange={(event) => setOwnerStaffId(event.target.value)}>
               <option value="">{t.any}</option>
-              {(directory.data?.staff ?? []).map((person) => (
+              {(staff.data ?? []).map((person) => (
                 <option key={person.id} value={person.id}>
                   {person.name}
                 </option>
@@ -143,18 +153,7 @@ export function FunnelPage() {
             </select>
           )}
         </Field>
-        <Field label={t.account}>
-          {(id) => (
-            <select id={id} value={accountId} onChange={(event) => setAccountId(event.target.value)}>
-              <option value="">{t.any}</option>
-              {(directory.data?.accounts ?? []).map((account) => (
-                <option key={account.id} value={account.id}>
-                  {account.name}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <AccountPicker label={t.account} value={account} onChange={chooseAccount} />
         <Field label={t.tier}>
           {(id) => (
             <select
@@ -188,6 +187,7 @@ export function FunnelPage() {
               tier={tier}
               accounts={accountFacts}
               accountName={accountName}
+              requestAccounts={requestAccounts}
               ownerName={ownerName}
               canEdit={canEditOpportunities(me.roles)}
               onChanged={bumpVersion}

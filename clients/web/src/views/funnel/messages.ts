@@ -58,6 +58,17 @@ export const funnelMessages = defineMessages({
     dragHint: "Drag cards between columns, or use “Move to…” on a card.",
     readOnly: "Your roles can read the funnel but not change opportunities.",
     unknownAccount: "Unknown account",
+    /** Shown while an account's name is being looked up. */
+    pendingName: "…",
+    clearAccount: "Clear account",
+    searching: "Searching…",
+    noMatches: "No matching accounts",
+    matches: (count: number, limit: number) =>
+      count >= limit
+        ? `First ${count} matching accounts; type more to narrow`
+        : count === 1
+          ? "1 matching account"
+          : `${count} matching accounts`,
     unknownOwner: "Unknown owner",
     // Charts
     summaryTitle: "Opportunities per stage",
@@ -144,6 +155,12 @@ export const funnelMessages = defineMessages({
     dragHint: "可在各列之间拖动卡片，也可使用卡片上的“移至…”。",
     readOnly: "您的角色可查看漏斗，但不能修改商机。",
     unknownAccount: "未知客户",
+    pendingName: "…",
+    clearAccount: "清除客户",
+    searching: "正在搜索…",
+    noMatches: "没有匹配的客户",
+    matches: (count: number, limit: number) =>
+      count >= limit ? `仅显示前 ${count} 个匹配客户，请输入更多字符缩小范围` : `${count} 个匹配客户`,
     unknownOwner: "未知负责人",
     summaryTitle: "各阶段商机",
     summaryDesc: "当前处于各阶段的商机（含已关闭），及各币种金额。",

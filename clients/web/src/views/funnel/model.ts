@@ -292,6 +292,17 @@ export function regionsOf(accounts: ReadonlyMap<string, AccountFacts>): string[]
 }
 
 // ---------------------------------------------------------------------------------------------------
+// The account picker
+
+/** The option the arrow keys move to among `count` options: down from none is the first, up from none
+ *  or from the first is the last, down from the last wraps to the first; -1 when there is none. */
+export function nextActiveOption(current: number, count: number, step: 1 | -1): number {
+  if (count <= 0) return -1;
+  if (current < 0 || current >= count) return step === 1 ? 0 : count - 1;
+  return (current + step + count) % count;
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Charts
 
 /** The currencies that occur in a list of per-currency sums, sorted, each once. */

@@ -7,9 +7,7 @@ import {
   SlaTarget_State,
   SlaTargetKind,
 } from "@kam/client";
-import type { Locale } from "../../i18n/i18n";
-
-type Labels<E extends number> = Record<Locale, Partial<Record<E, string>>>;
+import type { Labels } from "../../i18n/labels";
 
 export const PRIORITY: Labels<Priority> = {
   en: { [Priority.P1]: "P1 critical", [Priority.P2]: "P2 high", [Priority.P3]: "P3 normal", [Priority.P4]: "P4 low" },

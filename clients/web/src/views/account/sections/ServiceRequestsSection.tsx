@@ -3,19 +3,14 @@
  * resolution are due, the time left (or how long overdue), and the state of each target. The clock
  * counts down in the page; the server's state is moved on when an at-risk or due time passes.
  */
-import {
-  Priority,
-  ServiceRequest_Status,
-  type Account,
-  type ServiceRequest,
-  type SlaTarget,
-} from "@kam/client";
+import type { Account, ServiceRequest, SlaTarget } from "@kam/client";
 import { Link } from "../../../app/router";
 import { useApi } from "../../../app/session";
 import { useLoad } from "../../../api/useLoad";
 import { formatMinutes, formatTime } from "../../../format/time";
 import { defineMessages, useLocale, useMessages, type Locale } from "../../../i18n/i18n";
 import { label } from "../../../i18n/labels";
+import { PRIORITY, STATUS } from "../../service/labels";
 import { badgeTone, slaClock, worstBadge, type SlaBadge } from "./model";
 import { Loading, SectionFrame } from "./SectionFrame";
 import { useNow } from "./useNow";
@@ -76,32 +71,6 @@ const BADGE: Record<Locale, Record<SlaBadge, string>> = {
     cancelled: "已取消",
     none: "—",
   },
-};
-
-const STATUS: Record<Locale, Partial<Record<ServiceRequest_Status, string>>> = {
-  en: {
-    [ServiceRequest_Status.NEW]: "New",
-    [ServiceRequest_Status.IN_PROGRESS]: "In progress",
-    [ServiceRequest_Status.WAITING_ON_CUSTOMER]: "Waiting on customer",
-    [ServiceRequest_Status.WAITING_ON_THIRD_PARTY]: "Waiting on third party",
-    [ServiceRequest_Status.RESOLVED]: "Resolved",
-    [ServiceRequest_Status.CLOSED]: "Closed",
-    [ServiceRequest_Status.CANCELLED]: "Cancelled",
-  },
-  "zh-CN": {
-    [ServiceRequest_Status.NEW]: "新建",
-    [ServiceRequest_Status.IN_PROGRESS]: "处理中",
-    [ServiceRequest_Status.WAITING_ON_CUSTOMER]: "等待客户",
-    [ServiceRequest_Status.WAITING_ON_THIRD_PARTY]: "等待第三方",
-    [ServiceRequest_Status.RESOLVED]: "已解决",
-    [ServiceRequest_Status.CLOSED]: "已关闭",
-    [ServiceRequest_Status.CANCELLED]: "已取消",
-  },
-};
-
-const PRIORITY: Record<Locale, Partial<Record<Priority, string>>> = {
-  en: { [Priority.P1]: "P1 critical", [Priority.P2]: "P2 high", [Priority.P3]: "P3 normal", [Priority.P4]: "P4 low" },
-  "zh-CN": { [Priority.P1]: "P1 紧急", [Priority.P2]: "P2 高", [Priority.P3]: "P3 普通", [Priority.P4]: "P4 低" },
 };
 
 const PAGE_SIZE = 50;
