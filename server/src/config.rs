@@ -55,6 +55,8 @@ pub struct Config {
     pub failed_auth_limit: RateLimit,
     /// The SLA breach monitor.
     pub sla: SlaConfig,
+    /// The background jobs every replica runs, one replica at a time.
+    pub jobs: JobsConfig,
     /// Revenue and tiering.
     pub planning: PlanningConfig,
     /// The integration API: the event stream, the change feed and how long the outbox keeps events.
@@ -215,8 +217,8 @@ impl PlanningConfig {
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct SlaConfig {
-    /// Seconds between two scans; 0 turns the monitor off (e.g. on replicas that should not scan —
-    /// though several scanning one database is safe).
+    /// Seconds between two scans; 0 turns the monitor off on this replica. Of several replicas on one
+    /// database, the one holding the monitor's lease scans (`jobs.lease_seconds`).
     pub monitor_interval_seconds: u64,
     /// Due requests fetched per batch query of a scan.
     pub monitor_batch_size: u64,
@@ -228,6 +230,36 @@ impl Default for SlaConfig {
             monitor_interval_seconds: 30,
             monitor_batch_size: 500,
         }
+    }
+}
+
+/// Background jobs (the SLA monitor, the outbox pruner) run on every replica, but only the one holding a
+/// job's lease runs that job; the holder renews it at each run.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// How long a lease lasts past its last renewal: after a holder dies, another replica takes the
+    /// job over within this period plus that job's interval. Longer than the SLA monitor's interval,
+    /// or the lease lapses between two scans (harmless, but the job may hop between replicas).
+    pub lease_seconds: u64,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self { lease_seconds: 60 }
+    }
+}
+
+impl JobsConfig {
+    pub fn lease_period(&self) -> Duration {
+        Duration::from_secs(self.lease_seconds)
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if self.lease_seconds == 0 {
+            return Err("jobs.lease_seconds must be at least 1".to_owned());
+        }
+        Ok(())
     }
 }
 
@@ -338,6 +370,7 @@ impl Default for Config {
                 burst: 20,
             },
             sla: SlaConfig::default(),
+            jobs: JobsConfig::default(),
             planning: PlanningConfig::default(),
             integration: IntegrationConfig::default(),
         }

@@ -15,6 +15,7 @@ mod fingerprint;
 pub mod idempotency;
 pub mod identity;
 pub mod integration;
+pub mod leases;
 pub mod money;
 pub mod named_enum;
 pub mod opportunities;
@@ -30,4 +31,4 @@ pub mod web;
 pub mod wire;
 
 pub use config::{Config, Flags, LogFormat, TierCoverage};
-pub use server::{StartupError, run};
+pub use server::{OUTBOX_PRUNER_JOB, SLA_MONITOR_JOB, StartupError, run};

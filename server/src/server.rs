@@ -31,6 +31,7 @@ use crate::{
         rate_limit::RateLimiter,
     },
     integration::{api::IntegrationApi, retention::Pruner},
+    leases::{self, Lease},
     opportunities::{api::OpportunityApi, store::OpportunityOwnership},
     planning::{api::PlanningApi, store::PlanActionOwnership},
     service_levels::{api::ServiceLevelApi, monitor::Monitor, store::ServiceRequestAssignments},
@@ -60,6 +61,10 @@ pub enum StartupError {
     Bootstrap(#[from] BootstrapError),
 }
 
+/// The jobs' names in `job_leases`.
+pub const SLA_MONITOR_JOB: &str = "sla_monitor";
+pub const OUTBOX_PRUNER_JOB: &str = "outbox_pruner";
+
 /// The names health reports on, besides "" (the whole server).
 const SERVICES: &[&str] = &[
     "kam.v1.AccountService",
@@ -82,6 +87,7 @@ pub async fn run(
     let coverage = CoveragePolicy::from_config(&config.coverage).map_err(StartupError::Config)?;
     config.planning.validate().map_err(StartupError::Config)?;
     config.integration.validate().map_err(StartupError::Config)?;
+    config.jobs.validate().map_err(StartupError::Config)?;
     let jwt = config
         .jwt
         .as_ref()
@@ -142,12 +148,17 @@ pub async fn run(
     .max_decoding_message_size(limit)
     .max_encoding_message_size(limit);
 
-    // The breach monitor runs beside the RPCs and stops before the database closes.
+    // The breach monitor runs beside the RPCs and stops before the database closes. Like the pruner,
+    // it runs while this replica holds its lease (jobs.lease_seconds).
+    let holder = leases::holder_id();
+    tracing::info!(holder = %holder, "background jobs hold their leases as this replica");
+    let lease = |job| Lease::new(job, holder.clone(), config.jobs.lease_period());
     let monitor = (config.sla.monitor_interval_seconds > 0).then(|| {
         Monitor::start(
             db.clone(),
             std::time::Duration::from_secs(config.sla.monitor_interval_seconds),
             config.sla.monitor_batch_size,
+            lease(SLA_MONITOR_JOB),
         )
     });
 
@@ -157,6 +168,7 @@ pub async fn run(
         std::time::Duration::from_secs(config.integration.prune_interval_secs),
         config.integration.outbox_retention(),
         crate::integration::retention::DEFAULT_BATCH,
+        lease(OUTBOX_PRUNER_JOB),
     );
 
     let draining = Arc::new(Notify::new());

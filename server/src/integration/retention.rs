@@ -37,6 +37,7 @@ use crate::{
         outbox_event::{self, Column},
     },
     error::Result,
+    leases::{Lease, Turns},
 };
 
 /// Events deleted per transaction.
@@ -216,12 +217,14 @@ pub struct Pruner {
 }
 
 impl Pruner {
-    /// Prunes at once and then every `interval`, deleting events older than `retention_days`, `batch`
-    /// per transaction. A run that fails is logged and tried again at the next tick.
-    pub fn start(db: Db, interval: Duration, retention_days: u32, batch: u64) -> Self {
+    /// Prunes at once and then every `interval` (when this server holds `lease`), deleting events older
+    /// than `retention_days`, `batch` per transaction. A run that fails is logged and tried again at
+    /// the next tick.
+    pub fn start(db: Db, interval: Duration, retention_days: u32, batch: u64, lease: Lease) -> Self {
         let stop = Arc::new(Notify::new());
         let stopped = Arc::clone(&stop);
         let task = tokio::spawn(async move {
+            let mut turns = Turns::new(lease);
             let mut ticks = tokio::time::interval(interval);
             ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
             loop {
@@ -232,6 +235,10 @@ impl Pruner {
                 let Some(cutoff) = cutoff(now(), retention_days) else {
                     continue;
                 };
+                // One replica prunes at a time (they would only wait on each other's lock).
+                if !turns.mine(&db).await {
+                    continue;
+                }
                 let started = std::time::Instant::now();
                 // Dropping a run midway (on stop) rolls back only the batch in progress.
                 tokio::select! {
@@ -249,6 +256,7 @@ impl Pruner {
                     },
                 }
             }
+            turns.give_up(&db).await;
             tracing::info!("outbox pruner stopped");
         });
         tracing::info!(

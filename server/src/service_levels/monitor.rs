@@ -1,13 +1,17 @@
 //! The breach monitor as a background task: every `interval` it runs [`scan_once`] (the database side,
-//! with the exactly-once rules, is in `store::monitor`). Several servers may monitor one PostgreSQL
-//! database at once: the compare-and-set writes make that safe, and at worst they share the work.
+//! with the exactly-once rules, is in `store::monitor`). Of several servers on one database, the one
+//! holding the `sla_monitor` lease scans ([`crate::leases`]); were two to scan at once anyway (a holder
+//! paused past its lease), the compare-and-set writes would still record each event once.
 
 use std::{sync::Arc, time::Duration};
 
 use tokio::{sync::Notify, task::JoinHandle, time::MissedTickBehavior};
 
 pub use super::store::{ScanReport, scan_once};
-use crate::db::{Db, now};
+use crate::{
+    db::{Db, now},
+    leases::{Lease, Turns},
+};
 
 /// How many due requests one batch query of a scan fetches.
 pub const DEFAULT_BATCH: u64 = 500;
@@ -19,12 +23,13 @@ pub struct Monitor {
 }
 
 impl Monitor {
-    /// Starts scanning at once and then every `interval`. A scan that fails is logged and retried at the
-    /// next tick: the requests it did not finish stay due.
-    pub fn start(db: Db, interval: Duration, batch: u64) -> Self {
+    /// Starts scanning at once and then every `interval`, whenever this server holds `lease`. A scan
+    /// that fails is logged and retried at the next tick: the requests it did not finish stay due.
+    pub fn start(db: Db, interval: Duration, batch: u64, lease: Lease) -> Self {
         let stop = Arc::new(Notify::new());
         let stopped = Arc::clone(&stop);
         let task = tokio::spawn(async move {
+            let mut turns = Turns::new(lease);
             let mut ticks = tokio::time::interval(interval);
             // After a slow scan, one scan catches up with everything due; a burst would find nothing.
             ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -32,6 +37,9 @@ impl Monitor {
                 tokio::select! {
                     () = stopped.notified() => break,
                     _ = ticks.tick() => {}
+                }
+                if !turns.mine(&db).await {
+                    continue;
                 }
                 let started = std::time::Instant::now();
                 // Dropping a scan midway (on stop) rolls back only the request being handled.
@@ -50,6 +58,7 @@ impl Monitor {
                     },
                 }
             }
+            turns.give_up(&db).await;
             tracing::info!("sla monitor stopped");
         });
         tracing::info!(
