@@ -244,6 +244,9 @@ pub struct JobsConfig {
     pub lease_seconds: u64,
 }
 
+/// A day: a lease longer than that only delays taking over from a dead replica.
+const MAX_LEASE_SECONDS: u64 = 86_400;
+
 impl Default for JobsConfig {
     fn default() -> Self {
         Self { lease_seconds: 60 }
@@ -256,8 +259,11 @@ impl JobsConfig {
     }
 
     pub fn validate(&self) -> Result<(), String> {
-        if self.lease_seconds == 0 {
-            return Err("jobs.lease_seconds must be at least 1".to_owned());
+        if !(1..=MAX_LEASE_SECONDS).contains(&self.lease_seconds) {
+            return Err(format!(
+                "jobs.lease_seconds must be 1..={MAX_LEASE_SECONDS}, not {}",
+                self.lease_seconds
+            ));
         }
         Ok(())
     }
@@ -593,6 +599,20 @@ mod tests {
             ["CUSTOMER_SERVICE", "TECHNICAL"]
         );
         assert!(!config.coverage.contains_key("STANDARD"));
+    }
+
+    #[test]
+    fn a_job_lease_lasts_a_second_to_a_day() {
+        assert_eq!(Config::default().jobs.lease_period(), Duration::from_secs(60));
+        for good in [1, 60, 86_400] {
+            assert_eq!(JobsConfig { lease_seconds: good }.validate(), Ok(()), "{good}");
+        }
+        for bad in [0, 86_401, u64::MAX] {
+            let refused = JobsConfig { lease_seconds: bad }.validate().unwrap_err();
+            assert!(refused.contains("jobs.lease_seconds"), "{refused}");
+        }
+        let config: Config = toml::from_str("[jobs]\nlease_seconds = 15\n").unwrap();
+        assert_eq!(config.jobs.lease_seconds, 15);
     }
 
     #[test]

@@ -95,8 +95,10 @@ impl Lease {
         Ok(())
     }
 
+    /// The period as chrono counts it; configuration keeps it within a day (`jobs.lease_seconds`), and
+    /// a day is what an unrepresentable one is cut to.
     fn period_delta(&self) -> TimeDelta {
-        TimeDelta::from_std(self.period).unwrap_or(TimeDelta::MAX)
+        TimeDelta::from_std(self.period).unwrap_or(TimeDelta::days(1))
     }
 }
 
