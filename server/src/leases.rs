@@ -41,10 +41,6 @@ impl Lease {
         }
     }
 
-    pub fn job(&self) -> &'static str {
-        self.job
-    }
-
     /// Takes the lease if it is free or expired, or renews it if this process holds it; `None` while
     /// another holder's lease runs.
     pub async fn acquire(&self, db: &Db) -> Result<Option<FencingToken>> {

@@ -184,20 +184,7 @@ pub async fn run(
         }
     };
 
-    let web = match &config.web_root {
-        Some(root) => WebApp::from_dir(root)
-            .map_err(|e| StartupError::Config(format!("web_root {}: {e}", root.display())))?,
-        None => WebApp::embedded(),
-    };
-    match &config.web_root {
-        Some(root) => {
-            tracing::info!(root = %root.display(), files = web.len(), "serving the web app from a directory")
-        }
-        None if web.is_empty() => {
-            tracing::warn!("this binary was built without the web app (clients/web/dist)")
-        }
-        None => tracing::info!(files = web.len(), "serving the web app built into the binary"),
-    }
+    let web = web_app(config.web_root.as_deref())?;
 
     let local_addr = listener.local_addr()?;
     // Small gRPC frames must not wait for Nagle's algorithm.
@@ -248,6 +235,22 @@ pub async fn run(
     db.conn().clone().close().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The web app from `root`, else the build embedded in the binary; says in the log which it serves.
+fn web_app(root: Option<&std::path::Path>) -> Result<WebApp, StartupError> {
+    let Some(root) = root else {
+        let web = WebApp::embedded();
+        match web.is_empty() {
+            true => tracing::warn!("this binary was built without the web app (clients/web/dist)"),
+            false => tracing::info!(files = web.len(), "serving the web app built into the binary"),
+        }
+        return Ok(web);
+    };
+    let web = WebApp::from_dir(root)
+        .map_err(|e| StartupError::Config(format!("web_root {}: {e}", root.display())))?;
+    tracing::info!(root = %root.display(), files = web.len(), "serving the web app from a directory");
+    Ok(web)
 }
 
 /// Every area that holds per-person responsibilities, for the handover, the workload report and the

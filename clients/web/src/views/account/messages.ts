@@ -1,6 +1,7 @@
 /** The account page's strings (the frame; the sections keep their own), in English and Simplified Chinese. */
 import { Attitude, BuyingRole } from "@kam/client";
-import { defineMessages, type Locale } from "../../i18n/i18n";
+import { defineMessages } from "../../i18n/i18n";
+import type { Labels } from "../../i18n/labels";
 
 export const messages = defineMessages({
   en: {
@@ -164,7 +165,7 @@ export const messages = defineMessages({
   },
 });
 
-export const BUYING_ROLE: Record<Locale, Partial<Record<BuyingRole, string>>> = {
+export const BUYING_ROLE: Labels<BuyingRole> = {
   en: {
     [BuyingRole.DECISION_MAKER]: "Decision maker",
     [BuyingRole.INFLUENCER]: "Influencer",
@@ -181,7 +182,7 @@ export const BUYING_ROLE: Record<Locale, Partial<Record<BuyingRole, string>>> = 
   },
 };
 
-export const ATTITUDE: Record<Locale, Partial<Record<Attitude, string>>> = {
+export const ATTITUDE: Labels<Attitude> = {
   en: { [Attitude.SUPPORTER]: "Supporter", [Attitude.NEUTRAL]: "Neutral", [Attitude.OPPONENT]: "Opponent" },
   "zh-CN": { [Attitude.SUPPORTER]: "支持", [Attitude.NEUTRAL]: "中立", [Attitude.OPPONENT]: "反对" },
 };

@@ -2,6 +2,7 @@
 import { ForecastCategory } from "@kam/client";
 import { defineMessages } from "../../i18n/i18n";
 import type { Locale } from "../../i18n/i18n";
+import type { Labels } from "../../i18n/labels";
 
 export const funnelMessages = defineMessages({
   en: {
@@ -197,7 +198,7 @@ export const funnelMessages = defineMessages({
 
 export type FunnelMessages = (typeof funnelMessages)["en"];
 
-const FORECAST: Record<Locale, Partial<Record<ForecastCategory, string>>> = {
+const FORECAST: Labels<ForecastCategory> = {
   en: {
     [ForecastCategory.PIPELINE]: "Pipeline",
     [ForecastCategory.BEST_CASE]: "Best case",

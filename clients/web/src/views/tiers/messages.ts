@@ -2,6 +2,7 @@
 import { TierReason } from "@kam/client";
 import type { Locale } from "../../i18n/i18n";
 import { defineMessages } from "../../i18n/i18n";
+import type { Labels } from "../../i18n/labels";
 
 /** "1 account", "2 accounts": English counts agree with their noun. */
 const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
@@ -178,7 +179,7 @@ export const messages = defineMessages({
 
 export type TiersMessages = (typeof messages)["en"];
 
-const REASONS: Record<Locale, Partial<Record<TierReason, string>>> = {
+const REASONS: Labels<TierReason> = {
   en: {
     [TierReason.REVENUE_SHARE_STRATEGIC]: "Revenue share (strategic)",
     [TierReason.REVENUE_SHARE_KEY]: "Revenue share (key)",

@@ -5,8 +5,8 @@
 import { AccountHealth_Level, HealthSignal_Kind, type Account, type HealthSignal } from "@kam/client";
 import { useApi } from "../../../app/session";
 import { useLoad } from "../../../api/useLoad";
-import { defineMessages, useLocale, useMessages, type Locale } from "../../../i18n/i18n";
-import { label } from "../../../i18n/labels";
+import { defineMessages, useLocale, useMessages } from "../../../i18n/i18n";
+import { label, type Labels } from "../../../i18n/labels";
 import { formatTime } from "../../../format/time";
 import { Loading, SectionFrame } from "./SectionFrame";
 
@@ -41,7 +41,7 @@ const messages = defineMessages({
   },
 });
 
-const LEVEL: Record<Locale, Partial<Record<AccountHealth_Level, string>>> = {
+const LEVEL: Labels<AccountHealth_Level> = {
   en: {
     [AccountHealth_Level.HEALTHY]: "Healthy",
     [AccountHealth_Level.WATCH]: "Watch",
@@ -54,7 +54,7 @@ const LEVEL: Record<Locale, Partial<Record<AccountHealth_Level, string>>> = {
   },
 };
 
-const SIGNAL: Record<Locale, Partial<Record<HealthSignal_Kind, string>>> = {
+const SIGNAL: Labels<HealthSignal_Kind> = {
   en: {
     [HealthSignal_Kind.REVENUE_DECLINE]: "Revenue decline",
     [HealthSignal_Kind.SLA_BREACHES]: "SLA breaches",

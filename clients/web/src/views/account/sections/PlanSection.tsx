@@ -22,7 +22,7 @@ import { useAction, useLoad } from "../../../api/useLoad";
 import { formatMoney } from "../../../format/money";
 import { formatDate } from "../../../format/time";
 import { defineMessages, useLocale, useMessages, type Locale } from "../../../i18n/i18n";
-import { label } from "../../../i18n/labels";
+import { label, type Labels } from "../../../i18n/labels";
 import { ErrorNotice } from "../../../ui/ErrorNotice";
 import { CreatePlanForm } from "./CreatePlanForm";
 import { currentPlan, objectiveProgress } from "./model";
@@ -108,7 +108,7 @@ const messages = defineMessages({
   },
 });
 
-const STATUS: Record<Locale, Partial<Record<AccountPlan_Status, string>>> = {
+const STATUS: Labels<AccountPlan_Status> = {
   en: { [AccountPlan_Status.DRAFT]: "Draft", [AccountPlan_Status.ACTIVE]: "Active", [AccountPlan_Status.CLOSED]: "Closed" },
   "zh-CN": { [AccountPlan_Status.DRAFT]: "草稿", [AccountPlan_Status.ACTIVE]: "执行中", [AccountPlan_Status.CLOSED]: "已关闭" },
 };
@@ -128,7 +128,7 @@ const SWOT: Record<Locale, Record<Exclude<SwotItem_Kind, SwotItem_Kind.KIND_UNSP
   },
 };
 
-const THREAT: Record<Locale, Partial<Record<CompetitorAssessment_ThreatLevel, string>>> = {
+const THREAT: Labels<CompetitorAssessment_ThreatLevel> = {
   en: {
     [CompetitorAssessment_ThreatLevel.LOW]: "Low",
     [CompetitorAssessment_ThreatLevel.MEDIUM]: "Medium",
@@ -141,7 +141,7 @@ const THREAT: Record<Locale, Partial<Record<CompetitorAssessment_ThreatLevel, st
   },
 };
 
-const WHITESPACE: Record<Locale, Partial<Record<WhitespaceCell_Status, string>>> = {
+const WHITESPACE: Labels<WhitespaceCell_Status> = {
   en: {
     [WhitespaceCell_Status.CURRENT]: "Sold today",
     [WhitespaceCell_Status.POTENTIAL]: "Potential",
@@ -154,7 +154,7 @@ const WHITESPACE: Record<Locale, Partial<Record<WhitespaceCell_Status, string>>>
   },
 };
 
-const ACTION_STATUS: Record<Locale, Partial<Record<PlanAction_Status, string>>> = {
+const ACTION_STATUS: Labels<PlanAction_Status> = {
   en: {
     [PlanAction_Status.OPEN]: "Open",
     [PlanAction_Status.IN_PROGRESS]: "In progress",

@@ -1,6 +1,6 @@
 /** The names of interaction types, in both locales (the timeline and the form show them). */
 import { Interaction_Type } from "@kam/client";
-import type { Locale } from "../../../i18n/i18n";
+import type { Labels } from "../../../i18n/labels";
 
 export const INTERACTION_TYPES = [
   Interaction_Type.SALES_VISIT,
@@ -14,7 +14,7 @@ export const INTERACTION_TYPES = [
   Interaction_Type.CROSS_DEPARTMENT_REVIEW,
 ] as const;
 
-export const INTERACTION_TYPE: Record<Locale, Partial<Record<Interaction_Type, string>>> = {
+export const INTERACTION_TYPE: Labels<Interaction_Type> = {
   en: {
     [Interaction_Type.EXECUTIVE_VISIT]: "Executive visit",
     [Interaction_Type.SALES_VISIT]: "Sales visit",
