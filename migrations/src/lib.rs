@@ -20,6 +20,7 @@ mod m20261205_000012_outbox_feed;
 mod m20261205_000013_feed_horizon;
 mod m20261206_000014_idempotency_per_principal;
 mod m20261206_000015_job_leases;
+mod m20261206_000016_public_events;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000013_feed_horizon::Migration),
             Box::new(m20261206_000014_idempotency_per_principal::Migration),
             Box::new(m20261206_000015_job_leases::Migration),
+            Box::new(m20261206_000016_public_events::Migration),
         ]
     }
 }

@@ -3,51 +3,50 @@
 
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, Value};
-use serde::Serialize;
 use uuid::Uuid;
 
 use crate::{
     bulk::{Columns, Kind},
     error::Result,
+    events::{self, Payload},
     request::RequestContext,
 };
 
-/// One mutation of one resource.
-pub struct Change<'a, P: Serialize> {
+/// One mutation of one resource, and the event announcing it.
+pub struct Change {
+    /// e.g. `account`.
     pub resource_type: &'static str,
     pub resource_id: Uuid,
+    /// The account the change concerns (the resource itself for an account): a MEMBER's stream shows
+    /// the event when the account is one of theirs. `None` for what belongs to no one account (staff,
+    /// policies, revenue batches), shown only to those who see every account.
+    pub account_id: Option<Uuid>,
+    /// The event: its variant names it, its message is the payload.
+    pub event: Payload,
     /// The field paths written (for a create: every field given).
     pub changed_fields: Vec<String>,
-    /// e.g. `AccountCreated`.
-    pub event_type: &'static str,
-    /// The resource after the change.
-    pub payload: &'a P,
 }
 
-impl<'a, P: Serialize> Change<'a, P> {
+impl Change {
     pub fn new(
         resource_type: &'static str,
         resource_id: Uuid,
-        event_type: &'static str,
-        payload: &'a P,
+        account_id: Option<Uuid>,
+        event: Payload,
         changed_fields: Vec<String>,
     ) -> Self {
         Self {
             resource_type,
             resource_id,
+            account_id,
+            event,
             changed_fields,
-            event_type,
-            payload,
         }
     }
 }
 
 /// Writes the audit row and the outbox event of `change`.
-pub async fn record<P: Serialize>(
-    txn: &impl ConnectionTrait,
-    ctx: &RequestContext,
-    change: Change<'_, P>,
-) -> Result<()> {
+pub async fn record(txn: &impl ConnectionTrait, ctx: &RequestContext, change: Change) -> Result<()> {
     write(txn, Author::of(ctx), change).await
 }
 
@@ -60,11 +59,7 @@ pub struct SystemActor {
 
 /// [`record`] for a change the server makes on its own (the breach monitor), with no caller: the audit
 /// row names the component instead of a principal, so the trail still says who wrote what.
-pub async fn record_system<P: Serialize>(
-    txn: &impl ConnectionTrait,
-    actor: &SystemActor,
-    change: Change<'_, P>,
-) -> Result<()> {
+pub async fn record_system(txn: &impl ConnectionTrait, actor: &SystemActor, change: Change) -> Result<()> {
     let author = Author {
         principal: Uuid::nil().to_string(),
         credential: format!("system/{}", actor.name),
@@ -93,11 +88,7 @@ impl Author {
     }
 }
 
-async fn write<P: Serialize>(
-    txn: &impl ConnectionTrait,
-    author: Author,
-    change: Change<'_, P>,
-) -> Result<()> {
+async fn write(txn: &impl ConnectionTrait, author: Author, change: Change) -> Result<()> {
     write_all(txn, &author, vec![change]).await
 }
 
@@ -127,38 +118,45 @@ const OUTBOX_EVENTS: Columns = Columns {
         ("resource_id", Kind::Text),
         ("payload", Kind::Json),
         ("account_id", Kind::NullableUuid),
+        ("payload_version", Kind::SmallInt),
+        ("changed_fields", Kind::Json),
     ],
 };
 
+/// One resource an import wrote: its id, its account, the event payload's message, and the fields
+/// it changed (`None` for a creation).
+pub type Imported<'a, M> = (Uuid, Option<Uuid>, M, Option<&'a [String]>);
+
 /// The changes an import batch records, one a resource it wrote: a creation (event `events[0]`,
 /// naming `all_fields`) when no changed fields are given, else an update (`events[1]`, naming them).
-pub fn imported<'a, P: Serialize>(
+pub fn imported<'a, M>(
     resource_type: &'static str,
-    events: [&'static str; 2],
+    events: [fn(M) -> Payload; 2],
     all_fields: &[impl AsRef<str>],
-    written: impl IntoIterator<Item = (Uuid, &'a P, Option<&'a [String]>)>,
-) -> Vec<Change<'a, P>> {
+    written: impl IntoIterator<Item = Imported<'a, M>>,
+) -> Vec<Change> {
+    let [created, updated] = events;
     written
         .into_iter()
-        .map(|(id, payload, changed)| match changed {
+        .map(|(id, account_id, message, changed)| match changed {
             None => Change::new(
                 resource_type,
                 id,
-                events[0],
-                payload,
+                account_id,
+                created(message),
                 all_fields.iter().map(|f| f.as_ref().to_owned()).collect(),
             ),
-            Some(fields) => Change::new(resource_type, id, events[1], payload, fields.to_vec()),
+            Some(fields) => Change::new(resource_type, id, account_id, updated(message), fields.to_vec()),
         })
         .collect()
 }
 
 /// [`record`] for many changes of one call (a ranking that moves a thousand accounts' tiers), in
 /// multi-row inserts rather than two statements per change.
-pub async fn record_many<P: Serialize>(
+pub async fn record_many(
     txn: &impl ConnectionTrait,
     ctx: &RequestContext,
-    changes: Vec<Change<'_, P>>,
+    changes: Vec<Change>,
 ) -> Result<()> {
     write_all(txn, &Author::of(ctx), changes).await
 }
@@ -171,7 +169,7 @@ pub struct Prepared {
 }
 
 /// Builds what [`record_many`] writes, to be written by [`write_prepared`].
-pub fn prepare_many<P: Serialize>(ctx: &RequestContext, changes: Vec<Change<'_, P>>) -> Prepared {
+pub fn prepare_many(ctx: &RequestContext, changes: Vec<Change>) -> Prepared {
     prepare(&Author::of(ctx), changes)
 }
 
@@ -184,19 +182,17 @@ pub async fn write_prepared(txn: &impl ConnectionTrait, prepared: Prepared) -> R
 
 /// Writes the audit rows and events of `changes` in bulk (`crate::bulk`): two statements on PostgreSQL
 /// however many changes, a chunked few on SQLite.
-async fn write_all<P: Serialize>(
-    txn: &impl ConnectionTrait,
-    author: &Author,
-    changes: Vec<Change<'_, P>>,
-) -> Result<()> {
+async fn write_all(txn: &impl ConnectionTrait, author: &Author, changes: Vec<Change>) -> Result<()> {
     write_prepared(txn, prepare(author, changes)).await
 }
 
-fn prepare<P: Serialize>(author: &Author, changes: Vec<Change<'_, P>>) -> Prepared {
+fn prepare(author: &Author, changes: Vec<Change>) -> Prepared {
     let now = Utc::now();
     let mut entries = Vec::with_capacity(changes.len());
-    let mut events = Vec::with_capacity(changes.len());
+    let mut outbox = Vec::with_capacity(changes.len());
     for change in &changes {
+        let changed_fields =
+            serde_json::to_string(&change.changed_fields).expect("field names always serialize");
         entries.push(vec![
             Uuid::now_v7().into(),
             now.into(),
@@ -205,103 +201,73 @@ fn prepare<P: Serialize>(author: &Author, changes: Vec<Change<'_, P>>) -> Prepar
             author.method.clone().into(),
             change.resource_type.into(),
             change.resource_id.to_string().into(),
-            serde_json::to_string(&change.changed_fields)
-                .expect("field names always serialize")
-                .into(),
+            changed_fields.clone().into(),
             author.request_id.into(),
         ]);
-        // Written as JSON text: a document tree would only be built to be printed again (and, on
-        // SQLite, deep-copied on the way to the statement).
-        let payload = serde_json::to_string(change.payload).expect("domain payloads always serialize");
-        let account_id = account_of(change.resource_type, change.resource_id, &payload);
-        events.push(vec![
+        let event = events::encode(&change.event);
+        outbox.push(vec![
             now.into(),
-            change.event_type.into(),
+            event.event_type.into(),
             change.resource_type.into(),
             change.resource_id.to_string().into(),
-            payload.into(),
-            account_id.into(),
+            // Written as JSON text: a document tree would only be built to be printed again (and, on
+            // SQLite, deep-copied on the way to the statement).
+            event.payload_json.into(),
+            change.account_id.into(),
+            events::PUBLIC_PAYLOAD.into(),
+            changed_fields.into(),
         ]);
     }
-    Prepared { entries, events }
-}
-
-/// The account an event concerns: the resource itself for an account (or its tier and override), else
-/// the `account_id` its payload names (contacts, team seats, opportunities, service requests, plans,
-/// actions, interactions); `None` for what belongs to no one account (staff, policies, revenue batches).
-fn account_of(resource_type: &str, resource_id: Uuid, payload: &str) -> Option<Uuid> {
-    if resource_type == "account" || resource_type == "tier_override" {
-        return Some(resource_id);
+    Prepared {
+        entries,
+        events: outbox,
     }
-    /// The one field read of a payload (domain structs name it `account_id`, proto JSON `accountId`).
-    #[derive(serde::Deserialize)]
-    struct Owner {
-        #[serde(alias = "accountId")]
-        account_id: Option<String>,
-    }
-    serde_json::from_str::<Owner>(payload)
-        .ok()?
-        .account_id?
-        .parse()
-        .ok()
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use kam_proto::v1 as pb;
 
     use super::*;
 
     #[test]
     fn an_import_records_creations_with_every_field_and_updates_with_theirs() {
-        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
-        let changed = vec!["region".to_owned()];
-        let written = [(a, &1, None), (b, &2, Some(changed.as_slice()))];
+        let (a, b, account) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let changed = vec!["title".to_owned()];
+        let contact = |name: &str| pb::Contact {
+            full_name: name.into(),
+            ..Default::default()
+        };
+        let written = [
+            (a, Some(account), contact("new"), None),
+            (b, Some(account), contact("old"), Some(changed.as_slice())),
+        ];
         let changes = imported(
-            "account",
-            ["AccountCreated", "AccountUpdated"],
-            &["name", "region"],
+            "contact",
+            [Payload::ContactCreated, Payload::ContactUpdated],
+            &["full_name", "title"],
             written,
         );
         let summary: Vec<_> = changes
-            .iter()
-            .map(|c| (c.resource_id, c.event_type, c.changed_fields.clone(), *c.payload))
+            .into_iter()
+            .map(|c| (c.resource_id, c.account_id, c.event, c.changed_fields))
             .collect();
         assert_eq!(
             summary,
             [
                 (
                     a,
-                    "AccountCreated",
-                    vec!["name".to_owned(), "region".to_owned()],
-                    1
+                    Some(account),
+                    Payload::ContactCreated(contact("new")),
+                    vec!["full_name".to_owned(), "title".to_owned()],
                 ),
-                (b, "AccountUpdated", vec!["region".to_owned()], 2),
+                (
+                    b,
+                    Some(account),
+                    Payload::ContactUpdated(contact("old")),
+                    vec!["title".to_owned()]
+                ),
             ]
         );
-    }
-
-    #[test]
-    fn an_event_concerns_the_account_it_names() {
-        let account = Uuid::now_v7();
-        let other = Uuid::now_v7();
-        assert_eq!(account_of("account", account, "{}"), Some(account));
-        assert_eq!(account_of("tier_override", account, "{}"), Some(account));
-        let contact = json!({"id": other.to_string(), "account_id": account.to_string()});
-        assert_eq!(account_of("contact", other, &contact.to_string()), Some(account));
-        let proto_json = json!({"accountId": account.to_string()});
-        assert_eq!(
-            account_of("opportunity", other, &proto_json.to_string()),
-            Some(account)
-        );
-        assert_eq!(
-            account_of("staff", other, &json!({"department_id": "x"}).to_string()),
-            None
-        );
-        assert_eq!(
-            account_of("contact", other, &json!({"account_id": "not a uuid"}).to_string()),
-            None
-        );
-        assert_eq!(account_of("revenue_record", other, "[1, 2]"), None);
     }
 }

@@ -10,6 +10,7 @@ pub mod db;
 pub mod entity;
 pub mod error;
 pub mod etag;
+pub mod events;
 pub mod fields;
 mod fingerprint;
 pub mod idempotency;

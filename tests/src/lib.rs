@@ -18,6 +18,7 @@
 //! dropped when the server stops or the [`TestServer`] is dropped.
 
 pub mod bench;
+pub mod catalogue;
 pub mod generator;
 pub mod hostile;
 pub mod raw;

@@ -1308,6 +1308,74 @@ async fn a_member_is_told_what_it_may_no_longer_hold(backend: Backend) {
     server.stop().await;
 }
 
+/// An event an older server stored (its payload the server's own serialization, `payload_version` 0,
+/// no changed fields) comes typed like a new one, converted to the message its type declares.
+async fn events_stored_before_the_contract_come_typed(backend: Backend) {
+    let Some(server) = start(backend).await else {
+        return;
+    };
+    let account = server.create_account("Before").await;
+    let legacy = serde_json::json!({
+        "id": account.id,
+        "external_id": null,
+        "display_name": "Before, renamed",
+        "legal_name": "",
+        "industry": "Machinery",
+        "region": "East",
+        "parent_account_id": null,
+        "lifecycle": "ACTIVE",
+        "tier": "KEY",
+        "relationship_stage": "VALUE_ADDED",
+        "rad_status": "RETAIN",
+        "create_time": "2026-03-14T09:26:53.589Z",
+        "update_time": "2026-03-15T10:00:00Z",
+        "delete_time": null,
+        "revision": 3
+    });
+    server
+        .execute(
+            "INSERT INTO outbox_events (occurred_at, event_type, resource_type, resource_id, payload, \
+             account_id) VALUES ($1, 'AccountUpdated', 'account', $2, $3, $4)",
+            [
+                chrono::Utc::now().into(),
+                account.id.clone().into(),
+                legacy.into(),
+                account.id.parse::<uuid::Uuid>().unwrap().into(),
+            ],
+        )
+        .await;
+    let mut stream = watch(
+        server.channel(),
+        pb::WatchEventsRequest {
+            start: Start::Earliest as i32,
+            event_types: vec!["AccountUpdated".to_owned()],
+            ..Default::default()
+        },
+    )
+    .await;
+    let (events, _) = next_events(&mut stream, 1).await;
+    let Some(pb::event::Payload::AccountUpdated(converted)) = &events[0].payload else {
+        panic!("not typed: {:?}", events[0]);
+    };
+    assert_eq!(
+        (
+            converted.id.as_str(),
+            converted.display_name.as_str(),
+            converted.region.as_str()
+        ),
+        (account.id.as_str(), "Before, renamed", "East")
+    );
+    assert_eq!(converted.lifecycle, pb::Lifecycle::Active as i32);
+    assert_eq!(converted.etag, "r3", "the revision became the etag Get shows");
+    let json: serde_json::Value = serde_json::from_str(&events[0].payload_json).unwrap();
+    assert_eq!(json["displayName"], "Before, renamed", "{json}");
+    assert!(
+        json.get("display_name").is_none(),
+        "served in the public JSON: {json}"
+    );
+    server.stop().await;
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1330,6 +1398,7 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    events_stored_before_the_contract_come_typed,
     resumes_without_gap_or_duplicate,
     filters_keep_the_types_asked_for,
     a_member_sees_its_teams_events_only,

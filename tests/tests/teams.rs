@@ -8,13 +8,17 @@
 use std::{
     collections::{BTreeSet, HashMap},
     sync::Arc,
+    time::Duration,
 };
 
 use kam_tests::{
     Backend, TestServer, assert_error, assert_failed_precondition, assert_invalid_argument, backend_tests,
     pb::{
-        self, StaffLevel, TeamRole, Tier, account_service_client::AccountServiceClient,
-        team_service_client::TeamServiceClient,
+        self, StaffLevel, TeamRole, Tier, account_service_client::AccountServiceClient, event::Payload,
+        integration_service_client::IntegrationServiceClient,
+        opportunity_service_client::OpportunityServiceClient, planning_service_client::PlanningServiceClient,
+        service_level_service_client::ServiceLevelServiceClient, team_service_client::TeamServiceClient,
+        watch_events_request::Start,
     },
     pbjson_types::FieldMask,
 };
@@ -52,6 +56,10 @@ fn mask(paths: &[&str]) -> Option<FieldMask> {
 
 fn uuid(id: &str) -> Value {
     Value::from(Uuid::parse_str(id).unwrap_or_else(|e| panic!("{id:?} is not a uuid: {e}")))
+}
+
+fn date(year: i32, month: i32, day: i32) -> Option<pb::Date> {
+    Some(pb::Date { year, month, day })
 }
 
 fn is_uuid_v7(id: &str) -> bool {
@@ -514,6 +522,118 @@ async fn transferred_events(server: &TestServer) -> i64 {
             [],
         )
         .await
+}
+
+/// The events recorded after `cursor` (from the earliest one when it is empty), as the ADMIN's
+/// `WatchEvents` delivers them, up to the first one `last` picks. The test waits for an event it knows
+/// will come rather than for the stream to catch up: on PostgreSQL the stream holds back the events of
+/// transactions newer than one still running anywhere on the server (another test's, say), so it may
+/// say it has caught up without them.
+async fn events_until(
+    server: &TestServer,
+    cursor: &str,
+    last: impl Fn(&pb::Event) -> bool,
+) -> Vec<pb::Event> {
+    let mut stream = IntegrationServiceClient::new(server.channel())
+        .watch_events(pb::WatchEventsRequest {
+            cursor: cursor.to_owned(),
+            start: Start::Earliest as i32,
+            batch_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .expect("watch events")
+        .into_inner();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut events = Vec::new();
+    loop {
+        let response = tokio::time::timeout_at(deadline, stream.message())
+            .await
+            .unwrap_or_else(|_| panic!("the awaited event did not come within 10 s, only {events:?}"))
+            .expect("the stream")
+            .expect("the stream goes on");
+        for event in response.events {
+            let done = last(&event);
+            events.push(event);
+            if done {
+                return events;
+            }
+        }
+    }
+}
+
+/// The person an event about a handed-over item names as its holder (for the summary, the receiver).
+fn holder_named(event: &pb::Event) -> &str {
+    match event.payload.as_ref() {
+        Some(Payload::OpportunityUpdated(deal)) => &deal.owner_staff_id,
+        Some(Payload::ServiceRequestUpdated(request)) => &request.assignee_staff_id,
+        Some(Payload::PlanActionUpdated(action)) => &action.owner_staff_id,
+        Some(Payload::TeamMemberAdded(seat) | Payload::TeamMemberRemoved(seat)) => &seat.staff_id,
+        Some(Payload::ResponsibilitiesTransferred(summary)) => &summary.to_staff_id,
+        other => panic!("not an event of a handover: {other:?}"),
+    }
+}
+
+/// One open item of every handover area held by `staff` on `account` (besides a team seat): an
+/// opportunity they own, a service request assigned to them and an action of a plan they own. Returns
+/// their ids.
+async fn hold_one_of_each(server: &TestServer, account: &str, staff: &pb::Staff) -> [String; 3] {
+    let deal = OpportunityServiceClient::new(server.channel())
+        .create_opportunity(pb::CreateOpportunityRequest {
+            opportunity: Some(pb::Opportunity {
+                account_id: account.to_owned(),
+                display_name: "Line 3 pump retrofit".to_owned(),
+                owner_staff_id: staff.id.clone(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("create an opportunity")
+        .into_inner();
+    let request = ServiceLevelServiceClient::new(server.channel())
+        .create_service_request(pb::CreateServiceRequestRequest {
+            service_request: Some(pb::ServiceRequest {
+                account_id: account.to_owned(),
+                title: "Pump 3 leaks".to_owned(),
+                assignee_staff_id: staff.id.clone(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("create a service request")
+        .into_inner();
+    let mut planning = PlanningServiceClient::new(server.channel());
+    let plan = planning
+        .create_account_plan(pb::CreateAccountPlanRequest {
+            plan: Some(pb::AccountPlan {
+                account_id: account.to_owned(),
+                name: "FY2026".to_owned(),
+                period_start: date(2026, 1, 1),
+                period_end: date(2026, 12, 31),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("create a plan")
+        .into_inner();
+    let action = planning
+        .create_plan_action(pb::CreatePlanActionRequest {
+            action: Some(pb::PlanAction {
+                plan_id: plan.id,
+                title: "Present the business case".to_owned(),
+                owner_staff_id: staff.id.clone(),
+                due_date: date(2026, 9, 30),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("create a plan action")
+        .into_inner();
+    [deal.id, request.id, action.id]
 }
 
 /// Starts both `members` at once, each on its own client and task, and returns both outcomes.
@@ -2097,6 +2217,92 @@ backend_tests! {
             ended.iter().find(|m| m.id == moving.id).expect("old").end_reason,
             REASON
         );
+    }
+
+    async fn handover_announces_every_item_it_moves(server: &TestServer) {
+        let mut org = Org::new(server).await;
+        let frank = org.staff("Frank", "SALES").await;
+        let tina = org.staff("Tina", "SALES").await;
+        let account = org.account("Moving").await;
+        let seat = org.add(&account, &frank, TeamRole::AccountManager).await;
+        let [deal, request, action] = hold_one_of_each(server, &account, &frank).await;
+        let held = events_until(server, "", |e| e.resource_id == action).await;
+        let before = &held.last().expect("the action's creation").cursor;
+
+        // A dry run records nothing: an event of it would come before the handover's, below.
+        org.transfer(pb::TransferResponsibilitiesRequest {
+            validate_only: true,
+            ..handover(&frank, &tina, &[])
+        })
+        .await
+        .expect("validate only");
+        let done = org
+            .transfer(handover(&frank, &tina, &[]))
+            .await
+            .expect("transfer");
+        assert_eq!(done.moved.len(), 4, "{done:?}");
+        let new_seat = &done
+            .moved
+            .iter()
+            .find(|m| m.area == "team_roles")
+            .expect("the seat moved")
+            .new_item_id;
+
+        // One event per item moved, carrying it with its new holder (the ended seat: its old one),
+        // and the summary, recorded last in the same transaction.
+        let events = events_until(server, before, |e| e.event_type == "ResponsibilitiesTransferred").await;
+        let mut seen: Vec<(&str, &str, &str, Vec<&str>)> = events
+            .iter()
+            .map(|e| {
+                (
+                    e.event_type.as_str(),
+                    e.resource_id.as_str(),
+                    holder_named(e),
+                    e.changed_fields.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        seen.sort();
+        let mut expected: Vec<(&str, &str, &str, Vec<&str>)> = vec![
+            ("OpportunityUpdated", &deal, &tina.id, vec!["owner_staff_id"]),
+            ("ServiceRequestUpdated", &request, &tina.id, vec!["assignee_staff_id"]),
+            ("PlanActionUpdated", &action, &tina.id, vec!["owner_staff_id"]),
+            ("TeamMemberRemoved", &seat.id, &frank.id, vec!["end_time", "end_reason"]),
+            (
+                "TeamMemberAdded",
+                new_seat,
+                &tina.id,
+                vec!["account_id", "staff_id", "role", "is_department_liaison"],
+            ),
+            ("ResponsibilitiesTransferred", &frank.id, &tina.id, vec!["responsibilities"]),
+        ];
+        expected.sort();
+        assert_eq!(seen, expected);
+        let ended = events
+            .iter()
+            .find_map(|e| match &e.payload {
+                Some(Payload::TeamMemberRemoved(seat)) => Some(seat),
+                _ => None,
+            })
+            .expect("the ended seat");
+        assert!(ended.end_time.is_some(), "{ended:?}");
+        assert_eq!(ended.end_reason, REASON);
+        assert!(
+            events.iter().all(|e| e.account_id == account || e.event_type == "ResponsibilitiesTransferred"),
+            "each item's event concerns its account: {events:?}"
+        );
+
+        // Each comes with its audit row, written as the handover's caller's change.
+        let audited = server
+            .query_i64(
+                "SELECT count(*) FROM audit_entries WHERE method = $1 AND principal = $2",
+                [
+                    Value::from("/kam.v1.TeamService/TransferResponsibilities"),
+                    Value::from(server.admin().staff_id.clone()),
+                ],
+            )
+            .await;
+        assert_eq!(audited, 6);
     }
 
     async fn handover_that_breaks_capacity_part_way_changes_nothing(server: &TestServer) {

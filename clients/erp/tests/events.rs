@@ -54,7 +54,8 @@ backend_tests! {
         assert_eq!(created["resource_type"], "account");
         assert_eq!(created["account_id"], first_account.id.as_str());
         assert!(created["payload"].is_object(), "the payload is an object, not a string: {created}");
-        assert_eq!(created["payload"]["display_name"], "Alpha Pumps");
+        assert_eq!(created["payload"]["displayName"], "Alpha Pumps", "the public proto3 JSON: {created}");
+        assert!(created["changed_fields"].as_array().is_some_and(|fields| !fields.is_empty()), "{created}");
         let time = created["occur_time"].as_str().unwrap();
         assert!(time.len() >= 20 && time.as_bytes()[10] == b'T' && time.ends_with('Z'), "RFC 3339: {time}");
         assert_every_event_once(server, &out).await;

@@ -2,7 +2,7 @@
 //! validated inputs that create and update them. No I/O here and no wire types.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use crate::fields::{email, external_id, optional_id, required_id, text};
@@ -51,7 +51,7 @@ pub struct RelationshipChange {
     pub changed_by: Uuid,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Account {
     pub id: Uuid,
     pub external_id: Option<String>,
@@ -225,14 +225,14 @@ pub struct AccountFilter {
     pub show_deleted: bool,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Man {
     pub has_money: bool,
     pub has_authority: bool,
     pub has_need: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyDate {
     pub kind: KeyDateKind,
     pub label: String,
@@ -278,7 +278,7 @@ impl KeyDate {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Contact {
     pub id: Uuid,
     pub account_id: Uuid,
@@ -289,7 +289,7 @@ pub struct Contact {
 }
 
 /// The writable fields of a contact, validated.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ContactFields {
     pub external_id: Option<String>,
     pub full_name: String,

@@ -10,13 +10,18 @@ pub struct Model {
     pub event_type: String,
     pub resource_type: String,
     pub resource_id: String,
-    /// The resource after the change, in canonical proto3 JSON.
+    /// The canonical proto3 JSON of the payload message the event type declares (kam.v1 `Event`);
+    /// before migration 000016 (`payload_version` 0), the server's own serialization of the resource.
     pub payload: Json,
     /// The writing transaction's id on PostgreSQL (the column's default), 0 on SQLite: the feed's order
     /// (migration 000012).
     pub txid: i64,
     /// The account the event concerns, if any.
     pub account_id: Option<Uuid>,
+    /// 1: `payload` is the public proto3 JSON; 0: written before migration 000016.
+    pub payload_version: i16,
+    /// The paths the change wrote, a JSON array of strings.
+    pub changed_fields: Json,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,7 +6,7 @@ pub mod api;
 pub mod api_key;
 pub mod authn;
 pub mod bootstrap;
-mod convert;
+pub(crate) mod convert;
 pub mod gate;
 pub mod jwt;
 pub mod permissions;

@@ -4,14 +4,16 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
+use kam_proto::v1 as pb;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
     api_key,
+    convert::{api_key_to_proto, roles_to_proto},
     jwt::StaffRef,
     permissions,
     principal::{Credential, Principal, Role, effective_roles},
@@ -21,6 +23,7 @@ use crate::{
     db::{Db, now},
     entity::{api_key as key_entity, audit_entry, department, staff, staff_role},
     error::{Error, Result},
+    events::Payload,
     paging::{Cursor, Direction, Keyset, Page},
     request::RequestContext,
 };
@@ -32,7 +35,7 @@ const STAFF_ROLES: &str = "staff_roles";
 pub const IDENTITY_RESOURCE_TYPES: &[&str] = &[API_KEY, STAFF_ROLES];
 
 /// An API key as its owner and admins see it: never the secret, never its hash.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKey {
     pub id: Uuid,
     pub staff_id: Uuid,
@@ -206,8 +209,11 @@ pub async fn set_roles(
             Change::new(
                 STAFF_ROLES,
                 staff_id,
-                "StaffRolesChanged",
-                &stored,
+                None,
+                Payload::StaffRolesChanged(pb::StaffRoles {
+                    staff_id: staff_id.to_string(),
+                    roles: roles_to_proto(&stored),
+                }),
                 vec!["roles".to_owned()],
             ),
         )
@@ -309,8 +315,8 @@ pub async fn create_api_key(
             Change::new(
                 API_KEY,
                 key.id,
-                "ApiKeyCreated",
-                &key,
+                None,
+                Payload::ApiKeyCreated(api_key_to_proto(key.clone())),
                 vec!["staff_id".into(), "display_name".into(), "expire_time".into()],
             ),
         )
@@ -410,7 +416,13 @@ pub async fn revoke_api_key(db: &Db, ctx: &RequestContext, id: Uuid) -> Result<A
         audit::record(
             txn,
             ctx,
-            Change::new(API_KEY, id, "ApiKeyRevoked", &revoked, vec!["revoke_time".into()]),
+            Change::new(
+                API_KEY,
+                id,
+                None,
+                Payload::ApiKeyRevoked(api_key_to_proto(revoked.clone())),
+                vec!["revoke_time".into()],
+            ),
         )
         .await?;
         Ok(revoked)

@@ -27,6 +27,7 @@ use crate::{
     db::{Db, now},
     entity::outbox_event,
     error::{Error, Result},
+    events,
     fields::texts,
     identity::{
         Visibility,
@@ -34,9 +35,12 @@ use crate::{
         permissions::{self, Permission},
     },
     opportunities::convert::opportunity_to_proto,
-    planning::convert::action_to_proto,
+    planning::convert::{
+        action_to_proto, interaction_to_proto, plan_to_proto, revenue_to_proto, tier_change_to_proto,
+    },
     request::RequestContext,
     service_levels::convert::request_to_proto,
+    teams::convert::{member_to_proto, staff_to_proto},
     wire::timestamp,
 };
 
@@ -272,6 +276,12 @@ fn sync_resource(value: i32) -> Result<SyncResource> {
         Ok(pb::SyncResource::Opportunities) => Ok(SyncResource::Opportunities),
         Ok(pb::SyncResource::ServiceRequests) => Ok(SyncResource::ServiceRequests),
         Ok(pb::SyncResource::PlanActions) => Ok(SyncResource::PlanActions),
+        Ok(pb::SyncResource::Interactions) => Ok(SyncResource::Interactions),
+        Ok(pb::SyncResource::AccountPlans) => Ok(SyncResource::AccountPlans),
+        Ok(pb::SyncResource::TeamMembers) => Ok(SyncResource::TeamMembers),
+        Ok(pb::SyncResource::Staff) => Ok(SyncResource::Staff),
+        Ok(pb::SyncResource::RevenueRecords) => Ok(SyncResource::RevenueRecords),
+        Ok(pb::SyncResource::TierChanges) => Ok(SyncResource::TierChanges),
         Ok(pb::SyncResource::Unspecified) => Err(Error::invalid("resource_type", "required")),
         Err(_) => Err(Error::invalid("resource_type", "unknown value")),
     }
@@ -295,6 +305,19 @@ fn change_to_proto(change: ChangedResource) -> pb::ResourceChange {
         }
         Some(CurrentState::PlanAction(action)) => {
             (false, Some(Resource::PlanAction(action_to_proto(action))))
+        }
+        Some(CurrentState::Interaction(interaction)) => (
+            false,
+            Some(Resource::Interaction(interaction_to_proto(interaction))),
+        ),
+        Some(CurrentState::AccountPlan(plan)) => (false, Some(Resource::AccountPlan(plan_to_proto(plan)))),
+        Some(CurrentState::TeamMember(seat)) => (false, Some(Resource::TeamMember(member_to_proto(seat)))),
+        Some(CurrentState::Staff(staff)) => (false, Some(Resource::Staff(staff_to_proto(staff)))),
+        Some(CurrentState::RevenueRecord(record)) => {
+            (false, Some(Resource::RevenueRecord(revenue_to_proto(record))))
+        }
+        Some(CurrentState::TierChange(change)) => {
+            (false, Some(Resource::TierChange(tier_change_to_proto(change))))
         }
     };
     pb::ResourceChange {
@@ -410,14 +433,23 @@ fn event_to_proto(event: outbox_event::Model) -> pb::Event {
         id: event.id,
     }
     .to_cursor();
+    let payload = events::payload_of(&event);
+    // Written again from the typed payload: canonical whatever the database did to the stored JSON
+    // (PostgreSQL's jsonb reorders keys), and converted for events stored before the contract.
+    let payload_json = match &payload {
+        Some(payload) => events::encode(payload).payload_json,
+        None => event.payload.to_string(),
+    };
     pb::Event {
         event_type: event.event_type,
         resource_type: event.resource_type,
         resource_id: event.resource_id,
         account_id: event.account_id.map(|id| id.to_string()).unwrap_or_default(),
         occur_time: Some(timestamp(event.occurred_at)),
-        payload_json: event.payload.to_string(),
+        payload_json,
         cursor,
+        changed_fields: serde_json::from_value(event.changed_fields).unwrap_or_default(),
+        payload,
     }
 }
 
@@ -437,20 +469,51 @@ mod tests {
     }
 
     #[test]
-    fn events_carry_their_own_cursor_and_account() {
+    fn events_carry_their_own_cursor_account_fields_and_typed_payload() {
         let account = uuid::Uuid::now_v7();
         let event = event_to_proto(outbox_event::Model {
             id: 9,
             occurred_at: chrono::Utc::now(),
-            event_type: "AccountCreated".to_owned(),
+            event_type: "AccountUpdated".to_owned(),
             resource_type: "account".to_owned(),
             resource_id: account.to_string(),
-            payload: serde_json::json!({"display_name": "Acme"}),
+            // As PostgreSQL's jsonb gives it back: keys reordered.
+            payload: serde_json::json!({"region": "East", "displayName": "Acme"}),
             txid: 77,
             account_id: Some(account),
+            payload_version: events::PUBLIC_PAYLOAD,
+            changed_fields: serde_json::json!(["region"]),
         });
         assert_eq!(event.cursor, "e1-77-9");
         assert_eq!(event.account_id, account.to_string());
-        assert_eq!(event.payload_json, r#"{"display_name":"Acme"}"#);
+        assert_eq!(event.changed_fields, ["region"]);
+        let expected = pb::Account {
+            display_name: "Acme".into(),
+            region: "East".into(),
+            ..Default::default()
+        };
+        assert_eq!(event.payload, Some(pb::event::Payload::AccountUpdated(expected)));
+        assert_eq!(
+            event.payload_json, r#"{"displayName":"Acme","region":"East"}"#,
+            "in the message's field order"
+        );
+    }
+
+    #[test]
+    fn an_event_of_a_type_this_version_does_not_know_keeps_its_stored_json() {
+        let event = event_to_proto(outbox_event::Model {
+            id: 1,
+            occurred_at: chrono::Utc::now(),
+            event_type: "AccountTeleported".to_owned(),
+            resource_type: "account".to_owned(),
+            resource_id: "x".to_owned(),
+            payload: serde_json::json!({"to": "Mars"}),
+            txid: 0,
+            account_id: None,
+            payload_version: events::PUBLIC_PAYLOAD,
+            changed_fields: serde_json::json!([]),
+        });
+        assert_eq!(event.payload, None);
+        assert_eq!(event.payload_json, r#"{"to":"Mars"}"#);
     }
 }

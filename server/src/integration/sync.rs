@@ -2,8 +2,8 @@
 //! the outbox feed (so commit-safe like the event stream), and each one's state now.
 //!
 //! A resource that changed several times in one page comes once, at the place of its last change. Its
-//! state is read when the page is served, through the owning area's own `get` (visibility included), so
-//! a client receives what it may see now; a resource gone (NOT_FOUND, or hidden from a MEMBER) becomes
+//! state is read when the page is served, by its owning area (visibility included) in one query per
+//! page (and the few a resource needs besides its row), so a client receives what it may see now; a resource gone (NOT_FOUND, or hidden from a MEMBER) becomes
 //! a tombstone, sent to those who could see the account it belonged to. A MEMBER's view also changes
 //! with its seats: when it joins or leaves an account's team, every resource of that account comes again,
 //! as it is now or as a tombstone, so a phone drops what its holder may no longer see.
@@ -24,13 +24,21 @@ use crate::{
     db::Db,
     entity::outbox_event,
     error::{Error, Result},
+    events::{self, Payload},
     identity::{
         Visibility,
         access::{visible_account_ids, visible_accounts},
     },
     opportunities::{self, model::Opportunity},
-    planning::{self, model::PlanAction},
+    planning::{
+        self,
+        model::{AccountPlan, Interaction, PlanAction, RevenueRecord, TierChange},
+    },
     service_levels::{self, model::ServiceRequest},
+    teams::{
+        self,
+        model::{Staff, TeamMember},
+    },
 };
 
 /// The resource types the change feed follows.
@@ -41,18 +49,40 @@ pub enum SyncResource {
     Opportunities,
     ServiceRequests,
     PlanActions,
+    Interactions,
+    AccountPlans,
+    TeamMembers,
+    Staff,
+    RevenueRecords,
+    TierChanges,
+}
+
+/// Which events of the outbox tell that a resource of a type changed.
+enum Follows {
+    /// Those about resources of this type: the event's resource is the one that changed.
+    ResourceType(&'static str),
+    /// Those of this event type, whose payload names what changed (a tier change is announced on its
+    /// account).
+    EventType(&'static str),
 }
 
 impl SyncResource {
-    /// The outbox's name for the resource type of its events.
-    fn resource_type(self) -> &'static str {
-        match self {
+    /// Which events announce this type's changes.
+    fn follows(self) -> Follows {
+        Follows::ResourceType(match self {
             Self::Accounts => "account",
             Self::Contacts => "contact",
             Self::Opportunities => "opportunity",
             Self::ServiceRequests => "service_request",
             Self::PlanActions => "plan_action",
-        }
+            Self::Interactions => "interaction",
+            Self::AccountPlans => "account_plan",
+            Self::TeamMembers => TEAM_MEMBER,
+            Self::Staff => "staff",
+            // One event a batch, naming the records' external ids.
+            Self::RevenueRecords => "revenue_record",
+            Self::TierChanges => return Follows::EventType("TierChanged"),
+        })
     }
 
     /// Its number in tokens (the proto enum's).
@@ -63,6 +93,12 @@ impl SyncResource {
             Self::Opportunities => 3,
             Self::ServiceRequests => 4,
             Self::PlanActions => 5,
+            Self::Interactions => 6,
+            Self::AccountPlans => 7,
+            Self::TeamMembers => 8,
+            Self::Staff => 9,
+            Self::RevenueRecords => 10,
+            Self::TierChanges => 11,
         }
     }
 }
@@ -194,9 +230,31 @@ pub enum CurrentState {
     Opportunity(Opportunity),
     ServiceRequest(ServiceRequest),
     PlanAction(PlanAction),
+    Interaction(Interaction),
+    AccountPlan(AccountPlan),
+    TeamMember(TeamMember),
+    Staff(Staff),
+    RevenueRecord(RevenueRecord),
+    TierChange(TierChange),
 }
 
 impl CurrentState {
+    fn id(&self) -> Uuid {
+        match self {
+            Self::Account(account) => account.id,
+            Self::Contact(contact) => contact.id,
+            Self::Opportunity(opportunity) => opportunity.id,
+            Self::ServiceRequest(request) => request.id,
+            Self::PlanAction(action) => action.id,
+            Self::Interaction(interaction) => interaction.id,
+            Self::AccountPlan(plan) => plan.id,
+            Self::TeamMember(seat) => seat.id,
+            Self::Staff(staff) => staff.id,
+            Self::RevenueRecord(record) => record.id,
+            Self::TierChange(change) => change.id,
+        }
+    }
+
     /// When the resource last changed.
     fn update_time(&self) -> DateTime<Utc> {
         match self {
@@ -205,6 +263,13 @@ impl CurrentState {
             Self::Opportunity(opportunity) => opportunity.update_time,
             Self::ServiceRequest(request) => request.update_time,
             Self::PlanAction(action) => action.update_time,
+            Self::Interaction(interaction) => interaction.update_time,
+            Self::AccountPlan(plan) => plan.update_time,
+            // A seat changes when it starts and when it ends (its role in between, rarely).
+            Self::TeamMember(seat) => seat.end_time.unwrap_or(seat.start_time),
+            Self::Staff(staff) => staff.update_time,
+            Self::RevenueRecord(record) => record.update_time,
+            Self::TierChange(change) => change.change_time,
         }
     }
 }
@@ -264,18 +329,16 @@ async fn scan_page(
         return Err(changes_pruned());
     }
     let ids = ids_after(db, visibility, resource, after, page_size).await?;
-    let mut changes = Vec::with_capacity(ids.len());
-    for &id in &ids {
-        match load(db, visibility, resource, id).await {
-            Ok(current) => changes.push(ChangedResource {
-                id,
-                change_time: current.update_time(),
-                current: Some(current),
-            }),
-            Err(Error::NotFound { .. } | Error::PermissionDenied(_)) => {}
-            Err(err) => return Err(err),
-        }
-    }
+    let mut current = load_many(db, visibility, resource, &ids).await?;
+    let changes = ids
+        .iter()
+        .filter_map(|id| current.remove(id))
+        .map(|current| ChangedResource {
+            id: current.id(),
+            change_time: current.update_time(),
+            current: Some(current),
+        })
+        .collect();
     let next = match ids.last() {
         Some(&last) if ids.len() as u64 == page_size => SyncFrom::Scan { after: last, then },
         _ => SyncFrom::Feed(then),
@@ -299,7 +362,10 @@ async fn ids_after(
     after: Uuid,
     limit: u64,
 ) -> Result<Vec<Uuid>> {
-    use crate::entity::{account, contact, opportunity, plan_action, service_request};
+    use crate::entity::{
+        account, account_plan, contact, interaction, opportunity, plan_action, revenue_record,
+        service_request, staff, team_member, tier_change,
+    };
     use sea_orm::{ColumnTrait, Condition, sea_query::IntoCondition};
     /// The rows of the accounts the caller may see, by the column holding their account.
     fn visible_to(visibility: Visibility, account_id: impl ColumnTrait) -> Condition {
@@ -327,6 +393,32 @@ async fn ids_after(
             let only = visible_to(visibility, plan_action::Column::AccountId);
             ids_where::<plan_action::Entity>(db, plan_action::Column::Id, after, Some(limit), only).await
         }
+        SyncResource::Interactions => {
+            let only = visible_to(visibility, interaction::Column::AccountId);
+            ids_where::<interaction::Entity>(db, interaction::Column::Id, after, Some(limit), only).await
+        }
+        SyncResource::AccountPlans => {
+            let only = visible_to(visibility, account_plan::Column::AccountId);
+            ids_where::<account_plan::Entity>(db, account_plan::Column::Id, after, Some(limit), only).await
+        }
+        SyncResource::TeamMembers => {
+            // The teams as they are: ended seats come only as changes.
+            let only = visible_to(visibility, team_member::Column::AccountId)
+                .add(team_member::Column::EndTime.is_null());
+            ids_where::<team_member::Entity>(db, team_member::Column::Id, after, Some(limit), only).await
+        }
+        SyncResource::Staff => {
+            ids_where::<staff::Entity>(db, staff::Column::Id, after, Some(limit), Condition::all()).await
+        }
+        SyncResource::RevenueRecords => {
+            let only = visible_to(visibility, revenue_record::Column::AccountId);
+            ids_where::<revenue_record::Entity>(db, revenue_record::Column::Id, after, Some(limit), only)
+                .await
+        }
+        SyncResource::TierChanges => {
+            let only = visible_to(visibility, tier_change::Column::AccountId);
+            ids_where::<tier_change::Entity>(db, tier_change::Column::Id, after, Some(limit), only).await
+        }
     }
 }
 
@@ -344,14 +436,20 @@ async fn feed_page(
         Visibility::TeamsOf(staff_id) => Some(staff_id),
         Visibility::All => None,
     };
-    let mut resource_types = std::collections::HashSet::from([resource.resource_type().to_owned()]);
-    if seats_of.is_some() {
-        resource_types.insert(TEAM_MEMBER.to_owned());
-    }
-    let filter = EventFilter {
-        resource_types,
-        ..Default::default()
+    let follows = resource.follows();
+    let mut filter = EventFilter::default();
+    match follows {
+        Follows::ResourceType(name) => filter.resource_types.insert(name.to_owned()),
+        Follows::EventType(name) => filter.event_types.insert(name.to_owned()),
     };
+    if seats_of.is_some() {
+        match follows {
+            Follows::ResourceType(_) => {
+                filter.resource_types.insert(TEAM_MEMBER.to_owned());
+            }
+            Follows::EventType(_) => filter.event_types.extend(SEAT_EVENTS.map(str::to_owned)),
+        }
+    }
     // Taken before the read: every event up to it has settled, so a read that comes back short has seen
     // all of this type's among them.
     let settled = feed::current_position(db).await?;
@@ -363,18 +461,21 @@ async fn feed_page(
     // made on; `None` for the resources of an account whose team the member joined or left.
     let mut touched: Vec<(Uuid, DateTime<Utc>, Option<Uuid>)> = Vec::new();
     for event in &batch.events {
-        if event.resource_type == TEAM_MEMBER {
-            let Some(account) = event
-                .account_id
-                .filter(|_| seats_of.is_some_and(|staff| seat_of(event, staff)))
-            else {
-                continue;
-            };
+        let announces = match follows {
+            Follows::ResourceType(name) => event.resource_type == name,
+            Follows::EventType(name) => event.event_type == name,
+        };
+        if announces {
+            for (id, account) in changed_by(db, resource, event).await? {
+                touched.push((id, event.occurred_at, account));
+            }
+        }
+        let own_seat =
+            event.resource_type == TEAM_MEMBER && seats_of.is_some_and(|staff| seat_of(event, staff));
+        if let Some(account) = event.account_id.filter(|_| own_seat) {
             for id in ids_of_account(db, resource, account).await? {
                 touched.push((id, event.occurred_at, None));
             }
-        } else if let Ok(id) = event.resource_id.parse::<Uuid>() {
-            touched.push((id, event.occurred_at, event.account_id));
         }
     }
     let mut seen = std::collections::HashSet::new();
@@ -385,27 +486,25 @@ async fn feed_page(
         .collect();
     latest.reverse();
 
+    let ids: Vec<Uuid> = latest.iter().map(|(id, ..)| *id).collect();
+    let mut current = load_many(db, visibility, resource, &ids).await?;
     let mut changes = Vec::with_capacity(latest.len());
     for (id, change_time, account) in latest {
-        match load(db, visibility, resource, id).await {
-            Ok(current) => changes.push(ChangedResource {
+        match current.remove(&id) {
+            Some(current) => changes.push(ChangedResource {
                 id,
                 change_time,
                 current: Some(current),
             }),
             // Gone, or no longer the caller's to see: a client that may have held it must forget it.
-            // To a MEMBER a resource gone from its account answers as hidden, not missing.
-            Err(Error::NotFound { .. } | Error::PermissionDenied(_))
-                if account.is_none_or(|account| may_see(visible.as_ref(), Some(account))) =>
-            {
+            None if account.is_none_or(|account| may_see(visible.as_ref(), Some(account))) => {
                 changes.push(ChangedResource {
                     id,
                     change_time,
                     current: None,
                 })
             }
-            Err(Error::NotFound { .. } | Error::PermissionDenied(_)) => {}
-            Err(err) => return Err(err),
+            None => {}
         }
     }
     Ok(ChangePage {
@@ -418,16 +517,75 @@ async fn feed_page(
 /// The outbox's resource type of team seats.
 const TEAM_MEMBER: &str = "team_member";
 
+/// The events of team seats, which a MEMBER's sync of any type follows too.
+const SEAT_EVENTS: [&str; 3] = ["TeamMemberAdded", "TeamMemberUpdated", "TeamMemberRemoved"];
+
+/// The resources of `resource`'s type that `event` (one that announces changes of that type) says
+/// changed, each with its account: the event's own resource, except for a tier change (named by its
+/// payload) and a batch of revenue records (named by their external ids; a record the batch moved to
+/// another account comes with the account it left, whose holders must be told to drop it).
+async fn changed_by(
+    db: &Db,
+    resource: SyncResource,
+    event: &outbox_event::Model,
+) -> Result<Vec<(Uuid, Option<Uuid>)>> {
+    Ok(match (resource, events::payload_of(event)) {
+        (SyncResource::TierChanges, Some(Payload::TierChanged(change))) => change
+            .id
+            .parse()
+            .ok()
+            .map(|id| (id, event.account_id))
+            .into_iter()
+            .collect(),
+        (SyncResource::TierChanges, _) => Vec::new(),
+        (SyncResource::RevenueRecords, Some(Payload::RevenueRecordsUpserted(batch))) => {
+            let left: std::collections::HashMap<Uuid, Uuid> = batch
+                .moves
+                .iter()
+                .filter_map(|moved| {
+                    Some((
+                        moved.revenue_record_id.parse().ok()?,
+                        moved.from_account_id.parse().ok()?,
+                    ))
+                })
+                .collect();
+            planning::store::revenue_ids_by_external_ids(db, &batch.external_ids)
+                .await?
+                .into_iter()
+                .map(|(id, account)| (id, Some(left.get(&id).copied().unwrap_or(account))))
+                .collect()
+        }
+        (SyncResource::RevenueRecords, _) => Vec::new(),
+        _ => event
+            .resource_id
+            .parse()
+            .ok()
+            .map(|id| (id, event.account_id))
+            .into_iter()
+            .collect(),
+    })
+}
+
 /// Whether a team-seat event is about `staff_id`'s seat.
 fn seat_of(event: &outbox_event::Model, staff_id: Uuid) -> bool {
-    let holder = event.payload.get("staff_id").and_then(serde_json::Value::as_str);
-    holder.and_then(|id| id.parse::<Uuid>().ok()) == Some(staff_id)
+    let holder = match events::payload_of(event) {
+        Some(
+            Payload::TeamMemberAdded(seat)
+            | Payload::TeamMemberUpdated(seat)
+            | Payload::TeamMemberRemoved(seat),
+        ) => seat.staff_id,
+        _ => return false,
+    };
+    holder.parse::<Uuid>().ok() == Some(staff_id)
 }
 
 /// The ids of `resource`'s rows that belong to `account` (for accounts, the account itself), whatever
 /// their state: soft-deleted accounts too, so a client holding one learns it is gone.
 async fn ids_of_account(db: &Db, resource: SyncResource, account: Uuid) -> Result<Vec<Uuid>> {
-    use crate::entity::{contact, opportunity, plan_action, service_request};
+    use crate::entity::{
+        account_plan, contact, interaction, opportunity, plan_action, revenue_record, service_request,
+        team_member, tier_change,
+    };
     use sea_orm::{ColumnTrait, Condition};
     let (nil, all) = (Uuid::nil(), None);
     match resource {
@@ -447,6 +605,28 @@ async fn ids_of_account(db: &Db, resource: SyncResource, account: Uuid) -> Resul
         SyncResource::PlanActions => {
             let only = Condition::all().add(plan_action::Column::AccountId.eq(account));
             ids_where::<plan_action::Entity>(db, plan_action::Column::Id, nil, all, only).await
+        }
+        SyncResource::Interactions => {
+            let only = Condition::all().add(interaction::Column::AccountId.eq(account));
+            ids_where::<interaction::Entity>(db, interaction::Column::Id, nil, all, only).await
+        }
+        SyncResource::AccountPlans => {
+            let only = Condition::all().add(account_plan::Column::AccountId.eq(account));
+            ids_where::<account_plan::Entity>(db, account_plan::Column::Id, nil, all, only).await
+        }
+        SyncResource::TeamMembers => {
+            let only = Condition::all().add(team_member::Column::AccountId.eq(account));
+            ids_where::<team_member::Entity>(db, team_member::Column::Id, nil, all, only).await
+        }
+        // The directory is the same whoever's teams the caller is on.
+        SyncResource::Staff => Ok(Vec::new()),
+        SyncResource::RevenueRecords => {
+            let only = Condition::all().add(revenue_record::Column::AccountId.eq(account));
+            ids_where::<revenue_record::Entity>(db, revenue_record::Column::Id, nil, all, only).await
+        }
+        SyncResource::TierChanges => {
+            let only = Condition::all().add(tier_change::Column::AccountId.eq(account));
+            ids_where::<tier_change::Entity>(db, tier_change::Column::Id, nil, all, only).await
         }
     }
 }
@@ -492,25 +672,65 @@ fn changes_pruned() -> Error {
     )
 }
 
-/// The resource as its area's `get` shows it to the caller.
-async fn load(db: &Db, visibility: Visibility, resource: SyncResource, id: Uuid) -> Result<CurrentState> {
-    Ok(match resource {
-        SyncResource::Accounts => {
-            CurrentState::Account(accounts::store::get_account(db, visibility, id).await?)
-        }
-        SyncResource::Contacts => {
-            CurrentState::Contact(accounts::store::get_contact(db, visibility, id).await?)
-        }
-        SyncResource::Opportunities => {
-            CurrentState::Opportunity(opportunities::store::get_opportunity(db, visibility, id).await?)
-        }
-        SyncResource::ServiceRequests => {
-            CurrentState::ServiceRequest(service_levels::store::get_request(db, visibility, id).await?)
-        }
-        SyncResource::PlanActions => {
-            CurrentState::PlanAction(planning::store::get_action(db, visibility, id).await?)
-        }
-    })
+/// Of `ids`, the resources the caller may see, as their areas' `get` shows them; those gone or hidden
+/// are left out.
+async fn load_many(
+    db: &Db,
+    visibility: Visibility,
+    resource: SyncResource,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, CurrentState>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let found: Vec<CurrentState> = match resource {
+        SyncResource::Interactions => states(
+            planning::store::interactions_by_ids(db, visibility, ids).await?,
+            CurrentState::Interaction,
+        ),
+        SyncResource::AccountPlans => states(
+            planning::store::plans_by_ids(db, visibility, ids).await?,
+            CurrentState::AccountPlan,
+        ),
+        SyncResource::TeamMembers => states(
+            teams::store::members_by_ids(db, visibility, ids).await?,
+            CurrentState::TeamMember,
+        ),
+        SyncResource::Staff => states(teams::store::staff_by_ids(db, ids).await?, CurrentState::Staff),
+        SyncResource::RevenueRecords => states(
+            planning::store::revenue_by_ids(db, visibility, ids).await?,
+            CurrentState::RevenueRecord,
+        ),
+        SyncResource::TierChanges => states(
+            planning::store::tier_changes_by_ids(db, visibility, ids).await?,
+            CurrentState::TierChange,
+        ),
+        SyncResource::Accounts => states(
+            accounts::store::accounts_by_ids(db, visibility, ids).await?,
+            CurrentState::Account,
+        ),
+        SyncResource::Contacts => states(
+            accounts::store::contacts_by_ids(db, visibility, ids).await?,
+            CurrentState::Contact,
+        ),
+        SyncResource::Opportunities => states(
+            opportunities::store::opportunities_by_ids(db, visibility, ids).await?,
+            CurrentState::Opportunity,
+        ),
+        SyncResource::ServiceRequests => states(
+            service_levels::store::requests_by_ids(db, visibility, ids).await?,
+            CurrentState::ServiceRequest,
+        ),
+        SyncResource::PlanActions => states(
+            planning::store::actions_by_ids(db, visibility, ids).await?,
+            CurrentState::PlanAction,
+        ),
+    };
+    Ok(found.into_iter().map(|current| (current.id(), current)).collect())
+}
+
+fn states<T>(found: Vec<T>, state: fn(T) -> CurrentState) -> Vec<CurrentState> {
+    found.into_iter().map(state).collect()
 }
 
 #[cfg(test)]

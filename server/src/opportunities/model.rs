@@ -1,7 +1,7 @@
 //! The funnel's domain values: pipelines of stages and opportunities.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{error::FieldViolation, money::Money, named_enum, paging::Direction};
@@ -19,7 +19,7 @@ named_enum!(Outcome { Won = "WON", Lost = "LOST" });
 /// The fixed id of the seeded default pipeline (migration 000005).
 pub const DEFAULT_PIPELINE_ID: Uuid = Uuid::from_u128(0x0000_0000_0000_7000_8000_0000_0000_0100);
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stage {
     pub key: String,
     pub display_name: String,
@@ -37,7 +37,7 @@ impl Stage {
 }
 
 /// What a client gives for a pipeline.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PipelineFields {
     pub display_name: String,
     /// In order: the open stages, then the won and the lost stage.
@@ -46,7 +46,7 @@ pub struct PipelineFields {
     pub qualification_stage_key: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pipeline {
     pub id: Uuid,
     pub fields: PipelineFields,
@@ -113,7 +113,7 @@ impl Pipeline {
 }
 
 /// MAN qualification (seed 003).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Qualification {
     pub budget: bool,
     pub authority: bool,
@@ -140,7 +140,7 @@ impl Qualification {
 }
 
 /// What a client sets on an opportunity (besides its account, pipeline and stage).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DealFields {
     pub external_id: Option<String>,
     pub display_name: String,
@@ -226,7 +226,7 @@ impl DealPatch {
 }
 
 /// How an opportunity ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Closing {
     pub outcome: Outcome,
     pub reason: String,
@@ -235,7 +235,7 @@ pub struct Closing {
     pub time: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Opportunity {
     pub id: Uuid,
     pub account_id: Uuid,

@@ -1,7 +1,7 @@
 //! The planning area's domain values.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
@@ -53,7 +53,7 @@ pub struct RevenueRecord {
     pub update_time: DateTime<Utc>,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpsertOutcome {
     pub created: u32,
     pub updated: u32,
@@ -101,7 +101,7 @@ impl TierTable {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TierChange {
     pub id: Uuid,
     pub account_id: Uuid,
@@ -117,7 +117,7 @@ pub struct TierChange {
     pub changed_by: Uuid,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TierOverrideRecord {
     pub account_id: Uuid,
     pub tier: Tier,
@@ -128,14 +128,14 @@ pub struct TierOverrideRecord {
 }
 
 /// One SWOT item of a plan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SwotItem {
     pub kind: SwotKind,
     pub text: String,
 }
 
 /// How a competitor stands at the account.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Competitor {
     pub name: String,
     pub estimated_share_percent: i32,
@@ -145,7 +145,7 @@ pub struct Competitor {
 }
 
 /// One product line at the account.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WhitespaceCell {
     pub product_line: String,
     pub status: WhitespaceStatus,
@@ -153,7 +153,7 @@ pub struct WhitespaceCell {
 }
 
 /// What a plan says; everything but its account, status and times.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanFields {
     pub name: String,
     pub period_start: NaiveDate,
@@ -167,7 +167,7 @@ pub struct PlanFields {
     pub whitespace: Vec<WhitespaceCell>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountPlan {
     pub id: Uuid,
     pub account_id: Uuid,
@@ -260,7 +260,7 @@ pub struct ActionFields {
     pub status: ActionStatus,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanAction {
     pub id: Uuid,
     pub plan_id: Uuid,
@@ -326,7 +326,7 @@ crate::named_enum!(CadenceKind {
 });
 
 /// What an interaction says.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InteractionFields {
     pub kind: InteractionType,
     pub occur_time: DateTime<Utc>,
@@ -339,7 +339,7 @@ pub struct InteractionFields {
     pub satisfaction: i32,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Interaction {
     pub id: Uuid,
     pub account_id: Uuid,

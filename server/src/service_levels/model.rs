@@ -2,7 +2,7 @@
 //! says about them. No I/O here and no wire types.
 
 use chrono::{DateTime, NaiveDate, Utc, Weekday};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use crate::sla::{RequestStatus, SlaState, TargetKind};
@@ -58,7 +58,7 @@ pub const DEFAULT_WARNING_PERCENT: u8 = 80;
 // ----- calendars -----
 
 /// One working window of one weekday, in minutes since local midnight (`end_minute` ≤ 1440).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayWindow {
     pub weekday: Weekday,
     pub start_minute: u16,
@@ -80,14 +80,14 @@ impl DayWindow {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Holiday {
     pub date: NaiveDate,
     pub display_name: String,
 }
 
 /// What a client gives for a calendar.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CalendarFields {
     pub display_name: String,
     pub time_zone: String,
@@ -98,7 +98,7 @@ pub struct CalendarFields {
     pub holidays: Vec<Holiday>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Calendar {
     pub id: Uuid,
     pub fields: CalendarFields,
@@ -146,7 +146,7 @@ impl CalendarPatch {
 // ----- policies -----
 
 /// Whom a policy applies to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PolicyScope {
     Account(Uuid),
     Tier(Tier),
@@ -187,14 +187,14 @@ impl PolicyScope {
 }
 
 /// The targets of one priority, in business minutes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PriorityTargets {
     pub priority: Priority,
     pub first_response_minutes: i32,
     pub resolution_minutes: i32,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EscalationStep {
     pub trigger: Trigger,
     /// None: either target.
@@ -206,7 +206,7 @@ pub struct EscalationStep {
 }
 
 /// What a client gives for a policy.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyFields {
     pub display_name: String,
     pub scope: PolicyScope,
@@ -219,7 +219,7 @@ pub struct PolicyFields {
     pub escalation_steps: Vec<EscalationStep>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
     pub id: Uuid,
     pub fields: PolicyFields,
@@ -266,7 +266,7 @@ pub struct PolicyFilter {
 // ----- service requests -----
 
 /// What a client sets on a request besides its account and priority.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestFields {
     pub external_id: Option<String>,
     pub contact_id: Option<Uuid>,
@@ -343,7 +343,7 @@ impl RequestPatch {
 }
 
 /// The policy targets a request was given, snapshotted.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppliedSla {
     pub policy_id: Uuid,
     pub policy_match: PolicyMatch,
@@ -356,7 +356,7 @@ pub struct AppliedSla {
 }
 
 /// One target as the clock sees it at the time of a read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetView {
     pub state: SlaState,
     pub due_time: DateTime<Utc>,
@@ -381,7 +381,7 @@ impl TargetView {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceRequest {
     pub id: Uuid,
     pub account_id: Uuid,
@@ -413,14 +413,14 @@ pub struct StatusChange {
     pub note: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recipient {
     pub staff_id: Uuid,
     pub reason: String,
 }
 
 /// One escalation step run on one request.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Escalation {
     pub id: Uuid,
     pub service_request_id: Uuid,

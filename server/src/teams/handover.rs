@@ -15,7 +15,7 @@ use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
 use super::rules::RuleBreak;
-use crate::error::Result;
+use crate::{error::Result, request::RequestContext};
 
 /// The person, accounts and reason of one handover.
 #[derive(Clone, Debug)]
@@ -62,7 +62,14 @@ pub trait ResponsibilityArea: Send + Sync {
     /// Moves `scope.from`'s items on `scope.accounts` to `scope.to` (or with `dry_run` only says what
     /// would move). Broken rules are reported, not raised, and an area that finds any writes nothing:
     /// the handover judges every area together and rolls the whole transaction back on any break.
-    async fn hand_over(&self, txn: &DatabaseTransaction, scope: &HandoverScope) -> Result<AreaHandover>;
+    /// Each item moved is recorded (`crate::audit`) as `ctx`'s change, announced by the event its own
+    /// update would fire, so that whoever follows the item learns of its new holder.
+    async fn hand_over(
+        &self,
+        txn: &DatabaseTransaction,
+        ctx: &RequestContext,
+        scope: &HandoverScope,
+    ) -> Result<AreaHandover>;
 }
 
 /// Every registered area, in registration order.
@@ -108,11 +115,16 @@ impl Responsibilities {
         Ok(by_person)
     }
 
-    /// Runs every area's part of one handover.
-    pub async fn hand_over(&self, txn: &DatabaseTransaction, scope: &HandoverScope) -> Result<AreaHandover> {
+    /// Runs every area's part of one handover, made by `ctx`'s caller.
+    pub async fn hand_over(
+        &self,
+        txn: &DatabaseTransaction,
+        ctx: &RequestContext,
+        scope: &HandoverScope,
+    ) -> Result<AreaHandover> {
         let mut all = AreaHandover::default();
         for area in self.areas.iter() {
-            let part = area.hand_over(txn, scope).await?;
+            let part = area.hand_over(txn, ctx, scope).await?;
             all.moves.extend(part.moves);
             all.breaks.extend(part.breaks);
         }

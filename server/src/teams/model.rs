@@ -2,7 +2,7 @@
 //! that create and change them. No I/O here and no wire types.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{error::FieldViolation, named_enum};
@@ -22,7 +22,7 @@ named_enum!(TeamRole {
 /// How many accounts a person serves when nobody says otherwise.
 pub const DEFAULT_MAX_ACCOUNTS: i32 = 25;
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Department {
     pub id: Uuid,
     pub code: String,
@@ -30,7 +30,7 @@ pub struct Department {
     pub create_time: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Staff {
     pub id: Uuid,
     pub fields: StaffFields,
@@ -41,7 +41,7 @@ pub struct Staff {
 }
 
 /// The writable fields of a person, validated.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StaffFields {
     pub full_name: String,
     /// Lower-cased.
@@ -108,7 +108,7 @@ pub struct StaffFilter {
     pub query: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TeamMember {
     pub id: Uuid,
     pub account_id: Uuid,

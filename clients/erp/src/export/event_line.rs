@@ -1,5 +1,6 @@
 //! An event as one line of the export file: JSON with the event's cursor, what changed, when, and
-//! the resource after the change as a JSON object (not a string holding JSON).
+//! its typed payload (the message its type declares, in canonical proto3 JSON) as a JSON object, not a
+//! string holding JSON.
 
 use chrono::{DateTime, SecondsFormat};
 use kam_proto::v1::Event;
@@ -17,6 +18,8 @@ struct EventLine<'a> {
     account_id: Option<&'a str>,
     /// RFC 3339, UTC, e.g. `2026-03-14T09:26:53.589Z`.
     occur_time: Option<String>,
+    /// The field paths the change wrote.
+    changed_fields: &'a [String],
     payload: Value,
 }
 
@@ -37,6 +40,7 @@ pub fn write_line(out: &mut Vec<u8>, event: &Event) {
         resource_id: &event.resource_id,
         account_id: Some(event.account_id.as_str()).filter(|id| !id.is_empty()),
         occur_time,
+        changed_fields: &event.changed_fields,
         payload,
     };
     serde_json::to_writer(&mut *out, &line).expect("an event line serializes");
@@ -67,6 +71,8 @@ mod tests {
             }),
             payload_json: payload_json.into(),
             cursor: "e1-0-42".into(),
+            changed_fields: vec!["display_name".into()],
+            payload: None,
         }
     }
 
@@ -75,14 +81,14 @@ mod tests {
         let mut out = Vec::new();
         write_line(
             &mut out,
-            &event("0190-a", r#"{"display_name":"Acme","tier":"KEY"}"#),
+            &event("0190-a", r#"{"displayName":"Acme","tier":"KEY"}"#),
         );
         let text = String::from_utf8(out).unwrap();
         assert_eq!(
             text,
             "{\"cursor\":\"e1-0-42\",\"event_type\":\"AccountCreated\",\"resource_type\":\"account\",\
              \"resource_id\":\"0190-a\",\"account_id\":\"0190-a\",\"occur_time\":\"2026-03-14T09:26:53.589Z\",\
-             \"payload\":{\"display_name\":\"Acme\",\"tier\":\"KEY\"}}\n"
+             \"changed_fields\":[\"display_name\"],\"payload\":{\"displayName\":\"Acme\",\"tier\":\"KEY\"}}\n"
         );
         assert_eq!(cursor_of(text.trim_end()).as_deref(), Some("e1-0-42"));
     }

@@ -1,6 +1,7 @@
 //! Accounts in the database: queries, and the transactions of every account mutation.
 
 use chrono::{DateTime, Utc};
+use kam_proto::v1 as pb;
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
@@ -11,6 +12,7 @@ use uuid::Uuid;
 
 use super::{ACCOUNT, Chain, MAX_CHAIN, walk_up};
 use crate::{
+    accounts::convert::account_to_proto,
     accounts::model::{
         Account, AccountFields, AccountFilter, AccountOrder, AccountUpdate, Lifecycle, RadStatus,
         RelationshipChange, RelationshipStage, Tier,
@@ -21,6 +23,7 @@ use crate::{
     entity::{account, relationship_change},
     error::{Error, Result},
     etag,
+    events::Payload,
     idempotency::IdempotencyKey,
     identity::{
         Visibility,
@@ -80,7 +83,7 @@ pub async fn create_account(
         audit::record(
             txn,
             ctx,
-            Change::new(ACCOUNT, id, "AccountCreated", &created, account_field_names()),
+            account_change(&created, Payload::AccountCreated, account_field_names()),
         )
         .await?;
         Ok(created)
@@ -204,7 +207,7 @@ pub async fn update_account(db: &Db, ctx: &RequestContext, update: AccountUpdate
         audit::record(
             txn,
             ctx,
-            Change::new(ACCOUNT, id, "AccountUpdated", &updated, changed_fields.clone()),
+            account_change(&updated, Payload::AccountUpdated, changed_fields.clone()),
         )
         .await?;
         Ok(updated)
@@ -322,15 +325,12 @@ pub async fn set_account_deleted(
         audit::record(
             txn,
             ctx,
-            Change::new(
-                ACCOUNT,
-                id,
-                if deleted {
-                    "AccountDeleted"
-                } else {
-                    "AccountUndeleted"
-                },
+            account_change(
                 &changed,
+                match deleted {
+                    true => Payload::AccountDeleted,
+                    false => Payload::AccountUndeleted,
+                },
                 vec!["delete_time".to_owned()],
             ),
         )
@@ -338,6 +338,22 @@ pub async fn set_account_deleted(
         Ok(changed)
     })
     .await
+}
+
+/// The change of `account` announced as `event`, which carries the account as GetAccount returns it.
+fn account_change(
+    account: &Account,
+    event: fn(pb::Account) -> Payload,
+    changed_fields: Vec<String>,
+) -> Change {
+    let message = account_to_proto(account.clone());
+    Change::new(
+        ACCOUNT,
+        account.id,
+        Some(account.id),
+        event(message),
+        changed_fields,
+    )
 }
 
 /// Writes `row` with a new revision and update time, and returns the account as stored.
@@ -622,4 +638,18 @@ pub async fn require_live_accounts(
         return Err(Error::not_found(ACCOUNT, missing));
     }
     Ok(found)
+}
+
+/// Of `ids`, the accounts the caller may see (soft-deleted ones too), in one query.
+pub async fn accounts_by_ids(db: &Db, visibility: Visibility, ids: &[Uuid]) -> Result<Vec<Account>> {
+    let mut select = account::Entity::find().filter(account::Column::Id.is_in(ids.iter().copied()));
+    if let Some(visible) = visible_accounts(visibility, account::Column::Id) {
+        select = select.filter(visible);
+    }
+    select
+        .all(db.conn())
+        .await?
+        .into_iter()
+        .map(account_from_row)
+        .collect()
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use kam_proto::v1 as pb;
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -12,6 +13,7 @@ use uuid::Uuid;
 
 use super::{CONTACT, Chain, MAX_CHAIN, accounts::require_live_account, walk_up};
 use crate::{
+    accounts::convert::contact_to_proto,
     accounts::model::{
         Attitude, BuyingRole, Contact, ContactFields, ContactFilter, ContactOrder, ContactPatch, KeyDate,
         KeyDateKind, Man,
@@ -21,6 +23,7 @@ use crate::{
     entity::{contact, contact_key_date},
     error::{Error, Result},
     etag,
+    events::{self, Payload},
     idempotency::IdempotencyKey,
     identity::{
         Visibility,
@@ -73,7 +76,7 @@ pub async fn create_contact(
         audit::record(
             txn,
             ctx,
-            Change::new(CONTACT, id, "ContactCreated", &created, contact_field_names()),
+            contact_change(&created, Payload::ContactCreated, contact_field_names()),
         )
         .await?;
         Ok(created)
@@ -192,7 +195,7 @@ pub async fn update_contact(
         audit::record(
             txn,
             ctx,
-            Change::new(CONTACT, id, "ContactUpdated", &updated, changed_fields.clone()),
+            contact_change(&updated, Payload::ContactUpdated, changed_fields.clone()),
         )
         .await?;
         Ok(updated)
@@ -231,14 +234,30 @@ pub async fn delete_contact(db: &Db, ctx: &RequestContext, id: Uuid, etag: Optio
             Change::new(
                 CONTACT,
                 id,
-                "ContactDeleted",
-                &serde_json::json!({ "id": id, "account_id": current.account_id }),
+                Some(current.account_id),
+                Payload::ContactDeleted(events::tombstone(id, Some(current.account_id), now())),
                 Vec::new(),
             ),
         )
         .await
     })
     .await
+}
+
+/// The change of `contact` announced as `event`, which carries the contact as GetContact returns it.
+fn contact_change(
+    contact: &Contact,
+    event: fn(pb::Contact) -> Payload,
+    changed_fields: Vec<String>,
+) -> Change {
+    let message = contact_to_proto(contact.clone());
+    Change::new(
+        CONTACT,
+        contact.id,
+        Some(contact.account_id),
+        event(message),
+        changed_fields,
+    )
 }
 
 async fn load_contact(conn: &impl ConnectionTrait, id: Uuid) -> Result<Contact> {
@@ -583,6 +602,22 @@ pub async fn key_contacts_at_risk(conn: &impl ConnectionTrait) -> Result<Vec<Key
                 opposed: row.attitude == Attitude::Opponent.as_str(),
                 full_name: row.full_name,
             })
+        })
+        .collect()
+}
+
+/// Of `ids`, the contacts of the accounts the caller may see, in one query (and one for key dates).
+pub async fn contacts_by_ids(db: &Db, visibility: Visibility, ids: &[Uuid]) -> Result<Vec<Contact>> {
+    let mut select = contact::Entity::find().filter(contact::Column::Id.is_in(ids.iter().copied()));
+    if let Some(visible) = visible_accounts(visibility, contact::Column::AccountId) {
+        select = select.filter(visible);
+    }
+    let rows = select.all(db.conn()).await?;
+    let mut key_dates = key_dates_of(db.conn(), rows.iter().map(|row| row.id).collect()).await?;
+    rows.into_iter()
+        .map(|row| {
+            let dates = key_dates.remove(&row.id).unwrap_or_default();
+            contact_from_row(row, dates)
         })
         .collect()
 }

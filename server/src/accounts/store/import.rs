@@ -5,14 +5,15 @@
 
 use std::collections::HashMap;
 
+use kam_proto::v1 as pb;
 use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect, Value};
-use serde::Serialize;
 use uuid::Uuid;
 
 use super::accounts::{account_field_names, account_from_row};
 use super::contacts::{contact_field_names, contact_from_row, key_dates_of};
 use super::{ACCOUNT, CONTACT, Chain, MAX_CHAIN, walk_up};
 use crate::{
+    accounts::convert::{account_to_proto, contact_to_proto},
     accounts::model::{
         Account, AccountRecord, Attitude, BuyingRole, Contact, ContactFields, ContactRecord, Lifecycle, Man,
         RadStatus, RelationshipStage, Tier,
@@ -23,6 +24,7 @@ use crate::{
     db::{Db, now},
     entity::{account, contact},
     error::{Error, Result},
+    events::Payload,
     request::RequestContext,
 };
 
@@ -64,47 +66,54 @@ const CHANGED_ACCOUNTS: Columns = Columns {
 
 /// How an import batch writes one kind of row: its tables' columns, a row's values, and how its changes
 /// are announced.
-struct ImportedKind<T: 'static> {
+struct ImportedKind<T: 'static, M: 'static> {
     new: &'static Columns,
     changed: &'static Columns,
     new_row: fn(&T) -> Vec<Value>,
     changed_row: fn(&T) -> Vec<Value>,
-    id: fn(&T) -> Uuid,
+    /// The row's id, its account's, and the row as its events carry it.
+    announced: fn(&T) -> (Uuid, Option<Uuid>, M),
     resource_type: &'static str,
     /// The creation's and the update's event.
-    events: [&'static str; 2],
+    events: [fn(M) -> Payload; 2],
     all_fields: fn() -> Vec<String>,
 }
 
-const ACCOUNTS: ImportedKind<Account> = ImportedKind {
+const ACCOUNTS: ImportedKind<Account, pb::Account> = ImportedKind {
     new: &NEW_ACCOUNTS,
     changed: &CHANGED_ACCOUNTS,
     new_row: new_account_row,
     changed_row: changed_account_row,
-    id: |account| account.id,
+    announced: |account| (account.id, Some(account.id), account_to_proto(account.clone())),
     resource_type: ACCOUNT,
-    events: ["AccountCreated", "AccountUpdated"],
+    events: [Payload::AccountCreated, Payload::AccountUpdated],
     all_fields: account_field_names,
 };
 
-const CONTACTS: ImportedKind<Contact> = ImportedKind {
+const CONTACTS: ImportedKind<Contact, pb::Contact> = ImportedKind {
     new: &NEW_CONTACTS,
     changed: &CHANGED_CONTACTS,
     new_row: new_contact_row,
     changed_row: changed_contact_row,
-    id: |contact| contact.id,
+    announced: |contact| {
+        (
+            contact.id,
+            Some(contact.account_id),
+            contact_to_proto(contact.clone()),
+        )
+    },
     resource_type: CONTACT,
-    events: ["ContactCreated", "ContactUpdated"],
+    events: [Payload::ContactCreated, Payload::ContactUpdated],
     all_fields: contact_field_names,
 };
 
 /// Writes a batch's new and changed rows (each changed one with the fields that changed), and their
 /// audit rows and events. The events are built while the database runs the rows' statements: for
 /// thousands of rows, serializing the payloads is as long as an insert.
-async fn write_imported<T: Serialize + Sync>(
+async fn write_imported<T: Sync, M>(
     txn: &impl ConnectionTrait,
     ctx: &RequestContext,
-    kind: &ImportedKind<T>,
+    kind: &ImportedKind<T, M>,
     created: &[T],
     changed: &[(T, Vec<String>)],
 ) -> Result<()> {
@@ -119,10 +128,14 @@ async fn write_imported<T: Serialize + Sync>(
         Ok::<(), Error>(())
     };
     let announcements = async {
-        let created = created.iter().map(|row| ((kind.id)(row), row, None));
-        let changed = changed
-            .iter()
-            .map(|(row, fields)| ((kind.id)(row), row, Some(fields.as_slice())));
+        let created = created.iter().map(|row| {
+            let (id, account_id, message) = (kind.announced)(row);
+            (id, account_id, message, None)
+        });
+        let changed = changed.iter().map(|(row, fields)| {
+            let (id, account_id, message) = (kind.announced)(row);
+            (id, account_id, message, Some(fields.as_slice()))
+        });
         let all_fields = (kind.all_fields)();
         let changes = audit::imported(
             kind.resource_type,

@@ -11,13 +11,13 @@ use uuid::Uuid;
 use crate::error::Result;
 
 pub use accounts::{
-    AccountSummary, create_account, deletion_states, deletion_states_by_external_id, get_account,
-    list_accounts, list_relationship_changes, live_accounts_in_tiers, require_live_account,
+    AccountSummary, accounts_by_ids, create_account, deletion_states, deletion_states_by_external_id,
+    get_account, list_accounts, list_relationship_changes, live_accounts_in_tiers, require_live_account,
     require_live_accounts, set_account_deleted, set_tiers, update_account,
 };
 pub use contacts::{
-    ContactKeyDate, KeyContactAtRisk, contact_key_dates, create_contact, delete_contact, get_contact,
-    key_contacts_at_risk, list_contacts, require_contacts_of_account, update_contact,
+    ContactKeyDate, KeyContactAtRisk, contact_key_dates, contacts_by_ids, create_contact, delete_contact,
+    get_contact, key_contacts_at_risk, list_contacts, require_contacts_of_account, update_contact,
 };
 pub use import::{import_accounts, import_contacts};
 

@@ -22,7 +22,9 @@ use crate::{
     db::{Db, now},
     entity::opportunity as row_entity,
     error::{Result, RuleViolation},
+    events::Payload,
     opportunities::{
+        convert::opportunity_to_proto,
         model::{OpportunityRecord, Pipeline, Qualification},
         rules,
     },
@@ -170,23 +172,22 @@ pub async fn import_opportunities(
             )
             .await?;
 
-        let mut events = Vec::with_capacity(created.len() + changed.len());
+        let mut written = Vec::with_capacity(created.len() + changed.len());
         for row in &created {
-            events.push((
-                opportunity_from_row(row.clone(), &pipelines[&row.pipeline_id])?,
-                None,
-            ));
+            let opportunity = opportunity_from_row(row.clone(), &pipelines[&row.pipeline_id])?;
+            written.push((opportunity, None));
         }
         for (row, fields) in &changed {
             let opportunity = opportunity_from_row(row.clone(), &pipelines[&row.pipeline_id])?;
-            events.push((opportunity, Some(fields.clone())));
+            written.push((opportunity, Some(fields.as_slice())));
         }
-        let written = events
-            .iter()
-            .map(|(opportunity, fields)| (opportunity.id, opportunity, fields.as_deref()));
+        let written = written.into_iter().map(|(opportunity, fields)| {
+            let (id, account_id) = (opportunity.id, Some(opportunity.account_id));
+            (id, account_id, opportunity_to_proto(opportunity), fields)
+        });
         let changes = audit::imported(
             OPPORTUNITY,
-            ["OpportunityCreated", "OpportunityUpdated"],
+            [Payload::OpportunityCreated, Payload::OpportunityUpdated],
             &deal_field_names(),
             written,
         );

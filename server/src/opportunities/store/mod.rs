@@ -20,15 +20,34 @@ pub use history::list_stage_history;
 pub use import::import_opportunities;
 pub use opportunities::{
     CloseRequest, close_opportunity, create_opportunity, get_opportunity, list_opportunities, move_stage,
-    reopen_opportunity, update_opportunity,
+    opportunities_by_ids, reopen_opportunity, update_opportunity,
 };
 pub use ownership::OpportunityOwnership;
 pub use pipelines::{create_pipeline, get_pipeline, list_pipelines, pipeline_or_default, update_pipeline};
 
-use crate::error::{Error, RuleViolation};
+use kam_proto::v1 as pb;
+
+use super::{convert::opportunity_to_proto, model::Opportunity};
+use crate::{
+    audit::Change,
+    error::{Error, RuleViolation},
+    events::Payload,
+};
 
 const PIPELINE: &str = "pipeline";
 const OPPORTUNITY: &str = "opportunity";
+
+/// The change of `opportunity` announced as `event`, which carries the deal as GetOpportunity returns
+/// it.
+fn opportunity_change(
+    opportunity: &Opportunity,
+    event: fn(pb::Opportunity) -> Payload,
+    changed_fields: Vec<String>,
+) -> Change {
+    let (id, account_id) = (opportunity.id, Some(opportunity.account_id));
+    let message = opportunity_to_proto(opportunity.clone());
+    Change::new(OPPORTUNITY, id, account_id, event(message), changed_fields)
+}
 
 /// Broken rules as the one error a refused write answers with.
 fn refuse(violations: Vec<RuleViolation>) -> Error {

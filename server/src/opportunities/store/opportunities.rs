@@ -11,16 +11,20 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{OPPORTUNITY, pipelines::load_pipeline, pipelines::load_pipeline_or_default, read_model, refuse};
+use super::{
+    OPPORTUNITY, opportunity_change, pipelines::load_pipeline, pipelines::load_pipeline_or_default,
+    read_model, refuse,
+};
 use crate::{
     accounts::store::require_live_account,
-    audit::{self, Change},
+    audit,
     db::{Db, contains_ignoring_case, now},
     entity::{
         opportunity as row_entity, opportunity_stage_change as change_entity, staff, staff_stage_specialty,
     },
     error::{Error, Result, RuleViolation},
     etag,
+    events::Payload,
     idempotency::IdempotencyKey,
     identity::{
         Visibility,
@@ -97,13 +101,7 @@ pub async fn create_opportunity(
         audit::record(
             txn,
             ctx,
-            Change::new(
-                OPPORTUNITY,
-                id,
-                "OpportunityCreated",
-                &created,
-                deal_field_names(),
-            ),
+            opportunity_change(&created, Payload::OpportunityCreated, deal_field_names()),
         )
         .await?;
         Ok(created)
@@ -224,13 +222,7 @@ pub async fn update_opportunity(
         audit::record(
             txn,
             ctx,
-            Change::new(
-                OPPORTUNITY,
-                id,
-                "OpportunityUpdated",
-                &updated,
-                changed_fields.clone(),
-            ),
+            opportunity_change(&updated, Payload::OpportunityUpdated, changed_fields.clone()),
         )
         .await?;
         Ok(updated)
@@ -282,7 +274,7 @@ pub async fn move_stage(
         audit::record(
             txn,
             ctx,
-            Change::new(OPPORTUNITY, id, "OpportunityStageChanged", &moved, fields),
+            opportunity_change(&moved, Payload::OpportunityStageChanged, fields),
         )
         .await?;
         Ok(moved)
@@ -341,11 +333,9 @@ pub async fn close_opportunity(
         audit::record(
             txn,
             ctx,
-            Change::new(
-                OPPORTUNITY,
-                id,
-                "OpportunityClosed",
+            opportunity_change(
                 &closed,
+                Payload::OpportunityClosed,
                 fields.iter().map(|f| (*f).to_owned()).collect(),
             ),
         )
@@ -392,11 +382,9 @@ pub async fn reopen_opportunity(
         audit::record(
             txn,
             ctx,
-            Change::new(
-                OPPORTUNITY,
-                id,
-                "OpportunityReopened",
+            opportunity_change(
                 &reopened,
+                Payload::OpportunityReopened,
                 vec!["stage".into(), "outcome".into(), "close_time".into()],
             ),
         )
@@ -688,4 +676,13 @@ pub(super) fn opportunity_from_row(row: row_entity::Model, pipeline: &Pipeline) 
         update_time: row.update_time,
         revision: row.revision,
     })
+}
+
+/// Of `ids`, the opportunities of the accounts the caller may see, in one query (and one per pipeline).
+pub async fn opportunities_by_ids(db: &Db, visibility: Visibility, ids: &[Uuid]) -> Result<Vec<Opportunity>> {
+    let mut select = row_entity::Entity::find().filter(row_entity::Column::Id.is_in(ids.iter().copied()));
+    if let Some(visible) = visible_accounts(visibility, row_entity::Column::AccountId) {
+        select = select.filter(visible);
+    }
+    with_pipelines(db.conn(), select.all(db.conn()).await?).await
 }

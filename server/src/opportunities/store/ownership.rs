@@ -9,10 +9,14 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::{opportunities::with_pipelines, opportunity_change};
 use crate::{
+    audit,
     db::now,
     entity::{opportunity, staff_stage_specialty},
     error::Result,
+    events::Payload,
+    request::RequestContext,
     teams::handover::{AreaHandover, HandoverScope, Moved, ResponsibilityArea},
 };
 
@@ -84,8 +88,14 @@ impl ResponsibilityArea for OpportunityOwnership {
 
     /// Every open deal `from` holds on the handed-over accounts moves: ownership always (any active
     /// person may own a deal); stage ownership only to a specialist of the deal's stage, else it is
-    /// cleared and the move says so.
-    async fn hand_over(&self, txn: &DatabaseTransaction, scope: &HandoverScope) -> Result<AreaHandover> {
+    /// cleared and the move says so. Each deal moved is announced as OpportunityUpdated, naming the
+    /// owner fields written.
+    async fn hand_over(
+        &self,
+        txn: &DatabaseTransaction,
+        ctx: &RequestContext,
+        scope: &HandoverScope,
+    ) -> Result<AreaHandover> {
         let deals = Self::open_held_by(scope.from)
             .filter(opportunity::Column::AccountId.is_in(scope.accounts.iter().copied()))
             .all(txn)
@@ -98,6 +108,7 @@ impl ResponsibilityArea for OpportunityOwnership {
             .map(|row| row.stage_key)
             .collect();
         let mut moves = Vec::with_capacity(deals.len());
+        let (mut saved, mut written) = (Vec::new(), Vec::new());
         for deal in deals {
             let mut change = opportunity::ActiveModel {
                 id: Set(deal.id),
@@ -105,10 +116,11 @@ impl ResponsibilityArea for OpportunityOwnership {
                 revision: Set(deal.revision + 1),
                 ..Default::default()
             };
-            let mut what = Vec::new();
+            let (mut what, mut fields) = (Vec::new(), Vec::new());
             if deal.owner_staff_id == scope.from {
                 change.owner_staff_id = Set(scope.to);
                 what.push("owner".to_owned());
+                fields.push("owner_staff_id".to_owned());
             }
             if deal.stage_owner_staff_id == Some(scope.from) {
                 if receiver_stages.contains(&deal.stage) {
@@ -121,9 +133,7 @@ impl ResponsibilityArea for OpportunityOwnership {
                         deal.stage
                     ));
                 }
-            }
-            if !scope.dry_run {
-                opportunity::Entity::update(change).exec(txn).await?;
+                fields.push("stage_owner_staff_id".to_owned());
             }
             moves.push(Moved {
                 area: self.name(),
@@ -132,6 +142,19 @@ impl ResponsibilityArea for OpportunityOwnership {
                 description: format!("{}: {}", deal.display_name, what.join(", ")),
                 new_item_id: None,
             });
+            if !scope.dry_run {
+                saved.push(opportunity::Entity::update(change).exec(txn).await?);
+                written.push(fields);
+            }
+        }
+        if !saved.is_empty() {
+            let changes = with_pipelines(txn, saved)
+                .await?
+                .iter()
+                .zip(written)
+                .map(|(deal, fields)| opportunity_change(deal, Payload::OpportunityUpdated, fields))
+                .collect();
+            audit::record_many(txn, ctx, changes).await?;
         }
         Ok(AreaHandover {
             moves,

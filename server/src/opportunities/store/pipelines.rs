@@ -12,8 +12,10 @@ use crate::{
     entity::{opportunity, pipeline as pipeline_entity, pipeline_stage},
     error::{Error, Result},
     etag,
+    events::Payload,
     idempotency::IdempotencyKey,
     opportunities::{
+        convert::pipeline_to_proto,
         model::{DEFAULT_PIPELINE_ID, ForecastCategory, Pipeline, PipelineFields, PipelinePatch, Stage},
         rules,
     },
@@ -61,7 +63,13 @@ pub async fn create_pipeline(
         audit::record(
             txn,
             ctx,
-            Change::new(PIPELINE, id, "PipelineCreated", &created, changed),
+            Change::new(
+                PIPELINE,
+                id,
+                None,
+                Payload::PipelineCreated(pipeline_to_proto(created.clone())),
+                changed,
+            ),
         )
         .await?;
         Ok(created)
@@ -162,7 +170,13 @@ pub async fn update_pipeline(
         audit::record(
             txn,
             ctx,
-            Change::new(PIPELINE, id, "PipelineUpdated", &updated, changed_fields.clone()),
+            Change::new(
+                PIPELINE,
+                id,
+                None,
+                Payload::PipelineUpdated(pipeline_to_proto(updated.clone())),
+                changed_fields.clone(),
+            ),
         )
         .await?;
         Ok(updated)

@@ -12,16 +12,17 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    PLAN_ACTION,
+    PLAN_ACTION, action_change,
     plans::{plan_of, refuse_closed, visible_plan_row},
 };
 use crate::{
     accounts::store::require_live_account,
-    audit::{self, Change},
+    audit,
     db::{Db, now},
     entity::plan_action as row_entity,
     error::{Error, Result},
     etag,
+    events::Payload,
     idempotency::IdempotencyKey,
     identity::{
         Visibility,
@@ -92,11 +93,9 @@ pub async fn create_action(
         audit::record(
             txn,
             ctx,
-            Change::new(
-                PLAN_ACTION,
-                action.id,
-                "PlanActionCreated",
+            action_change(
                 &action,
+                Payload::PlanActionCreated,
                 changed.map(str::to_owned).to_vec(),
             ),
         )
@@ -236,13 +235,7 @@ pub async fn update_action(
         audit::record(
             txn,
             ctx,
-            Change::new(
-                PLAN_ACTION,
-                id,
-                "PlanActionUpdated",
-                &action,
-                changed_fields.clone(),
-            ),
+            action_change(&action, Payload::PlanActionUpdated, changed_fields.clone()),
         )
         .await?;
         Ok(action)
@@ -297,6 +290,45 @@ fn open_owned_by(staff: Uuid) -> Condition {
         .add(row_entity::Column::Status.is_in(open_statuses()))
 }
 
+/// The open actions a handover moves.
+fn handed_over(scope: &HandoverScope) -> Condition {
+    open_owned_by(scope.from).add(row_entity::Column::AccountId.is_in(scope.accounts.iter().copied()))
+}
+
+/// Gives the open actions a handover moves their new owner, records a PlanActionUpdated for each, and
+/// returns them as moved, in id order: one statement moves them all and answers them as written, and
+/// the events are written in bulk, however many a leaver held.
+async fn reassign(
+    txn: &DatabaseTransaction,
+    ctx: &RequestContext,
+    scope: &HandoverScope,
+) -> Result<Vec<row_entity::Model>> {
+    let mut moved = row_entity::Entity::update_many()
+        .col_expr(row_entity::Column::OwnerStaffId, Expr::value(scope.to))
+        .col_expr(row_entity::Column::UpdateTime, Expr::value(now()))
+        .col_expr(
+            row_entity::Column::Revision,
+            Expr::col(row_entity::Column::Revision).add(1),
+        )
+        .filter(handed_over(scope))
+        .exec_with_returning(txn)
+        .await?;
+    moved.sort_by_key(|action| action.id);
+    let changes = moved
+        .iter()
+        .map(|row| {
+            let action = action_of(row.clone())?;
+            Ok(action_change(
+                &action,
+                Payload::PlanActionUpdated,
+                vec!["owner_staff_id".to_owned()],
+            ))
+        })
+        .collect::<Result<_>>()?;
+    audit::record_many(txn, ctx, changes).await?;
+    Ok(moved)
+}
+
 #[async_trait::async_trait]
 impl ResponsibilityArea for PlanActionOwnership {
     fn name(&self) -> &'static str {
@@ -330,27 +362,23 @@ impl ResponsibilityArea for PlanActionOwnership {
     }
 
     /// Every open action `from` owns on the handed-over accounts gets `to` as owner, in one statement;
-    /// the department stays (the work is still that department's).
-    async fn hand_over(&self, txn: &DatabaseTransaction, scope: &HandoverScope) -> Result<AreaHandover> {
-        let handed_over = open_owned_by(scope.from)
-            .add(row_entity::Column::AccountId.is_in(scope.accounts.iter().copied()));
-        let actions = row_entity::Entity::find()
-            .filter(handed_over.clone())
-            .order_by_asc(row_entity::Column::Id)
-            .all(txn)
-            .await?;
-        if !scope.dry_run && !actions.is_empty() {
-            row_entity::Entity::update_many()
-                .col_expr(row_entity::Column::OwnerStaffId, Expr::value(scope.to))
-                .col_expr(row_entity::Column::UpdateTime, Expr::value(now()))
-                .col_expr(
-                    row_entity::Column::Revision,
-                    Expr::col(row_entity::Column::Revision).add(1),
-                )
-                .filter(handed_over)
-                .exec(txn)
-                .await?;
-        }
+    /// the department stays (the work is still that department's). Each action moved is announced as
+    /// PlanActionUpdated.
+    async fn hand_over(
+        &self,
+        txn: &DatabaseTransaction,
+        ctx: &RequestContext,
+        scope: &HandoverScope,
+    ) -> Result<AreaHandover> {
+        let actions = if scope.dry_run {
+            row_entity::Entity::find()
+                .filter(handed_over(scope))
+                .order_by_asc(row_entity::Column::Id)
+                .all(txn)
+                .await?
+        } else {
+            reassign(txn, ctx, scope).await?
+        };
         let moves = actions
             .into_iter()
             .map(|action| Moved {
@@ -369,4 +397,14 @@ impl ResponsibilityArea for PlanActionOwnership {
             breaks: Vec::new(),
         })
     }
+}
+
+/// Of `ids`, the plan actions of the accounts the caller may see, in one query.
+pub async fn actions_by_ids(db: &Db, visibility: Visibility, ids: &[Uuid]) -> Result<Vec<PlanAction>> {
+    use row_entity::Column as C;
+    let mut select = row_entity::Entity::find().filter(C::Id.is_in(ids.iter().copied()));
+    if let Some(visible) = visible_accounts(visibility, C::AccountId) {
+        select = select.filter(visible);
+    }
+    select.all(db.conn()).await?.into_iter().map(action_of).collect()
 }

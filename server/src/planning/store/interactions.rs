@@ -7,14 +7,15 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use super::INTERACTION;
+use super::{INTERACTION, interaction_change};
 use crate::{
     accounts::store::{require_contacts_of_account, require_live_account},
-    audit::{self, Change},
+    audit,
     db::{Db, now},
     entity::{interaction as row_entity, interaction_contact, interaction_staff},
     error::{Error, Result},
     etag,
+    events::Payload,
     idempotency::IdempotencyKey,
     identity::{
         Visibility,
@@ -91,11 +92,9 @@ pub async fn log_interaction(
         audit::record(
             txn,
             ctx,
-            Change::new(
-                INTERACTION,
-                interaction.id,
-                "InteractionLogged",
+            interaction_change(
                 &interaction,
+                Payload::InteractionLogged,
                 changed.map(str::to_owned).to_vec(),
             ),
         )
@@ -214,13 +213,7 @@ pub async fn update_interaction(
         audit::record(
             txn,
             ctx,
-            Change::new(
-                INTERACTION,
-                id,
-                "InteractionUpdated",
-                &interaction,
-                changed_fields.clone(),
-            ),
+            interaction_change(&interaction, Payload::InteractionUpdated, changed_fields.clone()),
         )
         .await?;
         Ok(interaction)
@@ -385,4 +378,13 @@ pub(super) async fn last_interaction_by_account_and_staff(
         last.insert((account, staff), time);
     }
     Ok(last)
+}
+
+/// Of `ids`, the interactions the caller may see, in one query (and one per participant table).
+pub async fn interactions_by_ids(db: &Db, visibility: Visibility, ids: &[Uuid]) -> Result<Vec<Interaction>> {
+    let mut select = row_entity::Entity::find().filter(row_entity::Column::Id.is_in(ids.iter().copied()));
+    if let Some(visible) = visible_accounts(visibility, row_entity::Column::AccountId) {
+        select = select.filter(visible);
+    }
+    with_participants(db.conn(), select.all(db.conn()).await?).await
 }

@@ -5,14 +5,15 @@ use chrono::{Datelike, NaiveDate};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use super::{ACCOUNT_PLAN, revenue::account_revenue};
+use super::{ACCOUNT_PLAN, plan_change, revenue::account_revenue};
 use crate::{
     accounts::store::require_live_account,
-    audit::{self, Change},
+    audit,
     db::{Db, now},
     entity::{account_plan as row_entity, plan_action},
     error::{Error, Result},
     etag,
+    events::Payload,
     idempotency::IdempotencyKey,
     identity::{
         Visibility,
@@ -71,11 +72,9 @@ pub async fn create_plan(
         audit::record(
             txn,
             ctx,
-            Change::new(
-                ACCOUNT_PLAN,
-                plan.id,
-                "AccountPlanCreated",
+            plan_change(
                 &plan,
+                Payload::AccountPlanCreated,
                 changed.map(str::to_owned).to_vec(),
             ),
         )
@@ -167,13 +166,7 @@ pub async fn update_plan(
         audit::record(
             txn,
             ctx,
-            Change::new(
-                ACCOUNT_PLAN,
-                id,
-                "AccountPlanUpdated",
-                &plan,
-                changed_fields.clone(),
-            ),
+            plan_change(&plan, Payload::AccountPlanUpdated, changed_fields.clone()),
         )
         .await?;
         Ok(plan)
@@ -235,15 +228,10 @@ pub async fn change_plan_status(
             // A concurrent activation that slipped past the check: the retried transaction sees it.
             .map_err(Error::contention_on_unique)?;
         let event = match to {
-            PlanStatus::Active => "AccountPlanActivated",
-            _ => "AccountPlanClosed",
+            PlanStatus::Active => Payload::AccountPlanActivated,
+            _ => Payload::AccountPlanClosed,
         };
-        audit::record(
-            txn,
-            ctx,
-            Change::new(ACCOUNT_PLAN, id, event, &plan, vec!["status".to_owned()]),
-        )
-        .await?;
+        audit::record(txn, ctx, plan_change(&plan, event, vec!["status".to_owned()])).await?;
         Ok(plan)
     })
     .await
@@ -370,4 +358,14 @@ pub(super) fn plan_of(row: row_entity::Model) -> Result<AccountPlan> {
         close_time: row.close_time,
         revision: row.revision,
     })
+}
+
+/// Of `ids`, the account plans the caller may see, in one query.
+pub async fn plans_by_ids(db: &Db, visibility: Visibility, ids: &[Uuid]) -> Result<Vec<AccountPlan>> {
+    use row_entity::Column as C;
+    let mut select = row_entity::Entity::find().filter(C::Id.is_in(ids.iter().copied()));
+    if let Some(visible) = visible_accounts(visibility, C::AccountId) {
+        select = select.filter(visible);
+    }
+    select.all(db.conn()).await?.into_iter().map(plan_of).collect()
 }

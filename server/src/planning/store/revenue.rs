@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
+use kam_proto::v1 as pb;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Statement, Value};
 use uuid::Uuid;
 
@@ -15,6 +16,7 @@ use crate::{
     db::{Db, now},
     entity::revenue_record as row_entity,
     error::{Error, Result},
+    events::Payload,
     identity::{
         Visibility,
         access::{require_visible_account, visible_accounts},
@@ -29,14 +31,6 @@ use crate::{
     },
     request::RequestContext,
 };
-
-/// What the batch event says.
-#[derive(serde::Serialize)]
-struct UpsertEvent<'a> {
-    #[serde(flatten)]
-    outcome: UpsertOutcome,
-    external_ids: Vec<&'a str>,
-}
 
 /// Creates the records whose external id is new, rewrites those whose account, period or amount
 /// changed, and leaves the others alone, all in one transaction with one audit row and one
@@ -206,19 +200,27 @@ async fn write_revenue(
             .await?;
         outcome.created = u32::try_from(inserted).expect("a batch holds far fewer than 2^32 records");
         if inserted == records.len() as u64 {
-            return announce(txn, ctx, records, outcome).await;
+            return announce(txn, ctx, records, outcome, Vec::new()).await;
         }
     }
     let stored = stored_records(txn, records).await?;
     let mut new_rows = Vec::new();
     let mut changed_rows = Vec::new();
+    let mut moves = Vec::new();
     for (n, record) in records.iter().enumerate() {
         match stored.get(&record.external_id) {
             Some((id, _)) if inserted_first.get(n) == Some(id) => {} // counted above
             Some((_, fields)) if fields == record => outcome.unchanged += 1,
-            Some((id, _)) => {
+            Some((id, fields)) => {
                 outcome.updated += 1;
                 changed_rows.push(changed_row(*id, record, at));
+                if fields.account_id != record.account_id {
+                    moves.push(pb::RevenueRecordMove {
+                        revenue_record_id: id.to_string(),
+                        from_account_id: fields.account_id.to_string(),
+                        to_account_id: record.account_id.to_string(),
+                    });
+                }
             }
             None => {
                 outcome.created += 1;
@@ -232,7 +234,7 @@ async fn write_revenue(
         // Two batches racing on one new external id: the loser retries and finds it stored.
         .map_err(Error::contention_on_unique)?;
     CHANGED_RECORDS.update(txn, "id", changed_rows).await?;
-    announce(txn, ctx, records, outcome).await
+    announce(txn, ctx, records, outcome, moves).await
 }
 
 /// A new record's row of [`NEW_RECORDS`].
@@ -268,20 +270,19 @@ async fn announce(
     ctx: &RequestContext,
     records: &[RevenueFields],
     outcome: UpsertOutcome,
+    moves: Vec<pb::RevenueRecordMove>,
 ) -> Result<UpsertOutcome> {
     if outcome.created + outcome.updated > 0 {
-        let event = UpsertEvent {
-            outcome,
-            external_ids: records.iter().map(|r| r.external_id.as_str()).collect(),
-        };
         let batch = Uuid::now_v7();
+        let event = Payload::RevenueRecordsUpserted(pb::RevenueBatch {
+            created: outcome.created.into(),
+            updated: outcome.updated.into(),
+            unchanged: outcome.unchanged.into(),
+            external_ids: records.iter().map(|r| r.external_id.clone()).collect(),
+            moves,
+        });
         let fields = vec!["records".to_owned()];
-        audit::record(
-            txn,
-            ctx,
-            Change::new(REVENUE_RECORD, batch, "RevenueRecordsUpserted", &event, fields),
-        )
-        .await?;
+        audit::record(txn, ctx, Change::new(REVENUE_RECORD, batch, None, event, fields)).await?;
     }
     Ok(outcome)
 }
@@ -506,4 +507,27 @@ pub(super) async fn account_revenue(
         .one(conn)
         .await?;
     Ok(total_of(sums.unwrap_or_default()))
+}
+
+/// Of `ids`, the revenue records of the accounts the caller may see, in one query.
+pub async fn revenue_by_ids(db: &Db, visibility: Visibility, ids: &[Uuid]) -> Result<Vec<RevenueRecord>> {
+    use row_entity::Column as C;
+    let mut select = row_entity::Entity::find().filter(C::Id.is_in(ids.iter().copied()));
+    if let Some(visible) = visible_accounts(visibility, C::AccountId) {
+        select = select.filter(visible);
+    }
+    Ok(select.all(db.conn()).await?.into_iter().map(record_of).collect())
+}
+
+/// The ids and accounts of the records stored under `external_ids`, in one query (the change feed's
+/// way from a batch's event to its records).
+pub async fn revenue_ids_by_external_ids(db: &Db, external_ids: &[String]) -> Result<Vec<(Uuid, Uuid)>> {
+    use row_entity::Column as C;
+    Ok(row_entity::Entity::find()
+        .select_only()
+        .columns([C::Id, C::AccountId])
+        .filter(C::ExternalId.is_in(external_ids.iter().cloned()))
+        .into_tuple()
+        .all(db.conn())
+        .await?)
 }

@@ -5,16 +5,16 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::ExprTrait,
 };
-use serde::Serialize;
 use uuid::Uuid;
 
-use super::{ACCOUNT_TIER, TIER_OVERRIDE, live_accounts_among, revenue_by_account};
+use super::{TIER_OVERRIDE, live_accounts_among, revenue_by_account, tier_changed};
 use crate::{
     accounts::{model::Tier, store as accounts},
     audit::{self, Change},
     db::{Db, now},
     entity::{tier_change as change_entity, tier_override as override_entity},
     error::{Error, Result},
+    events::{self, Payload},
     identity::{
         Visibility,
         access::{require_visible_account, visible_accounts},
@@ -23,6 +23,7 @@ use crate::{
     opportunities::store::open_weighted_pipeline_by_account,
     paging::{Cursor, Direction, Keyset, Page},
     planning::{
+        convert::override_to_proto,
         model::{RankedAccount, TierChange, TierChangeSource, TierOverrideRecord, TierTable},
         tiering::{self, TierInput, TierOverride, TierReason, TierShares},
     },
@@ -85,18 +86,7 @@ pub async fn recompute_tiers(
             })
             .collect();
         insert_changes(txn, &history).await?;
-        let events: Vec<Change<'_, TierChange>> = history
-            .iter()
-            .map(|change| {
-                Change::new(
-                    ACCOUNT_TIER,
-                    change.account_id,
-                    "TierChanged",
-                    change,
-                    vec!["tier".to_owned()],
-                )
-            })
-            .collect();
+        let events = history.iter().map(tier_changed).collect();
         audit::record_many(txn, ctx, events).await?;
         Ok(TierTable {
             as_of,
@@ -183,15 +173,6 @@ async fn insert_changes(conn: &impl ConnectionTrait, changes: &[TierChange]) -> 
     Ok(())
 }
 
-/// The override event's payload.
-#[derive(Serialize)]
-struct OverrideEvent<'a> {
-    #[serde(flatten)]
-    tier_override: &'a TierOverrideRecord,
-    /// The tier change it made at once, if the account had another tier.
-    tier_change: Option<&'a TierChange>,
-}
-
 /// Sets (or replaces) the account's override; its tier applies at once, with a history row when it
 /// changes the account's tier.
 pub async fn set_override(
@@ -245,28 +226,14 @@ pub async fn set_override(
         if let Some(change) = &change {
             accounts::set_tiers(txn, &[(account_id, tier)], at).await?;
             insert_changes(txn, std::slice::from_ref(change)).await?;
-            audit::record(
-                txn,
-                ctx,
-                Change::new(
-                    ACCOUNT_TIER,
-                    account_id,
-                    "TierChanged",
-                    change,
-                    vec!["tier".to_owned()],
-                ),
-            )
-            .await?;
+            audit::record(txn, ctx, tier_changed(change)).await?;
         }
-        let event = OverrideEvent {
-            tier_override: &record,
-            tier_change: change.as_ref(),
-        };
         let fields = ["tier", "reason", "expire_time"].map(str::to_owned).to_vec();
+        let set = Payload::TierOverrideSet(override_to_proto(record.clone(), at));
         audit::record(
             txn,
             ctx,
-            Change::new(TIER_OVERRIDE, account_id, "TierOverrideSet", &event, fields),
+            Change::new(TIER_OVERRIDE, account_id, Some(account_id), set, fields),
         )
         .await?;
         Ok(record.clone())
@@ -278,17 +245,21 @@ pub async fn set_override(
 pub async fn clear_override(db: &Db, ctx: &RequestContext, account_id: Uuid) -> Result<()> {
     db.write(|txn| async move {
         let txn = &*txn;
-        let Some(row) = override_entity::Entity::find_by_id(account_id).one(txn).await? else {
+        if override_entity::Entity::find_by_id(account_id)
+            .one(txn)
+            .await?
+            .is_none()
+        {
             return Err(Error::not_found(TIER_OVERRIDE, account_id));
-        };
+        }
         override_entity::Entity::delete_by_id(account_id)
             .exec(txn)
             .await?;
-        let cleared = override_of(&row)?;
+        let cleared = Payload::TierOverrideCleared(events::tombstone(account_id, Some(account_id), now()));
         audit::record(
             txn,
             ctx,
-            Change::new(TIER_OVERRIDE, account_id, "TierOverrideCleared", &cleared, vec![]),
+            Change::new(TIER_OVERRIDE, account_id, Some(account_id), cleared, vec![]),
         )
         .await?;
         Ok(())
@@ -398,4 +369,14 @@ fn change_of(row: change_entity::Model) -> Result<TierChange> {
         change_time: row.change_time,
         changed_by: row.changed_by,
     })
+}
+
+/// Of `ids`, the tier changes of the accounts the caller may see, in one query.
+pub async fn tier_changes_by_ids(db: &Db, visibility: Visibility, ids: &[Uuid]) -> Result<Vec<TierChange>> {
+    use change_entity::Column as C;
+    let mut select = change_entity::Entity::find().filter(C::Id.is_in(ids.iter().copied()));
+    if let Some(visible) = visible_accounts(visibility, C::AccountId) {
+        select = select.filter(visible);
+    }
+    select.all(db.conn()).await?.into_iter().map(change_of).collect()
 }

@@ -9,10 +9,14 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::{request_change, requests::evaluated};
 use crate::{
+    audit,
     db::now,
     entity::service_request,
     error::Result,
+    events::Payload,
+    request::RequestContext,
     service_levels::model::RequestStatus,
     teams::handover::{AreaHandover, HandoverScope, Moved, ResponsibilityArea},
 };
@@ -37,6 +41,46 @@ fn open_assigned_to(staff: Uuid) -> Condition {
 /// The open requests a handover moves.
 fn handed_over(scope: &HandoverScope) -> Condition {
     open_assigned_to(scope.from).add(service_request::Column::AccountId.is_in(scope.accounts.iter().copied()))
+}
+
+/// Gives the open requests a handover moves their new assignee, records a ServiceRequestUpdated for
+/// each, and returns them as moved, in id order. A leaver may hold hundreds of tickets: one statement
+/// moves them all and answers them as written, and the events are written in bulk; only evaluating
+/// their SLA for the payloads reads a little more (`evaluated`: histories and calendars).
+async fn reassign(
+    txn: &DatabaseTransaction,
+    ctx: &RequestContext,
+    scope: &HandoverScope,
+) -> Result<Vec<service_request::Model>> {
+    let at = now();
+    let mut moved = service_request::Entity::update_many()
+        .col_expr(service_request::Column::AssigneeStaffId, Expr::value(scope.to))
+        .col_expr(service_request::Column::UpdateTime, Expr::value(at))
+        .col_expr(
+            service_request::Column::Revision,
+            Expr::col(service_request::Column::Revision).add(1),
+        )
+        .filter(handed_over(scope))
+        .exec_with_returning(txn)
+        .await?;
+    if moved.is_empty() {
+        // Nothing to evaluate: spare the queue of SLA evaluations (`off_the_workers`).
+        return Ok(moved);
+    }
+    moved.sort_by_key(|request| request.id);
+    let changes = evaluated(txn, moved.clone(), at)
+        .await?
+        .iter()
+        .map(|request| {
+            request_change(
+                request,
+                Payload::ServiceRequestUpdated,
+                vec!["assignee_staff_id".to_owned()],
+            )
+        })
+        .collect();
+    audit::record_many(txn, ctx, changes).await?;
+    Ok(moved)
 }
 
 #[async_trait::async_trait]
@@ -73,26 +117,23 @@ impl ResponsibilityArea for ServiceRequestAssignments {
 
     /// Every open request assigned to `from` on the handed-over accounts gets `to` as assignee. The
     /// SLA does not change (the clock does not care who works the request); the revision does, so a
-    /// client holding the old etag learns of the move.
-    async fn hand_over(&self, txn: &DatabaseTransaction, scope: &HandoverScope) -> Result<AreaHandover> {
-        let requests = service_request::Entity::find()
-            .filter(handed_over(scope))
-            .order_by_asc(service_request::Column::Id)
-            .all(txn)
-            .await?;
-        if !scope.dry_run && !requests.is_empty() {
-            // One statement for all of them: a leaver may hold hundreds of tickets.
-            service_request::Entity::update_many()
-                .col_expr(service_request::Column::AssigneeStaffId, Expr::value(scope.to))
-                .col_expr(service_request::Column::UpdateTime, Expr::value(now()))
-                .col_expr(
-                    service_request::Column::Revision,
-                    Expr::col(service_request::Column::Revision).add(1),
-                )
+    /// client holding the old etag learns of the move, and each request moved is announced as
+    /// ServiceRequestUpdated.
+    async fn hand_over(
+        &self,
+        txn: &DatabaseTransaction,
+        ctx: &RequestContext,
+        scope: &HandoverScope,
+    ) -> Result<AreaHandover> {
+        let requests = if scope.dry_run {
+            service_request::Entity::find()
                 .filter(handed_over(scope))
-                .exec(txn)
-                .await?;
-        }
+                .order_by_asc(service_request::Column::Id)
+                .all(txn)
+                .await?
+        } else {
+            reassign(txn, ctx, scope).await?
+        };
         let moves = requests
             .into_iter()
             .map(|request| Moved {

@@ -16,10 +16,12 @@ use crate::{
     },
     error::{Error, Result},
     etag,
+    events::Payload,
     idempotency::IdempotencyKey,
     paging::{Cursor, Direction, Keyset, Page},
     request::RequestContext,
     service_levels::{
+        convert::calendar_to_proto,
         model::{Calendar, CalendarFields, CalendarPatch, DayWindow, Holiday},
         rules,
     },
@@ -64,7 +66,13 @@ pub async fn create_calendar(
         audit::record(
             txn,
             ctx,
-            Change::new(CALENDAR, id, "BusinessCalendarCreated", &created, changed),
+            Change::new(
+                CALENDAR,
+                id,
+                None,
+                Payload::BusinessCalendarCreated(calendar_to_proto(created.clone())),
+                changed,
+            ),
         )
         .await?;
         Ok(created)
@@ -154,8 +162,8 @@ pub async fn update_calendar(
             Change::new(
                 CALENDAR,
                 id,
-                "BusinessCalendarUpdated",
-                &updated,
+                None,
+                Payload::BusinessCalendarUpdated(calendar_to_proto(updated.clone())),
                 changed_fields.clone(),
             ),
         )

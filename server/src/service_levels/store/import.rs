@@ -28,8 +28,10 @@ use crate::{
     db::{Db, now},
     entity::{account, contact, service_request as row_entity},
     error::{Error, Result},
+    events::Payload,
     request::RequestContext,
     service_levels::{
+        convert::request_to_proto,
         model::{Policy, RequestFields, RequestRecord, RequestStatus, SlaState},
         rules::{self, CONTACT_NOT_OF_ACCOUNT, STAFF_INACTIVE},
     },
@@ -208,19 +210,23 @@ pub async fn import_requests(
             )
             .await?;
 
-        let mut requests = Vec::with_capacity(created.len() + changed.len());
+        let mut written = Vec::with_capacity(created.len() + changed.len());
         for (row, evaluation) in &created {
-            requests.push((request_from_row(row.clone(), evaluation)?, None));
+            written.push((request_from_row(row.clone(), evaluation)?, None));
         }
         for (row, evaluation, fields) in &changed {
-            requests.push((request_from_row(row.clone(), evaluation)?, Some(fields.clone())));
+            written.push((
+                request_from_row(row.clone(), evaluation)?,
+                Some(fields.as_slice()),
+            ));
         }
-        let written = requests
-            .iter()
-            .map(|(request, fields)| (request.id, request, fields.as_deref()));
+        let written = written.into_iter().map(|(request, fields)| {
+            let (id, account_id) = (request.id, Some(request.account_id));
+            (id, account_id, request_to_proto(request), fields)
+        });
         let changes = audit::imported(
             SERVICE_REQUEST,
-            ["ServiceRequestCreated", "ServiceRequestUpdated"],
+            [Payload::ServiceRequestCreated, Payload::ServiceRequestUpdated],
             &CREATED_FIELDS,
             written,
         );

@@ -22,17 +22,34 @@ pub use monitor::{ScanReport, scan_once};
 pub use policies::{create_policy, delete_policy, get_policy, list_policies, update_policy};
 pub use requests::{
     RecalculateRequest, change_status, create_request, get_request, list_requests, recalculate_sla,
-    record_first_response, update_request,
+    record_first_response, requests_by_ids, update_request,
 };
 
 use std::sync::{Arc, OnceLock};
 
 use tokio::sync::Semaphore;
 
+use kam_proto::v1 as pb;
+
+use super::{convert::request_to_proto, model::ServiceRequest};
 use crate::{
+    audit::Change,
     error::{Error, Result, RuleViolation},
+    events::Payload,
     sla::{BusinessTimeError, SlaError},
 };
+
+/// The change of `request` announced as `event`, which carries the request as GetServiceRequest returns
+/// it.
+fn request_change(
+    request: &ServiceRequest,
+    event: fn(pb::ServiceRequest) -> Payload,
+    changed_fields: Vec<String>,
+) -> Change {
+    let (id, account_id) = (request.id, Some(request.account_id));
+    let message = request_to_proto(request.clone());
+    Change::new(SERVICE_REQUEST, id, account_id, event(message), changed_fields)
+}
 
 const CALENDAR: &str = "business_calendar";
 const POLICY: &str = "sla_policy";

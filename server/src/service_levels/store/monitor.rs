@@ -37,6 +37,7 @@ use std::{
 };
 
 use chrono::{DateTime, Duration, Utc};
+use kam_proto::v1 as pb;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::Expr,
@@ -56,11 +57,16 @@ use crate::{
     db::Db,
     entity::{department, service_request as row_entity, sla_escalation as escalation_entity, team_member},
     error::{Error, Result},
+    events::Payload,
     service_levels::{
-        model::{DEFAULT_POLICY_ID, Escalation, EscalationStep, Recipient, SlaState, TargetKind, Trigger},
+        convert::escalation_to_proto,
+        model::{
+            DEFAULT_POLICY_ID, Escalation, EscalationStep, Priority, Recipient, SlaState, TargetKind, Trigger,
+        },
         rules,
     },
     sla::{BusinessCalendar, TargetStatus},
+    wire::{WireEnum, timestamp},
 };
 
 const MONITOR: SystemActor = SystemActor { name: "sla-monitor" };
@@ -283,28 +289,29 @@ async fn check_request(db: &Db, id: Uuid, now: DateTime<Utc>, known: Known) -> R
                 return Err(Error::Contention);
             }
             for rank in from + 1..=to {
-                let (event, state) = if rank == 1 {
+                let (event, state): (fn(pb::SlaTransition) -> Payload, _) = if rank == 1 {
                     report.at_risk_recorded += 1;
-                    ("SlaAtRisk", SlaState::AtRisk)
+                    (Payload::SlaAtRisk, SlaState::AtRisk)
                 } else {
                     report.breached_recorded += 1;
-                    ("SlaBreached", SlaState::Breached)
+                    (Payload::SlaBreached, SlaState::Breached)
                 };
-                let payload = TransitionEvent {
-                    service_request_id: id,
-                    account_id: row.account_id,
-                    target: kind,
-                    state,
-                    priority: &row.priority,
-                    assignee_staff_id: row.assignee_staff_id,
-                    due_time: status.due_time,
-                    at_risk_time: status.at_risk_time,
-                    record_time: now,
+                let transition = pb::SlaTransition {
+                    service_request_id: id.to_string(),
+                    account_id: row.account_id.to_string(),
+                    target: kind.to_wire(),
+                    state: state.to_wire(),
+                    priority: Priority::from_name(&row.priority).map_or(0, Priority::to_wire),
+                    assignee_staff_id: row.assignee_staff_id.map(|id| id.to_string()).unwrap_or_default(),
+                    due_time: Some(timestamp(status.due_time)),
+                    at_risk_time: Some(timestamp(status.at_risk_time)),
+                    record_time: Some(timestamp(now)),
                 };
+                let fields = vec![column_name(kind).to_owned()];
                 audit::record_system(
                     txn,
                     &MONITOR,
-                    Change::new(SERVICE_REQUEST, id, event, &payload, vec![column_name(kind).to_owned()]),
+                    Change::new(SERVICE_REQUEST, id, Some(row.account_id), event(transition), fields),
                 )
                 .await?;
             }
@@ -377,11 +384,8 @@ async fn check_request(db: &Db, id: Uuid, now: DateTime<Utc>, known: Known) -> R
                     Change::new(
                         SERVICE_REQUEST,
                         id,
-                        "SlaEscalated",
-                        &EscalationEvent {
-                            account_id: row.account_id,
-                            escalation: &escalation,
-                        },
+                        Some(row.account_id),
+                        Payload::SlaEscalated(escalation_to_proto(escalation.clone())),
                         vec!["escalations".to_owned()],
                     ),
                 )
@@ -513,28 +517,6 @@ fn column_name(kind: TargetKind) -> &'static str {
         TargetKind::FirstResponse => "first_response_sla_state",
         TargetKind::Resolution => "resolution_sla_state",
     }
-}
-
-/// The payload of `SlaAtRisk` and `SlaBreached`.
-#[derive(Serialize)]
-struct TransitionEvent<'a> {
-    service_request_id: Uuid,
-    account_id: Uuid,
-    target: TargetKind,
-    state: SlaState,
-    priority: &'a str,
-    assignee_staff_id: Option<Uuid>,
-    due_time: DateTime<Utc>,
-    at_risk_time: DateTime<Utc>,
-    record_time: DateTime<Utc>,
-}
-
-/// The payload of `SlaEscalated`.
-#[derive(Serialize)]
-struct EscalationEvent<'a> {
-    account_id: Uuid,
-    #[serde(flatten)]
-    escalation: &'a Escalation,
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ use crate::{
     },
     error::{Error, Result},
     etag,
+    events::{self, Payload},
     idempotency::IdempotencyKey,
     identity::{
         Visibility,
@@ -28,6 +29,7 @@ use crate::{
     paging::{Cursor, Direction, Keyset, Page},
     request::RequestContext,
     service_levels::{
+        convert::policy_to_proto,
         model::{
             EscalationStep, Policy, PolicyFields, PolicyFilter, PolicyMatch, PolicyPatch, PolicyScope,
             Priority, PriorityTargets, RequestStatus, TargetKind, Trigger,
@@ -94,7 +96,13 @@ pub async fn create_policy(
         audit::record(
             txn,
             ctx,
-            Change::new(POLICY, id, "SlaPolicyCreated", &created, changed),
+            Change::new(
+                POLICY,
+                id,
+                None,
+                Payload::SlaPolicyCreated(policy_to_proto(created.clone())),
+                changed,
+            ),
         )
         .await?;
         Ok(created)
@@ -230,7 +238,13 @@ pub async fn update_policy(
         audit::record(
             txn,
             ctx,
-            Change::new(POLICY, id, "SlaPolicyUpdated", &updated, changed_fields.clone()),
+            Change::new(
+                POLICY,
+                id,
+                None,
+                Payload::SlaPolicyUpdated(policy_to_proto(updated.clone())),
+                changed_fields.clone(),
+            ),
         )
         .await?;
         Ok(updated)
@@ -250,7 +264,13 @@ pub async fn delete_policy(db: &Db, ctx: &RequestContext, id: Uuid, sent_etag: O
         audit::record(
             txn,
             ctx,
-            Change::new(POLICY, id, "SlaPolicyDeleted", &current, vec![]),
+            Change::new(
+                POLICY,
+                id,
+                None,
+                Payload::SlaPolicyDeleted(events::tombstone(id, None, now())),
+                vec![],
+            ),
         )
         .await?;
         Ok(())

@@ -18,11 +18,11 @@ use super::{
     calendars::{clock_calendar, load_calendar, load_calendars},
     clock_error, off_the_workers,
     policies::{applicable_policy, load_visible_policy},
-    refuse,
+    refuse, request_change,
 };
 use crate::{
     accounts::{model::Tier, store::require_live_account},
-    audit::{self, Change},
+    audit,
     db::{Db, contains_ignoring_case, now},
     entity::{
         account, contact, service_request as row_entity, service_request_status_change as change_entity,
@@ -30,6 +30,7 @@ use crate::{
     },
     error::{Error, Result, RuleViolation},
     etag,
+    events::Payload,
     idempotency::IdempotencyKey,
     identity::{
         Visibility,
@@ -139,11 +140,9 @@ pub async fn create_request(
         audit::record(
             txn,
             ctx,
-            Change::new(
-                SERVICE_REQUEST,
-                id,
-                "ServiceRequestCreated",
+            request_change(
                 &created,
+                Payload::ServiceRequestCreated,
                 fields.map(str::to_owned).to_vec(),
             ),
         )
@@ -331,13 +330,7 @@ pub async fn update_request(
         audit::record(
             txn,
             ctx,
-            Change::new(
-                SERVICE_REQUEST,
-                id,
-                "ServiceRequestUpdated",
-                &saved,
-                changed_fields.clone(),
-            ),
+            request_change(&saved, Payload::ServiceRequestUpdated, changed_fields.clone()),
         )
         .await?;
         Ok(saved)
@@ -393,7 +386,7 @@ pub async fn change_status(
         audit::record(
             txn,
             ctx,
-            Change::new(SERVICE_REQUEST, id, "ServiceRequestStatusChanged", &saved, fields),
+            request_change(&saved, Payload::ServiceRequestStatusChanged, fields),
         )
         .await?;
         Ok(saved)
@@ -428,11 +421,9 @@ pub async fn record_first_response(
         audit::record(
             txn,
             ctx,
-            Change::new(
-                SERVICE_REQUEST,
-                id,
-                "ServiceRequestFirstResponseRecorded",
+            request_change(
                 &saved,
+                Payload::ServiceRequestFirstResponseRecorded,
                 vec!["first_response_time".to_owned()],
             ),
         )
@@ -488,11 +479,9 @@ pub async fn recalculate_sla(
         audit::record(
             txn,
             ctx,
-            Change::new(
-                SERVICE_REQUEST,
-                id,
-                "ServiceRequestSlaRecalculated",
+            request_change(
                 &saved,
+                Payload::ServiceRequestSlaRecalculated,
                 vec!["priority".to_owned(), "sla".to_owned()],
             ),
         )
@@ -601,7 +590,7 @@ async fn save(
 
 /// Rows as requests with their SLA evaluated at `time`: one query for all their histories and three for
 /// their calendars, however many rows.
-async fn evaluated(
+pub(super) async fn evaluated(
     conn: &impl ConnectionTrait,
     rows: Vec<row_entity::Model>,
     time: DateTime<Utc>,
@@ -915,4 +904,14 @@ pub(super) fn request_from_row(row: row_entity::Model, evaluation: &SlaEvaluatio
         update_time: row.update_time,
         revision: row.revision,
     })
+}
+
+/// Of `ids`, the service requests of the accounts the caller may see, with their SLA clocks now, in
+/// one query (and the few the clocks read).
+pub async fn requests_by_ids(db: &Db, visibility: Visibility, ids: &[Uuid]) -> Result<Vec<ServiceRequest>> {
+    let mut select = row_entity::Entity::find().filter(row_entity::Column::Id.is_in(ids.iter().copied()));
+    if let Some(visible) = visible_accounts(visibility, row_entity::Column::AccountId) {
+        select = select.filter(visible);
+    }
+    evaluated(db.conn(), select.all(db.conn()).await?, now()).await
 }

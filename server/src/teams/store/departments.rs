@@ -9,9 +9,10 @@ use crate::{
     db::{Db, now},
     entity::department,
     error::{Error, Result},
+    events::Payload,
     idempotency::IdempotencyKey,
     request::RequestContext,
-    teams::model::Department,
+    teams::{convert::department_to_proto, model::Department},
 };
 
 pub async fn list_departments(conn: &impl ConnectionTrait) -> Result<Vec<Department>> {
@@ -59,8 +60,8 @@ pub async fn create_department(
             Change::new(
                 DEPARTMENT,
                 id,
-                "DepartmentCreated",
-                &created,
+                None,
+                Payload::DepartmentCreated(department_to_proto(created.clone())),
                 vec!["code".into(), "display_name".into()],
             ),
         )

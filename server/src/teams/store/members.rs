@@ -7,14 +7,17 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{TEAM_MEMBER, member_from_row, person_of, refuse, seat_of, seats_of_accounts, staff_row};
+use super::{
+    TEAM_MEMBER, member_change, member_from_row, person_of, refuse, seat_of, seats_of_accounts, staff_row,
+};
 use crate::{
     accounts::store::require_live_account,
-    audit::{self, Change},
+    audit,
     db::{Db, now},
     entity::team_member,
     error::{Error, Result},
     etag,
+    events::Payload,
     idempotency::IdempotencyKey,
     identity::{Visibility, access::visible_accounts},
     paging::{Cursor, Direction, Keyset, Page},
@@ -74,11 +77,9 @@ pub async fn add_member(
         audit::record(
             txn,
             ctx,
-            Change::new(
-                TEAM_MEMBER,
-                added.id,
-                "TeamMemberAdded",
+            member_change(
                 &added,
+                Payload::TeamMemberAdded,
                 vec![
                     "account_id".into(),
                     "staff_id".into(),
@@ -141,13 +142,7 @@ pub async fn update_member(
         audit::record(
             txn,
             ctx,
-            Change::new(
-                TEAM_MEMBER,
-                id,
-                "TeamMemberUpdated",
-                &updated,
-                changed_fields.clone(),
-            ),
+            member_change(&updated, Payload::TeamMemberUpdated, changed_fields.clone()),
         )
         .await?;
         Ok(updated)
@@ -172,11 +167,9 @@ pub async fn remove_member(
         audit::record(
             txn,
             ctx,
-            Change::new(
-                TEAM_MEMBER,
-                id,
-                "TeamMemberRemoved",
+            member_change(
                 &removed,
+                Payload::TeamMemberRemoved,
                 vec!["end_time".into(), "end_reason".into()],
             ),
         )
@@ -297,4 +290,18 @@ pub(super) async fn active_seat_counts(
         counts.extend(rows);
     }
     Ok(counts)
+}
+
+/// Of `ids`, the team seats (active or ended) of the accounts the caller may see, in one query.
+pub async fn members_by_ids(db: &Db, visibility: Visibility, ids: &[Uuid]) -> Result<Vec<TeamMember>> {
+    let mut select = team_member::Entity::find().filter(team_member::Column::Id.is_in(ids.iter().copied()));
+    if let Some(visible) = visible_accounts(visibility, team_member::Column::AccountId) {
+        select = select.filter(visible);
+    }
+    select
+        .all(db.conn())
+        .await?
+        .into_iter()
+        .map(member_from_row)
+        .collect()
 }

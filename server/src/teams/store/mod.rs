@@ -10,30 +10,59 @@ mod transfer;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use kam_proto::v1 as pb;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 pub use departments::{create_department, list_departments};
-pub use members::{MemberPatch, NewMember, add_member, list_members, remove_member, update_member};
+pub use members::{
+    MemberPatch, NewMember, add_member, list_members, members_by_ids, remove_member, update_member,
+};
 pub use reports::{AccountCoverage, CoveragePolicy, Workload, coverage_report, workload};
 pub use staff::{
-    create_staff, deactivate_staff, get_staff, list_staff, reactivate_staff, staff_by_email, update_staff,
+    create_staff, deactivate_staff, get_staff, list_staff, reactivate_staff, staff_by_email, staff_by_ids,
+    update_staff,
 };
 pub use team_roles::TeamRoles;
 pub use transfer::{HandoverRequest, transfer_responsibilities};
 
 use super::{
-    model::{StaffLevel, TeamMember, TeamRole},
+    convert,
+    model::{Staff, StaffLevel, TeamMember, TeamRole},
     rules::{Person, RuleBreak, Seat},
 };
 use crate::{
+    audit::Change,
     entity::{staff as staff_entity, team_member},
     error::{Error, Result, RuleViolation},
+    events::Payload,
 };
 
 const STAFF: &str = "staff";
 const TEAM_MEMBER: &str = "team_member";
 const DEPARTMENT: &str = "department";
+
+/// The change of `staff` announced as `event`, which carries the person as GetStaff returns them.
+fn staff_change(staff: &Staff, event: fn(pb::Staff) -> Payload, changed_fields: Vec<String>) -> Change {
+    let message = convert::staff_to_proto(staff.clone());
+    Change::new(STAFF, staff.id, None, event(message), changed_fields)
+}
+
+/// The change of a team seat announced as `event`, which carries the seat as ListTeamMembers shows it.
+fn member_change(
+    member: &TeamMember,
+    event: fn(pb::TeamMember) -> Payload,
+    changed_fields: Vec<String>,
+) -> Change {
+    let message = convert::member_to_proto(member.clone());
+    Change::new(
+        TEAM_MEMBER,
+        member.id,
+        Some(member.account_id),
+        event(message),
+        changed_fields,
+    )
+}
 
 /// Rule breaks as the one error a refused write answers with.
 fn refuse(breaks: Vec<RuleBreak>, subject: &str) -> Error {

@@ -9,15 +9,17 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    STAFF, active_members_of_staff, departments::require_department, level_of, person_of, refuse, staff_row,
+    STAFF, active_members_of_staff, departments::require_department, level_of, person_of, refuse,
+    staff_change, staff_row,
 };
 use crate::{
-    audit::{self, Change},
+    audit,
     bulk::find_by_keys,
     db::{Db, contains_ignoring_case, now},
     entity::{staff as staff_entity, staff_stage_specialty},
     error::{Error, Result},
     etag,
+    events::Payload,
     idempotency::IdempotencyKey,
     identity::store::{require_another_admin, require_covers},
     paging::{Cursor, Direction, Keyset, Page, SortKey},
@@ -77,7 +79,7 @@ pub async fn create_staff(
         audit::record(
             txn,
             ctx,
-            Change::new(STAFF, id, "StaffCreated", &created, staff_field_names()),
+            staff_change(&created, Payload::StaffCreated, staff_field_names()),
         )
         .await?;
         Ok(created)
@@ -204,7 +206,7 @@ pub async fn update_staff(
         audit::record(
             txn,
             ctx,
-            Change::new(STAFF, id, "StaffUpdated", &updated, changed_fields.clone()),
+            staff_change(&updated, Payload::StaffUpdated, changed_fields.clone()),
         )
         .await?;
         Ok(updated)
@@ -299,17 +301,11 @@ async fn set_active(
     changed.revision = Set(revision + 1);
     staff_entity::Entity::update(changed).exec(txn).await?;
     let stored = load_staff(txn, id).await?;
-    let event = if active {
-        "StaffReactivated"
-    } else {
-        "StaffDeactivated"
+    let event = match active {
+        true => Payload::StaffReactivated,
+        false => Payload::StaffDeactivated,
     };
-    audit::record(
-        txn,
-        ctx,
-        Change::new(STAFF, id, event, &stored, vec!["active".to_owned()]),
-    )
-    .await?;
+    audit::record(txn, ctx, staff_change(&stored, event, vec!["active".to_owned()])).await?;
     Ok(stored)
 }
 
@@ -397,4 +393,19 @@ fn staff_field_names() -> Vec<String> {
     ]
     .map(str::to_owned)
     .to_vec()
+}
+
+/// Of `ids`, the staff members that exist, in one query (and one for their stage specialties).
+pub async fn staff_by_ids(db: &Db, ids: &[Uuid]) -> Result<Vec<Staff>> {
+    let rows = staff_entity::Entity::find()
+        .filter(staff_entity::Column::Id.is_in(ids.iter().copied()))
+        .all(db.conn())
+        .await?;
+    let mut stages = stages_of(db.conn(), rows.iter().map(|row| row.id).collect()).await?;
+    rows.into_iter()
+        .map(|row| {
+            let specialties = stages.remove(&row.id).unwrap_or_default();
+            staff_from_row(row, specialties)
+        })
+        .collect()
 }

@@ -2,19 +2,24 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use sea_orm::DatabaseTransaction;
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::{
-    active_members_of_staff,
+    TEAM_MEMBER, active_members_of_staff, member_change, member_from_row,
     members::{active_seat_counts, end_membership, insert_seat},
     person_of, seats_of_accounts, staff_row,
 };
 use crate::{
-    error::Result,
+    audit,
+    entity::team_member,
+    error::{Error, Result},
+    events::Payload,
+    request::RequestContext,
     teams::{
         handover::{AreaHandover, HandoverScope, Moved, ResponsibilityArea},
-        rules::plan_seat_handover,
+        model::TeamMember,
+        rules::{SeatMove, plan_seat_handover},
     },
 };
 
@@ -38,7 +43,15 @@ impl ResponsibilityArea for TeamRoles {
         Ok(active_seat_counts(txn, staff).await?.into_iter().collect())
     }
 
-    async fn hand_over(&self, txn: &DatabaseTransaction, scope: &HandoverScope) -> Result<AreaHandover> {
+    /// Ends each seat of `from` on the handed-over accounts and gives `to` the same seat, each
+    /// announced as RemoveTeamMember and AddTeamMember would announce it. Nothing is written when a
+    /// rule would break.
+    async fn hand_over(
+        &self,
+        txn: &DatabaseTransaction,
+        ctx: &RequestContext,
+        scope: &HandoverScope,
+    ) -> Result<AreaHandover> {
         let receiver_row = staff_row(txn, scope.to).await?;
         let receiver = person_of(txn, &receiver_row).await?;
         let teams = seats_of_accounts(txn, &scope.accounts).await?;
@@ -66,9 +79,63 @@ impl ResponsibilityArea for TeamRoles {
                 new_item_id: apply.then_some(planned.new.membership_id),
             });
         }
+        if apply {
+            record_moved_seats(txn, ctx, &plan.moves).await?;
+        }
         Ok(AreaHandover {
             moves,
             breaks: plan.breaks,
         })
     }
+}
+
+/// The fields RemoveTeamMember writes, which a handover writes on the seat it ends.
+const ENDED_FIELDS: [&str; 2] = ["end_time", "end_reason"];
+/// The fields AddTeamMember is given, which a handover gives the seat it creates.
+const ADDED_FIELDS: [&str; 4] = ["account_id", "staff_id", "role", "is_department_liaison"];
+
+/// Records, for each seat moved, TeamMemberRemoved for the ended seat and TeamMemberAdded for the new
+/// one, carrying them as written (their times are the database's): read back in a few statements
+/// and recorded in bulk, however many seats a leaver held.
+async fn record_moved_seats(
+    txn: &DatabaseTransaction,
+    ctx: &RequestContext,
+    moved: &[SeatMove],
+) -> Result<()> {
+    let ids: Vec<Uuid> = moved
+        .iter()
+        .flat_map(|m| [m.old.membership_id, m.new.membership_id])
+        .collect();
+    let mut seats = members_by_id(txn, &ids).await?;
+    let mut seat = |id: Uuid| seats.remove(&id).ok_or_else(|| Error::not_found(TEAM_MEMBER, id));
+    let mut changes = Vec::with_capacity(ids.len());
+    for m in moved {
+        changes.push(member_change(
+            &seat(m.old.membership_id)?,
+            Payload::TeamMemberRemoved,
+            ENDED_FIELDS.map(str::to_owned).to_vec(),
+        ));
+        changes.push(member_change(
+            &seat(m.new.membership_id)?,
+            Payload::TeamMemberAdded,
+            ADDED_FIELDS.map(str::to_owned).to_vec(),
+        ));
+    }
+    audit::record_many(txn, ctx, changes).await
+}
+
+/// The memberships `ids`, by id, in one query per 500 (far under both backends' parameter limits).
+async fn members_by_id(txn: &DatabaseTransaction, ids: &[Uuid]) -> Result<HashMap<Uuid, TeamMember>> {
+    let mut members = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let rows = team_member::Entity::find()
+            .filter(team_member::Column::Id.is_in(chunk.iter().copied()))
+            .all(txn)
+            .await?;
+        for row in rows {
+            let member = member_from_row(row)?;
+            members.insert(member.id, member);
+        }
+    }
+    Ok(members)
 }

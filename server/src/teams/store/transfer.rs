@@ -1,5 +1,6 @@
 //! TransferResponsibilities: one transaction over every registered area.
 
+use kam_proto::v1 as pb;
 use uuid::Uuid;
 
 use super::{STAFF, refuse, staff_row};
@@ -7,8 +8,10 @@ use crate::{
     audit::{self, Change},
     db::Db,
     error::{FieldViolation, Result},
+    events::Payload,
     request::RequestContext,
     teams::{
+        convert::handover_to_proto,
         handover::{AreaHandover, HandoverScope, Responsibilities},
         rules::{RuleBreak, STAFF_INACTIVE},
     },
@@ -62,7 +65,7 @@ pub async fn transfer_responsibilities(
             reason: request.reason.clone(),
             dry_run: request.validate_only,
         };
-        let mut outcome = responsibilities.hand_over(txn, &scope).await?;
+        let mut outcome = responsibilities.hand_over(txn, ctx, &scope).await?;
         if !receiver.active && !outcome.breaks.iter().any(|b| b.rule == STAFF_INACTIVE) {
             outcome.breaks.push(RuleBreak {
                 rule: STAFF_INACTIVE,
@@ -83,12 +86,12 @@ pub async fn transfer_responsibilities(
             Change::new(
                 STAFF,
                 request.from,
-                "ResponsibilitiesTransferred",
-                &serde_json::json!({
-                    "from_staff_id": request.from,
-                    "to_staff_id": request.to,
-                    "reason": request.reason,
-                    "moved": outcome.moves,
+                None,
+                Payload::ResponsibilitiesTransferred(pb::ResponsibilitiesTransferred {
+                    from_staff_id: request.from.to_string(),
+                    to_staff_id: request.to.to_string(),
+                    reason: request.reason.clone(),
+                    moved: handover_to_proto(outcome.clone()).moved,
                 }),
                 vec!["responsibilities".to_owned()],
             ),

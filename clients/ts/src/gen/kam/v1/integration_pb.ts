@@ -13,19 +13,23 @@ import type { Date, Money } from "./common_pb.js";
 import { file_kam_v1_common } from "./common_pb.js";
 import type { Account, Contact, Lifecycle } from "./accounts_pb.js";
 import { file_kam_v1_accounts } from "./accounts_pb.js";
-import type { Opportunity } from "./opportunities_pb.js";
+import type { ApiKey, StaffRoles } from "./identity_pb.js";
+import { file_kam_v1_identity } from "./identity_pb.js";
+import type { Opportunity, Pipeline } from "./opportunities_pb.js";
 import { file_kam_v1_opportunities } from "./opportunities_pb.js";
-import type { PlanAction, RevenueRecord } from "./planning_pb.js";
+import type { AccountPlan, Interaction, PlanAction, RevenueBatch, RevenueRecord, TierChange, TierOverride } from "./planning_pb.js";
 import { file_kam_v1_planning } from "./planning_pb.js";
-import type { Priority, ServiceRequest, ServiceRequest_Category } from "./service_levels_pb.js";
+import type { BusinessCalendar, Escalation, Priority, ServiceRequest, ServiceRequest_Category, SlaPolicy, SlaTransition } from "./service_levels_pb.js";
 import { file_kam_v1_service_levels } from "./service_levels_pb.js";
+import type { Department, ResponsibilitiesTransferred, Staff, TeamMember } from "./teams_pb.js";
+import { file_kam_v1_teams } from "./teams_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file kam/v1/integration.proto.
  */
 export const file_kam_v1_integration: GenFile = /*@__PURE__*/
-  fileDesc("ChhrYW0vdjEvaW50ZWdyYXRpb24ucHJvdG8SBmthbS52MSI+ChRJbXBvcnRSZXZlbnVlUmVxdWVzdBImCgdyZWNvcmRzGAEgAygLMhUua2FtLnYxLlJldmVudWVSZWNvcmQiQAoVSW1wb3J0QWNjb3VudHNSZXF1ZXN0EicKCGFjY291bnRzGAEgAygLMhUua2FtLnYxLkFjY291bnRSZWNvcmQisgEKDUFjY291bnRSZWNvcmQSEwoLZXh0ZXJuYWxfaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhIKCmxlZ2FsX25hbWUYAyABKAkSEAoIaW5kdXN0cnkYBCABKAkSDgoGcmVnaW9uGAUgASgJEhoKEnBhcmVudF9leHRlcm5hbF9pZBgGIAEoCRIkCglsaWZlY3ljbGUYByABKA4yES5rYW0udjEuTGlmZWN5Y2xlIk4KGkltcG9ydE9wcG9ydHVuaXRpZXNSZXF1ZXN0EjAKDW9wcG9ydHVuaXRpZXMYASADKAsyGS5rYW0udjEuT3Bwb3J0dW5pdHlSZWNvcmQi7AEKEU9wcG9ydHVuaXR5UmVjb3JkEhMKC2V4dGVybmFsX2lkGAEgASgJEhsKE2FjY291bnRfZXh0ZXJuYWxfaWQYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEh0KBmFtb3VudBgEIAEoCzINLmthbS52MS5Nb25leRIpChNleHBlY3RlZF9jbG9zZV9kYXRlGAUgASgLMgwua2FtLnYxLkRhdGUSEwoLb3duZXJfZW1haWwYBiABKAkSDQoFc3RhZ2UYByABKAkSDgoGc291cmNlGAggASgJEhEKCW5leHRfc3RlcBgJIAEoCSJWChxJbXBvcnRTZXJ2aWNlUmVxdWVzdHNSZXF1ZXN0EjYKEHNlcnZpY2VfcmVxdWVzdHMYASADKAsyHC5rYW0udjEuU2VydmljZVJlcXVlc3RSZWNvcmQipwIKFFNlcnZpY2VSZXF1ZXN0UmVjb3JkEhMKC2V4dGVybmFsX2lkGAEgASgJEhsKE2FjY291bnRfZXh0ZXJuYWxfaWQYAiABKAkSGwoTY29udGFjdF9leHRlcm5hbF9pZBgDIAEoCRINCgV0aXRsZRgEIAEoCRITCgtkZXNjcmlwdGlvbhgFIAEoCRIxCghjYXRlZ29yeRgGIAEoDjIfLmthbS52MS5TZXJ2aWNlUmVxdWVzdC5DYXRlZ29yeRIiCghwcmlvcml0eRgHIAEoDjIQLmthbS52MS5Qcmlvcml0eRIWCg5hc3NpZ25lZV9lbWFpbBgIIAEoCRItCglvcGVuX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkAKFUltcG9ydENvbnRhY3RzUmVxdWVzdBInCghjb250YWN0cxgBIAMoCzIVLmthbS52MS5Db250YWN0UmVjb3JkIqcBCg1Db250YWN0UmVjb3JkEhMKC2V4dGVybmFsX2lkGAEgASgJEhsKE2FjY291bnRfZXh0ZXJuYWxfaWQYAiABKAkSEQoJZnVsbF9uYW1lGAMgASgJEg0KBXRpdGxlGAQgASgJEhIKCmRlcGFydG1lbnQYBSABKAkSDQoFZW1haWwYBiABKAkSDQoFcGhvbmUYByABKAkSEAoIaW5hY3RpdmUYCCABKAgifAoNSW1wb3J0U3VtbWFyeRIPCgdjcmVhdGVkGAEgASgDEg8KB3VwZGF0ZWQYAiABKAMSEQoJdW5jaGFuZ2VkGAMgASgDEg4KBmZhaWxlZBgEIAEoAxImCgZlcnJvcnMYBSADKAsyFi5rYW0udjEuSW1wb3J0Um93RXJyb3IiZgoOSW1wb3J0Um93RXJyb3ISDQoFaW5kZXgYASABKAMSEwoLZXh0ZXJuYWxfaWQYAiABKAkSDAoEY29kZRgDIAEoCRINCgVmaWVsZBgEIAEoCRITCgtkZXNjcmlwdGlvbhgFIAEoCSJoChJMaXN0Q2hhbmdlc1JlcXVlc3QSKwoNcmVzb3VyY2VfdHlwZRgBIAEoDjIULmthbS52MS5TeW5jUmVzb3VyY2USEgoKc3luY190b2tlbhgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUiZQoTTGlzdENoYW5nZXNSZXNwb25zZRInCgdjaGFuZ2VzGAEgAygLMhYua2FtLnYxLlJlc291cmNlQ2hhbmdlEhcKD25leHRfc3luY190b2tlbhgCIAEoCRIMCgRtb3JlGAMgASgIIrwCCg5SZXNvdXJjZUNoYW5nZRIKCgJpZBgBIAEoCRIPCgdkZWxldGVkGAIgASgIEi8KC2NoYW5nZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIiCgdhY2NvdW50GAogASgLMg8ua2FtLnYxLkFjY291bnRIABIiCgdjb250YWN0GAsgASgLMg8ua2FtLnYxLkNvbnRhY3RIABIqCgtvcHBvcnR1bml0eRgMIAEoCzITLmthbS52MS5PcHBvcnR1bml0eUgAEjEKD3NlcnZpY2VfcmVxdWVzdBgNIAEoCzIWLmthbS52MS5TZXJ2aWNlUmVxdWVzdEgAEikKC3BsYW5fYWN0aW9uGA4gASgLMhIua2FtLnYxLlBsYW5BY3Rpb25IAEIKCghyZXNvdXJjZSLNAQoSV2F0Y2hFdmVudHNSZXF1ZXN0Eg4KBmN1cnNvchgBIAEoCRIvCgVzdGFydBgCIAEoDjIgLmthbS52MS5XYXRjaEV2ZW50c1JlcXVlc3QuU3RhcnQSEwoLZXZlbnRfdHlwZXMYAyADKAkSFgoOcmVzb3VyY2VfdHlwZXMYBCADKAkSEgoKYmF0Y2hfc2l6ZRgFIAEoBSI1CgVTdGFydBIVChFTVEFSVF9VTlNQRUNJRklFRBAAEgcKA05PVxABEgwKCEVBUkxJRVNUEAIiVwoTV2F0Y2hFdmVudHNSZXNwb25zZRIdCgZldmVudHMYASADKAsyDS5rYW0udjEuRXZlbnQSDgoGY3Vyc29yGAIgASgJEhEKCWNhdWdodF91cBgDIAEoCCKxAQoFRXZlbnQSEgoKZXZlbnRfdHlwZRgBIAEoCRIVCg1yZXNvdXJjZV90eXBlGAIgASgJEhMKC3Jlc291cmNlX2lkGAMgASgJEhIKCmFjY291bnRfaWQYBCABKAkSLgoKb2NjdXJfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFAoMcGF5bG9hZF9qc29uGAYgASgJEg4KBmN1cnNvchgHIAEoCSrKAQoMU3luY1Jlc291cmNlEh0KGVNZTkNfUkVTT1VSQ0VfVU5TUEVDSUZJRUQQABIaChZTWU5DX1JFU09VUkNFX0FDQ09VTlRTEAESGgoWU1lOQ19SRVNPVVJDRV9DT05UQUNUUxACEh8KG1NZTkNfUkVTT1VSQ0VfT1BQT1JUVU5JVElFUxADEiIKHlNZTkNfUkVTT1VSQ0VfU0VSVklDRV9SRVFVRVNUUxAEEh4KGlNZTkNfUkVTT1VSQ0VfUExBTl9BQ1RJT05TEAUyrgQKEkludGVncmF0aW9uU2VydmljZRJICgtXYXRjaEV2ZW50cxIaLmthbS52MS5XYXRjaEV2ZW50c1JlcXVlc3QaGy5rYW0udjEuV2F0Y2hFdmVudHNSZXNwb25zZTABEkYKC0xpc3RDaGFuZ2VzEhoua2FtLnYxLkxpc3RDaGFuZ2VzUmVxdWVzdBobLmthbS52MS5MaXN0Q2hhbmdlc1Jlc3BvbnNlEkYKDUltcG9ydFJldmVudWUSHC5rYW0udjEuSW1wb3J0UmV2ZW51ZVJlcXVlc3QaFS5rYW0udjEuSW1wb3J0U3VtbWFyeSgBEkgKDkltcG9ydEFjY291bnRzEh0ua2FtLnYxLkltcG9ydEFjY291bnRzUmVxdWVzdBoVLmthbS52MS5JbXBvcnRTdW1tYXJ5KAESSAoOSW1wb3J0Q29udGFjdHMSHS5rYW0udjEuSW1wb3J0Q29udGFjdHNSZXF1ZXN0GhUua2FtLnYxLkltcG9ydFN1bW1hcnkoARJSChNJbXBvcnRPcHBvcnR1bml0aWVzEiIua2FtLnYxLkltcG9ydE9wcG9ydHVuaXRpZXNSZXF1ZXN0GhUua2FtLnYxLkltcG9ydFN1bW1hcnkoARJWChVJbXBvcnRTZXJ2aWNlUmVxdWVzdHMSJC5rYW0udjEuSW1wb3J0U2VydmljZVJlcXVlc3RzUmVxdWVzdBoVLmthbS52MS5JbXBvcnRTdW1tYXJ5KAFiBnByb3RvMw", [file_google_protobuf_timestamp, file_kam_v1_common, file_kam_v1_accounts, file_kam_v1_opportunities, file_kam_v1_planning, file_kam_v1_service_levels]);
+  fileDesc("ChhrYW0vdjEvaW50ZWdyYXRpb24ucHJvdG8SBmthbS52MSI+ChRJbXBvcnRSZXZlbnVlUmVxdWVzdBImCgdyZWNvcmRzGAEgAygLMhUua2FtLnYxLlJldmVudWVSZWNvcmQiQAoVSW1wb3J0QWNjb3VudHNSZXF1ZXN0EicKCGFjY291bnRzGAEgAygLMhUua2FtLnYxLkFjY291bnRSZWNvcmQisgEKDUFjY291bnRSZWNvcmQSEwoLZXh0ZXJuYWxfaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhIKCmxlZ2FsX25hbWUYAyABKAkSEAoIaW5kdXN0cnkYBCABKAkSDgoGcmVnaW9uGAUgASgJEhoKEnBhcmVudF9leHRlcm5hbF9pZBgGIAEoCRIkCglsaWZlY3ljbGUYByABKA4yES5rYW0udjEuTGlmZWN5Y2xlIk4KGkltcG9ydE9wcG9ydHVuaXRpZXNSZXF1ZXN0EjAKDW9wcG9ydHVuaXRpZXMYASADKAsyGS5rYW0udjEuT3Bwb3J0dW5pdHlSZWNvcmQi7AEKEU9wcG9ydHVuaXR5UmVjb3JkEhMKC2V4dGVybmFsX2lkGAEgASgJEhsKE2FjY291bnRfZXh0ZXJuYWxfaWQYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEh0KBmFtb3VudBgEIAEoCzINLmthbS52MS5Nb25leRIpChNleHBlY3RlZF9jbG9zZV9kYXRlGAUgASgLMgwua2FtLnYxLkRhdGUSEwoLb3duZXJfZW1haWwYBiABKAkSDQoFc3RhZ2UYByABKAkSDgoGc291cmNlGAggASgJEhEKCW5leHRfc3RlcBgJIAEoCSJWChxJbXBvcnRTZXJ2aWNlUmVxdWVzdHNSZXF1ZXN0EjYKEHNlcnZpY2VfcmVxdWVzdHMYASADKAsyHC5rYW0udjEuU2VydmljZVJlcXVlc3RSZWNvcmQipwIKFFNlcnZpY2VSZXF1ZXN0UmVjb3JkEhMKC2V4dGVybmFsX2lkGAEgASgJEhsKE2FjY291bnRfZXh0ZXJuYWxfaWQYAiABKAkSGwoTY29udGFjdF9leHRlcm5hbF9pZBgDIAEoCRINCgV0aXRsZRgEIAEoCRITCgtkZXNjcmlwdGlvbhgFIAEoCRIxCghjYXRlZ29yeRgGIAEoDjIfLmthbS52MS5TZXJ2aWNlUmVxdWVzdC5DYXRlZ29yeRIiCghwcmlvcml0eRgHIAEoDjIQLmthbS52MS5Qcmlvcml0eRIWCg5hc3NpZ25lZV9lbWFpbBgIIAEoCRItCglvcGVuX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkAKFUltcG9ydENvbnRhY3RzUmVxdWVzdBInCghjb250YWN0cxgBIAMoCzIVLmthbS52MS5Db250YWN0UmVjb3JkIqcBCg1Db250YWN0UmVjb3JkEhMKC2V4dGVybmFsX2lkGAEgASgJEhsKE2FjY291bnRfZXh0ZXJuYWxfaWQYAiABKAkSEQoJZnVsbF9uYW1lGAMgASgJEg0KBXRpdGxlGAQgASgJEhIKCmRlcGFydG1lbnQYBSABKAkSDQoFZW1haWwYBiABKAkSDQoFcGhvbmUYByABKAkSEAoIaW5hY3RpdmUYCCABKAgifAoNSW1wb3J0U3VtbWFyeRIPCgdjcmVhdGVkGAEgASgDEg8KB3VwZGF0ZWQYAiABKAMSEQoJdW5jaGFuZ2VkGAMgASgDEg4KBmZhaWxlZBgEIAEoAxImCgZlcnJvcnMYBSADKAsyFi5rYW0udjEuSW1wb3J0Um93RXJyb3IiZgoOSW1wb3J0Um93RXJyb3ISDQoFaW5kZXgYASABKAMSEwoLZXh0ZXJuYWxfaWQYAiABKAkSDAoEY29kZRgDIAEoCRINCgVmaWVsZBgEIAEoCRITCgtkZXNjcmlwdGlvbhgFIAEoCSJoChJMaXN0Q2hhbmdlc1JlcXVlc3QSKwoNcmVzb3VyY2VfdHlwZRgBIAEoDjIULmthbS52MS5TeW5jUmVzb3VyY2USEgoKc3luY190b2tlbhgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUiZQoTTGlzdENoYW5nZXNSZXNwb25zZRInCgdjaGFuZ2VzGAEgAygLMhYua2FtLnYxLlJlc291cmNlQ2hhbmdlEhcKD25leHRfc3luY190b2tlbhgCIAEoCRIMCgRtb3JlGAMgASgIIrwECg5SZXNvdXJjZUNoYW5nZRIKCgJpZBgBIAEoCRIPCgdkZWxldGVkGAIgASgIEi8KC2NoYW5nZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIiCgdhY2NvdW50GAogASgLMg8ua2FtLnYxLkFjY291bnRIABIiCgdjb250YWN0GAsgASgLMg8ua2FtLnYxLkNvbnRhY3RIABIqCgtvcHBvcnR1bml0eRgMIAEoCzITLmthbS52MS5PcHBvcnR1bml0eUgAEjEKD3NlcnZpY2VfcmVxdWVzdBgNIAEoCzIWLmthbS52MS5TZXJ2aWNlUmVxdWVzdEgAEikKC3BsYW5fYWN0aW9uGA4gASgLMhIua2FtLnYxLlBsYW5BY3Rpb25IABIqCgtpbnRlcmFjdGlvbhgPIAEoCzITLmthbS52MS5JbnRlcmFjdGlvbkgAEisKDGFjY291bnRfcGxhbhgQIAEoCzITLmthbS52MS5BY2NvdW50UGxhbkgAEikKC3RlYW1fbWVtYmVyGBEgASgLMhIua2FtLnYxLlRlYW1NZW1iZXJIABIeCgVzdGFmZhgSIAEoCzINLmthbS52MS5TdGFmZkgAEi8KDnJldmVudWVfcmVjb3JkGBMgASgLMhUua2FtLnYxLlJldmVudWVSZWNvcmRIABIpCgt0aWVyX2NoYW5nZRgUIAEoCzISLmthbS52MS5UaWVyQ2hhbmdlSABCCgoIcmVzb3VyY2UizQEKEldhdGNoRXZlbnRzUmVxdWVzdBIOCgZjdXJzb3IYASABKAkSLwoFc3RhcnQYAiABKA4yIC5rYW0udjEuV2F0Y2hFdmVudHNSZXF1ZXN0LlN0YXJ0EhMKC2V2ZW50X3R5cGVzGAMgAygJEhYKDnJlc291cmNlX3R5cGVzGAQgAygJEhIKCmJhdGNoX3NpemUYBSABKAUiNQoFU3RhcnQSFQoRU1RBUlRfVU5TUEVDSUZJRUQQABIHCgNOT1cQARIMCghFQVJMSUVTVBACIlcKE1dhdGNoRXZlbnRzUmVzcG9uc2USHQoGZXZlbnRzGAEgAygLMg0ua2FtLnYxLkV2ZW50Eg4KBmN1cnNvchgCIAEoCRIRCgljYXVnaHRfdXAYAyABKAgisxYKBUV2ZW50EhIKCmV2ZW50X3R5cGUYASABKAkSFQoNcmVzb3VyY2VfdHlwZRgCIAEoCRITCgtyZXNvdXJjZV9pZBgDIAEoCRISCgphY2NvdW50X2lkGAQgASgJEi4KCm9jY3VyX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDHBheWxvYWRfanNvbhgGIAEoCRIOCgZjdXJzb3IYByABKAkSFgoOY2hhbmdlZF9maWVsZHMYCCADKAkSKgoPYWNjb3VudF9jcmVhdGVkGGQgASgLMg8ua2FtLnYxLkFjY291bnRIABIqCg9hY2NvdW50X3VwZGF0ZWQYZSABKAsyDy5rYW0udjEuQWNjb3VudEgAEioKD2FjY291bnRfZGVsZXRlZBhmIAEoCzIPLmthbS52MS5BY2NvdW50SAASLAoRYWNjb3VudF91bmRlbGV0ZWQYZyABKAsyDy5rYW0udjEuQWNjb3VudEgAEioKD2NvbnRhY3RfY3JlYXRlZBhoIAEoCzIPLmthbS52MS5Db250YWN0SAASKgoPY29udGFjdF91cGRhdGVkGGkgASgLMg8ua2FtLnYxLkNvbnRhY3RIABIsCg9jb250YWN0X2RlbGV0ZWQYaiABKAsyES5rYW0udjEuVG9tYnN0b25lSAASKQoPYXBpX2tleV9jcmVhdGVkGHggASgLMg4ua2FtLnYxLkFwaUtleUgAEikKD2FwaV9rZXlfcmV2b2tlZBh5IAEoCzIOLmthbS52MS5BcGlLZXlIABIxChNzdGFmZl9yb2xlc19jaGFuZ2VkGHogASgLMhIua2FtLnYxLlN0YWZmUm9sZXNIABIxChJkZXBhcnRtZW50X2NyZWF0ZWQYggEgASgLMhIua2FtLnYxLkRlcGFydG1lbnRIABInCg1zdGFmZl9jcmVhdGVkGIMBIAEoCzINLmthbS52MS5TdGFmZkgAEicKDXN0YWZmX3VwZGF0ZWQYhAEgASgLMg0ua2FtLnYxLlN0YWZmSAASKwoRc3RhZmZfZGVhY3RpdmF0ZWQYhQEgASgLMg0ua2FtLnYxLlN0YWZmSAASKwoRc3RhZmZfcmVhY3RpdmF0ZWQYhgEgASgLMg0ua2FtLnYxLlN0YWZmSAASMAoRdGVhbV9tZW1iZXJfYWRkZWQYhwEgASgLMhIua2FtLnYxLlRlYW1NZW1iZXJIABIyChN0ZWFtX21lbWJlcl91cGRhdGVkGIgBIAEoCzISLmthbS52MS5UZWFtTWVtYmVySAASMgoTdGVhbV9tZW1iZXJfcmVtb3ZlZBiJASABKAsyEi5rYW0udjEuVGVhbU1lbWJlckgAEkwKHHJlc3BvbnNpYmlsaXRpZXNfdHJhbnNmZXJyZWQYigEgASgLMiMua2FtLnYxLlJlc3BvbnNpYmlsaXRpZXNUcmFuc2ZlcnJlZEgAEi0KEHBpcGVsaW5lX2NyZWF0ZWQYlgEgASgLMhAua2FtLnYxLlBpcGVsaW5lSAASLQoQcGlwZWxpbmVfdXBkYXRlZBiXASABKAsyEC5rYW0udjEuUGlwZWxpbmVIABIzChNvcHBvcnR1bml0eV9jcmVhdGVkGJgBIAEoCzITLmthbS52MS5PcHBvcnR1bml0eUgAEjMKE29wcG9ydHVuaXR5X3VwZGF0ZWQYmQEgASgLMhMua2FtLnYxLk9wcG9ydHVuaXR5SAASOQoZb3Bwb3J0dW5pdHlfc3RhZ2VfY2hhbmdlZBiaASABKAsyEy5rYW0udjEuT3Bwb3J0dW5pdHlIABIyChJvcHBvcnR1bml0eV9jbG9zZWQYmwEgASgLMhMua2FtLnYxLk9wcG9ydHVuaXR5SAASNAoUb3Bwb3J0dW5pdHlfcmVvcGVuZWQYnAEgASgLMhMua2FtLnYxLk9wcG9ydHVuaXR5SAASPgoZYnVzaW5lc3NfY2FsZW5kYXJfY3JlYXRlZBiqASABKAsyGC5rYW0udjEuQnVzaW5lc3NDYWxlbmRhckgAEj4KGWJ1c2luZXNzX2NhbGVuZGFyX3VwZGF0ZWQYqwEgASgLMhgua2FtLnYxLkJ1c2luZXNzQ2FsZW5kYXJIABIwChJzbGFfcG9saWN5X2NyZWF0ZWQYrAEgASgLMhEua2FtLnYxLlNsYVBvbGljeUgAEjAKEnNsYV9wb2xpY3lfdXBkYXRlZBitASABKAsyES5rYW0udjEuU2xhUG9saWN5SAASMAoSc2xhX3BvbGljeV9kZWxldGVkGK4BIAEoCzIRLmthbS52MS5Ub21ic3RvbmVIABI6ChdzZXJ2aWNlX3JlcXVlc3RfY3JlYXRlZBivASABKAsyFi5rYW0udjEuU2VydmljZVJlcXVlc3RIABI6ChdzZXJ2aWNlX3JlcXVlc3RfdXBkYXRlZBiwASABKAsyFi5rYW0udjEuU2VydmljZVJlcXVlc3RIABJBCh5zZXJ2aWNlX3JlcXVlc3Rfc3RhdHVzX2NoYW5nZWQYsQEgASgLMhYua2FtLnYxLlNlcnZpY2VSZXF1ZXN0SAASSgonc2VydmljZV9yZXF1ZXN0X2ZpcnN0X3Jlc3BvbnNlX3JlY29yZGVkGLIBIAEoCzIWLmthbS52MS5TZXJ2aWNlUmVxdWVzdEgAEkMKIHNlcnZpY2VfcmVxdWVzdF9zbGFfcmVjYWxjdWxhdGVkGLMBIAEoCzIWLmthbS52MS5TZXJ2aWNlUmVxdWVzdEgAEi0KC3NsYV9hdF9yaXNrGLQBIAEoCzIVLmthbS52MS5TbGFUcmFuc2l0aW9uSAASLgoMc2xhX2JyZWFjaGVkGLUBIAEoCzIVLmthbS52MS5TbGFUcmFuc2l0aW9uSAASLAoNc2xhX2VzY2FsYXRlZBi2ASABKAsyEi5rYW0udjEuRXNjYWxhdGlvbkgAEjkKGHJldmVudWVfcmVjb3Jkc191cHNlcnRlZBjKASABKAsyFC5rYW0udjEuUmV2ZW51ZUJhdGNoSAASKwoMdGllcl9jaGFuZ2VkGMsBIAEoCzISLmthbS52MS5UaWVyQ2hhbmdlSAASMgoRdGllcl9vdmVycmlkZV9zZXQYzAEgASgLMhQua2FtLnYxLlRpZXJPdmVycmlkZUgAEjMKFXRpZXJfb3ZlcnJpZGVfY2xlYXJlZBjNASABKAsyES5rYW0udjEuVG9tYnN0b25lSAASNAoUYWNjb3VudF9wbGFuX2NyZWF0ZWQYzgEgASgLMhMua2FtLnYxLkFjY291bnRQbGFuSAASNAoUYWNjb3VudF9wbGFuX3VwZGF0ZWQYzwEgASgLMhMua2FtLnYxLkFjY291bnRQbGFuSAASNgoWYWNjb3VudF9wbGFuX2FjdGl2YXRlZBjQASABKAsyEy5rYW0udjEuQWNjb3VudFBsYW5IABIzChNhY2NvdW50X3BsYW5fY2xvc2VkGNEBIAEoCzITLmthbS52MS5BY2NvdW50UGxhbkgAEjIKE3BsYW5fYWN0aW9uX2NyZWF0ZWQY0gEgASgLMhIua2FtLnYxLlBsYW5BY3Rpb25IABIyChNwbGFuX2FjdGlvbl91cGRhdGVkGNMBIAEoCzISLmthbS52MS5QbGFuQWN0aW9uSAASMgoSaW50ZXJhY3Rpb25fbG9nZ2VkGNQBIAEoCzITLmthbS52MS5JbnRlcmFjdGlvbkgAEjMKE2ludGVyYWN0aW9uX3VwZGF0ZWQY1QEgASgLMhMua2FtLnYxLkludGVyYWN0aW9uSABCCQoHcGF5bG9hZCJcCglUb21ic3RvbmUSCgoCaWQYASABKAkSEgoKYWNjb3VudF9pZBgCIAEoCRIvCgtkZWxldGVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqhwMKDFN5bmNSZXNvdXJjZRIdChlTWU5DX1JFU09VUkNFX1VOU1BFQ0lGSUVEEAASGgoWU1lOQ19SRVNPVVJDRV9BQ0NPVU5UUxABEhoKFlNZTkNfUkVTT1VSQ0VfQ09OVEFDVFMQAhIfChtTWU5DX1JFU09VUkNFX09QUE9SVFVOSVRJRVMQAxIiCh5TWU5DX1JFU09VUkNFX1NFUlZJQ0VfUkVRVUVTVFMQBBIeChpTWU5DX1JFU09VUkNFX1BMQU5fQUNUSU9OUxAFEh4KGlNZTkNfUkVTT1VSQ0VfSU5URVJBQ1RJT05TEAYSHwobU1lOQ19SRVNPVVJDRV9BQ0NPVU5UX1BMQU5TEAcSHgoaU1lOQ19SRVNPVVJDRV9URUFNX01FTUJFUlMQCBIXChNTWU5DX1JFU09VUkNFX1NUQUZGEAkSIQodU1lOQ19SRVNPVVJDRV9SRVZFTlVFX1JFQ09SRFMQChIeChpTWU5DX1JFU09VUkNFX1RJRVJfQ0hBTkdFUxALMq4EChJJbnRlZ3JhdGlvblNlcnZpY2USSAoLV2F0Y2hFdmVudHMSGi5rYW0udjEuV2F0Y2hFdmVudHNSZXF1ZXN0Ghsua2FtLnYxLldhdGNoRXZlbnRzUmVzcG9uc2UwARJGCgtMaXN0Q2hhbmdlcxIaLmthbS52MS5MaXN0Q2hhbmdlc1JlcXVlc3QaGy5rYW0udjEuTGlzdENoYW5nZXNSZXNwb25zZRJGCg1JbXBvcnRSZXZlbnVlEhwua2FtLnYxLkltcG9ydFJldmVudWVSZXF1ZXN0GhUua2FtLnYxLkltcG9ydFN1bW1hcnkoARJICg5JbXBvcnRBY2NvdW50cxIdLmthbS52MS5JbXBvcnRBY2NvdW50c1JlcXVlc3QaFS5rYW0udjEuSW1wb3J0U3VtbWFyeSgBEkgKDkltcG9ydENvbnRhY3RzEh0ua2FtLnYxLkltcG9ydENvbnRhY3RzUmVxdWVzdBoVLmthbS52MS5JbXBvcnRTdW1tYXJ5KAESUgoTSW1wb3J0T3Bwb3J0dW5pdGllcxIiLmthbS52MS5JbXBvcnRPcHBvcnR1bml0aWVzUmVxdWVzdBoVLmthbS52MS5JbXBvcnRTdW1tYXJ5KAESVgoVSW1wb3J0U2VydmljZVJlcXVlc3RzEiQua2FtLnYxLkltcG9ydFNlcnZpY2VSZXF1ZXN0c1JlcXVlc3QaFS5rYW0udjEuSW1wb3J0U3VtbWFyeSgBYgZwcm90bzM", [file_google_protobuf_timestamp, file_kam_v1_common, file_kam_v1_accounts, file_kam_v1_identity, file_kam_v1_opportunities, file_kam_v1_planning, file_kam_v1_service_levels, file_kam_v1_teams]);
 
 /**
  * @generated from message kam.v1.ImportRevenueRequest
@@ -593,6 +597,42 @@ export type ResourceChange = Message<"kam.v1.ResourceChange"> & {
      */
     value: PlanAction;
     case: "planAction";
+  } | {
+    /**
+     * @generated from field: kam.v1.Interaction interaction = 15;
+     */
+    value: Interaction;
+    case: "interaction";
+  } | {
+    /**
+     * @generated from field: kam.v1.AccountPlan account_plan = 16;
+     */
+    value: AccountPlan;
+    case: "accountPlan";
+  } | {
+    /**
+     * @generated from field: kam.v1.TeamMember team_member = 17;
+     */
+    value: TeamMember;
+    case: "teamMember";
+  } | {
+    /**
+     * @generated from field: kam.v1.Staff staff = 18;
+     */
+    value: Staff;
+    case: "staff";
+  } | {
+    /**
+     * @generated from field: kam.v1.RevenueRecord revenue_record = 19;
+     */
+    value: RevenueRecord;
+    case: "revenueRecord";
+  } | {
+    /**
+     * @generated from field: kam.v1.TierChange tier_change = 20;
+     */
+    value: TierChange;
+    case: "tierChange";
   } | { case: undefined; value?: undefined };
 };
 
@@ -722,7 +762,9 @@ export const WatchEventsResponseSchema: GenMessage<WatchEventsResponse> = /*@__P
   messageDesc(file_kam_v1_integration, 15);
 
 /**
- * A domain event: one change of one resource.
+ * A domain event: one change of one resource. The event types are the fields of `payload`: the
+ * field's name in PascalCase is the `event_type` (`account_created` is "AccountCreated"), its message
+ * the payload's. The catalogue (docs/events.md) lists them with the resource each concerns.
  *
  * @generated from message kam.v1.Event
  */
@@ -759,8 +801,8 @@ export type Event = Message<"kam.v1.Event"> & {
   occurTime?: Timestamp | undefined;
 
   /**
-   * The resource after the change, as JSON (the server's representation of the resource, field names
-   * in snake_case).
+   * The payload's canonical proto3 JSON (field names in lowerCamelCase, defaults left out): for an
+   * event that carries a resource, what the resource's `Get…` method returned at that moment.
    *
    * @generated from field: string payload_json = 6;
    */
@@ -772,6 +814,355 @@ export type Event = Message<"kam.v1.Event"> & {
    * @generated from field: string cursor = 7;
    */
   cursor: string;
+
+  /**
+   * The paths of the fields the change wrote, as in an update's field mask (a creation names every
+   * field it was given); empty for an event that is not a write of fields (a deletion, an SLA
+   * transition).
+   *
+   * @generated from field: repeated string changed_fields = 8;
+   */
+  changedFields: string[];
+
+  /**
+   * The payload, typed. Unset only for an event type this version of the API does not know.
+   *
+   * @generated from oneof kam.v1.Event.payload
+   */
+  payload: {
+    /**
+     * Accounts (resource types "account", "contact").
+     *
+     * @generated from field: kam.v1.Account account_created = 100;
+     */
+    value: Account;
+    case: "accountCreated";
+  } | {
+    /**
+     * @generated from field: kam.v1.Account account_updated = 101;
+     */
+    value: Account;
+    case: "accountUpdated";
+  } | {
+    /**
+     * Soft-deleted: the account with its `delete_time`.
+     *
+     * @generated from field: kam.v1.Account account_deleted = 102;
+     */
+    value: Account;
+    case: "accountDeleted";
+  } | {
+    /**
+     * @generated from field: kam.v1.Account account_undeleted = 103;
+     */
+    value: Account;
+    case: "accountUndeleted";
+  } | {
+    /**
+     * @generated from field: kam.v1.Contact contact_created = 104;
+     */
+    value: Contact;
+    case: "contactCreated";
+  } | {
+    /**
+     * @generated from field: kam.v1.Contact contact_updated = 105;
+     */
+    value: Contact;
+    case: "contactUpdated";
+  } | {
+    /**
+     * @generated from field: kam.v1.Tombstone contact_deleted = 106;
+     */
+    value: Tombstone;
+    case: "contactDeleted";
+  } | {
+    /**
+     * Identity ("api_key", "staff_roles"): only for principals who may read the audit trail.
+     *
+     * @generated from field: kam.v1.ApiKey api_key_created = 120;
+     */
+    value: ApiKey;
+    case: "apiKeyCreated";
+  } | {
+    /**
+     * @generated from field: kam.v1.ApiKey api_key_revoked = 121;
+     */
+    value: ApiKey;
+    case: "apiKeyRevoked";
+  } | {
+    /**
+     * @generated from field: kam.v1.StaffRoles staff_roles_changed = 122;
+     */
+    value: StaffRoles;
+    case: "staffRolesChanged";
+  } | {
+    /**
+     * Teams ("department", "staff", "team_member").
+     *
+     * @generated from field: kam.v1.Department department_created = 130;
+     */
+    value: Department;
+    case: "departmentCreated";
+  } | {
+    /**
+     * @generated from field: kam.v1.Staff staff_created = 131;
+     */
+    value: Staff;
+    case: "staffCreated";
+  } | {
+    /**
+     * @generated from field: kam.v1.Staff staff_updated = 132;
+     */
+    value: Staff;
+    case: "staffUpdated";
+  } | {
+    /**
+     * @generated from field: kam.v1.Staff staff_deactivated = 133;
+     */
+    value: Staff;
+    case: "staffDeactivated";
+  } | {
+    /**
+     * @generated from field: kam.v1.Staff staff_reactivated = 134;
+     */
+    value: Staff;
+    case: "staffReactivated";
+  } | {
+    /**
+     * @generated from field: kam.v1.TeamMember team_member_added = 135;
+     */
+    value: TeamMember;
+    case: "teamMemberAdded";
+  } | {
+    /**
+     * @generated from field: kam.v1.TeamMember team_member_updated = 136;
+     */
+    value: TeamMember;
+    case: "teamMemberUpdated";
+  } | {
+    /**
+     * The seat with its `end_time` and `end_reason`.
+     *
+     * @generated from field: kam.v1.TeamMember team_member_removed = 137;
+     */
+    value: TeamMember;
+    case: "teamMemberRemoved";
+  } | {
+    /**
+     * Resource: the staff member handing over.
+     *
+     * @generated from field: kam.v1.ResponsibilitiesTransferred responsibilities_transferred = 138;
+     */
+    value: ResponsibilitiesTransferred;
+    case: "responsibilitiesTransferred";
+  } | {
+    /**
+     * Opportunities ("pipeline", "opportunity").
+     *
+     * @generated from field: kam.v1.Pipeline pipeline_created = 150;
+     */
+    value: Pipeline;
+    case: "pipelineCreated";
+  } | {
+    /**
+     * @generated from field: kam.v1.Pipeline pipeline_updated = 151;
+     */
+    value: Pipeline;
+    case: "pipelineUpdated";
+  } | {
+    /**
+     * @generated from field: kam.v1.Opportunity opportunity_created = 152;
+     */
+    value: Opportunity;
+    case: "opportunityCreated";
+  } | {
+    /**
+     * @generated from field: kam.v1.Opportunity opportunity_updated = 153;
+     */
+    value: Opportunity;
+    case: "opportunityUpdated";
+  } | {
+    /**
+     * @generated from field: kam.v1.Opportunity opportunity_stage_changed = 154;
+     */
+    value: Opportunity;
+    case: "opportunityStageChanged";
+  } | {
+    /**
+     * @generated from field: kam.v1.Opportunity opportunity_closed = 155;
+     */
+    value: Opportunity;
+    case: "opportunityClosed";
+  } | {
+    /**
+     * @generated from field: kam.v1.Opportunity opportunity_reopened = 156;
+     */
+    value: Opportunity;
+    case: "opportunityReopened";
+  } | {
+    /**
+     * Service levels ("business_calendar", "sla_policy", "service_request").
+     *
+     * @generated from field: kam.v1.BusinessCalendar business_calendar_created = 170;
+     */
+    value: BusinessCalendar;
+    case: "businessCalendarCreated";
+  } | {
+    /**
+     * @generated from field: kam.v1.BusinessCalendar business_calendar_updated = 171;
+     */
+    value: BusinessCalendar;
+    case: "businessCalendarUpdated";
+  } | {
+    /**
+     * @generated from field: kam.v1.SlaPolicy sla_policy_created = 172;
+     */
+    value: SlaPolicy;
+    case: "slaPolicyCreated";
+  } | {
+    /**
+     * @generated from field: kam.v1.SlaPolicy sla_policy_updated = 173;
+     */
+    value: SlaPolicy;
+    case: "slaPolicyUpdated";
+  } | {
+    /**
+     * @generated from field: kam.v1.Tombstone sla_policy_deleted = 174;
+     */
+    value: Tombstone;
+    case: "slaPolicyDeleted";
+  } | {
+    /**
+     * @generated from field: kam.v1.ServiceRequest service_request_created = 175;
+     */
+    value: ServiceRequest;
+    case: "serviceRequestCreated";
+  } | {
+    /**
+     * @generated from field: kam.v1.ServiceRequest service_request_updated = 176;
+     */
+    value: ServiceRequest;
+    case: "serviceRequestUpdated";
+  } | {
+    /**
+     * @generated from field: kam.v1.ServiceRequest service_request_status_changed = 177;
+     */
+    value: ServiceRequest;
+    case: "serviceRequestStatusChanged";
+  } | {
+    /**
+     * @generated from field: kam.v1.ServiceRequest service_request_first_response_recorded = 178;
+     */
+    value: ServiceRequest;
+    case: "serviceRequestFirstResponseRecorded";
+  } | {
+    /**
+     * @generated from field: kam.v1.ServiceRequest service_request_sla_recalculated = 179;
+     */
+    value: ServiceRequest;
+    case: "serviceRequestSlaRecalculated";
+  } | {
+    /**
+     * Recorded by the SLA monitor: a target reached its at-risk time, or its due time.
+     *
+     * @generated from field: kam.v1.SlaTransition sla_at_risk = 180;
+     */
+    value: SlaTransition;
+    case: "slaAtRisk";
+  } | {
+    /**
+     * @generated from field: kam.v1.SlaTransition sla_breached = 181;
+     */
+    value: SlaTransition;
+    case: "slaBreached";
+  } | {
+    /**
+     * @generated from field: kam.v1.Escalation sla_escalated = 182;
+     */
+    value: Escalation;
+    case: "slaEscalated";
+  } | {
+    /**
+     * Planning ("revenue_record", "account" for tiers, "tier_override", "account_plan", "plan_action",
+     * "interaction").
+     * One event per UpsertRevenueRecords call or ImportRevenue message that wrote records (resource:
+     * the batch, a new id each time).
+     *
+     * @generated from field: kam.v1.RevenueBatch revenue_records_upserted = 202;
+     */
+    value: RevenueBatch;
+    case: "revenueRecordsUpserted";
+  } | {
+    /**
+     * @generated from field: kam.v1.TierChange tier_changed = 203;
+     */
+    value: TierChange;
+    case: "tierChanged";
+  } | {
+    /**
+     * @generated from field: kam.v1.TierOverride tier_override_set = 204;
+     */
+    value: TierOverride;
+    case: "tierOverrideSet";
+  } | {
+    /**
+     * Resource: the account whose override was cleared (`id` is the account's).
+     *
+     * @generated from field: kam.v1.Tombstone tier_override_cleared = 205;
+     */
+    value: Tombstone;
+    case: "tierOverrideCleared";
+  } | {
+    /**
+     * @generated from field: kam.v1.AccountPlan account_plan_created = 206;
+     */
+    value: AccountPlan;
+    case: "accountPlanCreated";
+  } | {
+    /**
+     * @generated from field: kam.v1.AccountPlan account_plan_updated = 207;
+     */
+    value: AccountPlan;
+    case: "accountPlanUpdated";
+  } | {
+    /**
+     * @generated from field: kam.v1.AccountPlan account_plan_activated = 208;
+     */
+    value: AccountPlan;
+    case: "accountPlanActivated";
+  } | {
+    /**
+     * Closed, or another status that ends it.
+     *
+     * @generated from field: kam.v1.AccountPlan account_plan_closed = 209;
+     */
+    value: AccountPlan;
+    case: "accountPlanClosed";
+  } | {
+    /**
+     * @generated from field: kam.v1.PlanAction plan_action_created = 210;
+     */
+    value: PlanAction;
+    case: "planActionCreated";
+  } | {
+    /**
+     * @generated from field: kam.v1.PlanAction plan_action_updated = 211;
+     */
+    value: PlanAction;
+    case: "planActionUpdated";
+  } | {
+    /**
+     * @generated from field: kam.v1.Interaction interaction_logged = 212;
+     */
+    value: Interaction;
+    case: "interactionLogged";
+  } | {
+    /**
+     * @generated from field: kam.v1.Interaction interaction_updated = 213;
+     */
+    value: Interaction;
+    case: "interactionUpdated";
+  } | { case: undefined; value?: undefined };
 };
 
 /**
@@ -780,6 +1171,37 @@ export type Event = Message<"kam.v1.Event"> & {
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
   messageDesc(file_kam_v1_integration, 16);
+
+/**
+ * What a deletion carries: which resource is gone, and from which account.
+ *
+ * @generated from message kam.v1.Tombstone
+ */
+export type Tombstone = Message<"kam.v1.Tombstone"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Empty when the resource belonged to no one account.
+   *
+   * @generated from field: string account_id = 2;
+   */
+  accountId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp delete_time = 3;
+   */
+  deleteTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message kam.v1.Tombstone.
+ * Use `create(TombstoneSchema)` to create a new message.
+ */
+export const TombstoneSchema: GenMessage<Tombstone> = /*@__PURE__*/
+  messageDesc(file_kam_v1_integration, 17);
 
 /**
  * The resource types the change feed follows.
@@ -816,6 +1238,42 @@ export enum SyncResource {
    * @generated from enum value: SYNC_RESOURCE_PLAN_ACTIONS = 5;
    */
   PLAN_ACTIONS = 5,
+
+  /**
+   * @generated from enum value: SYNC_RESOURCE_INTERACTIONS = 6;
+   */
+  INTERACTIONS = 6,
+
+  /**
+   * @generated from enum value: SYNC_RESOURCE_ACCOUNT_PLANS = 7;
+   */
+  ACCOUNT_PLANS = 7,
+
+  /**
+   * Team seats, active and ended (an ended seat comes with its `end_time`).
+   *
+   * @generated from enum value: SYNC_RESOURCE_TEAM_MEMBERS = 8;
+   */
+  TEAM_MEMBERS = 8,
+
+  /**
+   * The staff directory, every member whatever the caller's accounts.
+   *
+   * @generated from enum value: SYNC_RESOURCE_STAFF = 9;
+   */
+  STAFF = 9,
+
+  /**
+   * @generated from enum value: SYNC_RESOURCE_REVENUE_RECORDS = 10;
+   */
+  REVENUE_RECORDS = 10,
+
+  /**
+   * The tier history: each change once (they never change afterwards).
+   *
+   * @generated from enum value: SYNC_RESOURCE_TIER_CHANGES = 11;
+   */
+  TIER_CHANGES = 11,
 }
 
 /**
@@ -872,7 +1330,8 @@ export const IntegrationService: GenService<{
    * never skipped. A resource may come again in a later response (it changed again, or a retry);
    * applying a change is an upsert by id. A MEMBER receives only the resources of its teams' accounts,
    * and tombstones for those it may no longer hold: deleted from its accounts, or of an account whose
-   * team it left (joining a team again brings that account's resources again).
+   * team it left (joining a team again brings that account's resources again). The staff directory
+   * is the same for every caller (every role that reads accounts reads teams too).
    *
    * INVALID_ARGUMENT: `resource_type` missing, a `sync_token` this server did not issue or issued for
    * another resource type, `page_size` out of range. FAILED_PRECONDITION with reason
