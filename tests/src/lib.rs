@@ -19,6 +19,7 @@
 
 pub mod bench;
 pub mod catalogue;
+pub mod changes;
 pub mod generator;
 pub mod hostile;
 pub mod raw;

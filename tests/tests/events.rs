@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use kam_tests::{
     Authed, Backend, TestServer, assert_error, assert_failed_precondition, assert_invalid_argument,
+    changes::{applied, has, ids, sync_all, sync_until, tombstone},
     pb::{
         self, Role, SyncResource, integration_service_client::IntegrationServiceClient,
         opportunity_service_client::OpportunityServiceClient, planning_service_client::PlanningServiceClient,
@@ -368,80 +369,6 @@ async fn out_of_order_commits_are_not_skipped(server: &TestServer) {
             .await
             .is_empty()
     );
-}
-
-/// Calls ListChanges until `more` is unset; returns every change and the last token.
-async fn sync_all(
-    channel: Authed,
-    resource: SyncResource,
-    token: &str,
-    page_size: i32,
-) -> (Vec<pb::ResourceChange>, String) {
-    let (mut changes, mut token) = (Vec::new(), token.to_owned());
-    loop {
-        let page = client(channel.clone())
-            .list_changes(pb::ListChangesRequest {
-                resource_type: resource as i32,
-                sync_token: token.clone(),
-                page_size,
-            })
-            .await
-            .expect("list changes")
-            .into_inner();
-        changes.extend(page.changes);
-        token = page.next_sync_token;
-        if !page.more {
-            return (changes, token);
-        }
-    }
-}
-
-/// Syncs, again and again from each new token, until the changes received satisfy `done` (panics after
-/// [`PATIENCE`]). On PostgreSQL the feed holds changes back while any older transaction of the cluster
-/// runs (other tests' too), so what was just written may come a call or two later.
-async fn sync_until(
-    channel: Authed,
-    resource: SyncResource,
-    token: &str,
-    page_size: i32,
-    done: impl Fn(&[pb::ResourceChange]) -> bool,
-) -> (Vec<pb::ResourceChange>, String) {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    let (mut changes, mut token) = (Vec::new(), token.to_owned());
-    loop {
-        let (more, next) = sync_all(channel.clone(), resource, &token, page_size).await;
-        changes.extend(more);
-        token = next;
-        if done(&changes) {
-            return (changes, token);
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the changes never came: {:?}",
-            ids(&changes)
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// (id, deleted) of each change.
-fn ids(changes: &[pb::ResourceChange]) -> Vec<(String, bool)> {
-    changes.iter().map(|c| (c.id.clone(), c.deleted)).collect()
-}
-
-/// What a client holds after applying `changes` in order, as upserts by id: (id, deleted), in the
-/// order of each id's last change.
-fn applied(changes: &[pb::ResourceChange]) -> Vec<(String, bool)> {
-    let mut held: Vec<(String, bool)> = Vec::new();
-    for change in ids(changes) {
-        held.retain(|(id, _)| *id != change.0);
-        held.push(change);
-    }
-    held
-}
-
-fn has(id: &str) -> impl Fn(&[pb::ResourceChange]) -> bool + '_ {
-    move |changes| changes.iter().any(|c| c.id == id)
 }
 
 fn account_name(change: &pb::ResourceChange) -> &str {
@@ -1219,10 +1146,6 @@ async fn seat_of(server: &TestServer, account_id: &str, staff_id: &str) -> Strin
         .find(|seat| seat.staff_id == staff_id)
         .expect("the seat")
         .id
-}
-
-fn tombstone(id: &str) -> impl Fn(&[pb::ResourceChange]) -> bool + '_ {
-    move |changes| applied(changes).contains(&(id.to_owned(), true))
 }
 
 /// A MEMBER's phone must drop what it may no longer hold: contacts deleted from its accounts, and every
