@@ -21,6 +21,7 @@ mod m20261205_000013_feed_horizon;
 mod m20261206_000014_idempotency_per_principal;
 mod m20261206_000015_job_leases;
 mod m20261206_000016_public_events;
+mod m20261206_000017_webhooks;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000014_idempotency_per_principal::Migration),
             Box::new(m20261206_000015_job_leases::Migration),
             Box::new(m20261206_000016_public_events::Migration),
+            Box::new(m20261206_000017_webhooks::Migration),
         ]
     }
 }

@@ -43,6 +43,11 @@ impl Lease {
 
     /// Takes the lease if it is free or expired, or renews it if this process holds it; `None` while
     /// another holder's lease runs.
+    /// How long the lease lasts past a renewal.
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+
     pub async fn acquire(&self, db: &Db) -> Result<Option<FencingToken>> {
         self.acquire_at(db, now()).await
     }

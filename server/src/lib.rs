@@ -29,7 +29,8 @@ pub mod sla;
 pub mod teams;
 pub mod telemetry;
 pub mod web;
+pub mod webhooks;
 pub mod wire;
 
 pub use config::{Config, Flags, LogFormat, TierCoverage};
-pub use server::{OUTBOX_PRUNER_JOB, SLA_MONITOR_JOB, StartupError, run};
+pub use server::{OUTBOX_PRUNER_JOB, SLA_MONITOR_JOB, StartupError, WEBHOOK_DISPATCHER_JOB, run};

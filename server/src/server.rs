@@ -9,6 +9,7 @@ use kam_proto::v1::{
     identity_service_server::IdentityServiceServer, integration_service_server::IntegrationServiceServer,
     opportunity_service_server::OpportunityServiceServer, planning_service_server::PlanningServiceServer,
     service_level_service_server::ServiceLevelServiceServer, team_service_server::TeamServiceServer,
+    webhook_service_server::WebhookServiceServer,
 };
 use tokio::{
     net::TcpListener,
@@ -42,6 +43,7 @@ use crate::{
     },
     telemetry,
     web::{WebApp, WebAppLayer},
+    webhooks::{api::WebhookApi, dispatcher::Dispatcher},
 };
 
 /// Why the server could not start or stopped abnormally.
@@ -64,6 +66,7 @@ pub enum StartupError {
 /// The jobs' names in `job_leases`.
 pub const SLA_MONITOR_JOB: &str = "sla_monitor";
 pub const OUTBOX_PRUNER_JOB: &str = "outbox_pruner";
+pub const WEBHOOK_DISPATCHER_JOB: &str = "webhook_dispatcher";
 
 /// The names health reports on, besides "" (the whole server).
 const SERVICES: &[&str] = &[
@@ -75,6 +78,7 @@ const SERVICES: &[&str] = &[
     "kam.v1.ServiceLevelService",
     "kam.v1.PlanningService",
     "kam.v1.IntegrationService",
+    "kam.v1.WebhookService",
 ];
 
 /// Serves KAM on `listener` until `shutdown` resolves; then health turns NOT_SERVING, new connections
@@ -88,6 +92,7 @@ pub async fn run(
     config.planning.validate().map_err(StartupError::Config)?;
     config.integration.validate().map_err(StartupError::Config)?;
     config.jobs.validate().map_err(StartupError::Config)?;
+    config.webhooks.validate().map_err(StartupError::Config)?;
     let jwt = config
         .jwt
         .as_ref()
@@ -147,6 +152,9 @@ pub async fn run(
     ))
     .max_decoding_message_size(limit)
     .max_encoding_message_size(limit);
+    let webhooks = WebhookServiceServer::new(WebhookApi::new(db.clone()))
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit);
 
     // The breach monitor runs beside the RPCs and stops before the database closes. Like the pruner,
     // it runs while this replica holds its lease (jobs.lease_seconds).
@@ -170,6 +178,10 @@ pub async fn run(
         crate::integration::retention::DEFAULT_BATCH,
         lease(OUTBOX_PRUNER_JOB),
     );
+
+    // And the webhook dispatcher.
+    let dispatcher = Dispatcher::start(db.clone(), &config.webhooks, lease(WEBHOOK_DISPATCHER_JOB))
+        .map_err(StartupError::Config)?;
 
     let draining = Arc::new(Notify::new());
     let signal = {
@@ -213,6 +225,7 @@ pub async fn run(
         .add_service(service_levels)
         .add_service(planning)
         .add_service(integration)
+        .add_service(webhooks)
         .serve_with_incoming_shutdown(incoming, signal);
     tracing::info!(addr = %local_addr, "serving gRPC and gRPC-Web");
 
@@ -231,6 +244,7 @@ pub async fn run(
         monitor.stop().await;
     }
     pruner.stop().await;
+    dispatcher.stop().await;
     served?;
     db.conn().clone().close().await?;
     tracing::info!("stopped");

@@ -31,6 +31,7 @@ use kam_tests::{
         self, Role, opportunity_service_client::OpportunityServiceClient,
         planning_service_client::PlanningServiceClient,
         service_level_service_client::ServiceLevelServiceClient,
+        webhook_service_client::WebhookServiceClient,
     },
     pbjson_types::{self, FieldMask},
     raw::{Rpc, call, rpcs_of_this_build, short_name},
@@ -365,6 +366,38 @@ const EXPECTED: &[Rule] = &[
     rule(
         "/kam.v1.IntegrationService/ImportServiceRequests",
         ERP_IMPORTERS,
+        Denied,
+    ),
+    rule(
+        "/kam.v1.WebhookService/CreateWebhookSubscription",
+        ADMIN_ONLY,
+        Denied,
+    ),
+    rule(
+        "/kam.v1.WebhookService/GetWebhookSubscription",
+        ADMIN_ONLY,
+        Denied,
+    ),
+    rule(
+        "/kam.v1.WebhookService/ListWebhookSubscriptions",
+        ADMIN_ONLY,
+        Denied,
+    ),
+    rule(
+        "/kam.v1.WebhookService/UpdateWebhookSubscription",
+        ADMIN_ONLY,
+        Denied,
+    ),
+    rule(
+        "/kam.v1.WebhookService/DeleteWebhookSubscription",
+        ADMIN_ONLY,
+        Denied,
+    ),
+    rule("/kam.v1.WebhookService/RotateWebhookSecret", ADMIN_ONLY, Denied),
+    rule("/kam.v1.WebhookService/ListWebhookDeliveries", ADMIN_ONLY, Denied),
+    rule(
+        "/kam.v1.WebhookService/ReplayWebhookDeliveries",
+        ADMIN_ONLY,
         Denied,
     ),
 ];
@@ -1113,6 +1146,18 @@ impl<'a> Fixture<'a> {
         self.server.create_staff(pb::StaffLevel::Staff).await
     }
 
+    /// A webhook subscription of the ADMIN's. Its address is a documentation one (TEST-NET-1), which
+    /// deliveries refuse without connecting anywhere.
+    async fn new_subscription(&self) -> pb::WebhookSubscription {
+        WebhookServiceClient::new(self.server.channel())
+            .create_webhook_subscription(matrix_subscription())
+            .await
+            .expect("create a webhook subscription")
+            .into_inner()
+            .subscription
+            .expect("the subscription")
+    }
+
     async fn new_inactive_staff(&self) -> pb::Staff {
         let staff = self.new_staff().await;
         self.server
@@ -1659,6 +1704,44 @@ impl<'a> Fixture<'a> {
                     ..Default::default()
                 }],
             }),
+            "/kam.v1.WebhookService/CreateWebhookSubscription" => body(matrix_subscription()),
+            "/kam.v1.WebhookService/GetWebhookSubscription" => body(pb::GetWebhookSubscriptionRequest {
+                id: self.new_subscription().await.id,
+            }),
+            "/kam.v1.WebhookService/ListWebhookSubscriptions" => {
+                body(pb::ListWebhookSubscriptionsRequest::default())
+            }
+            "/kam.v1.WebhookService/UpdateWebhookSubscription" => {
+                body(pb::UpdateWebhookSubscriptionRequest {
+                    subscription: Some(pb::WebhookSubscription {
+                        id: self.new_subscription().await.id,
+                        description: unique("Matrix"),
+                        ..Default::default()
+                    }),
+                    update_mask: Some(FieldMask {
+                        paths: vec!["description".to_owned()],
+                    }),
+                })
+            }
+            "/kam.v1.WebhookService/DeleteWebhookSubscription" => {
+                body(pb::DeleteWebhookSubscriptionRequest {
+                    id: self.new_subscription().await.id,
+                })
+            }
+            "/kam.v1.WebhookService/RotateWebhookSecret" => body(pb::RotateWebhookSecretRequest {
+                id: self.new_subscription().await.id,
+            }),
+            "/kam.v1.WebhookService/ListWebhookDeliveries" => body(pb::ListWebhookDeliveriesRequest {
+                subscription_id: self.new_subscription().await.id,
+                ..Default::default()
+            }),
+            "/kam.v1.WebhookService/ReplayWebhookDeliveries" => {
+                let subscription = self.new_subscription().await;
+                body(pb::ReplayWebhookDeliveriesRequest {
+                    id: subscription.id,
+                    cursor: subscription.cursor,
+                })
+            }
             // A full sync of the accounts: the fixture's account is among the first 500 changed.
             "/kam.v1.IntegrationService/ListChanges" => body(pb::ListChangesRequest {
                 resource_type: pb::SyncResource::Accounts as i32,
@@ -2152,4 +2235,15 @@ mod hostile {
 fn every_rpc_has_exactly_one_rule_and_every_rule_an_rpc() {
     let rules = rules_by_rpc();
     assert_eq!(rules.len(), EXPECTED.len());
+}
+
+/// A subscription to a documentation address (TEST-NET-1): deliveries refuse it without connecting.
+fn matrix_subscription() -> pb::CreateWebhookSubscriptionRequest {
+    pb::CreateWebhookSubscriptionRequest {
+        subscription: Some(pb::WebhookSubscription {
+            url: "https://192.0.2.1/kam-events".to_owned(),
+            ..Default::default()
+        }),
+        request_id: String::new(),
+    }
 }

@@ -28,6 +28,7 @@ use kam_tests::{
         integration_service_client::IntegrationServiceClient,
         opportunity_service_client::OpportunityServiceClient, planning_service_client::PlanningServiceClient,
         service_level_service_client::ServiceLevelServiceClient, watch_events_request::Start,
+        webhook_service_client::WebhookServiceClient,
     },
     pbjson_types::{FieldMask, Timestamp},
 };
@@ -473,6 +474,7 @@ impl<'a> Script<'a> {
         ));
         to_compare.extend(self.staff_lifecycle().await);
         self.department().await;
+        self.webhook_subscription_lifecycle().await;
         self.team_seat_lifecycle(&main).await;
         let contact = self.contact_lifecycle(&main).await;
         to_compare.push(compared("contact", "contact", &contact));
@@ -602,6 +604,54 @@ impl<'a> Script<'a> {
             })
             .await
             .expect("create a department");
+    }
+
+    /// WebhookSubscriptionCreated, WebhookSubscriptionUpdated (an edit, a rotated secret, a replay),
+    /// WebhookSubscriptionDeleted. Disabled at once: nothing is delivered to its made-up address.
+    async fn webhook_subscription_lifecycle(&mut self) {
+        let mut webhooks = WebhookServiceClient::new(self.server.channel());
+        let created = webhooks
+            .create_webhook_subscription(pb::CreateWebhookSubscriptionRequest {
+                subscription: Some(pb::WebhookSubscription {
+                    url: "https://erp.example.com/kam-events".to_owned(),
+                    event_types: vec!["AccountCreated".to_owned()],
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("create a webhook subscription")
+            .into_inner()
+            .subscription
+            .expect("the subscription");
+        webhooks
+            .update_webhook_subscription(pb::UpdateWebhookSubscriptionRequest {
+                subscription: Some(pb::WebhookSubscription {
+                    id: created.id.clone(),
+                    enabled: false,
+                    ..Default::default()
+                }),
+                update_mask: mask(&["enabled"]),
+            })
+            .await
+            .expect("disable the subscription");
+        webhooks
+            .rotate_webhook_secret(pb::RotateWebhookSecretRequest {
+                id: created.id.clone(),
+            })
+            .await
+            .expect("rotate its secret");
+        webhooks
+            .replay_webhook_deliveries(pb::ReplayWebhookDeliveriesRequest {
+                id: created.id.clone(),
+                cursor: created.cursor.clone(),
+            })
+            .await
+            .expect("replay from where it started");
+        webhooks
+            .delete_webhook_subscription(pb::DeleteWebhookSubscriptionRequest { id: created.id })
+            .await
+            .expect("delete the subscription");
     }
 
     /// A seat on `account`'s team for a new staff member.

@@ -25,6 +25,7 @@ export * from "./gen/kam/v1/opportunities_pb.js";
 export * from "./gen/kam/v1/service_levels_pb.js";
 export * from "./gen/kam/v1/planning_pb.js";
 export * from "./gen/kam/v1/integration_pb.js";
+export * from "./gen/kam/v1/webhooks_pb.js";
 
 /** Where kam-server is and who calls it. */
 export interface KamConnection {

@@ -37,3 +37,5 @@ pub mod staff_stage_specialty;
 pub mod team_member;
 pub mod tier_change;
 pub mod tier_override;
+pub mod webhook_delivery;
+pub mod webhook_subscription;

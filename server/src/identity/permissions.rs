@@ -41,6 +41,8 @@ pub enum Permission {
     LogInteractions,
     ManageRoles,
     ReadAudit,
+    /// Webhook subscriptions: where events go, with their secrets. ADMIN only.
+    ManageWebhooks,
 }
 
 use Permission::*;
@@ -171,6 +173,14 @@ const RPC_PERMISSIONS: &[(&str, Permission)] = &[
     ("/kam.v1.IntegrationService/ImportContacts", ImportFromErp),
     ("/kam.v1.IntegrationService/ImportOpportunities", ImportFromErp),
     ("/kam.v1.IntegrationService/ImportServiceRequests", ImportFromErp),
+    ("/kam.v1.WebhookService/CreateWebhookSubscription", ManageWebhooks),
+    ("/kam.v1.WebhookService/GetWebhookSubscription", ManageWebhooks),
+    ("/kam.v1.WebhookService/ListWebhookSubscriptions", ManageWebhooks),
+    ("/kam.v1.WebhookService/UpdateWebhookSubscription", ManageWebhooks),
+    ("/kam.v1.WebhookService/DeleteWebhookSubscription", ManageWebhooks),
+    ("/kam.v1.WebhookService/RotateWebhookSecret", ManageWebhooks),
+    ("/kam.v1.WebhookService/ListWebhookDeliveries", ManageWebhooks),
+    ("/kam.v1.WebhookService/ReplayWebhookDeliveries", ManageWebhooks),
 ];
 
 /// How far a role's grant of a permission reaches.

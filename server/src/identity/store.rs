@@ -30,9 +30,9 @@ use crate::{
 
 const API_KEY: &str = "api_key";
 const STAFF_ROLES: &str = "staff_roles";
-/// The resource types of events about credentials and roles: the event stream shows them only to
-/// those who may read the audit trail.
-pub const IDENTITY_RESOURCE_TYPES: &[&str] = &[API_KEY, STAFF_ROLES];
+/// The resource types of events about credentials, roles and webhook subscriptions (where events
+/// go): the event stream shows them only to those who may read the audit trail.
+pub const IDENTITY_RESOURCE_TYPES: &[&str] = &[API_KEY, STAFF_ROLES, "webhook_subscription"];
 
 /// An API key as its owner and admins see it: never the secret, never its hash.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

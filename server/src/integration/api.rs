@@ -427,7 +427,7 @@ fn shutting_down(position: FeedPosition) -> Status {
     ))
 }
 
-fn event_to_proto(event: outbox_event::Model) -> pb::Event {
+pub(crate) fn event_to_proto(event: outbox_event::Model) -> pb::Event {
     let cursor = FeedPosition {
         txid: event.txid,
         id: event.id,
