@@ -187,7 +187,7 @@ async fn catch_up(db: &Db, settings: &Settings, held: &mut Held, mut due: Due) -
             txid: event.txid,
             id: event.id,
         };
-        if !held.still_mine(db).await {
+        if !held.still_mine(db).await || !store::unchanged(db, &due.subscription).await? {
             return Ok(());
         }
         let attempt = send(&due, event, settings).await;

@@ -375,6 +375,15 @@ pub async fn due_subscriptions(db: &Db, at: DateTime<Utc>) -> Result<Vec<Due>> {
         .collect()
 }
 
+/// Whether `subscription` is still as the dispatcher read it (no ADMIN disabled, replayed or edited it
+/// since): checked before each delivery, so that a round started before a change does not send on.
+pub async fn unchanged(db: &Db, subscription: &Subscription) -> Result<bool> {
+    let stored = row_entity::Entity::find_by_id(subscription.id)
+        .one(db.conn())
+        .await?;
+    Ok(stored.is_some_and(|row| row.revision == subscription.revision))
+}
+
 /// Where a subscription's delivery goes after an attempt.
 pub enum Outcome {
     /// Acknowledged (or nothing to deliver up to `to`): the subscription moves on past it.
