@@ -191,10 +191,14 @@ fn type_names(field: &str, raw: &[String]) -> Result<Vec<String>, FieldViolation
     texts(field, raw, 128)
 }
 
-fn new_subscription(raw: pb::WebhookSubscription) -> Result<SubscriptionFields> {
-    let mut v = Violations::default();
-    let fields = SubscriptionFields {
-        url: v.take(url("subscription.url", &raw.url)).unwrap_or_default(),
+/// The writable fields of `raw`, validated into `v`; `url` only when `check_url` (an update that does
+/// not name it leaves it alone, however it arrived).
+fn written_fields(raw: &pb::WebhookSubscription, check_url: bool, v: &mut Violations) -> SubscriptionFields {
+    SubscriptionFields {
+        url: match check_url {
+            true => v.take(url("subscription.url", &raw.url)).unwrap_or_default(),
+            false => String::new(),
+        },
         description: v
             .take(text("subscription.description", &raw.description, 500, false))
             .unwrap_or_default(),
@@ -207,9 +211,17 @@ fn new_subscription(raw: pb::WebhookSubscription) -> Result<SubscriptionFields> 
         account_id: v
             .take(optional_id("subscription.account_id", &raw.account_id))
             .flatten(),
+        enabled: raw.enabled,
+    }
+}
+
+fn new_subscription(raw: pb::WebhookSubscription) -> Result<SubscriptionFields> {
+    let mut v = Violations::default();
+    let fields = SubscriptionFields {
         // A new subscription delivers unless asked not to; `enabled` is false only when set so on
         // purpose, which proto3 cannot tell from unset: creating a disabled one is an update away.
         enabled: true,
+        ..written_fields(&raw, true, &mut v)
     };
     v.into_result()?;
     Ok(fields)
@@ -266,26 +278,7 @@ fn subscription_update(raw: pb::WebhookSubscription, mask: Option<FieldMask>) ->
     let paths = v
         .take(mask_paths(mask, populated, UPDATABLE, OUTPUT_ONLY, &[]))
         .unwrap_or_default();
-    let named = |path: &str| paths.iter().any(|p| p == path);
-    let values = SubscriptionFields {
-        url: match named("url") {
-            true => v.take(url("subscription.url", &raw.url)).unwrap_or_default(),
-            false => String::new(),
-        },
-        description: v
-            .take(text("subscription.description", &raw.description, 500, false))
-            .unwrap_or_default(),
-        event_types: v
-            .take(type_names("subscription.event_types", &raw.event_types))
-            .unwrap_or_default(),
-        resource_types: v
-            .take(type_names("subscription.resource_types", &raw.resource_types))
-            .unwrap_or_default(),
-        account_id: v
-            .take(optional_id("subscription.account_id", &raw.account_id))
-            .flatten(),
-        enabled: raw.enabled,
-    };
+    let values = written_fields(&raw, paths.iter().any(|p| p == "url"), &mut v);
     v.into_result()?;
     Ok(SubscriptionUpdate {
         id: id.expect("checked above"),
