@@ -3,20 +3,33 @@
 
 use std::{env, path::PathBuf};
 
-use prost::Message;
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?);
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
     println!("cargo:rerun-if-changed={}", root.join("kam").display());
+    println!("cargo:rerun-if-changed={}", root.join("google").display());
 
-    let protos: Vec<PathBuf> = std::fs::read_dir(root.join("kam/v1"))?
+    let mut protos: Vec<PathBuf> = std::fs::read_dir(root.join("kam/v1"))?
         .map(|entry| entry.map(|e| e.path()))
         .collect::<Result<_, _>>()?;
-    let descriptors = protox::compile(&protos, [&root])?;
+    // Directory order differs between machines; the descriptor set (and the OpenAPI document drawn
+    // from it) must not.
+    protos.sort();
+    // The error model travels as `Any`: the HTTP/JSON API needs these types in the set to write errors
+    // as JSON, and reflection clients to decode them.
+    protos.push(root.join("google/rpc/status.proto"));
+    protos.push(root.join("google/rpc/error_details.proto"));
+    let mut compiler = protox::Compiler::new([&root])?;
+    compiler
+        .include_source_info(true)
+        .include_imports(true)
+        .open_files(&protos)?;
+    let descriptors = compiler.file_descriptor_set();
 
-    // Reflection serves this set; pbjson reads it to generate the canonical proto3 JSON mapping.
-    let descriptor_bytes = descriptors.encode_to_vec();
+    // Reflection serves this set, the HTTP/JSON API reads its routes from it, and pbjson reads it to
+    // generate the canonical proto3 JSON mapping. Encoded by protox itself: `prost_types` has no room
+    // for extension options, so `descriptors.encode_to_vec()` would drop every `google.api.http`.
+    let descriptor_bytes = compiler.encode_file_descriptor_set();
     std::fs::write(out_dir.join("kam_descriptor.bin"), &descriptor_bytes)?;
 
     tonic_prost_build::configure()

@@ -23,6 +23,7 @@ pub mod opportunities;
 pub mod paging;
 pub mod planning;
 pub mod request;
+pub mod rest;
 mod server;
 pub mod service_levels;
 pub mod sla;

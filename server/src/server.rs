@@ -35,6 +35,7 @@ use crate::{
     leases::{self, Lease},
     opportunities::{api::OpportunityApi, store::OpportunityOwnership},
     planning::{api::PlanningApi, store::PlanActionOwnership},
+    rest::{RestApi, RestLayer},
     service_levels::{api::ServiceLevelApi, monitor::Monitor, store::ServiceRequestAssignments},
     teams::{
         api::TeamApi,
@@ -197,6 +198,7 @@ pub async fn run(
     };
 
     let web = web_app(config.web_root.as_deref())?;
+    let rest = RestApi::new(limit).map_err(StartupError::Config)?;
 
     let local_addr = listener.local_addr()?;
     // Small gRPC frames must not wait for Nagle's algorithm.
@@ -206,7 +208,10 @@ pub async fn run(
         .timeout(config.request_timeout)
         .concurrency_limit_per_connection(config.concurrency_per_connection)
         .trace_fn(telemetry::rpc_span)
-        // Outermost: pages and files of the app (GET, HEAD) never reach the gRPC stack.
+        // Outermost: HTTP/JSON calls under /v1/ become gRPC calls to the stack below, as a gRPC
+        // client's would arrive.
+        .layer(RestLayer::new(rest))
+        // Pages and files of the app (GET, HEAD) never reach the gRPC stack.
         .layer(WebAppLayer::new(web))
         .layer(cors())
         .layer(tonic_web::GrpcWebLayer::new())

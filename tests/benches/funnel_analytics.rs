@@ -553,7 +553,7 @@ async fn explain_driver(db: &Db, statement: &Statement) -> Result<String, BoxErr
         return Ok(out);
     }
     // (id, parent, notused, detail): indent each node under its parent.
-    let mut depth_of = std::collections::HashMap::new();
+    let mut depth_of: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
     for row in rows {
         let (id, parent): (i64, i64) = (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
         let detail: String = row.try_get_by_index(3)?;

@@ -22,6 +22,7 @@ pub mod catalogue;
 pub mod changes;
 pub mod generator;
 pub mod hostile;
+pub mod http;
 pub mod raw;
 pub mod revenue_generator;
 pub mod scratch_postgres;
@@ -368,6 +369,16 @@ impl TestServer {
     /// The ADMIN the server created on its first start.
     pub fn admin(&self) -> &Caller {
         self.admin.as_ref().expect("the server is started")
+    }
+
+    /// The HTTP/JSON API as the first-start ADMIN.
+    pub fn http(&self) -> http::HttpClient {
+        http::HttpClient::new(self.addr, Some(self.admin().secret.clone()))
+    }
+
+    /// The HTTP/JSON API without credentials.
+    pub fn http_anonymous(&self) -> http::HttpClient {
+        http::HttpClient::new(self.addr, None)
     }
 
     /// The connection without credentials, for health, reflection and UNAUTHENTICATED checks.
