@@ -78,7 +78,9 @@ pub fn init(format: LogFormat, filter: &str) -> Result<TelemetryGuard, Telemetry
 
 /// The span of one RPC, continuing the caller's trace when it sent `traceparent`.
 pub fn rpc_span(request: &http::Request<()>) -> Span {
-    let method = request.uri().path();
+    // An HTTP/JSON call is named by the RPC it is transcoded to, like the gRPC call it becomes.
+    let transcoded = crate::rest::grpc_method_of(request);
+    let method = transcoded.as_deref().unwrap_or(request.uri().path());
     let span = tracing::info_span!(
         "rpc",
         otel.name = method,

@@ -22,6 +22,8 @@ use tonic::{Request, Response, Status};
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_SPAN_ID: &str = "00f067aa0ba902b7";
+/// The trace of the HTTP/JSON call.
+const HTTP_TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
 
 /// Keeps every span it is sent.
 #[derive(Clone, Default)]
@@ -95,6 +97,21 @@ async fn rpc_spans_continue_the_callers_trace_and_reach_the_collector() {
         .await
         .unwrap_err();
     assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    // An HTTP/JSON call is the same RPC span, named by the method it was transcoded to.
+    let traceparent = format!("00-{HTTP_TRACE_ID}-{PARENT_SPAN_ID}-01");
+    let created = server
+        .http()
+        .send(
+            http::Method::POST,
+            "/v1/accounts",
+            &[
+                ("content-type", "application/json"),
+                ("traceparent", traceparent.as_str()),
+            ],
+            bytes::Bytes::from(r#"{"displayName": "Traced"}"#),
+        )
+        .await;
+    assert_eq!(created.status, 200);
     server.stop().await;
 
     // Flushing blocks until the exporter has sent everything it buffered.
@@ -133,4 +150,16 @@ async fn rpc_spans_continue_the_callers_trace_and_reach_the_collector() {
         int_attribute(get, "rpc.grpc.status_code"),
         Some(tonic::Code::InvalidArgument as i64)
     );
+
+    let over_http = spans
+        .iter()
+        .find(|s| s.name == "/kam.v1.AccountService/CreateAccount")
+        .unwrap_or_else(|| {
+            panic!(
+                "no CreateAccount span for the HTTP call among {:?}",
+                spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+            )
+        });
+    assert_eq!(hex(&over_http.trace_id), HTTP_TRACE_ID);
+    assert_eq!(int_attribute(over_http, "rpc.grpc.status_code"), Some(0));
 }

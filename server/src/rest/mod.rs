@@ -46,10 +46,28 @@ pub fn pool() -> &'static DescriptorPool {
 /// Where the HTTP/JSON API lives; everything else passes by.
 const API_PREFIX: &str = "/v1/";
 
+/// The routes of the descriptor set, read once.
+fn route_table() -> Result<&'static RouteTable, String> {
+    static TABLE: LazyLock<Result<RouteTable, String>> = LazyLock::new(|| RouteTable::from_pool(pool()));
+    TABLE.as_ref().map_err(Clone::clone)
+}
+
+/// The gRPC method (`/kam.v1.AccountService/CreateAccount`) an HTTP/JSON request is transcoded to: its
+/// span is named by it from the start, as a gRPC call's is.
+pub fn grpc_method_of<B>(request: &Request<B>) -> Option<String> {
+    if !is_rest(request) {
+        return None;
+    }
+    match route_table().ok()?.find(request.method(), request.uri().path()) {
+        Found::Route(route, _) => Some(route.grpc_path()),
+        _ => None,
+    }
+}
+
 /// What the layer serves: the route table, the limits it applies before the gRPC stack does, and the
 /// API's description (`/openapi.json`, the reference page at `/docs`).
 pub struct RestApi {
-    routes: RouteTable,
+    routes: &'static RouteTable,
     /// The largest message the gRPC services take; a JSON body may be twice that (JSON is wordier).
     max_message_bytes: usize,
     openapi: Bytes,
@@ -58,8 +76,8 @@ pub struct RestApi {
 
 impl RestApi {
     pub fn new(max_message_bytes: usize) -> Result<RestApi, String> {
-        let routes = RouteTable::from_pool(pool())?;
-        let document = openapi::document(&routes);
+        let routes = route_table()?;
+        let document = openapi::document(routes);
         Ok(RestApi {
             openapi: Bytes::from(openapi::to_text(&document)),
             docs_page: Bytes::from(docs::page(&document)),
@@ -161,7 +179,7 @@ where
 }
 
 /// A request for the HTTP/JSON API: under `/v1/` and not gRPC (whose paths are `/kam.v1.X/Y` anyway).
-fn is_rest(request: &Request<Body>) -> bool {
+fn is_rest<B>(request: &Request<B>) -> bool {
     let grpc = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -189,9 +207,6 @@ impl RestApi {
             }
         };
         let grpc_path = route.grpc_path();
-        let span = tracing::Span::current();
-        span.record("rpc.method", grpc_path.as_str());
-        span.record("otel.name", grpc_path.as_str());
 
         let (parts, body) = request.into_parts();
         let fields = Parts {
