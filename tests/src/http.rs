@@ -198,3 +198,13 @@ impl SseEvent {
         event
     }
 }
+
+/// Percent-encodes `raw` for a query string (page tokens, instants with `+`).
+pub fn urlencode(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -140,7 +140,7 @@ backend_tests! {
         assert_eq!(first["accounts"].as_array().map(Vec::len), Some(2));
         let token = first["nextPageToken"].as_str().expect("a next page");
         let second = api
-            .get(&format!("/v1/accounts?query=Query&page_size=2&pageToken={}", urlencode(token)))
+            .get(&format!("/v1/accounts?query=Query&page_size=2&pageToken={}", kam_tests::http::urlencode(token)))
             .await
             .json();
         assert_eq!(second["accounts"].as_array().map(Vec::len), Some(1));
@@ -287,16 +287,6 @@ backend_tests! {
         let bad = api.get("/v1/events:watch?cursor=nonsense").await;
         assert_error_body(&bad, 400, "INVALID_ARGUMENT", "INVALID_ARGUMENT");
     }
-}
-
-/// Percent-encodes a page token for a query string.
-fn urlencode(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Over the rate limit an HTTP caller gets 429 with `Retry-After`, from the same limiter as gRPC's.

@@ -147,16 +147,6 @@ fn missing_id() -> String {
     Uuid::now_v7().to_string()
 }
 
-/// Percent-encodes a query parameter's value.
-fn urlencode(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// What AIP-193 answers over HTTP for a gRPC code: the HTTP status and `error.status`.
 fn aip193(code: Code) -> (u16, &'static str) {
     match code {
@@ -1371,8 +1361,8 @@ backend_tests! {
             let path = format!(
                 "/v1/auditEntries?pageSize=2&resourceType=account&principalId={admin}\
                  &startTime={}&pageToken={}",
-                urlencode(&start_text),
-                urlencode(&token)
+                kam_tests::http::urlencode(&start_text),
+                kam_tests::http::urlencode(&token)
             );
             let rest: pb::ListAuditEntriesResponse = ok(&api.get(&path).await);
             let grpc = audit
@@ -1429,7 +1419,7 @@ backend_tests! {
         let http = api
             .get(&format!(
                 "/v1/auditEntries?resourceType=staff&pageToken={}",
-                urlencode(&other_filter)
+                kam_tests::http::urlencode(&other_filter)
             ))
             .await;
         let status = audit
@@ -2683,7 +2673,7 @@ backend_tests! {
         for page in 0.. {
             let path = format!(
                 "/v1/changes?resourceType=SYNC_RESOURCE_ACCOUNTS&pageSize=2&syncToken={}",
-                urlencode(&token)
+                kam_tests::http::urlencode(&token)
             );
             let rest: pb::ListChangesResponse = ok(&api.get(&path).await);
             let grpc = integration
@@ -2978,7 +2968,7 @@ backend_tests! {
             let rest_page: pb::ListWebhookSubscriptionsResponse = ok(&api
                 .get(&format!(
                     "/v1/webhookSubscriptions?pageSize=1&pageToken={}",
-                    urlencode(&token)
+                    kam_tests::http::urlencode(&token)
                 ))
                 .await);
             let grpc_page = hooks
