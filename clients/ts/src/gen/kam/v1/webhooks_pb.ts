@@ -63,7 +63,10 @@ export type WebhookSubscription = Message<"kam.v1.WebhookSubscription"> & {
   accountId: string;
 
   /**
-   * Input: false disables. Output: whether it is ACTIVE.
+   * Whether deliveries are on. A new subscription is always enabled (Create ignores this field);
+   * UpdateWebhookSubscription with `enabled` false disables it, true enables it again (a FAILING one
+   * resumes where it stopped). An enabled subscription may be ACTIVE or FAILING: see `state`. A
+   * delivery already on the wire when it is disabled still arrives.
    *
    * @generated from field: bool enabled = 7;
    */
