@@ -116,6 +116,18 @@ backend_tests! {
 
     }
 
+    async fn the_path_wins_over_the_body_whatever_spelling_the_body_uses(server: &TestServer) {
+        let account = server.create_account("Overridden").await;
+        let elsewhere = server.create_account("Elsewhere").await;
+        let body = json!({"accountId": elsewhere.id, "tier": "KEY", "reason": "Board decision"});
+        let set = server
+            .http()
+            .put(&format!("/v1/accounts/{}/tierOverride", account.id), body)
+            .await;
+        assert_eq!(set.status, 200, "{}", String::from_utf8_lossy(&set.body));
+        assert_eq!(set.json()["accountId"], account.id.as_str());
+    }
+
     async fn an_idempotency_key_makes_a_create_happen_once(server: &TestServer) {
         let api = server.http();
         let key = uuid::Uuid::now_v7().to_string();

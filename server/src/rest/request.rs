@@ -188,6 +188,8 @@ fn insert(
         if node.contains_key(leaf.name()) && repeatable {
             return Err(violation(name, "is given twice"));
         }
+        // The path wins over the body, whichever spelling of the field the body used.
+        node.remove(leaf.json_name());
         node.insert(leaf.name().to_owned(), value);
     }
     Ok(())
