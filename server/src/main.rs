@@ -3,7 +3,7 @@
 use std::future::Future;
 
 use clap::Parser;
-use kam_server::{Config, Flags, telemetry};
+use kam_server::{Config, Flags, platform::telemetry};
 use tokio::net::TcpListener;
 
 #[tokio::main]

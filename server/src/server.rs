@@ -22,7 +22,6 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::{
     accounts::api::AccountApi,
     config::Config,
-    db::Db,
     identity::{
         api::{AuditApi, IdentityApi},
         authn::Authenticator,
@@ -32,9 +31,13 @@ use crate::{
         rate_limit::RateLimiter,
     },
     integration::{api::IntegrationApi, retention::Pruner},
-    leases::{self, Lease},
     opportunities::{api::OpportunityApi, store::OpportunityOwnership},
     planning::{api::PlanningApi, store::PlanActionOwnership},
+    platform::{
+        db::Db,
+        leases::{self, Lease},
+        telemetry,
+    },
     rest::{RestApi, RestLayer},
     service_levels::{api::ServiceLevelApi, monitor::Monitor, store::ServiceRequestAssignments},
     teams::{
@@ -42,7 +45,6 @@ use crate::{
         handover::{Responsibilities, ResponsibilityArea},
         store::{CoveragePolicy, TeamRoles},
     },
-    telemetry,
     web::{WebApp, WebAppLayer},
     webhooks::{api::WebhookApi, dispatcher::Dispatcher},
 };
@@ -217,7 +219,7 @@ pub async fn run(
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(tower::util::MapResponseLayer::new(telemetry::record_status))
         .layer(tower::util::MapResponseLayer::new(
-            crate::wire::decode_errors_as_invalid_argument,
+            crate::platform::wire::decode_errors_as_invalid_argument,
         ))
         .layer(GateLayer(gate))
         .add_service(health_service)

@@ -32,7 +32,7 @@ use kam_proto::v1::{
     integration_service_client::IntegrationServiceClient,
     service_level_service_client::ServiceLevelServiceClient,
 };
-use kam_server::{SLA_MONITOR_JOB, wire::timestamp};
+use kam_server::{SLA_MONITOR_JOB, platform::wire::timestamp};
 use sea_orm::{ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement, Value};
 use serde_json::Value as Json;
 use tonic::{

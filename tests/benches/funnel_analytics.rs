@@ -59,9 +59,9 @@ use std::{
 use kam_proto::v1::{self as pb, opportunity_service_client::OpportunityServiceClient};
 use kam_server::{
     accounts::model::Tier,
-    db::Db,
     identity::Visibility,
     opportunities::store::{FunnelScope, pipeline_or_default, queries_by_rpc},
+    platform::db::Db,
 };
 use kam_tests::{
     Bearer,

@@ -50,7 +50,7 @@ use std::{
 };
 
 use kam_proto::v1::{self as pb, service_level_service_client::ServiceLevelServiceClient, sla_target::State};
-use kam_server::{db::Db, service_levels::monitor::scan_once};
+use kam_server::{platform::db::Db, service_levels::monitor::scan_once};
 use kam_tests::{
     Bearer,
     bench::{

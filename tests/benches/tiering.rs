@@ -51,8 +51,8 @@ use kam_proto::v1::{
     self as pb, Tier, planning_service_client::PlanningServiceClient, recompute_tiers_response::TierSummary,
 };
 use kam_server::{
-    db::Db,
     planning::{store::revenue_by_account, tiering::revenue_windows},
+    platform::db::Db,
 };
 use kam_tests::{
     Bearer,

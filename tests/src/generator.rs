@@ -7,7 +7,7 @@
 //! ```text
 //! use kam_tests::generator::{GeneratorConfig, generate};
 //!
-//! // The server (or `kam_server::db::Db::migrate`) has migrated the database behind `db` already.
+//! // The server (or `kam_server::platform::db::Db::migrate`) has migrated the database behind `db` already.
 //! let config = GeneratorConfig::new(1_000_000, 42);
 //! let generated = generate(&db, &config).await?;
 //! println!("{} opportunities, {} stage changes", generated.opportunities, generated.stage_changes);

@@ -5,7 +5,7 @@
 //! ```text
 //! use kam_tests::revenue_generator::{RevenueGeneratorConfig, generate_revenue};
 //!
-//! // The server (or `kam_server::db::Db::migrate`) has migrated the database behind `db` already.
+//! // The server (or `kam_server::platform::db::Db::migrate`) has migrated the database behind `db` already.
 //! let config = RevenueGeneratorConfig::new(100_000, 24, 42);
 //! let generated = generate_revenue(&db, &config).await?;
 //! // RecomputeTiers as of `config.as_of` ranks the last 12 of the months written.

@@ -6,7 +6,7 @@
 //! ```text
 //! use kam_tests::sla_generator::{SlaGeneratorConfig, generate_requests};
 //!
-//! // The server (or `kam_server::db::Db::migrate`) has migrated the database behind `db` already.
+//! // The server (or `kam_server::platform::db::Db::migrate`) has migrated the database behind `db` already.
 //! let config = SlaGeneratorConfig::new(1_000_000, 100_000, 42);
 //! let generated = generate_requests(&db, &config).await?;
 //! println!("{} open, {} at risk", generated.open, generated.at_risk);

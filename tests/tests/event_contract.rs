@@ -19,7 +19,7 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use kam_server::{Config, db::Db, service_levels::monitor::scan_once};
+use kam_server::{Config, platform::db::Db, service_levels::monitor::scan_once};
 use kam_tests::{
     Authed, Backend, TestServer,
     catalogue::{declared_events, documented_events},

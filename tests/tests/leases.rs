@@ -7,8 +7,8 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use kam_server::{
     Config, SLA_MONITOR_JOB,
-    db::{Db, now},
-    leases::{FencingToken, Lease},
+    platform::db::{Db, now},
+    platform::leases::{FencingToken, Lease},
     service_levels::monitor::Monitor,
 };
 use kam_tests::{Backend, TestServer, backend_tests};

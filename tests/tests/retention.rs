@@ -376,7 +376,7 @@ async fn prunes_in_batches(backend: Backend) {
         .await;
     assert!(old >= 6, "{old}");
 
-    let db = kam_server::db::Db::connect(&kam_server::Config {
+    let db = kam_server::platform::db::Db::connect(&kam_server::Config {
         database_url: server.database_url().to_owned(),
         db_max_connections: 2,
         ..kam_server::Config::default()

@@ -13,7 +13,7 @@ use std::{
 
 use kam_server::{
     Config,
-    db::Db,
+    platform::db::Db,
     service_levels::monitor::{ScanReport, scan_once},
 };
 use kam_tests::{

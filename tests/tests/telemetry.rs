@@ -80,7 +80,7 @@ async fn rpc_spans_continue_the_callers_trace_and_reach_the_collector() {
     let (collector_addr, collector) = start_collector().await;
     // SAFETY: this test binary holds this one test, and no other thread reads the environment yet.
     unsafe { std::env::set_var("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{collector_addr}")) };
-    let telemetry = kam_server::telemetry::init(kam_server::LogFormat::Json, "warn").unwrap();
+    let telemetry = kam_server::platform::telemetry::init(kam_server::LogFormat::Json, "warn").unwrap();
 
     let server = TestServer::start(Backend::Sqlite).await.unwrap();
     let mut request = Request::new(pb::ListAccountsRequest::default());

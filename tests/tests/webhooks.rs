@@ -22,7 +22,7 @@ use std::{
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use hmac::{Hmac, Mac};
-use kam_server::{Config, WEBHOOK_DISPATCHER_JOB, db::Db, leases::Lease};
+use kam_server::{Config, WEBHOOK_DISPATCHER_JOB, platform::db::Db, platform::leases::Lease};
 use kam_tests::{
     Authed, Backend, Bearer, POSTGRES_URL_VAR, TestServer, assert_error, assert_invalid_argument,
     pb::{self, webhook_service_client::WebhookServiceClient, webhook_subscription::State},

@@ -8,7 +8,7 @@ use super::{
     model::{AccountOrder, ContactOrder},
     store,
 };
-use crate::{
+use crate::platform::{
     db::Db, etag, fields::required_id, idempotency::IdempotencyKey, paging, request::RequestContext,
 };
 

@@ -10,7 +10,7 @@ use super::model::{
     BuyingRole, Contact, ContactFields, ContactFilter, ContactPatch, ContactRecord, KeyDate, KeyDateKind,
     Lifecycle, Man, RadStatus, RelationshipChange, RelationshipStage, Tier,
 };
-use crate::{
+use crate::platform::{
     error::{FieldViolation, Result, Violations},
     etag,
     wire::{WireEnum, mask_paths, required_enum, timestamp},
@@ -608,7 +608,7 @@ pub fn contact_update(contact: Option<pb::Contact>, mask: Option<FieldMask>) -> 
     }
     v.into_result()?;
     if patch.reports_to_contact_id == Some(id) && id.is_some() {
-        return Err(crate::error::Error::rule(
+        return Err(crate::platform::error::Error::rule(
             "REPORTS_TO_CYCLE",
             format!("contacts/{}", id.unwrap_or_default()),
             "a contact cannot report to themselves",
@@ -747,7 +747,9 @@ mod tests {
         let err = account_update(Some(account.clone()), mask(&["colour"]), "")
             .err()
             .unwrap();
-        assert!(matches!(err, crate::error::Error::InvalidArgument(ref v) if v[0].field == "update_mask"));
+        assert!(
+            matches!(err, crate::platform::error::Error::InvalidArgument(ref v) if v[0].field == "update_mask")
+        );
         let update = account_update(
             Some(account),
             mask(&["tier", "create_time", "etag", "display_name"]),
@@ -781,7 +783,7 @@ mod tests {
         .err()
         .unwrap();
         assert!(
-            matches!(err, crate::error::Error::InvalidArgument(ref v) if v[0].field == "account.lifecycle")
+            matches!(err, crate::platform::error::Error::InvalidArgument(ref v) if v[0].field == "account.lifecycle")
         );
     }
 
@@ -833,7 +835,7 @@ mod tests {
         }))
         .err()
         .unwrap();
-        let crate::error::Error::InvalidArgument(violations) = err else {
+        let crate::platform::error::Error::InvalidArgument(violations) = err else {
             panic!()
         };
         let fields: Vec<_> = violations.iter().map(|v| v.field.as_str()).collect();

@@ -5,8 +5,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use crate::fields::{email, external_id, optional_id, required_id, text};
-use crate::{error::FieldViolation, named_enum, paging::Direction};
+pub use crate::platform::fields::{email, external_id, optional_id, required_id, text};
+use crate::{
+    named_enum,
+    platform::{error::FieldViolation, paging::Direction},
+};
 
 named_enum!(Lifecycle { Prospect = "PROSPECT", Active = "ACTIVE", Dormant = "DORMANT", Churned = "CHURNED" });
 named_enum!(Tier { Strategic = "STRATEGIC", Key = "KEY", Growth = "GROWTH", Standard = "STANDARD" });

@@ -15,7 +15,7 @@ use super::{
 };
 use crate::{
     entity::team_member,
-    error::{Error, Result},
+    platform::error::{Error, Result},
 };
 
 /// The ids of the accounts on whose team `staff_id` is an active member.

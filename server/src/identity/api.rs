@@ -16,13 +16,15 @@ use super::{
     store::{self, AuditFilter, KeyFilter},
 };
 use crate::{
-    db::{Db, now},
     entity::staff,
-    error::{Error, Result, Violations},
-    fields::{optional_id, optional_text, required_id, text},
-    paging,
-    request::RequestContext,
-    wire::instant,
+    platform::{
+        db::{Db, now},
+        error::{Error, Result, Violations},
+        fields::{optional_id, optional_text, required_id, text},
+        paging,
+        request::RequestContext,
+        wire::instant,
+    },
 };
 
 type Reply<T> = Result<Response<T>, Status>;

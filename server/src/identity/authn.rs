@@ -12,7 +12,7 @@ use chrono::Utc;
 use sha2::{Digest, Sha256};
 
 use super::{jwt::JwtVerifier, principal::Principal, rate_limit::RateLimiter, store};
-use crate::{
+use crate::platform::{
     db::Db,
     error::{Error, Result},
 };

@@ -4,7 +4,7 @@
 use std::{fs::OpenOptions, io::Write, os::unix::fs::OpenOptionsExt, path::Path};
 
 use super::{api_key, store};
-use crate::{db::Db, error::Error};
+use crate::platform::{db::Db, error::Error};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BootstrapError {

@@ -6,7 +6,7 @@ use super::{
     principal::{Credential, Role},
     store::{ApiKey, AuditEntry},
 };
-use crate::{error::FieldViolation, wire::timestamp};
+use crate::platform::{error::FieldViolation, wire::timestamp};
 
 pub fn role_to_proto(role: Role) -> pb::Role {
     match role {

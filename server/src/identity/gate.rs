@@ -20,7 +20,7 @@ use super::{
     principal::{Principal, Visibility},
     rate_limit::RateLimiter,
 };
-use crate::{
+use crate::platform::{
     error::{Error, Result},
     request::RpcMethod,
 };

@@ -2,7 +2,7 @@
 //! every call before any handler runs; an RPC missing from the table is refused.
 
 use super::principal::{Principal, Role, Visibility};
-use crate::error::{Error, Result};
+use crate::platform::error::{Error, Result};
 
 /// Services anyone may call: load balancers and tooling must work without credentials.
 const PUBLIC_SERVICES: &[&str] = &["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"];

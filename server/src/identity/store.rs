@@ -19,13 +19,15 @@ use super::{
     principal::{Credential, Principal, Role, effective_roles},
 };
 use crate::{
-    audit::{self, Change},
-    db::{Db, now},
     entity::{api_key as key_entity, audit_entry, department, staff, staff_role},
-    error::{Error, Result},
-    events::Payload,
-    paging::{Cursor, Direction, Keyset, Page},
-    request::RequestContext,
+    platform::{
+        audit::{self, Change},
+        db::{Db, now},
+        error::{Error, Result},
+        events::Payload,
+        paging::{Cursor, Direction, Keyset, Page},
+        request::RequestContext,
+    },
 };
 
 const API_KEY: &str = "api_key";

@@ -24,11 +24,7 @@ use super::sync::{self, ChangedResource, CurrentState, SyncResource, SyncToken};
 use crate::{
     accounts::convert::{account_to_proto, contact_to_proto},
     config::IntegrationConfig,
-    db::{Db, now},
     entity::outbox_event,
-    error::{Error, Result},
-    events,
-    fields::texts,
     identity::{
         Visibility,
         gate::Gate,
@@ -38,10 +34,16 @@ use crate::{
     planning::convert::{
         action_to_proto, interaction_to_proto, plan_to_proto, revenue_to_proto, tier_change_to_proto,
     },
-    request::RequestContext,
+    platform::{
+        db::{Db, now},
+        error::{Error, Result},
+        events,
+        fields::texts,
+        request::RequestContext,
+        wire::timestamp,
+    },
     service_levels::convert::request_to_proto,
     teams::convert::{member_to_proto, staff_to_proto},
-    wire::timestamp,
 };
 
 /// Events per response unless the caller asks otherwise, and at most.
@@ -114,8 +116,8 @@ impl IntegrationService for IntegrationApi {
             1..=MAX_BATCH => batch_size,
             _ => return Err(Error::invalid("batch_size", format!("must be 1 to {MAX_BATCH}")).into()),
         };
-        crate::wire::bounded_list("event_types", &event_types)?;
-        crate::wire::bounded_list("resource_types", &resource_types)?;
+        crate::platform::wire::bounded_list("event_types", &event_types)?;
+        crate::platform::wire::bounded_list("resource_types", &resource_types)?;
         let event_types = texts("event_types", &event_types, 200)?;
         let resource_types = texts("resource_types", &resource_types, 200)?;
         let from = if cursor.is_empty() {

@@ -22,13 +22,15 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    db::Db,
     entity::{
         feed_horizon,
         outbox_event::{self, Column},
     },
-    error::{Error, Result},
     identity::{Visibility, access::visible_account_ids, store::IDENTITY_RESOURCE_TYPES},
+    platform::{
+        db::Db,
+        error::{Error, Result},
+    },
 };
 
 /// Where a reader stands in the feed: after the event at (txid, id).

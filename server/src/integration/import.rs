@@ -20,16 +20,18 @@ use crate::{
         model::{AccountRecord, ContactRecord},
         store::{import_accounts, import_contacts},
     },
-    batch::{BatchOutcome, Refusal},
-    db::Db,
-    error::{Error, FieldViolation, Result},
     opportunities::{convert::opportunity_record, model::OpportunityRecord, store::import_opportunities},
     planning::{
         convert::revenue_row,
         model::RevenueRow,
         store::{import_revenue, read_accounts_ahead},
     },
-    request::RequestContext,
+    platform::{
+        batch::{BatchOutcome, Refusal},
+        db::Db,
+        error::{Error, FieldViolation, Result},
+        request::RequestContext,
+    },
     service_levels::{convert::request_record, model::RequestRecord, store::import_requests},
 };
 

@@ -31,13 +31,15 @@ use tokio::{sync::Notify, task::JoinHandle, time::MissedTickBehavior};
 
 use super::feed::{self, FeedPosition};
 use crate::{
-    db::{Db, now},
     entity::{
         feed_horizon,
         outbox_event::{self, Column},
     },
-    error::Result,
-    leases::{Lease, Turns},
+    platform::{
+        db::{Db, now},
+        error::Result,
+        leases::{Lease, Turns},
+    },
 };
 
 /// Events deleted per transaction.

@@ -10,9 +10,11 @@ use std::{
 use uuid::Uuid;
 
 use crate::{
-    db::now,
-    error::{Error, Result},
     identity::{Principal, gate::Gate, permissions},
+    platform::{
+        db::now,
+        error::{Error, Result},
+    },
 };
 
 /// How often a stream asks again whether its credential still stands. Together with the

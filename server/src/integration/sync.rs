@@ -21,10 +21,7 @@ use uuid::Uuid;
 use super::feed::{self, EventFilter, FeedPosition, may_see};
 use crate::{
     accounts::{self, model::Account},
-    db::Db,
     entity::outbox_event,
-    error::{Error, Result},
-    events::{self, Payload},
     identity::{
         Visibility,
         access::{visible_account_ids, visible_accounts},
@@ -33,6 +30,11 @@ use crate::{
     planning::{
         self,
         model::{AccountPlan, Interaction, PlanAction, RevenueRecord, TierChange},
+    },
+    platform::{
+        db::Db,
+        error::{Error, Result},
+        events::{self, Payload},
     },
     service_levels::{self, model::ServiceRequest},
     teams::{

@@ -9,14 +9,16 @@ use super::{
     store::{self, FunnelScope},
 };
 use crate::{
-    db::{Db, now},
-    etag,
-    fields::{required_id, text},
-    idempotency::IdempotencyKey,
-    paging::{self, PageRequest},
-    request::RequestContext,
+    platform::{
+        db::{Db, now},
+        etag,
+        fields::{required_id, text},
+        idempotency::IdempotencyKey,
+        paging::{self, PageRequest},
+        request::RequestContext,
+        wire::WireEnum,
+    },
     teams::model::code,
-    wire::WireEnum,
 };
 
 pub struct OpportunityApi {
@@ -182,7 +184,8 @@ impl OpportunityService for OpportunityApi {
         let request = request.into_inner();
         let id = required_id("id", &request.id)?;
         let stage = code("stage", &request.stage)?;
-        let stage_owner = crate::fields::optional_id("stage_owner_staff_id", &request.stage_owner_staff_id)?;
+        let stage_owner =
+            crate::platform::fields::optional_id("stage_owner_staff_id", &request.stage_owner_staff_id)?;
         let moved =
             store::move_stage(&self.db, &ctx, id, stage, stage_owner, etag::sent(&request.etag)).await?;
         Ok(Response::new(opportunity_to_proto(moved)))
@@ -205,7 +208,7 @@ impl OpportunityService for OpportunityApi {
     ) -> Reply<pb::Opportunity> {
         let ctx = RequestContext::from_request(&request)?;
         let request = request.into_inner();
-        let mut v = crate::error::Violations::default();
+        let mut v = crate::platform::error::Violations::default();
         let id = v.take(required_id("id", &request.id));
         let stage = if request.stage.is_empty() {
             None

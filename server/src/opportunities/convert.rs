@@ -15,12 +15,14 @@ use super::{
 };
 use crate::{
     accounts::model::Tier,
-    error::{FieldViolation, Result, Violations},
-    etag,
-    fields::{external_id, optional_id, optional_text, required_id, text},
-    money::Money,
+    platform::{
+        error::{FieldViolation, Result, Violations},
+        etag,
+        fields::{external_id, optional_id, optional_text, required_id, text},
+        money::Money,
+        wire::{WireEnum, instant, mask_paths, timestamp},
+    },
     teams::model::code,
-    wire::{WireEnum, instant, mask_paths, timestamp},
 };
 
 crate::wire_enums!(ForecastCategory => pb::ForecastCategory, Outcome => pb::Outcome);
@@ -115,7 +117,7 @@ pub fn new_pipeline(pipeline: Option<pb::Pipeline>) -> Result<PipelineFields> {
     };
     let shape = rules::check_pipeline_shape(&fields);
     if !shape.is_empty() {
-        return Err(crate::error::Error::InvalidArgument(shape));
+        return Err(crate::platform::error::Error::InvalidArgument(shape));
     }
     Ok(fields)
 }
@@ -216,7 +218,7 @@ fn amount(field: &str, raw: Option<pb::Money>) -> Result<Option<Money>, FieldVio
 /// The API's date range holds: a date past 9999 would be stored, and SQLite's text order would then
 /// break every range filter on it.
 fn close_date(field: &str, raw: Option<pb::Date>) -> Result<Option<NaiveDate>, FieldViolation> {
-    crate::wire::date(field, raw)
+    crate::platform::wire::date(field, raw)
 }
 
 fn probability(raw: Option<i32>) -> Result<Option<i32>, FieldViolation> {

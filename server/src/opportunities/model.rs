@@ -4,7 +4,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{error::FieldViolation, money::Money, named_enum, paging::Direction};
+use crate::{
+    named_enum,
+    platform::{error::FieldViolation, money::Money, paging::Direction},
+};
 
 named_enum!(ForecastCategory {
     Pipeline = "PIPELINE",

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::model::{ForecastCategory, Opportunity, Outcome, Pipeline, PipelineFields, Qualification};
-use crate::error::{FieldViolation, RuleViolation};
+use crate::platform::error::{FieldViolation, RuleViolation};
 
 pub const MAN_REQUIRED: &str = "MAN_REQUIRED";
 pub const CLOSE_THROUGH_CLOSE: &str = "CLOSE_THROUGH_CLOSE";

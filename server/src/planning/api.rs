@@ -10,13 +10,15 @@ use super::{
 };
 use crate::{
     config::PlanningConfig,
-    db::{Db, now},
-    error::Violations,
-    fields::{optional_id, required_id},
-    idempotency::IdempotencyKey,
-    paging::PageRequest,
-    request::RequestContext,
-    wire::instant,
+    platform::{
+        db::{Db, now},
+        error::Violations,
+        fields::{optional_id, required_id},
+        idempotency::IdempotencyKey,
+        paging::PageRequest,
+        request::RequestContext,
+        wire::instant,
+    },
 };
 
 pub struct PlanningApi {
@@ -306,7 +308,7 @@ impl PlanningService for PlanningApi {
             &ctx,
             id.expect("checked above"),
             status.expect("checked above"),
-            crate::etag::sent(&etag),
+            crate::platform::etag::sent(&etag),
         )
         .await?;
         Ok(Response::new(convert::plan_to_proto(plan)))
@@ -514,7 +516,7 @@ impl PlanningService for PlanningApi {
         // Visibility and existence first; a deleted account has no health to speak of.
         let account = crate::accounts::store::get_account(&self.db, ctx.visibility(), account_id).await?;
         if account.delete_time.is_some() {
-            return Err(crate::error::Error::rule(
+            return Err(crate::platform::error::Error::rule(
                 "ACCOUNT_DELETED",
                 format!("accounts/{account_id}"),
                 "the account is deleted",
@@ -530,7 +532,7 @@ impl PlanningService for PlanningApi {
         let (summary, health) = store::assess_accounts(&self.db, &scope, &self.config, at)
             .await?
             .pop()
-            .ok_or_else(|| crate::error::Error::not_found("account", account_id))?;
+            .ok_or_else(|| crate::platform::error::Error::not_found("account", account_id))?;
         Ok(Response::new(convert::health_to_proto(summary, health, at)))
     }
 

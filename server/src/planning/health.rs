@@ -333,7 +333,7 @@ fn judge(kind: HealthSignalKind, seen: &Observations, config: &HealthConfig) -> 
 
 /// Whole units of an amount in billionths, for evidence text.
 fn units(nanos: i128) -> i128 {
-    nanos / crate::money::NANOS_PER_UNIT
+    nanos / crate::platform::money::NANOS_PER_UNIT
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use super::{
     plans::{ActionCounts, ActionStatus, Objective, PlanStatus, SwotKind, ThreatLevel, WhitespaceStatus},
     tiering::{Period, TierRanking, TierReason},
 };
-use crate::{accounts::model::Tier, money::Money};
+use crate::{accounts::model::Tier, platform::money::Money};
 
 crate::named_enum!(
     /// What changed a tier: a ranking (RecomputeTiers) or a manual override.

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tonic::{Code, Status, body::Body};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use crate::error::ERROR_DOMAIN;
+use crate::platform::error::ERROR_DOMAIN;
 
 /// The HTTP status of a gRPC code (google.rpc.Code's documented mapping).
 pub fn http_status(code: Code) -> StatusCode {

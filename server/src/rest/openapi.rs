@@ -51,7 +51,7 @@ const QUERYABLE_WELL_KNOWN: [&str; 12] = [
     "google.protobuf.BytesValue",
 ];
 
-/// The typed details the server attaches to its errors (`crate::error`, `errors::refusal`).
+/// The typed details the server attaches to its errors (`crate::platform::error`, `errors::refusal`).
 const ERROR_DETAILS: [&str; 4] = [
     "google.rpc.ErrorInfo",
     "google.rpc.BadRequest",

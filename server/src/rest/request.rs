@@ -8,7 +8,7 @@ use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, MessageDescriptor};
 use serde_json::{Map, Value};
 
 use super::routes::{BodyBinding, FieldPath, Route, percent_decode};
-use crate::error::{Error, FieldViolation};
+use crate::platform::error::{Error, FieldViolation};
 
 /// The request fields an HTTP request gives, before the body's.
 pub struct Parts<'r> {

@@ -10,14 +10,16 @@ use super::{
 };
 use crate::{
     accounts::model::Tier,
-    db::Db,
-    error::Violations,
-    etag,
-    fields::{optional_id, required_id},
-    idempotency::IdempotencyKey,
-    paging::PageRequest,
-    request::RequestContext,
-    wire::{WireEnum, instant},
+    platform::{
+        db::Db,
+        error::Violations,
+        etag,
+        fields::{optional_id, required_id},
+        idempotency::IdempotencyKey,
+        paging::PageRequest,
+        request::RequestContext,
+        wire::{WireEnum, instant},
+    },
 };
 
 pub struct ServiceLevelApi {
@@ -364,13 +366,16 @@ impl ServiceLevelService for ServiceLevelApi {
             v.add("end_time", "must be after start_time");
         }
         let tiers: Vec<Tier> = v
-            .take(crate::wire::bounded_list("tiers", &tiers))
+            .take(crate::platform::wire::bounded_list("tiers", &tiers))
             .unwrap_or_default()
             .iter()
             .enumerate()
             .filter_map(|(i, raw)| {
                 let field = format!("tiers[{i}]");
-                v.take(crate::wire::required_enum(&field, Tier::from_wire(&field, *raw)))
+                v.take(crate::platform::wire::required_enum(
+                    &field,
+                    Tier::from_wire(&field, *raw),
+                ))
             })
             .collect();
         let account_id = v.take(optional_id("account_id", &account_id)).flatten();

@@ -17,11 +17,13 @@ use super::{
 };
 use crate::{
     accounts::model::Tier,
-    error::{FieldViolation, Result, Violations},
-    etag,
-    fields::{external_id, optional_id, optional_text, required_id, text},
+    platform::{
+        error::{FieldViolation, Result, Violations},
+        etag,
+        fields::{external_id, optional_id, optional_text, required_id, text},
+        wire::{WireEnum, date_to_proto, instant, mask_paths, required_enum, timestamp},
+    },
     teams::model::{TeamRole, code},
-    wire::{WireEnum, date_to_proto, instant, mask_paths, required_enum, timestamp},
 };
 
 crate::wire_enums!(
@@ -144,7 +146,7 @@ fn windows_from_proto(windows: Vec<pb::WorkingWindow>, v: &mut Violations) -> Ve
 
 /// A full date, required.
 pub fn date_from_proto(field: &str, raw: Option<pb::Date>) -> Result<NaiveDate, FieldViolation> {
-    crate::wire::date(field, raw)?.ok_or_else(|| FieldViolation::new(field, "required"))
+    crate::platform::wire::date(field, raw)?.ok_or_else(|| FieldViolation::new(field, "required"))
 }
 
 fn holidays_from_proto(holidays: Vec<pb::Holiday>, v: &mut Violations) -> Vec<Holiday> {
@@ -199,7 +201,7 @@ pub fn new_calendar(calendar: Option<pb::BusinessCalendar>) -> Result<CalendarFi
     };
     let shape = rules::check_calendar(&fields);
     if !shape.is_empty() {
-        return Err(crate::error::Error::InvalidArgument(shape));
+        return Err(crate::platform::error::Error::InvalidArgument(shape));
     }
     Ok(rules::normalize_calendar(fields))
 }
@@ -461,7 +463,7 @@ pub fn new_policy(policy: Option<pb::SlaPolicy>) -> Result<PolicyFields> {
     };
     let shape = rules::check_policy(&fields);
     if !shape.is_empty() {
-        return Err(crate::error::Error::InvalidArgument(shape));
+        return Err(crate::platform::error::Error::InvalidArgument(shape));
     }
     Ok(rules::normalize_policy(fields))
 }

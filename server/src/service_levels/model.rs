@@ -8,9 +8,8 @@ use uuid::Uuid;
 pub use crate::sla::{RequestStatus, SlaState, TargetKind};
 use crate::{
     accounts::model::Tier,
-    error::FieldViolation,
     named_enum,
-    paging::Direction,
+    platform::{error::FieldViolation, paging::Direction},
     sla::{TargetStatus, WorkingWindow},
     teams::model::TeamRole,
 };

@@ -1,6 +1,6 @@
 //! The breach monitor as a background task: every `interval` it runs [`scan_once`] (the database side,
 //! with the exactly-once rules, is in `store::monitor`). Of several servers on one database, the one
-//! holding the `sla_monitor` lease scans ([`crate::leases`]); were two to scan at once anyway (a holder
+//! holding the `sla_monitor` lease scans ([`crate::platform::leases`]); were two to scan at once anyway (a holder
 //! paused past its lease), the compare-and-set writes would still record each event once.
 
 use std::{sync::Arc, time::Duration};
@@ -8,7 +8,7 @@ use std::{sync::Arc, time::Duration};
 use tokio::{sync::Notify, task::JoinHandle, time::MissedTickBehavior};
 
 pub use super::store::{ScanReport, scan_once};
-use crate::{
+use crate::platform::{
     db::{Db, now},
     leases::{Lease, Turns},
 };

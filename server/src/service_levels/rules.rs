@@ -36,7 +36,7 @@ use super::model::{
 };
 use crate::{
     accounts::model::Tier,
-    error::{FieldViolation, RuleViolation},
+    platform::error::{FieldViolation, RuleViolation},
     sla::{BusinessCalendar, CalendarError, SlaEvaluation, Target, TargetStatus},
 };
 

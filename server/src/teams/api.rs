@@ -10,7 +10,7 @@ use super::{
     handover::Responsibilities,
     store::{self, CoveragePolicy},
 };
-use crate::{
+use crate::platform::{
     db::Db, etag, fields::required_id, idempotency::IdempotencyKey, paging::PageRequest,
     request::RequestContext,
 };

@@ -14,10 +14,12 @@ use super::{
 };
 use crate::{
     accounts::model::Tier,
-    error::{Error, FieldViolation, Result, Violations},
-    etag,
-    fields::{email, optional_id, required_id, text},
-    wire::{WireEnum, bounded_list, mask_paths, required_enum, timestamp},
+    platform::{
+        error::{Error, FieldViolation, Result, Violations},
+        etag,
+        fields::{email, optional_id, required_id, text},
+        wire::{WireEnum, bounded_list, mask_paths, required_enum, timestamp},
+    },
 };
 
 crate::wire_enums!(StaffLevel => pb::StaffLevel, TeamRole => pb::TeamRole);

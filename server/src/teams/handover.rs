@@ -15,7 +15,7 @@ use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
 use super::rules::RuleBreak;
-use crate::{error::Result, request::RequestContext};
+use crate::platform::{error::Result, request::RequestContext};
 
 /// The person, accounts and reason of one handover.
 #[derive(Clone, Debug)]
@@ -62,7 +62,7 @@ pub trait ResponsibilityArea: Send + Sync {
     /// Moves `scope.from`'s items on `scope.accounts` to `scope.to` (or with `dry_run` only says what
     /// would move). Broken rules are reported, not raised, and an area that finds any writes nothing:
     /// the handover judges every area together and rolls the whole transaction back on any break.
-    /// Each item moved is recorded (`crate::audit`) as `ctx`'s change, announced by the event its own
+    /// Each item moved is recorded (`crate::platform::audit`) as `ctx`'s change, announced by the event its own
     /// update would fire, so that whoever follows the item learns of its new holder.
     async fn hand_over(
         &self,

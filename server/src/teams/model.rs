@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{error::FieldViolation, named_enum};
+use crate::{named_enum, platform::error::FieldViolation};
 
 named_enum!(StaffLevel { Executive = "EXECUTIVE", Manager = "MANAGER", Staff = "STAFF" });
 named_enum!(TeamRole {

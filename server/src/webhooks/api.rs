@@ -13,15 +13,17 @@ use super::{
     store::{self, Delivery, Subscription, SubscriptionFields},
 };
 use crate::{
-    db::Db,
-    error::{FieldViolation, Result, Violations},
-    etag,
-    fields::{optional_id, required_id, text, texts},
-    idempotency::IdempotencyKey,
     integration::feed::FeedPosition,
-    paging::PageRequest,
-    request::RequestContext,
-    wire::{mask_paths, timestamp},
+    platform::{
+        db::Db,
+        error::{FieldViolation, Result, Violations},
+        etag,
+        fields::{optional_id, required_id, text, texts},
+        idempotency::IdempotencyKey,
+        paging::PageRequest,
+        request::RequestContext,
+        wire::{mask_paths, timestamp},
+    },
 };
 
 pub struct WebhookApi {
@@ -61,7 +63,7 @@ impl WebhookService for WebhookApi {
         &self,
         request: Request<pb::GetWebhookSubscriptionRequest>,
     ) -> Reply<pb::WebhookSubscription> {
-        let id = required_id("id", &request.get_ref().id).map_err(crate::error::Error::from)?;
+        let id = required_id("id", &request.get_ref().id).map_err(crate::platform::error::Error::from)?;
         let found = store::get_subscription(&self.db, id).await?;
         Ok(Response::new(subscription_to_proto(found)))
     }
@@ -102,7 +104,7 @@ impl WebhookService for WebhookApi {
         request: Request<pb::DeleteWebhookSubscriptionRequest>,
     ) -> Reply<pb::DeleteWebhookSubscriptionResponse> {
         let ctx = RequestContext::from_request(&request)?;
-        let id = required_id("id", &request.get_ref().id).map_err(crate::error::Error::from)?;
+        let id = required_id("id", &request.get_ref().id).map_err(crate::platform::error::Error::from)?;
         store::delete_subscription(&self.db, &ctx, id).await?;
         Ok(Response::new(pb::DeleteWebhookSubscriptionResponse {}))
     }
@@ -112,7 +114,7 @@ impl WebhookService for WebhookApi {
         request: Request<pb::RotateWebhookSecretRequest>,
     ) -> Reply<pb::RotateWebhookSecretResponse> {
         let ctx = RequestContext::from_request(&request)?;
-        let id = required_id("id", &request.get_ref().id).map_err(crate::error::Error::from)?;
+        let id = required_id("id", &request.get_ref().id).map_err(crate::platform::error::Error::from)?;
         let (rotated, secret): (Subscription, WebhookSecret) =
             store::rotate_secret(&self.db, &ctx, id).await?;
         Ok(Response::new(pb::RotateWebhookSecretResponse {
@@ -126,8 +128,8 @@ impl WebhookService for WebhookApi {
         request: Request<pb::ListWebhookDeliveriesRequest>,
     ) -> Reply<pb::ListWebhookDeliveriesResponse> {
         let request = request.into_inner();
-        let id =
-            required_id("subscription_id", &request.subscription_id).map_err(crate::error::Error::from)?;
+        let id = required_id("subscription_id", &request.subscription_id)
+            .map_err(crate::platform::error::Error::from)?;
         let page = PageRequest::parse(request.page_size, &request.page_token, format!("deliveries {id}"))?;
         let found = store::list_deliveries(&self.db, id, page.size, page.after.clone()).await?;
         Ok(Response::new(pb::ListWebhookDeliveriesResponse {

@@ -21,9 +21,7 @@ use super::{
 };
 use crate::{
     config::WebhooksConfig,
-    db::{Db, now},
     entity::outbox_event,
-    error::Result,
     identity::{
         Visibility,
         permissions::{Permission, Scope, scope_of},
@@ -33,7 +31,11 @@ use crate::{
         api::event_to_proto,
         feed::{self, EventFilter, FeedPosition},
     },
-    leases::{Lease, Turns},
+    platform::{
+        db::{Db, now},
+        error::Result,
+        leases::{Lease, Turns},
+    },
 };
 
 /// The most events one subscription is sent in one round, so that one with a long backlog does not

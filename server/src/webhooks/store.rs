@@ -15,16 +15,18 @@ use uuid::Uuid;
 
 use super::{api::subscription_to_proto, signature::WebhookSecret};
 use crate::{
-    audit::{self, Change},
-    db::{Db, now},
     entity::{webhook_delivery as delivery_entity, webhook_subscription as row_entity},
-    error::{Error, Result},
-    etag,
-    events::{self, Payload},
-    idempotency::IdempotencyKey,
     integration::feed::{self, FeedPosition},
-    paging::{Cursor, Direction, Keyset, Page},
-    request::RequestContext,
+    platform::{
+        audit::{self, Change},
+        db::{Db, now},
+        error::{Error, Result},
+        etag,
+        events::{self, Payload},
+        idempotency::IdempotencyKey,
+        paging::{Cursor, Direction, Keyset, Page},
+        request::RequestContext,
+    },
 };
 
 const SUBSCRIPTION: &str = "webhook_subscription";

@@ -17,20 +17,22 @@ use crate::{
         Account, AccountFields, AccountFilter, AccountOrder, AccountUpdate, Lifecycle, RadStatus,
         RelationshipChange, RelationshipStage, Tier,
     },
-    audit::{self, Change},
-    bulk::find_columns_by_keys,
-    db::{Db, contains_ignoring_case, now},
     entity::{account, relationship_change},
-    error::{Error, Result},
-    etag,
-    events::Payload,
-    idempotency::IdempotencyKey,
     identity::{
         Visibility,
         access::{require_may_rekey, require_visible_account, visible_accounts},
     },
-    paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
-    request::RequestContext,
+    platform::{
+        audit::{self, Change},
+        bulk::find_columns_by_keys,
+        db::{Db, contains_ignoring_case, now},
+        error::{Error, Result},
+        etag,
+        events::Payload,
+        idempotency::IdempotencyKey,
+        paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
+        request::RequestContext,
+    },
 };
 
 pub async fn create_account(

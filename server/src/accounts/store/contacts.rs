@@ -18,19 +18,21 @@ use crate::{
         Attitude, BuyingRole, Contact, ContactFields, ContactFilter, ContactOrder, ContactPatch, KeyDate,
         KeyDateKind, Man,
     },
-    audit::{self, Change},
-    db::{Db, contains_ignoring_case, now},
     entity::{contact, contact_key_date},
-    error::{Error, Result},
-    etag,
-    events::{self, Payload},
-    idempotency::IdempotencyKey,
     identity::{
         Visibility,
         access::{hide_missing, require_may_rekey, require_visible_account, visible_accounts},
     },
-    paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
-    request::RequestContext,
+    platform::{
+        audit::{self, Change},
+        db::{Db, contains_ignoring_case, now},
+        error::{Error, Result},
+        etag,
+        events::{self, Payload},
+        idempotency::IdempotencyKey,
+        paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
+        request::RequestContext,
+    },
 };
 
 pub async fn create_contact(

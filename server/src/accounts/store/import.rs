@@ -18,14 +18,16 @@ use crate::{
         Account, AccountRecord, Attitude, BuyingRole, Contact, ContactFields, ContactRecord, Lifecycle, Man,
         RadStatus, RelationshipStage, Tier,
     },
-    audit,
-    batch::{BatchOutcome, Refusal},
-    bulk::{Columns, Kind, find_by_keys},
-    db::{Db, now},
     entity::{account, contact},
-    error::{Error, Result},
-    events::Payload,
-    request::RequestContext,
+    platform::{
+        audit,
+        batch::{BatchOutcome, Refusal},
+        bulk::{Columns, Kind, find_by_keys},
+        db::{Db, now},
+        error::{Error, Result},
+        events::Payload,
+        request::RequestContext,
+    },
 };
 
 const NEW_ACCOUNTS: Columns = Columns {

@@ -8,7 +8,7 @@ use std::{collections::HashSet, future::Future};
 
 use uuid::Uuid;
 
-use crate::error::Result;
+use crate::platform::error::Result;
 
 pub use accounts::{
     AccountSummary, accounts_by_ids, create_account, deletion_states, deletion_states_by_external_id,

@@ -12,16 +12,18 @@ use uuid::Uuid;
 use super::opportunities::with_pipelines;
 use crate::{
     accounts::model::Tier,
-    db::Db,
     entity::opportunity as row_entity,
-    error::{Error, Result},
     identity::Visibility,
-    money::{self, Money},
     opportunities::{
         model::{ForecastCategory, Opportunity, Pipeline},
         rules,
     },
-    paging::{Cursor, time_key},
+    platform::{
+        db::Db,
+        error::{Error, Result},
+        money::{self, Money},
+        paging::{Cursor, time_key},
+    },
 };
 
 /// What an analytics call looks at: one pipeline, narrowed by owner, account, tier, the caller's
@@ -706,7 +708,7 @@ pub async fn queries_by_rpc(
                 backend,
                 scope,
                 now,
-                crate::paging::DEFAULT_PAGE_SIZE,
+                crate::platform::paging::DEFAULT_PAGE_SIZE,
                 None,
             )?],
         ),

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use sea_orm::{ConnectionTrait, Statement};
 use uuid::Uuid;
 
-use crate::{error::Result, money};
+use crate::platform::{error::Result, money};
 
 /// Per account with open opportunities in `currency`, across every pipeline: the sum of amount ×
 /// effective probability, in billionths of `currency`, rounded down to the billionth. Deals in other

@@ -5,15 +5,17 @@ use uuid::Uuid;
 
 use super::opportunities::opportunity_row;
 use crate::{
-    db::Db,
     entity::opportunity_stage_change as change_entity,
-    error::Result,
     identity::{
         Visibility,
         access::{hide_missing, require_visible_account},
     },
     opportunities::model::StageChange,
-    paging::{Cursor, Direction, Keyset, Page},
+    platform::{
+        db::Db,
+        error::Result,
+        paging::{Cursor, Direction, Keyset, Page},
+    },
 };
 
 /// Oldest first (change ids are UUIDv7, so id order is the order of the changes).

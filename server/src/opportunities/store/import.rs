@@ -16,19 +16,21 @@ use super::{
 };
 use crate::{
     accounts::store::deletion_states_by_external_id,
-    audit,
-    batch::{BatchOutcome, Refusal},
-    bulk::{Columns, Kind, find_by_keys},
-    db::{Db, now},
     entity::opportunity as row_entity,
-    error::{Result, RuleViolation},
-    events::Payload,
     opportunities::{
         convert::opportunity_to_proto,
         model::{OpportunityRecord, Pipeline, Qualification},
         rules,
     },
-    request::RequestContext,
+    platform::{
+        audit,
+        batch::{BatchOutcome, Refusal},
+        bulk::{Columns, Kind, find_by_keys},
+        db::{Db, now},
+        error::{Result, RuleViolation},
+        events::Payload,
+        request::RequestContext,
+    },
     teams::store::staff_by_email,
 };
 
@@ -145,7 +147,7 @@ pub async fn import_opportunities(
             .insert(txn, created.iter().map(new_row_values).collect())
             .await
             // Two imports racing on one new external id: the loser retries and finds it stored.
-            .map_err(crate::error::Error::contention_on_unique)?;
+            .map_err(crate::platform::error::Error::contention_on_unique)?;
         FIRST_STAGES
             .insert(
                 txn,

@@ -28,7 +28,7 @@ pub use pipelines::{create_pipeline, get_pipeline, list_pipelines, pipeline_or_d
 use kam_proto::v1 as pb;
 
 use super::{convert::opportunity_to_proto, model::Opportunity};
-use crate::{
+use crate::platform::{
     audit::Change,
     error::{Error, RuleViolation},
     events::Payload,

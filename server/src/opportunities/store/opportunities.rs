@@ -17,20 +17,13 @@ use super::{
 };
 use crate::{
     accounts::store::require_live_account,
-    audit,
-    db::{Db, contains_ignoring_case, now},
     entity::{
         opportunity as row_entity, opportunity_stage_change as change_entity, staff, staff_stage_specialty,
     },
-    error::{Error, Result, RuleViolation},
-    etag,
-    events::Payload,
-    idempotency::IdempotencyKey,
     identity::{
         Visibility,
         access::{hide_missing, require_may_rekey, require_visible_account, visible_accounts},
     },
-    money::Money,
     opportunities::{
         model::{
             Closing, DealFields, DealPatch, ForecastCategory, NewOpportunity, Opportunity, OpportunityFilter,
@@ -38,8 +31,17 @@ use crate::{
         },
         rules,
     },
-    paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
-    request::RequestContext,
+    platform::{
+        audit,
+        db::{Db, contains_ignoring_case, now},
+        error::{Error, Result, RuleViolation},
+        etag,
+        events::Payload,
+        idempotency::IdempotencyKey,
+        money::Money,
+        paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
+        request::RequestContext,
+    },
 };
 
 pub const STAGE_OWNER_NOT_SPECIALIST: &str = "STAGE_OWNER_NOT_SPECIALIST";

@@ -11,12 +11,8 @@ use uuid::Uuid;
 
 use super::{opportunities::with_pipelines, opportunity_change};
 use crate::{
-    audit,
-    db::now,
     entity::{opportunity, staff_stage_specialty},
-    error::Result,
-    events::Payload,
-    request::RequestContext,
+    platform::{audit, db::now, error::Result, events::Payload, request::RequestContext},
     teams::handover::{AreaHandover, HandoverScope, Moved, ResponsibilityArea},
 };
 

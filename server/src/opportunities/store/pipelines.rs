@@ -7,20 +7,22 @@ use uuid::Uuid;
 
 use super::{PIPELINE, refuse};
 use crate::{
-    audit::{self, Change},
-    db::{Db, now},
     entity::{opportunity, pipeline as pipeline_entity, pipeline_stage},
-    error::{Error, Result},
-    etag,
-    events::Payload,
-    idempotency::IdempotencyKey,
     opportunities::{
         convert::pipeline_to_proto,
         model::{DEFAULT_PIPELINE_ID, ForecastCategory, Pipeline, PipelineFields, PipelinePatch, Stage},
         rules,
     },
-    paging::{Cursor, Direction, Keyset, Page},
-    request::RequestContext,
+    platform::{
+        audit::{self, Change},
+        db::{Db, now},
+        error::{Error, Result},
+        etag,
+        events::Payload,
+        idempotency::IdempotencyKey,
+        paging::{Cursor, Direction, Keyset, Page},
+        request::RequestContext,
+    },
 };
 
 pub async fn create_pipeline(

@@ -15,8 +15,8 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
 use uuid::Uuid;
 
 use crate::{
-    error::Result,
     opportunities::model::{Opportunity, Pipeline},
+    platform::error::Result,
 };
 
 /// Records the stay of `current` in its stage, ended at `left` by the change `ending_change_id`.

@@ -6,10 +6,12 @@ use uuid::Uuid;
 
 use crate::{
     accounts::{model::Tier, store::AccountSummary},
-    error::{FieldViolation, Result, Violations},
-    paging::Cursor,
     planning::health::{Health, HealthLevel, HealthSignalKind},
-    wire::{WireEnum, timestamp},
+    platform::{
+        error::{FieldViolation, Result, Violations},
+        paging::Cursor,
+        wire::{WireEnum, timestamp},
+    },
 };
 
 crate::wire_enums!(

@@ -7,15 +7,17 @@ use uuid::Uuid;
 
 use crate::{
     accounts::model::Tier,
-    error::{FieldViolation, Result, Violations},
-    etag,
-    fields::{optional_id, required_id, text},
-    paging::Cursor,
     planning::model::{
         CadenceKind, Interaction, InteractionFields, InteractionFilter, InteractionPatch, InteractionType,
         OverdueCadence, UpcomingKeyDate,
     },
-    wire::{WireEnum, date_to_proto, instant, mask_paths, required_enum, timestamp},
+    platform::{
+        error::{FieldViolation, Result, Violations},
+        etag,
+        fields::{optional_id, required_id, text},
+        paging::Cursor,
+        wire::{WireEnum, date_to_proto, instant, mask_paths, required_enum, timestamp},
+    },
 };
 
 crate::wire_enums!(

@@ -21,10 +21,12 @@ use super::{
 };
 use crate::{
     accounts::model::Tier,
-    error::{FieldViolation, Result, Violations},
-    fields::{required_id, text},
-    money::Money,
-    wire::{WireEnum, instant, timestamp},
+    platform::{
+        error::{FieldViolation, Result, Violations},
+        fields::{required_id, text},
+        money::Money,
+        wire::{WireEnum, instant, timestamp},
+    },
 };
 
 pub use health::*;
@@ -454,7 +456,7 @@ mod tests {
             revenue_records(vec![record("INV-1", "EUR")], "EUR").is_ok(),
             "credit notes are revenue too"
         );
-        let Err(crate::error::Error::InvalidArgument(violations)) =
+        let Err(crate::platform::error::Error::InvalidArgument(violations)) =
             revenue_records(vec![record("INV-1", "EUR"), record("INV-1", "USD")], "EUR")
         else {
             panic!("expected INVALID_ARGUMENT");

@@ -7,10 +7,6 @@ use kam_proto::{pbjson_types::FieldMask, v1 as pb};
 use uuid::Uuid;
 
 use crate::{
-    error::{FieldViolation, Result, Violations},
-    etag,
-    fields::{optional_id, required_id, text},
-    money::Money,
     planning::{
         model::{
             AccountPlan, ActionFields, ActionFilter, ActionPatch, Competitor, PlanAction, PlanFields,
@@ -18,7 +14,13 @@ use crate::{
         },
         plans::{self, ActionStatus, Objective, PlanStatus, SwotKind, ThreatLevel, WhitespaceStatus},
     },
-    wire::{WireEnum, date, date_to_proto, mask_paths, required_enum, timestamp},
+    platform::{
+        error::{FieldViolation, Result, Violations},
+        etag,
+        fields::{optional_id, required_id, text},
+        money::Money,
+        wire::{WireEnum, date, date_to_proto, mask_paths, required_enum, timestamp},
+    },
 };
 
 crate::wire_enums!(

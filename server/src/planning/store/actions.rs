@@ -17,23 +17,25 @@ use super::{
 };
 use crate::{
     accounts::store::require_live_account,
-    audit,
-    db::{Db, now},
     entity::plan_action as row_entity,
-    error::{Error, Result},
-    etag,
-    events::Payload,
-    idempotency::IdempotencyKey,
     identity::{
         Visibility,
         access::{hide_missing, require_visible_account, visible_accounts},
     },
-    paging::{Cursor, Direction, Keyset, Page, SortKey},
     planning::{
         model::{ActionFields, ActionFilter, ActionPatch, PlanAction},
         plans::ActionStatus,
     },
-    request::RequestContext,
+    platform::{
+        audit,
+        db::{Db, now},
+        error::{Error, Result},
+        etag,
+        events::Payload,
+        idempotency::IdempotencyKey,
+        paging::{Cursor, Direction, Keyset, Page, SortKey},
+        request::RequestContext,
+    },
     teams::{
         handover::{AreaHandover, HandoverScope, Moved, ResponsibilityArea},
         store::require_active_staff,

@@ -11,14 +11,13 @@ use super::interactions::{last_interaction_by_account, last_interaction_by_accou
 use crate::{
     accounts::{model::Tier, store as accounts},
     config::PlanningConfig,
-    db::Db,
     entity::tier_change,
-    error::Result,
     identity::{Visibility, access::visible_account_ids},
     planning::{
         cadence,
         model::{CadenceKind, InteractionType, OverdueCadence, UpcomingKeyDate},
     },
+    platform::{db::Db, error::Result},
     teams::{model::TeamRole, store::holders_of_role},
 };
 

@@ -16,9 +16,7 @@ use crate::{
         store::{self as accounts, AccountSummary},
     },
     config::PlanningConfig,
-    db::Db,
     entity::interaction,
-    error::Result,
     identity::{Visibility, access::visible_account_ids},
     opportunities::store::lost_since,
     planning::{
@@ -26,6 +24,7 @@ use crate::{
         model::CadenceKind,
         tiering::Period,
     },
+    platform::{db::Db, error::Result},
     service_levels::store::breached_targets_by_account,
 };
 

@@ -10,20 +10,22 @@ use uuid::Uuid;
 use super::{INTERACTION, interaction_change};
 use crate::{
     accounts::store::{require_contacts_of_account, require_live_account},
-    audit,
-    db::{Db, now},
     entity::{interaction as row_entity, interaction_contact, interaction_staff},
-    error::{Error, Result},
-    etag,
-    events::Payload,
-    idempotency::IdempotencyKey,
     identity::{
         Visibility,
         access::{hide_missing, require_visible_account, visible_accounts},
     },
-    paging::{Cursor, Direction, Keyset, Page},
     planning::model::{Interaction, InteractionFields, InteractionFilter, InteractionPatch, InteractionType},
-    request::RequestContext,
+    platform::{
+        audit,
+        db::{Db, now},
+        error::{Error, Result},
+        etag,
+        events::Payload,
+        idempotency::IdempotencyKey,
+        paging::{Cursor, Direction, Keyset, Page},
+        request::RequestContext,
+    },
     teams::store::require_staff,
 };
 
@@ -163,13 +165,13 @@ pub async fn list_interactions(
         select = select.filter(visible);
     }
     let keyset = Keyset {
-        sort: Some(crate::paging::SortKey::Time(C::OccurTime)),
+        sort: Some(crate::platform::paging::SortKey::Time(C::OccurTime)),
         id: C::Id,
         direction: Direction::Descending,
     };
     let (rows, next) = keyset
         .fetch(select, db.conn(), page_size, after.as_ref(), |row| {
-            (row.id, Some(crate::paging::time_key(row.occur_time)))
+            (row.id, Some(crate::platform::paging::time_key(row.occur_time)))
         })
         .await?;
     Ok(Page {

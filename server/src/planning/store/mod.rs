@@ -34,7 +34,10 @@ use super::{
     convert::{action_to_proto, interaction_to_proto, plan_to_proto, tier_change_to_proto},
     model::{AccountPlan, Interaction, PlanAction, TierChange},
 };
-use crate::{accounts::store::require_live_accounts as live_accounts_among, audit::Change, events::Payload};
+use crate::{
+    accounts::store::require_live_accounts as live_accounts_among,
+    platform::{audit::Change, events::Payload},
+};
 
 const REVENUE_RECORD: &str = "revenue_record";
 /// Tier changes are audited on the account whose tier they change.

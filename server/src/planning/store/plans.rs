@@ -8,25 +8,27 @@ use uuid::Uuid;
 use super::{ACCOUNT_PLAN, plan_change, revenue::account_revenue};
 use crate::{
     accounts::store::require_live_account,
-    audit,
-    db::{Db, now},
     entity::{account_plan as row_entity, plan_action},
-    error::{Error, Result},
-    etag,
-    events::Payload,
-    idempotency::IdempotencyKey,
     identity::{
         Visibility,
         access::{hide_missing, require_visible_account, visible_accounts},
     },
-    money::Money,
-    paging::{Cursor, Direction, Keyset, Page},
     planning::{
         model::{AccountPlan, PlanFields, PlanFilter, PlanPatch, Scorecard},
         plans::{self, ActionCounts, ActionStatus, PlanStatus},
         tiering::Period,
     },
-    request::RequestContext,
+    platform::{
+        audit,
+        db::{Db, now},
+        error::{Error, Result},
+        etag,
+        events::Payload,
+        idempotency::IdempotencyKey,
+        money::Money,
+        paging::{Cursor, Direction, Keyset, Page},
+        request::RequestContext,
+    },
 };
 
 fn subject(id: Uuid) -> String {

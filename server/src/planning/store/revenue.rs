@@ -10,26 +10,28 @@ use uuid::Uuid;
 use super::{REVENUE_RECORD, live_accounts_among};
 use crate::{
     accounts::store as accounts,
-    audit::{self, Change},
-    batch::{BatchOutcome, Refusal},
-    bulk::{Columns, Kind, find_columns_by_keys},
-    db::{Db, now},
     entity::revenue_record as row_entity,
-    error::{Error, Result},
-    events::Payload,
     identity::{
         Visibility,
         access::{require_visible_account, visible_accounts},
     },
-    money::{self, Money},
-    paging::{Cursor, Direction, Keyset, Page, SortKey},
     planning::{
         model::{
             AccountKey, MonthTotal, RevenueFields, RevenueFilter, RevenueRecord, RevenueRow, UpsertOutcome,
         },
         tiering::Period,
     },
-    request::RequestContext,
+    platform::{
+        audit::{self, Change},
+        batch::{BatchOutcome, Refusal},
+        bulk::{Columns, Kind, find_columns_by_keys},
+        db::{Db, now},
+        error::{Error, Result},
+        events::Payload,
+        money::{self, Money},
+        paging::{Cursor, Direction, Keyset, Page, SortKey},
+        request::RequestContext,
+    },
 };
 
 /// Creates the records whose external id is new, rewrites those whose account, period or amount

@@ -10,24 +10,26 @@ use uuid::Uuid;
 use super::{TIER_OVERRIDE, live_accounts_among, revenue_by_account, tier_changed};
 use crate::{
     accounts::{model::Tier, store as accounts},
-    audit::{self, Change},
-    db::{Db, now},
     entity::{tier_change as change_entity, tier_override as override_entity},
-    error::{Error, Result},
-    events::{self, Payload},
     identity::{
         Visibility,
         access::{require_visible_account, visible_accounts},
     },
-    money::Money,
     opportunities::store::open_weighted_pipeline_by_account,
-    paging::{Cursor, Direction, Keyset, Page},
     planning::{
         convert::override_to_proto,
         model::{RankedAccount, TierChange, TierChangeSource, TierOverrideRecord, TierTable},
         tiering::{self, TierInput, TierOverride, TierReason, TierShares},
     },
-    request::RequestContext,
+    platform::{
+        audit::{self, Change},
+        db::{Db, now},
+        error::{Error, Result},
+        events::{self, Payload},
+        money::Money,
+        paging::{Cursor, Direction, Keyset, Page},
+        request::RequestContext,
+    },
 };
 
 /// Rows per multi-row insert of tier changes (thirteen columns).

@@ -11,12 +11,8 @@ use uuid::Uuid;
 
 use super::{request_change, requests::evaluated};
 use crate::{
-    audit,
-    db::now,
     entity::service_request,
-    error::Result,
-    events::Payload,
-    request::RequestContext,
+    platform::{audit, db::now, error::Result, events::Payload, request::RequestContext},
     service_levels::model::RequestStatus,
     teams::handover::{AreaHandover, HandoverScope, Moved, ResponsibilityArea},
 };

@@ -8,18 +8,20 @@ use uuid::Uuid;
 
 use super::{CALENDAR, requests::rederive_calendar_requests};
 use crate::{
-    audit::{self, Change},
-    db::{Db, now},
     entity::{
         business_calendar as calendar_entity, business_calendar_holiday as holiday_entity,
         business_calendar_window as window_entity,
     },
-    error::{Error, Result},
-    etag,
-    events::Payload,
-    idempotency::IdempotencyKey,
-    paging::{Cursor, Direction, Keyset, Page},
-    request::RequestContext,
+    platform::{
+        audit::{self, Change},
+        db::{Db, now},
+        error::{Error, Result},
+        etag,
+        events::Payload,
+        idempotency::IdempotencyKey,
+        paging::{Cursor, Direction, Keyset, Page},
+        request::RequestContext,
+    },
     service_levels::{
         convert::calendar_to_proto,
         model::{Calendar, CalendarFields, CalendarPatch, DayWindow, Holiday},

@@ -8,9 +8,11 @@ use uuid::Uuid;
 
 use crate::{
     accounts::model::Tier,
-    db::Db,
-    error::{Error, Result},
     identity::Visibility,
+    platform::{
+        db::Db,
+        error::{Error, Result},
+    },
     service_levels::model::Priority,
 };
 
@@ -134,7 +136,7 @@ pub async fn compliance_report(db: &Db, scope: &ComplianceScope) -> Result<Compl
     let (start, end, now) = (
         binds.bind(scope.start),
         binds.bind(scope.end),
-        binds.bind(crate::db::now()),
+        binds.bind(crate::platform::db::now()),
     );
     let count = |condition: &str| format!("CAST(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS BIGINT)");
     let sum = |condition: &str, column: &str| {
@@ -229,7 +231,11 @@ pub async fn breached_targets_by_account(
         backend,
         values: Vec::new(),
     };
-    let (start, end, now) = (binds.bind(start), binds.bind(end), binds.bind(crate::db::now()));
+    let (start, end, now) = (
+        binds.bind(start),
+        binds.bind(end),
+        binds.bind(crate::platform::db::now()),
+    );
     let [_, first_breached] = concluded("first_response", "first_response_time", &start, &end, &now);
     let [_, resolution_breached] = concluded("resolution", "resolve_time", &start, &end, &now);
     let sql = format!(

@@ -5,11 +5,13 @@ use uuid::Uuid;
 
 use super::requests::visible_row;
 use crate::{
-    db::Db,
     entity::{service_request_status_change as change_entity, sla_escalation as escalation_entity},
-    error::{Error, Result},
     identity::Visibility,
-    paging::{Cursor, Direction, Keyset, Page},
+    platform::{
+        db::Db,
+        error::{Error, Result},
+        paging::{Cursor, Direction, Keyset, Page},
+    },
     service_levels::model::{Escalation, Recipient, RequestStatus, StatusChange, TargetKind, Trigger},
 };
 

@@ -22,14 +22,16 @@ use super::{
 };
 use crate::{
     accounts::model::Tier,
-    audit,
-    batch::{BatchOutcome, Refusal},
-    bulk::{Columns, Kind, find_by_keys},
-    db::{Db, now},
     entity::{account, contact, service_request as row_entity},
-    error::{Error, Result},
-    events::Payload,
-    request::RequestContext,
+    platform::{
+        audit,
+        batch::{BatchOutcome, Refusal},
+        bulk::{Columns, Kind, find_by_keys},
+        db::{Db, now},
+        error::{Error, Result},
+        events::Payload,
+        request::RequestContext,
+    },
     service_levels::{
         convert::request_to_proto,
         model::{Policy, RequestFields, RequestRecord, RequestStatus, SlaState},

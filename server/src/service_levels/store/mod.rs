@@ -33,9 +33,11 @@ use kam_proto::v1 as pb;
 
 use super::{convert::request_to_proto, model::ServiceRequest};
 use crate::{
-    audit::Change,
-    error::{Error, Result, RuleViolation},
-    events::Payload,
+    platform::{
+        audit::Change,
+        error::{Error, Result, RuleViolation},
+        events::Payload,
+    },
     sla::{BusinessTimeError, SlaError},
 };
 

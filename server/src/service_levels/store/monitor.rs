@@ -53,11 +53,14 @@ use super::{
     requests::{applied_of, evaluate, histories, recorded_of},
 };
 use crate::{
-    audit::{self, Change, SystemActor},
-    db::Db,
     entity::{department, service_request as row_entity, sla_escalation as escalation_entity, team_member},
-    error::{Error, Result},
-    events::Payload,
+    platform::{
+        audit::{self, Change, SystemActor},
+        db::Db,
+        error::{Error, Result},
+        events::Payload,
+        wire::{WireEnum, timestamp},
+    },
     service_levels::{
         convert::escalation_to_proto,
         model::{
@@ -66,7 +69,6 @@ use crate::{
         rules,
     },
     sla::{BusinessCalendar, TargetStatus},
-    wire::{WireEnum, timestamp},
 };
 
 const MONITOR: SystemActor = SystemActor { name: "sla-monitor" };

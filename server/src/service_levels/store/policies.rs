@@ -12,22 +12,24 @@ use uuid::Uuid;
 use super::{POLICY, calendars::require_calendar, refuse};
 use crate::{
     accounts::model::Tier,
-    audit::{self, Change},
-    db::{Db, now},
     entity::{
         account, sla_policy as policy_entity, sla_policy_escalation_step as step_entity,
         sla_policy_pause_status as pause_entity, sla_policy_target as target_entity,
     },
-    error::{Error, Result},
-    etag,
-    events::{self, Payload},
-    idempotency::IdempotencyKey,
     identity::{
         Visibility,
         access::{require_visible_account, visible_accounts},
     },
-    paging::{Cursor, Direction, Keyset, Page},
-    request::RequestContext,
+    platform::{
+        audit::{self, Change},
+        db::{Db, now},
+        error::{Error, Result},
+        etag,
+        events::{self, Payload},
+        idempotency::IdempotencyKey,
+        paging::{Cursor, Direction, Keyset, Page},
+        request::RequestContext,
+    },
     service_levels::{
         convert::policy_to_proto,
         model::{

@@ -22,22 +22,24 @@ use super::{
 };
 use crate::{
     accounts::{model::Tier, store::require_live_account},
-    audit,
-    db::{Db, contains_ignoring_case, now},
     entity::{
         account, contact, service_request as row_entity, service_request_status_change as change_entity,
         staff,
     },
-    error::{Error, Result, RuleViolation},
-    etag,
-    events::Payload,
-    idempotency::IdempotencyKey,
     identity::{
         Visibility,
         access::{hide_missing, require_may_rekey, require_visible_account, visible_accounts},
     },
-    paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
-    request::RequestContext,
+    platform::{
+        audit,
+        db::{Db, contains_ignoring_case, now},
+        error::{Error, Result, RuleViolation},
+        etag,
+        events::Payload,
+        idempotency::IdempotencyKey,
+        paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
+        request::RequestContext,
+    },
     service_levels::{
         model::{
             AppliedSla, Category, NewRequest, Policy, PolicyMatch, Priority, RequestFields, RequestFilter,

@@ -5,13 +5,15 @@ use uuid::Uuid;
 
 use super::DEPARTMENT;
 use crate::{
-    audit::{self, Change},
-    db::{Db, now},
     entity::department,
-    error::{Error, Result},
-    events::Payload,
-    idempotency::IdempotencyKey,
-    request::RequestContext,
+    platform::{
+        audit::{self, Change},
+        db::{Db, now},
+        error::{Error, Result},
+        events::Payload,
+        idempotency::IdempotencyKey,
+        request::RequestContext,
+    },
     teams::{convert::department_to_proto, model::Department},
 };
 

@@ -12,16 +12,18 @@ use super::{
 };
 use crate::{
     accounts::store::require_live_account,
-    audit,
-    db::{Db, now},
     entity::team_member,
-    error::{Error, Result},
-    etag,
-    events::Payload,
-    idempotency::IdempotencyKey,
     identity::{Visibility, access::visible_accounts},
-    paging::{Cursor, Direction, Keyset, Page},
-    request::RequestContext,
+    platform::{
+        audit,
+        db::{Db, now},
+        error::{Error, Result},
+        etag,
+        events::Payload,
+        idempotency::IdempotencyKey,
+        paging::{Cursor, Direction, Keyset, Page},
+        request::RequestContext,
+    },
     teams::{
         model::{MemberScope, TeamMember, TeamRole},
         rules::{self, Seat},

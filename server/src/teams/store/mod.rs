@@ -32,10 +32,12 @@ use super::{
     rules::{Person, RuleBreak, Seat},
 };
 use crate::{
-    audit::Change,
     entity::{staff as staff_entity, team_member},
-    error::{Error, Result, RuleViolation},
-    events::Payload,
+    platform::{
+        audit::Change,
+        error::{Error, Result, RuleViolation},
+        events::Payload,
+    },
 };
 
 const STAFF: &str = "staff";

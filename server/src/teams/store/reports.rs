@@ -9,9 +9,11 @@ use super::{departments::list_departments, members::active_seat_counts, seats_of
 use crate::{
     accounts::{model::Tier, store::live_accounts_in_tiers},
     config::TierCoverage,
-    db::Db,
     entity::staff as staff_entity,
-    error::{Error, Result},
+    platform::{
+        db::Db,
+        error::{Error, Result},
+    },
     teams::{
         handover::Responsibilities,
         model::TeamRole,

@@ -13,17 +13,19 @@ use super::{
     staff_change, staff_row,
 };
 use crate::{
-    audit,
-    bulk::find_by_keys,
-    db::{Db, contains_ignoring_case, now},
     entity::{staff as staff_entity, staff_stage_specialty},
-    error::{Error, Result},
-    etag,
-    events::Payload,
-    idempotency::IdempotencyKey,
     identity::store::{require_another_admin, require_covers},
-    paging::{Cursor, Direction, Keyset, Page, SortKey},
-    request::RequestContext,
+    platform::{
+        audit,
+        bulk::find_by_keys,
+        db::{Db, contains_ignoring_case, now},
+        error::{Error, Result},
+        etag,
+        events::Payload,
+        idempotency::IdempotencyKey,
+        paging::{Cursor, Direction, Keyset, Page, SortKey},
+        request::RequestContext,
+    },
     teams::{
         handover::Responsibilities,
         model::{Staff, StaffFields, StaffFilter, StaffPatch, TeamRole},

@@ -11,11 +11,13 @@ use super::{
     person_of, seats_of_accounts, staff_row,
 };
 use crate::{
-    audit,
     entity::team_member,
-    error::{Error, Result},
-    events::Payload,
-    request::RequestContext,
+    platform::{
+        audit,
+        error::{Error, Result},
+        events::Payload,
+        request::RequestContext,
+    },
     teams::{
         handover::{AreaHandover, HandoverScope, Moved, ResponsibilityArea},
         model::TeamMember,

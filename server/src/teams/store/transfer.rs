@@ -5,11 +5,13 @@ use uuid::Uuid;
 
 use super::{STAFF, refuse, staff_row};
 use crate::{
-    audit::{self, Change},
-    db::Db,
-    error::{FieldViolation, Result},
-    events::Payload,
-    request::RequestContext,
+    platform::{
+        audit::{self, Change},
+        db::Db,
+        error::{FieldViolation, Result},
+        events::Payload,
+        request::RequestContext,
+    },
     teams::{
         convert::handover_to_proto,
         handover::{AreaHandover, HandoverScope, Responsibilities},

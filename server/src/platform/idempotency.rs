@@ -9,9 +9,11 @@ use uuid::Uuid;
 
 use crate::{
     entity::idempotency_key,
-    error::{Error, FieldViolation, Result},
-    fingerprint::fingerprint,
-    request::RequestContext,
+    platform::{
+        error::{Error, FieldViolation, Result},
+        fingerprint::fingerprint,
+        request::RequestContext,
+    },
 };
 
 /// A create call's idempotency key and the request it stands for.

@@ -28,12 +28,12 @@ use crate::{
         },
         model::{TierOverrideRecord, UpsertOutcome},
     },
+    platform::wire::{WireEnum, timestamp},
     service_levels::{
         convert::{calendar_to_proto, escalation_to_proto, policy_to_proto, request_to_proto},
         model::{Policy, Priority, SlaState, TargetKind},
     },
     teams::convert::{department_to_proto, member_to_proto, staff_to_proto},
-    wire::{WireEnum, timestamp},
 };
 
 /// The typed payload of an event stored before the public contract (payload_version 0), whose payload is

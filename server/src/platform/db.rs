@@ -16,7 +16,7 @@ use sea_orm::{
 
 use crate::{
     config::Config,
-    error::{Error, Result},
+    platform::error::{Error, Result},
 };
 
 /// How often a PostgreSQL transaction that lost a serialization race is retried before the client is

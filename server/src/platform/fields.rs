@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use crate::error::FieldViolation;
+use crate::platform::error::FieldViolation;
 
 /// A string field: trimmed of surrounding whitespace, at most `max` characters, and not empty if
 /// `required`.

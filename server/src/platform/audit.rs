@@ -5,7 +5,7 @@ use chrono::Utc;
 use sea_orm::{ConnectionTrait, Value};
 use uuid::Uuid;
 
-use crate::{
+use crate::platform::{
     bulk::{Columns, Kind},
     error::Result,
     events::{self, Payload},
@@ -180,7 +180,7 @@ pub async fn write_prepared(txn: &impl ConnectionTrait, prepared: Prepared) -> R
     Ok(())
 }
 
-/// Writes the audit rows and events of `changes` in bulk (`crate::bulk`): two statements on PostgreSQL
+/// Writes the audit rows and events of `changes` in bulk (`crate::platform::bulk`): two statements on PostgreSQL
 /// however many changes, a chunked few on SQLite.
 async fn write_all(txn: &impl ConnectionTrait, author: &Author, changes: Vec<Change>) -> Result<()> {
     write_prepared(txn, prepare(author, changes)).await

@@ -13,7 +13,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
 use uuid::Uuid;
 
-use crate::{
+use crate::platform::{
     db::{Db, now},
     error::Result,
 };

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use kam_proto::pbjson_types::{FieldMask, Timestamp};
 
-use crate::error::FieldViolation;
+use crate::platform::error::FieldViolation;
 
 /// A domain enum that travels as the proto enum with the same value names.
 pub trait WireEnum: Sized + Copy {
@@ -32,7 +32,7 @@ pub trait WireEnum: Sized + Copy {
 #[macro_export]
 macro_rules! wire_enums {
     ($($domain:ident => $proto:ty),+ $(,)?) => {$(
-        impl $crate::wire::WireEnum for $domain {
+        impl $crate::platform::wire::WireEnum for $domain {
             fn proto_name(raw: i32) -> Option<&'static str> {
                 <$proto>::try_from(raw).ok().map(|e| e.as_str_name())
             }

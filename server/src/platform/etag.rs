@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use crate::error::{Error, Result};
+use crate::platform::error::{Error, Result};
 
 /// The etag a client sees for a stored revision.
 pub fn of(revision: i64) -> String {

@@ -4,8 +4,8 @@ use tonic::Request;
 use uuid::Uuid;
 
 use crate::{
-    error::{Error, Result},
     identity::{Principal, Visibility},
+    platform::error::{Error, Result},
 };
 
 /// The full gRPC method of a call (`/kam.v1.AccountService/CreateAccount`), put in the request by the

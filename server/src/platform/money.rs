@@ -14,7 +14,7 @@
 use kam_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 
-use crate::error::FieldViolation;
+use crate::platform::error::FieldViolation;
 
 pub const NANOS_PER_UNIT: i128 = 1_000_000_000;
 

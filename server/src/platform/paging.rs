@@ -13,7 +13,7 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
-use crate::{
+use crate::platform::{
     error::{Error, FieldViolation},
     fingerprint::fingerprint,
 };
@@ -92,9 +92,9 @@ impl PageRequest {
         page_size: i32,
         page_token: &str,
         canonical_query: String,
-    ) -> Result<Self, crate::error::Error> {
+    ) -> Result<Self, crate::platform::error::Error> {
         let fingerprint = query_fingerprint(&canonical_query);
-        let mut v = crate::error::Violations::default();
+        let mut v = crate::platform::error::Violations::default();
         let size = v.take(self::page_size(page_size));
         let after = v.take(decode_token(page_token, &fingerprint));
         v.into_result()?;

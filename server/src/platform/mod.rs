@@ -1,0 +1,22 @@
+//! The shared platform: what every area stands on and that knows no area. The database handle and its
+//! one write path, the error model, paging, etags and field masks, money and wire conversions, request
+//! context and idempotency, the audit trail, the outbox and its public event contract, job leases,
+//! batching and bulk writes, and telemetry. An area may use anything here; nothing here names an area.
+
+pub mod audit;
+pub mod batch;
+pub mod bulk;
+pub mod db;
+pub mod error;
+pub mod etag;
+pub mod events;
+pub mod fields;
+pub(crate) mod fingerprint;
+pub mod idempotency;
+pub mod leases;
+pub mod money;
+pub mod named_enum;
+pub mod paging;
+pub mod request;
+pub mod telemetry;
+pub mod wire;
