@@ -3,7 +3,6 @@
 
 pub mod accounts;
 pub mod config;
-pub mod entity;
 pub mod identity;
 pub mod integration;
 pub mod opportunities;

@@ -2,10 +2,7 @@
 //! see, as SQL the list queries add and as a check the single-object calls run first. Everything that
 //! hangs off an account (contacts, team seats, later plans and opportunities) goes through here.
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait,
-    sea_query::{IntoCondition, SelectStatement},
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, sea_query::IntoCondition};
 use uuid::Uuid;
 
 use super::{
@@ -14,19 +11,9 @@ use super::{
     principal::Visibility,
 };
 use crate::{
-    entity::team_member,
     platform::error::{Error, Result},
+    teams,
 };
-
-/// The ids of the accounts on whose team `staff_id` is an active member.
-fn team_accounts(staff_id: Uuid) -> SelectStatement {
-    team_member::Entity::find()
-        .select_only()
-        .column(team_member::Column::AccountId)
-        .filter(team_member::Column::StaffId.eq(staff_id))
-        .filter(team_member::Column::EndTime.is_null())
-        .into_query()
-}
 
 /// The condition that keeps a list to the visible accounts: `account_column` is the column holding the
 /// account id (`accounts.id`, `contacts.account_id`, …). `None` when everything is visible.
@@ -36,7 +23,9 @@ pub fn visible_accounts(
 ) -> Option<impl IntoCondition> {
     match visibility {
         Visibility::All => None,
-        Visibility::TeamsOf(staff_id) => Some(account_column.in_subquery(team_accounts(staff_id))),
+        Visibility::TeamsOf(staff_id) => {
+            Some(account_column.in_subquery(teams::store::accounts_served_by(staff_id)))
+        }
     }
 }
 
@@ -50,13 +39,7 @@ pub async fn require_visible_account(
     let Visibility::TeamsOf(staff_id) = visibility else {
         return Ok(());
     };
-    let on_team = team_member::Entity::find()
-        .filter(team_member::Column::AccountId.eq(account_id))
-        .filter(team_member::Column::StaffId.eq(staff_id))
-        .filter(team_member::Column::EndTime.is_null())
-        .count(conn)
-        .await?
-        > 0;
+    let on_team = teams::store::serves_account(conn, staff_id, account_id).await?;
     if on_team { Ok(()) } else { Err(hidden()) }
 }
 
@@ -85,14 +68,7 @@ pub async fn visible_account_ids(
     let Visibility::TeamsOf(staff_id) = visibility else {
         return Ok(None);
     };
-    let ids: Vec<Uuid> = team_member::Entity::find()
-        .select_only()
-        .column(team_member::Column::AccountId)
-        .filter(team_member::Column::StaffId.eq(staff_id))
-        .filter(team_member::Column::EndTime.is_null())
-        .into_tuple()
-        .all(conn)
-        .await?;
+    let ids = teams::store::served_account_ids(conn, staff_id).await?;
     Ok(Some(ids.into_iter().collect()))
 }
 

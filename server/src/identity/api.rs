@@ -5,7 +5,6 @@ use std::{collections::BTreeSet, sync::Arc};
 use kam_proto::v1::{
     self as pb, audit_service_server::AuditService, identity_service_server::IdentityService,
 };
-use sea_orm::EntityTrait;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -16,7 +15,6 @@ use super::{
     store::{self, AuditFilter, KeyFilter},
 };
 use crate::{
-    entity::staff,
     platform::{
         db::{Db, now},
         error::{Error, Result, Violations},
@@ -25,6 +23,7 @@ use crate::{
         request::RequestContext,
         wire::instant,
     },
+    teams,
 };
 
 type Reply<T> = Result<Response<T>, Status>;
@@ -57,11 +56,9 @@ impl IdentityService for IdentityApi {
     async fn who_am_i(&self, request: Request<pb::WhoAmIRequest>) -> Reply<pb::WhoAmIResponse> {
         let ctx = RequestContext::from_request(&request)?;
         let principal = ctx.principal;
-        let person = staff::Entity::find_by_id(principal.staff_id)
-            .one(self.db.conn())
-            .await
-            .map_err(Error::from)?
-            .ok_or_else(|| Error::not_found("staff", principal.staff_id))?;
+        let person = teams::store::get_staff(&self.db, principal.staff_id)
+            .await?
+            .fields;
         let (credential, api_key_id) = credential_kind(principal.credential);
         Ok(Response::new(pb::WhoAmIResponse {
             staff_id: principal.staff_id.to_string(),

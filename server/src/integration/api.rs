@@ -24,7 +24,6 @@ use super::sync::{self, ChangedResource, CurrentState, SyncResource, SyncToken};
 use crate::{
     accounts::convert::{account_to_proto, contact_to_proto},
     config::IntegrationConfig,
-    entity::outbox_event,
     identity::{
         Visibility,
         gate::Gate,
@@ -36,6 +35,7 @@ use crate::{
     },
     platform::{
         db::{Db, now},
+        entity::outbox_event,
         error::{Error, Result},
         events,
         fields::texts,

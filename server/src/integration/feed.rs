@@ -22,13 +22,11 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    entity::{
-        feed_horizon,
-        outbox_event::{self, Column},
-    },
     identity::{Visibility, access::visible_account_ids, store::IDENTITY_RESOURCE_TYPES},
+    integration::entity::feed_horizon,
     platform::{
         db::Db,
+        entity::outbox_event::{self, Column},
         error::{Error, Result},
     },
 };

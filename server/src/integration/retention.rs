@@ -31,12 +31,10 @@ use tokio::{sync::Notify, task::JoinHandle, time::MissedTickBehavior};
 
 use super::feed::{self, FeedPosition};
 use crate::{
-    entity::{
-        feed_horizon,
-        outbox_event::{self, Column},
-    },
+    integration::entity::feed_horizon,
     platform::{
         db::{Db, now},
+        entity::outbox_event::{self, Column},
         error::Result,
         leases::{Lease, Turns},
     },

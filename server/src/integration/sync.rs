@@ -21,11 +21,7 @@ use uuid::Uuid;
 use super::feed::{self, EventFilter, FeedPosition, may_see};
 use crate::{
     accounts::{self, model::Account},
-    entity::outbox_event,
-    identity::{
-        Visibility,
-        access::{visible_account_ids, visible_accounts},
-    },
+    identity::{Visibility, access::visible_account_ids},
     opportunities::{self, model::Opportunity},
     planning::{
         self,
@@ -33,8 +29,10 @@ use crate::{
     },
     platform::{
         db::Db,
+        entity::outbox_event,
         error::{Error, Result},
         events::{self, Payload},
+        id_scan::IdScan,
     },
     service_levels::{self, model::ServiceRequest},
     teams::{
@@ -354,9 +352,8 @@ async fn scan_page(
 }
 
 /// The ids after `after` of `resource`'s table that the caller may see, in id order (UUIDv7: creation
-/// order): only ids, the state still comes through each area's `get`. A full sync leaves soft-deleted
-/// accounts out. A MEMBER's scan reads only its teams' accounts' rows, so its pages are not mostly
-/// rows it would skip.
+/// order), read by the table's owner: only ids, the state still comes through each area's `get`. A
+/// MEMBER's scan reads only its teams' accounts' rows, so its pages are not mostly rows it would skip.
 async fn ids_after(
     db: &Db,
     visibility: Visibility,
@@ -364,64 +361,20 @@ async fn ids_after(
     after: Uuid,
     limit: u64,
 ) -> Result<Vec<Uuid>> {
-    use crate::entity::{
-        account, account_plan, contact, interaction, opportunity, plan_action, revenue_record,
-        service_request, staff, team_member, tier_change,
+    let accounts = match visibility {
+        Visibility::All => None,
+        Visibility::TeamsOf(staff) => Some(teams::store::accounts_served_by(staff)),
     };
-    use sea_orm::{ColumnTrait, Condition, sea_query::IntoCondition};
-    /// The rows of the accounts the caller may see, by the column holding their account.
-    fn visible_to(visibility: Visibility, account_id: impl ColumnTrait) -> Condition {
-        visible_accounts(visibility, account_id).map_or_else(Condition::all, IntoCondition::into_condition)
-    }
-    match resource {
-        SyncResource::Accounts => {
-            let only = visible_to(visibility, account::Column::Id).add(account::Column::DeleteTime.is_null());
-            ids_where::<account::Entity>(db, account::Column::Id, after, Some(limit), only).await
-        }
-        SyncResource::Contacts => {
-            let only = visible_to(visibility, contact::Column::AccountId);
-            ids_where::<contact::Entity>(db, contact::Column::Id, after, Some(limit), only).await
-        }
-        SyncResource::Opportunities => {
-            let only = visible_to(visibility, opportunity::Column::AccountId);
-            ids_where::<opportunity::Entity>(db, opportunity::Column::Id, after, Some(limit), only).await
-        }
-        SyncResource::ServiceRequests => {
-            let only = visible_to(visibility, service_request::Column::AccountId);
-            ids_where::<service_request::Entity>(db, service_request::Column::Id, after, Some(limit), only)
-                .await
-        }
-        SyncResource::PlanActions => {
-            let only = visible_to(visibility, plan_action::Column::AccountId);
-            ids_where::<plan_action::Entity>(db, plan_action::Column::Id, after, Some(limit), only).await
-        }
-        SyncResource::Interactions => {
-            let only = visible_to(visibility, interaction::Column::AccountId);
-            ids_where::<interaction::Entity>(db, interaction::Column::Id, after, Some(limit), only).await
-        }
-        SyncResource::AccountPlans => {
-            let only = visible_to(visibility, account_plan::Column::AccountId);
-            ids_where::<account_plan::Entity>(db, account_plan::Column::Id, after, Some(limit), only).await
-        }
-        SyncResource::TeamMembers => {
-            // The teams as they are: ended seats come only as changes.
-            let only = visible_to(visibility, team_member::Column::AccountId)
-                .add(team_member::Column::EndTime.is_null());
-            ids_where::<team_member::Entity>(db, team_member::Column::Id, after, Some(limit), only).await
-        }
-        SyncResource::Staff => {
-            ids_where::<staff::Entity>(db, staff::Column::Id, after, Some(limit), Condition::all()).await
-        }
-        SyncResource::RevenueRecords => {
-            let only = visible_to(visibility, revenue_record::Column::AccountId);
-            ids_where::<revenue_record::Entity>(db, revenue_record::Column::Id, after, Some(limit), only)
-                .await
-        }
-        SyncResource::TierChanges => {
-            let only = visible_to(visibility, tier_change::Column::AccountId);
-            ids_where::<tier_change::Entity>(db, tier_change::Column::Id, after, Some(limit), only).await
-        }
-    }
+    owned_ids(
+        db,
+        resource,
+        &IdScan::Page {
+            after,
+            limit,
+            accounts,
+        },
+    )
+    .await
 }
 
 /// One page of the feed after `after`.
@@ -584,75 +537,24 @@ fn seat_of(event: &outbox_event::Model, staff_id: Uuid) -> bool {
 /// The ids of `resource`'s rows that belong to `account` (for accounts, the account itself), whatever
 /// their state: soft-deleted accounts too, so a client holding one learns it is gone.
 async fn ids_of_account(db: &Db, resource: SyncResource, account: Uuid) -> Result<Vec<Uuid>> {
-    use crate::entity::{
-        account_plan, contact, interaction, opportunity, plan_action, revenue_record, service_request,
-        team_member, tier_change,
-    };
-    use sea_orm::{ColumnTrait, Condition};
-    let (nil, all) = (Uuid::nil(), None);
-    match resource {
-        SyncResource::Accounts => Ok(vec![account]),
-        SyncResource::Contacts => {
-            let only = Condition::all().add(contact::Column::AccountId.eq(account));
-            ids_where::<contact::Entity>(db, contact::Column::Id, nil, all, only).await
-        }
-        SyncResource::Opportunities => {
-            let only = Condition::all().add(opportunity::Column::AccountId.eq(account));
-            ids_where::<opportunity::Entity>(db, opportunity::Column::Id, nil, all, only).await
-        }
-        SyncResource::ServiceRequests => {
-            let only = Condition::all().add(service_request::Column::AccountId.eq(account));
-            ids_where::<service_request::Entity>(db, service_request::Column::Id, nil, all, only).await
-        }
-        SyncResource::PlanActions => {
-            let only = Condition::all().add(plan_action::Column::AccountId.eq(account));
-            ids_where::<plan_action::Entity>(db, plan_action::Column::Id, nil, all, only).await
-        }
-        SyncResource::Interactions => {
-            let only = Condition::all().add(interaction::Column::AccountId.eq(account));
-            ids_where::<interaction::Entity>(db, interaction::Column::Id, nil, all, only).await
-        }
-        SyncResource::AccountPlans => {
-            let only = Condition::all().add(account_plan::Column::AccountId.eq(account));
-            ids_where::<account_plan::Entity>(db, account_plan::Column::Id, nil, all, only).await
-        }
-        SyncResource::TeamMembers => {
-            let only = Condition::all().add(team_member::Column::AccountId.eq(account));
-            ids_where::<team_member::Entity>(db, team_member::Column::Id, nil, all, only).await
-        }
-        // The directory is the same whoever's teams the caller is on.
-        SyncResource::Staff => Ok(Vec::new()),
-        SyncResource::RevenueRecords => {
-            let only = Condition::all().add(revenue_record::Column::AccountId.eq(account));
-            ids_where::<revenue_record::Entity>(db, revenue_record::Column::Id, nil, all, only).await
-        }
-        SyncResource::TierChanges => {
-            let only = Condition::all().add(tier_change::Column::AccountId.eq(account));
-            ids_where::<tier_change::Entity>(db, tier_change::Column::Id, nil, all, only).await
-        }
-    }
+    owned_ids(db, resource, &IdScan::OfAccount(account)).await
 }
 
-/// The ids of `E`'s rows that match `only`, after `after` in id order (UUIDv7: creation order), at most
-/// `limit`.
-async fn ids_where<E: sea_orm::EntityTrait>(
-    db: &Db,
-    id: E::Column,
-    after: Uuid,
-    limit: Option<u64>,
-    only: sea_orm::Condition,
-) -> Result<Vec<Uuid>> {
-    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
-    Ok(E::find()
-        .select_only()
-        .column(id)
-        .filter(id.gt(after))
-        .filter(only)
-        .order_by_asc(id)
-        .limit(limit)
-        .into_tuple()
-        .all(db.conn())
-        .await?)
+/// Asks the area that owns `resource`'s table for the ids `scan` covers.
+async fn owned_ids(db: &Db, resource: SyncResource, scan: &IdScan) -> Result<Vec<Uuid>> {
+    match resource {
+        SyncResource::Accounts => accounts::store::account_ids(db, scan).await,
+        SyncResource::Contacts => accounts::store::contact_ids(db, scan).await,
+        SyncResource::Opportunities => opportunities::store::opportunity_ids(db, scan).await,
+        SyncResource::ServiceRequests => service_levels::store::request_ids(db, scan).await,
+        SyncResource::PlanActions => planning::store::action_ids(db, scan).await,
+        SyncResource::Interactions => planning::store::interaction_ids(db, scan).await,
+        SyncResource::AccountPlans => planning::store::plan_ids(db, scan).await,
+        SyncResource::TeamMembers => teams::store::member_ids(db, scan).await,
+        SyncResource::Staff => teams::store::staff_ids(db, scan).await,
+        SyncResource::RevenueRecords => planning::store::revenue_ids(db, scan).await,
+        SyncResource::TierChanges => planning::store::tier_change_ids(db, scan).await,
+    }
 }
 
 /// Where the next page starts: after the last event read, or, when the read reached the end (not

@@ -7,13 +7,11 @@ use prost::Message;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
-use crate::{
+use crate::platform::{
     entity::idempotency_key,
-    platform::{
-        error::{Error, FieldViolation, Result},
-        fingerprint::fingerprint,
-        request::RequestContext,
-    },
+    error::{Error, FieldViolation, Result},
+    fingerprint::fingerprint,
+    request::RequestContext,
 };
 
 /// A create call's idempotency key and the request it stands for.

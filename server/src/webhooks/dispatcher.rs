@@ -21,7 +21,6 @@ use super::{
 };
 use crate::{
     config::WebhooksConfig,
-    entity::outbox_event,
     identity::{
         Visibility,
         permissions::{Permission, Scope, scope_of},
@@ -33,6 +32,7 @@ use crate::{
     },
     platform::{
         db::{Db, now},
+        entity::outbox_event,
         error::Result,
         leases::{Lease, Turns},
     },

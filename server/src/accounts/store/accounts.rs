@@ -17,7 +17,7 @@ use crate::{
         Account, AccountFields, AccountFilter, AccountOrder, AccountUpdate, Lifecycle, RadStatus,
         RelationshipChange, RelationshipStage, Tier,
     },
-    entity::{account, relationship_change},
+    accounts::store::entity::{account, relationship_change},
     identity::{
         Visibility,
         access::{require_may_rekey, require_visible_account, visible_accounts},
@@ -29,6 +29,7 @@ use crate::{
         error::{Error, Result},
         etag,
         events::Payload,
+        id_scan::IdScan,
         idempotency::IdempotencyKey,
         paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
         request::RequestContext,
@@ -640,6 +641,18 @@ pub async fn require_live_accounts(
         return Err(Error::not_found(ACCOUNT, missing));
     }
     Ok(found)
+}
+
+/// The ids of accounts a page of a sync covers (see [`IdScan`]): the change feed's read of this table.
+/// A full sync leaves soft-deleted accounts out.
+pub async fn account_ids(db: &Db, scan: &IdScan) -> Result<Vec<Uuid>> {
+    scan.ids::<account::Entity>(
+        db.conn(),
+        account::Column::Id,
+        account::Column::Id,
+        Condition::all().add(account::Column::DeleteTime.is_null()),
+    )
+    .await
 }
 
 /// Of `ids`, the accounts the caller may see (soft-deleted ones too), in one query.

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use kam_proto::v1 as pb;
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -18,7 +19,7 @@ use crate::{
         Attitude, BuyingRole, Contact, ContactFields, ContactFilter, ContactOrder, ContactPatch, KeyDate,
         KeyDateKind, Man,
     },
-    entity::{contact, contact_key_date},
+    accounts::store::entity::{contact, contact_key_date},
     identity::{
         Visibility,
         access::{hide_missing, require_may_rekey, require_visible_account, visible_accounts},
@@ -29,6 +30,7 @@ use crate::{
         error::{Error, Result},
         etag,
         events::{self, Payload},
+        id_scan::IdScan,
         idempotency::IdempotencyKey,
         paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
         request::RequestContext,
@@ -494,7 +496,7 @@ pub async fn contact_key_dates(
     visibility: Visibility,
     account_id: Option<Uuid>,
 ) -> Result<Vec<ContactKeyDate>> {
-    use crate::entity::account;
+    use crate::accounts::store::entity::account;
     let mut contacts = contact::Entity::find()
         .filter(contact::Column::Active.eq(true))
         .filter(
@@ -606,6 +608,17 @@ pub async fn key_contacts_at_risk(conn: &impl ConnectionTrait) -> Result<Vec<Key
             })
         })
         .collect()
+}
+
+/// The ids of contacts a page of a sync covers (see [`IdScan`]): the change feed's read of this table.
+pub async fn contact_ids(db: &Db, scan: &IdScan) -> Result<Vec<Uuid>> {
+    scan.ids::<contact::Entity>(
+        db.conn(),
+        contact::Column::Id,
+        contact::Column::AccountId,
+        Condition::all(),
+    )
+    .await
 }
 
 /// Of `ids`, the contacts of the accounts the caller may see, in one query (and one for key dates).

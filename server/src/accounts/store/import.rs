@@ -18,7 +18,7 @@ use crate::{
         Account, AccountRecord, Attitude, BuyingRole, Contact, ContactFields, ContactRecord, Lifecycle, Man,
         RadStatus, RelationshipStage, Tier,
     },
-    entity::{account, contact},
+    accounts::store::entity::{account, contact},
     platform::{
         audit,
         batch::{BatchOutcome, Refusal},

@@ -2,6 +2,8 @@
 
 mod accounts;
 mod contacts;
+mod directory;
+mod entity;
 mod import;
 
 use std::{collections::HashSet, future::Future};
@@ -11,13 +13,18 @@ use uuid::Uuid;
 use crate::platform::error::Result;
 
 pub use accounts::{
-    AccountSummary, accounts_by_ids, create_account, deletion_states, deletion_states_by_external_id,
-    get_account, list_accounts, list_relationship_changes, live_accounts_in_tiers, require_live_account,
-    require_live_accounts, set_account_deleted, set_tiers, update_account,
+    AccountSummary, account_ids, accounts_by_ids, create_account, deletion_states,
+    deletion_states_by_external_id, get_account, list_accounts, list_relationship_changes,
+    live_accounts_in_tiers, require_live_account, require_live_accounts, set_account_deleted, set_tiers,
+    update_account,
 };
 pub use contacts::{
-    ContactKeyDate, KeyContactAtRisk, contact_key_dates, contacts_by_ids, create_contact, delete_contact,
-    get_contact, key_contacts_at_risk, list_contacts, require_contacts_of_account, update_contact,
+    ContactKeyDate, KeyContactAtRisk, contact_ids, contact_key_dates, contacts_by_ids, create_contact,
+    delete_contact, get_contact, key_contacts_at_risk, list_contacts, require_contacts_of_account,
+    update_contact,
+};
+pub use directory::{
+    AccountRef, account_of_contact, accounts_by_external_id, contacts_by_external_id, tier_of,
 };
 pub use import::{import_accounts, import_contacts};
 

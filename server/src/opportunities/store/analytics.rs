@@ -12,8 +12,8 @@ use uuid::Uuid;
 use super::opportunities::with_pipelines;
 use crate::{
     accounts::model::Tier,
-    entity::opportunity as row_entity,
     identity::Visibility,
+    opportunities::store::entity::opportunity as row_entity,
     opportunities::{
         model::{ForecastCategory, Opportunity, Pipeline},
         rules,
@@ -24,6 +24,7 @@ use crate::{
         money::{self, Money},
         paging::{Cursor, time_key},
     },
+    teams,
 };
 
 /// What an analytics call looks at: one pipeline, narrowed by owner, account, tier, the caller's
@@ -166,8 +167,8 @@ impl Sql {
         if let Visibility::TeamsOf(staff) = scope.visibility {
             let p = self.bind(staff);
             self.push(&format!(
-                " AND o.account_id IN (SELECT tm.account_id FROM team_members tm \
-                 WHERE tm.staff_id = {p} AND tm.end_time IS NULL)"
+                " AND o.account_id IN ({})",
+                teams::store::accounts_served_by_sql(&p)
             ));
         }
         if let Some(column) = range_column {
@@ -202,8 +203,8 @@ impl Sql {
         if let Visibility::TeamsOf(staff) = scope.visibility {
             let p = self.bind(staff);
             self.push(&format!(
-                " AND x.account_id IN (SELECT tm.account_id FROM team_members tm \
-                 WHERE tm.staff_id = {p} AND tm.end_time IS NULL)"
+                " AND x.account_id IN ({})",
+                teams::store::accounts_served_by_sql(&p)
             ));
         }
         self.range("x.leave_time", scope.start, scope.end);

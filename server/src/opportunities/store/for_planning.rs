@@ -68,7 +68,7 @@ pub async fn lost_since(
 ) -> Result<Vec<LostOpportunity>> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-    use crate::{entity::opportunity, opportunities::model::Outcome};
+    use crate::{opportunities::model::Outcome, opportunities::store::entity::opportunity};
     Ok(opportunity::Entity::find()
         .filter(opportunity::Column::Outcome.eq(Outcome::Lost.as_str()))
         .filter(opportunity::Column::CloseTime.gte(since))

@@ -5,12 +5,12 @@ use uuid::Uuid;
 
 use super::opportunities::opportunity_row;
 use crate::{
-    entity::opportunity_stage_change as change_entity,
     identity::{
         Visibility,
         access::{hide_missing, require_visible_account},
     },
     opportunities::model::StageChange,
+    opportunities::store::entity::opportunity_stage_change as change_entity,
     platform::{
         db::Db,
         error::Result,

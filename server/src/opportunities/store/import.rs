@@ -16,7 +16,7 @@ use super::{
 };
 use crate::{
     accounts::store::deletion_states_by_external_id,
-    entity::opportunity as row_entity,
+    opportunities::store::entity::opportunity as row_entity,
     opportunities::{
         convert::opportunity_to_proto,
         model::{OpportunityRecord, Pipeline, Qualification},

@@ -2,6 +2,7 @@
 //! queries, and opportunity ownership as a handover area.
 
 mod analytics;
+mod entity;
 mod for_planning;
 mod history;
 mod import;
@@ -20,7 +21,7 @@ pub use history::list_stage_history;
 pub use import::import_opportunities;
 pub use opportunities::{
     CloseRequest, close_opportunity, create_opportunity, get_opportunity, list_opportunities, move_stage,
-    opportunities_by_ids, reopen_opportunity, update_opportunity,
+    opportunities_by_ids, opportunity_ids, reopen_opportunity, update_opportunity,
 };
 pub use ownership::OpportunityOwnership;
 pub use pipelines::{create_pipeline, get_pipeline, list_pipelines, pipeline_or_default, update_pipeline};

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -17,13 +17,11 @@ use super::{
 };
 use crate::{
     accounts::store::require_live_account,
-    entity::{
-        opportunity as row_entity, opportunity_stage_change as change_entity, staff, staff_stage_specialty,
-    },
     identity::{
         Visibility,
         access::{hide_missing, require_may_rekey, require_visible_account, visible_accounts},
     },
+    opportunities::store::entity::{opportunity as row_entity, opportunity_stage_change as change_entity},
     opportunities::{
         model::{
             Closing, DealFields, DealPatch, ForecastCategory, NewOpportunity, Opportunity, OpportunityFilter,
@@ -37,11 +35,13 @@ use crate::{
         error::{Error, Result, RuleViolation},
         etag,
         events::Payload,
+        id_scan::IdScan,
         idempotency::IdempotencyKey,
         money::Money,
         paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
         request::RequestContext,
     },
+    teams,
 };
 
 pub const STAGE_OWNER_NOT_SPECIALIST: &str = "STAGE_OWNER_NOT_SPECIALIST";
@@ -256,7 +256,7 @@ pub async fn move_stage(
                 Some(*named)
             }
             None => match current.deal.stage_owner_staff_id {
-                Some(kept) if is_specialist(txn, kept, to).await? => Some(kept),
+                Some(kept) if teams::store::stage_specialties(txn, kept).await?.contains(to) => Some(kept),
                 _ => None,
             },
         };
@@ -499,11 +499,8 @@ async fn check_changed_people(
 }
 
 async fn check_active(conn: &impl ConnectionTrait, staff_id: Uuid) -> Result<Option<RuleViolation>> {
-    let person = staff::Entity::find_by_id(staff_id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| Error::not_found("staff", staff_id))?;
-    Ok((!person.active).then(|| RuleViolation {
+    let active = teams::store::is_active_staff(conn, staff_id).await?;
+    Ok((!active).then(|| RuleViolation {
         rule: STAFF_INACTIVE,
         subject: format!("staff/{staff_id}"),
         description: "inactive staff cannot own opportunities".to_owned(),
@@ -516,7 +513,10 @@ async fn check_stage_owner(
     stage: &str,
 ) -> Result<Vec<RuleViolation>> {
     let mut breaks: Vec<RuleViolation> = check_active(conn, staff_id).await?.into_iter().collect();
-    if !is_specialist(conn, staff_id, stage).await? {
+    if !teams::store::stage_specialties(conn, staff_id)
+        .await?
+        .contains(stage)
+    {
         breaks.push(RuleViolation {
             rule: STAGE_OWNER_NOT_SPECIALIST,
             subject: format!("staff/{staff_id}"),
@@ -524,15 +524,6 @@ async fn check_stage_owner(
         });
     }
     Ok(breaks)
-}
-
-async fn is_specialist(conn: &impl ConnectionTrait, staff_id: Uuid, stage: &str) -> Result<bool> {
-    Ok(staff_stage_specialty::Entity::find()
-        .filter(staff_stage_specialty::Column::StaffId.eq(staff_id))
-        .filter(staff_stage_specialty::Column::StageKey.eq(stage))
-        .count(conn)
-        .await?
-        > 0)
 }
 
 /// An opportunity the caller may see: to a MEMBER, one of another team's account and a missing one
@@ -678,6 +669,17 @@ pub(super) fn opportunity_from_row(row: row_entity::Model, pipeline: &Pipeline) 
         update_time: row.update_time,
         revision: row.revision,
     })
+}
+
+/// The ids of opportunities a page of a sync covers (see [`IdScan`]): the change feed's read of this table.
+pub async fn opportunity_ids(db: &Db, scan: &IdScan) -> Result<Vec<Uuid>> {
+    scan.ids::<row_entity::Entity>(
+        db.conn(),
+        row_entity::Column::Id,
+        row_entity::Column::AccountId,
+        Condition::all(),
+    )
+    .await
 }
 
 /// Of `ids`, the opportunities of the accounts the caller may see, in one query (and one per pipeline).

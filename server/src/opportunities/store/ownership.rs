@@ -11,8 +11,9 @@ use uuid::Uuid;
 
 use super::{opportunities::with_pipelines, opportunity_change};
 use crate::{
-    entity::{opportunity, staff_stage_specialty},
+    opportunities::store::entity::opportunity,
     platform::{audit, db::now, error::Result, events::Payload, request::RequestContext},
+    teams,
     teams::handover::{AreaHandover, HandoverScope, Moved, ResponsibilityArea},
 };
 
@@ -96,13 +97,7 @@ impl ResponsibilityArea for OpportunityOwnership {
             .filter(opportunity::Column::AccountId.is_in(scope.accounts.iter().copied()))
             .all(txn)
             .await?;
-        let receiver_stages: BTreeSet<String> = staff_stage_specialty::Entity::find()
-            .filter(staff_stage_specialty::Column::StaffId.eq(scope.to))
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|row| row.stage_key)
-            .collect();
+        let receiver_stages = teams::store::stage_specialties(txn, scope.to).await?;
         let mut moves = Vec::with_capacity(deals.len());
         let (mut saved, mut written) = (Vec::new(), Vec::new());
         for deal in deals {

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{PIPELINE, refuse};
 use crate::{
-    entity::{opportunity, pipeline as pipeline_entity, pipeline_stage},
+    opportunities::store::entity::{opportunity, pipeline as pipeline_entity, pipeline_stage},
     opportunities::{
         convert::pipeline_to_proto,
         model::{DEFAULT_PIPELINE_ID, ForecastCategory, Pipeline, PipelineFields, PipelinePatch, Stage},

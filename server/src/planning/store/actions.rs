@@ -17,11 +17,11 @@ use super::{
 };
 use crate::{
     accounts::store::require_live_account,
-    entity::plan_action as row_entity,
     identity::{
         Visibility,
         access::{hide_missing, require_visible_account, visible_accounts},
     },
+    planning::store::entity::plan_action as row_entity,
     planning::{
         model::{ActionFields, ActionFilter, ActionPatch, PlanAction},
         plans::ActionStatus,
@@ -32,6 +32,7 @@ use crate::{
         error::{Error, Result},
         etag,
         events::Payload,
+        id_scan::IdScan,
         idempotency::IdempotencyKey,
         paging::{Cursor, Direction, Keyset, Page, SortKey},
         request::RequestContext,
@@ -399,6 +400,17 @@ impl ResponsibilityArea for PlanActionOwnership {
             breaks: Vec::new(),
         })
     }
+}
+
+/// The ids of plan actions a page of a sync covers (see [`IdScan`]): the change feed's read of this table.
+pub async fn action_ids(db: &Db, scan: &IdScan) -> Result<Vec<Uuid>> {
+    scan.ids::<row_entity::Entity>(
+        db.conn(),
+        row_entity::Column::Id,
+        row_entity::Column::AccountId,
+        Condition::all(),
+    )
+    .await
 }
 
 /// Of `ids`, the plan actions of the accounts the caller may see, in one query.

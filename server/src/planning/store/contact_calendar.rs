@@ -11,8 +11,8 @@ use super::interactions::{last_interaction_by_account, last_interaction_by_accou
 use crate::{
     accounts::{model::Tier, store as accounts},
     config::PlanningConfig,
-    entity::tier_change,
     identity::{Visibility, access::visible_account_ids},
+    planning::store::entity::tier_change,
     planning::{
         cadence,
         model::{CadenceKind, InteractionType, OverdueCadence, UpcomingKeyDate},

@@ -16,9 +16,9 @@ use crate::{
         store::{self as accounts, AccountSummary},
     },
     config::PlanningConfig,
-    entity::interaction,
     identity::{Visibility, access::visible_account_ids},
     opportunities::store::lost_since,
+    planning::store::entity::interaction,
     planning::{
         health::{self, Health, KeyPerson, LostDeal, Observations},
         model::CadenceKind,

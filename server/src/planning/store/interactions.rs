@@ -4,24 +4,27 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+};
 use uuid::Uuid;
 
 use super::{INTERACTION, interaction_change};
 use crate::{
     accounts::store::{require_contacts_of_account, require_live_account},
-    entity::{interaction as row_entity, interaction_contact, interaction_staff},
     identity::{
         Visibility,
         access::{hide_missing, require_visible_account, visible_accounts},
     },
     planning::model::{Interaction, InteractionFields, InteractionFilter, InteractionPatch, InteractionType},
+    planning::store::entity::{interaction as row_entity, interaction_contact, interaction_staff},
     platform::{
         audit,
         db::{Db, now},
         error::{Error, Result},
         etag,
         events::Payload,
+        id_scan::IdScan,
         idempotency::IdempotencyKey,
         paging::{Cursor, Direction, Keyset, Page},
         request::RequestContext,
@@ -380,6 +383,17 @@ pub(super) async fn last_interaction_by_account_and_staff(
         last.insert((account, staff), time);
     }
     Ok(last)
+}
+
+/// The ids of interactions a page of a sync covers (see [`IdScan`]): the change feed's read of this table.
+pub async fn interaction_ids(db: &Db, scan: &IdScan) -> Result<Vec<Uuid>> {
+    scan.ids::<row_entity::Entity>(
+        db.conn(),
+        row_entity::Column::Id,
+        row_entity::Column::AccountId,
+        Condition::all(),
+    )
+    .await
 }
 
 /// Of `ids`, the interactions the caller may see, in one query (and one per participant table).

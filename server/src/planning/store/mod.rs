@@ -3,6 +3,7 @@
 
 mod actions;
 mod contact_calendar;
+mod entity;
 mod health;
 mod interactions;
 mod plans;
@@ -10,22 +11,24 @@ mod revenue;
 mod tiers;
 
 pub use actions::{
-    PlanActionOwnership, actions_by_ids, create_action, get_action, list_actions, update_action,
+    PlanActionOwnership, action_ids, actions_by_ids, create_action, get_action, list_actions, update_action,
 };
 pub use contact_calendar::{overdue_cadence, upcoming_key_dates};
 pub use health::{HealthScope, assess_accounts};
 pub use interactions::{
-    get_interaction, interactions_by_ids, list_interactions, log_interaction, update_interaction,
+    get_interaction, interaction_ids, interactions_by_ids, list_interactions, log_interaction,
+    update_interaction,
 };
 pub use plans::{
-    change_plan_status, create_plan, get_plan, list_plans, plans_by_ids, scorecard, update_plan,
+    change_plan_status, create_plan, get_plan, list_plans, plan_ids, plans_by_ids, scorecard, update_plan,
 };
 pub use revenue::{
     import_revenue, list_revenue, monthly_revenue, read_accounts_ahead, revenue_by_account, revenue_by_ids,
-    revenue_ids_by_external_ids, upsert_revenue,
+    revenue_ids, revenue_ids_by_external_ids, upsert_revenue,
 };
 pub use tiers::{
-    clear_override, list_overrides, list_tier_changes, recompute_tiers, set_override, tier_changes_by_ids,
+    clear_override, list_overrides, list_tier_changes, recompute_tiers, set_override, tier_change_ids,
+    tier_changes_by_ids,
 };
 
 use kam_proto::v1 as pb;

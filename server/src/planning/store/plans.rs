@@ -2,17 +2,19 @@
 //! scorecard.
 
 use chrono::{Datelike, NaiveDate};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+};
 use uuid::Uuid;
 
 use super::{ACCOUNT_PLAN, plan_change, revenue::account_revenue};
 use crate::{
     accounts::store::require_live_account,
-    entity::{account_plan as row_entity, plan_action},
     identity::{
         Visibility,
         access::{hide_missing, require_visible_account, visible_accounts},
     },
+    planning::store::entity::{account_plan as row_entity, plan_action},
     planning::{
         model::{AccountPlan, PlanFields, PlanFilter, PlanPatch, Scorecard},
         plans::{self, ActionCounts, ActionStatus, PlanStatus},
@@ -24,6 +26,7 @@ use crate::{
         error::{Error, Result},
         etag,
         events::Payload,
+        id_scan::IdScan,
         idempotency::IdempotencyKey,
         money::Money,
         paging::{Cursor, Direction, Keyset, Page},
@@ -360,6 +363,17 @@ pub(super) fn plan_of(row: row_entity::Model) -> Result<AccountPlan> {
         close_time: row.close_time,
         revision: row.revision,
     })
+}
+
+/// The ids of account plans a page of a sync covers (see [`IdScan`]): the change feed's read of this table.
+pub async fn plan_ids(db: &Db, scan: &IdScan) -> Result<Vec<Uuid>> {
+    scan.ids::<row_entity::Entity>(
+        db.conn(),
+        row_entity::Column::Id,
+        row_entity::Column::AccountId,
+        Condition::all(),
+    )
+    .await
 }
 
 /// Of `ids`, the account plans the caller may see, in one query.

@@ -4,17 +4,19 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use kam_proto::v1 as pb;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Statement, Value};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Statement, Value,
+};
 use uuid::Uuid;
 
 use super::{REVENUE_RECORD, live_accounts_among};
 use crate::{
     accounts::store as accounts,
-    entity::revenue_record as row_entity,
     identity::{
         Visibility,
         access::{require_visible_account, visible_accounts},
     },
+    planning::store::entity::revenue_record as row_entity,
     planning::{
         model::{
             AccountKey, MonthTotal, RevenueFields, RevenueFilter, RevenueRecord, RevenueRow, UpsertOutcome,
@@ -28,6 +30,7 @@ use crate::{
         db::{Db, now},
         error::{Error, Result},
         events::Payload,
+        id_scan::IdScan,
         money::{self, Money},
         paging::{Cursor, Direction, Keyset, Page, SortKey},
         request::RequestContext,
@@ -509,6 +512,17 @@ pub(super) async fn account_revenue(
         .one(conn)
         .await?;
     Ok(total_of(sums.unwrap_or_default()))
+}
+
+/// The ids of revenue records a page of a sync covers (see [`IdScan`]): the change feed's read of this table.
+pub async fn revenue_ids(db: &Db, scan: &IdScan) -> Result<Vec<Uuid>> {
+    scan.ids::<row_entity::Entity>(
+        db.conn(),
+        row_entity::Column::Id,
+        row_entity::Column::AccountId,
+        Condition::all(),
+    )
+    .await
 }
 
 /// Of `ids`, the revenue records of the accounts the caller may see, in one query.

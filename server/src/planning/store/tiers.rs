@@ -3,19 +3,19 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::ExprTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, sea_query::ExprTrait,
 };
 use uuid::Uuid;
 
 use super::{TIER_OVERRIDE, live_accounts_among, revenue_by_account, tier_changed};
 use crate::{
     accounts::{model::Tier, store as accounts},
-    entity::{tier_change as change_entity, tier_override as override_entity},
     identity::{
         Visibility,
         access::{require_visible_account, visible_accounts},
     },
     opportunities::store::open_weighted_pipeline_by_account,
+    planning::store::entity::{tier_change as change_entity, tier_override as override_entity},
     planning::{
         convert::override_to_proto,
         model::{RankedAccount, TierChange, TierChangeSource, TierOverrideRecord, TierTable},
@@ -26,6 +26,7 @@ use crate::{
         db::{Db, now},
         error::{Error, Result},
         events::{self, Payload},
+        id_scan::IdScan,
         money::Money,
         paging::{Cursor, Direction, Keyset, Page},
         request::RequestContext,
@@ -371,6 +372,17 @@ fn change_of(row: change_entity::Model) -> Result<TierChange> {
         change_time: row.change_time,
         changed_by: row.changed_by,
     })
+}
+
+/// The ids of tier changes a page of a sync covers (see [`IdScan`]): the change feed's read of this table.
+pub async fn tier_change_ids(db: &Db, scan: &IdScan) -> Result<Vec<Uuid>> {
+    scan.ids::<change_entity::Entity>(
+        db.conn(),
+        change_entity::Column::Id,
+        change_entity::Column::AccountId,
+        Condition::all(),
+    )
+    .await
 }
 
 /// Of `ids`, the tier changes of the accounts the caller may see, in one query.

@@ -12,7 +12,7 @@ pub use pb::event::Payload;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::{entity::outbox_event, platform::wire::timestamp};
+use crate::platform::{entity::outbox_event, wire::timestamp};
 
 /// The `payload_version` of events written in the public format.
 pub const PUBLIC_PAYLOAD: i16 = 1;

@@ -11,9 +11,9 @@ use uuid::Uuid;
 
 use super::{request_change, requests::evaluated};
 use crate::{
-    entity::service_request,
     platform::{audit, db::now, error::Result, events::Payload, request::RequestContext},
     service_levels::model::RequestStatus,
+    service_levels::store::entity::service_request,
     teams::handover::{AreaHandover, HandoverScope, Moved, ResponsibilityArea},
 };
 

@@ -8,10 +8,6 @@ use uuid::Uuid;
 
 use super::{CALENDAR, requests::rederive_calendar_requests};
 use crate::{
-    entity::{
-        business_calendar as calendar_entity, business_calendar_holiday as holiday_entity,
-        business_calendar_window as window_entity,
-    },
     platform::{
         audit::{self, Change},
         db::{Db, now},
@@ -21,6 +17,10 @@ use crate::{
         idempotency::IdempotencyKey,
         paging::{Cursor, Direction, Keyset, Page},
         request::RequestContext,
+    },
+    service_levels::store::entity::{
+        business_calendar as calendar_entity, business_calendar_holiday as holiday_entity,
+        business_calendar_window as window_entity,
     },
     service_levels::{
         convert::calendar_to_proto,

@@ -14,6 +14,7 @@ use crate::{
         error::{Error, Result},
     },
     service_levels::model::Priority,
+    teams,
 };
 
 /// What the report looks at.
@@ -176,10 +177,10 @@ pub async fn compliance_report(db: &Db, scope: &ComplianceScope) -> Result<Compl
         text.push_str(&format!(" AND a.tier IN ({})", tiers.join(", ")));
     }
     if let Visibility::TeamsOf(staff) = scope.visibility {
+        let staff = binds.bind(staff);
         text.push_str(&format!(
-            " AND r.account_id IN (SELECT account_id FROM team_members WHERE staff_id = {} \
-             AND end_time IS NULL)",
-            binds.bind(staff)
+            " AND r.account_id IN ({})",
+            teams::store::accounts_served_by_sql(&staff)
         ));
     }
     text.push_str(" GROUP BY a.tier, r.priority");

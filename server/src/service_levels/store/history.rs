@@ -5,7 +5,6 @@ use uuid::Uuid;
 
 use super::requests::visible_row;
 use crate::{
-    entity::{service_request_status_change as change_entity, sla_escalation as escalation_entity},
     identity::Visibility,
     platform::{
         db::Db,
@@ -13,6 +12,9 @@ use crate::{
         paging::{Cursor, Direction, Keyset, Page},
     },
     service_levels::model::{Escalation, Recipient, RequestStatus, StatusChange, TargetKind, Trigger},
+    service_levels::store::entity::{
+        service_request_status_change as change_entity, sla_escalation as escalation_entity,
+    },
 };
 
 /// Oldest first (change ids are UUIDv7, so id order is the order of the changes).

@@ -21,8 +21,7 @@ use super::{
     },
 };
 use crate::{
-    accounts::model::Tier,
-    entity::{account, contact, service_request as row_entity},
+    accounts::{self, model::Tier, store::AccountRef},
     platform::{
         audit,
         batch::{BatchOutcome, Refusal},
@@ -32,6 +31,7 @@ use crate::{
         events::Payload,
         request::RequestContext,
     },
+    service_levels::store::entity::service_request as row_entity,
     service_levels::{
         convert::request_to_proto,
         model::{Policy, RequestFields, RequestRecord, RequestStatus, SlaState},
@@ -118,17 +118,9 @@ const CHANGED_REQUESTS: Columns = Columns {
     ],
 };
 
-/// An account a record names, as the import needs it.
-#[derive(Clone, Copy)]
-struct AccountState {
-    id: Uuid,
-    deleted: bool,
-    tier: Option<Tier>,
-}
-
 /// What the batch reads before it sorts its records.
 struct Lookups {
-    accounts: HashMap<String, AccountState>,
+    accounts: HashMap<String, AccountRef>,
     /// By external id: the contact and its account.
     contacts: HashMap<String, (Uuid, Uuid)>,
     /// By email: the staff member and whether active.
@@ -259,26 +251,12 @@ async fn look_up(conn: &impl ConnectionTrait, records: &[(u64, RequestRecord)]) 
         .iter()
         .map(|(_, r)| r.account_external_id.as_str())
         .collect();
-    let mut accounts = HashMap::with_capacity(account_keys.len());
-    for row in find_by_keys::<account::Entity>(conn, account::Column::ExternalId, &account_keys).await? {
-        if let Some(key) = row.external_id {
-            let state = AccountState {
-                id: row.id,
-                deleted: row.delete_time.is_some(),
-                tier: Tier::from_name(&row.tier),
-            };
-            accounts.insert(key, state);
-        }
-    }
+    let accounts = accounts::store::accounts_by_external_id(conn, &account_keys).await?;
     let contact_keys: Vec<&str> = records
         .iter()
         .filter_map(|(_, r)| r.contact_external_id.as_deref())
         .collect();
-    let contacts = find_by_keys::<contact::Entity>(conn, contact::Column::ExternalId, &contact_keys)
-        .await?
-        .into_iter()
-        .filter_map(|row| Some((row.external_id?, (row.id, row.account_id))))
-        .collect();
+    let contacts = accounts::store::contacts_by_external_id(conn, &contact_keys).await?;
     let emails: Vec<&str> = records
         .iter()
         .filter_map(|(_, r)| r.assignee_email.as_deref())
@@ -443,7 +421,7 @@ fn sort_record(
 /// back: every read replays the clock from it a day at a time.
 fn new_request(
     record: &RequestRecord,
-    account: AccountState,
+    account: AccountRef,
     fields: RequestFields,
     lookups: &Lookups,
     time: DateTime<Utc>,

@@ -5,6 +5,7 @@
 mod assignments;
 mod calendars;
 mod compliance;
+mod entity;
 mod history;
 mod import;
 mod monitor;
@@ -22,7 +23,7 @@ pub use monitor::{ScanReport, scan_once};
 pub use policies::{create_policy, delete_policy, get_policy, list_policies, update_policy};
 pub use requests::{
     RecalculateRequest, change_status, create_request, get_request, list_requests, recalculate_sla,
-    record_first_response, requests_by_ids, update_request,
+    record_first_response, request_ids, requests_by_ids, update_request,
 };
 
 use std::sync::{Arc, OnceLock};

@@ -53,7 +53,6 @@ use super::{
     requests::{applied_of, evaluate, histories, recorded_of},
 };
 use crate::{
-    entity::{department, service_request as row_entity, sla_escalation as escalation_entity, team_member},
     platform::{
         audit::{self, Change, SystemActor},
         db::Db,
@@ -61,6 +60,7 @@ use crate::{
         events::Payload,
         wire::{WireEnum, timestamp},
     },
+    service_levels::store::entity::{service_request as row_entity, sla_escalation as escalation_entity},
     service_levels::{
         convert::escalation_to_proto,
         model::{
@@ -69,6 +69,7 @@ use crate::{
         rules,
     },
     sla::{BusinessCalendar, TargetStatus},
+    teams,
 };
 
 const MONITOR: SystemActor = SystemActor { name: "sla-monitor" };
@@ -446,72 +447,18 @@ fn step_time(
     }
 }
 
-/// Whom a step notifies, from the request and its account's active team, in the step's order: the
-/// assignee, the holders of its roles, then its department liaisons. Someone named twice for different
-/// reasons is listed under each.
+/// Whom a step notifies ([`rules::escalation::recipients`]), with the account's active team read
+/// only when the step names roles or liaisons.
 async fn recipients_of(
     conn: &impl ConnectionTrait,
     row: &row_entity::Model,
     step: &EscalationStep,
 ) -> Result<Vec<Recipient>> {
-    let mut recipients = Vec::new();
-    if step.notify_assignee
-        && let Some(assignee) = row.assignee_staff_id
-    {
-        recipients.push(Recipient {
-            staff_id: assignee,
-            reason: "ASSIGNEE".to_owned(),
-        });
-    }
-    let active_team = || {
-        team_member::Entity::find()
-            .filter(team_member::Column::AccountId.eq(row.account_id))
-            .filter(team_member::Column::EndTime.is_null())
-            .order_by_asc(team_member::Column::StartTime)
-            .order_by_asc(team_member::Column::Id)
+    let seats = match step.roles.is_empty() && step.liaison_department_codes.is_empty() {
+        true => Vec::new(),
+        false => teams::store::active_seats(conn, row.account_id).await?,
     };
-    if !step.roles.is_empty() {
-        let members = active_team()
-            .filter(team_member::Column::Role.is_in(step.roles.iter().map(|r| r.as_str())))
-            .all(conn)
-            .await?;
-        for role in &step.roles {
-            for member in members.iter().filter(|m| m.role == role.as_str()) {
-                recipients.push(Recipient {
-                    staff_id: member.staff_id,
-                    reason: role.as_str().to_owned(),
-                });
-            }
-        }
-    }
-    if !step.liaison_department_codes.is_empty() {
-        let departments: HashMap<Uuid, String> = department::Entity::find()
-            .filter(department::Column::Code.is_in(step.liaison_department_codes.iter().cloned()))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|d| (d.id, d.code))
-            .collect();
-        let liaisons = active_team()
-            .filter(team_member::Column::IsDepartmentLiaison.eq(true))
-            .filter(team_member::Column::DepartmentId.is_in(departments.keys().copied()))
-            .all(conn)
-            .await?;
-        for code in &step.liaison_department_codes {
-            for member in liaisons
-                .iter()
-                .filter(|m| departments.get(&m.department_id) == Some(code))
-            {
-                recipients.push(Recipient {
-                    staff_id: member.staff_id,
-                    reason: format!("LIAISON:{code}"),
-                });
-            }
-        }
-    }
-    let mut seen = HashSet::new();
-    recipients.retain(|r| seen.insert((r.staff_id, r.reason.clone())));
-    Ok(recipients)
+    Ok(rules::escalation::recipients(step, row.assignee_staff_id, &seats))
 }
 
 fn column_name(kind: TargetKind) -> &'static str {

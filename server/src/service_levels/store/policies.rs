@@ -11,11 +11,8 @@ use uuid::Uuid;
 
 use super::{POLICY, calendars::require_calendar, refuse};
 use crate::{
+    accounts,
     accounts::model::Tier,
-    entity::{
-        account, sla_policy as policy_entity, sla_policy_escalation_step as step_entity,
-        sla_policy_pause_status as pause_entity, sla_policy_target as target_entity,
-    },
     identity::{
         Visibility,
         access::{require_visible_account, visible_accounts},
@@ -29,6 +26,10 @@ use crate::{
         idempotency::IdempotencyKey,
         paging::{Cursor, Direction, Keyset, Page},
         request::RequestContext,
+    },
+    service_levels::store::entity::{
+        sla_policy as policy_entity, sla_policy_escalation_step as step_entity,
+        sla_policy_pause_status as pause_entity, sla_policy_target as target_entity,
     },
     service_levels::{
         convert::policy_to_proto,
@@ -331,11 +332,7 @@ pub(super) fn choose(
 }
 
 async fn require_account(conn: &impl ConnectionTrait, id: Uuid) -> Result<()> {
-    account::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .map(|_| ())
-        .ok_or_else(|| Error::not_found("account", id))
+    accounts::store::tier_of(conn, id).await.map(|_| ())
 }
 
 async fn delete_children(conn: &impl ConnectionTrait, id: Uuid) -> Result<()> {

@@ -21,11 +21,8 @@ use super::{
     refuse, request_change,
 };
 use crate::{
+    accounts,
     accounts::{model::Tier, store::require_live_account},
-    entity::{
-        account, contact, service_request as row_entity, service_request_status_change as change_entity,
-        staff,
-    },
     identity::{
         Visibility,
         access::{hide_missing, require_may_rekey, require_visible_account, visible_accounts},
@@ -36,9 +33,13 @@ use crate::{
         error::{Error, Result, RuleViolation},
         etag,
         events::Payload,
+        id_scan::IdScan,
         idempotency::IdempotencyKey,
         paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
         request::RequestContext,
+    },
+    service_levels::store::entity::{
+        service_request as row_entity, service_request_status_change as change_entity,
     },
     service_levels::{
         model::{
@@ -48,6 +49,7 @@ use crate::{
         rules::{self, StoredSla},
     },
     sla::{BusinessCalendar, PauseStatuses, SlaClock, SlaEvaluation, SlaTargets, Target},
+    teams,
 };
 
 /// A request's status history as the clock reads it.
@@ -692,11 +694,7 @@ pub(super) fn snapshot(
 
 /// The account's tier (None for a tier this build does not know, which then matches no tier policy).
 async fn account_tier(conn: &impl ConnectionTrait, account_id: Uuid) -> Result<Option<Tier>> {
-    let row = account::Entity::find_by_id(account_id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| Error::not_found("account", account_id))?;
-    Ok(Tier::from_name(&row.tier))
+    accounts::store::tier_of(conn, account_id).await
 }
 
 /// The contact belongs to the account, the assignee is active staff: checked for what is new in
@@ -713,8 +711,8 @@ async fn check_people(
     {
         // Unknown and another account's answer alike: a caller cannot tell a contact it may not see
         // from one that does not exist.
-        let found = contact::Entity::find_by_id(contact_id).one(conn).await?;
-        if found.is_none_or(|found| found.account_id != account_id) {
+        let found = accounts::store::account_of_contact(conn, contact_id).await?;
+        if found != Some(account_id) {
             breaks.push(RuleViolation {
                 rule: rules::CONTACT_NOT_OF_ACCOUNT,
                 subject: format!("contacts/{contact_id}"),
@@ -725,11 +723,7 @@ async fn check_people(
     if let Some(staff_id) = after.assignee_staff_id
         && before.is_none_or(|b| b.assignee_staff_id != after.assignee_staff_id)
     {
-        let person = staff::Entity::find_by_id(staff_id)
-            .one(conn)
-            .await?
-            .ok_or_else(|| Error::not_found("staff", staff_id))?;
-        if !person.active {
+        if !teams::store::is_active_staff(conn, staff_id).await? {
             breaks.push(RuleViolation {
                 rule: rules::STAFF_INACTIVE,
                 subject: format!("staff/{staff_id}"),
@@ -906,6 +900,17 @@ pub(super) fn request_from_row(row: row_entity::Model, evaluation: &SlaEvaluatio
         update_time: row.update_time,
         revision: row.revision,
     })
+}
+
+/// The ids of service requests a page of a sync covers (see [`IdScan`]): the change feed's read of this table.
+pub async fn request_ids(db: &Db, scan: &IdScan) -> Result<Vec<Uuid>> {
+    scan.ids::<row_entity::Entity>(
+        db.conn(),
+        row_entity::Column::Id,
+        row_entity::Column::AccountId,
+        Condition::all(),
+    )
+    .await
 }
 
 /// Of `ids`, the service requests of the accounts the caller may see, with their SLA clocks now, in

@@ -5,7 +5,6 @@ use uuid::Uuid;
 
 use super::DEPARTMENT;
 use crate::{
-    entity::department,
     platform::{
         audit::{self, Change},
         db::{Db, now},
@@ -14,6 +13,7 @@ use crate::{
         idempotency::IdempotencyKey,
         request::RequestContext,
     },
+    teams::store::entity::department,
     teams::{convert::department_to_proto, model::Department},
 };
 

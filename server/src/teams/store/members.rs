@@ -3,7 +3,8 @@
 //! transaction.
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QuerySelect,
 };
 use uuid::Uuid;
 
@@ -12,7 +13,6 @@ use super::{
 };
 use crate::{
     accounts::store::require_live_account,
-    entity::team_member,
     identity::{Visibility, access::visible_accounts},
     platform::{
         audit,
@@ -20,10 +20,12 @@ use crate::{
         error::{Error, Result},
         etag,
         events::Payload,
+        id_scan::IdScan,
         idempotency::IdempotencyKey,
         paging::{Cursor, Direction, Keyset, Page},
         request::RequestContext,
     },
+    teams::store::entity::team_member,
     teams::{
         model::{MemberScope, TeamMember, TeamRole},
         rules::{self, Seat},
@@ -292,6 +294,18 @@ pub(super) async fn active_seat_counts(
         counts.extend(rows);
     }
     Ok(counts)
+}
+
+/// The ids of team seats a page of a sync covers (see [`IdScan`]): the change feed's read of this table.
+/// The teams as they are: ended seats come only as changes.
+pub async fn member_ids(db: &Db, scan: &IdScan) -> Result<Vec<Uuid>> {
+    scan.ids::<team_member::Entity>(
+        db.conn(),
+        team_member::Column::Id,
+        team_member::Column::AccountId,
+        Condition::all().add(team_member::Column::EndTime.is_null()),
+    )
+    .await
 }
 
 /// Of `ids`, the team seats (active or ended) of the accounts the caller may see, in one query.

@@ -2,6 +2,8 @@
 //! handover area. Other areas reach this data only through these functions.
 
 mod departments;
+mod directory;
+mod entity;
 mod members;
 mod reports;
 mod staff;
@@ -15,13 +17,19 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use uuid::Uuid;
 
 pub use departments::{create_department, list_departments};
+pub use directory::{
+    ActiveSeat, accounts_served_by, accounts_served_by_sql, active_seats, count_active_staff,
+    insert_technical_staff, is_active_staff, served_account_ids, serves_account, staff_id_by_email,
+    stage_specialties,
+};
 pub use members::{
-    MemberPatch, NewMember, add_member, list_members, members_by_ids, remove_member, update_member,
+    MemberPatch, NewMember, add_member, list_members, member_ids, members_by_ids, remove_member,
+    update_member,
 };
 pub use reports::{AccountCoverage, CoveragePolicy, Workload, coverage_report, workload};
 pub use staff::{
     create_staff, deactivate_staff, get_staff, list_staff, reactivate_staff, staff_by_email, staff_by_ids,
-    update_staff,
+    staff_ids, update_staff,
 };
 pub use team_roles::TeamRoles;
 pub use transfer::{HandoverRequest, transfer_responsibilities};
@@ -32,12 +40,12 @@ use super::{
     rules::{Person, RuleBreak, Seat},
 };
 use crate::{
-    entity::{staff as staff_entity, team_member},
     platform::{
         audit::Change,
         error::{Error, Result, RuleViolation},
         events::Payload,
     },
+    teams::store::entity::{staff as staff_entity, team_member},
 };
 
 const STAFF: &str = "staff";

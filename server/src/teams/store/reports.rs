@@ -9,11 +9,11 @@ use super::{departments::list_departments, members::active_seat_counts, seats_of
 use crate::{
     accounts::{model::Tier, store::live_accounts_in_tiers},
     config::TierCoverage,
-    entity::staff as staff_entity,
     platform::{
         db::Db,
         error::{Error, Result},
     },
+    teams::store::entity::staff as staff_entity,
     teams::{
         handover::Responsibilities,
         model::TeamRole,

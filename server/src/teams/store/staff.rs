@@ -13,7 +13,6 @@ use super::{
     staff_change, staff_row,
 };
 use crate::{
-    entity::{staff as staff_entity, staff_stage_specialty},
     identity::store::{require_another_admin, require_covers},
     platform::{
         audit,
@@ -22,10 +21,12 @@ use crate::{
         error::{Error, Result},
         etag,
         events::Payload,
+        id_scan::IdScan,
         idempotency::IdempotencyKey,
         paging::{Cursor, Direction, Keyset, Page, SortKey},
         request::RequestContext,
     },
+    teams::store::entity::{staff as staff_entity, staff_stage_specialty},
     teams::{
         handover::Responsibilities,
         model::{Staff, StaffFields, StaffFilter, StaffPatch, TeamRole},
@@ -395,6 +396,13 @@ fn staff_field_names() -> Vec<String> {
     ]
     .map(str::to_owned)
     .to_vec()
+}
+
+/// The ids of staff members a page of a sync covers (see [`IdScan`]): the change feed's read of this table.
+/// The directory is the same whoever's teams the caller is on.
+pub async fn staff_ids(db: &Db, scan: &IdScan) -> Result<Vec<Uuid>> {
+    scan.ids_of_shared::<staff_entity::Entity>(db.conn(), staff_entity::Column::Id)
+        .await
 }
 
 /// Of `ids`, the staff members that exist, in one query (and one for their stage specialties).

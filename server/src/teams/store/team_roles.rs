@@ -11,13 +11,13 @@ use super::{
     person_of, seats_of_accounts, staff_row,
 };
 use crate::{
-    entity::team_member,
     platform::{
         audit,
         error::{Error, Result},
         events::Payload,
         request::RequestContext,
     },
+    teams::store::entity::team_member,
     teams::{
         handover::{AreaHandover, HandoverScope, Moved, ResponsibilityArea},
         model::TeamMember,

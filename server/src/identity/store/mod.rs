@@ -1,6 +1,8 @@
 //! Identity in the database: finding the principal behind a credential, API keys, roles, the first
 //! start's ADMIN key, and reading the audit trail.
 
+mod entity;
+
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
@@ -19,15 +21,17 @@ use super::{
     principal::{Credential, Principal, Role, effective_roles},
 };
 use crate::{
-    entity::{api_key as key_entity, audit_entry, department, staff, staff_role},
+    identity::store::entity::{api_key as key_entity, staff_role},
     platform::{
         audit::{self, Change},
         db::{Db, now},
+        entity::audit_entry,
         error::{Error, Result},
         events::Payload,
         paging::{Cursor, Direction, Keyset, Page},
         request::RequestContext,
     },
+    teams,
 };
 
 const API_KEY: &str = "api_key";
@@ -127,16 +131,11 @@ pub async fn principal_for_token(
     expire_time: DateTime<Utc>,
 ) -> Result<Option<Principal>> {
     let found = match staff {
-        StaffRef::Id(id) => staff::Entity::find_by_id(id).one(db.conn()).await?,
-        StaffRef::Email(email) => {
-            staff::Entity::find()
-                .filter(staff::Column::Email.eq(email))
-                .one(db.conn())
-                .await?
-        }
+        StaffRef::Id(id) => Some(id),
+        StaffRef::Email(email) => teams::store::staff_id_by_email(db.conn(), &email).await?,
     };
     match found {
-        Some(row) => principal_for_staff(db.conn(), row.id, Credential::BearerToken, Some(expire_time)).await,
+        Some(id) => principal_for_staff(db.conn(), id, Credential::BearerToken, Some(expire_time)).await,
         None => Ok(None),
     }
 }
@@ -147,10 +146,11 @@ async fn principal_for_staff(
     credential: Credential,
     expire_time: Option<DateTime<Utc>>,
 ) -> Result<Option<Principal>> {
-    let active = staff::Entity::find_by_id(staff_id)
-        .one(conn)
-        .await?
-        .is_some_and(|row| row.active);
+    let active = match teams::store::is_active_staff(conn, staff_id).await {
+        Ok(active) => active,
+        Err(Error::NotFound { .. }) => false,
+        Err(error) => return Err(error),
+    };
     if !active {
         return Ok(None);
     }
@@ -263,21 +263,11 @@ async fn other_active_admins(conn: &impl ConnectionTrait, staff_id: Uuid) -> Res
         .into_iter()
         .map(|row| row.staff_id)
         .collect();
-    if admins.is_empty() {
-        return Ok(0);
-    }
-    Ok(staff::Entity::find()
-        .filter(staff::Column::Id.is_in(admins))
-        .filter(staff::Column::Active.eq(true))
-        .count(conn)
-        .await?)
+    teams::store::count_active_staff(conn, admins).await
 }
 
 async fn require_staff(conn: &impl ConnectionTrait, staff_id: Uuid) -> Result<()> {
-    match staff::Entity::find_by_id(staff_id).one(conn).await? {
-        Some(_) => Ok(()),
-        None => Err(Error::not_found("staff", staff_id)),
-    }
+    teams::store::is_active_staff(conn, staff_id).await.map(|_| ())
 }
 
 /// Creates a key acting as `staff_id`; returns it with the secret, which is not kept.
@@ -291,11 +281,7 @@ pub async fn create_api_key(
     let display_name = &display_name;
     db.write(|txn| async move {
         let txn = &*txn;
-        let owner = staff::Entity::find_by_id(staff_id)
-            .one(txn)
-            .await?
-            .ok_or_else(|| Error::not_found("staff", staff_id))?;
-        if !owner.active {
+        if !teams::store::is_active_staff(txn, staff_id).await? {
             return Err(Error::rule(
                 "STAFF_INACTIVE",
                 format!("staff/{staff_id}"),
@@ -447,13 +433,18 @@ pub async fn bootstrap_admin_key(db: &Db, key: api_key::NewKey) -> Result<bool> 
         if key_entity::Entity::find().count(txn).await? > 0 {
             return Ok(false);
         }
-        let existing = staff::Entity::find()
-            .filter(staff::Column::Email.eq(ADMIN_EMAIL))
-            .one(txn)
-            .await?;
-        let admin_id = match existing {
-            Some(row) => row.id,
-            None => insert_admin_staff(txn, ADMIN_EMAIL).await?,
+        let admin_id = match teams::store::staff_id_by_email(txn, ADMIN_EMAIL).await? {
+            Some(id) => id,
+            // Serves no accounts: it exists to hold the first key.
+            None => {
+                teams::store::insert_technical_staff(
+                    txn,
+                    ADMIN_EMAIL,
+                    "KAM administrator",
+                    "Technical administrator",
+                )
+                .await?
+            }
         };
         staff_role::Entity::insert(staff_role::ActiveModel {
             staff_id: Set(admin_id),
@@ -474,37 +465,6 @@ pub async fn bootstrap_admin_key(db: &Db, key: api_key::NewKey) -> Result<bool> 
         Ok(true)
     })
     .await
-}
-
-async fn insert_admin_staff(txn: &impl ConnectionTrait, email: &str) -> Result<Uuid> {
-    let executive = department::Entity::find()
-        .filter(department::Column::Code.eq("EXECUTIVE"))
-        .one(txn)
-        .await?
-        .ok_or_else(|| {
-            Error::Database(sea_orm::DbErr::Custom(
-                "the EXECUTIVE department is missing".into(),
-            ))
-        })?;
-    let id = Uuid::now_v7();
-    let time = now();
-    staff::Entity::insert(staff::ActiveModel {
-        id: Set(id),
-        full_name: Set("KAM administrator".to_owned()),
-        email: Set(email.to_owned()),
-        department_id: Set(executive.id),
-        level: Set("STAFF".to_owned()),
-        title: Set("Technical administrator".to_owned()),
-        active: Set(true),
-        // Serves no accounts: it exists to hold the first key.
-        max_accounts: Set(0),
-        create_time: Set(time),
-        update_time: Set(time),
-        revision: Set(1),
-    })
-    .exec_without_returning(txn)
-    .await?;
-    Ok(id)
 }
 
 /// One row of the audit trail.

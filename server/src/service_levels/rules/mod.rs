@@ -26,6 +26,8 @@
 //! calendar: `UpdateBusinessCalendar` re-derives the stored columns of the open and resolved requests
 //! that count on it.
 
+pub mod escalation;
+
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc, Weekday};

@@ -5,6 +5,8 @@
 //! revision it read: an ADMIN who disables, replays or edits it meanwhile wins, and the attempt in
 //! flight is logged but changes nothing (its event is delivered again if it still should be).
 
+mod entity;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
@@ -15,7 +17,6 @@ use uuid::Uuid;
 
 use super::{api::subscription_to_proto, signature::WebhookSecret};
 use crate::{
-    entity::{webhook_delivery as delivery_entity, webhook_subscription as row_entity},
     integration::feed::{self, FeedPosition},
     platform::{
         audit::{self, Change},
@@ -27,6 +28,7 @@ use crate::{
         paging::{Cursor, Direction, Keyset, Page},
         request::RequestContext,
     },
+    webhooks::store::entity::{webhook_delivery as delivery_entity, webhook_subscription as row_entity},
 };
 
 const SUBSCRIPTION: &str = "webhook_subscription";

@@ -1,0 +1,179 @@
+//! What other areas ask of the teams area: whether a person exists and is active, their stage
+//! specialties, who sits on an account's team now, and which accounts a person's teams serve (the rows a
+//! MEMBER may see). Each answer is a small value, never a row: the tables stay this area's own.
+
+use std::collections::{BTreeSet, HashMap};
+
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, sea_query::SelectStatement,
+};
+use uuid::Uuid;
+
+use super::entity::{department, staff, staff_stage_specialty, team_member};
+use crate::platform::{
+    db::now,
+    error::{Error, Result},
+};
+
+/// Whether staff member `id` is active: NOT_FOUND for an id that is nobody.
+pub async fn is_active_staff(conn: &impl ConnectionTrait, id: Uuid) -> Result<bool> {
+    staff::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .map(|row| row.active)
+        .ok_or_else(|| Error::not_found("staff", id))
+}
+
+/// The id of the staff member with `email` (lower-cased), if any.
+pub async fn staff_id_by_email(conn: &impl ConnectionTrait, email: &str) -> Result<Option<Uuid>> {
+    Ok(staff::Entity::find()
+        .select_only()
+        .column(staff::Column::Id)
+        .filter(staff::Column::Email.eq(email))
+        .into_tuple()
+        .one(conn)
+        .await?)
+}
+
+/// How many of `ids` are active staff members.
+pub async fn count_active_staff(conn: &impl ConnectionTrait, ids: Vec<Uuid>) -> Result<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(staff::Entity::find()
+        .filter(staff::Column::Id.is_in(ids))
+        .filter(staff::Column::Active.eq(true))
+        .count(conn)
+        .await?)
+}
+
+/// Adds a technical staff member in the EXECUTIVE department who serves no accounts (capacity 0): a
+/// person that exists to hold a credential, such as the first start's ADMIN key.
+pub async fn insert_technical_staff(
+    txn: &impl ConnectionTrait,
+    email: &str,
+    full_name: &str,
+    title: &str,
+) -> Result<Uuid> {
+    let executive = department::Entity::find()
+        .filter(department::Column::Code.eq("EXECUTIVE"))
+        .one(txn)
+        .await?
+        .ok_or_else(|| {
+            Error::Database(sea_orm::DbErr::Custom(
+                "the EXECUTIVE department is missing".into(),
+            ))
+        })?;
+    let id = Uuid::now_v7();
+    let time = now();
+    staff::Entity::insert(staff::ActiveModel {
+        id: Set(id),
+        full_name: Set(full_name.to_owned()),
+        email: Set(email.to_owned()),
+        department_id: Set(executive.id),
+        level: Set("STAFF".to_owned()),
+        title: Set(title.to_owned()),
+        active: Set(true),
+        max_accounts: Set(0),
+        create_time: Set(time),
+        update_time: Set(time),
+        revision: Set(1),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(id)
+}
+
+/// The funnel stages `staff_id` specialises in (stage keys).
+pub async fn stage_specialties(conn: &impl ConnectionTrait, staff_id: Uuid) -> Result<BTreeSet<String>> {
+    Ok(staff_stage_specialty::Entity::find()
+        .select_only()
+        .column(staff_stage_specialty::Column::StageKey)
+        .filter(staff_stage_specialty::Column::StaffId.eq(staff_id))
+        .into_tuple::<String>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// One active seat on an account's team, as other areas need it (for example to tell the holders of a
+/// role, or a department's liaison, that a service request escalated).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActiveSeat {
+    pub staff_id: Uuid,
+    /// The team role's proto name.
+    pub role: String,
+    pub is_department_liaison: bool,
+    /// The code of the department the person was in when the seat began.
+    pub department_code: String,
+}
+
+/// The active seats of `account_id`'s team, in the order they began.
+pub async fn active_seats(conn: &impl ConnectionTrait, account_id: Uuid) -> Result<Vec<ActiveSeat>> {
+    let seats = team_member::Entity::find()
+        .filter(team_member::Column::AccountId.eq(account_id))
+        .filter(team_member::Column::EndTime.is_null())
+        .order_by_asc(team_member::Column::StartTime)
+        .order_by_asc(team_member::Column::Id)
+        .all(conn)
+        .await?;
+    let department_ids: BTreeSet<Uuid> = seats.iter().map(|seat| seat.department_id).collect();
+    let codes: HashMap<Uuid, String> = department::Entity::find()
+        .filter(department::Column::Id.is_in(department_ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|department| (department.id, department.code))
+        .collect();
+    Ok(seats
+        .into_iter()
+        .map(|seat| ActiveSeat {
+            staff_id: seat.staff_id,
+            role: seat.role,
+            is_department_liaison: seat.is_department_liaison,
+            department_code: codes.get(&seat.department_id).cloned().unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// The ids of the accounts on whose team `staff_id` has an active seat, as a subquery other areas'
+/// list queries filter by (`account_id IN (…)`).
+pub fn accounts_served_by(staff_id: Uuid) -> SelectStatement {
+    team_member::Entity::find()
+        .select_only()
+        .column(team_member::Column::AccountId)
+        .filter(team_member::Column::StaffId.eq(staff_id))
+        .filter(team_member::Column::EndTime.is_null())
+        .into_query()
+}
+
+/// The same as [`accounts_served_by`] in SQL text, for queries written by hand: `staff` is the bind
+/// placeholder holding the person's id (`$1`, `?`).
+pub fn accounts_served_by_sql(staff: &str) -> String {
+    format!("SELECT account_id FROM team_members WHERE staff_id = {staff} AND end_time IS NULL")
+}
+
+/// Whether `staff_id` has an active seat on `account_id`'s team.
+pub async fn serves_account(conn: &impl ConnectionTrait, staff_id: Uuid, account_id: Uuid) -> Result<bool> {
+    Ok(team_member::Entity::find()
+        .filter(team_member::Column::AccountId.eq(account_id))
+        .filter(team_member::Column::StaffId.eq(staff_id))
+        .filter(team_member::Column::EndTime.is_null())
+        .count(conn)
+        .await?
+        > 0)
+}
+
+/// The ids of the accounts on whose team `staff_id` has an active seat, read now.
+pub async fn served_account_ids(conn: &impl ConnectionTrait, staff_id: Uuid) -> Result<Vec<Uuid>> {
+    Ok(team_member::Entity::find()
+        .select_only()
+        .column(team_member::Column::AccountId)
+        .filter(team_member::Column::StaffId.eq(staff_id))
+        .filter(team_member::Column::EndTime.is_null())
+        .into_tuple()
+        .all(conn)
+        .await?)
+}
