@@ -24,7 +24,8 @@ pub use contacts::{
     update_contact,
 };
 pub use directory::{
-    AccountRef, account_of_contact, accounts_by_external_id, contacts_by_external_id, tier_of,
+    AccountRef, REPORT_ROWS_SQL, account_of_contact, accounts_by_external_id, contacts_by_external_id,
+    tier_of,
 };
 pub use import::{import_accounts, import_contacts};
 

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::opportunities::with_pipelines;
 use crate::{
-    accounts::model::Tier,
+    accounts::{self, model::Tier},
     identity::Visibility,
     opportunities::store::entity::opportunity as row_entity,
     opportunities::{
@@ -141,15 +141,16 @@ impl Sql {
         }
     }
 
-    /// `FROM opportunities o JOIN accounts a JOIN pipeline_stages s WHERE …` narrowed to `scope`, with
-    /// the time range (if any) applied to `range_column`.
+    /// `FROM opportunities o JOIN <the accounts' report rows> a JOIN pipeline_stages s WHERE …` narrowed
+    /// to `scope`, with the time range (if any) applied to `range_column`.
     fn scoped_from(&mut self, scope: &FunnelScope, range_column: Option<&str>) {
-        self.push(
+        self.push(&format!(
             " FROM opportunities o \
-             JOIN accounts a ON a.id = o.account_id \
+             JOIN ({}) a ON a.id = o.account_id \
              JOIN pipeline_stages s ON s.pipeline_id = o.pipeline_id AND s.key = o.stage \
              WHERE a.delete_time IS NULL AND o.pipeline_id = ",
-        );
+            accounts::store::REPORT_ROWS_SQL
+        ));
         let pipeline = self.bind(scope.pipeline.id);
         self.push(&pipeline);
         if let Some(owner) = scope.owner_staff_id {
@@ -183,7 +184,10 @@ impl Sql {
         self.push(" FROM opportunity_stays x WHERE x.pipeline_id = ");
         let pipeline = self.bind(scope.pipeline.id);
         self.push(&pipeline);
-        self.push(" AND x.account_id NOT IN (SELECT d.id FROM accounts d WHERE d.delete_time IS NOT NULL)");
+        self.push(&format!(
+            " AND x.account_id NOT IN (SELECT d.id FROM ({}) d WHERE d.delete_time IS NOT NULL)",
+            accounts::store::REPORT_ROWS_SQL
+        ));
         if let Some(owner) = scope.owner_staff_id {
             let p = self.bind(owner);
             self.push(&format!(
@@ -197,7 +201,8 @@ impl Sql {
         if let Some(tier) = scope.tier {
             let p = self.bind(tier.as_str());
             self.push(&format!(
-                " AND x.account_id IN (SELECT a.id FROM accounts a WHERE a.tier = {p})"
+                " AND x.account_id IN (SELECT a.id FROM ({}) a WHERE a.tier = {p})",
+                accounts::store::REPORT_ROWS_SQL
             ));
         }
         if let Visibility::TeamsOf(staff) = scope.visibility {

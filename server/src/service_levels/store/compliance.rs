@@ -7,7 +7,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
 use uuid::Uuid;
 
 use crate::{
-    accounts::model::Tier,
+    accounts::{self, model::Tier},
     identity::Visibility,
     platform::{
         db::Db,
@@ -154,7 +154,7 @@ pub async fn compliance_report(db: &Db, scope: &ComplianceScope) -> Result<Compl
     );
     let mut text = format!(
         "SELECT a.tier, r.priority, {}, {}, {}, {}, {}, {}, {}, {} \
-         FROM service_requests r JOIN accounts a ON a.id = r.account_id \
+         FROM service_requests r JOIN ({account_rows}) a ON a.id = r.account_id \
          WHERE r.create_time < {end}",
         count(&fr_met),
         count(&fr_breached),
@@ -164,6 +164,7 @@ pub async fn compliance_report(db: &Db, scope: &ComplianceScope) -> Result<Compl
         count(&responded),
         sum(&resolved, "r.resolution_business_minutes"),
         count(&resolved),
+        account_rows = accounts::store::REPORT_ROWS_SQL,
     );
     if let Some(account) = scope.account_id {
         text.push_str(&format!(" AND r.account_id = {}", binds.bind(account)));
