@@ -62,7 +62,7 @@ enum Accounts {
     Id,
 }
 
-/// The departments every installation starts with (DESIGN 4.2); more can be created.
+/// The departments every installation starts with; more can be created.
 const DEFAULT_DEPARTMENTS: &[(&str, &str)] = &[
     ("SALES", "Sales"),
     ("MARKETING", "Marketing"),

@@ -96,8 +96,8 @@ enum Staff {
 /// The fixed id of the default pipeline, so every installation agrees on it.
 const DEFAULT_PIPELINE_ID: u128 = 0x0000_0000_0000_7000_8000_0000_0000_0100;
 
-/// The default pipeline (DESIGN 4.3, seed 002): key, name, probability, forecast category, stall days,
-/// won, lost.
+/// The default pipeline every installation starts with, from first contact to the signed deal: key, name,
+/// probability, forecast category, stall days, won, lost.
 const DEFAULT_STAGES: &[(&str, &str, i32, &str, i32, bool, bool)] = &[
     ("LEAD", "Lead", 10, "PIPELINE", 30, false, false),
     ("CONTACTED", "Contacted", 20, "PIPELINE", 21, false, false),

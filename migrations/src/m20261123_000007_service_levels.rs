@@ -1,4 +1,4 @@
-//! Service levels (DESIGN 4.4): business calendars with their working windows and holidays, SLA policies
+//! Service levels: business calendars with their working windows and holidays, SLA policies
 //! with per-priority targets, pause statuses and escalation steps, service requests with their policy
 //! snapshot and status history, and the escalations the breach monitor records.
 //!
@@ -857,8 +857,9 @@ async fn seed(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .to_owned();
             db.execute(&pause).await?;
         }
-        // DESIGN 4.4: at risk → assignee; breached → CUSTOMER_SERVICE liaison and ACCOUNT_MANAGER;
-        // still breached after the delay → EXECUTIVE_SPONSOR.
+        // The escalation ladder of every seeded policy: at risk → the assignee; breached → the
+        // CUSTOMER_SERVICE liaison and the ACCOUNT_MANAGER; still breached after the delay → the
+        // EXECUTIVE_SPONSOR.
         let steps: [SeedStep; 3] = [
             ("AT_RISK", 0, true, &[], &[]),
             ("BREACHED", 0, false, &["ACCOUNT_MANAGER"], &["CUSTOMER_SERVICE"]),

@@ -1,4 +1,4 @@
-//! Account planning, first part (DESIGN 4.5): revenue records from the ERP, the history of tier
+//! Account planning, first part: revenue records from the ERP, the history of tier
 //! changes, and manual tier overrides.
 
 use sea_orm_migration::prelude::*;

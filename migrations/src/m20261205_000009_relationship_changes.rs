@@ -1,4 +1,4 @@
-//! The relationship history of accounts (DESIGN 4.5): every update that moves an account's relationship
+//! The relationship history of accounts: every update that moves an account's relationship
 //! stage or RAD status, with its reason.
 
 use sea_orm_migration::prelude::*;

@@ -1,4 +1,4 @@
-//! Account plans and their actions (DESIGN 4.5). A plan's objectives, SWOT items, competitor
+//! Account plans and their actions. A plan's objectives, SWOT items, competitor
 //! assessments and whitespace are JSON documents of the plan row: always read and replaced with it.
 
 use sea_orm_migration::prelude::*;

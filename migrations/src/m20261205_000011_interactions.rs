@@ -1,4 +1,4 @@
-//! Interactions with accounts (DESIGN 4.5) and who took part in them: our staff and the customer's
+//! Interactions with accounts and who took part in them: our staff and the customer's
 //! contacts, each in a table of its own so "my interactions" and "interactions with this person" are
 //! index lookups. A contact's links go with the contact (hard-deleted personal data).
 

@@ -1,4 +1,4 @@
-//! The outbox as a feed that `WatchEvents` can follow from a cursor without skipping events (DESIGN 4.6).
+//! The outbox as a feed that `WatchEvents` can follow from a cursor without skipping events.
 //!
 //! Ids come from a sequence, and on PostgreSQL a transaction that took id 10 may commit after the one
 //! that took id 11: a reader who saw 11 and moved on would never see 10. So each event also carries the

@@ -1,4 +1,4 @@
-//! Outbox retention: where the feed has been pruned (DESIGN 4.6).
+//! Outbox retention: where the feed has been pruned.
 //!
 //! Old outbox events are deleted in feed order, (txid, id), oldest first, so what is gone is always a
 //! prefix of the feed. `feed_horizon` is one row naming the last position deleted and when: a reader

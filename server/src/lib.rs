@@ -11,7 +11,6 @@ pub mod platform;
 pub mod rest;
 mod server;
 pub mod service_levels;
-pub mod sla;
 pub mod teams;
 pub mod web;
 pub mod webhooks;

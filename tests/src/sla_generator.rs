@@ -15,7 +15,7 @@
 //!
 //! The stored SLA columns (due and at-risk times, settled states, business minutes, next check) are
 //! exactly what the server writes: each request's history is run through the real SLA clock
-//! (`kam_server::sla::SlaClock`, on the seeded calendars as `kam_server::sla::BusinessCalendar`s) at
+//! (`kam_server::service_levels::clock::SlaClock`, on the seeded calendars as `kam_server::service_levels::clock::BusinessCalendar`s) at
 //! [`SlaGeneratorConfig::now`], and the columns come from `kam_server::service_levels::rules::stored_sla`,
 //! the function every write of the server uses. The monitor's recorded states
 //! (`*_sla_state`) are those it would have recorded had it been running all along: BREACHED for a
@@ -69,16 +69,16 @@
 //!   (each change, plus the first response); the snapshot's `sla_apply_time` the creation.
 
 use kam_server::{
+    service_levels::clock::{
+        BusinessCalendar, PauseStatuses, RequestStatus, SlaClock, SlaEvaluation, SlaState, SlaTargets,
+        Target, TargetStatus, WorkingWindow,
+    },
     service_levels::{
         model::{
             ALWAYS_OPEN_CALENDAR_ID, DEFAULT_POLICY_ID, KEY_POLICY_ID, OFFICE_HOURS_CALENDAR_ID,
             STRATEGIC_POLICY_ID,
         },
         rules,
-    },
-    sla::{
-        BusinessCalendar, PauseStatuses, RequestStatus, SlaClock, SlaEvaluation, SlaState, SlaTargets,
-        Target, TargetStatus, WorkingWindow,
     },
 };
 use sea_orm::{
@@ -283,7 +283,8 @@ struct Calendars {
 
 impl Calendars {
     fn new() -> Result<Self, DbErr> {
-        let err = |e: kam_server::sla::CalendarError| DbErr::Custom(format!("calendar: {e}"));
+        let err =
+            |e: kam_server::service_levels::clock::CalendarError| DbErr::Custom(format!("calendar: {e}"));
         let day = || vec![WorkingWindow::new(8 * 60, 18 * 60)];
         let week = [day(), day(), day(), day(), day(), Vec::new(), Vec::new()];
         Ok(Self {
@@ -628,7 +629,8 @@ impl World<'_> {
         } else {
             &self.calendars.office_hours
         };
-        let clock_err = |e: kam_server::sla::SlaError| DbErr::Custom(format!("request {index}: {e}"));
+        let clock_err =
+            |e: kam_server::service_levels::clock::SlaError| DbErr::Custom(format!("request {index}: {e}"));
         let pause = PauseStatuses::new([WaitingOnCustomer, WaitingOnThirdParty]).map_err(clock_err)?;
         let targets = SlaTargets {
             first_response: Target::new(i64::from(fr_minutes), WARNING_PERCENT).map_err(clock_err)?,

@@ -5,12 +5,12 @@ use chrono::{DateTime, NaiveDate, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use crate::sla::{RequestStatus, SlaState, TargetKind};
+pub use crate::service_levels::clock::{RequestStatus, SlaState, TargetKind};
 use crate::{
     accounts::model::Tier,
     named_enum,
     platform::{error::FieldViolation, paging::Direction},
-    sla::{TargetStatus, WorkingWindow},
+    service_levels::clock::{TargetStatus, WorkingWindow},
     teams::model::TeamRole,
 };
 

@@ -39,7 +39,7 @@ use super::model::{
 use crate::{
     accounts::model::Tier,
     platform::error::{FieldViolation, RuleViolation},
-    sla::{BusinessCalendar, CalendarError, SlaEvaluation, Target, TargetStatus},
+    service_levels::clock::{BusinessCalendar, CalendarError, SlaEvaluation, Target, TargetStatus},
 };
 
 pub const ILLEGAL_TRANSITION: &str = "ILLEGAL_TRANSITION";
@@ -280,7 +280,7 @@ pub fn business_calendar(fields: &CalendarFields) -> Result<BusinessCalendar, Ca
     if fields.always_open {
         return BusinessCalendar::always_open(&fields.time_zone);
     }
-    let mut week: [Vec<crate::sla::WorkingWindow>; 7] = Default::default();
+    let mut week: [Vec<crate::service_levels::clock::WorkingWindow>; 7] = Default::default();
     let mut windows = fields.windows.clone();
     windows.sort_by_key(|w| w.sort_key());
     for window in windows {
@@ -577,8 +577,8 @@ mod tests {
 
     use super::*;
     use crate::{
+        service_levels::clock::{PauseStatuses, SlaClock, SlaTargets, WorkingWindow},
         service_levels::model::{EscalationStep, Holiday, PriorityTargets, Trigger},
-        sla::{PauseStatuses, SlaClock, SlaTargets, WorkingWindow},
         teams::model::TeamRole,
     };
 

@@ -18,6 +18,7 @@ use crate::{
         paging::{Cursor, Direction, Keyset, Page},
         request::RequestContext,
     },
+    service_levels::clock::BusinessCalendar,
     service_levels::store::entity::{
         business_calendar as calendar_entity, business_calendar_holiday as holiday_entity,
         business_calendar_window as window_entity,
@@ -27,7 +28,6 @@ use crate::{
         model::{Calendar, CalendarFields, CalendarPatch, DayWindow, Holiday},
         rules,
     },
-    sla::BusinessCalendar,
 };
 
 pub async fn create_calendar(

@@ -31,13 +31,13 @@ use crate::{
         events::Payload,
         request::RequestContext,
     },
+    service_levels::clock::{BusinessCalendar, SlaEvaluation},
     service_levels::store::entity::service_request as row_entity,
     service_levels::{
         convert::request_to_proto,
         model::{Policy, RequestFields, RequestRecord, RequestStatus, SlaState},
         rules::{self, CONTACT_NOT_OF_ACCOUNT, STAFF_INACTIVE},
     },
-    sla::{BusinessCalendar, SlaEvaluation},
     teams::store::staff_by_email,
 };
 
@@ -478,7 +478,10 @@ fn calendar(lookups: &Lookups, id: Uuid) -> Result<&BusinessCalendar> {
 }
 
 /// A target the clock cannot place is the row's refusal, as it would be the request's alone.
-fn refused_by_clock(id: Uuid, err: crate::sla::SlaError) -> Result<Result<Sorted, Refusal>> {
+fn refused_by_clock(
+    id: Uuid,
+    err: crate::service_levels::clock::SlaError,
+) -> Result<Result<Sorted, Refusal>> {
     match clock_error(&subject(id), err) {
         Error::FailedPrecondition(broken) => {
             let first = &broken[0];

@@ -39,7 +39,7 @@ use crate::{
         error::{Error, Result, RuleViolation},
         events::Payload,
     },
-    sla::{BusinessTimeError, SlaError},
+    service_levels::clock::{BusinessTimeError, SlaError},
 };
 
 /// The change of `request` announced as `event`, which carries the request as GetServiceRequest returns

@@ -60,6 +60,7 @@ use crate::{
         events::Payload,
         wire::{WireEnum, timestamp},
     },
+    service_levels::clock::{BusinessCalendar, TargetStatus},
     service_levels::store::entity::{service_request as row_entity, sla_escalation as escalation_entity},
     service_levels::{
         convert::escalation_to_proto,
@@ -68,7 +69,6 @@ use crate::{
         },
         rules,
     },
-    sla::{BusinessCalendar, TargetStatus},
     teams,
 };
 

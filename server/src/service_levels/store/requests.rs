@@ -38,6 +38,7 @@ use crate::{
         paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
         request::RequestContext,
     },
+    service_levels::clock::{BusinessCalendar, PauseStatuses, SlaClock, SlaEvaluation, SlaTargets, Target},
     service_levels::store::entity::{
         service_request as row_entity, service_request_status_change as change_entity,
     },
@@ -48,7 +49,6 @@ use crate::{
         },
         rules::{self, StoredSla},
     },
-    sla::{BusinessCalendar, PauseStatuses, SlaClock, SlaEvaluation, SlaTargets, Target},
     teams,
 };
 
@@ -657,7 +657,7 @@ pub(super) fn evaluate(
     sla: &AppliedSla,
     first_response_time: Option<DateTime<Utc>>,
     time: DateTime<Utc>,
-) -> Result<SlaEvaluation, crate::sla::SlaError> {
+) -> Result<SlaEvaluation, crate::service_levels::clock::SlaError> {
     let pause = PauseStatuses::new(sla.pause_statuses.iter().copied())?;
     let targets = SlaTargets {
         first_response: Target::new(i64::from(sla.first_response_minutes), sla.warning_percent)?,

@@ -1,5 +1,5 @@
 /**
- * Teams (DESIGN 4.2): the accounts whose tier requires roles or liaisons they lack, everyone's workload,
+ * Teams: the accounts whose tier requires roles or liaisons they lack, everyone's workload,
  * and, for managers and administrators, the handover wizard that moves a person's responsibilities to
  * another in one transaction.
  */

@@ -1,5 +1,5 @@
 /**
- * Account tiers (DESIGN 4.5): the ranking by revenue share as a preview (RecomputeTiers with
+ * Account tiers: the ranking by revenue share as a preview (RecomputeTiers with
  * validate_only, nothing stored), its Pareto curve and table, applying it, the manual overrides, and
  * the tier changes so far. Ranking and writing are for managers and administrators; everyone else
  * sees the overrides and changes of the accounts they may see.

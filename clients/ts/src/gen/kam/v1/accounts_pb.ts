@@ -80,7 +80,7 @@ export type Account = Message<"kam.v1.Account"> & {
   lifecycle: Lifecycle;
 
   /**
-   * Output only. Set by tier ranking or a manual override (DESIGN 4.5); new accounts are STANDARD.
+   * Output only. Set by tier ranking or a manual override; new accounts are STANDARD.
    *
    * @generated from field: kam.v1.Tier tier = 9;
    */
@@ -1049,7 +1049,7 @@ export const KeyDateKindSchema: GenEnum<KeyDateKind> = /*@__PURE__*/
 /**
  * Manages accounts and their contacts.
  *
- * Conventions shared by every KAM service (DESIGN 3):
+ * Conventions shared by every KAM service:
  * - List: `page_size` defaults to 50, values above 1000 are clamped to 1000, negative values are
  *   INVALID_ARGUMENT. `page_token` is opaque and bound to the filter and order that produced it; reusing
  *   it with another filter is INVALID_ARGUMENT. `next_page_token` is empty only on the last page.
@@ -1120,7 +1120,7 @@ export const AccountService: GenService<{
     output: typeof AccountSchema;
   },
   /**
-   * How the account's relationship stage and RAD status changed, newest first (DESIGN 4.5).
+   * How the account's relationship stage and RAD status changed, newest first.
    *
    * @generated from rpc kam.v1.AccountService.ListRelationshipChanges
    */

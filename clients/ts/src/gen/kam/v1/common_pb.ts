@@ -87,7 +87,7 @@ export const DateSchema: GenMessage<Date> = /*@__PURE__*/
   messageDesc(file_kam_v1_common, 1);
 
 /**
- * The account tier from revenue ranking (DESIGN 4.5). STRATEGIC and KEY are the key accounts.
+ * The account tier from revenue ranking. STRATEGIC and KEY are the key accounts.
  *
  * @generated from enum kam.v1.Tier
  */

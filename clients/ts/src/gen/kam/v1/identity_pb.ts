@@ -2,7 +2,7 @@
 // @generated from file kam/v1/identity.proto (package kam.v1, syntax proto3)
 /* eslint-disable */
 
-// Identity and access: who calls KAM, with which credentials and roles (DESIGN 6).
+// Identity and access: who calls KAM, with which credentials and roles.
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
@@ -501,7 +501,7 @@ export const ListAuditEntriesResponseSchema: GenMessage<ListAuditEntriesResponse
   messageDesc(file_kam_v1_identity, 13);
 
 /**
- * What a principal may do (DESIGN 6). A staff member with no roles stored acts as a MEMBER.
+ * What a principal may do. A staff member with no roles stored acts as a MEMBER.
  * Values carry the ROLE_ prefix because proto3 enum values share the package scope (StaffLevel has
  * EXECUTIVE).
  *

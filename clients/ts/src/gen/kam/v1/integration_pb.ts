@@ -2,7 +2,7 @@
 // @generated from file kam/v1/integration.proto (package kam.v1, syntax proto3)
 /* eslint-disable */
 
-// Integration (DESIGN 4.6): what ERP connectors, mobile apps and other systems use to stay in step with
+// Integration: what ERP connectors, mobile apps and other systems use to stay in step with
 // KAM.
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
@@ -192,8 +192,9 @@ export type OpportunityRecord = Message<"kam.v1.OpportunityRecord"> & {
   ownerEmail: string;
 
   /**
-   * The stage (its key, e.g. "QUALIFY") a new opportunity starts in: an open stage of the default
-   * pipeline; empty for its first. Ignored for a known opportunity.
+   * The stage (its key, e.g. "CONTACTED") a new opportunity starts in: an open stage of the default
+   * pipeline (as installed: LEAD, CONTACTED, QUALIFIED, PROPOSAL, NEGOTIATION); empty for its first.
+   * Ignored for a known opportunity.
    *
    * @generated from field: string stage = 7;
    */
@@ -297,7 +298,7 @@ export type ServiceRequestRecord = Message<"kam.v1.ServiceRequestRecord"> & {
   /**
    * When the ERP opened it; unset: when it is imported. A new request's SLA clock starts then, so a
    * ticket the help desk opened hours ago is as late in KAM as it is in fact. Not in the future, and
-   * not further back than the server's `integration.open_time_horizon_days` (365 by default): both are
+   * less than the server's `integration.open_time_horizon_days` (365 by default) days back: both are
    * row errors on `open_time`. Ignored for a known request.
    *
    * @generated from field: google.protobuf.Timestamp open_time = 9;
@@ -1437,13 +1438,14 @@ export const IntegrationService: GenService<{
   /**
    * Imports service requests (tickets from the ERP's service module or a help desk), upserted by
    * `external_id` like ImportAccounts. A new request opens in KAM as CreateServiceRequest opens one: NEW,
-   * with the applicable policy's targets for its priority, its SLA clock starting at the import. The
-   * ERP's part is the ticket's content: title, description, category, contact, assignee. Status moves,
-   * first responses and priority changes are KAM's (ChangeServiceRequestStatus, RecordFirstResponse,
-   * RecalculateSla): `priority` only sets a new request's, and is ignored for a known one. A record is
-   * refused for an unknown account, contact or assignee (NOT_FOUND), a deleted account, a contact of
-   * another account, an inactive new assignee, a change to a closed or cancelled request, or one moving
-   * to another account (FAILED_PRECONDITION). Callers: ADMIN and INTEGRATION.
+   * with the applicable policy's targets for its priority, its SLA clock starting at the record's
+   * `open_time` (when the ERP opened it), or at the import when that is unset. The ERP's part is the
+   * ticket's content: title, description, category, contact, assignee. Status moves, first responses
+   * and priority changes are KAM's (ChangeServiceRequestStatus, RecordFirstResponse, RecalculateSla):
+   * `priority` only sets a new request's, and is ignored for a known one. A record is refused for an
+   * unknown account, contact or assignee (NOT_FOUND), a deleted account, a contact of another account,
+   * an inactive new assignee, a change to a closed or cancelled request, or one moving to another
+   * account (FAILED_PRECONDITION). Callers: ADMIN and INTEGRATION.
    *
    * @generated from rpc kam.v1.IntegrationService.ImportServiceRequests
    */

@@ -3,7 +3,7 @@
 /* eslint-disable */
 
 // The opportunity funnel: pipelines of stages, opportunities moving through them with MAN
-// qualification and a stage history, and the funnel analytics (DESIGN 4.3).
+// qualification and a stage history, and the funnel analytics.
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
@@ -261,7 +261,7 @@ export const UpdatePipelineRequestSchema: GenMessage<UpdatePipelineRequest> = /*
   messageDesc(file_kam_v1_opportunities, 6);
 
 /**
- * MAN qualification (seed 003): is there Money, Authority and Need?
+ * MAN qualification: is there Money, Authority and Need?
  *
  * @generated from message kam.v1.Qualification
  */

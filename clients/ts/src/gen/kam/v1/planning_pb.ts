@@ -2,7 +2,7 @@
 // @generated from file kam/v1/planning.proto (package kam.v1, syntax proto3)
 /* eslint-disable */
 
-// Account planning, KAP (DESIGN 4.5): revenue from the ERP, tiering by revenue share, account plans and
+// Account planning, KAP: revenue from the ERP, tiering by revenue share, account plans and
 // their actions, interactions with the account and their cadence, key dates, and account health.
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
@@ -855,7 +855,7 @@ export const ListTierOverridesResponseSchema: GenMessage<ListTierOverridesRespon
   messageDesc(file_kam_v1_planning, 19);
 
 /**
- * An account plan for a period (DESIGN 4.5; seed 001): where we want to be with the account, what we
+ * An account plan for a period: where we want to be with the account, what we
  * know about it, and what we will do.
  *
  * String limits: `name` 1..=200 (required), `vision` ≤ 5000; item texts ≤ 1000, names ≤ 200. At most 50
@@ -1832,7 +1832,7 @@ export const UpdatePlanActionRequestSchema: GenMessage<UpdatePlanActionRequest> 
   messageDesc(file_kam_v1_planning, 38);
 
 /**
- * A contact with the account (DESIGN 4.5). Who took part (staff, contacts), when, what came of it, and
+ * A contact with the account. Who took part (staff, contacts), when, what came of it, and
  * how satisfied the customer was.
  *
  * String limits: `summary` 1..=2000 (required), `outcome` and `next_step` ≤ 2000. 1..=20 staff, ≤ 50
@@ -2721,7 +2721,7 @@ export const RevenueRecordMoveSchema: GenMessage<RevenueRecordMove> = /*@__PURE_
   messageDesc(file_kam_v1_planning, 57);
 
 /**
- * Why an account has the tier the ranking gives it (DESIGN 4.5).
+ * Why an account has the tier the ranking gives it.
  *
  * @generated from enum kam.v1.TierReason
  */
@@ -2781,7 +2781,7 @@ export const TierReasonSchema: GenEnum<TierReason> = /*@__PURE__*/
   enumDesc(file_kam_v1_planning, 0);
 
 /**
- * What the cadence asks for (DESIGN 4.5): an executive visit (an EXECUTIVE_VISIT interaction) every N
+ * What the cadence asks for: an executive visit (an EXECUTIVE_VISIT interaction) every N
  * days, and a touch by the account manager (any interaction the account's ACCOUNT_MANAGER took part in)
  * every M days. Defaults: STRATEGIC 30 and 14, KEY 60 and 30; other tiers none.
  *
@@ -3008,7 +3008,7 @@ export const PlanningService: GenService<{
     output: typeof PlanActionSchema;
   },
   /**
-   * Interactions with the account: visits, calls, trainings, forums… (DESIGN 4.5; seed 001 #7).
+   * Interactions with the account: visits, calls, trainings, forums…
    *
    * @generated from rpc kam.v1.PlanningService.LogInteraction
    */
@@ -3065,7 +3065,9 @@ export const PlanningService: GenService<{
     output: typeof ListUpcomingKeyDatesResponseSchema;
   },
   /**
-   * How the account is doing and why (churn early warning; seed 000 scenario 3, seed 004 #3).
+   * How the account is doing and why: an early warning that the customer may leave (falling revenue,
+   * SLA breaches, an overdue executive visit, silence, key people gone or opposed, lost deals, low
+   * satisfaction).
    *
    * @generated from rpc kam.v1.PlanningService.GetAccountHealth
    */

@@ -2,10 +2,9 @@
 // @generated from file kam/v1/service_levels.proto (package kam.v1, syntax proto3)
 /* eslint-disable */
 
-// Service levels (DESIGN 4.4): business calendars, SLA policies by account, tier or default, service
+// Service levels: business calendars, SLA policies by account, tier or default, service
 // requests with a status history, the SLA clock evaluated on every read, escalations and the
-// compliance report. Key accounts get shorter response and repair times than ordinary customers
-// (seed 003).
+// compliance report. Key accounts get shorter response and repair times than ordinary customers.
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
@@ -330,9 +329,9 @@ export const PriorityTargetsSchema: GenMessage<PriorityTargets> = /*@__PURE__*/
  * assignee, the holders of `roles`, and the department liaisons of `liaison_department_codes`. A step
  * has at least one recipient kind. The steps are those of the request's policy (AppliedSla.policy_id)
  * as it is when the step runs; they are not part of the snapshot (the default policy's, if that policy
- * has been deleted). The seeded ladder of every policy (DESIGN 4.4): at risk → the
- * assignee; breached → the CUSTOMER_SERVICE liaison and the ACCOUNT_MANAGER; still breached after the
- * policy's delay → the EXECUTIVE_SPONSOR.
+ * has been deleted). The seeded ladder of every policy: at risk → the assignee; breached → the
+ * CUSTOMER_SERVICE liaison and the ACCOUNT_MANAGER; still breached after the policy's delay → the
+ * EXECUTIVE_SPONSOR.
  *
  * @generated from message kam.v1.EscalationStep
  */
@@ -2119,7 +2118,7 @@ export const SlaPolicyMatchSchema: GenEnum<SlaPolicyMatch> = /*@__PURE__*/
  *   (a huge target on a sparse calendar) is refused by the write that would apply it.
  * A policy for an account or tier that already has one answers ALREADY_EXISTS (field "scope").
  *
- * The SLA clock (DESIGN 4.4), computed on every read from the request's status history and the
+ * The SLA clock, computed on every read from the request's status history and the
  * snapshot of its policy's targets, in business time of the policy's calendar:
  * - Each target runs from the request's creation; created outside working time, it starts at the next
  *   working minute. due = creation + target business minutes + business minutes paused before that.

@@ -2,8 +2,7 @@
 // @generated from file kam/v1/teams.proto (package kam.v1, syntax proto3)
 /* eslint-disable */
 
-// Cross-department account teams: departments, staff, team roles, coverage and the handover
-// (DESIGN 4.2).
+// Cross-department account teams: departments, staff, team roles, coverage and the handover.
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
@@ -410,7 +409,7 @@ export type TeamMember = Message<"kam.v1.TeamMember"> & {
   role: TeamRole;
 
   /**
-   * The first responsible person of their department for this account (seed 003).
+   * The first responsible person of their department for this account.
    *
    * @generated from field: bool is_department_liaison = 5;
    */
@@ -912,7 +911,8 @@ export const TransferResponsibilitiesResponseSchema: GenMessage<TransferResponsi
   messageDesc(file_kam_v1_teams, 27);
 
 /**
- * What ResponsibilitiesTransferred carries: one TransferResponsibilities call that moved something.
+ * What ResponsibilitiesTransferred carries: one applied TransferResponsibilities call (not validate_only,
+ * no rule broken); `moved` is empty when the person held nothing on the accounts.
  *
  * @generated from message kam.v1.ResponsibilitiesTransferred
  */
@@ -1187,10 +1187,15 @@ export const TeamService: GenService<{
     output: typeof GetWorkloadResponseSchema;
   },
   /**
-   * The handover when a person leaves or changes job: moves, in one transaction, their active team
-   * roles, opportunity ownership, open service requests and open plan actions for all or some accounts
-   * to another person. Each item moved is announced by its own update event (docs/events.md), and the
-   * whole handover by ResponsibilitiesTransferred.
+   * The handover when a person leaves or changes job: moves, in one transaction, what they hold on all
+   * or some of their accounts to another person: their active team seats (each ended, and the same
+   * role and liaison flag given to the receiver, in the receiver's department), the open opportunities
+   * they own or own the current stage of (stage ownership goes only to a specialist of that stage, else
+   * it is cleared), the open service requests assigned to them and the open plan actions they own. Any
+   * rule break refuses the whole handover (see TransferResponsibilitiesResponse). Each item moved is
+   * announced by the events its own change would fire (docs/events.md): a seat by TeamMemberRemoved and
+   * TeamMemberAdded, a deal, request or action by its Updated event; the whole handover by
+   * ResponsibilitiesTransferred.
    *
    * @generated from rpc kam.v1.TeamService.TransferResponsibilities
    */

@@ -489,9 +489,9 @@ fn met_or_breached(fulfilled: DateTime<Utc>, due: DateTime<Utc>) -> SlaState {
 mod tests {
     use proptest::prelude::*;
 
+    use super::super::calendar::tests::{arb_calendar, arb_instant, at, berlin_office, weekly_minutes};
     use super::RequestStatus::*;
     use super::*;
-    use crate::sla::calendar::tests::{arb_calendar, arb_instant, at, berlin_office, weekly_minutes};
 
     // Berlin office hours (Mon–Fri 08:00–12:00, 13:00–17:00), week of Monday 2024-03-04 (CET = UTC+1):
     // local 09:00 is 08:00Z. First response within 1 h, resolution within 4 h, at risk from 75 %.

@@ -510,7 +510,7 @@ pub(super) mod tests {
 
     use super::*;
 
-    pub(in crate::sla) fn at(text: &str) -> DateTime<Utc> {
+    pub(in crate::service_levels::clock) fn at(text: &str) -> DateTime<Utc> {
         text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
     }
 
@@ -519,7 +519,10 @@ pub(super) mod tests {
     }
 
     /// The same windows on each of `days`, nothing on the others.
-    pub(in crate::sla) fn week_of(days: &[Weekday], windows: &[&str]) -> [Vec<WorkingWindow>; 7] {
+    pub(in crate::service_levels::clock) fn week_of(
+        days: &[Weekday],
+        windows: &[&str],
+    ) -> [Vec<WorkingWindow>; 7] {
         let mut week: [Vec<WorkingWindow>; 7] = Default::default();
         for day in days {
             week[day.num_days_from_monday() as usize] = windows.iter().map(|w| window(w)).collect();
@@ -541,7 +544,7 @@ pub(super) mod tests {
 
     /// Mon–Fri 08:00–12:00 and 13:00–17:00 in Berlin; Labour Day and Christmas 2024 off. Berlin is
     /// UTC+1 (CET) until 2024-03-31 and from 2024-10-27, UTC+2 (CEST) in between.
-    pub(in crate::sla) fn berlin_office() -> BusinessCalendar {
+    pub(in crate::service_levels::clock) fn berlin_office() -> BusinessCalendar {
         BusinessCalendar::new(
             "Europe/Berlin",
             week_of(&MON_TO_FRI, &["08:00-12:00", "13:00-17:00"]),
@@ -1286,7 +1289,7 @@ pub(super) mod tests {
 
     /// Random calendars in zones with DST, half-hour DST, midnight switches and fixed offsets; one in
     /// eight is 24x7.
-    pub(in crate::sla) fn arb_calendar() -> impl Strategy<Value = BusinessCalendar> {
+    pub(in crate::service_levels::clock) fn arb_calendar() -> impl Strategy<Value = BusinessCalendar> {
         (
             prop::sample::select(ZONES),
             prop::array::uniform7(arb_day()),
@@ -1303,12 +1306,12 @@ pub(super) mod tests {
     }
 
     /// An instant between 2020 and 2030, to the millisecond.
-    pub(in crate::sla) fn arb_instant() -> impl Strategy<Value = DateTime<Utc>> {
+    pub(in crate::service_levels::clock) fn arb_instant() -> impl Strategy<Value = DateTime<Utc>> {
         (0i64..10 * 365 * 86_400_000).prop_map(|ms| at("2020-01-01T00:00:00Z") + Duration::milliseconds(ms))
     }
 
     /// Nominal working minutes in a week (a week's worth of real minutes for 24x7).
-    pub(in crate::sla) fn weekly_minutes(calendar: &BusinessCalendar) -> i64 {
+    pub(in crate::service_levels::clock) fn weekly_minutes(calendar: &BusinessCalendar) -> i64 {
         if calendar.is_always_open() {
             return 7 * 1440;
         }

@@ -1,7 +1,7 @@
-//! Service-level agreements in business time: a pure domain module (no database, no gRPC, no async).
+//! The business clock of service levels: a pure domain module (no database, no gRPC, no async).
 //!
 //! [`calendar`] holds the [`BusinessCalendar`] (when the clock may run) and the business-time arithmetic
-//! on it; [`clock`] derives the state of a request's FIRST_RESPONSE and RESOLUTION targets from its
+//! on it; [`targets`] derives the state of a request's FIRST_RESPONSE and RESOLUTION targets from its
 //! status history.
 //!
 //! # Business calendar
@@ -51,17 +51,17 @@
 //!
 //! # SLA clock
 //!
-//! See [`clock`] for the rules: which statuses pause which target, when a target is fulfilled, how the
+//! See [`targets`] for the rules: which statuses pause which target, when a target is fulfilled, how the
 //! due time, the at-risk time and the state are derived — all from the status history, never from
 //! stored counters.
 
 pub mod calendar;
-pub mod clock;
+pub mod targets;
 
 pub use calendar::{
     BusinessCalendar, BusinessTimeError, CalendarError, MINUTES_PER_DAY, SEARCH_HORIZON_DAYS, WorkingWindow,
 };
-pub use clock::{
+pub use targets::{
     PauseStatuses, RequestStatus, SlaClock, SlaError, SlaEvaluation, SlaState, SlaTargets, Target,
     TargetKind, TargetStatus,
 };
