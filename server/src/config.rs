@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::{
     accounts::model::Tier,
-    planning::{cadence::Cadence, health::HealthConfig, tiering::TierShares},
+    planning::{rules::cadence::Cadence, rules::health::HealthConfig, rules::tiering::TierShares},
 };
 
 /// Everything the server needs to start. `Config::default()` is the newcomer's setup: listen on
@@ -65,7 +65,7 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
 }
 
-/// The integration API (DESIGN 4.6).
+/// The integration API: the event stream, the change feed and the outbox's retention.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct IntegrationConfig {
@@ -143,7 +143,7 @@ impl Default for IntegrationConfig {
     }
 }
 
-/// Account planning (DESIGN 4.5): the one currency revenue is reported in, and the tier boundaries.
+/// Account planning: the one currency revenue is reported in, and the tier boundaries.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct PlanningConfig {
@@ -162,7 +162,8 @@ impl Default for PlanningConfig {
         Self {
             reporting_currency: "EUR".to_owned(),
             tiers: TierShares::default(),
-            // DESIGN 4.5.
+            // A strategic account sees an executive every month and someone from its team every two
+            // weeks; a key account half as often; the other tiers have no cadence.
             cadence: BTreeMap::from([
                 (
                     "STRATEGIC".to_owned(),
@@ -215,7 +216,7 @@ impl PlanningConfig {
     }
 }
 
-/// The breach monitor (DESIGN 4.4): how often it looks for requests coming due.
+/// The breach monitor: how often it looks for requests coming due.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct SlaConfig {
@@ -320,7 +321,7 @@ impl JobsConfig {
     }
 }
 
-/// How bearer tokens are checked (DESIGN 6): one issuer, one audience, one pinned algorithm.
+/// How bearer tokens are checked: one issuer, one audience, one pinned algorithm.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct JwtConfig {
@@ -374,7 +375,8 @@ impl Default for RateLimit {
     }
 }
 
-/// The team an account of one tier must have (DESIGN 4.2).
+/// The team an account of one tier must have: the roles it needs filled and the departments it needs a
+/// liaison from.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct TierCoverage {

@@ -51,7 +51,7 @@ use kam_proto::v1::{
     self as pb, Tier, planning_service_client::PlanningServiceClient, recompute_tiers_response::TierSummary,
 };
 use kam_server::{
-    planning::{store::revenue_by_account, tiering::revenue_windows},
+    planning::{rules::tiering::revenue_windows, store::revenue_by_account},
     platform::db::Db,
 };
 use kam_tests::{

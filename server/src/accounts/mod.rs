@@ -1,5 +1,5 @@
-//! Accounts (the customer companies, in group hierarchies) and contacts (the key-person dossier of
-//! seed 003): DESIGN 4.1.
+//! Accounts (the customer companies, in group hierarchies) and contacts (the key-person dossier: buying
+//! role, MAN, attitude, relationship strength, key dates).
 
 pub mod api;
 pub(crate) mod convert;

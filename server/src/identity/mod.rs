@@ -1,4 +1,4 @@
-//! Identity and access (DESIGN 6): API keys and SSO bearer tokens identify a staff member; roles and
+//! Identity and access: API keys and SSO bearer tokens identify a staff member; roles and
 //! the permission table decide what they may call; MEMBERs see only the accounts of their teams.
 
 pub mod access;

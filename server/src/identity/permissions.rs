@@ -32,7 +32,7 @@ pub enum Permission {
     ManageServiceLevels,
     /// Feed the ERP's data in: revenue, and the bulk imports of accounts and contacts.
     ImportFromErp,
-    /// Rank accounts into tiers and set tiers by hand (DESIGN 6: managers manage plans).
+    /// Rank accounts into tiers and set tiers by hand (managers manage plans).
     ManagePlans,
     /// Write account plans and their actions; a MEMBER only those of its teams' accounts.
     WorkPlans,
@@ -192,7 +192,7 @@ pub enum Scope {
     AllAccounts,
 }
 
-/// DESIGN 6: EXECUTIVE reads all; MANAGER reads all and manages teams and plans; MEMBER works its own
+/// EXECUTIVE reads all; MANAGER reads all and manages teams and plans; MEMBER works its own
 /// accounts; SERVICE_AGENT serves; INTEGRATION feeds master data; ADMIN does everything. Each grant
 /// carries its scope: a MEMBER's reaches the accounts of its teams only, every other role's reaches
 /// all accounts.

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 crate::named_enum!(
-    /// What a principal may do (DESIGN 6).
+    /// What a principal may do (the permission table in `permissions`).
     Role {
         Admin = "ADMIN",
         Executive = "EXECUTIVE",

@@ -1,4 +1,4 @@
-//! Integration (DESIGN 4.6): what ERP connectors, mobile apps and other systems use to stay in step
+//! Integration: what ERP connectors, mobile apps and other systems use to stay in step
 //! with KAM: the domain-event stream (`WatchEvents`) and the change feed (`ListChanges`), both read from
 //! the outbox as a commit-safe feed (`feed`, `sync`); the streaming imports of accounts, contacts,
 //! opportunities, service requests and revenue (`import`, each area writing its own rows in bulk); and

@@ -1,4 +1,4 @@
-//! The opportunity funnel (DESIGN 4.3): pipelines, opportunities with MAN qualification and a stage
+//! The opportunity funnel: pipelines, opportunities with MAN qualification and a stage
 //! history, and the funnel analytics.
 
 pub mod api;

@@ -115,7 +115,7 @@ impl Pipeline {
     }
 }
 
-/// MAN qualification (seed 003).
+/// MAN qualification: whether the contact has the Money, the Authority and the Need to buy.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Qualification {
     pub budget: bool,

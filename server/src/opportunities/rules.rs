@@ -1,4 +1,4 @@
-//! The funnel's rules as pure functions over loaded facts (DESIGN 4.3): what a pipeline must look like,
+//! The funnel's rules as pure functions over loaded facts: what a pipeline must look like,
 //! which stage changes are allowed, and the conversion arithmetic. The store loads, asks, then writes.
 
 use std::collections::HashSet;

@@ -5,8 +5,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    plans::{ActionCounts, ActionStatus, Objective, PlanStatus, SwotKind, ThreatLevel, WhitespaceStatus},
-    tiering::{Period, TierRanking, TierReason},
+    rules::plans::{
+        ActionCounts, ActionStatus, Objective, PlanStatus, SwotKind, ThreatLevel, WhitespaceStatus,
+    },
+    rules::tiering::{Period, TierRanking, TierReason},
 };
 use crate::{accounts::model::Tier, platform::money::Money};
 

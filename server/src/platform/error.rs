@@ -29,7 +29,7 @@ impl FieldViolation {
     }
 }
 
-/// A business rule the request would break (DESIGN 2: refusals carry `PreconditionFailure`).
+/// A business rule the request would break (refusals carry `PreconditionFailure`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleViolation {
     /// The rule's name in UPPER_SNAKE_CASE, e.g. `PARENT_CYCLE`.

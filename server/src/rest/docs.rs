@@ -785,10 +785,10 @@ mod tests {
     #[test]
     fn prose_has_paragraphs_lists_and_code() {
         let html =
-            prose("Conventions (DESIGN 3):\n- List: `page_size`\n  continues.\n- Update: mask.\n\nLast.");
+            prose("Conventions (see above):\n- List: `page_size`\n  continues.\n- Update: mask.\n\nLast.");
         assert_eq!(
             html,
-            "<p>Conventions (DESIGN 3):</p>\n<ul>\n<li>List: <code>page_size</code> continues.</li>\n<li>Update: mask.</li>\n</ul>\n<p>Last.</p>\n"
+            "<p>Conventions (see above):</p>\n<ul>\n<li>List: <code>page_size</code> continues.</li>\n<li>Update: mask.</li>\n</ul>\n<p>Last.</p>\n"
         );
     }
 

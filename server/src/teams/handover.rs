@@ -1,5 +1,5 @@
-//! The handover registry: what each area hands over when a person leaves (DESIGN 4.2, seeds 000/004:
-//! "the account manager leaves and the customer leaves with him").
+//! The handover registry: what each area hands over when a person leaves, so that the customer does not
+//! leave with the account manager.
 //!
 //! Teams sits below the areas whose work it moves (funnel, service levels, planning), so it cannot call
 //! them. Instead each area implements [`ResponsibilityArea`] and is registered when the server is wired

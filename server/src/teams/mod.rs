@@ -1,4 +1,4 @@
-//! Cross-department account teams (DESIGN 4.2): departments, staff, who serves which account in which
+//! Cross-department account teams: departments, staff, who serves which account in which
 //! role, whether each key account has the team its tier needs, and the handover when someone leaves.
 
 pub mod api;

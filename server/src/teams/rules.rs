@@ -1,4 +1,4 @@
-//! The team rules of DESIGN 4.2 as pure functions over plain values: who may take which seat on an
+//! The team rules as pure functions over plain values: who may take which seat on an
 //! account's team, what a change to a person may not break, what an account's tier still lacks, and
 //! how a handover plays out seat by seat. The store loads the facts, these functions judge them.
 
@@ -17,7 +17,7 @@ pub const STAFF_ACTIVE: &str = "STAFF_ACTIVE";
 pub const MAX_TWO_STAGES: &str = "MAX_TWO_STAGES";
 pub const ALREADY_ON_TEAM: &str = "ALREADY_ON_TEAM";
 
-/// Seed 002: a person handles one or two steps of the funnel, never more.
+/// A person handles one or two steps of the funnel, never more: specialists, not generalists.
 pub const MAX_STAGE_SPECIALTIES: usize = 2;
 
 /// A broken rule: which, where, and why in words.

@@ -1,4 +1,4 @@
-//! The funnel analytics (DESIGN 4.3), each one aggregate query in the database: rows are grouped and
+//! The funnel analytics, each one aggregate query in the database: rows are grouped and
 //! summed there, and only one row per stage (and currency) comes back. The SQL is written out rather
 //! than built, so what runs is what is read here; the few functions whose spelling differs between
 //! SQLite and PostgreSQL (time differences in days) come from [`Dialect`].

@@ -1,5 +1,5 @@
 //! What the planning area reads of the funnel per account: the open pipeline weighted by probability
-//! (tiering, DESIGN 4.5: an account whose open weighted pipeline reaches its trailing revenue is
+//! (tiering: an account whose open weighted pipeline reaches its trailing revenue is
 //! GROWTH) and the deals lost lately (account health).
 
 use std::collections::HashMap;

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::{
     accounts::{model::Tier, store::AccountSummary},
-    planning::health::{Health, HealthLevel, HealthSignalKind},
+    planning::rules::health::{Health, HealthLevel, HealthSignalKind},
     platform::{
         error::{FieldViolation, Result, Violations},
         paging::Cursor,

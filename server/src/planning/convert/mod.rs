@@ -17,7 +17,7 @@ use super::{
         AccountKey, MonthTotal, RevenueFields, RevenueRecord, RevenueRow, TierChange, TierOverrideRecord,
         TierTable,
     },
-    tiering::{Period, TierReason, ppm},
+    rules::tiering::{Period, TierReason, ppm},
 };
 use crate::{
     accounts::model::Tier,

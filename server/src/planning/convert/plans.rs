@@ -12,7 +12,7 @@ use crate::{
             AccountPlan, ActionFields, ActionFilter, ActionPatch, Competitor, PlanAction, PlanFields,
             PlanFilter, PlanPatch, Scorecard, SwotItem, WhitespaceCell,
         },
-        plans::{self, ActionStatus, Objective, PlanStatus, SwotKind, ThreatLevel, WhitespaceStatus},
+        rules::plans::{self, ActionStatus, Objective, PlanStatus, SwotKind, ThreatLevel, WhitespaceStatus},
     },
     platform::{
         error::{FieldViolation, Result, Violations},

@@ -1,4 +1,4 @@
-//! Plan actions: their own resource (DESIGN 4.5) so that a phone can tick one off, and a handover
+//! Plan actions: their own resource so that a phone can tick one off, and a handover
 //! area: a leaver's open actions move, count in their workload and keep them from being deactivated.
 
 use std::collections::{BTreeSet, HashMap};
@@ -24,7 +24,7 @@ use crate::{
     planning::store::entity::plan_action as row_entity,
     planning::{
         model::{ActionFields, ActionFilter, ActionPatch, PlanAction},
-        plans::ActionStatus,
+        rules::plans::ActionStatus,
     },
     platform::{
         audit,
@@ -283,7 +283,7 @@ fn action_of(row: row_entity::Model) -> Result<PlanAction> {
     })
 }
 
-/// Open plan actions as a handover area (DESIGN 4.2).
+/// Open plan actions as a handover area: a person who leaves hands their open actions over.
 pub struct PlanActionOwnership;
 
 /// The open actions `staff` owns.

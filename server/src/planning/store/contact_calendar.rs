@@ -14,8 +14,8 @@ use crate::{
     identity::{Visibility, access::visible_account_ids},
     planning::store::entity::tier_change,
     planning::{
-        cadence,
         model::{CadenceKind, InteractionType, OverdueCadence, UpcomingKeyDate},
+        rules::cadence,
     },
     platform::{db::Db, error::Result},
     teams::{model::TeamRole, store::holders_of_role},

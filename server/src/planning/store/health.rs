@@ -1,5 +1,5 @@
 //! Account health: what each signal needs, gathered for many accounts at once in a few grouped
-//! queries on one snapshot, then judged by the pure rules of `planning::health`.
+//! queries on one snapshot, then judged by the pure rules of `planning::rules::health`.
 
 use std::collections::HashMap;
 
@@ -20,9 +20,9 @@ use crate::{
     opportunities::store::lost_since,
     planning::store::entity::interaction,
     planning::{
-        health::{self, Health, KeyPerson, LostDeal, Observations},
         model::CadenceKind,
-        tiering::Period,
+        rules::health::{self, Health, KeyPerson, LostDeal, Observations},
+        rules::tiering::Period,
     },
     platform::{db::Db, error::Result},
     service_levels::store::breached_targets_by_account,

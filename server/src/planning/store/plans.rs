@@ -17,8 +17,8 @@ use crate::{
     planning::store::entity::{account_plan as row_entity, plan_action},
     planning::{
         model::{AccountPlan, PlanFields, PlanFilter, PlanPatch, Scorecard},
-        plans::{self, ActionCounts, ActionStatus, PlanStatus},
-        tiering::Period,
+        rules::plans::{self, ActionCounts, ActionStatus, PlanStatus},
+        rules::tiering::Period,
     },
     platform::{
         audit,

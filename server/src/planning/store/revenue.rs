@@ -21,7 +21,7 @@ use crate::{
         model::{
             AccountKey, MonthTotal, RevenueFields, RevenueFilter, RevenueRecord, RevenueRow, UpsertOutcome,
         },
-        tiering::Period,
+        rules::tiering::Period,
     },
     platform::{
         audit::{self, Change},

@@ -19,7 +19,7 @@ use crate::{
     planning::{
         convert::override_to_proto,
         model::{RankedAccount, TierChange, TierChangeSource, TierOverrideRecord, TierTable},
-        tiering::{self, TierInput, TierOverride, TierReason, TierShares},
+        rules::tiering::{self, TierInput, TierOverride, TierReason, TierShares},
     },
     platform::{
         audit::{self, Change},

@@ -1,4 +1,4 @@
-//! The service-level rules as pure functions over loaded facts (DESIGN 4.4): the status transition graph,
+//! The service-level rules as pure functions over loaded facts: the status transition graph,
 //! what calendars and policies must look like, which policy applies, and what a write stores so that SQL
 //! can filter by SLA state without running the clock. The store loads, asks, then writes.
 //!
@@ -56,7 +56,7 @@ pub const MAX_ESCALATION_STEPS: usize = 20;
 
 // ----- the transition graph -----
 
-/// Where a request may go from `from` (DESIGN 4.4; the graph is also written in the proto):
+/// Where a request may go from `from` (the graph is also written in the proto):
 ///
 /// ```text
 /// NEW                    → IN_PROGRESS | WAITING_ON_CUSTOMER | WAITING_ON_THIRD_PARTY | RESOLVED | CANCELLED

@@ -1,4 +1,4 @@
-//! Service-request assignments as a handover area (DESIGN 4.2): the open requests a person is assigned
+//! Service-request assignments as a handover area: the open requests a person is assigned
 //! move with their accounts, count in their workload, and keep them from being deactivated.
 
 use std::collections::{BTreeSet, HashMap};

@@ -1,4 +1,4 @@
-//! The breach monitor's database side (DESIGN 4.4): find the requests whose `next_check_time` has come,
+//! The breach monitor's database side: find the requests whose `next_check_time` has come,
 //! record their AT_RISK and BREACHED transitions exactly once, run the escalation steps that are due,
 //! and schedule the next look.
 //!

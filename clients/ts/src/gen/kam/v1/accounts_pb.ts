@@ -36,7 +36,9 @@ export type Account = Message<"kam.v1.Account"> & {
   id: string;
 
   /**
-   * The ERP's key; unique among accounts (ALREADY_EXISTS otherwise). Empty means none.
+   * The ERP's key; unique among accounts (ALREADY_EXISTS otherwise). Empty means none. Once the account
+   * exists, only ADMIN and INTEGRATION may change it, setting or clearing included (PERMISSION_DENIED
+   * otherwise): the ERP's imports find the account by it.
    *
    * @generated from field: string external_id = 2;
    */
@@ -66,7 +68,8 @@ export type Account = Message<"kam.v1.Account"> & {
 
   /**
    * The group company this account belongs to; empty for none. A cycle is FAILED_PRECONDITION
-   * (rule PARENT_CYCLE), an unknown or deleted parent FAILED_PRECONDITION (rule PARENT_NOT_FOUND).
+   * (rule PARENT_CYCLE), an unknown or deleted parent FAILED_PRECONDITION (rule PARENT_NOT_FOUND), a
+   * hierarchy over 64 levels FAILED_PRECONDITION (rule HIERARCHY_TOO_DEEP).
    *
    * @generated from field: string parent_account_id = 7;
    */
@@ -550,7 +553,8 @@ export type Contact = Message<"kam.v1.Contact"> & {
   accountId: string;
 
   /**
-   * The ERP's key; unique among contacts.
+   * The ERP's key; unique among contacts. Once the contact exists, only ADMIN and INTEGRATION may
+   * change it, setting or clearing included (PERMISSION_DENIED otherwise).
    *
    * @generated from field: string external_id = 3;
    */
@@ -594,7 +598,8 @@ export type Contact = Message<"kam.v1.Contact"> & {
   relationshipStrength: number;
 
   /**
-   * A contact of the same account; no cycles (FAILED_PRECONDITION, rule REPORTS_TO_CYCLE).
+   * A contact of the same account (FAILED_PRECONDITION, rule REPORTS_TO_NOT_FOUND); no cycles (rule
+   * REPORTS_TO_CYCLE); a reporting line over 64 levels is refused (rule REPORTS_TO_TOO_DEEP).
    *
    * @generated from field: string reports_to_contact_id = 11;
    */
@@ -1066,6 +1071,8 @@ export const KeyDateKindSchema: GenEnum<KeyDateKind> = /*@__PURE__*/
  */
 export const AccountService: GenService<{
   /**
+   * FAILED_PRECONDITION: PARENT_NOT_FOUND (the parent is unknown or deleted).
+   *
    * @generated from rpc kam.v1.AccountService.CreateAccount
    */
   createAccount: {
@@ -1092,6 +1099,10 @@ export const AccountService: GenService<{
     output: typeof ListAccountsResponseSchema;
   },
   /**
+   * FAILED_PRECONDITION: ACCOUNT_DELETED (the account is soft-deleted: undelete it first); on a new
+   * parent, PARENT_NOT_FOUND (unknown or deleted), PARENT_CYCLE (the account would become its own
+   * ancestor) and HIERARCHY_TOO_DEEP (the hierarchy would exceed 64 levels).
+   *
    * @generated from rpc kam.v1.AccountService.UpdateAccount
    */
   updateAccount: {
@@ -1100,7 +1111,8 @@ export const AccountService: GenService<{
     output: typeof AccountSchema;
   },
   /**
-   * Soft delete: sets `delete_time`. The account keeps its id, external id and contacts.
+   * Soft delete: sets `delete_time`. The account keeps its id, external id and contacts. An account
+   * already deleted answers FAILED_PRECONDITION (ACCOUNT_DELETED).
    *
    * @generated from rpc kam.v1.AccountService.DeleteAccount
    */
@@ -1110,7 +1122,8 @@ export const AccountService: GenService<{
     output: typeof AccountSchema;
   },
   /**
-   * Clears `delete_time` of a soft-deleted account.
+   * Clears `delete_time` of a soft-deleted account. A live account answers FAILED_PRECONDITION
+   * (ACCOUNT_NOT_DELETED).
    *
    * @generated from rpc kam.v1.AccountService.UndeleteAccount
    */
@@ -1130,6 +1143,9 @@ export const AccountService: GenService<{
     output: typeof ListRelationshipChangesResponseSchema;
   },
   /**
+   * FAILED_PRECONDITION: ACCOUNT_DELETED (the account is soft-deleted), REPORTS_TO_NOT_FOUND (the
+   * manager is not a contact of the same account).
+   *
    * @generated from rpc kam.v1.AccountService.CreateContact
    */
   createContact: {
@@ -1154,6 +1170,11 @@ export const AccountService: GenService<{
     output: typeof ListContactsResponseSchema;
   },
   /**
+   * FAILED_PRECONDITION: ACCOUNT_DELETED (the contact's account is soft-deleted); on a new manager,
+   * REPORTS_TO_NOT_FOUND (not a contact of the same account), REPORTS_TO_CYCLE (the contact would report
+   * to themselves through the chain) and REPORTS_TO_TOO_DEEP (the reporting line would exceed 64
+   * levels).
+   *
    * @generated from rpc kam.v1.AccountService.UpdateContact
    */
   updateContact: {

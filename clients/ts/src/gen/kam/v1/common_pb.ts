@@ -87,7 +87,9 @@ export const DateSchema: GenMessage<Date> = /*@__PURE__*/
   messageDesc(file_kam_v1_common, 1);
 
 /**
- * The account tier from revenue ranking. STRATEGIC and KEY are the key accounts.
+ * The account tier from revenue ranking: accounts by trailing 12-month revenue, highest first (see
+ * PlanningService.RecomputeTiers and TierReason); a manual override wins while it holds. STRATEGIC and
+ * KEY are the key accounts. A total revenue of 0 makes no account STRATEGIC or KEY.
  *
  * @generated from enum kam.v1.Tier
  */
@@ -98,14 +100,17 @@ export enum Tier {
   TIER_UNSPECIFIED = 0,
 
   /**
-   * The accounts that together bring the first half of revenue.
+   * The revenue ranked above the account is below the strategic share of the total (default 50 %): the
+   * account that crosses that line is itself STRATEGIC, so the STRATEGIC accounts bring at least that
+   * share.
    *
    * @generated from enum value: STRATEGIC = 1;
    */
   STRATEGIC = 1,
 
   /**
-   * The accounts that bring the next quarter of revenue.
+   * Not STRATEGIC, and the revenue ranked above the account is below the key share of the total
+   * (default 75 %): the account that crosses that line is itself KEY.
    *
    * @generated from enum value: KEY = 2;
    */

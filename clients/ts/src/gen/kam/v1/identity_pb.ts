@@ -29,7 +29,8 @@ export type ApiKey = Message<"kam.v1.ApiKey"> & {
   id: string;
 
   /**
-   * The staff member the key acts as; it has their roles at the time of each call.
+   * The staff member the key acts as; it has their roles at the time of each call (a role change
+   * reaches other replicas within 5 seconds, see IdentityService).
    *
    * @generated from field: string staff_id = 2;
    */
@@ -367,21 +368,24 @@ export type AuditEntry = Message<"kam.v1.AuditEntry"> & {
   occurTime?: Timestamp | undefined;
 
   /**
-   * The staff member who made the change.
+   * The staff member who made the change; the nil UUID for a change the server makes on its own (the
+   * SLA breach monitor).
    *
    * @generated from field: string principal_id = 3;
    */
   principalId: string;
 
   /**
-   * How they authenticated: `api_key/<id>` or `bearer`.
+   * How they authenticated: `api_key/<id>` or `bearer`; for the SLA breach monitor
+   * `system/sla-monitor`.
    *
    * @generated from field: string credential = 4;
    */
   credential: string;
 
   /**
-   * The full gRPC method, e.g. `/kam.v1.AccountService/UpdateAccount`.
+   * The full gRPC method, e.g. `/kam.v1.AccountService/UpdateAccount`; `sla-monitor` for the SLA
+   * breach monitor.
    *
    * @generated from field: string method = 5;
    */
@@ -528,7 +532,9 @@ export enum Role {
   EXECUTIVE = 2,
 
   /**
-   * Reads everything; manages accounts, teams and plans.
+   * Reads everything; manages accounts, teams, plans and tiers, pipelines, business calendars and SLA
+   * policies; works service requests; logs and changes interactions. No ERP feeds, roles, audit trail
+   * or webhooks.
    *
    * @generated from enum value: ROLE_MANAGER = 3;
    */
@@ -542,7 +548,8 @@ export enum Role {
   MEMBER = 4,
 
   /**
-   * Reads accounts and teams; works service requests.
+   * Reads accounts and teams; works service requests and logs and changes interactions, of every
+   * account.
    *
    * @generated from enum value: ROLE_SERVICE_AGENT = 5;
    */
@@ -593,7 +600,8 @@ export const CredentialKindSchema: GenEnum<CredentialKind> = /*@__PURE__*/
  * a staff member, identified by `authorization: Bearer <credential>`, where the credential is either an
  * API key (`kam_…`, for machines and scripts) or a JWT from the company's SSO (for people).
  *
- * - Missing, unknown, expired or revoked credentials answer UNAUTHENTICATED.
+ * - Missing, unknown, expired or revoked credentials, and those of an inactive staff member, answer
+ *   UNAUTHENTICATED.
  * - A call the principal's roles do not allow answers PERMISSION_DENIED. So does any call on an account
  *   a MEMBER is not on the team of, whether or not the account exists.
  * - Roles combine per permission: each role grants a permission over all accounts, or (MEMBER) over the
@@ -602,6 +610,9 @@ export const CredentialKindSchema: GenEnum<CredentialKind> = /*@__PURE__*/
  *   account's service requests but edits only its own teams' accounts.
  * - Each principal has a request budget; a call over it answers RESOURCE_EXHAUSTED with a RetryInfo
  *   saying when to try again.
+ * - A resolved credential is cached for up to 5 seconds (never past its own expiry). Revocations and
+ *   role changes apply at once on the server that made them; made through another replica, and staff
+ *   deactivations, they apply within those 5 seconds.
  *
  * @generated from service kam.v1.IdentityService
  */
@@ -637,7 +648,8 @@ export const IdentityService: GenService<{
     output: typeof ListApiKeysResponseSchema;
   },
   /**
-   * Revokes a key at once. Revoking a revoked key answers FAILED_PRECONDITION (KEY_REVOKED).
+   * Revokes a key: at once on this server, within 5 seconds on other replicas (the credential cache).
+   * Revoking a revoked key answers FAILED_PRECONDITION (KEY_REVOKED).
    *
    * @generated from rpc kam.v1.IdentityService.RevokeApiKey
    */
@@ -657,8 +669,9 @@ export const IdentityService: GenService<{
     output: typeof StaffRolesSchema;
   },
   /**
-   * Replaces a staff member's roles (ADMIN only). The last active ADMIN keeps the role
-   * (FAILED_PRECONDITION, LAST_ADMIN).
+   * Replaces a staff member's roles (ADMIN only): at once on this server, within 5 seconds on other
+   * replicas (the credential cache). The last active ADMIN keeps the role (FAILED_PRECONDITION,
+   * LAST_ADMIN).
    *
    * @generated from rpc kam.v1.IdentityService.SetStaffRoles
    */

@@ -1395,7 +1395,8 @@ export const IntegrationService: GenService<{
    * `unchanged` and not written. A record that cannot be written is reported with its index in the whole
    * stream and does not stop the others: invalid fields (INVALID_ARGUMENT), its external id twice in one
    * message (INVALID_ARGUMENT), an unknown parent (NOT_FOUND), a deleted account or parent, or a parent
-   * that would close a cycle (FAILED_PRECONDITION). Callers: ADMIN and INTEGRATION.
+   * that would close a cycle or make the hierarchy over 64 levels deep (FAILED_PRECONDITION). Callers:
+   * ADMIN and INTEGRATION.
    *
    * @generated from rpc kam.v1.IntegrationService.ImportAccounts
    */

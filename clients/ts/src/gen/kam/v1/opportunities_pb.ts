@@ -306,7 +306,8 @@ export type Opportunity = Message<"kam.v1.Opportunity"> & {
   id: string;
 
   /**
-   * The ERP's key; unique among opportunities.
+   * The ERP's key; unique among opportunities. Once the opportunity exists, only ADMIN and INTEGRATION
+   * may change it, setting or clearing included (PERMISSION_DENIED otherwise).
    *
    * @generated from field: string external_id = 2;
    */

@@ -2821,12 +2821,14 @@ export const CadenceKindSchema: GenEnum<CadenceKind> = /*@__PURE__*/
  * Money: every amount is in the deployment's reporting currency (`planning.reporting_currency`,
  * default EUR); an amount in any other currency is INVALID_ARGUMENT. Amounts are exact.
  *
- * Plans, plan actions and interactions hang off their account: a MEMBER reads and works those of its teams' accounts
- * only (PERMISSION_DENIED otherwise, existing or not); ADMIN, MANAGER and MEMBER write them; everyone
- * who reads accounts reads them.
+ * Plans, plan actions and interactions hang off their account: a MEMBER reads and works those of its
+ * teams' accounts only (PERMISSION_DENIED otherwise, existing or not); ADMIN, MANAGER and MEMBER write
+ * them; SERVICE_AGENT also logs and changes interactions, of every account; everyone who reads accounts
+ * reads them.
  *
  * Rules (FAILED_PRECONDITION, PreconditionFailure type):
- * - ACCOUNT_DELETED: revenue records, overrides, plans and actions are written for live accounts only.
+ * - ACCOUNT_DELETED: revenue records, overrides, plans, actions and interactions are written for live
+ *   accounts only.
  * - ONE_ACTIVE_PLAN: an account has at most one ACTIVE plan; activating a second one is refused (close
  *   the first).
  * - PLAN_STATUS: a plan moves DRAFT → ACTIVE → CLOSED only; a CLOSED plan and its actions are not changed

@@ -905,7 +905,8 @@ export type ServiceRequest = Message<"kam.v1.ServiceRequest"> & {
   id: string;
 
   /**
-   * The ERP's (or help desk's) key; unique among service requests.
+   * The ERP's (or help desk's) key; unique among service requests. Once the request exists, only ADMIN
+   * and INTEGRATION may change it, setting or clearing included (PERMISSION_DENIED otherwise).
    *
    * @generated from field: string external_id = 2;
    */

@@ -1109,7 +1109,8 @@ export const TeamService: GenService<{
   },
   /**
    * Refused (HAS_RESPONSIBILITIES) while the person still holds responsibilities: hand them over with
-   * TransferResponsibilities first.
+   * TransferResponsibilities first. Their credentials stop authenticating within 5 seconds (the
+   * credential cache, see IdentityService).
    *
    * @generated from rpc kam.v1.TeamService.DeactivateStaff
    */

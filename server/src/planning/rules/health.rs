@@ -1,4 +1,5 @@
-//! Account health and churn early warning (DESIGN 4.5; seed 000 scenario 3, seed 004 #3), pure: each
+//! Account health and churn early warning (a key account rarely leaves without signs: falling revenue,
+//! silence, lost deals, a sponsor gone cold), pure: each
 //! signal is a rule over what was observed of the account, explained by its evidence; a triggered
 //! signal takes its weight off a score of 100. Weights and thresholds come from the configuration.
 

@@ -1,4 +1,4 @@
-//! Tiering by revenue (DESIGN 4.5; the 5 % / 20 % model of seed 000, the 80:20 rule of seed 001): the
+//! Tiering by revenue (a few customers bring most of the revenue: about 5 % of them half of it): the
 //! few accounts that bring the first half of revenue are STRATEGIC, those that bring the next quarter
 //! are KEY, smaller accounts that grow fast or carry a large open pipeline are GROWTH, the rest
 //! STANDARD. Pure: amounts are exact `i128` billionths of the reporting currency, shares are exact
@@ -16,7 +16,8 @@ pub const WHOLE_BP: u32 = 10_000;
 /// Parts per million in a whole, the resolution of the shares a ranking reports.
 pub const WHOLE_PPM: i64 = 1_000_000;
 
-/// Where the tier boundaries lie. The defaults are DESIGN 4.5's.
+/// Where the tier boundaries lie: by default, the first half of revenue makes STRATEGIC and the next
+/// quarter KEY.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TierShares {

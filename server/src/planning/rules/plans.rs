@@ -1,4 +1,4 @@
-//! The rules of account plans and their actions (DESIGN 4.5), pure: which status moves are allowed,
+//! The rules of account plans and their actions, pure: which status moves are allowed,
 //! when an action is overdue, and the scorecard's arithmetic (integers only, rounded down).
 
 use chrono::NaiveDate;

@@ -1,4 +1,4 @@
-//! The calendar side of keeping in touch (DESIGN 4.5), pure: when a recurring key date falls next, and
+//! The calendar side of keeping in touch, pure: when a recurring key date falls next, and
 //! when a cadence falls due.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
