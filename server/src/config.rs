@@ -6,9 +6,14 @@ use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, time::Duration}
 use clap::{Parser, ValueEnum};
 use serde::Deserialize;
 
-use crate::{
-    accounts::model::Tier,
-    planning::{rules::cadence::Cadence, rules::health::HealthConfig, rules::tiering::TierShares},
+// Each section is defined by the area it configures, next to the code that reads it.
+pub use crate::{
+    identity::config::{JwtAlgorithm, JwtConfig, RateLimit, StaffClaim},
+    integration::config::IntegrationConfig,
+    planning::config::PlanningConfig,
+    service_levels::config::SlaConfig,
+    teams::config::{TierCoverage, default_coverage},
+    webhooks::config::WebhooksConfig,
 };
 
 /// Everything the server needs to start. `Config::default()` is the newcomer's setup: listen on
@@ -65,177 +70,6 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
 }
 
-/// The integration API: the event stream, the change feed and the outbox's retention.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(default, deny_unknown_fields)]
-pub struct IntegrationConfig {
-    /// How long an open `WatchEvents` stream waits, once it has caught up, before it looks for new
-    /// events again, in milliseconds: the stream's delay at most, and one small query per stream each
-    /// time.
-    pub watch_poll_millis: u64,
-    /// How long a `ListChanges` sync token stays good, in days; an older one is refused with
-    /// SYNC_TOKEN_EXPIRED and the client starts over with a full sync.
-    pub sync_token_retention_days: u32,
-    /// How long outbox events are kept, in days, before the pruner deletes them (the audit trail is
-    /// kept). Unset: [`Self::sync_token_retention_days`] plus a day of grace; when set, it must be
-    /// longer than that (see [`Self::outbox_retention`]).
-    pub outbox_retention_days: Option<u32>,
-    /// Seconds between two runs of the outbox pruner; at least 1.
-    pub prune_interval_secs: u64,
-    /// How many `WatchEvents` streams one principal may hold open at once; one more answers
-    /// RESOURCE_EXHAUSTED (TOO_MANY_STREAMS). Each stream is a task and a database read per poll.
-    pub max_streams_per_principal: usize,
-    /// How far back, in days, the `open_time` of a service request that `ImportServiceRequests` opens
-    /// may lie; an older one is a row error. Every read replays a ticket's SLA clock from its opening a
-    /// day at a time, so this bounds what one imported ticket costs each read. At least 1.
-    pub open_time_horizon_days: u32,
-}
-
-impl IntegrationConfig {
-    pub fn validate(&self) -> Result<(), String> {
-        if self.watch_poll_millis < 10 {
-            return Err("integration.watch_poll_millis: at least 10".to_owned());
-        }
-        if self.sync_token_retention_days == 0 {
-            return Err("integration.sync_token_retention_days: at least 1".to_owned());
-        }
-        let (outbox, tokens) = (self.outbox_retention(), self.sync_token_retention_days);
-        if outbox <= tokens {
-            return Err(format!(
-                "integration.outbox_retention_days ({outbox}) must be greater than \
-                 integration.sync_token_retention_days ({tokens}): a sync token that is still good must \
-                 find the events after it (leave it unset for {tokens} + 1)"
-            ));
-        }
-        if self.max_streams_per_principal == 0 {
-            return Err("integration.max_streams_per_principal: at least 1".to_owned());
-        }
-        if self.prune_interval_secs == 0 {
-            return Err("integration.prune_interval_secs: at least 1".to_owned());
-        }
-        if self.open_time_horizon_days == 0 {
-            return Err("integration.open_time_horizon_days: at least 1".to_owned());
-        }
-        Ok(())
-    }
-
-    /// How many days outbox events are kept: `outbox_retention_days`, else a day longer than sync tokens
-    /// live. The day of grace: a token issued at T names a feed position, and on PostgreSQL an event
-    /// after that position may have been written (its `occurred_at`) a little before T, by a transaction
-    /// that began before T and committed after. Pruning exactly at the tokens' lifetime could delete such
-    /// an event while a good token still needs it.
-    pub fn outbox_retention(&self) -> u32 {
-        self.outbox_retention_days
-            .unwrap_or_else(|| self.sync_token_retention_days.saturating_add(1))
-    }
-}
-
-impl Default for IntegrationConfig {
-    fn default() -> Self {
-        Self {
-            watch_poll_millis: 500,
-            sync_token_retention_days: 30,
-            outbox_retention_days: None,
-            prune_interval_secs: 3600,
-            max_streams_per_principal: 16,
-            open_time_horizon_days: 365,
-        }
-    }
-}
-
-/// Account planning: the one currency revenue is reported in, and the tier boundaries.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-#[serde(default, deny_unknown_fields)]
-pub struct PlanningConfig {
-    /// ISO 4217: revenue records in any other currency are refused (KAM converts no currencies).
-    pub reporting_currency: String,
-    pub tiers: TierShares,
-    /// How often each tier wants an executive visit and an account-manager touch, keyed by tier name;
-    /// a tier without an entry has no cadence. A file that sets it replaces the whole table.
-    pub cadence: BTreeMap<String, Cadence>,
-    /// Account health: signal weights and thresholds.
-    pub health: HealthConfig,
-}
-
-impl Default for PlanningConfig {
-    fn default() -> Self {
-        Self {
-            reporting_currency: "EUR".to_owned(),
-            tiers: TierShares::default(),
-            // A strategic account sees an executive every month and someone from its team every two
-            // weeks; a key account half as often; the other tiers have no cadence.
-            cadence: BTreeMap::from([
-                (
-                    "STRATEGIC".to_owned(),
-                    Cadence {
-                        executive_visit_days: 30,
-                        touch_days: 14,
-                    },
-                ),
-                (
-                    "KEY".to_owned(),
-                    Cadence {
-                        executive_visit_days: 60,
-                        touch_days: 30,
-                    },
-                ),
-            ]),
-            health: HealthConfig::default(),
-        }
-    }
-}
-
-impl PlanningConfig {
-    /// Refuses a currency that is not three upper-case letters, and shares out of order.
-    pub fn validate(&self) -> Result<(), String> {
-        let currency = &self.reporting_currency;
-        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(format!(
-                "planning.reporting_currency must be an ISO 4217 code (three upper-case letters), got {currency:?}"
-            ));
-        }
-        if let Some(unknown) = self.cadence.keys().find(|tier| Tier::from_name(tier).is_none()) {
-            return Err(format!("planning.cadence: unknown tier {unknown:?}"));
-        }
-        if let Some((tier, _)) = self
-            .cadence
-            .iter()
-            .find(|(_, c)| c.executive_visit_days == 0 || c.touch_days == 0)
-        {
-            return Err(format!(
-                "planning.cadence.{tier}: intervals must be at least one day"
-            ));
-        }
-        self.health.validate()?;
-        self.tiers.validate()
-    }
-
-    /// The cadence of `tier`, if it has one.
-    pub fn cadence_of(&self, tier: Tier) -> Option<Cadence> {
-        self.cadence.get(tier.as_str()).copied()
-    }
-}
-
-/// The breach monitor: how often it looks for requests coming due.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(default, deny_unknown_fields)]
-pub struct SlaConfig {
-    /// Seconds between two scans; 0 turns the monitor off on this replica. Of several replicas on one
-    /// database, the one holding the monitor's lease scans (`jobs.lease_seconds`).
-    pub monitor_interval_seconds: u64,
-    /// Due requests fetched per batch query of a scan.
-    pub monitor_batch_size: u64,
-}
-
-impl Default for SlaConfig {
-    fn default() -> Self {
-        Self {
-            monitor_interval_seconds: 30,
-            monitor_batch_size: 500,
-        }
-    }
-}
-
 /// Background jobs (the SLA monitor, the outbox pruner) run on every replica, but only the one holding a
 /// job's lease runs that job; the holder renews it at each run.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -245,55 +79,6 @@ pub struct JobsConfig {
     /// job over within this period plus that job's interval. Longer than the SLA monitor's interval,
     /// or the lease lapses between two scans (harmless, but the job may hop between replicas).
     pub lease_seconds: u64,
-}
-
-/// Delivering events to webhook subscriptions (`WebhookService`).
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-#[serde(default, deny_unknown_fields)]
-pub struct WebhooksConfig {
-    /// How long the dispatcher waits, once every subscription is up to date or waiting for a retry,
-    /// before it looks again.
-    pub poll_millis: u64,
-    /// The longest one delivery may take, connecting included; longer is a failed attempt.
-    pub timeout_seconds: u64,
-    /// How long a subscription keeps retrying the event that fails before it turns FAILING and pauses.
-    pub retry_seconds: u64,
-    /// Networks (`10.0.0.0/8`, `127.0.0.1/32`, `::1/128`) that webhook URLs may reach although they are
-    /// internal (loopback, private, link-local …): on-premise receivers. Empty: public addresses only.
-    pub allowed_networks: Vec<String>,
-}
-
-impl Default for WebhooksConfig {
-    fn default() -> Self {
-        Self {
-            poll_millis: 500,
-            timeout_seconds: 10,
-            retry_seconds: 86_400,
-            allowed_networks: Vec::new(),
-        }
-    }
-}
-
-/// Thirty days: an endpoint down for longer is gone, and the outbox may not keep its events anyway.
-const MAX_RETRY_SECONDS: u64 = 30 * 86_400;
-
-impl WebhooksConfig {
-    pub fn validate(&self) -> Result<(), String> {
-        if self.poll_millis < 10 {
-            return Err("webhooks.poll_millis: at least 10".to_owned());
-        }
-        if !(1..=300).contains(&self.timeout_seconds) {
-            return Err("webhooks.timeout_seconds: 1 to 300".to_owned());
-        }
-        if !(1..=MAX_RETRY_SECONDS).contains(&self.retry_seconds) {
-            return Err(format!(
-                "webhooks.retry_seconds: 1 to {MAX_RETRY_SECONDS} (30 days)"
-            ));
-        }
-        crate::webhooks::guard::AddressPolicy::new(&self.allowed_networks)
-            .map(|_| ())
-            .map_err(|bad| format!("webhooks.allowed_networks: {bad}"))
-    }
 }
 
 /// A day: a lease longer than that only delays taking over from a dead replica.
@@ -319,91 +104,6 @@ impl JobsConfig {
         }
         Ok(())
     }
-}
-
-/// How bearer tokens are checked: one issuer, one audience, one pinned algorithm.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct JwtConfig {
-    pub issuer: String,
-    pub audience: String,
-    pub algorithm: JwtAlgorithm,
-    /// The SSO's RSA public key (RS256).
-    pub public_key_pem_file: Option<PathBuf>,
-    /// The shared secret (HS256), at least 32 bytes; better set through `KAM_JWT_SECRET`.
-    pub secret: Option<String>,
-    /// Which claim names the staff member.
-    pub staff_claim: StaffClaim,
-    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
-    pub leeway_seconds: u64,
-}
-
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
-pub enum JwtAlgorithm {
-    #[default]
-    #[serde(rename = "RS256")]
-    Rs256,
-    #[serde(rename = "HS256")]
-    Hs256,
-}
-
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum StaffClaim {
-    /// `email`: the staff member with that email (case-insensitive).
-    #[default]
-    Email,
-    /// `sub`: the staff member with that id.
-    Sub,
-}
-
-/// A token bucket per principal: `burst` requests at once, refilled at `requests_per_second`.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(default, deny_unknown_fields)]
-pub struct RateLimit {
-    /// 0 turns the limit off.
-    pub requests_per_second: u32,
-    pub burst: u32,
-}
-
-impl Default for RateLimit {
-    fn default() -> Self {
-        Self {
-            requests_per_second: 100,
-            burst: 200,
-        }
-    }
-}
-
-/// The team an account of one tier must have: the roles it needs filled and the departments it needs a
-/// liaison from.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(default, deny_unknown_fields)]
-pub struct TierCoverage {
-    /// Team roles that need an active holder, e.g. `ACCOUNT_MANAGER`.
-    pub roles: Vec<String>,
-    /// Department codes that need an active liaison, e.g. `CUSTOMER_SERVICE`.
-    pub liaisons: Vec<String>,
-}
-
-fn default_coverage() -> BTreeMap<String, TierCoverage> {
-    let tier = |roles: &[&str], liaisons: &[&str]| TierCoverage {
-        roles: roles.iter().map(|r| r.to_string()).collect(),
-        liaisons: liaisons.iter().map(|l| l.to_string()).collect(),
-    };
-    BTreeMap::from([
-        (
-            "STRATEGIC".to_owned(),
-            tier(
-                &["ACCOUNT_MANAGER", "EXECUTIVE_SPONSOR"],
-                &["CUSTOMER_SERVICE", "TECHNICAL"],
-            ),
-        ),
-        (
-            "KEY".to_owned(),
-            tier(&["ACCOUNT_MANAGER", "EXECUTIVE_SPONSOR"], &["CUSTOMER_SERVICE"]),
-        ),
-    ])
 }
 
 impl Default for Config {

@@ -6,6 +6,7 @@ pub mod api;
 pub mod api_key;
 pub mod authn;
 pub mod bootstrap;
+pub mod config;
 pub(crate) mod convert;
 pub mod gate;
 pub mod jwt;

@@ -6,6 +6,7 @@
 //! and what bounds an open stream (`streams`: a few per principal, each ending with its credential).
 
 pub mod api;
+pub mod config;
 mod entity;
 pub mod feed;
 pub mod import;

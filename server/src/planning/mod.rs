@@ -3,6 +3,7 @@
 //! key dates, and account health.
 
 pub mod api;
+pub mod config;
 pub(crate) mod convert;
 pub mod model;
 pub mod rules;

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod clock;
+pub mod config;
 pub(crate) mod convert;
 pub mod model;
 pub mod monitor;

@@ -2,6 +2,7 @@
 //! role, whether each key account has the team its tier needs, and the handover when someone leaves.
 
 pub mod api;
+pub mod config;
 pub(crate) mod convert;
 pub mod handover;
 pub mod model;

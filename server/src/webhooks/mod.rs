@@ -2,6 +2,7 @@
 //! Standard Webhooks specification, in order per subscription, retried until acknowledged.
 
 pub mod api;
+pub mod config;
 pub mod delivery;
 pub mod dispatcher;
 pub mod guard;
