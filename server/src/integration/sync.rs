@@ -363,7 +363,7 @@ async fn ids_after(
 ) -> Result<Vec<Uuid>> {
     let accounts = match visibility {
         Visibility::All => None,
-        Visibility::TeamsOf(staff) => Some(teams::store::accounts_served_by(staff)),
+        Visibility::TeamsOf(staff) => Some(Box::new(teams::store::accounts_served_by(staff))),
     };
     owned_ids(
         db,

@@ -19,7 +19,7 @@ pub enum IdScan {
     Page {
         after: Uuid,
         limit: u64,
-        accounts: Option<SelectStatement>,
+        accounts: Option<Box<SelectStatement>>,
     },
     /// Every row of one account whatever its state, deleted ones too, so a client holding one learns
     /// it is gone (when a MEMBER joins or leaves the account's team).
@@ -39,7 +39,7 @@ impl IdScan {
     ) -> Result<Vec<Uuid>> {
         let only = match self {
             Self::Page { accounts, .. } => match accounts {
-                Some(accounts) => current.add(account.in_subquery(accounts.clone())),
+                Some(accounts) => current.add(account.in_subquery(accounts.as_ref().clone())),
                 None => current,
             },
             Self::OfAccount(of) => Condition::all().add(account.eq(*of)),

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{request_change, requests::evaluated};
+use super::{evaluation::evaluated, request_change};
 use crate::{
     platform::{audit, db::now, error::Result, events::Payload, request::RequestContext},
     service_levels::model::RequestStatus,

@@ -3,7 +3,7 @@
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::requests::visible_row;
+use super::rows::visible_row;
 use crate::{
     identity::Visibility,
     platform::{

@@ -12,12 +12,12 @@ use uuid::Uuid;
 
 use super::{
     SERVICE_REQUEST,
-    calendars::{clock_calendar, load_calendars},
-    clock_error, off_the_workers,
-    policies::{candidate_policies, choose},
-    requests::{
-        applied_of, evaluate, field_columns, fields_of, histories, recorded_of, request_from_row, snapshot,
-        snapshot_columns, status_of, stored_columns, subject,
+    clock_calendars::{clock_calendar, load_calendars},
+    evaluation::{clock_error, evaluate, histories, off_the_workers},
+    policies::{candidate_policies, choose, snapshot},
+    rows::{
+        applied_of, field_columns, fields_of, recorded_of, request_from_row, snapshot_columns, status_of,
+        stored_columns, subject,
     },
 };
 use crate::{

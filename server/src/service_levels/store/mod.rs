@@ -4,13 +4,16 @@
 
 mod assignments;
 mod calendars;
+mod clock_calendars;
 mod compliance;
 mod entity;
+mod evaluation;
 mod history;
 mod import;
 mod monitor;
 mod policies;
 mod requests;
+mod rows;
 
 pub use assignments::ServiceRequestAssignments;
 pub use calendars::{create_calendar, get_calendar, list_calendars, update_calendar};
@@ -26,20 +29,13 @@ pub use requests::{
     record_first_response, request_ids, requests_by_ids, update_request,
 };
 
-use std::sync::{Arc, OnceLock};
-
-use tokio::sync::Semaphore;
-
 use kam_proto::v1 as pb;
 
 use super::{convert::request_to_proto, model::ServiceRequest};
-use crate::{
-    platform::{
-        audit::Change,
-        error::{Error, Result, RuleViolation},
-        events::Payload,
-    },
-    service_levels::clock::{BusinessTimeError, SlaError},
+use crate::platform::{
+    audit::Change,
+    error::{Error, RuleViolation},
+    events::Payload,
 };
 
 /// The change of `request` announced as `event`, which carries the request as GetServiceRequest returns
@@ -65,46 +61,4 @@ pub const TARGET_UNREACHABLE: &str = "TARGET_UNREACHABLE";
 /// Broken rules as the one error a refused write answers with.
 fn refuse(violations: Vec<RuleViolation>) -> Error {
     Error::FailedPrecondition(violations)
-}
-
-/// Runs `work` (SLA clocks: a day of the calendar per step from each request's opening, so a long-open
-/// request costs milliseconds and a batch more) on tokio's blocking pool, off the async workers: a heavy
-/// read never stalls the other RPCs, and the caller's deadline (the timeout layer dropping the future)
-/// answers on time. At most one evaluation per CPU runs at once, so a flood of heavy reads queues here
-/// rather than taking every thread of the pool. Work already started finishes in the background (it
-/// holds its permit until then); its result is dropped.
-async fn off_the_workers<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    static PERMITS: OnceLock<Arc<Semaphore>> = OnceLock::new();
-    let permits = PERMITS.get_or_init(|| {
-        let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-        Arc::new(Semaphore::new(cpus))
-    });
-    let permit = Arc::clone(permits)
-        .acquire_owned()
-        .await
-        .map_err(|closed| Error::Database(sea_orm::DbErr::Custom(format!("SLA evaluation: {closed}"))))?;
-    let evaluation = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        work()
-    });
-    match evaluation.await {
-        Ok(result) => result,
-        Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
-        Err(join) => Err(Error::Database(sea_orm::DbErr::Custom(format!(
-            "SLA evaluation did not finish: {join}"
-        )))),
-    }
-}
-
-/// A clock that cannot answer: TARGET_UNREACHABLE for a target beyond the horizon (a write refuses it);
-/// anything else means the stored history is inconsistent, which is our fault.
-fn clock_error(subject: &str, err: SlaError) -> Error {
-    match err {
-        SlaError::BusinessTime(BusinessTimeError::BeyondHorizon { .. }) => Error::rule(
-            TARGET_UNREACHABLE,
-            subject,
-            "the SLA target is not reached within 20 years of the calendar's working time",
-        ),
-        other => Error::Database(sea_orm::DbErr::Custom(format!("sla clock: {other}"))),
-    }
 }

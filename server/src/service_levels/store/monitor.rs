@@ -47,10 +47,10 @@ use uuid::Uuid;
 
 use super::{
     SERVICE_REQUEST,
-    calendars::{clock_calendar, load_calendar},
-    clock_error, off_the_workers,
+    clock_calendars::{clock_calendar, load_calendar},
+    evaluation::{clock_error, evaluate, histories, off_the_workers},
     policies::load_policy,
-    requests::{applied_of, evaluate, histories, recorded_of},
+    rows::{applied_of, recorded_of},
 };
 use crate::{
     platform::{

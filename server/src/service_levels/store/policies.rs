@@ -3,13 +3,14 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{POLICY, calendars::require_calendar, refuse};
+use super::{POLICY, clock_calendars::require_calendar, refuse};
 use crate::{
     accounts,
     accounts::model::Tier,
@@ -34,8 +35,8 @@ use crate::{
     service_levels::{
         convert::policy_to_proto,
         model::{
-            EscalationStep, Policy, PolicyFields, PolicyFilter, PolicyMatch, PolicyPatch, PolicyScope,
-            Priority, PriorityTargets, RequestStatus, TargetKind, Trigger,
+            AppliedSla, EscalationStep, Policy, PolicyFields, PolicyFilter, PolicyMatch, PolicyPatch,
+            PolicyScope, Priority, PriorityTargets, RequestStatus, TargetKind, Trigger,
         },
         rules,
     },
@@ -494,4 +495,30 @@ async fn policies_from_rows(
             })
         })
         .collect()
+}
+
+/// The targets of `policy` for `priority`, as a snapshot taken at `time`.
+pub(super) fn snapshot(
+    policy: &Policy,
+    matched: PolicyMatch,
+    priority: Priority,
+    time: DateTime<Utc>,
+) -> Result<AppliedSla> {
+    let targets = policy.targets_for(priority).ok_or_else(|| {
+        Error::Database(sea_orm::DbErr::Custom(format!(
+            "policy {} has no {} targets",
+            policy.id,
+            priority.as_str()
+        )))
+    })?;
+    Ok(AppliedSla {
+        policy_id: policy.id,
+        policy_match: matched,
+        calendar_id: policy.fields.calendar_id,
+        first_response_minutes: targets.first_response_minutes,
+        resolution_minutes: targets.resolution_minutes,
+        warning_percent: policy.fields.warning_percent,
+        pause_statuses: policy.fields.pause_statuses.clone(),
+        apply_time: time,
+    })
 }

@@ -3,29 +3,27 @@
 //! request's status history on every read; every write also stores what SQL needs to filter by SLA
 //! state and what the breach monitor scans (see `rules` for the derivation).
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
-use serde_json::json;
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::{
     SERVICE_REQUEST,
-    calendars::{clock_calendar, load_calendar, load_calendars},
-    clock_error, off_the_workers,
-    policies::{applicable_policy, load_visible_policy},
+    clock_calendars::{clock_calendar, load_calendar},
+    evaluation::{clock_error, evaluate, evaluated, histories, off_the_workers},
+    policies::{applicable_policy, load_visible_policy, snapshot},
     refuse, request_change,
+    rows::{
+        applied_of, field_columns, fields_of, priority_of, recorded_of, request_from_row, request_row,
+        snapshot_columns, status_of, stored_columns, subject, visible_row,
+    },
 };
 use crate::{
     accounts,
     accounts::{model::Tier, store::require_live_account},
     identity::{
         Visibility,
-        access::{hide_missing, require_may_rekey, require_visible_account, visible_accounts},
+        access::{require_may_rekey, require_visible_account, visible_accounts},
     },
     platform::{
         audit,
@@ -38,29 +36,18 @@ use crate::{
         paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
         request::RequestContext,
     },
-    service_levels::clock::{BusinessCalendar, PauseStatuses, SlaClock, SlaEvaluation, SlaTargets, Target},
     service_levels::store::entity::{
         service_request as row_entity, service_request_status_change as change_entity,
     },
     service_levels::{
         model::{
-            AppliedSla, Category, NewRequest, Policy, PolicyMatch, Priority, RequestFields, RequestFilter,
-            RequestOrder, RequestPatch, RequestStatus, ServiceRequest, SlaState, TargetKind, TargetView,
+            AppliedSla, NewRequest, PolicyMatch, Priority, RequestFields, RequestFilter, RequestOrder,
+            RequestPatch, RequestStatus, ServiceRequest, SlaState, TargetKind,
         },
-        rules::{self, StoredSla},
+        rules::{self},
     },
     teams,
 };
-
-/// A request's status history as the clock reads it.
-type History = Vec<(DateTime<Utc>, RequestStatus)>;
-
-/// How many requests' histories one query loads (well under either backend's parameter limit).
-const HISTORY_CHUNK: usize = 500;
-
-pub(super) fn subject(id: Uuid) -> String {
-    format!("service_requests/{id}")
-}
 
 pub async fn create_request(
     db: &Db,
@@ -495,59 +482,6 @@ pub async fn recalculate_sla(
     .await
 }
 
-/// Re-derives the stored SLA columns of every request counting on calendar `calendar_id` that is not
-/// CLOSED or CANCELLED, after the calendar changed. Their data, revision and etag stay as they are.
-pub(super) async fn rederive_calendar_requests(
-    txn: &impl ConnectionTrait,
-    calendar_id: Uuid,
-    calendar: &BusinessCalendar,
-    time: DateTime<Utc>,
-) -> Result<()> {
-    use row_entity::Column as C;
-    let finals = [RequestStatus::Closed, RequestStatus::Cancelled].map(|s| s.as_str());
-    let mut after: Option<Uuid> = None;
-    loop {
-        let mut select = row_entity::Entity::find()
-            .filter(C::CalendarId.eq(calendar_id))
-            .filter(C::Status.is_not_in(finals))
-            .order_by_asc(C::Id)
-            .limit(HISTORY_CHUNK as u64);
-        if let Some(last) = after {
-            select = select.filter(C::Id.gt(last));
-        }
-        let rows = select.all(txn).await?;
-        let Some(last) = rows.last() else {
-            return Ok(());
-        };
-        after = Some(last.id);
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-        let mut histories = histories(txn, &ids).await?;
-        let calendar = calendar.clone();
-        let changes = off_the_workers(move || {
-            rows.into_iter()
-                .map(|row| {
-                    let history = histories.remove(&row.id).unwrap_or_default();
-                    let sla = applied_of(&row)?;
-                    let evaluation = evaluate(&calendar, &history, &sla, row.first_response_time, time)
-                        .map_err(|e| clock_error(&subject(row.id), e))?;
-                    let stored =
-                        rules::stored_sla(&evaluation, recorded_of(&row)?, row.next_check_time, time);
-                    let mut change = row_entity::ActiveModel {
-                        id: Set(row.id),
-                        ..Default::default()
-                    };
-                    stored_columns(&mut change, &stored);
-                    Ok(change)
-                })
-                .collect::<Result<Vec<_>>>()
-        })
-        .await?;
-        for change in changes {
-            row_entity::Entity::update(change).exec(txn).await?;
-        }
-    }
-}
-
 /// Writes `change` to `row` together with everything derived: the SLA evaluated at `time` on the
 /// history as it now stands (with `new_sla` if the snapshot changes), its stored columns, the update
 /// time and the revision. Returns the request as saved.
@@ -592,106 +526,6 @@ async fn save(
     request_from_row(saved, &evaluation)
 }
 
-/// Rows as requests with their SLA evaluated at `time`: one query for all their histories and three for
-/// their calendars, however many rows.
-pub(super) async fn evaluated(
-    conn: &impl ConnectionTrait,
-    rows: Vec<row_entity::Model>,
-    time: DateTime<Utc>,
-) -> Result<Vec<ServiceRequest>> {
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut histories = histories(conn, &ids).await?;
-    let mut calendar_ids: Vec<Uuid> = rows.iter().map(|r| r.calendar_id).collect();
-    calendar_ids.sort();
-    calendar_ids.dedup();
-    let calendars: HashMap<Uuid, BusinessCalendar> = load_calendars(conn, &calendar_ids)
-        .await?
-        .values()
-        .map(|c| clock_calendar(c).map(|clock| (c.id, clock)))
-        .collect::<Result<_>>()?;
-    off_the_workers(move || {
-        rows.into_iter()
-            .map(|row| {
-                let history = histories.remove(&row.id).unwrap_or_default();
-                let calendar = calendars
-                    .get(&row.calendar_id)
-                    .ok_or_else(|| Error::not_found(super::CALENDAR, row.calendar_id))?;
-                let sla = applied_of(&row)?;
-                let evaluation = evaluate(calendar, &history, &sla, row.first_response_time, time)
-                    .map_err(|e| clock_error(&subject(row.id), e))?;
-                request_from_row(row, &evaluation)
-            })
-            .collect()
-    })
-    .await
-}
-
-/// The status histories of `ids`, oldest first, in one query per [`HISTORY_CHUNK`] requests.
-pub(super) async fn histories(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, History>> {
-    let mut histories: HashMap<Uuid, History> = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(HISTORY_CHUNK) {
-        let rows: Vec<(Uuid, DateTime<Utc>, String)> = change_entity::Entity::find()
-            .select_only()
-            .column(change_entity::Column::ServiceRequestId)
-            .column(change_entity::Column::ChangeTime)
-            .column(change_entity::Column::ToStatus)
-            .filter(change_entity::Column::ServiceRequestId.is_in(chunk.iter().copied()))
-            .order_by_asc(change_entity::Column::ServiceRequestId)
-            .order_by_asc(change_entity::Column::ChangeTime)
-            .order_by_asc(change_entity::Column::Id)
-            .into_tuple()
-            .all(conn)
-            .await?;
-        for (request, time, status) in rows {
-            let status = RequestStatus::from_name(&status)
-                .ok_or_else(|| Error::unknown_stored_value("status", &status))?;
-            histories.entry(request).or_default().push((time, status));
-        }
-    }
-    Ok(histories)
-}
-
-pub(super) fn evaluate(
-    calendar: &BusinessCalendar,
-    history: &[(DateTime<Utc>, RequestStatus)],
-    sla: &AppliedSla,
-    first_response_time: Option<DateTime<Utc>>,
-    time: DateTime<Utc>,
-) -> Result<SlaEvaluation, crate::service_levels::clock::SlaError> {
-    let pause = PauseStatuses::new(sla.pause_statuses.iter().copied())?;
-    let targets = SlaTargets {
-        first_response: Target::new(i64::from(sla.first_response_minutes), sla.warning_percent)?,
-        resolution: Target::new(i64::from(sla.resolution_minutes), sla.warning_percent)?,
-    };
-    SlaClock::new(calendar, history, &pause)?.evaluate(targets, first_response_time, time)
-}
-
-/// The targets of `policy` for `priority`, as a snapshot taken at `time`.
-pub(super) fn snapshot(
-    policy: &Policy,
-    matched: PolicyMatch,
-    priority: Priority,
-    time: DateTime<Utc>,
-) -> Result<AppliedSla> {
-    let targets = policy.targets_for(priority).ok_or_else(|| {
-        Error::Database(sea_orm::DbErr::Custom(format!(
-            "policy {} has no {} targets",
-            policy.id,
-            priority.as_str()
-        )))
-    })?;
-    Ok(AppliedSla {
-        policy_id: policy.id,
-        policy_match: matched,
-        calendar_id: policy.fields.calendar_id,
-        first_response_minutes: targets.first_response_minutes,
-        resolution_minutes: targets.resolution_minutes,
-        warning_percent: policy.fields.warning_percent,
-        pause_statuses: policy.fields.pause_statuses.clone(),
-        apply_time: time,
-    })
-}
-
 /// The account's tier (None for a tier this build does not know, which then matches no tier policy).
 async fn account_tier(conn: &impl ConnectionTrait, account_id: Uuid) -> Result<Option<Tier>> {
     accounts::store::tier_of(conn, account_id).await
@@ -722,14 +556,13 @@ async fn check_people(
     }
     if let Some(staff_id) = after.assignee_staff_id
         && before.is_none_or(|b| b.assignee_staff_id != after.assignee_staff_id)
+        && !teams::store::is_active_staff(conn, staff_id).await?
     {
-        if !teams::store::is_active_staff(conn, staff_id).await? {
-            breaks.push(RuleViolation {
-                rule: rules::STAFF_INACTIVE,
-                subject: format!("staff/{staff_id}"),
-                description: "inactive staff cannot be assigned requests".to_owned(),
-            });
-        }
+        breaks.push(RuleViolation {
+            rule: rules::STAFF_INACTIVE,
+            subject: format!("staff/{staff_id}"),
+            description: "inactive staff cannot be assigned requests".to_owned(),
+        });
     }
     Ok(breaks)
 }
@@ -757,149 +590,11 @@ async fn record_status_change(
     Ok(())
 }
 
-/// A request row the caller may see: to a MEMBER, one of another team's account and a missing one both
-/// answer PERMISSION_DENIED.
-pub(super) async fn visible_row(
-    conn: &impl ConnectionTrait,
-    visibility: Visibility,
-    id: Uuid,
-) -> Result<row_entity::Model> {
-    let row = hide_missing(visibility, request_row(conn, id).await)?;
-    require_visible_account(conn, visibility, row.account_id).await?;
-    Ok(row)
-}
-
-async fn request_row(conn: &impl ConnectionTrait, id: Uuid) -> Result<row_entity::Model> {
-    row_entity::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| Error::not_found(SERVICE_REQUEST, id))
-}
-
 async fn load(conn: &impl ConnectionTrait, id: Uuid, time: DateTime<Utc>) -> Result<ServiceRequest> {
     let row = request_row(conn, id).await?;
     evaluated(conn, vec![row], time)
         .await
         .map(|mut items| items.remove(0))
-}
-
-/// The columns a client sets, as an active model with only those set.
-pub(super) fn field_columns(fields: &RequestFields) -> row_entity::ActiveModel {
-    row_entity::ActiveModel {
-        external_id: Set(fields.external_id.clone()),
-        contact_id: Set(fields.contact_id),
-        title: Set(fields.title.clone()),
-        description: Set(fields.description.clone()),
-        category: Set(fields.category.as_str().to_owned()),
-        assignee_staff_id: Set(fields.assignee_staff_id),
-        ..Default::default()
-    }
-}
-
-pub(super) fn snapshot_columns(row: &mut row_entity::ActiveModel, sla: &AppliedSla) {
-    row.policy_id = Set(sla.policy_id);
-    row.policy_match = Set(sla.policy_match.as_str().to_owned());
-    row.calendar_id = Set(sla.calendar_id);
-    row.first_response_minutes = Set(sla.first_response_minutes);
-    row.resolution_minutes = Set(sla.resolution_minutes);
-    row.warning_percent = Set(i32::from(sla.warning_percent));
-    row.pause_statuses = Set(json!(
-        sla.pause_statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()
-    ));
-    row.sla_apply_time = Set(sla.apply_time);
-}
-
-pub(super) fn stored_columns(row: &mut row_entity::ActiveModel, stored: &StoredSla) {
-    let settled = |state: Option<SlaState>| state.map(|s| s.as_str().to_owned());
-    row.first_response_due_time = Set(stored.first_response.due_time);
-    row.first_response_at_risk_time = Set(stored.first_response.at_risk_time);
-    row.first_response_settled_state = Set(settled(stored.first_response.settled));
-    row.first_response_business_minutes = Set(stored.first_response.business_minutes);
-    row.resolution_due_time = Set(stored.resolution.due_time);
-    row.resolution_at_risk_time = Set(stored.resolution.at_risk_time);
-    row.resolution_settled_state = Set(settled(stored.resolution.settled));
-    row.resolution_business_minutes = Set(stored.resolution.business_minutes);
-    row.next_check_time = Set(stored.next_check_time);
-}
-
-fn stored_name<T>(column: &str, raw: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T> {
-    parse(raw).ok_or_else(|| Error::unknown_stored_value(column, raw))
-}
-
-pub(super) fn status_of(row: &row_entity::Model) -> Result<RequestStatus> {
-    stored_name("status", &row.status, RequestStatus::from_name)
-}
-
-fn priority_of(row: &row_entity::Model) -> Result<Priority> {
-    stored_name("priority", &row.priority, Priority::from_name)
-}
-
-/// The states the monitor recorded: (first response, resolution).
-pub(super) fn recorded_of(row: &row_entity::Model) -> Result<(SlaState, SlaState)> {
-    Ok((
-        stored_name(
-            "first_response_sla_state",
-            &row.first_response_sla_state,
-            SlaState::from_name,
-        )?,
-        stored_name(
-            "resolution_sla_state",
-            &row.resolution_sla_state,
-            SlaState::from_name,
-        )?,
-    ))
-}
-
-pub(super) fn fields_of(row: &row_entity::Model) -> Result<RequestFields> {
-    Ok(RequestFields {
-        external_id: row.external_id.clone(),
-        contact_id: row.contact_id,
-        title: row.title.clone(),
-        description: row.description.clone(),
-        category: stored_name("category", &row.category, Category::from_name)?,
-        assignee_staff_id: row.assignee_staff_id,
-    })
-}
-
-pub(super) fn applied_of(row: &row_entity::Model) -> Result<AppliedSla> {
-    let names: Vec<String> = serde_json::from_value(row.pause_statuses.clone())
-        .map_err(|_| Error::unknown_stored_value("pause_statuses", &row.pause_statuses.to_string()))?;
-    let pause_statuses = names
-        .iter()
-        .map(|raw| stored_name("pause_statuses", raw, RequestStatus::from_name))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(AppliedSla {
-        policy_id: row.policy_id,
-        policy_match: stored_name("policy_match", &row.policy_match, PolicyMatch::from_name)?,
-        calendar_id: row.calendar_id,
-        first_response_minutes: row.first_response_minutes,
-        resolution_minutes: row.resolution_minutes,
-        warning_percent: u8::try_from(row.warning_percent)
-            .map_err(|_| Error::unknown_stored_value("warning_percent", &row.warning_percent.to_string()))?,
-        pause_statuses,
-        apply_time: row.sla_apply_time,
-    })
-}
-
-pub(super) fn request_from_row(row: row_entity::Model, evaluation: &SlaEvaluation) -> Result<ServiceRequest> {
-    let sla = applied_of(&row)?;
-    Ok(ServiceRequest {
-        id: row.id,
-        account_id: row.account_id,
-        priority: priority_of(&row)?,
-        status: status_of(&row)?,
-        fields: fields_of(&row)?,
-        first_response: TargetView::new(&evaluation.first_response, sla.first_response_minutes),
-        resolution: TargetView::new(&evaluation.resolution, sla.resolution_minutes),
-        sla,
-        first_response_time: row.first_response_time,
-        status_time: row.status_time,
-        resolve_time: row.resolve_time,
-        close_time: row.close_time,
-        create_time: row.create_time,
-        update_time: row.update_time,
-        revision: row.revision,
-    })
 }
 
 /// The ids of service requests a page of a sync covers (see [`IdScan`]): the change feed's read of this table.
