@@ -36,7 +36,7 @@ use std::{
     sync::Arc,
 };
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use kam_proto::v1 as pb;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -60,14 +60,12 @@ use crate::{
         events::Payload,
         wire::{WireEnum, timestamp},
     },
-    service_levels::clock::{BusinessCalendar, TargetStatus},
+    service_levels::clock::BusinessCalendar,
     service_levels::store::entity::{service_request as row_entity, sla_escalation as escalation_entity},
     service_levels::{
         convert::escalation_to_proto,
-        model::{
-            DEFAULT_POLICY_ID, Escalation, EscalationStep, Priority, Recipient, SlaState, TargetKind, Trigger,
-        },
-        rules,
+        model::{DEFAULT_POLICY_ID, Escalation, EscalationStep, Priority, Recipient, SlaState, TargetKind},
+        rules::{self, escalation},
     },
     teams,
 };
@@ -263,17 +261,22 @@ async fn check_request(db: &Db, id: Uuid, now: DateTime<Utc>, known: Known) -> R
             .await?
         };
 
-        let mut recorded = recorded_of(&row)?;
-        for kind in [TargetKind::FirstResponse, TargetKind::Resolution] {
-            let status = evaluation.get(kind);
-            let before = match kind {
-                TargetKind::FirstResponse => recorded.0,
-                TargetKind::Resolution => recorded.1,
-            };
-            let (from, to) = (rules::escalation_rank(before), rules::escalation_rank(status.state));
-            if to <= from {
-                continue;
-            }
+        let ran: HashSet<(TargetKind, i32)> = escalation_entity::Entity::find()
+            .select_only()
+            .column(escalation_entity::Column::Target)
+            .column(escalation_entity::Column::StepIndex)
+            .filter(escalation_entity::Column::ServiceRequestId.eq(id))
+            .filter(escalation_entity::Column::EscalateTime.gte(row.sla_apply_time))
+            .into_tuple::<(String, i32)>()
+            .all(txn)
+            .await?
+            .into_iter()
+            .filter_map(|(target, index)| Some((TargetKind::from_name(&target)?, index)))
+            .collect();
+        let decision = escalation::decide(&calendar, &ladder, &evaluation, recorded_of(&row)?, &ran, now);
+
+        for transition in &decision.transitions {
+            let (kind, status) = (transition.target, evaluation.get(transition.target));
             let column = match kind {
                 TargetKind::FirstResponse => C::FirstResponseSlaState,
                 TargetKind::Resolution => C::ResolutionSlaState,
@@ -281,9 +284,9 @@ async fn check_request(db: &Db, id: Uuid, now: DateTime<Utc>, known: Known) -> R
             // The compare-and-set: only the transaction that moves the recorded state from what it
             // read writes the transition's events.
             let moved = row_entity::Entity::update_many()
-                .col_expr(column, Expr::value(status.state.as_str()))
+                .col_expr(column, Expr::value(transition.to.as_str()))
                 .filter(C::Id.eq(id))
-                .filter(column.eq(before.as_str()))
+                .filter(column.eq(transition.from.as_str()))
                 .exec(txn)
                 .await?
                 .rows_affected;
@@ -291,15 +294,18 @@ async fn check_request(db: &Db, id: Uuid, now: DateTime<Utc>, known: Known) -> R
                 // Cannot happen while the claim holds the row; start over rather than guess.
                 return Err(Error::Contention);
             }
-            for rank in from + 1..=to {
-                let (event, state): (fn(pb::SlaTransition) -> Payload, _) = if rank == 1 {
-                    report.at_risk_recorded += 1;
-                    (Payload::SlaAtRisk, SlaState::AtRisk)
-                } else {
-                    report.breached_recorded += 1;
-                    (Payload::SlaBreached, SlaState::Breached)
+            for &state in &transition.announced {
+                let event: fn(pb::SlaTransition) -> Payload = match state {
+                    SlaState::AtRisk => {
+                        report.at_risk_recorded += 1;
+                        Payload::SlaAtRisk
+                    }
+                    _ => {
+                        report.breached_recorded += 1;
+                        Payload::SlaBreached
+                    }
                 };
-                let transition = pb::SlaTransition {
+                let announced = pb::SlaTransition {
                     service_request_id: id.to_string(),
                     account_id: row.account_id.to_string(),
                     target: kind.to_wire(),
@@ -314,137 +320,68 @@ async fn check_request(db: &Db, id: Uuid, now: DateTime<Utc>, known: Known) -> R
                 audit::record_system(
                     txn,
                     &MONITOR,
-                    Change::new(SERVICE_REQUEST, id, Some(row.account_id), event(transition), fields),
+                    Change::new(SERVICE_REQUEST, id, Some(row.account_id), event(announced), fields),
                 )
                 .await?;
             }
-            tracing::debug!(request = %id, target = kind.as_str(), state = status.state.as_str(), "sla transition recorded");
-            match kind {
-                TargetKind::FirstResponse => recorded.0 = status.state,
-                TargetKind::Resolution => recorded.1 = status.state,
-            }
+            tracing::debug!(request = %id, target = kind.as_str(), state = transition.to.as_str(), "sla transition recorded");
         }
 
-        let ran: HashSet<(String, i32)> = escalation_entity::Entity::find()
-            .select_only()
-            .column(escalation_entity::Column::Target)
-            .column(escalation_entity::Column::StepIndex)
-            .filter(escalation_entity::Column::ServiceRequestId.eq(id))
-            .filter(escalation_entity::Column::EscalateTime.gte(row.sla_apply_time))
-            .into_tuple::<(String, i32)>()
-            .all(txn)
-            .await?
-            .into_iter()
-            .collect();
-        let mut pending: Option<DateTime<Utc>> = None;
-        for (index, step) in ladder.iter().enumerate() {
-            let index = i32::try_from(index).unwrap_or(i32::MAX);
-            for kind in [TargetKind::FirstResponse, TargetKind::Resolution] {
-                if step.target.is_some_and(|t| t != kind) {
-                    continue;
-                }
-                if ran.contains(&(kind.as_str().to_owned(), index)) {
-                    continue;
-                }
-                let recorded_state = match kind {
-                    TargetKind::FirstResponse => recorded.0,
-                    TargetKind::Resolution => recorded.1,
-                };
-                let Some(at) = step_time(&calendar, step, evaluation.get(kind), recorded_state) else {
-                    continue;
-                };
-                if at > now {
-                    pending = Some(pending.map_or(at, |p| p.min(at)));
-                    continue;
-                }
-                let recipients = recipients_of(txn, &row, step).await?;
-                let escalation = Escalation {
-                    id: Uuid::now_v7(),
-                    service_request_id: id,
-                    target: kind,
-                    trigger: step.trigger,
-                    step_index: index,
-                    recipients,
-                    escalate_time: now,
-                };
-                escalation_entity::Entity::insert(escalation_entity::ActiveModel {
-                    id: Set(escalation.id),
-                    service_request_id: Set(id),
-                    target: Set(kind.as_str().to_owned()),
-                    trigger: Set(step.trigger.as_str().to_owned()),
-                    step_index: Set(index),
-                    recipients: Set(serde_json::to_value(&escalation.recipients)
-                        .expect("recipients always serialize")),
-                    escalate_time: Set(now),
-                })
-                .exec_without_returning(txn)
-                .await?;
-                audit::record_system(
-                    txn,
-                    &MONITOR,
-                    // On the request, like its transitions: one stream per request for whoever
-                    // follows it; the escalation's own id is in the payload.
-                    Change::new(
-                        SERVICE_REQUEST,
-                        id,
-                        Some(row.account_id),
-                        Payload::SlaEscalated(escalation_to_proto(escalation.clone())),
-                        vec!["escalations".to_owned()],
-                    ),
-                )
-                .await?;
-                tracing::debug!(
-                    request = %id,
-                    target = kind.as_str(),
-                    step = index,
-                    recipients = escalation.recipients.len(),
-                    "sla escalation step run"
-                );
-                report.escalations += 1;
-            }
+        for due in &decision.due_steps {
+            let (kind, index, step) = (due.target, due.index, &due.step);
+            let recipients = recipients_of(txn, &row, step).await?;
+            let escalation = Escalation {
+                id: Uuid::now_v7(),
+                service_request_id: id,
+                target: kind,
+                trigger: step.trigger,
+                step_index: index,
+                recipients,
+                escalate_time: now,
+            };
+            escalation_entity::Entity::insert(escalation_entity::ActiveModel {
+                id: Set(escalation.id),
+                service_request_id: Set(id),
+                target: Set(kind.as_str().to_owned()),
+                trigger: Set(step.trigger.as_str().to_owned()),
+                step_index: Set(index),
+                recipients: Set(serde_json::to_value(&escalation.recipients).expect("recipients always serialize")),
+                escalate_time: Set(now),
+            })
+            .exec_without_returning(txn)
+            .await?;
+            audit::record_system(
+                txn,
+                &MONITOR,
+                // On the request, like its transitions: one stream per request for whoever follows
+                // it; the escalation's own id is in the payload.
+                Change::new(
+                    SERVICE_REQUEST,
+                    id,
+                    Some(row.account_id),
+                    Payload::SlaEscalated(escalation_to_proto(escalation.clone())),
+                    vec!["escalations".to_owned()],
+                ),
+            )
+            .await?;
+            tracing::debug!(
+                request = %id,
+                target = kind.as_str(),
+                step = index,
+                recipients = escalation.recipients.len(),
+                "sla escalation step run"
+            );
+            report.escalations += 1;
         }
 
-        // A write's rule for the next check, with what was just recorded, plus the delayed steps still
-        // to come; never at or before `now`, so this scan moves past the request.
-        let stored = rules::stored_sla(&evaluation, recorded, None, now);
-        let next = [stored.next_check_time, pending]
-            .into_iter()
-            .flatten()
-            .min()
-            .map(|t| t.max(now + Duration::microseconds(1)));
         row_entity::Entity::update_many()
-            .col_expr(C::NextCheckTime, Expr::value(next))
+            .col_expr(C::NextCheckTime, Expr::value(decision.next_check_time))
             .filter(C::Id.eq(id))
             .exec(txn)
             .await?;
         Ok(report)
     })
     .await
-}
-
-/// When `step` is due for a target in `status` whose recorded state is `recorded`: None when it does
-/// not apply (not reached yet, no longer in the trigger's state, or fulfilled before the step's instant).
-fn step_time(
-    calendar: &BusinessCalendar,
-    step: &EscalationStep,
-    status: &TargetStatus,
-    recorded: SlaState,
-) -> Option<DateTime<Utc>> {
-    let (rank, start) = match step.trigger {
-        Trigger::AtRisk => (1, status.at_risk_time),
-        Trigger::Breached => (2, status.due_time),
-    };
-    if rules::escalation_rank(recorded) < rank || rules::escalation_rank(status.state) < rank {
-        return None;
-    }
-    // A delay beyond the calendar's horizon never comes.
-    let at = calendar
-        .add_business_minutes(start, i64::from(step.delay_minutes))
-        .ok()?;
-    match status.fulfilled_time {
-        Some(fulfilled) if fulfilled <= at => None,
-        _ => Some(at),
-    }
 }
 
 /// Whom a step notifies ([`rules::escalation::recipients`]), with the account's active team read
@@ -465,106 +402,5 @@ fn column_name(kind: TargetKind) -> &'static str {
     match kind {
         TargetKind::FirstResponse => "first_response_sla_state",
         TargetKind::Resolution => "resolution_sla_state",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::teams::model::TeamRole;
-
-    fn at(text: &str) -> DateTime<Utc> {
-        text.parse().unwrap()
-    }
-
-    fn step(trigger: Trigger, delay_minutes: i32) -> EscalationStep {
-        EscalationStep {
-            trigger,
-            target: None,
-            delay_minutes,
-            notify_assignee: false,
-            roles: vec![TeamRole::ExecutiveSponsor],
-            liaison_department_codes: vec![],
-        }
-    }
-
-    fn status(state: SlaState, fulfilled: Option<&str>) -> TargetStatus {
-        TargetStatus {
-            state,
-            due_time: at("2024-03-04T10:00:00Z"),
-            at_risk_time: at("2024-03-04T09:48:00Z"),
-            elapsed: Duration::minutes(70),
-            paused: Duration::zero(),
-            fulfilled_time: fulfilled.map(at),
-        }
-    }
-
-    #[test]
-    fn a_step_counts_its_delay_from_the_trigger_in_business_time() {
-        let always = BusinessCalendar::always_open("UTC").unwrap();
-        let breached = status(SlaState::Breached, None);
-        assert_eq!(
-            step_time(
-                &always,
-                &step(Trigger::Breached, 30),
-                &breached,
-                SlaState::Breached
-            ),
-            Some(at("2024-03-04T10:30:00Z"))
-        );
-        assert_eq!(
-            step_time(&always, &step(Trigger::AtRisk, 0), &breached, SlaState::Breached),
-            Some(at("2024-03-04T09:48:00Z")),
-            "a breached target has passed at risk"
-        );
-    }
-
-    #[test]
-    fn a_step_waits_for_its_transition_to_be_recorded_and_the_target_to_stay_in_it() {
-        let always = BusinessCalendar::always_open("UTC").unwrap();
-        let breach = step(Trigger::Breached, 0);
-        assert_eq!(
-            step_time(
-                &always,
-                &breach,
-                &status(SlaState::Breached, None),
-                SlaState::AtRisk
-            ),
-            None,
-            "not recorded yet"
-        );
-        assert_eq!(
-            step_time(
-                &always,
-                &breach,
-                &status(SlaState::Paused, None),
-                SlaState::Breached
-            ),
-            None,
-            "paused"
-        );
-        assert_eq!(
-            step_time(
-                &always,
-                &step(Trigger::AtRisk, 0),
-                &status(SlaState::Met, None),
-                SlaState::AtRisk
-            ),
-            None,
-            "met in time"
-        );
-    }
-
-    #[test]
-    fn a_target_fulfilled_before_the_steps_instant_no_longer_escalates() {
-        let always = BusinessCalendar::always_open("UTC").unwrap();
-        let late = status(SlaState::Breached, Some("2024-03-04T10:10:00Z"));
-        // The breach itself (at the due time) is still escalated: the response came after it.
-        assert!(step_time(&always, &step(Trigger::Breached, 0), &late, SlaState::Breached).is_some());
-        // The sponsor, 30 minutes after the due time, is not: the response came before.
-        assert_eq!(
-            step_time(&always, &step(Trigger::Breached, 30), &late, SlaState::Breached),
-            None
-        );
     }
 }
