@@ -121,43 +121,43 @@ pub async fn run(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
     let limit = config.max_message_bytes;
-    let accounts = AccountServiceServer::new(AccountApi::new(db.clone()))
-        .max_decoding_message_size(limit)
-        .max_encoding_message_size(limit);
+    // Every service answers and accepts messages up to the same size; tonic sets it per service.
+    macro_rules! limited {
+        ($service:expr) => {
+            $service
+                .max_decoding_message_size(limit)
+                .max_encoding_message_size(limit)
+        };
+    }
+    let accounts = limited!(AccountServiceServer::new(AccountApi::new(db.clone())));
 
-    let teams = TeamServiceServer::new(TeamApi::new(db.clone(), responsibilities(), coverage))
-        .max_decoding_message_size(limit)
-        .max_encoding_message_size(limit);
-    let identity = IdentityServiceServer::new(IdentityApi::new(db.clone(), Arc::clone(&gate)))
-        .max_decoding_message_size(limit)
-        .max_encoding_message_size(limit);
-    let audit = AuditServiceServer::new(AuditApi::new(db.clone()))
-        .max_decoding_message_size(limit)
-        .max_encoding_message_size(limit);
-    let opportunities = OpportunityServiceServer::new(OpportunityApi::new(db.clone()))
-        .max_decoding_message_size(limit)
-        .max_encoding_message_size(limit);
-    let service_levels = ServiceLevelServiceServer::new(ServiceLevelApi::new(db.clone()))
-        .max_decoding_message_size(limit)
-        .max_encoding_message_size(limit);
-    let planning = PlanningServiceServer::new(PlanningApi::new(db.clone(), config.planning.clone()))
-        .max_decoding_message_size(limit)
-        .max_encoding_message_size(limit);
+    let teams = limited!(TeamServiceServer::new(TeamApi::new(
+        db.clone(),
+        responsibilities(),
+        coverage
+    )));
+    let identity = limited!(IdentityServiceServer::new(IdentityApi::new(
+        db.clone(),
+        Arc::clone(&gate)
+    )));
+    let audit = limited!(AuditServiceServer::new(AuditApi::new(db.clone())));
+    let opportunities = limited!(OpportunityServiceServer::new(OpportunityApi::new(db.clone())));
+    let service_levels = limited!(ServiceLevelServiceServer::new(ServiceLevelApi::new(db.clone())));
+    let planning = limited!(PlanningServiceServer::new(PlanningApi::new(
+        db.clone(),
+        config.planning.clone()
+    )));
 
     // Open event streams end when shutdown begins; otherwise they would hold the drain to its deadline.
     let (stopping, stopping_seen) = watch::channel(false);
-    let integration = IntegrationServiceServer::new(IntegrationApi::new(
+    let integration = limited!(IntegrationServiceServer::new(IntegrationApi::new(
         db.clone(),
         config.integration,
         config.planning.reporting_currency.clone(),
         stopping_seen,
         Arc::clone(&gate),
-    ))
-    .max_decoding_message_size(limit)
-    .max_encoding_message_size(limit);
-    let webhooks = WebhookServiceServer::new(WebhookApi::new(db.clone()))
-        .max_decoding_message_size(limit)
-        .max_encoding_message_size(limit);
+    )));
+    let webhooks = limited!(WebhookServiceServer::new(WebhookApi::new(db.clone())));
 
     // The breach monitor runs beside the RPCs and stops before the database closes. Like the pruner,
     // it runs while this replica holds its lease (jobs.lease_seconds).

@@ -179,15 +179,7 @@ impl AccountService for AccountApi {
         let ctx = RequestContext::from_request(&request)?;
         let pb::UpdateContactRequest { contact, update_mask } = request.into_inner();
         let update = convert::contact_update(contact, update_mask)?;
-        let contact = store::update_contact(
-            &self.db,
-            &ctx,
-            update.id,
-            update.etag.as_deref(),
-            update.patch,
-            update.paths,
-        )
-        .await?;
+        let contact = store::update_contact(&self.db, &ctx, update).await?;
         Ok(Response::new(convert::contact_to_proto(contact)))
     }
 

@@ -10,6 +10,7 @@ use super::model::{
     BuyingRole, Contact, ContactFields, ContactFilter, ContactPatch, ContactRecord, KeyDate, KeyDateKind,
     Lifecycle, Man, RadStatus, RelationshipChange, RelationshipStage, Tier,
 };
+use crate::platform::wire::Update;
 use crate::platform::{
     error::{FieldViolation, Result, Violations},
     etag,
@@ -467,13 +468,6 @@ fn key_dates_from_proto(dates: Vec<pb::KeyDate>) -> Result<Vec<KeyDate>, FieldVi
         .collect()
 }
 
-pub struct ContactUpdate {
-    pub id: Uuid,
-    pub etag: Option<String>,
-    pub patch: ContactPatch,
-    pub paths: Vec<String>,
-}
-
 const CONTACT_UPDATABLE: &[&str] = &[
     "external_id",
     "full_name",
@@ -517,7 +511,7 @@ fn populated_contact_paths(contact: &pb::Contact) -> Vec<&'static str> {
         .collect()
 }
 
-pub fn contact_update(contact: Option<pb::Contact>, mask: Option<FieldMask>) -> Result<ContactUpdate> {
+pub fn contact_update(contact: Option<pb::Contact>, mask: Option<FieldMask>) -> Result<Update<ContactPatch>> {
     let contact = contact.unwrap_or_default();
     let mut v = Violations::default();
     let id = v.take(model::required_id("contact.id", &contact.id));
@@ -614,7 +608,7 @@ pub fn contact_update(contact: Option<pb::Contact>, mask: Option<FieldMask>) -> 
             "a contact cannot report to themselves",
         ));
     }
-    Ok(ContactUpdate {
+    Ok(Update {
         id: id.expect("checked above"),
         etag: (!etag.is_empty()).then_some(etag),
         patch,

@@ -91,15 +91,7 @@ impl OpportunityService for OpportunityApi {
             update_mask,
         } = request.into_inner();
         let update = convert::pipeline_update(pipeline, update_mask)?;
-        let updated = store::update_pipeline(
-            &self.db,
-            &ctx,
-            update.id,
-            update.etag.as_deref(),
-            update.patch,
-            update.paths,
-        )
-        .await?;
+        let updated = store::update_pipeline(&self.db, &ctx, update).await?;
         Ok(Response::new(pipeline_to_proto(updated)))
     }
 
@@ -164,15 +156,7 @@ impl OpportunityService for OpportunityApi {
             update_mask,
         } = request.into_inner();
         let update = convert::opportunity_update(opportunity, update_mask)?;
-        let updated = store::update_opportunity(
-            &self.db,
-            &ctx,
-            update.id,
-            update.etag.as_deref(),
-            update.patch,
-            update.paths,
-        )
-        .await?;
+        let updated = store::update_opportunity(&self.db, &ctx, update).await?;
         Ok(Response::new(opportunity_to_proto(updated)))
     }
 

@@ -13,6 +13,7 @@ use super::{
     rules,
     store::{Amounts, CloseRequest},
 };
+use crate::platform::wire::Update;
 use crate::{
     accounts::model::Tier,
     platform::{
@@ -122,14 +123,10 @@ pub fn new_pipeline(pipeline: Option<pb::Pipeline>) -> Result<PipelineFields> {
     Ok(fields)
 }
 
-pub struct PipelineUpdate {
-    pub id: Uuid,
-    pub etag: Option<String>,
-    pub patch: PipelinePatch,
-    pub paths: Vec<String>,
-}
-
-pub fn pipeline_update(pipeline: Option<pb::Pipeline>, mask: Option<FieldMask>) -> Result<PipelineUpdate> {
+pub fn pipeline_update(
+    pipeline: Option<pb::Pipeline>,
+    mask: Option<FieldMask>,
+) -> Result<Update<PipelinePatch>> {
     let pipeline = pipeline.unwrap_or_default();
     let mut v = Violations::default();
     let id = v.take(required_id("pipeline.id", &pipeline.id));
@@ -168,7 +165,7 @@ pub fn pipeline_update(pipeline: Option<pb::Pipeline>, mask: Option<FieldMask>) 
         }
     }
     v.into_result()?;
-    Ok(PipelineUpdate {
+    Ok(Update {
         id: id.expect("checked above"),
         etag: etag::sent(&pipeline.etag).map(str::to_owned),
         patch,
@@ -350,17 +347,10 @@ fn external_id_required(field: &str, raw: &str) -> Result<String, FieldViolation
     external_id(field, raw)?.ok_or_else(|| FieldViolation::new(field, "required"))
 }
 
-pub struct OpportunityUpdate {
-    pub id: Uuid,
-    pub etag: Option<String>,
-    pub patch: DealPatch,
-    pub paths: Vec<String>,
-}
-
 pub fn opportunity_update(
     opportunity: Option<pb::Opportunity>,
     mask: Option<FieldMask>,
-) -> Result<OpportunityUpdate> {
+) -> Result<Update<DealPatch>> {
     let o = opportunity.unwrap_or_default();
     let mut v = Violations::default();
     let id = v.take(required_id("opportunity.id", &o.id));
@@ -430,7 +420,7 @@ pub fn opportunity_update(
         }
     }
     v.into_result()?;
-    Ok(OpportunityUpdate {
+    Ok(Update {
         id: id.expect("checked above"),
         etag: etag::sent(&o.etag).map(str::to_owned),
         patch,

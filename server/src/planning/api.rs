@@ -281,15 +281,7 @@ impl PlanningService for PlanningApi {
         let ctx = RequestContext::from_request(&request)?;
         let pb::UpdateAccountPlanRequest { plan, update_mask } = request.into_inner();
         let update = convert::plan_update(plan, update_mask, &self.config.reporting_currency)?;
-        let plan = store::update_plan(
-            &self.db,
-            &ctx,
-            update.id,
-            update.etag.as_deref(),
-            update.patch,
-            update.paths,
-        )
-        .await?;
+        let plan = store::update_plan(&self.db, &ctx, update).await?;
         Ok(Response::new(convert::plan_to_proto(plan)))
     }
 
@@ -372,15 +364,7 @@ impl PlanningService for PlanningApi {
         let ctx = RequestContext::from_request(&request)?;
         let pb::UpdatePlanActionRequest { action, update_mask } = request.into_inner();
         let update = convert::action_update(action, update_mask)?;
-        let action = store::update_action(
-            &self.db,
-            &ctx,
-            update.id,
-            update.etag.as_deref(),
-            update.patch,
-            update.paths,
-        )
-        .await?;
+        let action = store::update_action(&self.db, &ctx, update).await?;
         Ok(Response::new(convert::action_to_proto(action)))
     }
 
@@ -439,15 +423,7 @@ impl PlanningService for PlanningApi {
             update_mask,
         } = request.into_inner();
         let update = convert::interaction_update(interaction, update_mask)?;
-        let interaction = store::update_interaction(
-            &self.db,
-            &ctx,
-            update.id,
-            update.etag.as_deref(),
-            update.patch,
-            update.paths,
-        )
-        .await?;
+        let interaction = store::update_interaction(&self.db, &ctx, update).await?;
         Ok(Response::new(convert::interaction_to_proto(interaction)))
     }
 

@@ -54,6 +54,17 @@ pub fn required_enum<T>(field: &str, parsed: Result<Option<T>, FieldViolation>) 
     parsed?.ok_or_else(|| FieldViolation::new(field, "must be set"))
 }
 
+/// An update request, validated: the resource it changes, the etag the client read (checked before
+/// writing, when sent), the patch and the field paths it writes (the mask's, see [`mask_paths`]). Passed
+/// whole from `convert` to the store.
+#[derive(Debug)]
+pub struct Update<P> {
+    pub id: uuid::Uuid,
+    pub etag: Option<String>,
+    pub patch: P,
+    pub paths: Vec<String>,
+}
+
 /// The paths an update writes: the mask's, or every populated field when the mask is empty. Output-only
 /// paths in the mask are ignored (AIP-203): a client echoing a whole resource back must not fail, and
 /// the server-owned values it carries never reach the store (OWASP API3, mass assignment).

@@ -82,15 +82,7 @@ impl ServiceLevelService for ServiceLevelApi {
             update_mask,
         } = request.into_inner();
         let update = convert::calendar_update(calendar, update_mask)?;
-        let updated = store::update_calendar(
-            &self.db,
-            &ctx,
-            update.id,
-            update.etag.as_deref(),
-            update.patch,
-            update.paths,
-        )
-        .await?;
+        let updated = store::update_calendar(&self.db, &ctx, update).await?;
         Ok(Response::new(calendar_to_proto(updated)))
     }
 
@@ -132,15 +124,7 @@ impl ServiceLevelService for ServiceLevelApi {
         let ctx = RequestContext::from_request(&request)?;
         let pb::UpdateSlaPolicyRequest { policy, update_mask } = request.into_inner();
         let update = convert::policy_update(policy, update_mask)?;
-        let updated = store::update_policy(
-            &self.db,
-            &ctx,
-            update.id,
-            update.etag.as_deref(),
-            update.patch,
-            update.paths,
-        )
-        .await?;
+        let updated = store::update_policy(&self.db, &ctx, update).await?;
         Ok(Response::new(policy_to_proto(updated)))
     }
 
@@ -219,15 +203,7 @@ impl ServiceLevelService for ServiceLevelApi {
             update_mask,
         } = request.into_inner();
         let update = convert::request_update(service_request, update_mask)?;
-        let updated = store::update_request(
-            &self.db,
-            &ctx,
-            update.id,
-            update.etag.as_deref(),
-            update.patch,
-            update.paths,
-        )
-        .await?;
+        let updated = store::update_request(&self.db, &ctx, update).await?;
         Ok(Response::new(request_to_proto(updated)))
     }
 

@@ -15,6 +15,7 @@ use super::{
     },
     rules,
 };
+use crate::platform::wire::Update;
 use crate::{
     accounts::model::Tier,
     platform::{
@@ -206,17 +207,10 @@ pub fn new_calendar(calendar: Option<pb::BusinessCalendar>) -> Result<CalendarFi
     Ok(rules::normalize_calendar(fields))
 }
 
-pub struct CalendarUpdate {
-    pub id: Uuid,
-    pub etag: Option<String>,
-    pub patch: CalendarPatch,
-    pub paths: Vec<String>,
-}
-
 pub fn calendar_update(
     calendar: Option<pb::BusinessCalendar>,
     mask: Option<FieldMask>,
-) -> Result<CalendarUpdate> {
+) -> Result<Update<CalendarPatch>> {
     let pb::BusinessCalendar {
         id,
         display_name,
@@ -267,7 +261,7 @@ pub fn calendar_update(
         }
     }
     v.into_result()?;
-    Ok(CalendarUpdate {
+    Ok(Update {
         id: id.expect("checked above"),
         etag: etag::sent(&sent_etag).map(str::to_owned),
         patch,
@@ -468,14 +462,7 @@ pub fn new_policy(policy: Option<pb::SlaPolicy>) -> Result<PolicyFields> {
     Ok(rules::normalize_policy(fields))
 }
 
-pub struct PolicyUpdate {
-    pub id: Uuid,
-    pub etag: Option<String>,
-    pub patch: PolicyPatch,
-    pub paths: Vec<String>,
-}
-
-pub fn policy_update(policy: Option<pb::SlaPolicy>, mask: Option<FieldMask>) -> Result<PolicyUpdate> {
+pub fn policy_update(policy: Option<pb::SlaPolicy>, mask: Option<FieldMask>) -> Result<Update<PolicyPatch>> {
     let pb::SlaPolicy {
         id,
         display_name,
@@ -544,7 +531,7 @@ pub fn policy_update(policy: Option<pb::SlaPolicy>, mask: Option<FieldMask>) -> 
         }
     }
     v.into_result()?;
-    Ok(PolicyUpdate {
+    Ok(Update {
         id: id.expect("checked above"),
         etag: etag::sent(&sent_etag).map(str::to_owned),
         patch,
@@ -729,14 +716,10 @@ pub fn request_record(record: pb::ServiceRequestRecord) -> Result<RequestRecord,
     })
 }
 
-pub struct RequestUpdate {
-    pub id: Uuid,
-    pub etag: Option<String>,
-    pub patch: RequestPatch,
-    pub paths: Vec<String>,
-}
-
-pub fn request_update(request: Option<pb::ServiceRequest>, mask: Option<FieldMask>) -> Result<RequestUpdate> {
+pub fn request_update(
+    request: Option<pb::ServiceRequest>,
+    mask: Option<FieldMask>,
+) -> Result<Update<RequestPatch>> {
     let pb::ServiceRequest {
         id,
         external_id: external,
@@ -802,7 +785,7 @@ pub fn request_update(request: Option<pb::ServiceRequest>, mask: Option<FieldMas
         }
     }
     v.into_result()?;
-    Ok(RequestUpdate {
+    Ok(Update {
         id: id.expect("checked above"),
         etag: etag::sent(&sent_etag).map(str::to_owned),
         patch,

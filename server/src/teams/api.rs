@@ -95,15 +95,7 @@ impl TeamService for TeamApi {
         let ctx = RequestContext::from_request(&request)?;
         let pb::UpdateStaffRequest { staff, update_mask } = request.into_inner();
         let update = convert::staff_update(staff, update_mask)?;
-        let staff = store::update_staff(
-            &self.db,
-            &ctx,
-            update.id,
-            update.etag.as_deref(),
-            update.patch,
-            update.paths,
-        )
-        .await?;
+        let staff = store::update_staff(&self.db, &ctx, update).await?;
         Ok(Response::new(convert::staff_to_proto(staff)))
     }
 
@@ -147,15 +139,7 @@ impl TeamService for TeamApi {
         let ctx = RequestContext::from_request(&request)?;
         let pb::UpdateTeamMemberRequest { member, update_mask } = request.into_inner();
         let update = convert::member_update(member, update_mask)?;
-        let member = store::update_member(
-            &self.db,
-            &ctx,
-            update.id,
-            update.etag.as_deref(),
-            update.patch,
-            update.paths,
-        )
-        .await?;
+        let member = store::update_member(&self.db, &ctx, update).await?;
         Ok(Response::new(convert::member_to_proto(member)))
     }
 

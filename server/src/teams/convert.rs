@@ -12,6 +12,7 @@ use super::{
     rules::RuleBreak,
     store::{AccountCoverage, HandoverRequest, MemberPatch, NewMember, Workload},
 };
+use crate::platform::wire::Update;
 use crate::{
     accounts::model::Tier,
     platform::{
@@ -132,14 +133,7 @@ const STAFF_UPDATABLE: &[&str] = &[
 ];
 const STAFF_OUTPUT_ONLY: &[&str] = &["id", "active", "create_time", "update_time", "etag"];
 
-pub struct StaffUpdate {
-    pub id: Uuid,
-    pub etag: Option<String>,
-    pub patch: StaffPatch,
-    pub paths: Vec<String>,
-}
-
-pub fn staff_update(staff: Option<pb::Staff>, mask: Option<FieldMask>) -> Result<StaffUpdate> {
+pub fn staff_update(staff: Option<pb::Staff>, mask: Option<FieldMask>) -> Result<Update<StaffPatch>> {
     let staff = staff.unwrap_or_default();
     let mut v = Violations::default();
     let id = v.take(required_id("staff.id", &staff.id));
@@ -202,7 +196,7 @@ pub fn staff_update(staff: Option<pb::Staff>, mask: Option<FieldMask>) -> Result
         }
     }
     v.into_result()?;
-    Ok(StaffUpdate {
+    Ok(Update {
         id: id.expect("checked"),
         etag: (!etag.is_empty()).then_some(etag),
         patch,
@@ -295,14 +289,7 @@ pub fn new_member(member: Option<pb::TeamMember>) -> Result<NewMember> {
     })
 }
 
-pub struct MemberUpdate {
-    pub id: Uuid,
-    pub etag: Option<String>,
-    pub patch: MemberPatch,
-    pub paths: Vec<String>,
-}
-
-pub fn member_update(member: Option<pb::TeamMember>, mask: Option<FieldMask>) -> Result<MemberUpdate> {
+pub fn member_update(member: Option<pb::TeamMember>, mask: Option<FieldMask>) -> Result<Update<MemberPatch>> {
     let member = member.unwrap_or_default();
     let mut v = Violations::default();
     let id = v.take(required_id("member.id", &member.id));
@@ -343,7 +330,7 @@ pub fn member_update(member: Option<pb::TeamMember>, mask: Option<FieldMask>) ->
         }
     }
     v.into_result()?;
-    Ok(MemberUpdate {
+    Ok(Update {
         id: id.expect("checked"),
         etag: (!member.etag.is_empty()).then_some(member.etag),
         patch,

@@ -13,6 +13,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{CONTACT, Chain, MAX_CHAIN, accounts::require_live_account, walk_up};
+use crate::platform::wire::Update;
 use crate::{
     accounts::convert::contact_to_proto,
     accounts::model::{
@@ -159,14 +160,14 @@ pub async fn list_contacts(
     Ok(Page { items, next })
 }
 
-pub async fn update_contact(
-    db: &Db,
-    ctx: &RequestContext,
-    id: Uuid,
-    etag: Option<&str>,
-    patch: ContactPatch,
-    changed_fields: Vec<String>,
-) -> Result<Contact> {
+pub async fn update_contact(db: &Db, ctx: &RequestContext, update: Update<ContactPatch>) -> Result<Contact> {
+    let Update {
+        id,
+        etag,
+        patch,
+        paths: changed_fields,
+    } = update;
+    let etag = etag.as_deref();
     let (patch, changed_fields) = (&patch, &changed_fields);
     db.write(|txn| async move {
         let txn = &*txn;

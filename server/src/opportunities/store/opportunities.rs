@@ -15,6 +15,7 @@ use super::{
     OPPORTUNITY, opportunity_change, pipelines::load_pipeline, pipelines::load_pipeline_or_default,
     read_model, refuse,
 };
+use crate::platform::wire::Update;
 use crate::{
     accounts::store::require_live_account,
     identity::{
@@ -191,11 +192,15 @@ pub(super) async fn with_pipelines(
 pub async fn update_opportunity(
     db: &Db,
     ctx: &RequestContext,
-    id: Uuid,
-    sent_etag: Option<&str>,
-    patch: DealPatch,
-    changed_fields: Vec<String>,
+    update: Update<DealPatch>,
 ) -> Result<Opportunity> {
+    let Update {
+        id,
+        etag,
+        patch,
+        paths: changed_fields,
+    } = update;
+    let sent_etag = etag.as_deref();
     let (patch, changed_fields) = (&patch, &changed_fields);
     db.write(|txn| async move {
         let txn = &*txn;

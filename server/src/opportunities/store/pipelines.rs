@@ -6,6 +6,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{PIPELINE, refuse};
+use crate::platform::wire::Update;
 use crate::{
     opportunities::store::entity::{opportunity, pipeline as pipeline_entity, pipeline_stage},
     opportunities::{
@@ -116,11 +117,15 @@ pub async fn list_pipelines(db: &Db, page_size: u64, after: Option<Cursor>) -> R
 pub async fn update_pipeline(
     db: &Db,
     ctx: &RequestContext,
-    id: Uuid,
-    sent_etag: Option<&str>,
-    patch: PipelinePatch,
-    changed_fields: Vec<String>,
+    update: Update<PipelinePatch>,
 ) -> Result<Pipeline> {
+    let Update {
+        id,
+        etag,
+        patch,
+        paths: changed_fields,
+    } = update;
+    let sent_etag = etag.as_deref();
     let (patch, changed_fields) = (&patch, &changed_fields);
     db.write(|txn| async move {
         let txn = &*txn;

@@ -5,6 +5,7 @@ use std::{cmp::Reverse, collections::HashSet};
 use kam_proto::{pbjson_types::FieldMask, v1 as pb};
 use uuid::Uuid;
 
+use crate::platform::wire::Update;
 use crate::{
     accounts::model::Tier,
     planning::model::{
@@ -120,17 +121,10 @@ pub fn new_interaction(raw: Option<pb::Interaction>) -> Result<(Uuid, Interactio
     ))
 }
 
-pub struct InteractionUpdate {
-    pub id: Uuid,
-    pub etag: Option<String>,
-    pub patch: InteractionPatch,
-    pub paths: Vec<String>,
-}
-
 pub fn interaction_update(
     raw: Option<pb::Interaction>,
     mask: Option<FieldMask>,
-) -> Result<InteractionUpdate> {
+) -> Result<Update<InteractionPatch>> {
     let i = raw.unwrap_or_default();
     let mut v = Violations::default();
     let id = v.take(required_id("interaction.id", &i.id));
@@ -190,7 +184,7 @@ pub fn interaction_update(
         }
     }
     v.into_result()?;
-    Ok(InteractionUpdate {
+    Ok(Update {
         id: id.expect("checked above"),
         etag: etag::sent(&i.etag).map(str::to_owned),
         patch,

@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use kam_proto::{pbjson_types::FieldMask, v1 as pb};
 use uuid::Uuid;
 
+use crate::platform::wire::Update;
 use crate::{
     planning::{
         model::{
@@ -293,19 +294,11 @@ pub fn new_plan(raw: Option<pb::AccountPlan>, currency: &str) -> Result<(Uuid, P
     ))
 }
 
-/// A validated UpdateAccountPlan.
-pub struct PlanUpdate {
-    pub id: Uuid,
-    pub etag: Option<String>,
-    pub patch: PlanPatch,
-    pub paths: Vec<String>,
-}
-
 pub fn plan_update(
     raw: Option<pb::AccountPlan>,
     mask: Option<FieldMask>,
     currency: &str,
-) -> Result<PlanUpdate> {
+) -> Result<Update<PlanPatch>> {
     let plan = raw.unwrap_or_default();
     let mut v = Violations::default();
     let id = v.take(required_id("plan.id", &plan.id));
@@ -385,7 +378,7 @@ pub fn plan_update(
         }
     }
     v.into_result()?;
-    Ok(PlanUpdate {
+    Ok(Update {
         id: id.expect("checked above"),
         etag: etag::sent(&etag).map(str::to_owned),
         patch,
@@ -561,14 +554,7 @@ pub fn new_action(raw: Option<pb::PlanAction>) -> Result<(Uuid, ActionFields)> {
     ))
 }
 
-pub struct ActionUpdate {
-    pub id: Uuid,
-    pub etag: Option<String>,
-    pub patch: ActionPatch,
-    pub paths: Vec<String>,
-}
-
-pub fn action_update(raw: Option<pb::PlanAction>, mask: Option<FieldMask>) -> Result<ActionUpdate> {
+pub fn action_update(raw: Option<pb::PlanAction>, mask: Option<FieldMask>) -> Result<Update<ActionPatch>> {
     let action = raw.unwrap_or_default();
     let mut v = Violations::default();
     let id = v.take(required_id("action.id", &action.id));
@@ -621,7 +607,7 @@ pub fn action_update(raw: Option<pb::PlanAction>, mask: Option<FieldMask>) -> Re
         }
     }
     v.into_result()?;
-    Ok(ActionUpdate {
+    Ok(Update {
         id: id.expect("checked above"),
         etag: etag::sent(&action.etag).map(str::to_owned),
         patch,

@@ -15,6 +15,7 @@ use super::{
     PLAN_ACTION, action_change,
     plans::{plan_of, refuse_closed, visible_plan_row},
 };
+use crate::platform::wire::Update;
 use crate::{
     accounts::store::require_live_account,
     identity::{
@@ -180,14 +181,14 @@ pub async fn list_actions(
 }
 
 /// Applies `patch`. On a CLOSED plan only the status may still change (work done late is ticked off).
-pub async fn update_action(
-    db: &Db,
-    ctx: &RequestContext,
-    id: Uuid,
-    sent_etag: Option<&str>,
-    patch: ActionPatch,
-    changed_fields: Vec<String>,
-) -> Result<PlanAction> {
+pub async fn update_action(db: &Db, ctx: &RequestContext, update: Update<ActionPatch>) -> Result<PlanAction> {
+    let Update {
+        id,
+        etag,
+        patch,
+        paths: changed_fields,
+    } = update;
+    let sent_etag = etag.as_deref();
     let (patch, changed_fields) = (&patch, &changed_fields);
     db.write(|txn| async move {
         let txn = &*txn;

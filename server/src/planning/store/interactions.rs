@@ -10,6 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{INTERACTION, interaction_change};
+use crate::platform::wire::Update;
 use crate::{
     accounts::store::{require_contacts_of_account, require_live_account},
     identity::{
@@ -186,11 +187,15 @@ pub async fn list_interactions(
 pub async fn update_interaction(
     db: &Db,
     ctx: &RequestContext,
-    id: Uuid,
-    sent_etag: Option<&str>,
-    patch: InteractionPatch,
-    changed_fields: Vec<String>,
+    update: Update<InteractionPatch>,
 ) -> Result<Interaction> {
+    let Update {
+        id,
+        etag,
+        patch,
+        paths: changed_fields,
+    } = update;
+    let sent_etag = etag.as_deref();
     let (patch, changed_fields) = (&patch, &changed_fields);
     db.write(|txn| async move {
         let txn = &*txn;

@@ -8,6 +8,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{ACCOUNT_PLAN, plan_change, revenue::account_revenue};
+use crate::platform::wire::Update;
 use crate::{
     accounts::store::require_live_account,
     identity::{
@@ -143,14 +144,14 @@ pub async fn list_plans(
     })
 }
 
-pub async fn update_plan(
-    db: &Db,
-    ctx: &RequestContext,
-    id: Uuid,
-    sent_etag: Option<&str>,
-    patch: PlanPatch,
-    changed_fields: Vec<String>,
-) -> Result<AccountPlan> {
+pub async fn update_plan(db: &Db, ctx: &RequestContext, update: Update<PlanPatch>) -> Result<AccountPlan> {
+    let Update {
+        id,
+        etag,
+        patch,
+        paths: changed_fields,
+    } = update;
+    let sent_etag = etag.as_deref();
     let (patch, changed_fields) = (&patch, &changed_fields);
     db.write(|txn| async move {
         let txn = &*txn;

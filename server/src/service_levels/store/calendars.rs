@@ -8,6 +8,7 @@ use super::{
     clock_calendars::{calendars_from_rows, clock_calendar, load_calendar},
     evaluation::rederive_calendar_requests,
 };
+use crate::platform::wire::Update;
 use crate::{
     platform::{
         audit::{self, Change},
@@ -110,11 +111,15 @@ pub async fn list_calendars(db: &Db, page_size: u64, after: Option<Cursor>) -> R
 pub async fn update_calendar(
     db: &Db,
     ctx: &RequestContext,
-    id: Uuid,
-    sent_etag: Option<&str>,
-    patch: CalendarPatch,
-    changed_fields: Vec<String>,
+    update: Update<CalendarPatch>,
 ) -> Result<Calendar> {
+    let Update {
+        id,
+        etag,
+        patch,
+        paths: changed_fields,
+    } = update;
+    let sent_etag = etag.as_deref();
     let (patch, changed_fields) = (&patch, &changed_fields);
     db.write(|txn| async move {
         let txn = &*txn;

@@ -11,6 +11,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{POLICY, clock_calendars::require_calendar, refuse};
+use crate::platform::wire::Update;
 use crate::{
     accounts,
     accounts::model::Tier,
@@ -168,14 +169,14 @@ pub async fn list_policies(
 }
 
 /// Changes a policy. Requests keep the targets they were given; the new ones apply from now on.
-pub async fn update_policy(
-    db: &Db,
-    ctx: &RequestContext,
-    id: Uuid,
-    sent_etag: Option<&str>,
-    patch: PolicyPatch,
-    changed_fields: Vec<String>,
-) -> Result<Policy> {
+pub async fn update_policy(db: &Db, ctx: &RequestContext, update: Update<PolicyPatch>) -> Result<Policy> {
+    let Update {
+        id,
+        etag,
+        patch,
+        paths: changed_fields,
+    } = update;
+    let sent_etag = etag.as_deref();
     let (patch, changed_fields) = (&patch, &changed_fields);
     db.write(|txn| async move {
         let txn = &*txn;

@@ -18,6 +18,7 @@ use super::{
         snapshot_columns, status_of, stored_columns, subject, visible_row,
     },
 };
+use crate::platform::wire::Update;
 use crate::{
     accounts,
     accounts::{model::Tier, store::require_live_account},
@@ -287,11 +288,15 @@ fn due_before_condition(target: TargetKind, before: DateTime<Utc>) -> Condition 
 pub async fn update_request(
     db: &Db,
     ctx: &RequestContext,
-    id: Uuid,
-    sent_etag: Option<&str>,
-    patch: RequestPatch,
-    changed_fields: Vec<String>,
+    update: Update<RequestPatch>,
 ) -> Result<ServiceRequest> {
+    let Update {
+        id,
+        etag,
+        patch,
+        paths: changed_fields,
+    } = update;
+    let sent_etag = etag.as_deref();
     let (patch, changed_fields) = (&patch, &changed_fields);
     db.write(|txn| async move {
         let txn = &*txn;

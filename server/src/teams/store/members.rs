@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::{
     TEAM_MEMBER, member_change, member_from_row, person_of, refuse, seat_of, seats_of_accounts, staff_row,
 };
+use crate::platform::wire::Update;
 use crate::{
     accounts::store::require_live_account,
     identity::{Visibility, access::visible_accounts},
@@ -105,14 +106,14 @@ pub struct MemberPatch {
     pub is_department_liaison: Option<bool>,
 }
 
-pub async fn update_member(
-    db: &Db,
-    ctx: &RequestContext,
-    id: Uuid,
-    sent_etag: Option<&str>,
-    patch: MemberPatch,
-    changed_fields: Vec<String>,
-) -> Result<TeamMember> {
+pub async fn update_member(db: &Db, ctx: &RequestContext, update: Update<MemberPatch>) -> Result<TeamMember> {
+    let Update {
+        id,
+        etag,
+        patch,
+        paths: changed_fields,
+    } = update;
+    let sent_etag = etag.as_deref();
     let (patch, changed_fields) = (&patch, &changed_fields);
     db.write(|txn| async move {
         let txn = &*txn;

@@ -12,6 +12,7 @@ use super::{
     STAFF, active_members_of_staff, departments::require_department, level_of, person_of, refuse,
     staff_change, staff_row,
 };
+use crate::platform::wire::Update;
 use crate::{
     identity::store::{require_another_admin, require_covers},
     platform::{
@@ -154,14 +155,14 @@ pub async fn list_staff(
     Ok(Page { items, next })
 }
 
-pub async fn update_staff(
-    db: &Db,
-    ctx: &RequestContext,
-    id: Uuid,
-    sent_etag: Option<&str>,
-    patch: StaffPatch,
-    changed_fields: Vec<String>,
-) -> Result<Staff> {
+pub async fn update_staff(db: &Db, ctx: &RequestContext, update: Update<StaffPatch>) -> Result<Staff> {
+    let Update {
+        id,
+        etag,
+        patch,
+        paths: changed_fields,
+    } = update;
+    let sent_etag = etag.as_deref();
     let (patch, changed_fields) = (&patch, &changed_fields);
     db.write(|txn| async move {
         let txn = &*txn;
