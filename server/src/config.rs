@@ -70,7 +70,7 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
 }
 
-/// Background jobs (the SLA monitor, the outbox pruner) run on every replica, but only the one holding a
+/// Background jobs (the SLA monitor, the webhook dispatcher, the outbox pruner) run on every replica, but only the one holding a
 /// job's lease runs that job; the holder renews it at each run.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]

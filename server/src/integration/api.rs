@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::feed::{self, EventFilter, FeedBatch, FeedPosition};
+use super::feed::{self, EventFilter, FeedBatch, FeedPosition, event_to_proto};
 use super::import::{
     AccountImporter, ContactImporter, ImportTally, OpportunityImporter, RequestImporter, RevenueImporter,
     import_stream,
@@ -35,9 +35,7 @@ use crate::{
     },
     platform::{
         db::{Db, now},
-        entity::outbox_event,
         error::{Error, Result},
-        events,
         fields::texts,
         request::RequestContext,
         wire::timestamp,
@@ -429,35 +427,10 @@ fn shutting_down(position: FeedPosition) -> Status {
     ))
 }
 
-pub(crate) fn event_to_proto(event: outbox_event::Model) -> pb::Event {
-    let cursor = FeedPosition {
-        txid: event.txid,
-        id: event.id,
-    }
-    .to_cursor();
-    let payload = events::payload_of(&event);
-    // Written again from the typed payload: canonical whatever the database did to the stored JSON
-    // (PostgreSQL's jsonb reorders keys), and converted for events stored before the contract.
-    let payload_json = match &payload {
-        Some(payload) => events::encode(payload).payload_json,
-        None => event.payload.to_string(),
-    };
-    pb::Event {
-        event_type: event.event_type,
-        resource_type: event.resource_type,
-        resource_id: event.resource_id,
-        account_id: event.account_id.map(|id| id.to_string()).unwrap_or_default(),
-        occur_time: Some(timestamp(event.occurred_at)),
-        payload_json,
-        cursor,
-        changed_fields: serde_json::from_value(event.changed_fields).unwrap_or_default(),
-        payload,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::{entity::outbox_event, events};
 
     #[test]
     fn a_shutdown_names_where_to_resume() {

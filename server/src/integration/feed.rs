@@ -15,6 +15,7 @@
 
 use std::collections::HashSet;
 
+use kam_proto::v1 as pb;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     Statement, sea_query::ExprTrait,
@@ -28,6 +29,8 @@ use crate::{
         db::Db,
         entity::outbox_event::{self, Column},
         error::{Error, Result},
+        events,
+        wire::timestamp,
     },
 };
 
@@ -242,6 +245,33 @@ pub(super) async fn horizon(conn: &impl ConnectionTrait) -> Result<Option<i64>> 
         .await?
         .ok_or_else(|| Error::Database(DbErr::Custom("the snapshot has no xmin".to_owned())))?;
     Ok(Some(row.try_get_by_index(0)?))
+}
+
+/// An outbox row as the public `Event` the stream, the webhooks and the change feed's clients read.
+pub fn event_to_proto(event: outbox_event::Model) -> pb::Event {
+    let cursor = FeedPosition {
+        txid: event.txid,
+        id: event.id,
+    }
+    .to_cursor();
+    let payload = events::payload_of(&event);
+    // Written again from the typed payload: canonical whatever the database did to the stored JSON
+    // (PostgreSQL's jsonb reorders keys), and converted for events stored before the contract.
+    let payload_json = match &payload {
+        Some(payload) => events::encode(payload).payload_json,
+        None => event.payload.to_string(),
+    };
+    pb::Event {
+        event_type: event.event_type,
+        resource_type: event.resource_type,
+        resource_id: event.resource_id,
+        account_id: event.account_id.map(|id| id.to_string()).unwrap_or_default(),
+        occur_time: Some(timestamp(event.occurred_at)),
+        payload_json,
+        cursor,
+        changed_fields: serde_json::from_value(event.changed_fields).unwrap_or_default(),
+        payload,
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! Leases for background jobs, so that of several replicas on one database one at a time runs each
-//! job (the SLA monitor, the outbox pruner), and another takes over after the holder dies.
+//! job (the SLA monitor, the webhook dispatcher, the outbox pruner), and another takes over after the holder dies.
 //!
 //! A lease is a row of `job_leases` (migration 000015): its holder, when it expires, and a fencing
 //! token. A replica takes the lease when it is free, renews it while it holds it, and lets it go when

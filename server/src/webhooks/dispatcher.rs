@@ -26,10 +26,7 @@ use crate::{
         permissions::{Permission, Scope, scope_of},
         store::roles_of,
     },
-    integration::{
-        api::event_to_proto,
-        feed::{self, EventFilter, FeedPosition},
-    },
+    integration::feed::{self, EventFilter, FeedPosition, event_to_proto},
     platform::{
         db::{Db, now},
         entity::outbox_event,

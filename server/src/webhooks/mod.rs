@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod config;
+mod convert;
 pub mod delivery;
 pub mod dispatcher;
 pub mod guard;

@@ -15,7 +15,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{api::subscription_to_proto, signature::WebhookSecret};
+use super::{convert::subscription_to_proto, signature::WebhookSecret};
 use crate::{
     integration::feed::{self, FeedPosition},
     platform::{
