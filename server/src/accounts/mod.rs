@@ -4,4 +4,5 @@
 pub mod api;
 pub(crate) mod convert;
 pub mod model;
+pub mod rules;
 pub mod store;

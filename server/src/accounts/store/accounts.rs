@@ -10,7 +10,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{ACCOUNT, Chain, MAX_CHAIN, walk_up};
+use super::ACCOUNT;
+use crate::accounts::rules::{self, Chain, MAX_CHAIN, walk_up};
 use crate::{
     accounts::convert::account_to_proto,
     accounts::model::{
@@ -315,7 +316,7 @@ pub async fn set_account_deleted(
             (true, true) => return Err(account_deleted(id)),
             (false, false) => {
                 return Err(Error::rule(
-                    "ACCOUNT_NOT_DELETED",
+                    rules::ACCOUNT_NOT_DELETED,
                     format!("accounts/{id}"),
                     "the account is not deleted",
                 ));
@@ -397,7 +398,7 @@ pub async fn require_live_account(conn: &impl ConnectionTrait, id: Uuid) -> Resu
 
 fn account_deleted(id: Uuid) -> Error {
     Error::rule(
-        "ACCOUNT_DELETED",
+        rules::ACCOUNT_DELETED,
         format!("accounts/{id}"),
         "the account is deleted",
     )
@@ -412,7 +413,7 @@ async fn require_live_parent(conn: &impl ConnectionTrait, parent: Uuid) -> Resul
         Ok(())
     } else {
         Err(Error::rule(
-            "PARENT_NOT_FOUND",
+            rules::PARENT_NOT_FOUND,
             format!("accounts/{parent}"),
             "the parent account does not exist or is deleted",
         ))
@@ -433,12 +434,12 @@ async fn refuse_parent_cycle(conn: &impl ConnectionTrait, id: Uuid, new_parent: 
     match walk_up(id, new_parent, parent_of).await? {
         Chain::Clear => Ok(()),
         Chain::ReachesSelf => Err(Error::rule(
-            "PARENT_CYCLE",
+            rules::PARENT_CYCLE,
             format!("accounts/{id}"),
             "the account would become its own ancestor",
         )),
         Chain::TooLong => Err(Error::rule(
-            "HIERARCHY_TOO_DEEP",
+            rules::HIERARCHY_TOO_DEEP,
             format!("accounts/{id}"),
             format!("account hierarchies are at most {MAX_CHAIN} levels deep"),
         )),

@@ -12,7 +12,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{CONTACT, Chain, MAX_CHAIN, accounts::require_live_account, walk_up};
+use super::{CONTACT, accounts::require_live_account};
+use crate::accounts::rules::{self, Chain, MAX_CHAIN, walk_up};
 use crate::platform::wire::Update;
 use crate::{
     accounts::convert::contact_to_proto,
@@ -287,7 +288,7 @@ async fn require_colleague(conn: &impl ConnectionTrait, account_id: Uuid, manage
         Ok(())
     } else {
         Err(Error::rule(
-            "REPORTS_TO_NOT_FOUND",
+            rules::REPORTS_TO_NOT_FOUND,
             format!("contacts/{manager}"),
             "reports_to_contact_id must be a contact of the same account",
         ))
@@ -307,12 +308,12 @@ async fn refuse_reporting_cycle(conn: &impl ConnectionTrait, id: Uuid, new_manag
     match walk_up(id, new_manager, manager_of).await? {
         Chain::Clear => Ok(()),
         Chain::ReachesSelf => Err(Error::rule(
-            "REPORTS_TO_CYCLE",
+            rules::REPORTS_TO_CYCLE,
             format!("contacts/{id}"),
             "the contact would report to themselves through the chain",
         )),
         Chain::TooLong => Err(Error::rule(
-            "REPORTS_TO_TOO_DEEP",
+            rules::REPORTS_TO_TOO_DEEP,
             format!("contacts/{id}"),
             format!("reporting lines are at most {MAX_CHAIN} levels deep"),
         )),
@@ -473,7 +474,7 @@ pub async fn require_contacts_of_account(
         .collect();
     match ids.iter().find(|id| found.get(id) != Some(&account_id)) {
         Some(id) => Err(Error::rule(
-            "CONTACT_NOT_OF_ACCOUNT",
+            rules::CONTACT_NOT_OF_ACCOUNT,
             format!("contacts/{id}"),
             "not a contact of the account",
         )),

@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use super::accounts::{account_field_names, account_from_row};
 use super::contacts::{contact_field_names, contact_from_row, key_dates_of};
-use super::{ACCOUNT, CONTACT, Chain, MAX_CHAIN, walk_up};
+use super::{ACCOUNT, CONTACT};
+use crate::accounts::rules::{self, Chain, MAX_CHAIN, walk_up};
 use crate::{
     accounts::convert::{account_to_proto, contact_to_proto},
     accounts::model::{
@@ -249,7 +250,7 @@ impl AccountPlan {
         };
         if current.delete_time.is_some() {
             return Ok(Err(Refusal::rule(
-                "ACCOUNT_DELETED",
+                rules::ACCOUNT_DELETED,
                 "external_id",
                 "the account is deleted",
             )));
@@ -286,7 +287,7 @@ impl AccountPlan {
         };
         if *parent_external_id == record.external_id {
             return Err(Refusal::rule(
-                "PARENT_CYCLE",
+                rules::PARENT_CYCLE,
                 "parent_external_id",
                 "the account would become its own ancestor",
             ));
@@ -297,7 +298,7 @@ impl AccountPlan {
                 format!("no account has external id {parent_external_id:?}"),
             )),
             Some(parent) if parent.delete_time.is_some() => Err(Refusal::rule(
-                "PARENT_NOT_FOUND",
+                rules::PARENT_NOT_FOUND,
                 "parent_external_id",
                 "the parent account is deleted",
             )),
@@ -351,12 +352,12 @@ impl AccountPlan {
         Ok(match walk_up(id, parent, parent_of).await? {
             Chain::Clear => Ok(()),
             Chain::ReachesSelf => Err(Refusal::rule(
-                "PARENT_CYCLE",
+                rules::PARENT_CYCLE,
                 "parent_external_id",
                 "the account would become its own ancestor",
             )),
             Chain::TooLong => Err(Refusal::rule(
-                "HIERARCHY_TOO_DEEP",
+                rules::HIERARCHY_TOO_DEEP,
                 "parent_external_id",
                 &format!("account hierarchies are at most {MAX_CHAIN} levels deep"),
             )),
@@ -485,7 +486,7 @@ pub async fn import_contacts(
                     format!("no account has external id {:?}", record.account_external_id),
                 )),
                 Some(account) if account.delete_time.is_some() => Err(Refusal::rule(
-                    "ACCOUNT_DELETED",
+                    rules::ACCOUNT_DELETED,
                     "account_external_id",
                     "the account is deleted",
                 )),
@@ -503,7 +504,7 @@ pub async fn import_contacts(
                 Some(current) if current.account_id != account_id => outcome.refused.push((
                     *index,
                     Refusal::rule(
-                        "CONTACT_ACCOUNT_IMMUTABLE",
+                        rules::CONTACT_ACCOUNT_IMMUTABLE,
                         "account_external_id",
                         "a contact stays with its account; the ERP record names another",
                     ),
