@@ -173,6 +173,23 @@ fn no_area_reads_another_areas_tables_in_sql() {
     );
 }
 
+#[test]
+fn the_platform_names_no_area_but_the_callers_identity() {
+    let mut found = Vec::new();
+    for path in rust_files(&src().join("platform")) {
+        let text = read(&path).replace("identity::{Principal, Visibility}", "");
+        for area in AREAS {
+            if text.contains(&format!("crate::{area}")) || text.contains(&format!("    {area}::")) {
+                found.push(format!("{}: {area}", path.display()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "the shared platform must not depend on an area: {found:#?}"
+    );
+}
+
 /// The checks above would pass on an empty tree too: these show they catch what they look for.
 #[test]
 fn the_checks_catch_a_crossing() {

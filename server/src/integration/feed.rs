@@ -22,6 +22,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::legacy_events;
 use crate::{
     identity::{Visibility, access::visible_account_ids, store::IDENTITY_RESOURCE_TYPES},
     integration::entity::feed_horizon,
@@ -247,6 +248,25 @@ pub(super) async fn horizon(conn: &impl ConnectionTrait) -> Result<Option<i64>> 
     Ok(Some(row.try_get_by_index(0)?))
 }
 
+/// The stored event's payload, typed: as written for a public payload, converted for one written
+/// before the contract existed. `None` for an event type this version does not know, or a stored
+/// payload that does not read as its type's message (logged: it would be a bug).
+pub fn payload_of(event: &outbox_event::Model) -> Option<events::Payload> {
+    let typed = match event.payload_version {
+        events::PUBLIC_PAYLOAD => events::decode(&event.event_type, event.payload.clone()),
+        _ => legacy_events::convert(&event.event_type, &event.resource_id, &event.payload),
+    };
+    if typed.is_none() {
+        tracing::warn!(
+            event_id = event.id,
+            event_type = %event.event_type,
+            payload_version = event.payload_version,
+            "a stored event's payload does not read as its type's message"
+        );
+    }
+    typed
+}
+
 /// An outbox row as the public `Event` the stream, the webhooks and the change feed's clients read.
 pub fn event_to_proto(event: outbox_event::Model) -> pb::Event {
     let cursor = FeedPosition {
@@ -254,7 +274,7 @@ pub fn event_to_proto(event: outbox_event::Model) -> pb::Event {
         id: event.id,
     }
     .to_cursor();
-    let payload = events::payload_of(&event);
+    let payload = payload_of(&event);
     // Written again from the typed payload: canonical whatever the database did to the stored JSON
     // (PostgreSQL's jsonb reorders keys), and converted for events stored before the contract.
     let payload_json = match &payload {

@@ -10,6 +10,7 @@ pub mod config;
 mod entity;
 pub mod feed;
 pub mod import;
+mod legacy_events;
 pub mod retention;
 pub mod streams;
 pub mod sync;

@@ -31,7 +31,7 @@ use crate::{
         db::Db,
         entity::outbox_event,
         error::{Error, Result},
-        events::{self, Payload},
+        events::Payload,
         id_scan::IdScan,
     },
     service_levels::{self, model::ServiceRequest},
@@ -484,7 +484,7 @@ async fn changed_by(
     resource: SyncResource,
     event: &outbox_event::Model,
 ) -> Result<Vec<(Uuid, Option<Uuid>)>> {
-    Ok(match (resource, events::payload_of(event)) {
+    Ok(match (resource, feed::payload_of(event)) {
         (SyncResource::TierChanges, Some(Payload::TierChanged(change))) => change
             .id
             .parse()
@@ -523,7 +523,7 @@ async fn changed_by(
 
 /// Whether a team-seat event is about `staff_id`'s seat.
 fn seat_of(event: &outbox_event::Model, staff_id: Uuid) -> bool {
-    let holder = match events::payload_of(event) {
+    let holder = match feed::payload_of(event) {
         Some(
             Payload::TeamMemberAdded(seat)
             | Payload::TeamMemberUpdated(seat)

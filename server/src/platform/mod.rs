@@ -1,7 +1,9 @@
 //! The shared platform: what every area stands on and that knows no area. The database handle and its
 //! one write path, the error model, paging, etags and field masks, money and wire conversions, request
 //! context and idempotency, the audit trail, the outbox and its public event contract, job leases,
-//! batching and bulk writes, and telemetry. An area may use anything here; nothing here names an area.
+//! batching and bulk writes, and telemetry. An area may use anything here; nothing here names an area,
+//! with one exception: the request context carries the caller, identity's `Principal` and its
+//! `Visibility`, because every write records who made it.
 
 pub mod audit;
 pub mod batch;

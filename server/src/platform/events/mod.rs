@@ -4,15 +4,13 @@
 //! event from another: names and JSON come from the generated (pbjson) mapping, so a new event type
 //! needs a proto field and nothing else.
 
-mod legacy;
-
 use chrono::{DateTime, Utc};
 use kam_proto::v1 as pb;
 pub use pb::event::Payload;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::platform::{entity::outbox_event, wire::timestamp};
+use crate::platform::wire::timestamp;
 
 /// The `payload_version` of events written in the public format.
 pub const PUBLIC_PAYLOAD: i16 = 1;
@@ -41,25 +39,6 @@ pub fn encode(payload: &Payload) -> Encoded {
         event_type: pascal_case(&field),
         payload_json: value.to_string(),
     }
-}
-
-/// The stored event's payload, typed: as written for a public payload, converted for one written
-/// before the contract existed. `None` for an event type this version does not know, or a stored
-/// payload that does not read as its type's message (logged: it would be a bug).
-pub fn payload_of(event: &outbox_event::Model) -> Option<Payload> {
-    let typed = match event.payload_version {
-        PUBLIC_PAYLOAD => decode(&event.event_type, event.payload.clone()),
-        _ => legacy::convert(&event.event_type, &event.resource_id, &event.payload),
-    };
-    if typed.is_none() {
-        tracing::warn!(
-            event_id = event.id,
-            event_type = %event.event_type,
-            payload_version = event.payload_version,
-            "a stored event's payload does not read as its type's message"
-        );
-    }
-    typed
 }
 
 /// Reads a payload's JSON back as the event type's message.

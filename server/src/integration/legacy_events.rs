@@ -14,7 +14,6 @@ use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::Payload;
 use crate::{
     accounts::convert::{account_to_proto, contact_to_proto},
     identity::{
@@ -28,7 +27,10 @@ use crate::{
         },
         model::{TierOverrideRecord, UpsertOutcome},
     },
-    platform::wire::{WireEnum, timestamp},
+    platform::{
+        events::Payload,
+        wire::{WireEnum, timestamp},
+    },
     service_levels::{
         convert::{calendar_to_proto, escalation_to_proto, policy_to_proto, request_to_proto},
         model::{Policy, Priority, SlaState, TargetKind},
