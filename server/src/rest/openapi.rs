@@ -1053,7 +1053,7 @@ mod tests {
         assert!(
             tier["description"]
                 .as_str()
-                .is_some_and(|d| d.contains("- `KEY`: The accounts that bring"))
+                .is_some_and(|d| d.contains("- `KEY`: Not STRATEGIC, and the revenue ranked above"))
         );
         assert!(schemas["google.rpc.ErrorInfo"]["properties"]["reason"].is_object());
     }
