@@ -10,11 +10,11 @@ use super::model::{
     BuyingRole, Contact, ContactFields, ContactFilter, ContactPatch, ContactRecord, KeyDate, KeyDateKind,
     Lifecycle, Man, RadStatus, RelationshipChange, RelationshipStage, Tier,
 };
-use crate::platform::wire::Update;
+use crate::platform::wire::{PatchFields, Update};
 use crate::platform::{
     error::{FieldViolation, Result, Violations},
     etag,
-    wire::{WireEnum, mask_paths, required_enum, timestamp},
+    wire::{WireEnum, required_enum, timestamp},
 };
 
 const ACCOUNT_OUTPUT_ONLY: &[&str] = &["id", "tier", "create_time", "update_time", "delete_time", "etag"];
@@ -158,16 +158,6 @@ pub fn account_update(
         .take(model::text("change_reason", change_reason, 500, false))
         .filter(|reason| !reason.is_empty());
     let id = v.take(model::required_id("account.id", &account.id));
-    let populated = populated_account_paths(&account);
-    let paths = v
-        .take(mask_paths(
-            mask,
-            populated,
-            ACCOUNT_UPDATABLE,
-            ACCOUNT_OUTPUT_ONLY,
-            &[],
-        ))
-        .unwrap_or_default();
     let pb::Account {
         id: _,
         external_id,
@@ -185,47 +175,51 @@ pub fn account_update(
         delete_time: _,
         etag,
     } = account;
-    let mut patch = AccountPatch::default();
-    for path in &paths {
-        match path.as_str() {
-            "external_id" => {
+    let (patch, paths) = PatchFields::new()
+        .field(
+            "external_id",
+            !external_id.is_empty(),
+            |patch: &mut AccountPatch, v| {
                 patch.external_id = v.take(model::external_id("account.external_id", &external_id))
-            }
-            "display_name" => {
-                patch.display_name = v.take(model::text("account.display_name", &display_name, 200, true))
-            }
-            "legal_name" => {
-                patch.legal_name = v.take(model::text("account.legal_name", &legal_name, 200, false))
-            }
-            "industry" => patch.industry = v.take(model::text("account.industry", &industry, 200, false)),
-            "region" => patch.region = v.take(model::text("account.region", &region, 100, false)),
-            "parent_account_id" => {
-                patch.parent_account_id = v.take(model::optional_id(
-                    "account.parent_account_id",
-                    &parent_account_id,
-                ))
-            }
-            "lifecycle" => {
-                patch.lifecycle = v.take(required_enum(
-                    "account.lifecycle",
-                    Lifecycle::from_wire("account.lifecycle", lifecycle_raw),
-                ))
-            }
-            "relationship_stage" => {
-                patch.relationship_stage = v.take(required_enum(
-                    "account.relationship_stage",
-                    RelationshipStage::from_wire("account.relationship_stage", stage_raw),
-                ))
-            }
-            "rad_status" => {
-                patch.rad_status = v.take(required_enum(
-                    "account.rad_status",
-                    RadStatus::from_wire("account.rad_status", rad_raw),
-                ))
-            }
-            other => unreachable!("mask_paths only returns updatable paths, got {other}"),
-        }
-    }
+            },
+        )
+        .field("display_name", !display_name.is_empty(), |patch, v| {
+            patch.display_name = v.take(model::text("account.display_name", &display_name, 200, true))
+        })
+        .field("legal_name", !legal_name.is_empty(), |patch, v| {
+            patch.legal_name = v.take(model::text("account.legal_name", &legal_name, 200, false))
+        })
+        .field("industry", !industry.is_empty(), |patch, v| {
+            patch.industry = v.take(model::text("account.industry", &industry, 200, false))
+        })
+        .field("region", !region.is_empty(), |patch, v| {
+            patch.region = v.take(model::text("account.region", &region, 100, false))
+        })
+        .field("parent_account_id", !parent_account_id.is_empty(), |patch, v| {
+            patch.parent_account_id = v.take(model::optional_id(
+                "account.parent_account_id",
+                &parent_account_id,
+            ))
+        })
+        .field("lifecycle", lifecycle_raw != 0, |patch, v| {
+            patch.lifecycle = v.take(required_enum(
+                "account.lifecycle",
+                Lifecycle::from_wire("account.lifecycle", lifecycle_raw),
+            ))
+        })
+        .field("relationship_stage", stage_raw != 0, |patch, v| {
+            patch.relationship_stage = v.take(required_enum(
+                "account.relationship_stage",
+                RelationshipStage::from_wire("account.relationship_stage", stage_raw),
+            ))
+        })
+        .field("rad_status", rad_raw != 0, |patch, v| {
+            patch.rad_status = v.take(required_enum(
+                "account.rad_status",
+                RadStatus::from_wire("account.rad_status", rad_raw),
+            ))
+        })
+        .read(mask, ACCOUNT_OUTPUT_ONLY, &[], &mut v);
     v.into_result()?;
     Ok(AccountUpdate {
         id: id.expect("checked above"),
@@ -259,36 +253,6 @@ pub fn relationship_change_to_proto(change: RelationshipChange) -> pb::Relations
         change_time: Some(timestamp(change_time)),
         changed_by_staff_id: changed_by.to_string(),
     }
-}
-
-const ACCOUNT_UPDATABLE: &[&str] = &[
-    "external_id",
-    "display_name",
-    "legal_name",
-    "industry",
-    "region",
-    "parent_account_id",
-    "lifecycle",
-    "relationship_stage",
-    "rad_status",
-];
-
-fn populated_account_paths(account: &pb::Account) -> Vec<&'static str> {
-    let set = [
-        ("external_id", !account.external_id.is_empty()),
-        ("display_name", !account.display_name.is_empty()),
-        ("legal_name", !account.legal_name.is_empty()),
-        ("industry", !account.industry.is_empty()),
-        ("region", !account.region.is_empty()),
-        ("parent_account_id", !account.parent_account_id.is_empty()),
-        ("lifecycle", account.lifecycle != 0),
-        ("relationship_stage", account.relationship_stage != 0),
-        ("rad_status", account.rad_status != 0),
-    ];
-    set.into_iter()
-        .filter(|(_, populated)| *populated)
-        .map(|(path, _)| path)
-        .collect()
 }
 
 pub fn account_filter(request: &pb::ListAccountsRequest) -> Result<AccountFilter> {
@@ -468,63 +432,10 @@ fn key_dates_from_proto(dates: Vec<pb::KeyDate>) -> Result<Vec<KeyDate>, FieldVi
         .collect()
 }
 
-const CONTACT_UPDATABLE: &[&str] = &[
-    "external_id",
-    "full_name",
-    "title",
-    "department",
-    "buying_role",
-    "man",
-    "man.has_money",
-    "man.has_authority",
-    "man.has_need",
-    "attitude",
-    "relationship_strength",
-    "reports_to_contact_id",
-    "key_dates",
-    "email",
-    "phone",
-    "notes",
-    "active",
-];
-
-fn populated_contact_paths(contact: &pb::Contact) -> Vec<&'static str> {
-    let set = [
-        ("external_id", !contact.external_id.is_empty()),
-        ("full_name", !contact.full_name.is_empty()),
-        ("title", !contact.title.is_empty()),
-        ("department", !contact.department.is_empty()),
-        ("buying_role", contact.buying_role != 0),
-        ("man", contact.man.is_some()),
-        ("attitude", contact.attitude != 0),
-        ("relationship_strength", contact.relationship_strength != 0),
-        ("reports_to_contact_id", !contact.reports_to_contact_id.is_empty()),
-        ("key_dates", !contact.key_dates.is_empty()),
-        ("email", !contact.email.is_empty()),
-        ("phone", !contact.phone.is_empty()),
-        ("notes", !contact.notes.is_empty()),
-        ("active", contact.active.is_some()),
-    ];
-    set.into_iter()
-        .filter(|(_, populated)| *populated)
-        .map(|(path, _)| path)
-        .collect()
-}
-
 pub fn contact_update(contact: Option<pb::Contact>, mask: Option<FieldMask>) -> Result<Update<ContactPatch>> {
     let contact = contact.unwrap_or_default();
     let mut v = Violations::default();
     let id = v.take(model::required_id("contact.id", &contact.id));
-    let populated = populated_contact_paths(&contact);
-    let paths = v
-        .take(mask_paths(
-            mask,
-            populated,
-            CONTACT_UPDATABLE,
-            CONTACT_OUTPUT_ONLY,
-            &["account_id"],
-        ))
-        .unwrap_or_default();
     let pb::Contact {
         id: _,
         account_id: _,
@@ -546,64 +457,86 @@ pub fn contact_update(contact: Option<pb::Contact>, mask: Option<FieldMask>) -> 
         update_time: _,
         etag,
     } = contact;
+    let man_set = man.is_some();
     let man = man.unwrap_or_default();
-    let mut key_dates = Some(key_dates);
-    let mut patch = ContactPatch::default();
-    for path in &paths {
-        match path.as_str() {
-            "external_id" => {
+    let (patch, paths) = PatchFields::new()
+        .field(
+            "external_id",
+            !external_id.is_empty(),
+            |patch: &mut ContactPatch, v| {
                 patch.external_id = v.take(model::external_id("contact.external_id", &external_id))
-            }
-            "full_name" => patch.full_name = v.take(model::text("contact.full_name", &full_name, 200, true)),
-            "title" => patch.title = v.take(model::text("contact.title", &title, 200, false)),
-            "department" => {
-                patch.department = v.take(model::text("contact.department", &department, 200, false))
-            }
-            // Unspecified clears an assessment back to "not assessed".
-            "buying_role" => {
-                patch.buying_role = v
-                    .take(BuyingRole::from_wire("contact.buying_role", role_raw))
-                    .map(|r| r.unwrap_or(BuyingRole::Unassessed))
-            }
-            "attitude" => {
-                patch.attitude = v
-                    .take(Attitude::from_wire("contact.attitude", attitude_raw))
-                    .map(|a| a.unwrap_or(Attitude::Unassessed))
-            }
-            "man" => {
-                patch.has_money = Some(man.has_money);
-                patch.has_authority = Some(man.has_authority);
-                patch.has_need = Some(man.has_need);
-            }
-            "man.has_money" => patch.has_money = Some(man.has_money),
-            "man.has_authority" => patch.has_authority = Some(man.has_authority),
-            "man.has_need" => patch.has_need = Some(man.has_need),
-            "relationship_strength" => {
-                patch.relationship_strength = v.take(model::relationship_strength(
-                    "contact.relationship_strength",
-                    relationship_strength,
-                ))
-            }
-            "reports_to_contact_id" => {
+            },
+        )
+        .field("full_name", !full_name.is_empty(), |patch, v| {
+            patch.full_name = v.take(model::text("contact.full_name", &full_name, 200, true))
+        })
+        .field("title", !title.is_empty(), |patch, v| {
+            patch.title = v.take(model::text("contact.title", &title, 200, false))
+        })
+        .field("department", !department.is_empty(), |patch, v| {
+            patch.department = v.take(model::text("contact.department", &department, 200, false))
+        })
+        // Unspecified clears an assessment back to "not assessed".
+        .field("buying_role", role_raw != 0, |patch, v| {
+            patch.buying_role = v
+                .take(BuyingRole::from_wire("contact.buying_role", role_raw))
+                .map(|r| r.unwrap_or(BuyingRole::Unassessed))
+        })
+        .field("man", man_set, |patch, _| {
+            patch.has_money = Some(man.has_money);
+            patch.has_authority = Some(man.has_authority);
+            patch.has_need = Some(man.has_need);
+        })
+        .field("man.has_money", false, |patch, _| {
+            patch.has_money = Some(man.has_money)
+        })
+        .field("man.has_authority", false, |patch, _| {
+            patch.has_authority = Some(man.has_authority)
+        })
+        .field("man.has_need", false, |patch, _| {
+            patch.has_need = Some(man.has_need)
+        })
+        .field("attitude", attitude_raw != 0, |patch, v| {
+            patch.attitude = v
+                .take(Attitude::from_wire("contact.attitude", attitude_raw))
+                .map(|a| a.unwrap_or(Attitude::Unassessed))
+        })
+        .field("relationship_strength", relationship_strength != 0, |patch, v| {
+            patch.relationship_strength = v.take(model::relationship_strength(
+                "contact.relationship_strength",
+                relationship_strength,
+            ))
+        })
+        .field(
+            "reports_to_contact_id",
+            !reports_to_contact_id.is_empty(),
+            |patch, v| {
                 patch.reports_to_contact_id = v.take(model::optional_id(
                     "contact.reports_to_contact_id",
                     &reports_to_contact_id,
                 ))
-            }
-            "key_dates" => {
-                patch.key_dates = v.take(key_dates_from_proto(key_dates.take().unwrap_or_default()))
-            }
-            "email" => patch.email = v.take(model::email("contact.email", &email)),
-            "phone" => patch.phone = v.take(model::text("contact.phone", &phone, 50, false)),
-            "notes" => patch.notes = v.take(model::text("contact.notes", &notes, 10_000, false)),
-            "active" => patch.active = Some(active.unwrap_or(false)),
-            other => unreachable!("mask_paths only returns updatable paths, got {other}"),
-        }
-    }
+            },
+        )
+        .field("key_dates", !key_dates.is_empty(), |patch, v| {
+            patch.key_dates = v.take(key_dates_from_proto(key_dates))
+        })
+        .field("email", !email.is_empty(), |patch, v| {
+            patch.email = v.take(model::email("contact.email", &email))
+        })
+        .field("phone", !phone.is_empty(), |patch, v| {
+            patch.phone = v.take(model::text("contact.phone", &phone, 50, false))
+        })
+        .field("notes", !notes.is_empty(), |patch, v| {
+            patch.notes = v.take(model::text("contact.notes", &notes, 10_000, false))
+        })
+        .field("active", active.is_some(), |patch, _| {
+            patch.active = Some(active.unwrap_or(false))
+        })
+        .read(mask, CONTACT_OUTPUT_ONLY, &["account_id"], &mut v);
     v.into_result()?;
     if patch.reports_to_contact_id == Some(id) && id.is_some() {
         return Err(crate::platform::error::Error::rule(
-            "REPORTS_TO_CYCLE",
+            super::rules::REPORTS_TO_CYCLE,
             format!("contacts/{}", id.unwrap_or_default()),
             "a contact cannot report to themselves",
         ));

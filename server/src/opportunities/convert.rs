@@ -13,7 +13,7 @@ use super::{
     rules,
     store::{Amounts, CloseRequest},
 };
-use crate::platform::wire::Update;
+use crate::platform::wire::{PatchFields, Update};
 use crate::{
     accounts::model::Tier,
     platform::{
@@ -21,29 +21,14 @@ use crate::{
         etag,
         fields::{external_id, optional_id, optional_text, required_id, text},
         money::Money,
-        wire::{WireEnum, instant, mask_paths, timestamp},
+        wire::{WireEnum, instant, timestamp},
     },
     teams::model::code,
 };
 
 crate::wire_enums!(ForecastCategory => pb::ForecastCategory, Outcome => pb::Outcome);
 
-const PIPELINE_UPDATABLE: &[&str] = &["display_name", "stages", "qualification_stage_key"];
 const PIPELINE_OUTPUT_ONLY: &[&str] = &["id", "is_default", "create_time", "update_time", "etag"];
-const DEAL_UPDATABLE: &[&str] = &[
-    "external_id",
-    "display_name",
-    "amount",
-    "expected_close_date",
-    "probability_override",
-    "forecast_category_override",
-    "owner_staff_id",
-    "stage_owner_staff_id",
-    "competitors",
-    "source",
-    "next_step",
-    "qualification",
-];
 const DEAL_OUTPUT_ONLY: &[&str] = &[
     "id",
     "stage",
@@ -130,40 +115,25 @@ pub fn pipeline_update(
     let pipeline = pipeline.unwrap_or_default();
     let mut v = Violations::default();
     let id = v.take(required_id("pipeline.id", &pipeline.id));
-    let populated = [
-        ("display_name", !pipeline.display_name.is_empty()),
-        ("stages", !pipeline.stages.is_empty()),
-        (
+    let (patch, paths) = PatchFields::new()
+        .field(
+            "display_name",
+            !pipeline.display_name.is_empty(),
+            |patch: &mut PipelinePatch, v| {
+                patch.display_name = v.take(text("pipeline.display_name", &pipeline.display_name, 200, true));
+            },
+        )
+        .field("stages", !pipeline.stages.is_empty(), |patch, v| {
+            patch.stages = Some(stages_from_proto(pipeline.stages.clone(), v))
+        })
+        .field(
             "qualification_stage_key",
             !pipeline.qualification_stage_key.is_empty(),
-        ),
-    ]
-    .into_iter()
-    .filter(|(_, set)| *set)
-    .map(|(path, _)| path)
-    .collect();
-    let paths = v
-        .take(mask_paths(
-            mask,
-            populated,
-            PIPELINE_UPDATABLE,
-            PIPELINE_OUTPUT_ONLY,
-            &[],
-        ))
-        .unwrap_or_default();
-    let mut patch = PipelinePatch::default();
-    for path in &paths {
-        match path.as_str() {
-            "display_name" => {
-                patch.display_name = v.take(text("pipeline.display_name", &pipeline.display_name, 200, true));
-            }
-            "stages" => patch.stages = Some(stages_from_proto(pipeline.stages.clone(), &mut v)),
-            "qualification_stage_key" => {
+            |patch, v| {
                 patch.qualification_stage_key = v.take(qualification_key(&pipeline.qualification_stage_key));
-            }
-            other => unreachable!("mask_paths only returns updatable paths, got {other}"),
-        }
-    }
+            },
+        )
+        .read(mask, PIPELINE_OUTPUT_ONLY, &[], &mut v);
     v.into_result()?;
     Ok(Update {
         id: id.expect("checked above"),
@@ -354,71 +324,68 @@ pub fn opportunity_update(
     let o = opportunity.unwrap_or_default();
     let mut v = Violations::default();
     let id = v.take(required_id("opportunity.id", &o.id));
-    let populated = [
-        ("external_id", !o.external_id.is_empty()),
-        ("display_name", !o.display_name.is_empty()),
-        ("amount", o.amount.is_some()),
-        ("expected_close_date", o.expected_close_date.is_some()),
-        ("probability_override", o.probability_override.is_some()),
-        ("forecast_category_override", o.forecast_category_override != 0),
-        ("owner_staff_id", !o.owner_staff_id.is_empty()),
-        ("stage_owner_staff_id", !o.stage_owner_staff_id.is_empty()),
-        ("competitors", !o.competitors.is_empty()),
-        ("source", !o.source.is_empty()),
-        ("next_step", !o.next_step.is_empty()),
-        ("qualification", o.qualification.is_some()),
-    ]
-    .into_iter()
-    .filter(|(_, set)| *set)
-    .map(|(path, _)| path)
-    .collect();
-    let paths = v
-        .take(mask_paths(
-            mask,
-            populated,
-            DEAL_UPDATABLE,
-            DEAL_OUTPUT_ONLY,
-            &["account_id", "pipeline_id"],
-        ))
-        .unwrap_or_default();
-    let mut patch = DealPatch::default();
-    for path in &paths {
-        match path.as_str() {
-            "external_id" => {
+    let (patch, paths) = PatchFields::new()
+        .field(
+            "external_id",
+            !o.external_id.is_empty(),
+            |patch: &mut DealPatch, v| {
                 patch.external_id = v.take(external_id("opportunity.external_id", &o.external_id))
-            }
-            "display_name" => {
-                patch.display_name = v.take(text("opportunity.display_name", &o.display_name, 200, true));
-            }
-            "amount" => patch.amount = v.take(amount("opportunity.amount", o.amount.clone())),
-            "expected_close_date" => {
+            },
+        )
+        .field("display_name", !o.display_name.is_empty(), |patch, v| {
+            patch.display_name = v.take(text("opportunity.display_name", &o.display_name, 200, true));
+        })
+        .field("amount", o.amount.is_some(), |patch, v| {
+            patch.amount = v.take(amount("opportunity.amount", o.amount.clone()))
+        })
+        .field(
+            "expected_close_date",
+            o.expected_close_date.is_some(),
+            |patch, v| {
                 patch.expected_close_date = v.take(close_date(
                     "opportunity.expected_close_date",
                     o.expected_close_date,
                 ))
-            }
-            "probability_override" => {
-                patch.probability_override = v.take(probability(o.probability_override))
-            }
-            "forecast_category_override" => {
+            },
+        )
+        .field(
+            "probability_override",
+            o.probability_override.is_some(),
+            |patch, v| patch.probability_override = v.take(probability(o.probability_override)),
+        )
+        .field(
+            "forecast_category_override",
+            o.forecast_category_override != 0,
+            |patch, v| {
                 patch.forecast_category_override = v.take(category_override(o.forecast_category_override));
-            }
-            "owner_staff_id" => {
-                patch.owner_staff_id = v.take(required_id("opportunity.owner_staff_id", &o.owner_staff_id));
-            }
-            "stage_owner_staff_id" => {
+            },
+        )
+        .field("owner_staff_id", !o.owner_staff_id.is_empty(), |patch, v| {
+            patch.owner_staff_id = v.take(required_id("opportunity.owner_staff_id", &o.owner_staff_id));
+        })
+        .field(
+            "stage_owner_staff_id",
+            !o.stage_owner_staff_id.is_empty(),
+            |patch, v| {
                 patch.stage_owner_staff_id = v.take(optional_id(
                     "opportunity.stage_owner_staff_id",
                     &o.stage_owner_staff_id,
                 ));
-            }
-            "competitors" => patch.competitors = v.take(competitors(o.competitors.clone())),
-            "source" => patch.source = v.take(text("opportunity.source", &o.source, 100, false)),
-            "next_step" => patch.next_step = v.take(text("opportunity.next_step", &o.next_step, 500, false)),
-            "qualification" => patch.qualification = Some(qualification(o.qualification)),
-            other => unreachable!("mask_paths only returns updatable paths, got {other}"),
-        }
-    }
+            },
+        )
+        .field("competitors", !o.competitors.is_empty(), |patch, v| {
+            patch.competitors = v.take(competitors(o.competitors.clone()))
+        })
+        .field("source", !o.source.is_empty(), |patch, v| {
+            patch.source = v.take(text("opportunity.source", &o.source, 100, false))
+        })
+        .field("next_step", !o.next_step.is_empty(), |patch, v| {
+            patch.next_step = v.take(text("opportunity.next_step", &o.next_step, 500, false))
+        })
+        .field("qualification", o.qualification.is_some(), |patch, _| {
+            patch.qualification = Some(qualification(o.qualification))
+        })
+        .read(mask, DEAL_OUTPUT_ONLY, &["account_id", "pipeline_id"], &mut v);
     v.into_result()?;
     Ok(Update {
         id: id.expect("checked above"),

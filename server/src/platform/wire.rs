@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use kam_proto::pbjson_types::{FieldMask, Timestamp};
 
-use crate::platform::error::FieldViolation;
+use crate::platform::error::{FieldViolation, Violations};
 
 /// A domain enum that travels as the proto enum with the same value names.
 pub trait WireEnum: Sized + Copy {
@@ -63,6 +63,76 @@ pub struct Update<P> {
     pub etag: Option<String>,
     pub patch: P,
     pub paths: Vec<String>,
+}
+
+/// The writable fields of one resource, in one table: each field's mask path, whether the client's
+/// message sets it (what an empty mask writes), and how it is read into the patch. [`Self::read`] reads
+/// only the fields the update writes, so one list replaces the updatable paths, the populated paths and
+/// a `match` over the chosen ones.
+pub struct PatchFields<'a, P> {
+    fields: Vec<PatchField<'a, P>>,
+}
+
+/// How one field's value is read into the patch.
+type ReadField<'a, P> = Box<dyn FnOnce(&mut P, &mut Violations) + 'a>;
+
+struct PatchField<'a, P> {
+    path: &'static str,
+    set: bool,
+    read: ReadField<'a, P>,
+}
+
+impl<'a, P: Default> PatchFields<'a, P> {
+    pub fn new() -> Self {
+        Self { fields: Vec::new() }
+    }
+
+    /// A writable field: `set` when the message carries a value for it; `read` parses that value into
+    /// the patch, recording what does not parse.
+    pub fn field(
+        mut self,
+        path: &'static str,
+        set: bool,
+        read: impl FnOnce(&mut P, &mut Violations) + 'a,
+    ) -> Self {
+        self.fields.push(PatchField {
+            path,
+            set,
+            read: Box::new(read),
+        });
+        self
+    }
+
+    /// The patch and the paths it writes, as [`mask_paths`] chooses them (the mask's, or the set fields
+    /// in the order declared when the mask is empty); a bad mask is recorded in `v` as a violation of
+    /// `update_mask`.
+    pub fn read(
+        self,
+        mask: Option<FieldMask>,
+        output_only: &[&str],
+        immutable: &[&str],
+        v: &mut Violations,
+    ) -> (P, Vec<String>) {
+        let updatable: Vec<&str> = self.fields.iter().map(|field| field.path).collect();
+        let populated = self.fields.iter().filter(|f| f.set).map(|f| f.path).collect();
+        let paths = v
+            .take(mask_paths(mask, populated, &updatable, output_only, immutable))
+            .unwrap_or_default();
+        let mut patch = P::default();
+        let mut fields = self.fields;
+        for path in &paths {
+            if let Some(at) = fields.iter().position(|field| field.path == path) {
+                (fields.swap_remove(at).read)(&mut patch, v);
+            }
+        }
+        (patch, paths)
+    }
+}
+
+impl<P: Default> Default for PatchFields<'_, P> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// The paths an update writes: the mask's, or every populated field when the mask is empty. Output-only

@@ -15,14 +15,14 @@ use super::{
     },
     rules,
 };
-use crate::platform::wire::Update;
+use crate::platform::wire::{PatchFields, Update};
 use crate::{
     accounts::model::Tier,
     platform::{
         error::{FieldViolation, Result, Violations},
         etag,
         fields::{external_id, optional_id, optional_text, required_id, text},
-        wire::{WireEnum, date_to_proto, instant, mask_paths, required_enum, timestamp},
+        wire::{WireEnum, date_to_proto, instant, required_enum, timestamp},
     },
     teams::model::{TeamRole, code},
 };
@@ -37,27 +37,8 @@ crate::wire_enums!(
     PolicyMatch => pb::SlaPolicyMatch,
 );
 
-const CALENDAR_UPDATABLE: &[&str] = &["display_name", "time_zone", "always_open", "windows", "holidays"];
 const CALENDAR_OUTPUT_ONLY: &[&str] = &["id", "create_time", "update_time", "etag"];
-const POLICY_UPDATABLE: &[&str] = &[
-    "display_name",
-    "account_id",
-    "tier",
-    "calendar_id",
-    "targets",
-    "warning_percent",
-    "pause_statuses",
-    "escalation_steps",
-];
 const POLICY_OUTPUT_ONLY: &[&str] = &["id", "is_default", "create_time", "update_time", "etag"];
-const REQUEST_UPDATABLE: &[&str] = &[
-    "external_id",
-    "contact_id",
-    "title",
-    "description",
-    "category",
-    "assignee_staff_id",
-];
 const REQUEST_OUTPUT_ONLY: &[&str] = &[
     "id",
     "status",
@@ -224,42 +205,27 @@ pub fn calendar_update(
     } = calendar.unwrap_or_default();
     let mut v = Violations::default();
     let id = v.take(required_id("calendar.id", &id));
-    let populated = [
-        ("display_name", !display_name.is_empty()),
-        ("time_zone", !zone.is_empty()),
-        ("always_open", always_open),
-        ("windows", !windows.is_empty()),
-        ("holidays", !holidays.is_empty()),
-    ]
-    .into_iter()
-    .filter(|(_, set)| *set)
-    .map(|(path, _)| path)
-    .collect();
-    let paths = v
-        .take(mask_paths(
-            mask,
-            populated,
-            CALENDAR_UPDATABLE,
-            CALENDAR_OUTPUT_ONLY,
-            &[],
-        ))
-        .unwrap_or_default();
-    let mut patch = CalendarPatch::default();
-    let (mut windows, mut holidays) = (Some(windows), Some(holidays));
-    for path in &paths {
-        match path.as_str() {
-            "display_name" => {
+    let (patch, paths) = PatchFields::new()
+        .field(
+            "display_name",
+            !display_name.is_empty(),
+            |patch: &mut CalendarPatch, v| {
                 patch.display_name = v.take(text("calendar.display_name", &display_name, 200, true));
-            }
-            "time_zone" => patch.time_zone = v.take(time_zone(&zone)),
-            "always_open" => patch.always_open = Some(always_open),
-            "windows" => patch.windows = Some(windows_from_proto(windows.take().unwrap_or_default(), &mut v)),
-            "holidays" => {
-                patch.holidays = Some(holidays_from_proto(holidays.take().unwrap_or_default(), &mut v))
-            }
-            other => unreachable!("mask_paths only returns updatable paths, got {other}"),
-        }
-    }
+            },
+        )
+        .field("time_zone", !zone.is_empty(), |patch, v| {
+            patch.time_zone = v.take(time_zone(&zone))
+        })
+        .field("always_open", always_open, |patch, _| {
+            patch.always_open = Some(always_open)
+        })
+        .field("windows", !windows.is_empty(), |patch, v| {
+            patch.windows = Some(windows_from_proto(windows, v))
+        })
+        .field("holidays", !holidays.is_empty(), |patch, v| {
+            patch.holidays = Some(holidays_from_proto(holidays, v))
+        })
+        .read(mask, CALENDAR_OUTPUT_ONLY, &[], &mut v);
     v.into_result()?;
     Ok(Update {
         id: id.expect("checked above"),
@@ -480,56 +446,38 @@ pub fn policy_update(policy: Option<pb::SlaPolicy>, mask: Option<FieldMask>) -> 
     } = policy.unwrap_or_default();
     let mut v = Violations::default();
     let id = v.take(required_id("policy.id", &id));
-    let populated = [
-        ("display_name", !display_name.is_empty()),
-        ("account_id", !account_id.is_empty()),
-        ("tier", tier != 0),
-        ("calendar_id", !calendar_id.is_empty()),
-        ("targets", !targets.is_empty()),
-        ("warning_percent", warning != 0),
-        ("pause_statuses", pause_statuses.is_some()),
-        ("escalation_steps", !escalation_steps.is_empty()),
-    ]
-    .into_iter()
-    .filter(|(_, set)| *set)
-    .map(|(path, _)| path)
-    .collect();
-    let paths = v
-        .take(mask_paths(
-            mask,
-            populated,
-            POLICY_UPDATABLE,
-            POLICY_OUTPUT_ONLY,
-            &[],
-        ))
-        .unwrap_or_default();
-    let mut patch = PolicyPatch::default();
-    let (mut targets, mut pause_statuses, mut escalation_steps) =
-        (Some(targets), Some(pause_statuses), Some(escalation_steps));
-    for path in &paths {
-        match path.as_str() {
-            "display_name" => {
+    let (patch, paths) = PatchFields::new()
+        .field(
+            "display_name",
+            !display_name.is_empty(),
+            |patch: &mut PolicyPatch, v| {
                 patch.display_name = v.take(text("policy.display_name", &display_name, 200, true));
-            }
-            "account_id" => patch.account_id = v.take(optional_id("policy.account_id", &account_id)),
-            "tier" => patch.tier = v.take(Tier::from_wire("policy.tier", tier)),
-            "calendar_id" => patch.calendar_id = v.take(required_id("policy.calendar_id", &calendar_id)),
-            "targets" => patch.targets = Some(targets_from_proto(targets.take().unwrap_or_default(), &mut v)),
-            "warning_percent" => patch.warning_percent = v.take(warning_percent(warning)),
-            "pause_statuses" => {
-                // Named in the mask but unset: nothing pauses.
-                let raw = pause_statuses.take().flatten().unwrap_or_default();
-                patch.pause_statuses = Some(pause_statuses_from_proto(Some(raw), &mut v));
-            }
-            "escalation_steps" => {
-                patch.escalation_steps = Some(steps_from_proto(
-                    escalation_steps.take().unwrap_or_default(),
-                    &mut v,
-                ))
-            }
-            other => unreachable!("mask_paths only returns updatable paths, got {other}"),
-        }
-    }
+            },
+        )
+        .field("account_id", !account_id.is_empty(), |patch, v| {
+            patch.account_id = v.take(optional_id("policy.account_id", &account_id))
+        })
+        .field("tier", tier != 0, |patch, v| {
+            patch.tier = v.take(Tier::from_wire("policy.tier", tier))
+        })
+        .field("calendar_id", !calendar_id.is_empty(), |patch, v| {
+            patch.calendar_id = v.take(required_id("policy.calendar_id", &calendar_id))
+        })
+        .field("targets", !targets.is_empty(), |patch, v| {
+            patch.targets = Some(targets_from_proto(targets, v))
+        })
+        .field("warning_percent", warning != 0, |patch, v| {
+            patch.warning_percent = v.take(warning_percent(warning))
+        })
+        .field("pause_statuses", pause_statuses.is_some(), |patch, v| {
+            // Named in the mask but unset: nothing pauses.
+            let raw = pause_statuses.unwrap_or_default();
+            patch.pause_statuses = Some(pause_statuses_from_proto(Some(raw), v));
+        })
+        .field("escalation_steps", !escalation_steps.is_empty(), |patch, v| {
+            patch.escalation_steps = Some(steps_from_proto(escalation_steps, v))
+        })
+        .read(mask, POLICY_OUTPUT_ONLY, &[], &mut v);
     v.into_result()?;
     Ok(Update {
         id: id.expect("checked above"),
@@ -744,46 +692,33 @@ pub fn request_update(
     } = request.unwrap_or_default();
     let mut v = Violations::default();
     let id = v.take(required_id("service_request.id", &id));
-    let populated = [
-        ("external_id", !external.is_empty()),
-        ("contact_id", !contact_id.is_empty()),
-        ("title", !title_raw.is_empty()),
-        ("description", !description_raw.is_empty()),
-        ("category", category != 0),
-        ("assignee_staff_id", !assignee_staff_id.is_empty()),
-    ]
-    .into_iter()
-    .filter(|(_, set)| *set)
-    .map(|(path, _)| path)
-    .collect();
-    let paths = v
-        .take(mask_paths(
-            mask,
-            populated,
-            REQUEST_UPDATABLE,
-            REQUEST_OUTPUT_ONLY,
-            &["account_id", "priority"],
-        ))
-        .unwrap_or_default();
-    let mut patch = RequestPatch::default();
-    for path in &paths {
-        match path.as_str() {
-            "external_id" => {
+    let (patch, paths) = PatchFields::new()
+        .field(
+            "external_id",
+            !external.is_empty(),
+            |patch: &mut RequestPatch, v| {
                 patch.external_id = v.take(external_id("service_request.external_id", &external))
-            }
-            "contact_id" => patch.contact_id = v.take(contact(&contact_id)),
-            "title" => patch.title = v.take(title(&title_raw)),
-            "description" => patch.description = v.take(description(&description_raw)),
-            "category" => {
-                patch.category = v.take(required_enum(
-                    "service_request.category",
-                    Category::from_wire("service_request.category", category),
-                ))
-            }
-            "assignee_staff_id" => patch.assignee_staff_id = v.take(assignee(&assignee_staff_id)),
-            other => unreachable!("mask_paths only returns updatable paths, got {other}"),
-        }
-    }
+            },
+        )
+        .field("contact_id", !contact_id.is_empty(), |patch, v| {
+            patch.contact_id = v.take(contact(&contact_id))
+        })
+        .field("title", !title_raw.is_empty(), |patch, v| {
+            patch.title = v.take(title(&title_raw))
+        })
+        .field("description", !description_raw.is_empty(), |patch, v| {
+            patch.description = v.take(description(&description_raw))
+        })
+        .field("category", category != 0, |patch, v| {
+            patch.category = v.take(required_enum(
+                "service_request.category",
+                Category::from_wire("service_request.category", category),
+            ))
+        })
+        .field("assignee_staff_id", !assignee_staff_id.is_empty(), |patch, v| {
+            patch.assignee_staff_id = v.take(assignee(&assignee_staff_id))
+        })
+        .read(mask, REQUEST_OUTPUT_ONLY, &["account_id", "priority"], &mut v);
     v.into_result()?;
     Ok(Update {
         id: id.expect("checked above"),

@@ -12,14 +12,14 @@ use super::{
     rules::RuleBreak,
     store::{AccountCoverage, HandoverRequest, MemberPatch, NewMember, Workload},
 };
-use crate::platform::wire::Update;
+use crate::platform::wire::{PatchFields, Update};
 use crate::{
     accounts::model::Tier,
     platform::{
         error::{Error, FieldViolation, Result, Violations},
         etag,
         fields::{email, optional_id, required_id, text},
-        wire::{WireEnum, bounded_list, mask_paths, required_enum, timestamp},
+        wire::{WireEnum, bounded_list, required_enum, timestamp},
     },
 };
 
@@ -122,42 +122,12 @@ pub fn new_staff(staff: Option<pb::Staff>) -> Result<StaffFields> {
     Ok(fields)
 }
 
-const STAFF_UPDATABLE: &[&str] = &[
-    "full_name",
-    "email",
-    "department_id",
-    "level",
-    "title",
-    "max_accounts",
-    "stage_specialties",
-];
 const STAFF_OUTPUT_ONLY: &[&str] = &["id", "active", "create_time", "update_time", "etag"];
 
 pub fn staff_update(staff: Option<pb::Staff>, mask: Option<FieldMask>) -> Result<Update<StaffPatch>> {
     let staff = staff.unwrap_or_default();
     let mut v = Violations::default();
     let id = v.take(required_id("staff.id", &staff.id));
-    let populated: Vec<&'static str> = [
-        ("full_name", !staff.full_name.is_empty()),
-        ("email", !staff.email.is_empty()),
-        ("department_id", !staff.department_id.is_empty()),
-        ("level", staff.level != 0),
-        ("title", !staff.title.is_empty()),
-        ("max_accounts", staff.max_accounts != 0),
-        ("stage_specialties", !staff.stage_specialties.is_empty()),
-    ]
-    .into_iter()
-    .filter_map(|(path, set)| set.then_some(path))
-    .collect();
-    let paths = v
-        .take(mask_paths(
-            mask,
-            populated,
-            STAFF_UPDATABLE,
-            STAFF_OUTPUT_ONLY,
-            &[],
-        ))
-        .unwrap_or_default();
     let pb::Staff {
         id: _,
         full_name,
@@ -172,29 +142,32 @@ pub fn staff_update(staff: Option<pb::Staff>, mask: Option<FieldMask>) -> Result
         update_time: _,
         etag,
     } = staff;
-    let mut patch = StaffPatch::default();
-    for path in &paths {
-        match path.as_str() {
-            "full_name" => patch.full_name = v.take(text("staff.full_name", &full_name, 200, true)),
-            "email" => patch.email = v.take(staff_email(&email_raw)),
-            "department_id" => {
-                patch.department_id = v.take(required_id("staff.department_id", &department_id))
-            }
-            "level" => {
-                patch.level = v.take(required_enum(
-                    "staff.level",
-                    StaffLevel::from_wire("staff.level", level),
-                ))
-            }
-            "title" => patch.title = v.take(text("staff.title", &title, 200, false)),
-            "max_accounts" => patch.max_accounts = v.take(max_accounts("staff.max_accounts", max_raw, false)),
-            "stage_specialties" => {
-                patch.stage_specialties =
-                    v.take(model::stage_keys("staff.stage_specialties", &stage_specialties))
-            }
-            other => unreachable!("mask_paths only returns updatable paths, got {other}"),
-        }
-    }
+    let (patch, paths) = PatchFields::new()
+        .field("full_name", !full_name.is_empty(), |patch: &mut StaffPatch, v| {
+            patch.full_name = v.take(text("staff.full_name", &full_name, 200, true))
+        })
+        .field("email", !email_raw.is_empty(), |patch, v| {
+            patch.email = v.take(staff_email(&email_raw))
+        })
+        .field("department_id", !department_id.is_empty(), |patch, v| {
+            patch.department_id = v.take(required_id("staff.department_id", &department_id))
+        })
+        .field("level", level != 0, |patch, v| {
+            patch.level = v.take(required_enum(
+                "staff.level",
+                StaffLevel::from_wire("staff.level", level),
+            ))
+        })
+        .field("title", !title.is_empty(), |patch, v| {
+            patch.title = v.take(text("staff.title", &title, 200, false))
+        })
+        .field("max_accounts", max_raw != 0, |patch, v| {
+            patch.max_accounts = v.take(max_accounts("staff.max_accounts", max_raw, false))
+        })
+        .field("stage_specialties", !stage_specialties.is_empty(), |patch, v| {
+            patch.stage_specialties = v.take(model::stage_keys("staff.stage_specialties", &stage_specialties))
+        })
+        .read(mask, STAFF_OUTPUT_ONLY, &[], &mut v);
     v.into_result()?;
     Ok(Update {
         id: id.expect("checked"),
@@ -293,18 +266,20 @@ pub fn member_update(member: Option<pb::TeamMember>, mask: Option<FieldMask>) ->
     let member = member.unwrap_or_default();
     let mut v = Violations::default();
     let id = v.take(required_id("member.id", &member.id));
-    let populated: Vec<&'static str> = [
-        ("role", member.role != 0),
-        ("is_department_liaison", member.is_department_liaison),
-    ]
-    .into_iter()
-    .filter_map(|(path, set)| set.then_some(path))
-    .collect();
-    let paths = v
-        .take(mask_paths(
+    let (patch, paths) = PatchFields::new()
+        .field("role", member.role != 0, |patch: &mut MemberPatch, v| {
+            patch.role = v.take(required_enum(
+                "member.role",
+                TeamRole::from_wire("member.role", member.role),
+            ))
+        })
+        .field(
+            "is_department_liaison",
+            member.is_department_liaison,
+            |patch, _| patch.is_department_liaison = Some(member.is_department_liaison),
+        )
+        .read(
             mask,
-            populated,
-            &["role", "is_department_liaison"],
             &[
                 "id",
                 "department_id",
@@ -314,21 +289,8 @@ pub fn member_update(member: Option<pb::TeamMember>, mask: Option<FieldMask>) ->
                 "etag",
             ],
             &["account_id", "staff_id"],
-        ))
-        .unwrap_or_default();
-    let mut patch = MemberPatch::default();
-    for path in &paths {
-        match path.as_str() {
-            "role" => {
-                patch.role = v.take(required_enum(
-                    "member.role",
-                    TeamRole::from_wire("member.role", member.role),
-                ))
-            }
-            "is_department_liaison" => patch.is_department_liaison = Some(member.is_department_liaison),
-            other => unreachable!("mask_paths only returns updatable paths, got {other}"),
-        }
-    }
+            &mut v,
+        );
     v.into_result()?;
     Ok(Update {
         id: id.expect("checked"),

@@ -5,7 +5,7 @@ use std::{cmp::Reverse, collections::HashSet};
 use kam_proto::{pbjson_types::FieldMask, v1 as pb};
 use uuid::Uuid;
 
-use crate::platform::wire::Update;
+use crate::platform::wire::{PatchFields, Update};
 use crate::{
     accounts::model::Tier,
     planning::model::{
@@ -17,7 +17,7 @@ use crate::{
         etag,
         fields::{optional_id, required_id, text},
         paging::Cursor,
-        wire::{WireEnum, date_to_proto, instant, mask_paths, required_enum, timestamp},
+        wire::{WireEnum, date_to_proto, instant, required_enum, timestamp},
     },
 };
 
@@ -28,16 +28,6 @@ crate::wire_enums!(
 
 const MAX_STAFF: usize = 20;
 const MAX_CONTACTS: usize = 50;
-const UPDATABLE: &[&str] = &[
-    "type",
-    "occur_time",
-    "staff_ids",
-    "contact_ids",
-    "summary",
-    "outcome",
-    "next_step",
-    "satisfaction",
-];
 const OUTPUT_ONLY: &[&str] = &["id", "logged_by_staff_id", "create_time", "update_time", "etag"];
 
 /// Ids, each once, `1..=max` of them (or `0..=max` when not `required`).
@@ -128,61 +118,43 @@ pub fn interaction_update(
     let i = raw.unwrap_or_default();
     let mut v = Violations::default();
     let id = v.take(required_id("interaction.id", &i.id));
-    let populated: Vec<&'static str> = [
-        ("type", i.r#type != 0),
-        ("occur_time", i.occur_time.is_some()),
-        ("staff_ids", !i.staff_ids.is_empty()),
-        ("contact_ids", !i.contact_ids.is_empty()),
-        ("summary", !i.summary.is_empty()),
-        ("outcome", !i.outcome.is_empty()),
-        ("next_step", !i.next_step.is_empty()),
-        ("satisfaction", i.satisfaction != 0),
-    ]
-    .into_iter()
-    .filter_map(|(path, set)| set.then_some(path))
-    .collect();
-    let paths = v
-        .take(mask_paths(
-            mask,
-            populated,
-            UPDATABLE,
-            OUTPUT_ONLY,
-            &["account_id"],
-        ))
-        .unwrap_or_default();
-    let mut patch = InteractionPatch::default();
-    for path in &paths {
-        match path.as_str() {
-            "type" => {
-                patch.kind = v.take(required_enum(
-                    "interaction.type",
-                    InteractionType::from_wire("interaction.type", i.r#type),
-                ))
-            }
-            "occur_time" => {
-                patch.occur_time =
-                    v.take(instant("interaction.occur_time", i.occur_time).and_then(|t| {
-                        t.ok_or_else(|| FieldViolation::new("interaction.occur_time", "required"))
-                    }))
-            }
-            "staff_ids" => {
-                patch.staff_ids = v.take(ids("interaction.staff_ids", &i.staff_ids, MAX_STAFF, true))
-            }
-            "contact_ids" => {
-                patch.contact_ids = v.take(ids(
-                    "interaction.contact_ids",
-                    &i.contact_ids,
-                    MAX_CONTACTS,
-                    false,
-                ))
-            }
-            "summary" => patch.summary = v.take(text("interaction.summary", &i.summary, 2000, true)),
-            "outcome" => patch.outcome = v.take(text("interaction.outcome", &i.outcome, 2000, false)),
-            "next_step" => patch.next_step = v.take(text("interaction.next_step", &i.next_step, 2000, false)),
-            "satisfaction" => patch.satisfaction = v.take(satisfaction(i.satisfaction)),
-            other => unreachable!("mask_paths only returns updatable paths, got {other}"),
-        }
-    }
+    let (patch, paths) = PatchFields::new()
+        .field("type", i.r#type != 0, |patch: &mut InteractionPatch, v| {
+            patch.kind = v.take(required_enum(
+                "interaction.type",
+                InteractionType::from_wire("interaction.type", i.r#type),
+            ))
+        })
+        .field("occur_time", i.occur_time.is_some(), |patch, v| {
+            patch.occur_time = v.take(
+                instant("interaction.occur_time", i.occur_time)
+                    .and_then(|t| t.ok_or_else(|| FieldViolation::new("interaction.occur_time", "required"))),
+            )
+        })
+        .field("staff_ids", !i.staff_ids.is_empty(), |patch, v| {
+            patch.staff_ids = v.take(ids("interaction.staff_ids", &i.staff_ids, MAX_STAFF, true))
+        })
+        .field("contact_ids", !i.contact_ids.is_empty(), |patch, v| {
+            patch.contact_ids = v.take(ids(
+                "interaction.contact_ids",
+                &i.contact_ids,
+                MAX_CONTACTS,
+                false,
+            ))
+        })
+        .field("summary", !i.summary.is_empty(), |patch, v| {
+            patch.summary = v.take(text("interaction.summary", &i.summary, 2000, true))
+        })
+        .field("outcome", !i.outcome.is_empty(), |patch, v| {
+            patch.outcome = v.take(text("interaction.outcome", &i.outcome, 2000, false))
+        })
+        .field("next_step", !i.next_step.is_empty(), |patch, v| {
+            patch.next_step = v.take(text("interaction.next_step", &i.next_step, 2000, false))
+        })
+        .field("satisfaction", i.satisfaction != 0, |patch, v| {
+            patch.satisfaction = v.take(satisfaction(i.satisfaction))
+        })
+        .read(mask, OUTPUT_ONLY, &["account_id"], &mut v);
     v.into_result()?;
     Ok(Update {
         id: id.expect("checked above"),

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use kam_proto::{pbjson_types::FieldMask, v1 as pb};
 use uuid::Uuid;
 
-use crate::platform::wire::Update;
+use crate::platform::wire::{PatchFields, Update};
 use crate::{
     planning::{
         model::{
@@ -20,7 +20,7 @@ use crate::{
         etag,
         fields::{optional_id, required_id, text},
         money::Money,
-        wire::{WireEnum, date, date_to_proto, mask_paths, required_enum, timestamp},
+        wire::{WireEnum, date, date_to_proto, required_enum, timestamp},
     },
 };
 
@@ -37,18 +37,6 @@ const MAX_SWOT: usize = 100;
 const MAX_COMPETITORS: usize = 20;
 const MAX_WHITESPACE: usize = 100;
 
-const PLAN_UPDATABLE: &[&str] = &[
-    "name",
-    "period_start",
-    "period_end",
-    "vision",
-    "revenue_target",
-    "share_of_wallet_target_percent",
-    "objectives",
-    "swot",
-    "competitors",
-    "whitespace",
-];
 const PLAN_OUTPUT_ONLY: &[&str] = &[
     "id",
     "status",
@@ -57,14 +45,6 @@ const PLAN_OUTPUT_ONLY: &[&str] = &[
     "activate_time",
     "close_time",
     "etag",
-];
-const ACTION_UPDATABLE: &[&str] = &[
-    "title",
-    "description",
-    "owner_staff_id",
-    "department_id",
-    "due_date",
-    "status",
 ];
 const ACTION_OUTPUT_ONLY: &[&str] = &[
     "id",
@@ -302,33 +282,6 @@ pub fn plan_update(
     let plan = raw.unwrap_or_default();
     let mut v = Violations::default();
     let id = v.take(required_id("plan.id", &plan.id));
-    let populated: Vec<&'static str> = [
-        ("name", !plan.name.is_empty()),
-        ("period_start", plan.period_start.is_some()),
-        ("period_end", plan.period_end.is_some()),
-        ("vision", !plan.vision.is_empty()),
-        ("revenue_target", plan.revenue_target.is_some()),
-        (
-            "share_of_wallet_target_percent",
-            plan.share_of_wallet_target_percent != 0,
-        ),
-        ("objectives", !plan.objectives.is_empty()),
-        ("swot", !plan.swot.is_empty()),
-        ("competitors", !plan.competitors.is_empty()),
-        ("whitespace", !plan.whitespace.is_empty()),
-    ]
-    .into_iter()
-    .filter_map(|(path, set)| set.then_some(path))
-    .collect();
-    let paths = v
-        .take(mask_paths(
-            mask,
-            populated,
-            PLAN_UPDATABLE,
-            PLAN_OUTPUT_ONLY,
-            &["account_id"],
-        ))
-        .unwrap_or_default();
     let pb::AccountPlan {
         name,
         period_start,
@@ -343,40 +296,48 @@ pub fn plan_update(
         etag,
         ..
     } = plan;
-    let mut patch = PlanPatch::default();
-    for path in &paths {
-        match path.as_str() {
-            "name" => patch.name = v.take(text("plan.name", &name, 200, true)),
-            "period_start" => {
-                patch.period_start = v.take(required(
-                    "plan.period_start",
-                    date("plan.period_start", period_start),
-                ))
-            }
-            "period_end" => {
-                patch.period_end = v.take(required("plan.period_end", date("plan.period_end", period_end)))
-            }
-            "vision" => patch.vision = v.take(text("plan.vision", &vision, 5000, false)),
-            "revenue_target" => {
-                patch.revenue_target = v.take(target_money(
-                    "plan.revenue_target",
-                    revenue_target.clone(),
-                    currency,
-                ))
-            }
-            "share_of_wallet_target_percent" => {
+    let (patch, paths) = PatchFields::new()
+        .field("name", !name.is_empty(), |patch: &mut PlanPatch, v| {
+            patch.name = v.take(text("plan.name", &name, 200, true))
+        })
+        .field("period_start", period_start.is_some(), |patch, v| {
+            patch.period_start = v.take(required(
+                "plan.period_start",
+                date("plan.period_start", period_start),
+            ))
+        })
+        .field("period_end", period_end.is_some(), |patch, v| {
+            patch.period_end = v.take(required("plan.period_end", date("plan.period_end", period_end)))
+        })
+        .field("vision", !vision.is_empty(), |patch, v| {
+            patch.vision = v.take(text("plan.vision", &vision, 5000, false))
+        })
+        .field("revenue_target", revenue_target.is_some(), |patch, v| {
+            patch.revenue_target = v.take(target_money("plan.revenue_target", revenue_target, currency))
+        })
+        .field(
+            "share_of_wallet_target_percent",
+            share_of_wallet_target_percent != 0,
+            |patch, v| {
                 patch.share_of_wallet_target_percent = v.take(percent_0_100(
                     "plan.share_of_wallet_target_percent",
                     share_of_wallet_target_percent,
                 ))
-            }
-            "objectives" => patch.objectives = Some(objectives(objectives_raw.clone(), &mut v)),
-            "swot" => patch.swot = Some(swot(swot_raw.clone(), &mut v)),
-            "competitors" => patch.competitors = Some(competitors(competitors_raw.clone(), &mut v)),
-            "whitespace" => patch.whitespace = Some(whitespace(whitespace_raw.clone(), currency, &mut v)),
-            other => unreachable!("mask_paths only returns updatable paths, got {other}"),
-        }
-    }
+            },
+        )
+        .field("objectives", !objectives_raw.is_empty(), |patch, v| {
+            patch.objectives = Some(objectives(objectives_raw, v))
+        })
+        .field("swot", !swot_raw.is_empty(), |patch, v| {
+            patch.swot = Some(swot(swot_raw, v))
+        })
+        .field("competitors", !competitors_raw.is_empty(), |patch, v| {
+            patch.competitors = Some(competitors(competitors_raw, v))
+        })
+        .field("whitespace", !whitespace_raw.is_empty(), |patch, v| {
+            patch.whitespace = Some(whitespace(whitespace_raw, currency, v))
+        })
+        .read(mask, PLAN_OUTPUT_ONLY, &["account_id"], &mut v);
     v.into_result()?;
     Ok(Update {
         id: id.expect("checked above"),
@@ -558,54 +519,32 @@ pub fn action_update(raw: Option<pb::PlanAction>, mask: Option<FieldMask>) -> Re
     let action = raw.unwrap_or_default();
     let mut v = Violations::default();
     let id = v.take(required_id("action.id", &action.id));
-    let populated: Vec<&'static str> = [
-        ("title", !action.title.is_empty()),
-        ("description", !action.description.is_empty()),
-        ("owner_staff_id", !action.owner_staff_id.is_empty()),
-        ("department_id", !action.department_id.is_empty()),
-        ("due_date", action.due_date.is_some()),
-        ("status", action.status != 0),
-    ]
-    .into_iter()
-    .filter_map(|(path, set)| set.then_some(path))
-    .collect();
-    let paths = v
-        .take(mask_paths(
-            mask,
-            populated,
-            ACTION_UPDATABLE,
-            ACTION_OUTPUT_ONLY,
-            &["plan_id"],
-        ))
-        .unwrap_or_default();
-    let mut patch = ActionPatch::default();
-    for path in &paths {
-        match path.as_str() {
-            "title" => patch.title = v.take(text("action.title", &action.title, 200, true)),
-            "description" => {
-                patch.description = v.take(text("action.description", &action.description, 5000, false))
-            }
-            "owner_staff_id" => {
-                patch.owner_staff_id = v.take(required_id("action.owner_staff_id", &action.owner_staff_id))
-            }
-            "department_id" => {
-                patch.department_id = v.take(required_id("action.department_id", &action.department_id))
-            }
-            "due_date" => {
-                patch.due_date = v.take(required(
-                    "action.due_date",
-                    date("action.due_date", action.due_date),
-                ))
-            }
-            "status" => {
-                patch.status = v.take(required_enum(
-                    "action.status",
-                    ActionStatus::from_wire("action.status", action.status),
-                ))
-            }
-            other => unreachable!("mask_paths only returns updatable paths, got {other}"),
-        }
-    }
+    let (patch, paths) = PatchFields::new()
+        .field("title", !action.title.is_empty(), |patch: &mut ActionPatch, v| {
+            patch.title = v.take(text("action.title", &action.title, 200, true))
+        })
+        .field("description", !action.description.is_empty(), |patch, v| {
+            patch.description = v.take(text("action.description", &action.description, 5000, false))
+        })
+        .field("owner_staff_id", !action.owner_staff_id.is_empty(), |patch, v| {
+            patch.owner_staff_id = v.take(required_id("action.owner_staff_id", &action.owner_staff_id))
+        })
+        .field("department_id", !action.department_id.is_empty(), |patch, v| {
+            patch.department_id = v.take(required_id("action.department_id", &action.department_id))
+        })
+        .field("due_date", action.due_date.is_some(), |patch, v| {
+            patch.due_date = v.take(required(
+                "action.due_date",
+                date("action.due_date", action.due_date),
+            ))
+        })
+        .field("status", action.status != 0, |patch, v| {
+            patch.status = v.take(required_enum(
+                "action.status",
+                ActionStatus::from_wire("action.status", action.status),
+            ))
+        })
+        .read(mask, ACTION_OUTPUT_ONLY, &["plan_id"], &mut v);
     v.into_result()?;
     Ok(Update {
         id: id.expect("checked above"),
