@@ -25,7 +25,6 @@ use crate::{
     },
     platform::{
         audit::{self, Change},
-        bulk::find_columns_by_keys,
         db::{Db, contains_ignoring_case, now},
         error::{Error, Result},
         etag,
@@ -376,7 +375,7 @@ async fn save_account(
     account_from_row(saved)
 }
 
-async fn account_row(conn: &impl ConnectionTrait, id: Uuid) -> Result<account::Model> {
+pub(super) async fn account_row(conn: &impl ConnectionTrait, id: Uuid) -> Result<account::Model> {
     account::Entity::find_by_id(id)
         .one(conn)
         .await?
@@ -598,15 +597,10 @@ pub async fn deletion_states_by_external_id(
     conn: &impl ConnectionTrait,
     external_ids: &[&str],
 ) -> Result<std::collections::HashMap<String, (Uuid, bool)>> {
-    let mut unique: Vec<&str> = external_ids.to_vec();
-    unique.sort_unstable();
-    unique.dedup();
-    let columns = ["external_id", "id", "delete_time"];
-    let rows: Vec<(Option<String>, Uuid, Option<DateTime<Utc>>)> =
-        find_columns_by_keys(conn, "accounts", "external_id", &columns, &unique).await?;
-    Ok(rows
+    let found = super::accounts_by_external_id(conn, external_ids).await?;
+    Ok(found
         .into_iter()
-        .filter_map(|(key, id, deleted)| Some((key?, (id, deleted.is_some()))))
+        .map(|(key, account)| (key, (account.id, account.deleted)))
         .collect())
 }
 

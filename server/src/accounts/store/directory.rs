@@ -4,15 +4,16 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
-use super::entity::{account, contact};
+use super::entity::contact;
 use crate::{
     accounts::model::Tier,
     platform::{
-        bulk::find_by_keys,
-        error::{Error, Result},
+        bulk::{find_by_keys, find_columns_by_keys},
+        error::Result,
     },
 };
 
@@ -28,28 +29,34 @@ pub struct AccountRef {
 /// The tier of account `id`, deleted or not (`None` for a tier this build does not know): NOT_FOUND
 /// for an id that is no account.
 pub async fn tier_of(conn: &impl ConnectionTrait, id: Uuid) -> Result<Option<Tier>> {
-    let row = account::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| Error::not_found(super::ACCOUNT, id))?;
-    Ok(Tier::from_name(&row.tier))
+    Ok(Tier::from_name(
+        &super::accounts::account_row(conn, id).await?.tier,
+    ))
 }
+
+/// The columns an external-id lookup reads: the key, the id, the deletion time and the tier.
+type KeyedAccountRow = (Option<String>, Uuid, Option<DateTime<Utc>>, String);
 
 /// Of `external_ids`, the accounts that exist, by external id.
 pub async fn accounts_by_external_id(
     conn: &impl ConnectionTrait,
     external_ids: &[&str],
 ) -> Result<HashMap<String, AccountRef>> {
-    let rows = find_by_keys::<account::Entity>(conn, account::Column::ExternalId, external_ids).await?;
+    let mut unique = external_ids.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    let columns = ["external_id", "id", "delete_time", "tier"];
+    let rows: Vec<KeyedAccountRow> =
+        find_columns_by_keys(conn, "accounts", "external_id", &columns, &unique).await?;
     Ok(rows
         .into_iter()
-        .filter_map(|row| {
+        .filter_map(|(key, id, deleted, tier)| {
             let account = AccountRef {
-                id: row.id,
-                deleted: row.delete_time.is_some(),
-                tier: Tier::from_name(&row.tier),
+                id,
+                deleted: deleted.is_some(),
+                tier: Tier::from_name(&tier),
             };
-            Some((row.external_id?, account))
+            Some((key?, account))
         })
         .collect())
 }

@@ -6,11 +6,11 @@ use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, sea_query::SelectStatement,
+    QuerySelect, QueryTrait, Select, sea_query::SelectStatement,
 };
 use uuid::Uuid;
 
-use super::entity::{department, staff, staff_stage_specialty, team_member};
+use super::entity::{department, staff, team_member};
 use crate::platform::{
     db::now,
     error::{Error, Result},
@@ -18,11 +18,7 @@ use crate::platform::{
 
 /// Whether staff member `id` is active: NOT_FOUND for an id that is nobody.
 pub async fn is_active_staff(conn: &impl ConnectionTrait, id: Uuid) -> Result<bool> {
-    staff::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .map(|row| row.active)
-        .ok_or_else(|| Error::not_found("staff", id))
+    Ok(super::staff_row(conn, id).await?.active)
 }
 
 /// The id of the staff member with `email` (lower-cased), if any.
@@ -87,15 +83,8 @@ pub async fn insert_technical_staff(
 
 /// The funnel stages `staff_id` specialises in (stage keys).
 pub async fn stage_specialties(conn: &impl ConnectionTrait, staff_id: Uuid) -> Result<BTreeSet<String>> {
-    Ok(staff_stage_specialty::Entity::find()
-        .select_only()
-        .column(staff_stage_specialty::Column::StageKey)
-        .filter(staff_stage_specialty::Column::StaffId.eq(staff_id))
-        .into_tuple::<String>()
-        .all(conn)
-        .await?
-        .into_iter()
-        .collect())
+    let mut stages = super::staff::stages_of(conn, vec![staff_id]).await?;
+    Ok(stages.remove(&staff_id).unwrap_or_default().into_iter().collect())
 }
 
 /// One active seat on an account's team, as other areas need it (for example to tell the holders of a
@@ -141,12 +130,17 @@ pub async fn active_seats(conn: &impl ConnectionTrait, account_id: Uuid) -> Resu
 /// The ids of the accounts on whose team `staff_id` has an active seat, as a subquery other areas'
 /// list queries filter by (`account_id IN (…)`).
 pub fn accounts_served_by(staff_id: Uuid) -> SelectStatement {
+    served_by(staff_id).into_query()
+}
+
+/// The accounts of `staff_id`'s active seats, as a query: one definition for the subquery, the list
+/// and the check below.
+fn served_by(staff_id: Uuid) -> Select<team_member::Entity> {
     team_member::Entity::find()
         .select_only()
         .column(team_member::Column::AccountId)
         .filter(team_member::Column::StaffId.eq(staff_id))
         .filter(team_member::Column::EndTime.is_null())
-        .into_query()
 }
 
 /// The same as [`accounts_served_by`] in SQL text, for queries written by hand: `staff` is the bind
@@ -157,23 +151,11 @@ pub fn accounts_served_by_sql(staff: &str) -> String {
 
 /// Whether `staff_id` has an active seat on `account_id`'s team.
 pub async fn serves_account(conn: &impl ConnectionTrait, staff_id: Uuid, account_id: Uuid) -> Result<bool> {
-    Ok(team_member::Entity::find()
-        .filter(team_member::Column::AccountId.eq(account_id))
-        .filter(team_member::Column::StaffId.eq(staff_id))
-        .filter(team_member::Column::EndTime.is_null())
-        .count(conn)
-        .await?
-        > 0)
+    let seats = served_by(staff_id).filter(team_member::Column::AccountId.eq(account_id));
+    Ok(seats.count(conn).await? > 0)
 }
 
 /// The ids of the accounts on whose team `staff_id` has an active seat, read now.
 pub async fn served_account_ids(conn: &impl ConnectionTrait, staff_id: Uuid) -> Result<Vec<Uuid>> {
-    Ok(team_member::Entity::find()
-        .select_only()
-        .column(team_member::Column::AccountId)
-        .filter(team_member::Column::StaffId.eq(staff_id))
-        .filter(team_member::Column::EndTime.is_null())
-        .into_tuple()
-        .all(conn)
-        .await?)
+    Ok(served_by(staff_id).into_tuple().all(conn).await?)
 }

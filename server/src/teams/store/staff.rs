@@ -338,7 +338,10 @@ async fn replace_stages(txn: &DatabaseTransaction, staff: Uuid, stages: &[String
     Ok(())
 }
 
-async fn stages_of(conn: &impl ConnectionTrait, staff: Vec<Uuid>) -> Result<HashMap<Uuid, Vec<String>>> {
+pub(super) async fn stages_of(
+    conn: &impl ConnectionTrait,
+    staff: Vec<Uuid>,
+) -> Result<HashMap<Uuid, Vec<String>>> {
     let mut by_staff: HashMap<Uuid, Vec<String>> = HashMap::new();
     if staff.is_empty() {
         return Ok(by_staff);
