@@ -22,6 +22,9 @@ mod m20261206_000014_idempotency_per_principal;
 mod m20261206_000015_job_leases;
 mod m20261206_000016_public_events;
 mod m20261206_000017_webhooks;
+mod m20261207_000018_account_key_dates;
+mod m20261207_000019_notifications;
+mod m20261207_000020_feedback;
 
 pub struct Migrator;
 
@@ -46,6 +49,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000015_job_leases::Migration),
             Box::new(m20261206_000016_public_events::Migration),
             Box::new(m20261206_000017_webhooks::Migration),
+            Box::new(m20261207_000018_account_key_dates::Migration),
+            Box::new(m20261207_000019_notifications::Migration),
+            Box::new(m20261207_000020_feedback::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ use serde::Deserialize;
 pub use crate::{
     identity::config::{JwtAlgorithm, JwtConfig, RateLimit, StaffClaim},
     integration::config::IntegrationConfig,
+    notifications::config::{KeyDateNotice, NotificationsConfig},
     planning::config::PlanningConfig,
     service_levels::config::SlaConfig,
     teams::config::{TierCoverage, default_coverage},
@@ -68,6 +69,8 @@ pub struct Config {
     pub integration: IntegrationConfig,
     /// Delivering events to webhook subscriptions.
     pub webhooks: WebhooksConfig,
+    /// The watcher that raises warnings and files each person's notifications.
+    pub notifications: NotificationsConfig,
 }
 
 /// Background jobs (the SLA monitor, the webhook dispatcher, the outbox pruner) run on every replica, but only the one holding a
@@ -133,6 +136,7 @@ impl Default for Config {
             planning: PlanningConfig::default(),
             integration: IntegrationConfig::default(),
             webhooks: WebhooksConfig::default(),
+            notifications: NotificationsConfig::default(),
         }
     }
 }

@@ -3,8 +3,10 @@
 
 pub mod accounts;
 pub mod config;
+pub mod feedback;
 pub mod identity;
 pub mod integration;
+pub mod notifications;
 pub mod opportunities;
 pub mod planning;
 pub mod platform;

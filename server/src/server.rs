@@ -6,7 +6,9 @@ use std::{future::Future, sync::Arc};
 use http::HeaderName;
 use kam_proto::v1::{
     account_service_server::AccountServiceServer, audit_service_server::AuditServiceServer,
-    identity_service_server::IdentityServiceServer, integration_service_server::IntegrationServiceServer,
+    feedback_service_server::FeedbackServiceServer, identity_service_server::IdentityServiceServer,
+    integration_service_server::IntegrationServiceServer,
+    notification_service_server::NotificationServiceServer,
     opportunity_service_server::OpportunityServiceServer, planning_service_server::PlanningServiceServer,
     service_level_service_server::ServiceLevelServiceServer, team_service_server::TeamServiceServer,
     webhook_service_server::WebhookServiceServer,
@@ -22,6 +24,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::{
     accounts::api::AccountApi,
     config::Config,
+    feedback::api::FeedbackApi,
     identity::{
         api::{AuditApi, IdentityApi},
         authn::Authenticator,
@@ -31,6 +34,7 @@ use crate::{
         rate_limit::RateLimiter,
     },
     integration::{api::IntegrationApi, retention::Pruner},
+    notifications::{api::NotificationApi, watcher::Watcher},
     opportunities::{api::OpportunityApi, store::OpportunityOwnership},
     planning::{api::PlanningApi, store::PlanActionOwnership},
     platform::{
@@ -70,6 +74,7 @@ pub enum StartupError {
 pub const SLA_MONITOR_JOB: &str = "sla_monitor";
 pub const OUTBOX_PRUNER_JOB: &str = "outbox_pruner";
 pub const WEBHOOK_DISPATCHER_JOB: &str = "webhook_dispatcher";
+pub const WATCHER_JOB: &str = "watcher";
 
 /// The names health reports on, besides "" (the whole server).
 const SERVICES: &[&str] = &[
@@ -80,6 +85,8 @@ const SERVICES: &[&str] = &[
     "kam.v1.OpportunityService",
     "kam.v1.ServiceLevelService",
     "kam.v1.PlanningService",
+    "kam.v1.FeedbackService",
+    "kam.v1.NotificationService",
     "kam.v1.IntegrationService",
     "kam.v1.WebhookService",
 ];
@@ -96,6 +103,7 @@ pub async fn run(
     config.integration.validate().map_err(StartupError::Config)?;
     config.jobs.validate().map_err(StartupError::Config)?;
     config.webhooks.validate().map_err(StartupError::Config)?;
+    config.notifications.validate().map_err(StartupError::Config)?;
     let jwt = config
         .jwt
         .as_ref()
@@ -147,6 +155,8 @@ pub async fn run(
         db.clone(),
         config.planning.clone()
     )));
+    let feedback = limited!(FeedbackServiceServer::new(FeedbackApi::new(db.clone())));
+    let notifications = limited!(NotificationServiceServer::new(NotificationApi::new(db.clone())));
 
     // Open event streams end when shutdown begins; otherwise they would hold the drain to its deadline.
     let (stopping, stopping_seen) = watch::channel(false);
@@ -181,6 +191,16 @@ pub async fn run(
         crate::integration::retention::DEFAULT_BATCH,
         lease(OUTBOX_PRUNER_JOB),
     );
+
+    // And the watcher that raises warnings (notifications.watch_interval_seconds).
+    let watcher = (config.notifications.watch_interval_seconds > 0).then(|| {
+        Watcher::start(
+            db.clone(),
+            config.planning.clone(),
+            config.notifications,
+            lease(WATCHER_JOB),
+        )
+    });
 
     // And the webhook dispatcher.
     let dispatcher = Dispatcher::start(db.clone(), &config.webhooks, lease(WEBHOOK_DISPATCHER_JOB))
@@ -231,6 +251,8 @@ pub async fn run(
         .add_service(opportunities)
         .add_service(service_levels)
         .add_service(planning)
+        .add_service(feedback)
+        .add_service(notifications)
         .add_service(integration)
         .add_service(webhooks)
         .serve_with_incoming_shutdown(incoming, signal);
@@ -249,6 +271,9 @@ pub async fn run(
     // Also when serving failed: a detached monitor or pruner would outlive `run` and keep writing.
     if let Some(monitor) = monitor {
         monitor.stop().await;
+    }
+    if let Some(watcher) = watcher {
+        watcher.stop().await;
     }
     pruner.stop().await;
     dispatcher.stop().await;

@@ -16,6 +16,7 @@ use std::{
 /// The areas: each a folder of `server/src` that owns tables.
 const AREAS: &[&str] = &[
     "accounts",
+    "feedback",
     "identity",
     "integration",
     "opportunities",

@@ -232,6 +232,12 @@ impl TestServer {
                 requests_per_second: 0,
                 burst: 1,
             },
+            // The watcher announces on its own, which would add events to the ones a test counts: the
+            // tests of the watcher turn it on, or run it themselves at the instants they choose.
+            notifications: kam_server::config::NotificationsConfig {
+                watch_interval_seconds: 0,
+                ..Default::default()
+            },
             ..kam_server::Config::default()
         };
         configure(&mut config);

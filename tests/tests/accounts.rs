@@ -229,6 +229,7 @@ fn key_date(kind: pb::KeyDateKind, label: &str, when: Option<pb::Date>) -> pb::K
         kind: kind as i32,
         label: label.to_owned(),
         date: when,
+        one_time: false,
     }
 }
 
@@ -1823,6 +1824,45 @@ backend_tests! {
         assert_failed_precondition(&status, "PARENT_CYCLE");
         assert_eq!(get(&mut client, &c.id).await, c);
         assert_eq!(get(&mut client, &b.id).await, b);
+    }
+
+    /// A group hierarchy is at most 64 levels deep whichever call would deepen it: a new account under
+    /// the deepest is refused like an existing one moved there.
+    async fn hierarchies_are_bounded_on_create_as_on_update(server: &TestServer) {
+        let mut client = server.accounts();
+        let mut chain = vec![create_named(&mut client, "Level 1").await];
+        let refused = loop {
+            let parent = chain.last().unwrap().id.clone();
+            let child = client
+                .create_account(pb::CreateAccountRequest {
+                    account: Some(pb::Account {
+                        parent_account_id: parent,
+                        ..named(&format!("Level {}", chain.len() + 1))
+                    }),
+                    request_id: String::new(),
+                })
+                .await;
+            match child {
+                Ok(child) => chain.push(child.into_inner()),
+                Err(status) => break status,
+            }
+            assert!(chain.len() <= 70, "a hierarchy of {} levels was accepted", chain.len());
+        };
+        assert_failed_precondition(&refused, "HIERARCHY_TOO_DEEP");
+        assert_eq!(chain.len(), 65, "the root and 64 levels below it");
+        let loose = create_named(&mut client, "Loose").await;
+        let moved = update(
+            &mut client,
+            pb::Account {
+                id: loose.id.clone(),
+                parent_account_id: chain.last().unwrap().id.clone(),
+                ..Default::default()
+            },
+            &["parent_account_id"],
+        )
+        .await
+        .unwrap_err();
+        assert_failed_precondition(&moved, "HIERARCHY_TOO_DEEP");
     }
 
     async fn concurrent_parent_links_never_make_a_cycle(server: &TestServer) {

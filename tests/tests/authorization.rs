@@ -28,8 +28,8 @@ use std::{collections::BTreeMap, time::Instant};
 use kam_tests::{
     Caller, ERROR_DOMAIN, SALES_DEPARTMENT, TestServer, assert_error, backend_tests,
     pb::{
-        self, Role, opportunity_service_client::OpportunityServiceClient,
-        planning_service_client::PlanningServiceClient,
+        self, Role, feedback_service_client::FeedbackServiceClient,
+        opportunity_service_client::OpportunityServiceClient, planning_service_client::PlanningServiceClient,
         service_level_service_client::ServiceLevelServiceClient,
         webhook_service_client::WebhookServiceClient,
     },
@@ -101,6 +101,8 @@ const PLAN_MANAGERS: &[Role] = &[Role::Admin, Role::Manager];
 const PLAN_WRITERS: &[Role] = &[Role::Admin, Role::Manager];
 /// Log interactions with accounts (MEMBER too, on its teams' accounts).
 const INTERACTION_LOGGERS: &[Role] = &[Role::Admin, Role::Manager, Role::ServiceAgent];
+/// Record, change and delete the customer's feedback rounds (MEMBER too, on its teams' accounts).
+const FEEDBACK_RECORDERS: &[Role] = &[Role::Admin, Role::Manager];
 
 const fn rule(rpc: &'static str, roles: &'static [Role], member: MemberAccess) -> Rule {
     Rule { rpc, roles, member }
@@ -145,6 +147,16 @@ const EXPECTED: &[Rule] = &[
         Denied,
     ),
     rule("/kam.v1.IdentityService/WhoAmI", EVERY_ROLE, Allowed),
+    rule(
+        "/kam.v1.NotificationService/ListNotifications",
+        EVERY_ROLE,
+        Allowed,
+    ),
+    rule(
+        "/kam.v1.NotificationService/MarkNotificationsRead",
+        EVERY_ROLE,
+        Allowed,
+    ),
     rule("/kam.v1.IdentityService/CreateApiKey", EVERY_ROLE, Allowed),
     rule("/kam.v1.IdentityService/ListApiKeys", EVERY_ROLE, Allowed),
     rule("/kam.v1.IdentityService/RevokeApiKey", EVERY_ROLE, Allowed),
@@ -352,7 +364,35 @@ const EXPECTED: &[Rule] = &[
         Filtered,
     ),
     rule("/kam.v1.PlanningService/GetAccountHealth", EVERY_ROLE, OwnTeam),
+    rule("/kam.v1.PlanningService/GetAccountBrief", EVERY_ROLE, OwnTeam),
     rule("/kam.v1.PlanningService/ListAtRiskAccounts", EVERY_ROLE, Filtered),
+    rule(
+        "/kam.v1.FeedbackService/CreateFeedbackRound",
+        FEEDBACK_RECORDERS,
+        OwnTeam,
+    ),
+    rule("/kam.v1.FeedbackService/GetFeedbackRound", EVERY_ROLE, OwnTeam),
+    rule("/kam.v1.FeedbackService/ListFeedbackRounds", EVERY_ROLE, Filtered),
+    rule(
+        "/kam.v1.FeedbackService/UpdateFeedbackRound",
+        FEEDBACK_RECORDERS,
+        OwnTeam,
+    ),
+    rule(
+        "/kam.v1.FeedbackService/DeleteFeedbackRound",
+        FEEDBACK_RECORDERS,
+        OwnTeam,
+    ),
+    rule(
+        "/kam.v1.FeedbackService/ImportFeedbackRounds",
+        ERP_IMPORTERS,
+        Denied,
+    ),
+    rule(
+        "/kam.v1.FeedbackService/GetFeedbackReport",
+        REPORT_READERS,
+        Denied,
+    ),
     rule("/kam.v1.IntegrationService/WatchEvents", EVERY_ROLE, Filtered),
     rule("/kam.v1.IntegrationService/ListChanges", EVERY_ROLE, Filtered),
     rule("/kam.v1.IntegrationService/ImportRevenue", ERP_IMPORTERS, Denied),
@@ -694,6 +734,32 @@ fn plan_action_fields(plan_id: &str, owner_staff_id: &str) -> pb::PlanAction {
     }
 }
 
+/// A round of feedback on `account_id`'s team for the first quarter of 2026, rating `staff_id`.
+fn feedback_round_fields(account_id: &str, staff_id: &str) -> pb::FeedbackRound {
+    pb::FeedbackRound {
+        account_id: account_id.to_owned(),
+        period_start: Some(pb::Date {
+            year: 2026,
+            month: 1,
+            day: 1,
+        }),
+        period_end: Some(pb::Date {
+            year: 2026,
+            month: 3,
+            day: 31,
+        }),
+        ratings: vec![pb::StaffRating {
+            staff_id: staff_id.to_owned(),
+            responsiveness: 4,
+            expertise: 4,
+            follow_through: 3,
+            ..Default::default()
+        }],
+        comment: unique("Feedback"),
+        ..Default::default()
+    }
+}
+
 fn tier_override(account_id: &str) -> pb::TierOverride {
     pb::TierOverride {
         account_id: account_id.to_owned(),
@@ -838,6 +904,8 @@ struct Fixture<'a> {
     plan_action: pb::PlanAction,
     /// An interaction with `account` in which `staff` took part.
     interaction: pb::Interaction,
+    /// A feedback round of `account` rating `staff`.
+    feedback_round: pb::FeedbackRound,
     callers: BTreeMap<Who, Caller>,
 }
 
@@ -859,6 +927,7 @@ impl<'a> Fixture<'a> {
                             month: 3,
                             day: 14,
                         }),
+                        one_time: false,
                     }],
                     ..Default::default()
                 }),
@@ -929,6 +998,7 @@ impl<'a> Fixture<'a> {
             .await
             .expect("log the fixture interaction")
             .into_inner();
+        let feedback_round = Self::create_feedback_round(server, &account.id, &staff.id).await;
 
         // The off-team MEMBER is on a team too, so its lists are filtered, not merely empty.
         let other_account = Self::create_account(server, "Another Account").await;
@@ -956,8 +1026,25 @@ impl<'a> Fixture<'a> {
             plan,
             plan_action,
             interaction,
+            feedback_round,
             callers,
         }
+    }
+
+    /// A feedback round of `account_id` rating `staff_id`.
+    async fn create_feedback_round(
+        server: &TestServer,
+        account_id: &str,
+        staff_id: &str,
+    ) -> pb::FeedbackRound {
+        FeedbackServiceClient::new(server.channel())
+            .create_feedback_round(pb::CreateFeedbackRoundRequest {
+                feedback_round: Some(feedback_round_fields(account_id, staff_id)),
+                request_id: String::new(),
+            })
+            .await
+            .expect("record a feedback round")
+            .into_inner()
     }
 
     /// A DRAFT plan of `account_id`.
@@ -1179,6 +1266,23 @@ impl<'a> Fixture<'a> {
 
     /// The id of a new API key of `staff_id`, for one call to revoke: revoking the caller's own key
     /// would lock it out of the rest of the matrix.
+    /// A notification of `staff_id`'s to mark, filed straight into the table: the watcher files them
+    /// only when an account's condition calls for one.
+    async fn new_notification(&self, staff_id: &str) -> String {
+        let id = Uuid::now_v7();
+        let staff = Uuid::parse_str(staff_id).expect("a staff id");
+        let account = Uuid::parse_str(&self.account.id).expect("an account id");
+        self.server
+            .execute(
+                "INSERT INTO notifications (id, staff_id, reason, event_type, account_id, account_display_name, \
+                 payload, create_time, read_time) VALUES ($1, $2, 'ACCOUNT_MANAGER', 'PlanActionOverdue', $3, \
+                 'Matrix', '{}', $4, NULL)",
+                [id.into(), staff.into(), account.into(), chrono::Utc::now().into()],
+            )
+            .await;
+        id.to_string()
+    }
+
     async fn new_key_id(&self, staff_id: &str) -> String {
         self.server
             .identity()
@@ -1337,6 +1441,12 @@ impl<'a> Fixture<'a> {
                 validate_only: false,
             }),
             "/kam.v1.IdentityService/WhoAmI" => body(pb::WhoAmIRequest {}),
+            // An empty staff_id means the caller's own notifications.
+            "/kam.v1.NotificationService/ListNotifications" => body(pb::ListNotificationsRequest::default()),
+            "/kam.v1.NotificationService/MarkNotificationsRead" => body(pb::MarkNotificationsReadRequest {
+                ids: vec![self.new_notification(&self.staff_id_of(who)).await],
+                unread: false,
+            }),
             // An empty staff_id means the caller's own keys: the self-service every role has.
             "/kam.v1.IdentityService/CreateApiKey" => body(pb::CreateApiKeyRequest {
                 staff_id: String::new(),
@@ -1655,10 +1765,66 @@ impl<'a> Fixture<'a> {
             "/kam.v1.PlanningService/GetAccountHealth" => body(pb::GetAccountHealthRequest {
                 account_id: self.account.id.clone(),
             }),
+            "/kam.v1.PlanningService/GetAccountBrief" => body(pb::GetAccountBriefRequest {
+                account_id: self.account.id.clone(),
+                horizon_days: 0,
+            }),
             // Below 101: every account, whatever its health.
             "/kam.v1.PlanningService/ListAtRiskAccounts" => body(pb::ListAtRiskAccountsRequest {
                 page_size: WHOLE_LIST,
                 max_score: 101,
+                ..Default::default()
+            }),
+            "/kam.v1.FeedbackService/CreateFeedbackRound" => body(pb::CreateFeedbackRoundRequest {
+                feedback_round: Some(feedback_round_fields(&self.account.id, &self.staff.id)),
+                request_id: String::new(),
+            }),
+            "/kam.v1.FeedbackService/GetFeedbackRound" => body(pb::GetFeedbackRoundRequest {
+                id: self.feedback_round.id.clone(),
+            }),
+            "/kam.v1.FeedbackService/ListFeedbackRounds" => body(pb::ListFeedbackRoundsRequest {
+                page_size: WHOLE_LIST,
+                ..Default::default()
+            }),
+            "/kam.v1.FeedbackService/UpdateFeedbackRound" => body(pb::UpdateFeedbackRoundRequest {
+                feedback_round: Some(pb::FeedbackRound {
+                    id: self.feedback_round.id.clone(),
+                    comment: unique("Corrected"),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["comment"]),
+            }),
+            // Each call deletes a round of its own.
+            "/kam.v1.FeedbackService/DeleteFeedbackRound" => body(pb::DeleteFeedbackRoundRequest {
+                id: Self::create_feedback_round(self.server, &self.account.id, &self.staff.id)
+                    .await
+                    .id,
+                etag: String::new(),
+            }),
+            "/kam.v1.FeedbackService/ImportFeedbackRounds" => body(pb::ImportFeedbackRoundsRequest {
+                feedback_rounds: vec![pb::FeedbackRoundRecord {
+                    external_id: unique("SURVEY"),
+                    account_id: self.account.id.clone(),
+                    period_start: Some(pb::Date {
+                        year: 2026,
+                        month: 4,
+                        day: 1,
+                    }),
+                    period_end: Some(pb::Date {
+                        year: 2026,
+                        month: 6,
+                        day: 30,
+                    }),
+                    ratings: vec![pb::FeedbackRatingRecord {
+                        staff_id: self.staff.id.clone(),
+                        expertise: 5,
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+            }),
+            "/kam.v1.FeedbackService/GetFeedbackReport" => body(pb::GetFeedbackReportRequest {
+                group_by: pb::get_feedback_report_request::GroupBy::Person as i32,
                 ..Default::default()
             }),
             // From the first event kept: the fixture's events are among the first thousand.
@@ -1801,6 +1967,12 @@ impl<'a> Fixture<'a> {
                 .map(|list| list.actions.iter().any(|a| a.id == self.plan_action.id)),
             "/kam.v1.PlanningService/ListInteractions" => pb::ListInteractionsResponse::decode(response)
                 .map(|list| list.interactions.iter().any(|i| i.id == self.interaction.id)),
+            "/kam.v1.FeedbackService/ListFeedbackRounds" => pb::ListFeedbackRoundsResponse::decode(response)
+                .map(|list| {
+                    list.feedback_rounds
+                        .iter()
+                        .any(|r| r.id == self.feedback_round.id)
+                }),
             "/kam.v1.PlanningService/ListOverdueCadence" => pb::ListOverdueCadenceResponse::decode(response)
                 .map(|list| list.overdue.iter().any(|o| o.account_id == self.account.id)),
             "/kam.v1.PlanningService/ListAtRiskAccounts" => pb::ListAtRiskAccountsResponse::decode(response)
@@ -2120,6 +2292,10 @@ backend_tests! {
                 body(pb::GetAccountHealthRequest { account_id: missing() }),
             ),
             (
+                "/kam.v1.PlanningService/GetAccountBrief",
+                body(pb::GetAccountBriefRequest { account_id: missing(), horizon_days: 0 }),
+            ),
+            (
                 "/kam.v1.PlanningService/GetInteraction",
                 body(pb::GetInteractionRequest { id: missing() }),
             ),
@@ -2138,6 +2314,32 @@ backend_tests! {
             (
                 "/kam.v1.PlanningService/GetMonthlyRevenue",
                 body(pb::GetMonthlyRevenueRequest { account_id: missing(), ..Default::default() }),
+            ),
+            (
+                "/kam.v1.FeedbackService/CreateFeedbackRound",
+                body(pb::CreateFeedbackRoundRequest {
+                    feedback_round: Some(feedback_round_fields(&missing(), &member.staff_id)),
+                    request_id: String::new(),
+                }),
+            ),
+            (
+                "/kam.v1.FeedbackService/GetFeedbackRound",
+                body(pb::GetFeedbackRoundRequest { id: missing() }),
+            ),
+            (
+                "/kam.v1.FeedbackService/UpdateFeedbackRound",
+                body(pb::UpdateFeedbackRoundRequest {
+                    feedback_round: Some(pb::FeedbackRound {
+                        id: missing(),
+                        comment: "Corrected".to_owned(),
+                        ..Default::default()
+                    }),
+                    update_mask: mask(&["comment"]),
+                }),
+            ),
+            (
+                "/kam.v1.FeedbackService/DeleteFeedbackRound",
+                body(pb::DeleteFeedbackRoundRequest { id: missing(), etag: String::new() }),
             ),
         ];
         for (path, request) in requests {

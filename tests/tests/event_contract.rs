@@ -24,7 +24,7 @@ use kam_tests::{
     Authed, Backend, TestServer,
     catalogue::{declared_events, documented_events},
     pb::{
-        self, Priority, Role, StaffLevel, TeamRole, Tier,
+        self, Priority, Role, StaffLevel, TeamRole, Tier, feedback_service_client::FeedbackServiceClient,
         integration_service_client::IntegrationServiceClient,
         opportunity_service_client::OpportunityServiceClient, planning_service_client::PlanningServiceClient,
         service_level_service_client::ServiceLevelServiceClient, watch_events_request::Start,
@@ -46,7 +46,7 @@ const PATIENCE: Duration = Duration::from_secs(30);
 /// it concerns"). Staff, credentials, roles, departments, pipelines, calendars, SLA policies (even an
 /// account's own: "policies … concern no one account", integration.proto) and revenue batches concern
 /// none, and their events carry an empty `account_id`.
-const ACCOUNT_BOUND: [&str; 9] = [
+const ACCOUNT_BOUND: [&str; 10] = [
     "account",
     "contact",
     "team_member",
@@ -56,6 +56,7 @@ const ACCOUNT_BOUND: [&str; 9] = [
     "account_plan",
     "plan_action",
     "interaction",
+    "feedback_round",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -97,7 +98,9 @@ async fn every_event_type_keeps_the_contract(backend: Backend) {
     section(
         &mut report,
         "resources whose last event differs from what Get returns",
-        script.differences_from_get(&events, &compared).await,
+        script
+            .differences_from_get(&events, &compared, &catalogue.declared)
+            .await,
     );
     assert!(
         report.is_empty(),
@@ -483,8 +486,10 @@ impl<'a> Script<'a> {
         to_compare.extend(self.service_level_lifecycle(&main).await);
         to_compare.extend(self.plan_lifecycle(&main, &owner).await);
         to_compare.push(self.interaction_lifecycle(&main, &owner, &contact).await);
+        to_compare.push(self.feedback_lifecycle(&main, &owner, &contact).await);
         to_compare.extend(self.handover().await);
         self.breach_an_sla(&main).await;
+        self.raise_warnings().await;
         to_compare
     }
 
@@ -1216,6 +1221,128 @@ impl<'a> Script<'a> {
         ]
     }
 
+    /// AccountHealthChanged, KeyDateUpcoming, CadenceOverdue, PlanActionOverdue: an account with a
+    /// contract renewal in ten days, an overdue action and a KEY tier, watched once with a KEY cadence
+    /// due at once and thresholds that put every account AT_RISK.
+    async fn raise_warnings(&mut self) {
+        let account = self.account("Watched Works").await;
+        let in_ten_days = chrono::Utc::now().date_naive() + chrono::Duration::days(10);
+        let mut renewal = pb::Account {
+            id: account.clone(),
+            key_dates: vec![pb::KeyDate {
+                kind: pb::KeyDateKind::ContractRenewal as i32,
+                label: "Frame contract".to_owned(),
+                date: None,
+                one_time: false,
+            }],
+            ..Default::default()
+        };
+        renewal.key_dates[0].date = Some(pb::Date {
+            year: 0,
+            month: chrono::Datelike::month(&in_ten_days) as i32,
+            day: chrono::Datelike::day(&in_ten_days) as i32,
+        });
+        self.server
+            .accounts()
+            .update_account(pb::UpdateAccountRequest {
+                account: Some(renewal),
+                update_mask: mask(&["key_dates"]),
+                change_reason: String::new(),
+            })
+            .await
+            .expect("a renewal to remember");
+        self.planning
+            .set_tier_override(pb::SetTierOverrideRequest {
+                tier_override: Some(pb::TierOverride {
+                    account_id: account.clone(),
+                    tier: Tier::Key as i32,
+                    reason: "watched".to_owned(),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .expect("KEY");
+        let owner = self.server.create_staff(StaffLevel::Manager).await;
+        let plan = self
+            .planning
+            .create_account_plan(pb::CreateAccountPlanRequest {
+                plan: Some(pb::AccountPlan {
+                    account_id: account.clone(),
+                    name: "Watched".to_owned(),
+                    period_start: date(2026, 1, 1),
+                    period_end: date(2030, 12, 31),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("a plan")
+            .into_inner()
+            .id;
+        self.belongs(&plan, &account);
+        let yesterday = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
+        let action = self
+            .planning
+            .create_plan_action(pb::CreatePlanActionRequest {
+                action: Some(pb::PlanAction {
+                    plan_id: plan,
+                    title: "Late already".to_owned(),
+                    owner_staff_id: owner.id.clone(),
+                    due_date: Some(pb::Date {
+                        year: chrono::Datelike::year(&yesterday),
+                        month: chrono::Datelike::month(&yesterday) as i32,
+                        day: chrono::Datelike::day(&yesterday) as i32,
+                    }),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("an overdue action")
+            .into_inner()
+            .id;
+        self.belongs(&action, &account);
+
+        let mut planning = kam_server::config::PlanningConfig::default();
+        planning.cadence.insert(
+            "KEY".to_owned(),
+            kam_server::planning::rules::cadence::Cadence {
+                executive_visit_days: 0,
+                touch_days: 0,
+            },
+        );
+        planning.health.at_risk_below = 101;
+        planning.health.watch_below = 101;
+        let watcher = Db::connect(&Config {
+            database_url: self.server.database_url().to_owned(),
+            db_max_connections: 2,
+            ..Config::default()
+        })
+        .await
+        .expect("connect the watcher");
+        let report = kam_server::notifications::watcher::watch_once(
+            &watcher,
+            &planning,
+            &kam_server::config::NotificationsConfig::default(),
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("a watch");
+        assert!(
+            report.health_changes >= 1
+                && report.key_dates >= 1
+                && report.cadences >= 1
+                && report.overdue_actions >= 1,
+            "every kind of warning is raised: {report:?}"
+        );
+        watcher
+            .conn()
+            .clone()
+            .close()
+            .await
+            .expect("close the watcher's connection");
+    }
+
     async fn plan_status(&mut self, plan: &str, status: pb::account_plan::Status) {
         self.planning
             .change_account_plan_status(pb::ChangeAccountPlanStatusRequest {
@@ -1263,6 +1390,58 @@ impl<'a> Script<'a> {
             .await
             .expect("update the interaction");
         compared("interaction", "interaction", &interaction)
+    }
+
+    /// FeedbackRoundRecorded, FeedbackRoundUpdated, FeedbackRoundDeleted.
+    async fn feedback_lifecycle(&mut self, account: &str, owner: &pb::Staff, contact: &str) -> Compared {
+        let mut feedback = FeedbackServiceClient::new(self.server.channel());
+        let round = |respondent: &str| pb::FeedbackRound {
+            account_id: account.to_owned(),
+            period_start: date(2026, 1, 1),
+            period_end: date(2026, 3, 31),
+            respondent_contact_id: respondent.to_owned(),
+            ratings: vec![pb::StaffRating {
+                staff_id: owner.id.clone(),
+                responsiveness: 4,
+                expertise: 5,
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let mut record = async |round: pb::FeedbackRound| {
+            feedback
+                .create_feedback_round(pb::CreateFeedbackRoundRequest {
+                    feedback_round: Some(round),
+                    request_id: String::new(),
+                })
+                .await
+                .expect("record a feedback round")
+                .into_inner()
+                .id
+        };
+        let kept = record(round(contact)).await;
+        let dropped = record(round("")).await;
+        self.belongs(&kept, account);
+        self.belongs(&dropped, account);
+        feedback
+            .update_feedback_round(pb::UpdateFeedbackRoundRequest {
+                feedback_round: Some(pb::FeedbackRound {
+                    id: kept.clone(),
+                    comment: "Quick answers, thorough follow-up".to_owned(),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["comment"]),
+            })
+            .await
+            .expect("update the feedback round");
+        feedback
+            .delete_feedback_round(pb::DeleteFeedbackRoundRequest {
+                id: dropped,
+                etag: String::new(),
+            })
+            .await
+            .expect("delete a feedback round");
+        compared("feedback round", "feedback_round", &kept)
     }
 
     /// ResponsibilitiesTransferred: what a leaver holds on an account of its own (a seat, a deal, a
@@ -1406,15 +1585,24 @@ impl<'a> Script<'a> {
     /// For each compared resource, whether the last event about it carries, in `payload_json`, what
     /// its `Get…` returns now. Read after everything was recorded: nothing may have changed a compared
     /// resource since its last event without recording another.
-    async fn differences_from_get(&self, events: &[pb::Event], compared: &[Compared]) -> Vec<String> {
+    async fn differences_from_get(
+        &self,
+        events: &[pb::Event],
+        compared: &[Compared],
+        carries: &HashMap<String, String>,
+    ) -> Vec<String> {
         let mut found = Vec::new();
         for resource in compared {
             let about = format!("{} {} ({})", resource.resource_type, resource.id, resource.what);
-            let Some(last) = events
-                .iter()
-                .rev()
-                .find(|e| e.resource_type == resource.resource_type && e.resource_id == resource.id)
-            else {
+            // The last event that carries the resource: a warning about an account (AccountHealthChanged)
+            // or a tier change is about it without carrying it.
+            let Some(last) = events.iter().rev().find(|e| {
+                e.resource_type == resource.resource_type
+                    && e.resource_id == resource.id
+                    && carries
+                        .get(&e.event_type)
+                        .is_some_and(|message| snake_case(message) == e.resource_type)
+            }) else {
                 found.push(format!("{about}: no event at all"));
                 continue;
             };
@@ -1490,6 +1678,11 @@ impl<'a> Script<'a> {
             "account_plan" => proto_json!(planning.get_account_plan(pb::GetAccountPlanRequest { id }).await),
             "plan_action" => proto_json!(planning.get_plan_action(pb::GetPlanActionRequest { id }).await),
             "interaction" => proto_json!(planning.get_interaction(pb::GetInteractionRequest { id }).await),
+            "feedback_round" => proto_json!(
+                FeedbackServiceClient::new(self.server.channel())
+                    .get_feedback_round(pb::GetFeedbackRoundRequest { id })
+                    .await
+            ),
             // No GetTeamMember: a seat is read as ListTeamMembers shows it, in its account's team with
             // the ended seats.
             "team_member" => self.listed_seat(&id).await,

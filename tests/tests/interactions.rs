@@ -315,7 +315,7 @@ backend_tests! {
             server,
             &account.id,
             "Li Wei",
-            vec![pb::KeyDate { kind: pb::KeyDateKind::Birthday as i32, label: String::new(), date: date(1975, soon) }],
+            vec![pb::KeyDate { kind: pb::KeyDateKind::Birthday as i32, label: String::new(), date: date(1975, soon), one_time: false }],
         )
         .await;
         create_contact(
@@ -323,8 +323,8 @@ backend_tests! {
             &account.id,
             "Zhang Min",
             vec![
-                pb::KeyDate { kind: pb::KeyDateKind::WorkAnniversary as i32, label: String::new(), date: date(0, later) },
-                pb::KeyDate { kind: pb::KeyDateKind::Other as i32, label: "Plant opening".into(), date: date(2001, today) },
+                pb::KeyDate { kind: pb::KeyDateKind::WorkAnniversary as i32, label: String::new(), date: date(0, later), one_time: false },
+                pb::KeyDate { kind: pb::KeyDateKind::Other as i32, label: "Plant opening".into(), date: date(2001, today), one_time: false },
             ],
         )
         .await;
@@ -332,7 +332,7 @@ backend_tests! {
             server,
             &account.id,
             "Left",
-            vec![pb::KeyDate { kind: pb::KeyDateKind::Birthday as i32, label: String::new(), date: date(1980, soon) }],
+            vec![pb::KeyDate { kind: pb::KeyDateKind::Birthday as i32, label: String::new(), date: date(1980, soon), one_time: false }],
         )
         .await;
         server
@@ -375,6 +375,144 @@ backend_tests! {
         }
     }
 
+    /// Accounts keep their own key dates (a founding anniversary, a contract renewal, the customer's
+    /// events), checked by kind, replaced as a whole, and listed beside their people's; a one-time date
+    /// falls once.
+    async fn accounts_key_dates_are_kept_checked_and_come_up_beside_their_peoples(server: &TestServer) {
+        let today = Utc::now().date_naive();
+        let on = |year: i32, day: chrono::NaiveDate| Some(pb::Date { year, month: day.month() as i32, day: day.day() as i32 });
+        let key_date = |kind: pb::KeyDateKind, label: &str, date: Option<pb::Date>, one_time: bool| pb::KeyDate {
+            kind: kind as i32,
+            label: label.to_owned(),
+            date,
+            one_time,
+        };
+        let renewal_day = today + Duration::days(5);
+        let founded_day = today + Duration::days(2);
+        let renewed = today - Duration::days(360);
+        let dates = vec![
+            key_date(pb::KeyDateKind::FoundingAnniversary, "", on(1990, founded_day), false),
+            key_date(pb::KeyDateKind::ContractRenewal, "Frame contract", on(renewal_day.year(), renewal_day), true),
+            // Renewed last year: a one-time date that has passed never comes up again.
+            key_date(pb::KeyDateKind::ContractRenewal, "Old contract", on(renewed.year(), renewed), true),
+            key_date(pb::KeyDateKind::CustomerEvent, "Supplier forum", on(0, today + Duration::days(20)), false),
+        ];
+        let account = server
+            .accounts()
+            .create_account(pb::CreateAccountRequest {
+                account: Some(pb::Account { display_name: "Dated Works".into(), key_dates: dates.clone(), ..Default::default() }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("an account with key dates")
+            .into_inner();
+        assert_eq!(account.key_dates, dates, "kept as given, in order");
+        let read = server.accounts().get_account(pb::GetAccountRequest { id: account.id.clone() }).await.unwrap().into_inner();
+        assert_eq!(read.key_dates, dates);
+        create_contact(
+            server,
+            &account.id,
+            "Wang Fang",
+            vec![key_date(pb::KeyDateKind::Birthday, "", on(1970, founded_day), false)],
+        )
+        .await;
+
+        let upcoming = |days: i32, account_id: &str| {
+            let mut client = planning(server);
+            let account_id = account_id.to_owned();
+            async move {
+                client
+                    .list_upcoming_key_dates(pb::ListUpcomingKeyDatesRequest { days, account_id })
+                    .await
+                    .map(|r| r.into_inner().key_dates)
+            }
+        };
+        let listed: Vec<(String, i32, i32, i32, bool)> = upcoming(30, &account.id)
+            .await
+            .expect("upcoming")
+            .into_iter()
+            .map(|d| (d.contact_full_name, d.kind, d.days_until, d.years, d.one_time))
+            .collect();
+        let founded_years = founded_day.year() - 1990;
+        assert_eq!(
+            listed,
+            vec![
+                // The account's own date before its people's on the same day.
+                (String::new(), pb::KeyDateKind::FoundingAnniversary as i32, 2, founded_years, false),
+                ("Wang Fang".to_owned(), pb::KeyDateKind::Birthday as i32, 2, founded_day.year() - 1970, false),
+                (String::new(), pb::KeyDateKind::ContractRenewal as i32, 5, 0, true),
+                (String::new(), pb::KeyDateKind::CustomerEvent as i32, 20, 0, false),
+            ]
+        );
+        let all = upcoming(30, "").await.unwrap();
+        let renewal = all.iter().find(|d| d.label == "Frame contract").expect("the renewal, unfiltered too");
+        assert_eq!((renewal.account_id.as_str(), renewal.contact_id.as_str()), (account.id.as_str(), ""));
+
+        // Replaced as a whole.
+        let updated = server
+            .accounts()
+            .update_account(pb::UpdateAccountRequest {
+                account: Some(pb::Account { id: account.id.clone(), key_dates: dates[..1].to_vec(), ..Default::default() }),
+                update_mask: Some(FieldMask { paths: vec!["key_dates".into()] }),
+                change_reason: String::new(),
+            })
+            .await
+            .expect("replace the key dates")
+            .into_inner();
+        assert_eq!(updated.key_dates, dates[..1].to_vec());
+        let cleared = server
+            .accounts()
+            .update_account(pb::UpdateAccountRequest {
+                account: Some(pb::Account { id: account.id.clone(), ..Default::default() }),
+                update_mask: Some(FieldMask { paths: vec!["key_dates".into()] }),
+                change_reason: String::new(),
+            })
+            .await
+            .expect("clear the key dates")
+            .into_inner();
+        assert!(cleared.key_dates.is_empty());
+        assert_eq!(upcoming(30, &account.id).await.unwrap().len(), 1, "only Wang Fang's birthday is left");
+
+        // Each fault names its field.
+        let refused = |dates: Vec<pb::KeyDate>| {
+            let mut accounts = server.accounts();
+            async move {
+                accounts
+                    .create_account(pb::CreateAccountRequest {
+                        account: Some(pb::Account { display_name: "Refused".into(), key_dates: dates, ..Default::default() }),
+                        request_id: String::new(),
+                    })
+                    .await
+                    .expect_err("refused")
+            }
+        };
+        let birthday = key_date(pb::KeyDateKind::Birthday, "", on(1990, today), false);
+        assert_invalid_argument(&refused(vec![birthday]).await, "account.key_dates[0].kind");
+        let yearless_once = key_date(pb::KeyDateKind::ContractRenewal, "", on(0, today), true);
+        assert_invalid_argument(&refused(vec![dates[0].clone(), yearless_once]).await, "account.key_dates[1].date");
+        let unnamed_event = key_date(pb::KeyDateKind::CustomerEvent, " ", on(0, today), false);
+        assert_invalid_argument(&refused(vec![unnamed_event]).await, "account.key_dates[0].label");
+        assert_invalid_argument(&refused(vec![dates[0].clone(); 21]).await, "account.key_dates");
+        let renewal_for_a_person = server
+            .accounts()
+            .create_contact(pb::CreateContactRequest {
+                contact: Some(pb::Contact {
+                    account_id: account.id.clone(),
+                    full_name: "Not a contract".into(),
+                    key_dates: vec![dates[1].clone()],
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect_err("a person has no contract renewal");
+        assert_invalid_argument(&renewal_for_a_person, "contact.key_dates[0].kind");
+
+        // A deleted account's dates no longer come up.
+        server.accounts().delete_account(pb::DeleteAccountRequest { id: account.id.clone(), etag: String::new() }).await.unwrap();
+        assert!(upcoming(30, "").await.unwrap().iter().all(|d| d.account_id != account.id));
+    }
+
     /// An all-seeing caller's upcoming key dates span every active contact: more than a statement can
     /// bind one by one on SQLite (32 766) or PostgreSQL (65 535). The contacts beyond the first are
     /// copies of it written straight to the table.
@@ -386,7 +524,7 @@ backend_tests! {
             server,
             &account.id,
             "Li Wei",
-            vec![pb::KeyDate { kind: pb::KeyDateKind::Birthday as i32, label: String::new(), date: Some(birthday) }],
+            vec![pb::KeyDate { kind: pb::KeyDateKind::Birthday as i32, label: String::new(), date: Some(birthday), one_time: false }],
         )
         .await;
         let new_id = match server.backend {

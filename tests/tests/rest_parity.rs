@@ -345,6 +345,7 @@ fn parity_contact(account_id: &str) -> pb::Contact {
             kind: pb::KeyDateKind::Birthday as i32,
             label: String::new(),
             date: date(0, 3, 14),
+            one_time: false,
         }],
         email: "dana@example.com".to_owned(),
         ..Default::default()

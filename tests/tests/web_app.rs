@@ -186,10 +186,28 @@ async fn the_web_app_works_in_a_real_browser() {
     .expect("run vite");
     assert_succeeded("vite build", &built);
 
+    // The tests drive the server through @kam/client compiled for Node (clients/ts/dist), compiled
+    // here from its sources so that they never run against a stale build.
+    let compiled = tokio::task::spawn_blocking(|| {
+        Command::new(web_dir().join("../node_modules/.bin/tsc"))
+            .current_dir(web_dir().join("../ts"))
+            .args(["-p", "tsconfig.node.json"])
+            .output()
+    })
+    .await
+    .expect("the compile task")
+    .expect("run tsc");
+    assert_succeeded("tsc -p tsconfig.node.json (clients/ts)", &compiled);
+
     let root = build.path().to_owned();
-    let server = TestServer::start_with(Backend::Sqlite, |config| config.web_root = Some(root))
-        .await
-        .expect("SQLite always starts");
+    // The notification watcher looks every 2 seconds, so a warning the browser tests raise (a plan
+    // action past its due date) is filed while they wait for it.
+    let server = TestServer::start_with(Backend::Sqlite, |config| {
+        config.web_root = Some(root);
+        config.notifications.watch_interval_seconds = 2;
+    })
+    .await
+    .expect("SQLite always starts");
     let mut node = Command::new("node");
     node.current_dir(web_dir())
         .args(["--test", "--test-concurrency=1", "e2e/"])

@@ -1,9 +1,11 @@
 //! `kamctl accounts ...`: the customer companies, through kam.v1.AccountService.
 
+use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use kam_proto::v1::{
-    Account, CreateAccountRequest, DeleteAccountRequest, GetAccountRequest, Lifecycle, ListAccountsRequest,
-    ListAccountsResponse, RadStatus, RelationshipStage, Tier, UndeleteAccountRequest, UpdateAccountRequest,
+    Account, CreateAccountRequest, Date, DeleteAccountRequest, GetAccountRequest, KeyDate, KeyDateKind,
+    Lifecycle, ListAccountsRequest, ListAccountsResponse, RadStatus, RelationshipStage, Tier,
+    UndeleteAccountRequest, UpdateAccountRequest,
 };
 
 use crate::Global;
@@ -116,7 +118,19 @@ struct AccountFields {
     /// The account strategy [default on create: acquire].
     #[arg(long, value_name = "STATUS", value_parser = enums::parser::<RadStatus>())]
     rad_status: Option<i32>,
+
+    /// A date to remember about the company, repeatable: KIND:DATE[:LABEL][:once], where KIND is
+    /// founding-anniversary, contract-renewal, customer-event (LABEL required) or other (LABEL
+    /// required), DATE is YYYY-MM-DD (MM-DD when the year is unknown), and a trailing `once` marks a
+    /// date that falls once rather than every year. The dates given replace the account's key dates as
+    /// a whole; `--key-date ""` removes them all.
+    #[arg(long = "key-date", value_name = "KIND:DATE[:LABEL][:once]", value_parser = parse_key_date_arg)]
+    key_dates: Vec<KeyDateArg>,
 }
+
+/// One `--key-date` value: a key date, or nothing (`""`, which clears the account's key dates).
+#[derive(Debug, Clone, PartialEq)]
+struct KeyDateArg(Option<KeyDate>);
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
@@ -281,7 +295,97 @@ impl AccountFields {
             self.relationship_stage,
         );
         mask.set("rad_status", &mut account.rad_status, self.rad_status);
+        if !self.key_dates.is_empty() {
+            account.key_dates = self
+                .key_dates
+                .into_iter()
+                .filter_map(|KeyDateArg(date)| date)
+                .collect();
+            mask.add("key_dates");
+        }
     }
+}
+
+/// Parses `--key-date`: `KIND:DATE[:LABEL][:once]`, or "" for none. The label may hold colons of its
+/// own; a last part `once` (any case) is the one-time flag, not the label.
+fn parse_key_date_arg(text: &str) -> Result<KeyDateArg, String> {
+    if text.is_empty() {
+        return Ok(KeyDateArg(None));
+    }
+    let usage = "expected KIND:DATE[:LABEL][:once], e.g. contract-renewal:2027-01-31:once";
+    let mut parts: Vec<&str> = text.split(':').collect();
+    let one_time = parts.len() > 2 && parts.last().is_some_and(|last| last.eq_ignore_ascii_case("once"));
+    if one_time {
+        parts.pop();
+    }
+    let [kind, date, label @ ..] = &parts[..] else {
+        return Err(format!("`{text}` is not a key date: {usage}"));
+    };
+    let kind = enums::parse::<KeyDateKind>(kind)
+        .filter(|&kind| kind != 0)
+        .ok_or_else(|| {
+            let kinds: Vec<String> = enums::cli_names::<KeyDateKind>().collect();
+            format!("`{kind}` is not a key date kind; one of {}", kinds.join(", "))
+        })?;
+    Ok(KeyDateArg(Some(KeyDate {
+        kind,
+        label: label.join(":"),
+        date: Some(parse_date(date)?),
+        one_time,
+    })))
+}
+
+/// Parses `YYYY-MM-DD`, or `MM-DD` for a date whose year is unknown (proto `year` 0), refusing days
+/// that do not exist. Without a year, 29 February is allowed: some years have it.
+pub fn parse_date(text: &str) -> Result<Date, String> {
+    let invalid =
+        || format!("`{text}` is not a date; expected YYYY-MM-DD, or MM-DD when the year is unknown");
+    let digits = |part: &str| {
+        let all_digits = !part.is_empty() && part.len() <= 4 && part.bytes().all(|b| b.is_ascii_digit());
+        all_digits.then(|| part.parse::<u32>().ok()).flatten()
+    };
+    let parts = text
+        .split('-')
+        .map(digits)
+        .collect::<Option<Vec<u32>>>()
+        .ok_or_else(invalid)?;
+    let (year, month, day) = match parts[..] {
+        [year, month, day] if (1..=9999).contains(&year) => (year, month, day),
+        [month, day] => (0, month, day),
+        _ => return Err(invalid()),
+    };
+    // 2000 is a leap year, so it accepts every month and day that exist in some year.
+    let check_year = if year == 0 { 2000 } else { year };
+    NaiveDate::from_ymd_opt(check_year as i32, month, day).ok_or_else(invalid)?;
+    Ok(Date {
+        year: year as i32,
+        month: month as i32,
+        day: day as i32,
+    })
+}
+
+/// `YYYY-MM-DD`, or `MM-DD` for a date without a year, as `--key-date` takes it.
+pub fn format_date(date: &Date) -> String {
+    if date.year == 0 {
+        format!("{:02}-{:02}", date.month, date.day)
+    } else {
+        format!("{:04}-{:02}-{:02}", date.year, date.month, date.day)
+    }
+}
+
+/// A key date on one line, as `contacts get` shows them: `CONTRACT_RENEWAL (frame agreement)
+/// 2027-01-31 once`.
+pub fn format_key_date(key_date: &KeyDate) -> String {
+    let mut line = enums::name::<KeyDateKind>(key_date.kind);
+    if !key_date.label.is_empty() {
+        line.push_str(&format!(" ({})", key_date.label));
+    }
+    line.push(' ');
+    line.push_str(&key_date.date.as_ref().map(format_date).unwrap_or_default());
+    if key_date.one_time {
+        line.push_str(" once");
+    }
+    line
 }
 
 client::impl_page!(ListAccountsResponse, accounts);
@@ -303,6 +407,14 @@ impl Render for Account {
                 enums::name::<RelationshipStage>(self.relationship_stage),
             ),
             ("rad_status", enums::name::<RadStatus>(self.rad_status)),
+            (
+                "key_dates",
+                self.key_dates
+                    .iter()
+                    .map(format_key_date)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
             ("create_time", output::timestamp(self.create_time.as_ref())),
             ("update_time", output::timestamp(self.update_time.as_ref())),
             ("delete_time", output::timestamp(self.delete_time.as_ref())),
@@ -416,6 +528,76 @@ mod tests {
             RelationshipStage::StrategicPartner as i32
         );
         assert_eq!(account.lifecycle, 0, "left to the server's default");
+    }
+
+    fn date(year: i32, month: i32, day: i32) -> Date {
+        Date { year, month, day }
+    }
+
+    #[test]
+    fn key_dates_parse_with_label_and_one_time_flag() {
+        let key_date = |text| parse_key_date_arg(text).unwrap().0.unwrap();
+        let renewal = key_date("contract-renewal:2027-01-31:once");
+        assert_eq!(renewal.kind, KeyDateKind::ContractRenewal as i32);
+        assert_eq!(
+            (renewal.date, renewal.label.as_str(), renewal.one_time),
+            (Some(date(2027, 1, 31)), "", true)
+        );
+        let forum = key_date("CUSTOMER_EVENT:05-10:Forum: Shanghai");
+        assert_eq!(forum.kind, KeyDateKind::CustomerEvent as i32);
+        assert_eq!(
+            (forum.date, forum.label.as_str(), forum.one_time),
+            (Some(date(0, 5, 10)), "Forum: Shanghai", false)
+        );
+        let fair = key_date("customer-event:2026-11-05:Trade fair:ONCE");
+        assert_eq!((fair.label.as_str(), fair.one_time), ("Trade fair", true));
+        assert_eq!(parse_key_date_arg(""), Ok(KeyDateArg(None)));
+        assert_eq!(
+            format_key_date(&fair),
+            "CUSTOMER_EVENT (Trade fair) 2026-11-05 once"
+        );
+        assert_eq!(format_key_date(&forum), "CUSTOMER_EVENT (Forum: Shanghai) 05-10");
+    }
+
+    #[test]
+    fn malformed_key_dates_are_refused() {
+        for text in [
+            "renewal:2027-01-31",
+            "contract-renewal",
+            "contract-renewal:2027-02-30",
+            "founding-anniversary:1958-02-29",
+            "contract-renewal:31.01.2027",
+            ":2027-01-31",
+            "key-date-kind-unspecified:2027-01-31",
+        ] {
+            assert!(parse_key_date_arg(text).is_err(), "{text:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn key_dates_replace_the_stored_ones_and_an_empty_one_clears_them() {
+        let request = update_request(&[
+            "--key-date",
+            "founding-anniversary:1958-03-01",
+            "--key-date",
+            "contract-renewal:2027-01-31:Framework:once",
+        ])
+        .unwrap();
+        assert_eq!(request.update_mask.unwrap().paths, ["key_dates"]);
+        let key_dates = request.account.unwrap().key_dates;
+        assert_eq!(key_dates.len(), 2);
+        assert_eq!(key_dates[1].label, "Framework");
+
+        let request = update_request(&["--key-date", ""]).unwrap();
+        assert_eq!(request.update_mask.unwrap().paths, ["key_dates"]);
+        assert!(request.account.unwrap().key_dates.is_empty());
+
+        let without = update_request(&["--region", "EMEA"]).unwrap();
+        assert_eq!(
+            without.update_mask.unwrap().paths,
+            ["region"],
+            "key dates stay as stored"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::Args;
 use kam_proto::v1::account_service_client::AccountServiceClient;
 use kam_proto::v1::audit_service_client::AuditServiceClient;
+use kam_proto::v1::feedback_service_client::FeedbackServiceClient;
 use kam_proto::v1::identity_service_client::IdentityServiceClient;
 use kam_proto::v1::opportunity_service_client::OpportunityServiceClient;
 use kam_proto::v1::planning_service_client::PlanningServiceClient;
@@ -48,6 +49,9 @@ pub type ServiceLevelClient = ServiceLevelServiceClient<Connection>;
 
 /// The planning service client of the `revenue`, `tiers`, `plan` and account `health` commands.
 pub type PlanningClient = PlanningServiceClient<Connection>;
+
+/// The feedback service client of the `feedback` commands.
+pub type FeedbackClient = FeedbackServiceClient<Connection>;
 
 /// The environment variable holding the API key itself. There is deliberately no flag for it: command
 /// lines are visible to every user of the machine (`ps`), environments are not.
@@ -146,6 +150,11 @@ pub async fn service_levels(global: &Global) -> Result<ServiceLevelClient, Error
 /// Connects a planning service client.
 pub async fn planning(global: &Global) -> Result<PlanningClient, Error> {
     Ok(PlanningServiceClient::new(connect(global).await?))
+}
+
+/// Connects a feedback service client.
+pub async fn feedback(global: &Global) -> Result<FeedbackClient, Error> {
+    Ok(FeedbackServiceClient::new(connect(global).await?))
 }
 
 /// Where the API key of the calls comes from.

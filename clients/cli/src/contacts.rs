@@ -392,6 +392,7 @@ fn with_birthday(mut key_dates: Vec<KeyDate>, birthday: Option<Date>) -> Vec<Key
             kind: KeyDateKind::Birthday as i32,
             label: String::new(),
             date: Some(date),
+            one_time: false,
         };
         key_dates.insert(position.unwrap_or(key_dates.len()), birthday);
     }
@@ -621,6 +622,7 @@ mod tests {
             kind: kind as i32,
             label: String::new(),
             date: Some(date),
+            one_time: false,
         };
         let anniversary = key_date(KeyDateKind::WorkAnniversary, date(2015, 3, 1));
         let old_birthday = key_date(KeyDateKind::Birthday, date(0, 1, 1));

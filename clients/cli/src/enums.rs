@@ -14,8 +14,9 @@ use clap::error::ErrorKind;
 use kam_proto::v1::{
     Attitude, BuyingRole, CredentialKind, DayOfWeek, ForecastCategory, KeyDateKind, Lifecycle, Outcome,
     Priority, RadStatus, RelationshipStage, Role, SlaPolicyMatch, SlaTargetKind, StaffLevel, TeamRole, Tier,
-    TierReason, account_health, account_plan, competitor_assessment, escalation_step, health_signal,
-    plan_action, service_request, sla_target, swot_item, whitespace_cell,
+    TierReason, account_health, account_plan, competitor_assessment, escalation_step, feedback_round,
+    feedback_trend, get_feedback_report_request, health_signal, plan_action, service_request, sla_target,
+    swot_item, whitespace_cell,
 };
 
 /// What kamctl needs of a prost-generated enum. The generated methods are inherent, so this trait
@@ -60,7 +61,11 @@ impl_proto_enum!(
     CredentialKind: "CREDENTIAL_KIND_",
     DayOfWeek,
     escalation_step::Trigger,
+    feedback_round::Source,
+    feedback_trend::Direction,
     ForecastCategory,
+    get_feedback_report_request::Bucket,
+    get_feedback_report_request::GroupBy,
     health_signal::Kind,
     plan_action::Status,
     Priority,

@@ -8,12 +8,14 @@ mod account_health;
 mod accounts;
 mod audit;
 mod board;
+mod brief;
 mod client;
 mod contacts;
 mod coverage;
 mod departments;
 mod enums;
 mod error;
+mod feedback;
 mod funnel;
 mod handover;
 mod health;
@@ -146,6 +148,13 @@ enum Command {
     /// Manage account plans (objectives, SWOT, competitors, whitespace), their actions and scorecards.
     #[command(subcommand)]
     Plan(plans::PlanCommand),
+    /// Show an account's visit brief: team, key people, key dates, deals, service requests, health,
+    /// plan and actions due, recent interactions, overdue cadence and revenue trend, in one call.
+    Brief(brief::BriefArgs),
+    /// Record the customer's feedback on the team, list the rounds, and report per person or
+    /// department over time.
+    #[command(subcommand)]
+    Feedback(feedback::FeedbackCommand),
     /// Show who the credentials in use belong to: staff member, roles and credential.
     Whoami,
     /// Manage API keys, the credentials of scripts and machines.
@@ -197,6 +206,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Revenue(command) => revenue::run(command, global).await.map(|()| ExitCode::SUCCESS),
         Command::Tiers(args) => tiers::run(args, global).await.map(|()| ExitCode::SUCCESS),
         Command::Plan(command) => plans::run(command, global).await.map(|()| ExitCode::SUCCESS),
+        Command::Brief(args) => brief::run(args, global).await.map(|()| ExitCode::SUCCESS),
+        Command::Feedback(command) => feedback::run(command, global).await.map(|()| ExitCode::SUCCESS),
         Command::Whoami => whoami::run(global).await.map(|()| ExitCode::SUCCESS),
         Command::Keys(command) => keys::run(command, global).await.map(|()| ExitCode::SUCCESS),
         Command::Roles(command) => roles::run(command, global).await.map(|()| ExitCode::SUCCESS),

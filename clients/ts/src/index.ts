@@ -26,6 +26,7 @@ export * from "./gen/kam/v1/service_levels_pb.js";
 export * from "./gen/kam/v1/planning_pb.js";
 export * from "./gen/kam/v1/integration_pb.js";
 export * from "./gen/kam/v1/webhooks_pb.js";
+export * from "./gen/kam/v1/notifications_pb.js";
 
 /** Where kam-server is and who calls it. */
 export interface KamConnection {
@@ -55,3 +56,4 @@ export function kamTransport({ baseUrl, credential, interceptors = [] }: KamConn
 
 export { describeError } from "./errors.js";
 export type { FieldViolation, KamError, RuleViolation } from "./errors.js";
+export * from "./sync/index.js";

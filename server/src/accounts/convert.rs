@@ -7,8 +7,9 @@ use uuid::Uuid;
 
 use super::model::{
     self, Account, AccountFields, AccountFilter, AccountPatch, AccountRecord, AccountUpdate, Attitude,
-    BuyingRole, Contact, ContactFields, ContactFilter, ContactPatch, ContactRecord, KeyDate, KeyDateKind,
-    Lifecycle, Man, RadStatus, RelationshipChange, RelationshipStage, Tier,
+    BuyingRole, Contact, ContactFields, ContactFilter, ContactPatch, ContactRecord, KeyDate, KeyDateInput,
+    KeyDateKind, KeyDateOwner, Lifecycle, MAX_KEY_DATES, Man, RadStatus, RelationshipChange,
+    RelationshipStage, Tier,
 };
 use crate::platform::wire::{PatchFields, Update};
 use crate::platform::{
@@ -50,6 +51,7 @@ pub fn new_account(account: Option<pb::Account>) -> Result<AccountFields> {
         update_time: _,
         delete_time: _,
         etag: _,
+        key_dates,
     } = account.unwrap_or_default();
     let mut v = Violations::default();
     let fields = AccountFields {
@@ -89,6 +91,13 @@ pub fn new_account(account: Option<pb::Account>) -> Result<AccountFields> {
             .take(RadStatus::from_wire("account.rad_status", rad_raw))
             .flatten()
             .unwrap_or(RadStatus::Acquire),
+        key_dates: v
+            .take(key_dates_from_proto(
+                "account.key_dates",
+                KeyDateOwner::Account,
+                key_dates,
+            ))
+            .unwrap_or_default(),
     };
     v.into_result()?;
     Ok(fields)
@@ -174,6 +183,7 @@ pub fn account_update(
         update_time: _,
         delete_time: _,
         etag,
+        key_dates,
     } = account;
     let (patch, paths) = PatchFields::new()
         .field(
@@ -217,6 +227,13 @@ pub fn account_update(
             patch.rad_status = v.take(required_enum(
                 "account.rad_status",
                 RadStatus::from_wire("account.rad_status", rad_raw),
+            ))
+        })
+        .field("key_dates", !key_dates.is_empty(), |patch, v| {
+            patch.key_dates = v.take(key_dates_from_proto(
+                "account.key_dates",
+                KeyDateOwner::Account,
+                key_dates,
             ))
         })
         .read(mask, ACCOUNT_OUTPUT_ONLY, &[], &mut v);
@@ -308,6 +325,7 @@ pub fn account_to_proto(account: Account) -> pb::Account {
         create_time,
         update_time,
         delete_time,
+        key_dates,
         revision,
     } = account;
     pb::Account {
@@ -326,6 +344,7 @@ pub fn account_to_proto(account: Account) -> pb::Account {
         update_time: Some(timestamp(update_time)),
         delete_time: delete_time.map(timestamp),
         etag: etag::of(revision),
+        key_dates: key_dates_to_proto(key_dates),
     }
 }
 
@@ -395,7 +414,13 @@ pub fn new_contact(contact: Option<pb::Contact>) -> Result<(Uuid, ContactFields)
                 &reports_to_contact_id,
             ))
             .flatten(),
-        key_dates: v.take(key_dates_from_proto(key_dates)).unwrap_or_default(),
+        key_dates: v
+            .take(key_dates_from_proto(
+                "contact.key_dates",
+                KeyDateOwner::Contact,
+                key_dates,
+            ))
+            .unwrap_or_default(),
         email: v.take(model::email("contact.email", &email)).unwrap_or_default(),
         phone: v
             .take(model::text("contact.phone", &phone, 50, false))
@@ -409,25 +434,61 @@ pub fn new_contact(contact: Option<pb::Contact>) -> Result<(Uuid, ContactFields)
     Ok((account_id.expect("checked above"), fields))
 }
 
-const MAX_KEY_DATES: usize = 20;
-
-fn key_dates_from_proto(dates: Vec<pb::KeyDate>) -> Result<Vec<KeyDate>, FieldViolation> {
+/// The key dates of a contact or an account (`owner`), checked; field names start at `field`
+/// (`contact.key_dates`, `account.key_dates`).
+fn key_dates_from_proto(
+    field: &str,
+    owner: KeyDateOwner,
+    dates: Vec<pb::KeyDate>,
+) -> Result<Vec<KeyDate>, FieldViolation> {
     if dates.len() > MAX_KEY_DATES {
         return Err(FieldViolation::new(
-            "contact.key_dates",
+            field,
             format!("at most {MAX_KEY_DATES} key dates"),
         ));
     }
     dates
         .into_iter()
         .enumerate()
-        .map(|(i, pb::KeyDate { kind, label, date })| {
-            let field = format!("contact.key_dates[{i}]");
-            let kind = KeyDateKind::from_wire(&format!("{field}.kind"), kind)?
-                .ok_or_else(|| FieldViolation::new(format!("{field}.kind"), "required"))?;
-            let label = model::text(&format!("{field}.label"), &label, 100, false)?;
-            let date = date.ok_or_else(|| FieldViolation::new(format!("{field}.date"), "required"))?;
-            KeyDate::parse(&field, kind, label, (date.year, date.month, date.day))
+        .map(
+            |(
+                i,
+                pb::KeyDate {
+                    kind,
+                    label,
+                    date,
+                    one_time,
+                },
+            )| {
+                let field = format!("{field}[{i}]");
+                let kind = KeyDateKind::from_wire(&format!("{field}.kind"), kind)?
+                    .ok_or_else(|| FieldViolation::new(format!("{field}.kind"), "required"))?;
+                let label = model::text(&format!("{field}.label"), &label, 100, false)?;
+                let date = date.ok_or_else(|| FieldViolation::new(format!("{field}.date"), "required"))?;
+                let input = KeyDateInput {
+                    kind,
+                    label,
+                    date: (date.year, date.month, date.day),
+                    one_time,
+                };
+                KeyDate::parse(&field, owner, input)
+            },
+        )
+        .collect()
+}
+
+fn key_dates_to_proto(dates: Vec<KeyDate>) -> Vec<pb::KeyDate> {
+    dates
+        .into_iter()
+        .map(|d| pb::KeyDate {
+            kind: d.kind.to_wire(),
+            label: d.label,
+            date: Some(pb::Date {
+                year: d.year,
+                month: d.month as i32,
+                day: d.day as i32,
+            }),
+            one_time: d.one_time,
         })
         .collect()
 }
@@ -518,7 +579,11 @@ pub fn contact_update(contact: Option<pb::Contact>, mask: Option<FieldMask>) -> 
             },
         )
         .field("key_dates", !key_dates.is_empty(), |patch, v| {
-            patch.key_dates = v.take(key_dates_from_proto(key_dates))
+            patch.key_dates = v.take(key_dates_from_proto(
+                "contact.key_dates",
+                KeyDateOwner::Contact,
+                key_dates,
+            ))
         })
         .field("email", !email.is_empty(), |patch, v| {
             patch.email = v.take(model::email("contact.email", &email))
@@ -613,18 +678,7 @@ pub fn contact_to_proto(contact: Contact) -> pb::Contact {
         attitude: attitude.to_wire(),
         relationship_strength: i32::from(relationship_strength),
         reports_to_contact_id: reports_to_contact_id.map(|id| id.to_string()).unwrap_or_default(),
-        key_dates: key_dates
-            .into_iter()
-            .map(|d| pb::KeyDate {
-                kind: d.kind.to_wire(),
-                label: d.label,
-                date: Some(pb::Date {
-                    year: d.year,
-                    month: d.month as i32,
-                    day: d.day as i32,
-                }),
-            })
-            .collect(),
+        key_dates: key_dates_to_proto(key_dates),
         email,
         phone,
         notes,

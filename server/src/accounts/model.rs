@@ -28,7 +28,46 @@ named_enum!(BuyingRole {
     Champion = "CHAMPION",
 });
 named_enum!(Attitude { Unassessed = "UNASSESSED", Supporter = "SUPPORTER", Neutral = "NEUTRAL", Opponent = "OPPONENT" });
-named_enum!(KeyDateKind { Birthday = "BIRTHDAY", WorkAnniversary = "WORK_ANNIVERSARY", Other = "OTHER" });
+named_enum!(KeyDateKind {
+    Birthday = "BIRTHDAY",
+    WorkAnniversary = "WORK_ANNIVERSARY",
+    Other = "OTHER",
+    FoundingAnniversary = "FOUNDING_ANNIVERSARY",
+    ContractRenewal = "CONTRACT_RENEWAL",
+    CustomerEvent = "CUSTOMER_EVENT",
+});
+
+/// Whose key date it is: a person's dates and a company's are different kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyDateOwner {
+    Contact,
+    Account,
+}
+
+impl KeyDateOwner {
+    pub fn allows(self, kind: KeyDateKind) -> bool {
+        use KeyDateKind::*;
+        match self {
+            Self::Contact => matches!(kind, Birthday | WorkAnniversary | Other),
+            Self::Account => matches!(
+                kind,
+                FoundingAnniversary | ContractRenewal | CustomerEvent | Other
+            ),
+        }
+    }
+
+    fn allowed(self) -> &'static str {
+        match self {
+            Self::Contact => "a contact's key dates are BIRTHDAY, WORK_ANNIVERSARY or OTHER",
+            Self::Account => {
+                "an account's key dates are FOUNDING_ANNIVERSARY, CONTRACT_RENEWAL, CUSTOMER_EVENT or OTHER"
+            }
+        }
+    }
+}
+
+/// The most key dates a contact or an account holds.
+pub const MAX_KEY_DATES: usize = 20;
 
 /// An account update: the id, the etag to check, the patch and the paths it writes.
 pub struct AccountUpdate {
@@ -70,6 +109,9 @@ pub struct Account {
     pub create_time: DateTime<Utc>,
     pub update_time: DateTime<Utc>,
     pub delete_time: Option<DateTime<Utc>>,
+    /// Absent from events stored before accounts had key dates.
+    #[serde(default)]
+    pub key_dates: Vec<KeyDate>,
     /// Bumped by every write; clients see it as the etag.
     pub revision: i64,
 }
@@ -86,6 +128,7 @@ pub struct AccountFields {
     pub lifecycle: Lifecycle,
     pub relationship_stage: RelationshipStage,
     pub rad_status: RadStatus,
+    pub key_dates: Vec<KeyDate>,
 }
 
 /// The fields an update writes: `None` leaves a field as it is.
@@ -100,6 +143,7 @@ pub struct AccountPatch {
     pub lifecycle: Option<Lifecycle>,
     pub relationship_stage: Option<RelationshipStage>,
     pub rad_status: Option<RadStatus>,
+    pub key_dates: Option<Vec<KeyDate>>,
 }
 
 impl AccountPatch {
@@ -114,6 +158,7 @@ impl AccountPatch {
             lifecycle,
             relationship_stage,
             rad_status,
+            key_dates,
         } = self.clone();
         if let Some(v) = external_id {
             fields.external_id = v;
@@ -141,6 +186,9 @@ impl AccountPatch {
         }
         if let Some(v) = rad_status {
             fields.rad_status = v;
+        }
+        if let Some(v) = key_dates {
+            fields.key_dates = v;
         }
     }
 }
@@ -239,20 +287,36 @@ pub struct Man {
 pub struct KeyDate {
     pub kind: KeyDateKind,
     pub label: String,
-    /// 0 when unknown: the date recurs every year.
+    /// 0 when unknown.
     pub year: i32,
     pub month: u32,
     pub day: u32,
+    /// Falls once, on its date, rather than every year (a contract renewal, this year's forum).
+    #[serde(default)]
+    pub one_time: bool,
+}
+
+/// What a key date is made of, as a request gives it.
+pub struct KeyDateInput {
+    pub kind: KeyDateKind,
+    pub label: String,
+    pub date: (i32, i32, i32),
+    pub one_time: bool,
 }
 
 impl KeyDate {
-    /// Checks the calendar: a known year must make a real date; an unknown year allows 29 February.
-    pub fn parse(
-        field: &str,
-        kind: KeyDateKind,
-        label: String,
-        (year, month, day): (i32, i32, i32),
-    ) -> Result<Self, FieldViolation> {
+    /// Checks the kind against its owner and the calendar: a known year must make a real date; an
+    /// unknown year allows 29 February; a one-time date needs its year.
+    pub fn parse(field: &str, owner: KeyDateOwner, input: KeyDateInput) -> Result<Self, FieldViolation> {
+        let KeyDateInput {
+            kind,
+            label,
+            date: (year, month, day),
+            one_time,
+        } = input;
+        if !owner.allows(kind) {
+            return Err(FieldViolation::new(format!("{field}.kind"), owner.allowed()));
+        }
         let invalid = |why: &str| FieldViolation::new(format!("{field}.date"), why.to_owned());
         if !(0..=9999).contains(&year) {
             return Err(invalid("year must be 0 (unknown) or 1..=9999"));
@@ -265,10 +329,13 @@ impl KeyDate {
         if NaiveDate::from_ymd_opt(check_year, month, day).is_none() {
             return Err(invalid("not a calendar date"));
         }
-        if kind == KeyDateKind::Other && label.trim().is_empty() {
+        if one_time && year == 0 {
+            return Err(invalid("a one-time date needs its year"));
+        }
+        if matches!(kind, KeyDateKind::Other | KeyDateKind::CustomerEvent) && label.trim().is_empty() {
             return Err(FieldViolation::new(
                 format!("{field}.label"),
-                "required for OTHER dates",
+                "required for OTHER and CUSTOMER_EVENT dates",
             ));
         }
         Ok(Self {
@@ -277,6 +344,7 @@ impl KeyDate {
             year,
             month,
             day,
+            one_time,
         })
     }
 }
@@ -451,14 +519,65 @@ mod tests {
 
     #[test]
     fn key_dates_follow_the_calendar() {
-        let parse = |y, m, d| KeyDate::parse("k", KeyDateKind::Birthday, String::new(), (y, m, d));
+        let input = |kind, label: &str, date, one_time| KeyDateInput {
+            kind,
+            label: label.into(),
+            date,
+            one_time,
+        };
+        let parse = |y, m, d| {
+            KeyDate::parse(
+                "k",
+                KeyDateOwner::Contact,
+                input(KeyDateKind::Birthday, "", (y, m, d), false),
+            )
+        };
         assert!(parse(1980, 2, 29).is_ok());
         assert!(parse(1981, 2, 29).is_err());
         assert!(parse(0, 2, 29).is_ok(), "an unknown year allows a leap day");
         assert!(parse(0, 13, 1).is_err());
         assert!(parse(1980, 0, 1).is_err());
         assert!(parse(-1, 1, 1).is_err());
-        assert!(KeyDate::parse("k", KeyDateKind::Other, " ".into(), (0, 1, 1)).is_err());
+        let contact = |kind, label, date, one_time| {
+            KeyDate::parse("k", KeyDateOwner::Contact, input(kind, label, date, one_time))
+        };
+        let account = |kind, label, date, one_time| {
+            KeyDate::parse("k", KeyDateOwner::Account, input(kind, label, date, one_time))
+        };
+        assert_eq!(
+            contact(KeyDateKind::Other, " ", (0, 1, 1), false)
+                .unwrap_err()
+                .field,
+            "k.label"
+        );
+        assert_eq!(
+            account(KeyDateKind::CustomerEvent, "", (0, 6, 1), false)
+                .unwrap_err()
+                .field,
+            "k.label"
+        );
+        assert_eq!(
+            account(KeyDateKind::Birthday, "", (0, 6, 1), false)
+                .unwrap_err()
+                .field,
+            "k.kind",
+            "a company has no birthday"
+        );
+        assert_eq!(
+            contact(KeyDateKind::ContractRenewal, "", (2027, 6, 30), true)
+                .unwrap_err()
+                .field,
+            "k.kind"
+        );
+        assert_eq!(
+            account(KeyDateKind::ContractRenewal, "", (0, 6, 30), true)
+                .unwrap_err()
+                .field,
+            "k.date",
+            "a one-time date needs its year"
+        );
+        assert!(account(KeyDateKind::ContractRenewal, "", (2027, 6, 30), true).is_ok());
+        assert!(account(KeyDateKind::Other, "Forum", (0, 9, 1), false).is_ok());
     }
 
     #[test]
@@ -481,6 +600,7 @@ mod tests {
             lifecycle: Lifecycle::Prospect,
             relationship_stage: RelationshipStage::Transactional,
             rad_status: RadStatus::Acquire,
+            key_dates: Vec::new(),
         };
         let patch = AccountPatch {
             external_id: Some(None),

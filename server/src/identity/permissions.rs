@@ -39,6 +39,9 @@ pub enum Permission {
     /// Log and correct interactions with accounts (visits, calls, support); a MEMBER only on its
     /// teams' accounts. Service agents log the technical support they give.
     LogInteractions,
+    /// Record, correct and delete the customer's feedback rounds on the team; a MEMBER only on its
+    /// teams' accounts (the account manager enters what the customer said).
+    RecordFeedback,
     ManageRoles,
     ReadAudit,
     /// Webhook subscriptions: where events go, with their secrets. ADMIN only.
@@ -165,7 +168,18 @@ const RPC_PERMISSIONS: &[(&str, Permission)] = &[
     ("/kam.v1.PlanningService/ListOverdueCadence", ReadAccounts),
     ("/kam.v1.PlanningService/ListUpcomingKeyDates", ReadAccounts),
     ("/kam.v1.PlanningService/GetAccountHealth", ReadAccounts),
+    ("/kam.v1.PlanningService/GetAccountBrief", ReadAccounts),
+    // Each person's own; the handler lets those who oversee people read another's.
+    ("/kam.v1.NotificationService/ListNotifications", Authenticated),
+    ("/kam.v1.NotificationService/MarkNotificationsRead", Authenticated),
     ("/kam.v1.PlanningService/ListAtRiskAccounts", ReadAccounts),
+    ("/kam.v1.FeedbackService/CreateFeedbackRound", RecordFeedback),
+    ("/kam.v1.FeedbackService/GetFeedbackRound", ReadAccounts),
+    ("/kam.v1.FeedbackService/ListFeedbackRounds", ReadAccounts),
+    ("/kam.v1.FeedbackService/UpdateFeedbackRound", RecordFeedback),
+    ("/kam.v1.FeedbackService/DeleteFeedbackRound", RecordFeedback),
+    ("/kam.v1.FeedbackService/ImportFeedbackRounds", ImportFromErp),
+    ("/kam.v1.FeedbackService/GetFeedbackReport", ReadReports),
     ("/kam.v1.IntegrationService/WatchEvents", ReadAccounts),
     ("/kam.v1.IntegrationService/ListChanges", ReadAccounts),
     ("/kam.v1.IntegrationService/ImportRevenue", ImportFromErp),
@@ -215,6 +229,7 @@ fn grant(role: Role, permission: Permission) -> Option<Scope> {
                 | ManagePlans
                 | WorkPlans
                 | LogInteractions
+                | RecordFeedback
         ),
         Role::Member => matches!(
             permission,
@@ -225,6 +240,7 @@ fn grant(role: Role, permission: Permission) -> Option<Scope> {
                 | WorkServiceRequests
                 | WorkPlans
                 | LogInteractions
+                | RecordFeedback
         ),
         Role::ServiceAgent => matches!(
             permission,
@@ -396,6 +412,7 @@ mod tests {
                     | ManagePlans
                     | WorkPlans
                     | LogInteractions
+                    | RecordFeedback
             );
             if writes {
                 assert!(authorize(&executive, rpc).is_err(), "{rpc}");

@@ -440,11 +440,13 @@ mod tests {
                     kind: pb::KeyDateKind::Birthday as i32,
                     label: String::new(),
                     date: date(0, 2, 29),
+                    one_time: false,
                 },
                 pb::KeyDate {
                     kind: pb::KeyDateKind::Other as i32,
                     label: "Joined the board".into(),
                     date: date(2019, 9, 1),
+                    one_time: false,
                 },
             ]
         );

@@ -551,6 +551,34 @@ impl PlanningService for PlanningApi {
             next_page_token: page.next_token(next.flatten()),
         }))
     }
+
+    async fn get_account_brief(
+        &self,
+        request: Request<pb::GetAccountBriefRequest>,
+    ) -> Reply<pb::AccountBrief> {
+        let ctx = RequestContext::from_request(&request)?;
+        let pb::GetAccountBriefRequest {
+            account_id,
+            horizon_days,
+        } = request.into_inner();
+        let mut v = Violations::default();
+        let account_id = v.take(required_id("account_id", &account_id));
+        let horizon = v.take(convert::brief_horizon(horizon_days));
+        v.into_result()?;
+        let brief = store::account_brief(
+            &self.db,
+            ctx.visibility(),
+            &self.config,
+            account_id.expect("checked above"),
+            now(),
+            horizon.expect("checked above"),
+        )
+        .await?;
+        Ok(Response::new(convert::brief_to_proto(
+            brief,
+            &self.config.reporting_currency,
+        )))
+    }
 }
 
 /// The most key dates one ListUpcomingKeyDates answers.

@@ -289,7 +289,7 @@ pub struct ActionPatch {
     pub status: Option<ActionStatus>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ActionFilter {
     pub plan_id: Option<Uuid>,
     pub account_id: Option<Uuid>,
@@ -404,7 +404,7 @@ impl InteractionPatch {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct InteractionFilter {
     pub account_id: Option<Uuid>,
     pub kind: Option<InteractionType>,
@@ -430,9 +430,58 @@ pub struct OverdueCadence {
 /// A contact's key date coming up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UpcomingKeyDate {
-    pub date: crate::accounts::store::ContactKeyDate,
+    pub date: crate::accounts::store::OwnedKeyDate,
     pub next_occurrence: NaiveDate,
     pub days_until: i64,
-    /// The years it marks on that day; 0 when the year is unknown.
+    /// The years it marks on that day; 0 when the year is unknown or the date falls once.
     pub years: i32,
+}
+
+/// Everything to read before a visit to one account (GetAccountBrief), each part as its own read
+/// gives it.
+#[derive(Clone, Debug)]
+pub struct AccountBrief {
+    pub account: crate::accounts::model::Account,
+    pub read_time: DateTime<Utc>,
+    pub horizon_days: u32,
+    /// The active seats, with the names of the people in them.
+    pub team: Vec<(crate::teams::model::TeamMember, String)>,
+    pub key_people: Vec<crate::accounts::model::Contact>,
+    pub key_dates: Vec<UpcomingKeyDate>,
+    pub open_opportunities: Vec<crate::opportunities::model::Opportunity>,
+    pub open_service_requests: Vec<crate::service_levels::model::ServiceRequest>,
+    /// `None` for a deleted account.
+    pub health: Option<(
+        crate::accounts::store::AccountSummary,
+        super::rules::health::Health,
+    )>,
+    pub active_plans: Vec<AccountPlan>,
+    pub actions_due: Vec<PlanAction>,
+    pub recent_interactions: Vec<Interaction>,
+    pub overdue_cadence: Vec<OverdueCadence>,
+    pub revenue: RevenueTrend,
+    /// The lists that held more than they show, by their wire names.
+    pub truncated: Vec<&'static str>,
+}
+
+/// Revenue of the trailing year (as tier ranking counts it) against the year before, in billionths of
+/// the reporting currency.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevenueTrend {
+    pub from: Period,
+    pub to: Period,
+    pub trailing_year: i128,
+    pub year_before: i128,
+}
+
+impl RevenueTrend {
+    /// The change in percent, rounded toward zero; `None` when the year before had no revenue to
+    /// compare with.
+    pub fn change_percent(&self) -> Option<i32> {
+        if self.year_before == 0 {
+            return None;
+        }
+        let percent = (self.trailing_year - self.year_before) * 100 / self.year_before;
+        Some(i32::try_from(percent).unwrap_or(if percent < 0 { i32::MIN } else { i32::MAX }))
+    }
 }

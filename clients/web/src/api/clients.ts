@@ -13,6 +13,7 @@ import {
   IdentityService,
   IntegrationService,
   kamTransport,
+  NotificationService,
   OpportunityService,
   PlanningService,
   ServiceLevelService,
@@ -27,6 +28,7 @@ export interface Api {
   audit: Client<typeof AuditService>;
   identity: Client<typeof IdentityService>;
   integration: Client<typeof IntegrationService>;
+  notifications: Client<typeof NotificationService>;
   opportunities: Client<typeof OpportunityService>;
   planning: Client<typeof PlanningService>;
   serviceLevels: Client<typeof ServiceLevelService>;
@@ -58,6 +60,7 @@ export function createApi(
     audit: createClient(AuditService, transport),
     identity: createClient(IdentityService, transport),
     integration: createClient(IntegrationService, transport),
+    notifications: createClient(NotificationService, transport),
     opportunities: createClient(OpportunityService, transport),
     planning: createClient(PlanningService, transport),
     serviceLevels: createClient(ServiceLevelService, transport),

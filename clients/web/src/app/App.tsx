@@ -19,6 +19,10 @@ const ServiceBoardPage = lazy(() =>
 const RequestPage = lazy(() => import("../views/service/RequestPage").then((m) => ({ default: m.RequestPage })));
 const TiersPage = lazy(() => import("../views/tiers/TiersPage").then((m) => ({ default: m.TiersPage })));
 const TeamsPage = lazy(() => import("../views/teams/TeamsPage").then((m) => ({ default: m.TeamsPage })));
+const BriefPage = lazy(() => import("../views/brief/BriefPage").then((m) => ({ default: m.BriefPage })));
+const NotificationsPage = lazy(() =>
+  import("../views/notifications/NotificationsPage").then((m) => ({ default: m.NotificationsPage })),
+);
 
 const messages = defineMessages({
   en: { loading: "Loading…" },
@@ -63,6 +67,10 @@ function PageFor({ route }: { route: Route }) {
       return <TiersPage />;
     case "teams":
       return <TeamsPage />;
+    case "brief":
+      return <BriefPage key={route.id} id={route.id} />;
+    case "notifications":
+      return <NotificationsPage />;
     case "not_found":
       return <NotFoundPage path={route.path} />;
   }

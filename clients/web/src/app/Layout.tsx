@@ -1,8 +1,12 @@
-/** The frame around every page: the navigation, who is signed in, the language and sign-out. */
+/**
+ * The frame around every page: the navigation, the notification bell, who is signed in, the language and
+ * sign-out.
+ */
 import type { ReactNode } from "react";
 import { defineMessages, useLocale, useMessages } from "../i18n/i18n";
 import { label, ROLE } from "../i18n/labels";
 import { LocaleSwitch } from "../ui/LocaleSwitch";
+import { NotificationBell } from "../views/notifications/NotificationBell";
 import { Link, type Route } from "./router";
 import { useSession } from "./session";
 
@@ -30,7 +34,7 @@ export const navMessages = defineMessages({
 });
 
 const SECTIONS = [
-  { key: "accounts", to: { page: "accounts" }, pages: ["accounts", "account"] },
+  { key: "accounts", to: { page: "accounts" }, pages: ["accounts", "account", "brief"] },
   { key: "funnel", to: { page: "funnel" }, pages: ["funnel"] },
   { key: "service", to: { page: "service" }, pages: ["service", "request"] },
   { key: "tiers", to: { page: "tiers" }, pages: ["tiers"] },
@@ -58,6 +62,7 @@ export function Layout({ route, children }: { route: Route; children: ReactNode 
           </ul>
         </nav>
         <div className="who">
+          <NotificationBell current={route.page === "notifications"} />
           <span className="who-name">{me.fullName || me.email}</span>
           <span className="who-roles">{me.roles.map((role) => label(ROLE, locale, role)).join(", ")}</span>
           <LocaleSwitch />

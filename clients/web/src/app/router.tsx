@@ -2,23 +2,29 @@
  * The app's addresses, kept in the browser's history so pages can be bookmarked and the back button
  * works. kam-server answers every page address with the app, which then draws the page for it.
  */
-import { useEffect, useState, type MouseEvent, type ReactNode } from "react";
+import { useEffect, useState, type AnchorHTMLAttributes, type MouseEvent, type ReactNode } from "react";
 
 /** A page of the app, parsed from the address. */
 export type Route =
   | { page: "accounts" }
   | { page: "account"; id: string }
+  | { page: "brief"; id: string }
   | { page: "funnel" }
   | { page: "service" }
   | { page: "request"; id: string }
   | { page: "tiers" }
   | { page: "teams" }
+  | { page: "notifications" }
   | { page: "not_found"; path: string };
 
 export function parseRoute(path: string): Route {
   const parts = decodedParts(path);
   if (parts === undefined) return { page: "not_found", path };
   const [first, second, ...rest] = parts;
+  // The one address three segments deep: an account's visit brief.
+  if (first === "accounts" && second !== undefined && rest.length === 1 && rest[0] === "brief") {
+    return { page: "brief", id: second };
+  }
   if (rest.length > 0) return { page: "not_found", path };
   switch (first) {
     case undefined:
@@ -33,6 +39,8 @@ export function parseRoute(path: string): Route {
       return second === undefined ? { page: "tiers" } : { page: "not_found", path };
     case "teams":
       return second === undefined ? { page: "teams" } : { page: "not_found", path };
+    case "notifications":
+      return second === undefined ? { page: "notifications" } : { page: "not_found", path };
     default:
       return { page: "not_found", path };
   }
@@ -54,6 +62,8 @@ export function pathOf(route: Route): string {
       return "/";
     case "account":
       return `/accounts/${encodeURIComponent(route.id)}`;
+    case "brief":
+      return `/accounts/${encodeURIComponent(route.id)}/brief`;
     case "request":
       return `/service/${encodeURIComponent(route.id)}`;
     case "not_found":
@@ -88,15 +98,26 @@ export function useRoute(): Route {
   return route;
 }
 
-/** A link to a page of the app: a real `<a href>` (new tab works), navigated in place on a plain click. */
-export function Link({ to, children, className }: { to: Route; children: ReactNode; className?: string }) {
+/**
+ * A link to a page of the app: a real `<a href>` (new tab works), navigated in place on a plain click.
+ * Other attributes of an anchor (`aria-label`, `aria-current`, `data-testid`) pass through.
+ */
+export function Link({
+  to,
+  children,
+  className,
+  ...attributes
+}: { to: Route; children: ReactNode; className?: string } & Omit<
+  AnchorHTMLAttributes<HTMLAnchorElement>,
+  "href" | "onClick" | "className" | "children"
+>) {
   const onClick = (event: MouseEvent<HTMLAnchorElement>) => {
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     event.preventDefault();
     navigate(to);
   };
   return (
-    <a href={pathOf(to)} onClick={onClick} className={className}>
+    <a {...attributes} href={pathOf(to)} onClick={onClick} className={className}>
       {children}
     </a>
   );

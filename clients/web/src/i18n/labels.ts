@@ -2,7 +2,18 @@
  * The names of the enums more than one view shows, in both locales. A view's own enums live in its
  * own messages.
  */
-import { Lifecycle, RadStatus, RelationshipStage, Role, TeamRole, Tier } from "@kam/client";
+import {
+  AccountHealth_Level,
+  CadenceKind,
+  HealthSignal_Kind,
+  KeyDateKind,
+  Lifecycle,
+  RadStatus,
+  RelationshipStage,
+  Role,
+  TeamRole,
+  Tier,
+} from "@kam/client";
 import type { Locale } from "./i18n";
 
 /** An enum's names per locale; values a newer server adds may be missing. */
@@ -75,6 +86,72 @@ export const TEAM_ROLE: Labels<TeamRole> = {
     [TeamRole.MARKETING_PARTNER]: "市场伙伴",
     [TeamRole.LOGISTICS_COORDINATOR]: "物流协调",
     [TeamRole.RND_PARTNER]: "研发伙伴",
+  },
+};
+
+export const KEY_DATE_KIND: Labels<KeyDateKind> = {
+  en: {
+    [KeyDateKind.BIRTHDAY]: "Birthday",
+    [KeyDateKind.WORK_ANNIVERSARY]: "Work anniversary",
+    [KeyDateKind.OTHER]: "Other",
+    [KeyDateKind.FOUNDING_ANNIVERSARY]: "Founding anniversary",
+    [KeyDateKind.CONTRACT_RENEWAL]: "Contract renewal",
+    [KeyDateKind.CUSTOMER_EVENT]: "Customer event",
+  },
+  "zh-CN": {
+    [KeyDateKind.BIRTHDAY]: "生日",
+    [KeyDateKind.WORK_ANNIVERSARY]: "入职纪念日",
+    [KeyDateKind.OTHER]: "其他",
+    [KeyDateKind.FOUNDING_ANNIVERSARY]: "成立纪念日",
+    [KeyDateKind.CONTRACT_RENEWAL]: "合同续签",
+    [KeyDateKind.CUSTOMER_EVENT]: "客户活动",
+  },
+};
+
+export const HEALTH_LEVEL: Labels<AccountHealth_Level> = {
+  en: {
+    [AccountHealth_Level.HEALTHY]: "Healthy",
+    [AccountHealth_Level.WATCH]: "Watch",
+    [AccountHealth_Level.AT_RISK]: "At risk",
+  },
+  "zh-CN": {
+    [AccountHealth_Level.HEALTHY]: "健康",
+    [AccountHealth_Level.WATCH]: "需关注",
+    [AccountHealth_Level.AT_RISK]: "有流失风险",
+  },
+};
+
+export const HEALTH_SIGNAL: Labels<HealthSignal_Kind> = {
+  en: {
+    [HealthSignal_Kind.REVENUE_DECLINE]: "Revenue decline",
+    [HealthSignal_Kind.SLA_BREACHES]: "SLA breaches",
+    [HealthSignal_Kind.EXECUTIVE_VISIT_OVERDUE]: "Executive visit overdue",
+    [HealthSignal_Kind.SILENCE]: "No recent contact",
+    [HealthSignal_Kind.KEY_PEOPLE_AT_RISK]: "Key people at risk",
+    [HealthSignal_Kind.LOST_OPPORTUNITIES]: "Lost opportunities",
+    [HealthSignal_Kind.LOW_SATISFACTION]: "Low satisfaction",
+    [HealthSignal_Kind.LOW_TEAM_FEEDBACK]: "Low team feedback",
+  },
+  "zh-CN": {
+    [HealthSignal_Kind.REVENUE_DECLINE]: "营收下滑",
+    [HealthSignal_Kind.SLA_BREACHES]: "SLA 超时",
+    [HealthSignal_Kind.EXECUTIVE_VISIT_OVERDUE]: "高层拜访逾期",
+    [HealthSignal_Kind.SILENCE]: "长期未联系",
+    [HealthSignal_Kind.KEY_PEOPLE_AT_RISK]: "关键人变动",
+    [HealthSignal_Kind.LOST_OPPORTUNITIES]: "商机丢单",
+    [HealthSignal_Kind.LOW_SATISFACTION]: "满意度偏低",
+    [HealthSignal_Kind.LOW_TEAM_FEEDBACK]: "团队评价偏低",
+  },
+};
+
+export const CADENCE_KIND: Labels<CadenceKind> = {
+  en: {
+    [CadenceKind.EXECUTIVE_VISIT_DUE]: "Executive visit",
+    [CadenceKind.ACCOUNT_MANAGER_TOUCH_DUE]: "Account manager contact",
+  },
+  "zh-CN": {
+    [CadenceKind.EXECUTIVE_VISIT_DUE]: "高层拜访",
+    [CadenceKind.ACCOUNT_MANAGER_TOUCH_DUE]: "客户经理联系",
   },
 };
 

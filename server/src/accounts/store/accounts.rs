@@ -15,7 +15,7 @@ use crate::accounts::rules::{self, Chain, MAX_CHAIN, walk_up};
 use crate::{
     accounts::convert::account_to_proto,
     accounts::model::{
-        Account, AccountFields, AccountFilter, AccountOrder, AccountUpdate, Lifecycle, RadStatus,
+        Account, AccountFields, AccountFilter, AccountOrder, AccountUpdate, KeyDate, Lifecycle, RadStatus,
         RelationshipChange, RelationshipStage, Tier,
     },
     accounts::store::entity::{account, relationship_change},
@@ -50,11 +50,13 @@ pub async fn create_account(
         {
             return load_account(txn, id).await;
         }
+        let id = Uuid::now_v7();
         if let Some(parent) = fields.parent_account_id {
             require_visible_account(txn, ctx.visibility(), parent).await?;
             require_live_parent(txn, parent).await?;
+            // A new account closes no cycle, but may make the hierarchy too deep.
+            refuse_parent_cycle(txn, id, parent).await?;
         }
-        let id = Uuid::now_v7();
         let time = now();
         let row = account::ActiveModel {
             id: Set(id),
@@ -68,6 +70,7 @@ pub async fn create_account(
             tier: Set(Tier::Standard.as_str().to_owned()),
             relationship_stage: Set(fields.relationship_stage.as_str().to_owned()),
             rad_status: Set(fields.rad_status.as_str().to_owned()),
+            key_dates: Set(key_dates_column(&fields.key_dates)),
             create_time: Set(time),
             update_time: Set(time),
             delete_time: Set(None),
@@ -86,7 +89,7 @@ pub async fn create_account(
         audit::record(
             txn,
             ctx,
-            account_change(&created, Payload::AccountCreated, account_field_names()),
+            account_change(&created, Payload::AccountCreated, created_field_names()),
         )
         .await?;
         Ok(created)
@@ -206,6 +209,7 @@ pub async fn update_account(db: &Db, ctx: &RequestContext, update: AccountUpdate
         row.lifecycle = Set(fields.lifecycle.as_str().to_owned());
         row.relationship_stage = Set(fields.relationship_stage.as_str().to_owned());
         row.rad_status = Set(fields.rad_status.as_str().to_owned());
+        row.key_dates = Set(key_dates_column(&fields.key_dates));
         let updated = save_account(txn, row, &fields.external_id).await?;
         audit::record(
             txn,
@@ -464,8 +468,14 @@ pub(super) fn account_from_row(row: account::Model) -> Result<Account> {
         create_time: row.create_time,
         update_time: row.update_time,
         delete_time: row.delete_time,
+        key_dates: serde_json::from_value(row.key_dates)
+            .map_err(|e| Error::unknown_stored_value("accounts.key_dates", &e.to_string()))?,
         revision: row.revision,
     })
+}
+
+fn key_dates_column(dates: &[KeyDate]) -> serde_json::Value {
+    serde_json::to_value(dates).expect("key dates serialize")
 }
 
 fn fields_of(account: &Account) -> AccountFields {
@@ -479,9 +489,18 @@ fn fields_of(account: &Account) -> AccountFields {
         lifecycle: account.lifecycle,
         relationship_stage: account.relationship_stage,
         rad_status: account.rad_status,
+        key_dates: account.key_dates.clone(),
     }
 }
 
+/// The fields a CreateAccount writes: an import's, and the key dates KAM keeps beside them.
+fn created_field_names() -> Vec<String> {
+    let mut names = account_field_names();
+    names.push("key_dates".to_owned());
+    names
+}
+
+/// The fields an import writes to a new account.
 pub(super) fn account_field_names() -> Vec<String> {
     [
         "external_id",

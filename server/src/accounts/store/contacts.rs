@@ -339,6 +339,7 @@ async fn replace_key_dates(txn: &DatabaseTransaction, contact_id: Uuid, dates: &
             year: Set(date.year),
             month: Set(date.month as i16),
             day: Set(date.day as i16),
+            one_time: Set(date.one_time),
         });
     contact_key_date::Entity::insert_many(rows)
         .exec_without_returning(txn)
@@ -371,6 +372,7 @@ pub(super) async fn key_dates_of(
             year: row.year,
             month: row.month as u32,
             day: row.day as u32,
+            one_time: row.one_time,
         };
         by_contact.entry(row.contact_id).or_default().push(date);
     }
@@ -482,23 +484,54 @@ pub async fn require_contacts_of_account(
     }
 }
 
-/// A key date of an active contact of a live account, with the names a reader needs.
+/// A key date of a live account or of one of its active contacts, with the names a reader needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ContactKeyDate {
+pub struct OwnedKeyDate {
     pub account_id: Uuid,
     pub account_display_name: String,
-    pub contact_id: Uuid,
-    pub contact_full_name: String,
+    /// The contact whose date it is (id, full name); `None` for the account's own.
+    pub contact: Option<(Uuid, String)>,
     pub key_date: KeyDate,
 }
 
-/// The key dates of the active contacts of live accounts (one account's, or all the caller may see).
-pub async fn contact_key_dates(
+/// The key dates of live accounts and of their active contacts (one account's, or all the caller may
+/// see), accounts' first, in no particular order within.
+pub async fn key_dates(
     conn: &impl ConnectionTrait,
     visibility: Visibility,
     account_id: Option<Uuid>,
-) -> Result<Vec<ContactKeyDate>> {
+) -> Result<Vec<OwnedKeyDate>> {
     use crate::accounts::store::entity::account;
+    let mut accounts = account::Entity::find().filter(account::Column::DeleteTime.is_null());
+    if let Some(account) = account_id {
+        accounts = accounts.filter(account::Column::Id.eq(account));
+    }
+    if let Some(visible) = visible_accounts(visibility, account::Column::Id) {
+        accounts = accounts.filter(visible);
+    }
+    let accounts: Vec<(Uuid, String, serde_json::Value)> = accounts
+        .select_only()
+        .columns([
+            account::Column::Id,
+            account::Column::DisplayName,
+            account::Column::KeyDates,
+        ])
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut dates = Vec::new();
+    let mut names: HashMap<Uuid, String> = HashMap::with_capacity(accounts.len());
+    for (id, display_name, stored) in accounts {
+        let own: Vec<KeyDate> = serde_json::from_value(stored)
+            .map_err(|e| Error::unknown_stored_value("accounts.key_dates", &e.to_string()))?;
+        dates.extend(own.into_iter().map(|key_date| OwnedKeyDate {
+            account_id: id,
+            account_display_name: display_name.clone(),
+            contact: None,
+            key_date,
+        }));
+        names.insert(id, display_name);
+    }
     let mut contacts = contact::Entity::find()
         .filter(contact::Column::Active.eq(true))
         .filter(
@@ -521,51 +554,21 @@ pub async fn contact_key_dates(
         .into_iter()
         .map(|c| (c.id, (c.account_id, c.full_name)))
         .collect();
-    if contacts.is_empty() {
-        return Ok(Vec::new());
-    }
-    // Every `IN (…)` below is chunked: an all-seeing caller reads every active contact, far more than a
-    // statement binds (SQLite 32 766 parameters, PostgreSQL 65 535).
-    let account_ids: Vec<Uuid> = contacts
-        .values()
-        .map(|(a, _)| *a)
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let mut accounts: HashMap<Uuid, String> = HashMap::with_capacity(account_ids.len());
-    for chunk in account_ids.chunks(IN_CHUNK) {
-        let names = account::Entity::find()
-            .select_only()
-            .columns([account::Column::Id, account::Column::DisplayName])
-            .filter(account::Column::Id.is_in(chunk.iter().copied()))
-            .into_tuple::<(Uuid, String)>()
-            .all(conn)
-            .await?;
-        accounts.extend(names);
-    }
-    let mut dates = Vec::new();
+    // Chunked: an all-seeing caller reads every active contact, far more than a statement binds
+    // (SQLite 32 766 parameters, PostgreSQL 65 535).
     let ids: Vec<Uuid> = contacts.keys().copied().collect();
     for chunk in ids.chunks(IN_CHUNK) {
-        let rows = contact_key_date::Entity::find()
-            .filter(contact_key_date::Column::ContactId.is_in(chunk.iter().copied()))
-            .all(conn)
-            .await?;
-        for row in rows {
-            let (account_id, full_name) = &contacts[&row.contact_id];
-            let kind = KeyDateKind::from_name(&row.kind)
-                .ok_or_else(|| Error::unknown_stored_value("contact_key_dates.kind", &row.kind))?;
-            dates.push(ContactKeyDate {
+        for (contact_id, key_date) in key_dates_of(conn, chunk.to_vec())
+            .await?
+            .into_iter()
+            .flat_map(|(contact_id, dates)| dates.into_iter().map(move |date| (contact_id, date)))
+        {
+            let (account_id, full_name) = &contacts[&contact_id];
+            dates.push(OwnedKeyDate {
                 account_id: *account_id,
-                account_display_name: accounts.get(account_id).cloned().unwrap_or_default(),
-                contact_id: row.contact_id,
-                contact_full_name: full_name.clone(),
-                key_date: KeyDate {
-                    kind,
-                    label: row.label,
-                    year: row.year,
-                    month: u32::try_from(row.month).unwrap_or(0),
-                    day: u32::try_from(row.day).unwrap_or(0),
-                },
+                account_display_name: names.get(account_id).cloned().unwrap_or_default(),
+                contact: Some((contact_id, full_name.clone())),
+                key_date,
             });
         }
     }

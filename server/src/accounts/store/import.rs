@@ -322,6 +322,7 @@ impl AccountPlan {
             create_time: self.time,
             update_time: self.time,
             delete_time: None,
+            key_dates: Vec::new(),
             revision: 1,
         };
         self.parents_set.insert(account.id, parent);

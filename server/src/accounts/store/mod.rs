@@ -13,9 +13,8 @@ pub use accounts::{
     update_account,
 };
 pub use contacts::{
-    ContactKeyDate, KeyContactAtRisk, contact_ids, contact_key_dates, contacts_by_ids, create_contact,
-    delete_contact, get_contact, key_contacts_at_risk, list_contacts, require_contacts_of_account,
-    update_contact,
+    KeyContactAtRisk, OwnedKeyDate, contact_ids, contacts_by_ids, create_contact, delete_contact,
+    get_contact, key_contacts_at_risk, key_dates, list_contacts, require_contacts_of_account, update_contact,
 };
 pub use directory::{
     AccountRef, REPORT_ROWS_SQL, account_of_contact, accounts_by_external_id, contacts_by_external_id,

@@ -279,8 +279,12 @@ pub fn upcoming_to_proto(upcoming: UpcomingKeyDate) -> pb::UpcomingKeyDate {
     pb::UpcomingKeyDate {
         account_id: date.account_id.to_string(),
         account_display_name: date.account_display_name,
-        contact_id: date.contact_id.to_string(),
-        contact_full_name: date.contact_full_name,
+        contact_id: date
+            .contact
+            .as_ref()
+            .map(|(id, _)| id.to_string())
+            .unwrap_or_default(),
+        contact_full_name: date.contact.map(|(_, name)| name).unwrap_or_default(),
         kind: date.key_date.kind.to_wire(),
         label: date.key_date.label,
         date: Some(pb::Date {
@@ -291,5 +295,6 @@ pub fn upcoming_to_proto(upcoming: UpcomingKeyDate) -> pb::UpcomingKeyDate {
         next_occurrence: Some(date_to_proto(next_occurrence)),
         days_until: i32::try_from(days_until).unwrap_or(i32::MAX),
         years,
+        one_time: date.key_date.one_time,
     }
 }

@@ -2,6 +2,7 @@
 //! Proto messages are destructured in full, so a field added to the proto fails to compile here until
 //! it is handled.
 
+mod brief;
 mod health;
 mod interactions;
 mod plans;
@@ -29,6 +30,7 @@ use crate::{
     },
 };
 
+pub use brief::*;
 pub use health::*;
 pub use interactions::*;
 pub use plans::*;

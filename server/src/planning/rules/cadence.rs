@@ -4,6 +4,8 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 
+use crate::accounts::model::KeyDate;
+
 /// How often an account of a tier wants an executive visit and an account-manager touch, in days.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +37,19 @@ pub fn upcoming(month: u32, day: u32, today: NaiveDate, days: u32) -> Option<(Na
     let next = next_occurrence(month, day, today)?;
     let until = (next - today).num_days();
     (until < i64::from(days)).then_some((next, until))
+}
+
+/// A key date that falls within `days` days of `today`: the day, in how many days, and the years it
+/// marks then (0 when its year is unknown, or when it falls once).
+pub fn next_key_date(date: &KeyDate, today: NaiveDate, days: u32) -> Option<(NaiveDate, i64, i32)> {
+    if date.one_time {
+        let on = NaiveDate::from_ymd_opt(date.year, date.month, date.day)?;
+        let until = (on - today).num_days();
+        return (0..i64::from(days)).contains(&until).then_some((on, until, 0));
+    }
+    let (next, until) = upcoming(date.month, date.day, today, days)?;
+    let years = if date.year > 0 { next.year() - date.year } else { 0 };
+    Some((next, until, years))
 }
 
 /// When a cadence of `interval_days` falls due: that long after the last interaction that counted, or,
@@ -81,6 +96,41 @@ mod tests {
         assert_eq!(
             upcoming(2, 29, day("2027-02-27"), 2),
             Some((day("2027-02-28"), 1))
+        );
+    }
+
+    #[test]
+    fn a_one_time_date_falls_once_and_a_yearly_one_counts_its_years() {
+        let date = |year, one_time| KeyDate {
+            kind: crate::accounts::model::KeyDateKind::ContractRenewal,
+            label: String::new(),
+            year,
+            month: 3,
+            day: 31,
+            one_time,
+        };
+        let today = day("2026-12-29");
+        assert_eq!(
+            next_key_date(&date(2027, true), today, 100),
+            Some((day("2027-03-31"), 92, 0))
+        );
+        assert_eq!(
+            next_key_date(&date(2028, true), today, 100),
+            None,
+            "a year too far"
+        );
+        assert_eq!(
+            next_key_date(&date(2026, true), today, 366),
+            None,
+            "past, it never comes back"
+        );
+        assert_eq!(
+            next_key_date(&date(2000, false), today, 100),
+            Some((day("2027-03-31"), 92, 27))
+        );
+        assert_eq!(
+            next_key_date(&date(0, false), today, 100),
+            Some((day("2027-03-31"), 92, 0))
         );
     }
 

@@ -6,7 +6,10 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::named_enum;
+use crate::{
+    feedback::{model::RoundScores, rules as feedback_rules},
+    named_enum,
+};
 
 named_enum!(HealthSignalKind {
     RevenueDecline = "REVENUE_DECLINE",
@@ -16,6 +19,7 @@ named_enum!(HealthSignalKind {
     KeyPeopleAtRisk = "KEY_PEOPLE_AT_RISK",
     LostOpportunities = "LOST_OPPORTUNITIES",
     LowSatisfaction = "LOW_SATISFACTION",
+    LowTeamFeedback = "LOW_TEAM_FEEDBACK",
 });
 
 named_enum!(HealthLevel { Healthy = "HEALTHY", Watch = "WATCH", AtRisk = "AT_RISK" });
@@ -37,6 +41,9 @@ pub struct HealthConfig {
     pub lost_opportunities: u32,
     /// The mean satisfaction rated in the last 180 days is below this (1–5).
     pub satisfaction_below: u32,
+    /// The mean of the account's latest feedback round on the team (every rated dimension of every
+    /// person, the round whose period ends last and not more than 365 days ago) is below this (1–5).
+    pub team_feedback_below: u32,
     /// A score below this is AT_RISK …
     pub at_risk_below: u32,
     /// … and below this WATCH.
@@ -53,6 +60,7 @@ pub struct HealthWeights {
     pub key_people_at_risk: u32,
     pub lost_opportunities: u32,
     pub low_satisfaction: u32,
+    pub low_team_feedback: u32,
 }
 
 impl Default for HealthWeights {
@@ -65,6 +73,7 @@ impl Default for HealthWeights {
             key_people_at_risk: 15,
             lost_opportunities: 10,
             low_satisfaction: 10,
+            low_team_feedback: 10,
         }
     }
 }
@@ -78,6 +87,7 @@ impl Default for HealthConfig {
             silence_days: 45,
             lost_opportunities: 1,
             satisfaction_below: 3,
+            team_feedback_below: 3,
             at_risk_below: 60,
             watch_below: 80,
         }
@@ -92,6 +102,9 @@ impl HealthConfig {
         if !(1..=5).contains(&self.satisfaction_below) || self.silence_days == 0 {
             return Err("planning.health: satisfaction_below within 1..=5, silence_days ≥ 1".to_owned());
         }
+        if !(1..=5).contains(&self.team_feedback_below) {
+            return Err("planning.health: team_feedback_below within 1..=5".to_owned());
+        }
         Ok(())
     }
 
@@ -105,6 +118,7 @@ impl HealthConfig {
             HealthSignalKind::KeyPeopleAtRisk => w.key_people_at_risk,
             HealthSignalKind::LostOpportunities => w.lost_opportunities,
             HealthSignalKind::LowSatisfaction => w.low_satisfaction,
+            HealthSignalKind::LowTeamFeedback => w.low_team_feedback,
         }
     }
 }
@@ -145,6 +159,8 @@ pub struct Observations {
     /// Satisfaction ratings of the last 180 days: their sum and count.
     pub satisfaction_sum: i64,
     pub satisfaction_count: i64,
+    /// The account's latest feedback round on the team (its period ending not more than 365 days ago).
+    pub team_feedback: Option<RoundScores>,
 }
 
 /// One signal's verdict.
@@ -329,7 +345,51 @@ fn judge(kind: HealthSignalKind, seen: &Observations, config: &HealthConfig) -> 
                 vec![],
             )
         }
+        HealthSignalKind::LowTeamFeedback => judge_team_feedback(seen, config),
     }
+}
+
+/// How many of the lowest-rated people the LOW_TEAM_FEEDBACK evidence names.
+const LOWEST_RATED_NAMED: usize = 3;
+
+/// LOW_TEAM_FEEDBACK: the latest round's mean below the threshold, exactly (sum < threshold × count).
+fn judge_team_feedback(seen: &Observations, config: &HealthConfig) -> (bool, String, Vec<Uuid>) {
+    let Some(round) = seen.team_feedback.as_ref().filter(|r| r.score.count > 0) else {
+        return (
+            false,
+            "no feedback round on the team whose period ended in the last 365 days".to_owned(),
+            vec![],
+        );
+    };
+    let below = i64::from(config.team_feedback_below);
+    let low = round.score.sum < below * round.score.count;
+    let lowest = feedback_rules::lowest_rated(&round.people, LOWEST_RATED_NAMED);
+    let names: Vec<String> = lowest
+        .iter()
+        .map(|p| {
+            let name = if p.full_name.is_empty() {
+                p.staff_id.to_string()
+            } else {
+                p.full_name.clone()
+            };
+            format!("{name} {}", feedback_rules::decimal(p.score))
+        })
+        .collect();
+    let evidence = format!(
+        "feedback round feedbackRounds/{} ({} to {}): mean {} over {} scores (alarm below {}); lowest \
+         rated: {}",
+        round.round_id,
+        round.period_start,
+        round.period_end,
+        feedback_rules::decimal(round.score),
+        round.score.count,
+        config.team_feedback_below,
+        names.join(", ")
+    );
+    let related = std::iter::once(round.round_id)
+        .chain(lowest.iter().map(|p| p.staff_id))
+        .collect();
+    (low, evidence, related)
 }
 
 /// Whole units of an amount in billionths, for evidence text.
@@ -357,6 +417,7 @@ mod tests {
             lost_deals: vec![],
             satisfaction_sum: 9,
             satisfaction_count: 2,
+            team_feedback: None,
         }
     }
 
@@ -496,6 +557,90 @@ mod tests {
         );
     }
 
+    /// A round rating each `(name, sum, count)`.
+    fn round(people: &[(&str, i64, i64)]) -> RoundScores {
+        use crate::feedback::model::{Mean, PersonScores};
+        let people: Vec<PersonScores> = people
+            .iter()
+            .map(|(name, sum, count)| PersonScores {
+                staff_id: Uuid::now_v7(),
+                full_name: (*name).to_owned(),
+                score: Mean {
+                    sum: *sum,
+                    count: *count,
+                },
+            })
+            .collect();
+        RoundScores {
+            round_id: Uuid::now_v7(),
+            period_start: "2026-01-01".parse().unwrap(),
+            period_end: "2026-03-31".parse().unwrap(),
+            score: people.iter().fold(Mean::default(), |total, p| total + p.score),
+            people,
+        }
+    }
+
+    #[test]
+    fn low_feedback_on_the_team_triggers_and_names_the_round_and_the_lowest_rated() {
+        let mut seen = calm();
+        // Li 1.33, Wang 2.00, Chen 4.00, Zhao 5.00: 25 / 9 = 2.78.
+        seen.team_feedback = Some(round(&[
+            ("Chen", 12, 3),
+            ("Li", 4, 3),
+            ("Wang", 4, 2),
+            ("Zhao", 5, 1),
+        ]));
+        let health = assess(&seen, &HealthConfig::default());
+        assert_eq!(triggered(&health), vec![HealthSignalKind::LowTeamFeedback]);
+        let signal = &health.signals[7];
+        assert_eq!((signal.penalty, health.score), (10, 90));
+        let feedback = seen.team_feedback.as_ref().unwrap();
+        assert!(
+            signal
+                .evidence
+                .contains("mean 2.78 over 9 scores (alarm below 3)")
+                && signal
+                    .evidence
+                    .contains("lowest rated: Li 1.33, Wang 2.00, Chen 4.00")
+                && signal.evidence.contains(&feedback.round_id.to_string()),
+            "{}",
+            signal.evidence
+        );
+        assert_eq!(
+            signal.related_ids.len(),
+            4,
+            "the round and the three lowest rated"
+        );
+        assert_eq!(signal.related_ids[0], feedback.round_id);
+        assert_eq!(signal.related_ids[1], feedback.people[1].staff_id);
+
+        // Exactly 3 is not below 3; good feedback and no feedback trigger nothing.
+        seen.team_feedback = Some(round(&[("Chen", 6, 2), ("Li", 3, 1)]));
+        assert!(triggered(&assess(&seen, &HealthConfig::default())).is_empty());
+        seen.team_feedback = Some(round(&[("Chen", 15, 3)]));
+        assert!(triggered(&assess(&seen, &HealthConfig::default())).is_empty());
+        seen.team_feedback = None;
+        let quiet = assess(&seen, &HealthConfig::default());
+        assert!(quiet.signals[7].evidence.contains("no feedback round"));
+        let strict = HealthConfig {
+            team_feedback_below: 5,
+            ..HealthConfig::default()
+        };
+        seen.team_feedback = Some(round(&[("Chen", 14, 3)]));
+        assert_eq!(
+            triggered(&assess(&seen, &strict)),
+            vec![HealthSignalKind::LowTeamFeedback]
+        );
+        assert!(
+            HealthConfig {
+                team_feedback_below: 0,
+                ..HealthConfig::default()
+            }
+            .validate()
+            .is_err()
+        );
+    }
+
     #[test]
     fn everything_wrong_at_once_bottoms_out_at_zero() {
         let seen = Observations {
@@ -519,9 +664,10 @@ mod tests {
             }],
             satisfaction_sum: 1,
             satisfaction_count: 1,
+            team_feedback: Some(round(&[("Wang Fang", 2, 2)])),
         };
         let health = assess(&seen, &HealthConfig::default());
-        assert_eq!(triggered(&health).len(), 7);
+        assert_eq!(triggered(&health).len(), 8);
         assert_eq!((health.score, health.level), (0, HealthLevel::AtRisk));
     }
 

@@ -3,7 +3,7 @@
 
 use std::{cmp::Reverse, collections::HashMap};
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
@@ -113,8 +113,8 @@ pub(super) async fn overdue_of(
     Ok(overdue)
 }
 
-/// The key dates of the visible accounts' active contacts falling in the `days` days from `today`,
-/// soonest first.
+/// The key dates of the visible live accounts and of their active contacts falling in the `days` days
+/// from `today`, soonest first.
 pub async fn upcoming_key_dates(
     db: &Db,
     visibility: Visibility,
@@ -122,16 +122,11 @@ pub async fn upcoming_key_dates(
     today: NaiveDate,
     days: u32,
 ) -> Result<Vec<UpcomingKeyDate>> {
-    let dates = accounts::contact_key_dates(db.conn(), visibility, account_id).await?;
+    let dates = accounts::key_dates(db.conn(), visibility, account_id).await?;
     let mut upcoming: Vec<UpcomingKeyDate> = dates
         .into_iter()
         .filter_map(|date| {
-            let (next, until) = cadence::upcoming(date.key_date.month, date.key_date.day, today, days)?;
-            let years = if date.key_date.year > 0 {
-                next.year() - date.key_date.year
-            } else {
-                0
-            };
+            let (next, until, years) = cadence::next_key_date(&date.key_date, today, days)?;
             Some(UpcomingKeyDate {
                 date,
                 next_occurrence: next,
@@ -140,17 +135,16 @@ pub async fn upcoming_key_dates(
             })
         })
         .collect();
+    // The account's own dates before its people's on the same day.
     upcoming.sort_by(|a, b| {
-        (
-            a.days_until,
-            &a.date.account_display_name,
-            &a.date.contact_full_name,
-        )
-            .cmp(&(
-                b.days_until,
-                &b.date.account_display_name,
-                &b.date.contact_full_name,
-            ))
+        let key = |u: &UpcomingKeyDate| {
+            (
+                u.days_until,
+                u.date.account_display_name.clone(),
+                u.date.contact.as_ref().map(|(_, name)| name.clone()),
+            )
+        };
+        key(a).cmp(&key(b))
     });
     Ok(upcoming)
 }

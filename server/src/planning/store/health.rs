@@ -16,6 +16,7 @@ use crate::{
         store::{self as accounts, AccountSummary},
     },
     config::PlanningConfig,
+    feedback::store::latest_round_scores,
     identity::{Visibility, access::visible_account_ids},
     opportunities::store::lost_since,
     planning::store::entity::interaction,
@@ -32,6 +33,8 @@ use crate::{
 const SLA_DAYS: i64 = 90;
 const LOST_DAYS: i64 = 180;
 const SATISFACTION_DAYS: i64 = 180;
+/// The latest feedback round on the team counts while its period ended at most this long ago.
+const FEEDBACK_DAYS: i64 = 365;
 
 /// Which accounts to assess.
 pub struct HealthScope {
@@ -118,6 +121,8 @@ async fn observe(
         });
     }
     let satisfaction = satisfaction_by_account(conn, now - Duration::days(SATISFACTION_DAYS), now).await?;
+    let mut team_feedback =
+        latest_round_scores(conn, (now - Duration::days(FEEDBACK_DAYS)).date_naive()).await?;
 
     Ok(live
         .iter()
@@ -136,6 +141,7 @@ async fn observe(
                 lost_deals: lost.remove(&account.id).unwrap_or_default(),
                 satisfaction_sum,
                 satisfaction_count,
+                team_feedback: team_feedback.remove(&account.id),
             };
             (account.id, observed)
         })

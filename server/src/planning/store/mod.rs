@@ -2,6 +2,7 @@
 //! areas reach this data only through these functions.
 
 mod actions;
+mod brief;
 mod contact_calendar;
 mod entity;
 mod health;
@@ -13,6 +14,7 @@ mod tiers;
 pub use actions::{
     PlanActionOwnership, action_ids, actions_by_ids, create_action, get_action, list_actions, update_action,
 };
+pub use brief::account_brief;
 pub use contact_calendar::{overdue_cadence, upcoming_key_dates};
 pub use health::{HealthScope, assess_accounts};
 pub use interactions::{

@@ -11,9 +11,12 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entity::{department, staff, team_member};
-use crate::platform::{
-    db::now,
-    error::{Error, Result},
+use crate::{
+    platform::{
+        db::now,
+        error::{Error, Result},
+    },
+    teams::model::TeamRole,
 };
 
 /// Whether staff member `id` is active: NOT_FOUND for an id that is nobody.
@@ -79,6 +82,59 @@ pub async fn insert_technical_staff(
     .exec_without_returning(txn)
     .await?;
     Ok(id)
+}
+
+/// A staff member as other areas name and group them: who, in which department now, and whether
+/// active.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffRef {
+    pub id: Uuid,
+    pub full_name: String,
+    pub department_id: Uuid,
+    pub active: bool,
+}
+
+/// Of `ids`, the staff members that exist (active or not), by id: one query per 500 ids.
+pub async fn staff_refs(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, StaffRef>> {
+    let mut unique = ids.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    let mut found = HashMap::with_capacity(unique.len());
+    for chunk in unique.chunks(500) {
+        let rows: Vec<(Uuid, String, Uuid, bool)> = staff::Entity::find()
+            .select_only()
+            .columns([
+                staff::Column::Id,
+                staff::Column::FullName,
+                staff::Column::DepartmentId,
+                staff::Column::Active,
+            ])
+            .filter(staff::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        found.extend(rows.into_iter().map(|(id, full_name, department_id, active)| {
+            let person = StaffRef {
+                id,
+                full_name,
+                department_id,
+                active,
+            };
+            (id, person)
+        }));
+    }
+    Ok(found)
+}
+
+/// The display name of every department, by id (a handful of rows).
+pub async fn department_names(conn: &impl ConnectionTrait) -> Result<HashMap<Uuid, String>> {
+    let rows: Vec<(Uuid, String)> = department::Entity::find()
+        .select_only()
+        .columns([department::Column::Id, department::Column::DisplayName])
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// The funnel stages `staff_id` specialises in (stage keys).
@@ -158,4 +214,30 @@ pub async fn serves_account(conn: &impl ConnectionTrait, staff_id: Uuid, account
 /// The ids of the accounts on whose team `staff_id` has an active seat, read now.
 pub async fn served_account_ids(conn: &impl ConnectionTrait, staff_id: Uuid) -> Result<Vec<Uuid>> {
     Ok(served_by(staff_id).into_tuple().all(conn).await?)
+}
+
+/// The active seats in `roles` of every account's team, by account: who to tell of what happens to it.
+pub async fn seats_in_roles(
+    conn: &impl ConnectionTrait,
+    roles: &[TeamRole],
+) -> Result<HashMap<Uuid, Vec<(Uuid, TeamRole)>>> {
+    let rows: Vec<(Uuid, Uuid, String)> = team_member::Entity::find()
+        .select_only()
+        .columns([
+            team_member::Column::AccountId,
+            team_member::Column::StaffId,
+            team_member::Column::Role,
+        ])
+        .filter(team_member::Column::Role.is_in(roles.iter().map(|role| role.as_str())))
+        .filter(team_member::Column::EndTime.is_null())
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut seats: HashMap<Uuid, Vec<(Uuid, TeamRole)>> = HashMap::new();
+    for (account, staff, role) in rows {
+        let role = TeamRole::from_name(&role)
+            .ok_or_else(|| Error::unknown_stored_value("team_members.role", &role))?;
+        seats.entry(account).or_default().push((staff, role));
+    }
+    Ok(seats)
 }

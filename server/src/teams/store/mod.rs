@@ -18,9 +18,9 @@ use uuid::Uuid;
 
 pub use departments::{create_department, list_departments};
 pub use directory::{
-    ActiveSeat, accounts_served_by, accounts_served_by_sql, active_seats, count_active_staff,
-    insert_technical_staff, is_active_staff, served_account_ids, serves_account, staff_id_by_email,
-    stage_specialties,
+    ActiveSeat, StaffRef, accounts_served_by, accounts_served_by_sql, active_seats, count_active_staff,
+    department_names, insert_technical_staff, is_active_staff, seats_in_roles, served_account_ids,
+    serves_account, staff_id_by_email, staff_refs, stage_specialties,
 };
 pub use members::{
     MemberPatch, NewMember, add_member, list_members, member_ids, members_by_ids, remove_member,

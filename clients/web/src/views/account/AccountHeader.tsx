@@ -1,6 +1,7 @@
 /**
  * Who the account is: tier (and how it came to be), relationship stage, RAD status, lifecycle, group
- * parent and external id; those who may edit accounts change it here, guarded by its etag.
+ * parent, external id and its key dates; those who may edit accounts change it here, guarded by its
+ * etag.
  */
 import { Lifecycle, RadStatus, RelationshipStage, type Account } from "@kam/client";
 import { useId, useState, type FormEvent, type ReactNode } from "react";
@@ -11,6 +12,7 @@ import { useLocale, useMessages } from "../../i18n/i18n";
 import { LIFECYCLE, RAD_STATUS, RELATIONSHIP_STAGE, TIER, label } from "../../i18n/labels";
 import { formatTime } from "../../format/time";
 import { ErrorNotice } from "../../ui/ErrorNotice";
+import { KeyDates } from "./KeyDates";
 import { messages } from "./messages";
 import { changedPaths, draftOf, needsReason, updateRequest, type AccountDraft } from "./model";
 
@@ -46,6 +48,7 @@ export function AccountHeader({
         </Fact>
       </dl>
       {account.deleteTime && <p className="badge bad">{t.deleted}</p>}
+      <KeyDates account={account} canEdit={canEdit} onSaved={onSaved} />
       <TierHistory accountId={account.id} />
       {canEdit && !editing && (
         <button type="button" className="secondary" onClick={() => setEditing(true)}>

@@ -6,6 +6,7 @@
 import { Role, type Account } from "@kam/client";
 import { useState, type ReactNode } from "react";
 import { useLoad } from "../../api/useLoad";
+import { Link } from "../../app/router";
 import { canManage, hasRole, useApi, useSession } from "../../app/session";
 import { useMessages } from "../../i18n/i18n";
 import { Page } from "../../ui/Page";
@@ -51,7 +52,16 @@ export function AccountPage({ id }: { id: string }) {
     return <Page title={loaded.error ? id : t.loading} loading={loaded.loading} error={loaded.error} />;
   }
   return (
-    <Page title={account.displayName} loading={loaded.loading} error={loaded.error}>
+    <Page
+      title={account.displayName}
+      loading={loaded.loading}
+      error={loaded.error}
+      actions={
+        <Link to={{ page: "brief", id: account.id }} className="button-link" data-testid="visit-brief-link">
+          {t.visitBrief}
+        </Link>
+      }
+    >
       <nav className="account-contents" aria-label={t.onThisPage}>
         <ul>
           <li>

@@ -1,14 +1,17 @@
 /**
  * The account page without a DOM: the reports-to chart of the key people, the update an edit of the
- * header makes, and the coverage gaps of one account from the portfolio coverage report.
+ * header makes, the account's key dates as a form edits them, and the coverage gaps of one account
+ * from the portfolio coverage report.
  */
 import {
+  KeyDateKind,
   Lifecycle,
   RadStatus,
   RelationshipStage,
   type Account,
   type AccountCoverage,
   type Contact,
+  type KeyDate,
   type TeamRole,
 } from "@kam/client";
 
@@ -167,6 +170,107 @@ export function updateRequest(account: Account, draft: AccountDraft) {
     updateMask: { paths },
     changeReason: needsReason(paths) ? draft.changeReason.trim() : "",
   };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Key dates
+// ---------------------------------------------------------------------------------------------------
+
+/** The kinds of key date an account takes (a contact's are BIRTHDAY, WORK_ANNIVERSARY and OTHER). */
+export const ACCOUNT_KEY_DATE_KINDS: readonly KeyDateKind[] = [
+  KeyDateKind.CONTRACT_RENEWAL,
+  KeyDateKind.FOUNDING_ANNIVERSARY,
+  KeyDateKind.CUSTOMER_EVENT,
+  KeyDateKind.OTHER,
+];
+
+/** The kinds whose label the server requires (it says what the date is). */
+export function labelRequired(kind: KeyDateKind): boolean {
+  return kind === KeyDateKind.OTHER || kind === KeyDateKind.CUSTOMER_EVENT;
+}
+
+/** At most this many key dates per account. */
+export const MAX_KEY_DATES = 20;
+
+/** One key date as its form row holds it. */
+export interface KeyDateDraft {
+  kind: KeyDateKind;
+  /** `<input type="date">`'s value, `YYYY-MM-DD`; "" until filled in. */
+  date: string;
+  /** A yearly date whose year nobody knows: the year in `date` is ignored (sent as 0). */
+  yearUnknown: boolean;
+  label: string;
+  /** Falls once, on `date`, rather than every year. */
+  oneTime: boolean;
+}
+
+const pad = (n: number, width = 2) => String(n).padStart(width, "0");
+
+export function keyDateDraftsOf(keyDates: readonly KeyDate[]): KeyDateDraft[] {
+  return keyDates.map((keyDate) => {
+    const date = keyDate.date;
+    // A date input needs a year: a leap year, so that 29 February of an unknown year fits.
+    const year = date && date.year > 0 ? date.year : 2000;
+    return {
+      kind: keyDate.kind,
+      date: date && date.month > 0 ? `${pad(year, 4)}-${pad(date.month)}-${pad(date.day)}` : "",
+      yearUnknown: date !== undefined && date.year === 0,
+      label: keyDate.label,
+      oneTime: keyDate.oneTime,
+    };
+  });
+}
+
+export function emptyKeyDateDraft(): KeyDateDraft {
+  return { kind: KeyDateKind.CONTRACT_RENEWAL, date: "", yearUnknown: false, label: "", oneTime: false };
+}
+
+/** The fields of a KeyDate (without `$typeName`), as a request carries them. */
+export interface KeyDateValue {
+  kind: KeyDateKind;
+  label: string;
+  date: { year: number; month: number; day: number };
+  oneTime: boolean;
+}
+
+/**
+ * The key dates a form's rows make, or the index of each row whose date is missing (the one thing a
+ * row cannot be sent without; every other rule is the server's, which names the row it refuses).
+ */
+export function keyDatesOf(drafts: readonly KeyDateDraft[]): { keyDates: KeyDateValue[]; missingDates: number[] } {
+  const keyDates: KeyDateValue[] = [];
+  const missingDates: number[] = [];
+  drafts.forEach((draft, index) => {
+    const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(draft.date);
+    if (!match) {
+      missingDates.push(index);
+      return;
+    }
+    // A one-time date falls on a day of a given year: its year is always kept.
+    const year = draft.yearUnknown && !draft.oneTime ? 0 : Number(match[1]);
+    keyDates.push({
+      kind: draft.kind,
+      label: draft.label.trim(),
+      date: { year, month: Number(match[2]), day: Number(match[3]) },
+      oneTime: draft.oneTime,
+    });
+  });
+  return { keyDates, missingDates };
+}
+
+/** The UpdateAccount request replacing the account's key dates (guarded by the etag it was read at). */
+export function keyDatesUpdateRequest(account: Pick<Account, "id" | "etag">, keyDates: readonly KeyDateValue[]) {
+  return {
+    account: { id: account.id, etag: account.etag, keyDates: [...keyDates] },
+    updateMask: { paths: ["key_dates"] },
+    changeReason: "",
+  };
+}
+
+/** The index of the key date a server's field path names (`account.key_dates[2].label` is 2). */
+export function keyDateIndexOf(field: string): number | undefined {
+  const match = /key_dates\[(\d+)\]/.exec(field);
+  return match ? Number(match[1]) : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ pub struct Model {
     pub create_time: DateTimeUtc,
     pub update_time: DateTimeUtc,
     pub delete_time: Option<DateTimeUtc>,
+    /// The account's key dates as JSON (`accounts::model::KeyDate`s); see the migration that added it.
+    pub key_dates: Json,
     /// Bumped by every write; the etag is derived from it.
     pub revision: i64,
 }

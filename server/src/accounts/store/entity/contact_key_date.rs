@@ -14,6 +14,8 @@ pub struct Model {
     pub year: i32,
     pub month: i16,
     pub day: i16,
+    /// Falls once, on its date, rather than every year.
+    pub one_time: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

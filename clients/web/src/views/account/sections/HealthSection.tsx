@@ -2,11 +2,11 @@
  * The account's health: its score out of 100, the band it falls in, and every signal the server
  * checked with what it saw, so a reader knows why the score is what it is (triggered signals first).
  */
-import { AccountHealth_Level, HealthSignal_Kind, type Account, type HealthSignal } from "@kam/client";
+import { AccountHealth_Level, type Account, type HealthSignal } from "@kam/client";
 import { useApi } from "../../../app/session";
 import { useLoad } from "../../../api/useLoad";
 import { defineMessages, useLocale, useMessages } from "../../../i18n/i18n";
-import { label, type Labels } from "../../../i18n/labels";
+import { HEALTH_LEVEL as LEVEL, HEALTH_SIGNAL as SIGNAL, label } from "../../../i18n/labels";
 import { formatTime } from "../../../format/time";
 import { Loading, SectionFrame } from "./SectionFrame";
 
@@ -40,40 +40,6 @@ const messages = defineMessages({
     penaltyOf: (penalty: number, weight: number) => `${penalty} / ${weight}`,
   },
 });
-
-const LEVEL: Labels<AccountHealth_Level> = {
-  en: {
-    [AccountHealth_Level.HEALTHY]: "Healthy",
-    [AccountHealth_Level.WATCH]: "Watch",
-    [AccountHealth_Level.AT_RISK]: "At risk",
-  },
-  "zh-CN": {
-    [AccountHealth_Level.HEALTHY]: "健康",
-    [AccountHealth_Level.WATCH]: "需关注",
-    [AccountHealth_Level.AT_RISK]: "有流失风险",
-  },
-};
-
-const SIGNAL: Labels<HealthSignal_Kind> = {
-  en: {
-    [HealthSignal_Kind.REVENUE_DECLINE]: "Revenue decline",
-    [HealthSignal_Kind.SLA_BREACHES]: "SLA breaches",
-    [HealthSignal_Kind.EXECUTIVE_VISIT_OVERDUE]: "Executive visit overdue",
-    [HealthSignal_Kind.SILENCE]: "No recent contact",
-    [HealthSignal_Kind.KEY_PEOPLE_AT_RISK]: "Key people at risk",
-    [HealthSignal_Kind.LOST_OPPORTUNITIES]: "Lost opportunities",
-    [HealthSignal_Kind.LOW_SATISFACTION]: "Low satisfaction",
-  },
-  "zh-CN": {
-    [HealthSignal_Kind.REVENUE_DECLINE]: "营收下滑",
-    [HealthSignal_Kind.SLA_BREACHES]: "SLA 超时",
-    [HealthSignal_Kind.EXECUTIVE_VISIT_OVERDUE]: "高层拜访逾期",
-    [HealthSignal_Kind.SILENCE]: "长期未联系",
-    [HealthSignal_Kind.KEY_PEOPLE_AT_RISK]: "关键人变动",
-    [HealthSignal_Kind.LOST_OPPORTUNITIES]: "商机丢单",
-    [HealthSignal_Kind.LOW_SATISFACTION]: "满意度偏低",
-  },
-};
 
 const LEVEL_TONE: Partial<Record<AccountHealth_Level, string>> = {
   [AccountHealth_Level.HEALTHY]: "good",
