@@ -79,146 +79,194 @@ pub async fn watch_once(
 ) -> Result<WatchReport> {
     let seats =
         teams::seats_in_roles(db.conn(), &[TeamRole::AccountManager, TeamRole::ExecutiveSponsor]).await?;
-    let seats_of = |account: Uuid| seats_of(&seats, account);
-    let mut report = WatchReport::default();
-
-    for (before, now_seen, announcement) in health_news_of(db, planning_config, now, &seats).await? {
-        let claim = Claim::Health {
-            account_id: now_seen.0,
-            before,
-            now: now_seen.1,
-        };
-        let remembered_only = announcement.is_none();
-        if report.tally(announce(db, claim, announcement, now).await?) && !remembered_only {
-            report.health_changes += 1;
-        }
-    }
-
-    let today = now.date_naive();
-    let notice = &config.key_date_notice_days;
-    for upcoming in
-        planning::upcoming_key_dates(db, Visibility::All, None, today, notice.longest() + 1).await?
-    {
-        let days = notice.of(upcoming.date.key_date.kind);
-        if !within_notice(upcoming.days_until, days) {
-            continue;
-        }
-        let account_id = upcoming.date.account_id;
-        let (owner, audience) = match &upcoming.date.contact {
-            Some((contact, _)) => (*contact, Audience::Managers),
-            None => (account_id, Audience::ManagersAndSponsors),
-        };
-        let key = format!(
-            "{owner}/{}/{}/{}",
-            upcoming.date.key_date.kind.as_str(),
-            upcoming.date.key_date.label,
-            upcoming.next_occurrence
-        );
-        let people = recipients(seats_of(account_id), audience);
-        let announcement = Announcement {
-            resource_type: "account",
-            resource_id: account_id,
-            account_id,
-            account_display_name: upcoming.date.account_display_name.clone(),
-            payload: Payload::KeyDateUpcoming(pb::KeyDateUpcoming {
-                key_date: Some(upcoming_to_proto(upcoming.clone())),
-                notice_days: days as i32,
-                recipients: recipients_to_proto(&people),
-            }),
-            recipients: people,
-        };
-        let claim = Claim::Occurrence {
-            kind: "KEY_DATE",
-            key,
-        };
-        if report.tally(announce(db, claim, Some(announcement), now).await?) {
-            report.key_dates += 1;
-        }
-    }
-
-    for overdue in planning::overdue_cadence(db, Visibility::All, planning_config, now, None, None).await? {
-        let audience = match overdue.kind {
-            CadenceKind::ExecutiveVisitDue => Audience::ManagersAndSponsors,
-            CadenceKind::AccountManagerTouchDue => Audience::Managers,
-        };
-        let account_id = overdue.account_id;
-        // The due time names the occurrence: an interaction that settles the cadence moves it, and a
-        // later miss is a new one.
-        let key = format!(
-            "{account_id}/{}/{}",
-            overdue.kind.as_str(),
-            overdue.due_time.timestamp()
-        );
-        let people = recipients(seats_of(account_id), audience);
-        let announcement = Announcement {
-            resource_type: "account",
-            resource_id: account_id,
-            account_id,
-            account_display_name: overdue.account_display_name.clone(),
-            payload: Payload::CadenceOverdue(pb::CadenceOverdue {
-                overdue: Some(overdue_to_proto(overdue)),
-                recipients: recipients_to_proto(&people),
-            }),
-            recipients: people,
-        };
-        let claim = Claim::Occurrence { kind: "CADENCE", key };
-        if report.tally(announce(db, claim, Some(announcement), now).await?) {
-            report.cadences += 1;
-        }
-    }
-
-    let names: HashMap<Uuid, String> = accounts::live_accounts_in_tiers(db.conn(), Tier::ALL)
-        .await?
-        .into_iter()
-        .map(|account| (account.id, account.display_name))
-        .collect();
-    let overdue = ActionFilter {
-        overdue_on: Some(today),
-        by_due_date: true,
-        ..ActionFilter::default()
+    let mut watch = Watch {
+        db,
+        seats,
+        now,
+        report: WatchReport::default(),
     };
-    let mut after: Option<Cursor> = None;
-    loop {
-        let page = planning::list_actions(db, Visibility::All, &overdue, ACTIONS_PAGE, after).await?;
-        for action in page.items {
-            // A deleted account's actions wait for it to come back.
-            let Some(name) = names.get(&action.account_id) else {
-                continue;
+    watch.health(planning_config).await?;
+    watch.key_dates(config).await?;
+    watch.cadences(planning_config).await?;
+    watch.overdue_actions().await?;
+    Ok(watch.report)
+}
+
+/// One watch under way: what it reads once, and what it has announced so far.
+struct Watch<'a> {
+    db: &'a Db,
+    seats: Seats,
+    now: DateTime<Utc>,
+    report: WatchReport,
+}
+
+impl Watch<'_> {
+    /// Claims and makes `announcement`; whether this watch made it.
+    async fn make(&mut self, claim: Claim, announcement: Option<Announcement>) -> Result<bool> {
+        let made = announce(self.db, claim, announcement, self.now).await?;
+        Ok(self.report.tally(made))
+    }
+
+    fn tell(&self, account: Uuid, audience: Audience) -> Vec<Recipient> {
+        recipients(seats_of(&self.seats, account), audience)
+    }
+
+    /// AccountHealthChanged: each live account whose health level moved since it was last announced.
+    async fn health(&mut self, planning_config: &PlanningConfig) -> Result<()> {
+        for (before, (account_id, seen), announcement) in
+            health_news_of(self.db, planning_config, self.now, &self.seats).await?
+        {
+            let remembered_only = announcement.is_none();
+            let claim = Claim::Health {
+                account_id,
+                before,
+                now: seen,
             };
-            let key = format!("{}/{}", action.id, action.due_date);
-            let days_overdue = (today - action.due_date).num_days();
-            let people = recipients(
-                seats_of(action.account_id),
-                Audience::OwnerAndManagers(action.owner_staff_id),
+            if self.make(claim, announcement).await? && !remembered_only {
+                self.report.health_changes += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// KeyDateUpcoming: each key date within its kind's notice, once per date and year.
+    async fn key_dates(&mut self, config: &NotificationsConfig) -> Result<()> {
+        let notice = &config.key_date_notice_days;
+        let today = self.now.date_naive();
+        let window = notice.longest() + 1;
+        for upcoming in planning::upcoming_key_dates(self.db, Visibility::All, None, today, window).await? {
+            let days = notice.of(upcoming.date.key_date.kind);
+            if !within_notice(upcoming.days_until, days) {
+                continue;
+            }
+            let account_id = upcoming.date.account_id;
+            let (owner, audience) = match &upcoming.date.contact {
+                Some((contact, _)) => (*contact, Audience::Managers),
+                None => (account_id, Audience::ManagersAndSponsors),
+            };
+            let key = format!(
+                "{owner}/{}/{}/{}",
+                upcoming.date.key_date.kind.as_str(),
+                upcoming.date.key_date.label,
+                upcoming.next_occurrence
             );
+            let people = self.tell(account_id, audience);
             let announcement = Announcement {
-                resource_type: "plan_action",
-                resource_id: action.id,
-                account_id: action.account_id,
-                account_display_name: name.clone(),
-                payload: Payload::PlanActionOverdue(pb::PlanActionOverdue {
-                    action: Some(action_to_proto(action)),
-                    account_display_name: name.clone(),
-                    days_overdue: i32::try_from(days_overdue).unwrap_or(i32::MAX),
+                resource_type: "account",
+                resource_id: account_id,
+                account_id,
+                account_display_name: upcoming.date.account_display_name.clone(),
+                payload: Payload::KeyDateUpcoming(pb::KeyDateUpcoming {
+                    key_date: Some(upcoming_to_proto(upcoming)),
+                    notice_days: days as i32,
                     recipients: recipients_to_proto(&people),
                 }),
                 recipients: people,
             };
             let claim = Claim::Occurrence {
-                kind: "PLAN_ACTION",
+                kind: "KEY_DATE",
                 key,
             };
-            if report.tally(announce(db, claim, Some(announcement), now).await?) {
-                report.overdue_actions += 1;
+            if self.make(claim, Some(announcement)).await? {
+                self.report.key_dates += 1;
             }
         }
-        match page.next {
-            Some(next) => after = Some(next),
-            None => break,
-        }
+        Ok(())
     }
 
-    Ok(report)
+    /// CadenceOverdue: each cadence fallen due, once per due time.
+    async fn cadences(&mut self, planning_config: &PlanningConfig) -> Result<()> {
+        let now = self.now;
+        for overdue in
+            planning::overdue_cadence(self.db, Visibility::All, planning_config, now, None, None).await?
+        {
+            let audience = match overdue.kind {
+                CadenceKind::ExecutiveVisitDue => Audience::ManagersAndSponsors,
+                CadenceKind::AccountManagerTouchDue => Audience::Managers,
+            };
+            let account_id = overdue.account_id;
+            // The due time names the occurrence: an interaction that settles the cadence moves it,
+            // and a later miss is a new one.
+            let key = format!(
+                "{account_id}/{}/{}",
+                overdue.kind.as_str(),
+                overdue.due_time.timestamp()
+            );
+            let people = self.tell(account_id, audience);
+            let announcement = Announcement {
+                resource_type: "account",
+                resource_id: account_id,
+                account_id,
+                account_display_name: overdue.account_display_name.clone(),
+                payload: Payload::CadenceOverdue(pb::CadenceOverdue {
+                    overdue: Some(overdue_to_proto(overdue)),
+                    recipients: recipients_to_proto(&people),
+                }),
+                recipients: people,
+            };
+            let claim = Claim::Occurrence { kind: "CADENCE", key };
+            if self.make(claim, Some(announcement)).await? {
+                self.report.cadences += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// PlanActionOverdue: each open action of a live account past its due date, once per due date.
+    async fn overdue_actions(&mut self) -> Result<()> {
+        let today = self.now.date_naive();
+        let names: HashMap<Uuid, String> = accounts::live_accounts_in_tiers(self.db.conn(), Tier::ALL)
+            .await?
+            .into_iter()
+            .map(|account| (account.id, account.display_name))
+            .collect();
+        let overdue = ActionFilter {
+            overdue_on: Some(today),
+            by_due_date: true,
+            ..ActionFilter::default()
+        };
+        let mut after: Option<Cursor> = None;
+        loop {
+            let page =
+                planning::list_actions(self.db, Visibility::All, &overdue, ACTIONS_PAGE, after).await?;
+            for action in page.items {
+                // A deleted account's actions wait for it to come back.
+                let Some(name) = names.get(&action.account_id) else {
+                    continue;
+                };
+                let key = format!("{}/{}", action.id, action.due_date);
+                let days_overdue = (today - action.due_date).num_days();
+                let people = self.tell(
+                    action.account_id,
+                    Audience::OwnerAndManagers(action.owner_staff_id),
+                );
+                let announcement = Announcement {
+                    resource_type: "plan_action",
+                    resource_id: action.id,
+                    account_id: action.account_id,
+                    account_display_name: name.clone(),
+                    payload: Payload::PlanActionOverdue(pb::PlanActionOverdue {
+                        action: Some(action_to_proto(action)),
+                        account_display_name: name.clone(),
+                        days_overdue: i32::try_from(days_overdue).unwrap_or(i32::MAX),
+                        recipients: recipients_to_proto(&people),
+                    }),
+                    recipients: people,
+                };
+                let claim = Claim::Occurrence {
+                    kind: "PLAN_ACTION",
+                    key,
+                };
+                if self.make(claim, Some(announcement)).await? {
+                    self.report.overdue_actions += 1;
+                }
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(()),
+            }
+        }
+    }
 }
 
 /// The active account-manager and executive-sponsor seats, by account.

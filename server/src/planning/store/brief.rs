@@ -237,7 +237,7 @@ async fn open_opportunities_of(
 }
 
 type HealthPart = (
-    Option<(accounts::AccountSummary, super::super::rules::health::Health)>,
+    Option<(accounts::AccountSummary, crate::planning::rules::health::Health)>,
     Vec<crate::planning::model::OverdueCadence>,
 );
 
