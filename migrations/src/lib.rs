@@ -25,6 +25,8 @@ mod m20261206_000017_webhooks;
 mod m20261207_000018_account_key_dates;
 mod m20261207_000019_notifications;
 mod m20261207_000020_feedback;
+mod m20261208_000021_segments;
+mod m20261208_000022_competitors;
 
 pub struct Migrator;
 
@@ -52,6 +54,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_account_key_dates::Migration),
             Box::new(m20261207_000019_notifications::Migration),
             Box::new(m20261207_000020_feedback::Migration),
+            Box::new(m20261208_000021_segments::Migration),
+            Box::new(m20261208_000022_competitors::Migration),
         ]
     }
 }

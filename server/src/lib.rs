@@ -11,6 +11,7 @@ pub mod opportunities;
 pub mod planning;
 pub mod platform;
 pub mod rest;
+pub mod segments;
 mod server;
 pub mod service_levels;
 pub mod teams;

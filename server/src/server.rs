@@ -10,8 +10,8 @@ use kam_proto::v1::{
     integration_service_server::IntegrationServiceServer,
     notification_service_server::NotificationServiceServer,
     opportunity_service_server::OpportunityServiceServer, planning_service_server::PlanningServiceServer,
-    service_level_service_server::ServiceLevelServiceServer, team_service_server::TeamServiceServer,
-    webhook_service_server::WebhookServiceServer,
+    segment_service_server::SegmentServiceServer, service_level_service_server::ServiceLevelServiceServer,
+    team_service_server::TeamServiceServer, webhook_service_server::WebhookServiceServer,
 };
 use tokio::{
     net::TcpListener,
@@ -43,6 +43,7 @@ use crate::{
         telemetry,
     },
     rest::{RestApi, RestLayer},
+    segments::api::SegmentApi,
     service_levels::{api::ServiceLevelApi, monitor::Monitor, store::ServiceRequestAssignments},
     teams::{
         api::TeamApi,
@@ -86,6 +87,7 @@ const SERVICES: &[&str] = &[
     "kam.v1.ServiceLevelService",
     "kam.v1.PlanningService",
     "kam.v1.FeedbackService",
+    "kam.v1.SegmentService",
     "kam.v1.NotificationService",
     "kam.v1.IntegrationService",
     "kam.v1.WebhookService",
@@ -142,7 +144,7 @@ pub async fn run(
     let teams = limited!(TeamServiceServer::new(TeamApi::new(
         db.clone(),
         responsibilities(),
-        coverage
+        coverage.clone()
     )));
     let identity = limited!(IdentityServiceServer::new(IdentityApi::new(
         db.clone(),
@@ -151,11 +153,11 @@ pub async fn run(
     let audit = limited!(AuditServiceServer::new(AuditApi::new(db.clone())));
     let opportunities = limited!(OpportunityServiceServer::new(OpportunityApi::new(db.clone())));
     let service_levels = limited!(ServiceLevelServiceServer::new(ServiceLevelApi::new(db.clone())));
-    let planning = limited!(PlanningServiceServer::new(PlanningApi::new(
-        db.clone(),
-        config.planning.clone()
-    )));
+    let planning = limited!(PlanningServiceServer::new(
+        PlanningApi::new(db.clone(), config.planning.clone()).with_coverage(coverage)
+    ));
     let feedback = limited!(FeedbackServiceServer::new(FeedbackApi::new(db.clone())));
+    let segments = limited!(SegmentServiceServer::new(SegmentApi::new(db.clone())));
     let notifications = limited!(NotificationServiceServer::new(NotificationApi::new(db.clone())));
 
     // Open event streams end when shutdown begins; otherwise they would hold the drain to its deadline.
@@ -252,6 +254,7 @@ pub async fn run(
         .add_service(service_levels)
         .add_service(planning)
         .add_service(feedback)
+        .add_service(segments)
         .add_service(notifications)
         .add_service(integration)
         .add_service(webhooks)

@@ -8,7 +8,8 @@
 //! 2. raises the population through the gRPC API as the ADMIN, `KAM_BENCH_CONCURRENCY` accounts at a
 //!    time (each account's calls one after another), every random choice drawn from a generator seeded
 //!    per account from `KAM_BENCH_SEED` (the server makes the ids and the creation times, so two runs
-//!    hold the same shapes, not the same ids):
+//!    hold the same shapes, not the same ids; a call the server answers ABORTED, a serialization race on
+//!    PostgreSQL it gave up on after its own retries, is made again, and counted):
 //!    - 40 staff: 4 executives (EXECUTIVE level, the sponsors), 12 account managers (SALES, MANAGER),
 //!      8 sales specialists, 6 solution engineers, 6 service leads, 4 logistics coordinators, each
 //!      with room for every account; an API key for each account manager (role MEMBER);
@@ -29,7 +30,7 @@
 //!      on PostgreSQL `VACUUM ANALYZE` (what autovacuum does in time); SQLite is left without
 //!      statistics, as the server leaves it (`KAM_BENCH_ANALYZE=1` runs `ANALYZE` there too);
 //! 3. picks `KAM_BENCH_WARMUP` + `KAM_BENCH_SAMPLE` accounts at random, and for each, as the ADMIN and
-//!    then as the account's own account manager (a MEMBER, who sees only their teams' accounts), times:
+//!    as the account's own account manager (a MEMBER, who sees only their teams' accounts), times:
 //!    - one `GetAccountBrief` (horizon `KAM_BENCH_HORIZON_DAYS`);
 //!    - the separate calls a client makes for the same content, one after another (as a phone does):
 //!      `GetAccount`; `ListTeamMembers` then `GetStaff` per seat (the names); `ListContacts` (by name,
@@ -42,13 +43,19 @@
 //!    - the same separate calls all at once (the names still after the seats): the best case for a
 //!      client.
 //!
-//!    The three run in turn, starting with a different one for each account. On the warm-up accounts
-//!    the brief's parts are checked against the separate calls' answers (counts, health score, revenue
-//!    to the cent).
+//!    One account at a time, both callers and the three ways in turn, each account starting with
+//!    another. On the warm-up accounts the brief's parts are checked against the separate calls'
+//!    answers (counts, health score, revenue to the cent);
+//! 4. times, in-process on a connection pool like the server's (no gRPC, 20 runs each), the reads
+//!    behind the health: `assess_accounts` for one account (as the ADMIN and as its manager) and for
+//!    every account, `overdue_cadence`, and the grouped reads over all accounts the assessment makes
+//!    that the server exposes (`revenue_by_account`, `breached_targets_by_account`,
+//!    `key_contacts_at_risk`, `lost_since`, …), to show where the health's time goes.
 //!
-//! It prints the seeding time and what was written, the tiers, and one table per backend: median, p90,
-//! p99 and max milliseconds of each way (with the calls it takes and the bytes it receives), then each
-//! separate call's own latency within the calls made one after another.
+//! It prints, per backend as soon as it is done: the seeding time and what was written, the tiers, and
+//! a table: median, p90, p99 and max milliseconds of each way (with the calls it takes and the bytes
+//! it receives), each separate call's own latency within the calls made one after another, and the
+//! health's reads in-process.
 //!
 //! Run (seeding takes one to three minutes per backend on 2 cores):
 //!
@@ -93,10 +100,12 @@ use kam_tests::{
 use prost::Message;
 use sea_orm::ConnectionTrait;
 use tokio::runtime::{Handle, Runtime};
-use tonic::{Status, service::interceptor::InterceptedService, transport::Channel};
+use tonic::{Code, Status, service::interceptor::InterceptedService, transport::Channel};
 
 /// How long a server may take to answer its first health check.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long the server may take to stop.
+const STOP_TIMEOUT: Duration = Duration::from_secs(60);
 /// The server's own limit per call, raised so that a slow call is measured rather than cut off.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// The reporting currency (the server's default).
@@ -112,9 +121,7 @@ fn main() -> Result<(), BoxError> {
     println!("{}\n{}", describe_machine(), settings.describe());
     let servers = runtime("kam-server")?;
     let clients = runtime("bench-client")?;
-    let results = clients.block_on(bench(&settings, servers.handle()))?;
-    report(&settings, &results);
-    Ok(())
+    clients.block_on(bench(&settings, servers.handle()))
 }
 
 fn runtime(thread_name: &str) -> std::io::Result<Runtime> {
@@ -197,6 +204,38 @@ impl Clients {
 /// Names the call that failed.
 fn failed(what: &'static str) -> impl FnOnce(Status) -> BoxError {
     move |status| format!("{what}: {status}").into()
+}
+
+/// How often a seeding call is made again after ABORTED.
+const MAX_RETRIES: u32 = 10;
+
+/// The pause before the `attempt`-th retry: 10 ms doubling up to 640 ms, with a little jitter.
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis((10u64 << attempt.min(6)) + fastrand::u64(0..10))
+}
+
+/// `$client.$method($request)` for the seeding, in the function's `Result`: the answer's message, made
+/// again while the server answers ABORTED (PostgreSQL: a serialization race the server gave up on after
+/// its own retries; nothing was written). Counts the call, and each retry, in `$counts`.
+macro_rules! seed_call {
+    ($counts:expr, $client:expr, $method:ident($request:expr)) => {{
+        let request = $request;
+        let mut attempt = 0;
+        loop {
+            match $client.$method(request.clone()).await {
+                Ok(response) => {
+                    $counts.calls += 1;
+                    break response.into_inner();
+                }
+                Err(status) if status.code() == Code::Aborted && attempt < MAX_RETRIES => {
+                    attempt += 1;
+                    $counts.retries += 1;
+                    tokio::time::sleep(backoff(attempt)).await;
+                }
+                Err(status) => return Err(failed(stringify!($method))(status)),
+            }
+        }
+    }};
 }
 
 // ----- randomness and values -----
@@ -505,6 +544,8 @@ impl Staffing {
 #[derive(Clone, Copy, Debug, Default)]
 struct Counts {
     calls: u64,
+    /// Calls made again after ABORTED.
+    retries: u64,
     seats: u64,
     account_key_dates: u64,
     contacts: u64,
@@ -523,6 +564,7 @@ struct Counts {
 impl Counts {
     fn add(&mut self, o: &Counts) {
         self.calls += o.calls;
+        self.retries += o.retries;
         self.seats += o.seats;
         self.account_key_dates += o.account_key_dates;
         self.contacts += o.contacts;
@@ -560,18 +602,20 @@ struct BackendResult {
     /// `ANALYZE` / `VACUUM ANALYZE` and how long it took, if run.
     analyze: Option<(&'static str, Duration)>,
     load: (String, String),
-    callers: Vec<CallerTimings>,
+    callers: [CallerTimings; 2],
+    /// The health's reads in-process: what, rows, times.
+    health_parts: Vec<(&'static str, usize, Vec<Duration>)>,
 }
 
-async fn bench(settings: &Settings, servers: &Handle) -> Result<Vec<BackendResult>, BoxError> {
-    let mut results = Vec::new();
+/// Runs each backend in turn, printing its figures as soon as it is done.
+async fn bench(settings: &Settings, servers: &Handle) -> Result<(), BoxError> {
     for &backend in &settings.backends {
         let run = async |database: &BenchDatabase| bench_backend(database, settings, servers).await;
         if let Some(result) = on_fresh_database(backend, settings.keep, run).await? {
-            results.push(result);
+            report(settings, &result);
         }
     }
-    Ok(results)
+    Ok(())
 }
 
 async fn bench_backend(
@@ -591,7 +635,17 @@ async fn bench_backend(
     )
     .await?;
     let outcome = seed_and_measure(database, settings, server.addr, &key_file).await;
-    server.stop().await?;
+    if let Err(err) = &outcome {
+        eprintln!("{}: stopped: {err}", backend.name());
+    }
+    tokio::time::timeout(STOP_TIMEOUT, server.stop())
+        .await
+        .map_err(|_| {
+            format!(
+                "{}: the server did not stop within {STOP_TIMEOUT:?}",
+                backend.name()
+            )
+        })??;
     outcome
 }
 
@@ -705,24 +759,31 @@ async fn seed_and_measure(
         .collect();
 
     let load_before = load_average();
-    let mut callers = Vec::new();
-    for caller in [Caller::Admin, Caller::AccountManager] {
-        let clients_of = |account: &Seeded| match caller {
-            Caller::Admin => admin.clone(),
-            Caller::AccountManager => managers[&account.manager].clone(),
-        };
-        eprintln!("{name}: timing as {}…", caller.label());
-        let mut timings = CallerTimings::new(caller);
-        for account in &warmup {
-            let clients = clients_of(account);
+    let clients_of = |caller: Caller, account: &Seeded| match caller {
+        Caller::Admin => admin.clone(),
+        Caller::AccountManager => managers[&account.manager].clone(),
+    };
+    let mut callers = [
+        CallerTimings::new(Caller::Admin),
+        CallerTimings::new(Caller::AccountManager),
+    ];
+    eprintln!("{name}: warming up, checking the brief against the separate calls…");
+    for account in &warmup {
+        for caller in [Caller::Admin, Caller::AccountManager] {
+            let clients = clients_of(caller, account);
             let brief = call_brief(&clients, &account.id, settings.horizon_days).await?;
             let separate = call_separate(&clients, &account.id, settings.horizon_days, today, false).await?;
             call_separate(&clients, &account.id, settings.horizon_days, today, true).await?;
             check_parts(&brief.answer, &separate)
                 .map_err(|err| format!("{name}, {}: {err}", caller.label()))?;
         }
-        for (k, account) in sample.iter().enumerate() {
-            let clients = clients_of(account);
+    }
+    eprintln!("{name}: timing…");
+    for (k, account) in sample.iter().enumerate() {
+        // Both callers and the three ways in turn, each account starting with another.
+        for c in 0..2 {
+            let timings = &mut callers[(k + c) % 2];
+            let clients = clients_of(timings.caller, account);
             for step in 0..3 {
                 match (k + step) % 3 {
                     0 => {
@@ -756,8 +817,30 @@ async fn seed_and_measure(
                 }
             }
         }
-        callers.push(timings);
+        if (k + 1) % 50 == 0 {
+            let so_far = |way: &Way| {
+                let mut sorted = way.times.clone();
+                sorted.sort();
+                millis(median(&sorted))
+            };
+            for timings in &callers {
+                eprintln!(
+                    "{name}: {}: {} of {} accounts timed; medians so far: brief {:.1} ms, one after another \
+                     {:.1} ms, all at once {:.1} ms",
+                    timings.caller.label(),
+                    k + 1,
+                    sample.len(),
+                    so_far(&timings.brief),
+                    so_far(&timings.sequential),
+                    so_far(&timings.concurrent)
+                );
+            }
+        }
     }
+    let load = (load_before, load_average());
+    eprintln!("{name}: timing the health's reads in-process…");
+    let first = sample.first().ok_or("no account sampled")?;
+    let health_parts = measure_health_parts(&database.url, &first.id, &first.manager).await?;
     Ok(BackendResult {
         backend,
         staff: staffing.count,
@@ -767,8 +850,9 @@ async fn seed_and_measure(
         tiering,
         tiers: ranked.tiers,
         analyze,
-        load: (load_before, load_average()),
+        load,
         callers,
+        health_parts,
     })
 }
 
@@ -874,9 +958,10 @@ async fn seed_account(
         pick(&mut rng, TRADES),
         pick(&mut rng, FORMS)
     );
-    let account = c
-        .accounts
-        .create_account(pb::CreateAccountRequest {
+    let account = seed_call!(
+        n,
+        c.accounts,
+        create_account(pb::CreateAccountRequest {
             account: Some(pb::Account {
                 external_id: format!("BENCH-{index:06}"),
                 legal_name: display_name.clone(),
@@ -912,10 +997,7 @@ async fn seed_account(
             }),
             request_id: String::new(),
         })
-        .await
-        .map_err(failed("CreateAccount"))?
-        .into_inner();
-    n.calls += 1;
+    );
     let account_id = account.id;
 
     // The team: an account manager, an executive sponsor, one or two specialists of different roles.
@@ -934,8 +1016,10 @@ async fn seed_account(
         seats.push((person, role, role != pb::TeamRole::SalesSpecialist));
     }
     for (staff_id, role, liaison) in seats {
-        c.teams
-            .add_team_member(pb::AddTeamMemberRequest {
+        seed_call!(
+            n,
+            c.teams,
+            add_team_member(pb::AddTeamMemberRequest {
                 member: Some(pb::TeamMember {
                     account_id: account_id.clone(),
                     staff_id,
@@ -945,9 +1029,7 @@ async fn seed_account(
                 }),
                 request_id: String::new(),
             })
-            .await
-            .map_err(failed("AddTeamMember"))?;
-        n.calls += 1;
+        );
         n.seats += 1;
     }
     let specialist_or_manager = |rng: &mut fastrand::Rng| {
@@ -999,9 +1081,10 @@ async fn seed_account(
         n.contact_key_dates += key_dates.len() as u64;
         let active = rng.f64() >= 0.08;
         let (first, last) = (*pick(&mut rng, FIRST_NAMES), *pick(&mut rng, LAST_NAMES));
-        let contact = c
-            .accounts
-            .create_contact(pb::CreateContactRequest {
+        let contact = seed_call!(
+            n,
+            c.accounts,
+            create_contact(pb::CreateContactRequest {
                 contact: Some(pb::Contact {
                     account_id: account_id.clone(),
                     full_name: format!("{first} {last}"),
@@ -1031,10 +1114,7 @@ async fn seed_account(
                 }),
                 request_id: String::new(),
             })
-            .await
-            .map_err(failed("CreateContact"))?
-            .into_inner();
-        n.calls += 1;
+        );
         n.contacts += 1;
         if active {
             contacts.push(contact.id);
@@ -1087,9 +1167,10 @@ async fn seed_account(
         } else {
             specialist_or_manager(&mut rng)
         };
-        let deal = c
-            .opportunities
-            .create_opportunity(pb::CreateOpportunityRequest {
+        let deal = seed_call!(
+            n,
+            c.opportunities,
+            create_opportunity(pb::CreateOpportunityRequest {
                 opportunity: Some(pb::Opportunity {
                     account_id: account_id.clone(),
                     stage: STAGES[stage].0.to_owned(),
@@ -1105,10 +1186,7 @@ async fn seed_account(
                 }),
                 request_id: String::new(),
             })
-            .await
-            .map_err(failed("CreateOpportunity"))?
-            .into_inner();
-        n.calls += 1;
+        );
         n.opportunities += 1;
         if closed {
             let (outcome, reason) = if won {
@@ -1120,8 +1198,10 @@ async fn seed_account(
                 Some(name) if !won && rng.f64() < 0.6 => name.clone(),
                 _ => String::new(),
             };
-            c.opportunities
-                .close_opportunity(pb::CloseOpportunityRequest {
+            seed_call!(
+                n,
+                c.opportunities,
+                close_opportunity(pb::CloseOpportunityRequest {
                     id: deal.id,
                     outcome: outcome as i32,
                     reason_code: reason.to_owned(),
@@ -1129,9 +1209,7 @@ async fn seed_account(
                     lost_to_competitor: lost_to,
                     etag: String::new(),
                 })
-                .await
-                .map_err(failed("CloseOpportunity"))?;
-            n.calls += 1;
+            );
             n.opportunities_closed += 1;
         }
     }
@@ -1142,9 +1220,10 @@ async fn seed_account(
         .find(|(_, role)| *role == pb::TeamRole::ServiceLead)
         .map(|(id, _)| id.clone());
     for _ in 0..rng.usize(0..=4) {
-        let request = c
-            .service_levels
-            .create_service_request(pb::CreateServiceRequestRequest {
+        let request = seed_call!(
+            n,
+            c.service_levels,
+            create_service_request(pb::CreateServiceRequestRequest {
                 service_request: Some(pb::ServiceRequest {
                     account_id: account_id.clone(),
                     contact_id: if contacts.is_empty() {
@@ -1169,10 +1248,7 @@ async fn seed_account(
                 }),
                 request_id: String::new(),
             })
-            .await
-            .map_err(failed("CreateServiceRequest"))?
-            .into_inner();
-        n.calls += 1;
+        );
         n.requests += 1;
         use pb::service_request::Status as S;
         let path: &[S] = if rng.bool() {
@@ -1193,26 +1269,26 @@ async fn seed_account(
             )
         };
         if path == [S::InProgress] {
-            c.service_levels
-                .record_first_response(pb::RecordFirstResponseRequest {
+            seed_call!(
+                n,
+                c.service_levels,
+                record_first_response(pb::RecordFirstResponseRequest {
                     id: request.id.clone(),
                     etag: String::new(),
                 })
-                .await
-                .map_err(failed("RecordFirstResponse"))?;
-            n.calls += 1;
+            );
         }
         for status in path {
-            c.service_levels
-                .change_service_request_status(pb::ChangeServiceRequestStatusRequest {
+            seed_call!(
+                n,
+                c.service_levels,
+                change_service_request_status(pb::ChangeServiceRequestStatusRequest {
                     id: request.id.clone(),
                     status: *status as i32,
                     note: String::new(),
                     etag: String::new(),
                 })
-                .await
-                .map_err(failed("ChangeServiceRequestStatus"))?;
-            n.calls += 1;
+            );
         }
     }
 
@@ -1234,18 +1310,19 @@ async fn seed_account(
         })
         .collect();
     n.revenue_records = records.len() as u64;
-    c.planning
-        .upsert_revenue_records(pb::UpsertRevenueRecordsRequest { records })
-        .await
-        .map_err(failed("UpsertRevenueRecords"))?;
-    n.calls += 1;
+    seed_call!(
+        n,
+        c.planning,
+        upsert_revenue_records(pb::UpsertRevenueRecordsRequest { records })
+    );
 
     // One active plan with its actions: some overdue, some done.
     let mut product_lines = PRODUCT_LINES.to_vec();
     rng.shuffle(&mut product_lines);
-    let plan = c
-        .planning
-        .create_account_plan(pb::CreateAccountPlanRequest {
+    let plan = seed_call!(
+        n,
+        c.planning,
+        create_account_plan(pb::CreateAccountPlanRequest {
             plan: Some(pb::AccountPlan {
                 account_id: account_id.clone(),
                 name: format!("Account plan {}", today.year()),
@@ -1294,24 +1371,23 @@ async fn seed_account(
             }),
             request_id: String::new(),
         })
-        .await
-        .map_err(failed("CreateAccountPlan"))?
-        .into_inner();
-    c.planning
-        .change_account_plan_status(pb::ChangeAccountPlanStatusRequest {
+    );
+    seed_call!(
+        n,
+        c.planning,
+        change_account_plan_status(pb::ChangeAccountPlanStatusRequest {
             id: plan.id.clone(),
             status: pb::account_plan::Status::Active as i32,
             etag: String::new(),
         })
-        .await
-        .map_err(failed("ChangeAccountPlanStatus"))?;
-    n.calls += 2;
+    );
     n.plans += 1;
     for _ in 0..rng.usize(3..=6) {
         let due = today + days(rng.i64(-40..=90));
-        let action = c
-            .planning
-            .create_plan_action(pb::CreatePlanActionRequest {
+        let action = seed_call!(
+            n,
+            c.planning,
+            create_plan_action(pb::CreatePlanActionRequest {
                 action: Some(pb::PlanAction {
                     plan_id: plan.id.clone(),
                     title: (*pick(&mut rng, ACTION_TITLES)).to_owned(),
@@ -1321,10 +1397,7 @@ async fn seed_account(
                 }),
                 request_id: String::new(),
             })
-            .await
-            .map_err(failed("CreatePlanAction"))?
-            .into_inner();
-        n.calls += 1;
+        );
         n.actions += 1;
         let status = match rng.f64() {
             x if x < 0.25 => Some(pb::plan_action::Status::Done),
@@ -1332,8 +1405,10 @@ async fn seed_account(
             _ => None,
         };
         if let Some(status) = status {
-            c.planning
-                .update_plan_action(pb::UpdatePlanActionRequest {
+            seed_call!(
+                n,
+                c.planning,
+                update_plan_action(pb::UpdatePlanActionRequest {
                     action: Some(pb::PlanAction {
                         id: action.id,
                         status: status as i32,
@@ -1343,9 +1418,7 @@ async fn seed_account(
                         paths: vec!["status".to_owned()],
                     }),
                 })
-                .await
-                .map_err(failed("UpdatePlanAction"))?;
-            n.calls += 1;
+            );
         }
         if due < today && status != Some(pb::plan_action::Status::Done) {
             n.actions_overdue += 1;
@@ -1381,8 +1454,10 @@ async fn seed_account(
         } else {
             0
         };
-        c.planning
-            .log_interaction(pb::LogInteractionRequest {
+        seed_call!(
+            n,
+            c.planning,
+            log_interaction(pb::LogInteractionRequest {
                 interaction: Some(pb::Interaction {
                     account_id: account_id.clone(),
                     r#type: kind as i32,
@@ -1397,9 +1472,7 @@ async fn seed_account(
                 }),
                 request_id: String::new(),
             })
-            .await
-            .map_err(failed("LogInteraction"))?;
-        n.calls += 1;
+        );
         n.interactions += 1;
     }
 
@@ -1845,6 +1918,135 @@ fn check_parts(brief: &PartValues, separate: &[PartAnswer]) -> Result<(), BoxErr
     }
 }
 
+/// How often each of the health's reads is timed in-process, after one warm-up.
+const HEALTH_RUNS: usize = 20;
+
+/// One in-process read: what, the rows it returned, its times.
+type Read = (&'static str, usize, Vec<Duration>);
+
+/// The reads behind `GetAccountHealth` (and so the brief's health part), in-process on a connection
+/// pool like the server's, without gRPC: assessing one account beside assessing every account, the
+/// cadence report, and each grouped read over all accounts the assessment makes that the server
+/// exposes (the interactions' grouped reads it makes are not).
+async fn measure_health_parts(url: &str, account_id: &str, manager: &str) -> Result<Vec<Read>, BoxError> {
+    use kam_server::{
+        accounts::{model::Tier, store as accounts},
+        feedback::store::latest_round_scores,
+        identity::Visibility,
+        opportunities::store::lost_since,
+        planning::store::{HealthScope, assess_accounts, overdue_cadence, revenue_by_account},
+        platform::db::Db,
+        service_levels::store::breached_targets_by_account,
+        teams::{model::TeamRole, store as teams},
+    };
+    let config = kam_server::Config {
+        database_url: url.to_owned(),
+        ..Default::default()
+    };
+    let db = Db::connect(&config).await?;
+    let planning = &config.planning;
+    let account = uuid::Uuid::parse_str(account_id)?;
+    let manager = uuid::Uuid::parse_str(manager)?;
+    let now = Utc::now();
+    let today = now.date_naive();
+    let scope = |account_id, visibility| HealthScope {
+        account_id,
+        tier: None,
+        visibility,
+    };
+    let period = |back| {
+        let m = month(today, back);
+        m.year * 100 + m.month
+    };
+    let conn = db.conn();
+    let reads = vec![
+        time_read("assess_accounts: one account (GetAccountHealth)", async || {
+            Ok(
+                assess_accounts(&db, &scope(Some(account), Visibility::All), planning, now)
+                    .await?
+                    .len(),
+            )
+        })
+        .await?,
+        time_read("assess_accounts: one account, as its manager", async || {
+            let visibility = Visibility::TeamsOf(manager);
+            Ok(
+                assess_accounts(&db, &scope(Some(account), visibility), planning, now)
+                    .await?
+                    .len(),
+            )
+        })
+        .await?,
+        time_read("assess_accounts: every account", async || {
+            Ok(assess_accounts(&db, &scope(None, Visibility::All), planning, now)
+                .await?
+                .len())
+        })
+        .await?,
+        time_read("overdue_cadence: every account", async || {
+            Ok(overdue_cadence(&db, Visibility::All, planning, now, None, None)
+                .await?
+                .len())
+        })
+        .await?,
+        time_read("live_accounts_in_tiers: every tier", async || {
+            Ok(accounts::live_accounts_in_tiers(conn, Tier::ALL).await?.len())
+        })
+        .await?,
+        time_read("revenue_by_account: 3 months", async || {
+            Ok(revenue_by_account(conn, (period(3), period(1)), CURRENCY)
+                .await?
+                .len())
+        })
+        .await?,
+        time_read("breached_targets_by_account: 90 days", async || {
+            Ok(breached_targets_by_account(conn, now - days(90), now)
+                .await?
+                .len())
+        })
+        .await?,
+        time_read("key_contacts_at_risk", async || {
+            Ok(accounts::key_contacts_at_risk(conn).await?.len())
+        })
+        .await?,
+        time_read("lost_since: 180 days", async || {
+            Ok(lost_since(conn, now - days(180)).await?.len())
+        })
+        .await?,
+        time_read("latest_round_scores: 365 days", async || {
+            Ok(latest_round_scores(conn, today - days(365)).await?.len())
+        })
+        .await?,
+        time_read("holders_of_role: ACCOUNT_MANAGER", async || {
+            Ok(teams::holders_of_role(conn, TeamRole::AccountManager)
+                .await?
+                .len())
+        })
+        .await?,
+        time_read("served_account_ids: the manager's accounts", async || {
+            Ok(teams::served_account_ids(conn, manager).await?.len())
+        })
+        .await?,
+    ];
+    db.conn().clone().close().await?;
+    Ok(reads)
+}
+
+/// Calls `read` once to warm up, then [`HEALTH_RUNS`] times, timing each.
+async fn time_read(
+    what: &'static str,
+    mut read: impl AsyncFnMut() -> Result<usize, BoxError>,
+) -> Result<Read, BoxError> {
+    let rows = read().await?;
+    let mut times = Vec::with_capacity(HEALTH_RUNS);
+    for _ in 0..HEALTH_RUNS {
+        let started = Instant::now();
+        read().await?;
+        times.push(started.elapsed());
+    }
+    Ok((what, rows, times))
+}
+
 // ----- the report -----
 
 /// The nearest-rank percentile `q` (0..=1) of sorted durations.
@@ -1868,95 +2070,110 @@ fn figures(times: &[Duration]) -> String {
     )
 }
 
-fn report(settings: &Settings, results: &[BackendResult]) {
-    for result in results {
-        let name = result.backend.name();
-        let n = &result.counts;
-        println!();
-        println!(
-            "{name}: seeded in {:.1} s through the API ({} calls, {:.0} calls/s, {} accounts at a time)",
-            result.seeding.as_secs_f64(),
-            n.calls,
-            n.calls as f64 / result.seeding.as_secs_f64(),
-            settings.concurrency
-        );
-        println!(
-            "{name}: {} staff, {} accounts ({} key dates), {} team seats, {} contacts ({} key dates), {} \
-             opportunities ({} closed), {} service requests ({} open), {} active plans with {} actions ({} \
-             overdue), {} interactions, {} revenue records",
-            result.staff,
-            result.accounts,
-            n.account_key_dates,
-            n.seats,
-            n.contacts,
-            n.contact_key_dates,
-            n.opportunities,
-            n.opportunities_closed,
-            n.requests,
-            n.requests_open,
-            n.plans,
-            n.actions,
-            n.actions_overdue,
-            n.interactions,
-            n.revenue_records
-        );
-        let tiers: Vec<String> = result
-            .tiers
-            .iter()
-            .map(|t| {
-                let tier = pb::Tier::try_from(t.tier).map_or("?", |t| t.as_str_name());
-                format!("{tier} {}", t.account_count)
-            })
-            .collect();
-        println!(
-            "{name}: RecomputeTiers {:.2} s: {}; {}",
-            result.tiering.as_secs_f64(),
-            tiers.join(", "),
-            match result.analyze {
-                Some((statement, took)) => format!("{statement} {:.1} s", took.as_secs_f64()),
-                None => "no ANALYZE (as the server runs SQLite)".to_owned(),
-            }
-        );
-        println!(
-            "{name}: {} accounts timed after {} warm-up, horizon {} days; load average before/after: {} / {}",
-            settings.sample, settings.warmup, settings.horizon_days, result.load.0, result.load.1
-        );
-        println!(
-            "{:<9} {:<8} {:<40} {:>6} {:>7} {:>9} {:>8} {:>8} {:>8}",
-            "backend", "caller", "what", "calls", "KiB", "median ms", "p90 ms", "p99 ms", "max ms"
-        );
-        for timings in &result.callers {
-            for (what, way) in [
-                ("GetAccountBrief", &timings.brief),
-                ("separate calls, one after another", &timings.sequential),
-                ("separate calls, all at once", &timings.concurrent),
-            ] {
-                let samples = way.times.len().max(1) as f64;
-                println!(
-                    "{:<9} {:<8} {:<40} {:>6.1} {:>7.1} {}",
-                    name,
-                    timings.caller.label(),
-                    what,
-                    way.calls as f64 / samples,
-                    way.bytes as f64 / samples / 1024.0,
-                    figures(&way.times)
-                );
-            }
+fn report(settings: &Settings, result: &BackendResult) {
+    let name = result.backend.name();
+    let n = &result.counts;
+    println!();
+    println!(
+        "{name}: seeded in {:.1} s through the API ({} calls, {:.0} calls/s, {} accounts at a time; {} \
+         calls made again after ABORTED)",
+        result.seeding.as_secs_f64(),
+        n.calls,
+        n.calls as f64 / result.seeding.as_secs_f64(),
+        settings.concurrency,
+        n.retries
+    );
+    println!(
+        "{name}: {} staff, {} accounts ({} key dates), {} team seats, {} contacts ({} key dates), {} \
+         opportunities ({} closed), {} service requests ({} open), {} active plans with {} actions ({} \
+         overdue), {} interactions, {} revenue records",
+        result.staff,
+        result.accounts,
+        n.account_key_dates,
+        n.seats,
+        n.contacts,
+        n.contact_key_dates,
+        n.opportunities,
+        n.opportunities_closed,
+        n.requests,
+        n.requests_open,
+        n.plans,
+        n.actions,
+        n.actions_overdue,
+        n.interactions,
+        n.revenue_records
+    );
+    let tiers: Vec<String> = result
+        .tiers
+        .iter()
+        .map(|t| {
+            let tier = pb::Tier::try_from(t.tier).map_or("?", |t| t.as_str_name());
+            format!("{tier} {}", t.account_count)
+        })
+        .collect();
+    println!(
+        "{name}: RecomputeTiers {:.2} s: {}; {}",
+        result.tiering.as_secs_f64(),
+        tiers.join(", "),
+        match result.analyze {
+            Some((statement, took)) => format!("{statement} {:.1} s", took.as_secs_f64()),
+            None => "no ANALYZE (as the server runs SQLite)".to_owned(),
         }
-        println!("{name}: each separate call, within the calls made one after another:");
-        for timings in &result.callers {
-            for (part, times) in PARTS.iter().zip(&timings.parts) {
-                println!(
-                    "{:<9} {:<8} {:<40} {:>6} {:>7} {}",
-                    name,
-                    timings.caller.label(),
-                    part.label(),
-                    "",
-                    "",
-                    figures(times)
-                );
-            }
+    );
+    println!(
+        "{name}: {} accounts timed after {} warm-up, horizon {} days; load average before/after: {} / {}",
+        settings.sample, settings.warmup, settings.horizon_days, result.load.0, result.load.1
+    );
+    println!(
+        "{:<9} {:<8} {:<48} {:>6} {:>7} {:>9} {:>8} {:>8} {:>8}",
+        "backend", "caller", "what", "calls", "KiB", "median ms", "p90 ms", "p99 ms", "max ms"
+    );
+    for timings in &result.callers {
+        for (what, way) in [
+            ("GetAccountBrief", &timings.brief),
+            ("separate calls, one after another", &timings.sequential),
+            ("separate calls, all at once", &timings.concurrent),
+        ] {
+            let samples = way.times.len().max(1) as f64;
+            println!(
+                "{:<9} {:<8} {:<48} {:>6.1} {:>7.1} {}",
+                name,
+                timings.caller.label(),
+                what,
+                way.calls as f64 / samples,
+                way.bytes as f64 / samples / 1024.0,
+                figures(&way.times)
+            );
         }
+    }
+    println!("{name}: each separate call, within the calls made one after another:");
+    for timings in &result.callers {
+        for (part, times) in PARTS.iter().zip(&timings.parts) {
+            println!(
+                "{:<9} {:<8} {:<48} {:>6} {:>7} {}",
+                name,
+                timings.caller.label(),
+                part.label(),
+                "",
+                "",
+                figures(times)
+            );
+        }
+    }
+    println!(
+        "{name}: the health's reads in-process (no gRPC), {HEALTH_RUNS} runs after a warm-up; the \
+         calls column holds the rows read:"
+    );
+    for (what, rows, times) in &result.health_parts {
+        println!(
+            "{:<9} {:<8} {:<48} {:>6} {:>7} {}",
+            name,
+            "-",
+            what,
+            rows,
+            "",
+            figures(times)
+        );
     }
 }
 

@@ -364,6 +364,7 @@ async fn measure(
             start: parts.start,
             end: parts.end,
             visibility: Visibility::All,
+            segments: Default::default(),
         };
         for rpc in RPCS {
             eprintln!("{}: {rpc} ({variant})…", target.backend.name());
@@ -434,7 +435,10 @@ async fn call(mut client: Client, rpc: &str, filter: pb::FunnelFilter) -> Result
     let filter = Some(filter);
     match rpc {
         "GetFunnelSummary" => client
-            .get_funnel_summary(pb::GetFunnelSummaryRequest { filter })
+            .get_funnel_summary(pb::GetFunnelSummaryRequest {
+                filter,
+                group_by: None,
+            })
             .await
             .map(drop),
         "GetConversionReport" => client
@@ -446,7 +450,10 @@ async fn call(mut client: Client, rpc: &str, filter: pb::FunnelFilter) -> Result
             .await
             .map(drop),
         "GetForecast" => client
-            .get_forecast(pb::GetForecastRequest { filter })
+            .get_forecast(pb::GetForecastRequest {
+                filter,
+                group_by: None,
+            })
             .await
             .map(drop),
         "ListStalledOpportunities" => client

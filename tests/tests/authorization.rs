@@ -30,6 +30,7 @@ use kam_tests::{
     pb::{
         self, Role, feedback_service_client::FeedbackServiceClient,
         opportunity_service_client::OpportunityServiceClient, planning_service_client::PlanningServiceClient,
+        segment_service_client::SegmentServiceClient,
         service_level_service_client::ServiceLevelServiceClient,
         webhook_service_client::WebhookServiceClient,
     },
@@ -103,6 +104,10 @@ const PLAN_WRITERS: &[Role] = &[Role::Admin, Role::Manager];
 const INTERACTION_LOGGERS: &[Role] = &[Role::Admin, Role::Manager, Role::ServiceAgent];
 /// Record, change and delete the customer's feedback rounds (MEMBER too, on its teams' accounts).
 const FEEDBACK_RECORDERS: &[Role] = &[Role::Admin, Role::Manager];
+/// Create, change and delete competitors.
+const COMPETITOR_MANAGERS: &[Role] = &[Role::Admin, Role::Manager];
+/// Create, change and delete industries and regions.
+const SEGMENT_MANAGERS: &[Role] = &[Role::Admin, Role::Manager];
 
 const fn rule(rpc: &'static str, roles: &'static [Role], member: MemberAccess) -> Rule {
     Rule { rpc, roles, member }
@@ -229,6 +234,30 @@ const EXPECTED: &[Rule] = &[
         "/kam.v1.OpportunityService/ListStalledOpportunities",
         EVERY_ROLE,
         Allowed,
+    ),
+    // Competitors are reference data about no account; the report answers everyone, a MEMBER's
+    // computed over its teams' deals.
+    rule(
+        "/kam.v1.OpportunityService/CreateCompetitor",
+        COMPETITOR_MANAGERS,
+        Denied,
+    ),
+    rule("/kam.v1.OpportunityService/GetCompetitor", EVERY_ROLE, Allowed),
+    rule("/kam.v1.OpportunityService/ListCompetitors", EVERY_ROLE, Allowed),
+    rule(
+        "/kam.v1.OpportunityService/UpdateCompetitor",
+        COMPETITOR_MANAGERS,
+        Denied,
+    ),
+    rule(
+        "/kam.v1.OpportunityService/DeleteCompetitor",
+        COMPETITOR_MANAGERS,
+        Denied,
+    ),
+    rule(
+        "/kam.v1.OpportunityService/GetCompetitorReport",
+        EVERY_ROLE,
+        Allowed,
     ), // Policies of an account hang off it (a MEMBER sees those of its teams); calendars, tier and
     // default policies are about no account. The compliance report answers everyone, a MEMBER's
     // computed over its teams' accounts.
@@ -326,6 +355,7 @@ const EXPECTED: &[Rule] = &[
     ),
     rule("/kam.v1.PlanningService/ListRevenueRecords", EVERY_ROLE, Filtered),
     rule("/kam.v1.PlanningService/GetMonthlyRevenue", EVERY_ROLE, OwnTeam),
+    rule("/kam.v1.PlanningService/GetRevenueReport", EVERY_ROLE, Allowed),
     rule("/kam.v1.PlanningService/RecomputeTiers", PLAN_MANAGERS, Denied),
     rule("/kam.v1.PlanningService/ListTierChanges", EVERY_ROLE, Filtered),
     rule("/kam.v1.PlanningService/SetTierOverride", PLAN_MANAGERS, Denied),
@@ -365,6 +395,7 @@ const EXPECTED: &[Rule] = &[
     ),
     rule("/kam.v1.PlanningService/GetAccountHealth", EVERY_ROLE, OwnTeam),
     rule("/kam.v1.PlanningService/GetAccountBrief", EVERY_ROLE, OwnTeam),
+    rule("/kam.v1.PlanningService/GetGroupSummary", EVERY_ROLE, OwnTeam),
     rule("/kam.v1.PlanningService/ListAtRiskAccounts", EVERY_ROLE, Filtered),
     rule(
         "/kam.v1.FeedbackService/CreateFeedbackRound",
@@ -393,6 +424,17 @@ const EXPECTED: &[Rule] = &[
         REPORT_READERS,
         Denied,
     ),
+    // Industries and regions are reference data about no account: everyone reads them.
+    rule("/kam.v1.SegmentService/CreateIndustry", SEGMENT_MANAGERS, Denied),
+    rule("/kam.v1.SegmentService/GetIndustry", EVERY_ROLE, Allowed),
+    rule("/kam.v1.SegmentService/ListIndustries", EVERY_ROLE, Allowed),
+    rule("/kam.v1.SegmentService/UpdateIndustry", SEGMENT_MANAGERS, Denied),
+    rule("/kam.v1.SegmentService/DeleteIndustry", SEGMENT_MANAGERS, Denied),
+    rule("/kam.v1.SegmentService/CreateRegion", SEGMENT_MANAGERS, Denied),
+    rule("/kam.v1.SegmentService/GetRegion", EVERY_ROLE, Allowed),
+    rule("/kam.v1.SegmentService/ListRegions", EVERY_ROLE, Allowed),
+    rule("/kam.v1.SegmentService/UpdateRegion", SEGMENT_MANAGERS, Denied),
+    rule("/kam.v1.SegmentService/DeleteRegion", SEGMENT_MANAGERS, Denied),
     rule("/kam.v1.IntegrationService/WatchEvents", EVERY_ROLE, Filtered),
     rule("/kam.v1.IntegrationService/ListChanges", EVERY_ROLE, Filtered),
     rule("/kam.v1.IntegrationService/ImportRevenue", ERP_IMPORTERS, Denied),
@@ -473,6 +515,16 @@ impl Who {
             Who::one(Role::Member, false),
         ];
         columns.extend(EVERY_ROLE.iter().map(|role| Who::one(*role, false)));
+        // A REGIONAL_MANAGER of no region: a MEMBER's rights over its teams' accounts only (none alone;
+        // with MEMBER, those of the MEMBER's team). Its regions are tests/tests/regional_managers.rs'.
+        columns.push(Who::one(Role::RegionalManager, false));
+        for on_team in [true, false] {
+            columns.push(Who::Holding {
+                role: Role::Member,
+                and: Some(Role::RegionalManager),
+                on_team,
+            });
+        }
         for (i, first) in EVERY_ROLE.iter().enumerate() {
             for on_team in [true, false] {
                 columns.push(Who::Holding {
@@ -569,6 +621,11 @@ fn expected_of_one(rule: &Rule, role: Role, on_team: bool) -> Outcome {
             Outcome::Ok
         }
     };
+    // A REGIONAL_MANAGER managing no region holds a MEMBER's rights (`on_team` as the MEMBER's).
+    let role = match role {
+        Role::RegionalManager => Role::Member,
+        role => role,
+    };
     if role != Role::Member {
         return match rule.roles.contains(&role) {
             true => success(true),
@@ -659,6 +716,26 @@ const WHOLE_LIST: i32 = 1000;
 
 fn unique(prefix: &str) -> String {
     format!("{prefix} {}", Uuid::now_v7().simple())
+}
+
+/// A new industry below manufacturing, with a unique code (32 hex digits) and name.
+fn segment_industry() -> pb::Industry {
+    pb::Industry {
+        code: Uuid::now_v7().simple().to_string(),
+        parent_code: "C".to_owned(),
+        name: unique("Industry"),
+        ..Default::default()
+    }
+}
+
+/// A new region with a unique code and name.
+fn segment_region() -> pb::Region {
+    pb::Region {
+        code: Uuid::now_v7().simple().to_string(),
+        name: unique("Region"),
+        level: pb::RegionLevel::City as i32,
+        ..Default::default()
+    }
 }
 
 /// A revenue record of `account_id` for January 2026, in the default reporting currency.
@@ -1179,6 +1256,43 @@ impl<'a> Fixture<'a> {
             .into_inner()
     }
 
+    /// A new industry (below manufacturing), for one call to read, change or delete.
+    async fn new_industry(&self) -> pb::Industry {
+        SegmentServiceClient::new(self.server.channel())
+            .create_industry(pb::CreateIndustryRequest {
+                industry: Some(segment_industry()),
+            })
+            .await
+            .expect("create an industry")
+            .into_inner()
+    }
+
+    /// A new region, for one call to read, change or delete.
+    async fn new_region(&self) -> pb::Region {
+        SegmentServiceClient::new(self.server.channel())
+            .create_region(pb::CreateRegionRequest {
+                region: Some(segment_region()),
+            })
+            .await
+            .expect("create a region")
+            .into_inner()
+    }
+
+    /// A new competitor, for one call to read, change or delete.
+    async fn new_competitor(&self) -> pb::Competitor {
+        OpportunityServiceClient::new(self.server.channel())
+            .create_competitor(pb::CreateCompetitorRequest {
+                competitor: Some(pb::Competitor {
+                    name: unique("Competitor"),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("create a competitor")
+            .into_inner()
+    }
+
     /// A new pipeline, for one call to change.
     async fn new_pipeline(&self) -> pb::Pipeline {
         OpportunityServiceClient::new(self.server.channel())
@@ -1544,6 +1658,84 @@ impl<'a> Fixture<'a> {
                     ..Default::default()
                 })
             }
+            "/kam.v1.SegmentService/CreateIndustry" => body(pb::CreateIndustryRequest {
+                industry: Some(segment_industry()),
+            }),
+            "/kam.v1.SegmentService/GetIndustry" => body(pb::GetIndustryRequest {
+                code: self.new_industry().await.code,
+            }),
+            "/kam.v1.SegmentService/ListIndustries" => body(pb::ListIndustriesRequest {
+                page_size: WHOLE_LIST,
+                ..Default::default()
+            }),
+            "/kam.v1.SegmentService/UpdateIndustry" => body(pb::UpdateIndustryRequest {
+                industry: Some(pb::Industry {
+                    code: self.new_industry().await.code,
+                    name: unique("Industry"),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["name"]),
+            }),
+            "/kam.v1.SegmentService/DeleteIndustry" => body(pb::DeleteIndustryRequest {
+                code: self.new_industry().await.code,
+                etag: String::new(),
+            }),
+            "/kam.v1.SegmentService/CreateRegion" => body(pb::CreateRegionRequest {
+                region: Some(segment_region()),
+            }),
+            "/kam.v1.SegmentService/GetRegion" => body(pb::GetRegionRequest {
+                code: self.new_region().await.code,
+            }),
+            "/kam.v1.SegmentService/ListRegions" => body(pb::ListRegionsRequest {
+                page_size: WHOLE_LIST,
+                ..Default::default()
+            }),
+            "/kam.v1.SegmentService/UpdateRegion" => body(pb::UpdateRegionRequest {
+                region: Some(pb::Region {
+                    code: self.new_region().await.code,
+                    name: unique("Region"),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["name"]),
+            }),
+            "/kam.v1.SegmentService/DeleteRegion" => body(pb::DeleteRegionRequest {
+                code: self.new_region().await.code,
+                etag: String::new(),
+            }),
+            "/kam.v1.OpportunityService/CreateCompetitor" => body(pb::CreateCompetitorRequest {
+                competitor: Some(pb::Competitor {
+                    name: unique("Competitor"),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            }),
+            "/kam.v1.OpportunityService/GetCompetitor" => body(pb::GetCompetitorRequest {
+                id: self.new_competitor().await.id,
+            }),
+            "/kam.v1.OpportunityService/ListCompetitors" => body(pb::ListCompetitorsRequest {
+                page_size: WHOLE_LIST,
+                ..Default::default()
+            }),
+            "/kam.v1.OpportunityService/UpdateCompetitor" => body(pb::UpdateCompetitorRequest {
+                competitor: Some(pb::Competitor {
+                    id: self.new_competitor().await.id,
+                    strengths: "authorization matrix".to_owned(),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["strengths"]),
+            }),
+            "/kam.v1.OpportunityService/DeleteCompetitor" => body(pb::DeleteCompetitorRequest {
+                id: self.new_competitor().await.id,
+                etag: String::new(),
+            }),
+            "/kam.v1.OpportunityService/GetCompetitorReport" => body(pb::GetCompetitorReportRequest {
+                start_time: Some(pbjson_types::Timestamp { seconds: 0, nanos: 0 }),
+                end_time: Some(pbjson_types::Timestamp {
+                    seconds: 4_102_444_800,
+                    nanos: 0,
+                }),
+                ..Default::default()
+            }),
             "/kam.v1.ServiceLevelService/CreateBusinessCalendar" => body(pb::CreateBusinessCalendarRequest {
                 calendar: Some(new_calendar_fields()),
                 request_id: String::new(),
@@ -1660,6 +1852,7 @@ impl<'a> Fixture<'a> {
                 account_id: self.account.id.clone(),
                 ..Default::default()
             }),
+            "/kam.v1.PlanningService/GetRevenueReport" => body(pb::GetRevenueReportRequest::default()),
             "/kam.v1.PlanningService/RecomputeTiers" => body(pb::RecomputeTiersRequest {
                 validate_only: true,
                 ..Default::default()
@@ -1768,6 +1961,9 @@ impl<'a> Fixture<'a> {
             "/kam.v1.PlanningService/GetAccountBrief" => body(pb::GetAccountBriefRequest {
                 account_id: self.account.id.clone(),
                 horizon_days: 0,
+            }),
+            "/kam.v1.PlanningService/GetGroupSummary" => body(pb::GetGroupSummaryRequest {
+                account_id: self.account.id.clone(),
             }),
             // Below 101: every account, whatever its health.
             "/kam.v1.PlanningService/ListAtRiskAccounts" => body(pb::ListAtRiskAccountsRequest {
@@ -2294,6 +2490,10 @@ backend_tests! {
             (
                 "/kam.v1.PlanningService/GetAccountBrief",
                 body(pb::GetAccountBriefRequest { account_id: missing(), horizon_days: 0 }),
+            ),
+            (
+                "/kam.v1.PlanningService/GetGroupSummary",
+                body(pb::GetGroupSummaryRequest { account_id: missing() }),
             ),
             (
                 "/kam.v1.PlanningService/GetInteraction",

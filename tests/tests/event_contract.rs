@@ -27,6 +27,7 @@ use kam_tests::{
         self, Priority, Role, StaffLevel, TeamRole, Tier, feedback_service_client::FeedbackServiceClient,
         integration_service_client::IntegrationServiceClient,
         opportunity_service_client::OpportunityServiceClient, planning_service_client::PlanningServiceClient,
+        segment_service_client::SegmentServiceClient,
         service_level_service_client::ServiceLevelServiceClient, watch_events_request::Start,
         webhook_service_client::WebhookServiceClient,
     },
@@ -487,6 +488,8 @@ impl<'a> Script<'a> {
         to_compare.extend(self.plan_lifecycle(&main, &owner).await);
         to_compare.push(self.interaction_lifecycle(&main, &owner, &contact).await);
         to_compare.push(self.feedback_lifecycle(&main, &owner, &contact).await);
+        to_compare.extend(self.segment_lifecycle(&owner).await);
+        to_compare.push(self.competitor_lifecycle().await);
         to_compare.extend(self.handover().await);
         self.breach_an_sla(&main).await;
         self.raise_warnings().await;
@@ -1444,6 +1447,119 @@ impl<'a> Script<'a> {
         compared("feedback round", "feedback_round", &kept)
     }
 
+    /// CompetitorCreated, CompetitorUpdated, CompetitorDeleted. Named unlike any deal's competitor, so
+    /// that no deal compared reads differently once it exists.
+    async fn competitor_lifecycle(&mut self) -> Compared {
+        let mut create = async |name: &str| {
+            self.opportunities
+                .create_competitor(pb::CreateCompetitorRequest {
+                    competitor: Some(pb::Competitor {
+                        name: name.to_owned(),
+                        aliases: vec![format!("{name} Group")],
+                        ..Default::default()
+                    }),
+                    request_id: String::new(),
+                })
+                .await
+                .expect("create a competitor")
+                .into_inner()
+                .id
+        };
+        let kept = create("Grundfos").await;
+        let dropped = create("Wilo").await;
+        self.opportunities
+            .update_competitor(pb::UpdateCompetitorRequest {
+                competitor: Some(pb::Competitor {
+                    id: kept.clone(),
+                    strengths: "Service network".to_owned(),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["strengths"]),
+            })
+            .await
+            .expect("update the competitor");
+        self.opportunities
+            .delete_competitor(pb::DeleteCompetitorRequest {
+                id: dropped,
+                etag: String::new(),
+            })
+            .await
+            .expect("delete a competitor");
+        compared("competitor", "competitor", &kept)
+    }
+
+    /// IndustryCreated, IndustryUpdated, IndustryDeleted, RegionCreated, RegionUpdated, RegionDeleted.
+    /// Named unlike any account's free text, so that no account compared is classified meanwhile.
+    async fn segment_lifecycle(&mut self, owner: &pb::Staff) -> Vec<Compared> {
+        let mut segments = SegmentServiceClient::new(self.server.channel());
+        for code in ["C99", "C98"] {
+            segments
+                .create_industry(pb::CreateIndustryRequest {
+                    industry: Some(pb::Industry {
+                        code: code.to_owned(),
+                        parent_code: "C".to_owned(),
+                        name: format!("Contract test industry {code}"),
+                        ..Default::default()
+                    }),
+                })
+                .await
+                .expect("create an industry");
+        }
+        segments
+            .update_industry(pb::UpdateIndustryRequest {
+                industry: Some(pb::Industry {
+                    code: "C99".to_owned(),
+                    name_zh: "测试行业".to_owned(),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["name_zh"]),
+            })
+            .await
+            .expect("update the industry");
+        segments
+            .delete_industry(pb::DeleteIndustryRequest {
+                code: "C98".to_owned(),
+                etag: String::new(),
+            })
+            .await
+            .expect("delete an industry");
+        for code in ["NORD", "BALT"] {
+            segments
+                .create_region(pb::CreateRegionRequest {
+                    region: Some(pb::Region {
+                        code: code.to_owned(),
+                        name: format!("Contract test region {code}"),
+                        level: pb::RegionLevel::SalesRegion as i32,
+                        ..Default::default()
+                    }),
+                })
+                .await
+                .expect("create a region");
+        }
+        segments
+            .update_region(pb::UpdateRegionRequest {
+                region: Some(pb::Region {
+                    code: "NORD".to_owned(),
+                    manager_staff_ids: vec![owner.id.clone()],
+                    ..Default::default()
+                }),
+                update_mask: mask(&["manager_staff_ids"]),
+            })
+            .await
+            .expect("update the region");
+        segments
+            .delete_region(pb::DeleteRegionRequest {
+                code: "BALT".to_owned(),
+                etag: String::new(),
+            })
+            .await
+            .expect("delete a region");
+        vec![
+            compared("industry", "industry", "C99"),
+            compared("region", "region", "NORD"),
+        ]
+    }
+
     /// ResponsibilitiesTransferred: what a leaver holds on an account of its own (a seat, a deal, a
     /// request and a plan action) handed to a successor. Each item moved is announced too, carrying it
     /// as it is after the move: the deal, request and action by their Updated event, the seat by
@@ -1681,6 +1797,21 @@ impl<'a> Script<'a> {
             "feedback_round" => proto_json!(
                 FeedbackServiceClient::new(self.server.channel())
                     .get_feedback_round(pb::GetFeedbackRoundRequest { id })
+                    .await
+            ),
+            "competitor" => proto_json!(
+                opportunities
+                    .get_competitor(pb::GetCompetitorRequest { id })
+                    .await
+            ),
+            "industry" => proto_json!(
+                SegmentServiceClient::new(self.server.channel())
+                    .get_industry(pb::GetIndustryRequest { code: id })
+                    .await
+            ),
+            "region" => proto_json!(
+                SegmentServiceClient::new(self.server.channel())
+                    .get_region(pb::GetRegionRequest { code: id })
                     .await
             ),
             // No GetTeamMember: a seat is read as ListTeamMembers shows it, in its account's team with

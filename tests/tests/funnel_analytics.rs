@@ -673,6 +673,7 @@ async fn summary(client: &mut Opportunities, filter: pb::FunnelFilter) -> pb::Ge
     let mut answer = client
         .get_funnel_summary(pb::GetFunnelSummaryRequest {
             filter: Some(filter.clone()),
+            group_by: None,
         })
         .await
         .unwrap_or_else(|e| panic!("GetFunnelSummary {filter:?}: {e:?}"))
@@ -688,6 +689,7 @@ fn summary_of(pipeline_id: &str, stages: Vec<pb::StageSummary>) -> pb::GetFunnel
     pb::GetFunnelSummaryResponse {
         pipeline_id: pipeline_id.to_owned(),
         stages,
+        segments: Vec::new(),
     }
 }
 
@@ -746,6 +748,7 @@ async fn forecast(client: &mut Opportunities, filter: pb::FunnelFilter) -> pb::G
     let mut answer = client
         .get_forecast(pb::GetForecastRequest {
             filter: Some(filter.clone()),
+            group_by: None,
         })
         .await
         .unwrap_or_else(|e| panic!("GetForecast {filter:?}: {e:?}"))
@@ -1401,6 +1404,7 @@ backend_tests! {
                 ],
                 weighted_pipeline: vec![sum("EUR", 3, 1035, 937_500_000), sum("USD", 1, 6000, 0)],
                 closed_won: vec![sum("CNY", 1, 88_000, 880_000_000)],
+                segments: Vec::new(),
             },
             "[2025-02-06, 2025-03-16)"
         );
@@ -1423,6 +1427,7 @@ backend_tests! {
                 ],
                 weighted_pipeline: vec![sum("EUR", 1, 925, 875_000_000), sum("USD", 1, 6000, 0)],
                 closed_won: vec![],
+                segments: Vec::new(),
             },
             "[2025-03-01, 2025-03-16)"
         );
@@ -1448,6 +1453,7 @@ backend_tests! {
                 ],
                 weighted_pipeline: vec![sum("EUR", 1, 4, 975_000_000), sum("USD", 1, 6000, 0)],
                 closed_won: vec![],
+                segments: Vec::new(),
             },
             "owner S2 in [2025-02-06, 2025-03-16)"
         );
@@ -1473,6 +1479,7 @@ backend_tests! {
                 ],
                 weighted_pipeline: vec![sum("USD", 1, 250, 0)],
                 closed_won: vec![],
+                segments: Vec::new(),
             },
             "the Partner pipeline"
         );
@@ -1638,6 +1645,7 @@ backend_tests! {
                 ],
                 weighted_pipeline: vec![sum("EUR", 2, 1030, 962_500_000), sum("USD", 1, 6000, 0)],
                 closed_won: vec![],
+                segments: Vec::new(),
             },
             "a MEMBER's forecast"
         );
@@ -1670,6 +1678,7 @@ backend_tests! {
                 client
                     .get_funnel_summary(pb::GetFunnelSummaryRequest {
                         filter: Some(filter.clone()),
+                        group_by: None,
                     })
                     .await
                     .map(drop),
@@ -1688,6 +1697,7 @@ backend_tests! {
                 client
                     .get_forecast(pb::GetForecastRequest {
                         filter: Some(filter.clone()),
+                        group_by: None,
                     })
                     .await
                     .map(drop),

@@ -126,7 +126,10 @@ async fn forecast(
     filter: pb::FunnelFilter,
 ) -> Result<pb::GetForecastResponse, tonic::Status> {
     client
-        .get_forecast(pb::GetForecastRequest { filter: Some(filter) })
+        .get_forecast(pb::GetForecastRequest {
+            filter: Some(filter),
+            group_by: None,
+        })
         .await
         .map(tonic::Response::into_inner)
 }
@@ -162,7 +165,10 @@ async fn deals_of(server: &TestServer, count: usize, amount: Option<pb::Money>) 
 /// The EUR amount and weighted amount of the default pipeline's LEAD stage, as (units, nanos) pairs.
 async fn lead_euros(server: &TestServer) -> ((i64, i32), (i64, i32)) {
     let summary = OpportunityServiceClient::new(server.channel())
-        .get_funnel_summary(pb::GetFunnelSummaryRequest { filter: None })
+        .get_funnel_summary(pb::GetFunnelSummaryRequest {
+            filter: None,
+            group_by: None,
+        })
         .await
         .unwrap_or_else(|e| panic!("GetFunnelSummary: {e:?}"))
         .into_inner();
@@ -247,7 +253,7 @@ backend_tests! {
                 .await
                 .unwrap_or_else(|e| panic!("GetForecast {filter:?}: {e:?}"));
             opportunities
-                .get_funnel_summary(pb::GetFunnelSummaryRequest { filter: Some(filter.clone()) })
+                .get_funnel_summary(pb::GetFunnelSummaryRequest { filter: Some(filter.clone()), group_by: None })
                 .await
                 .unwrap_or_else(|e| panic!("GetFunnelSummary {filter:?}: {e:?}"));
         }
@@ -431,6 +437,8 @@ backend_tests! {
             end_time: Some(at("2027-01-01T00:00:00Z")),
             tiers,
             account_id: String::new(),
+            segments: None,
+            group_by: None,
         };
         let mut service_levels = ServiceLevelServiceClient::new(server.channel());
         let status = service_levels
@@ -443,7 +451,7 @@ backend_tests! {
             .await
             .unwrap_or_else(|e| panic!("GetSlaComplianceReport at the bound: {e:?}"));
 
-        let coverage = |tiers| pb::GetCoverageReportRequest { tiers, gaps_only: false };
+        let coverage = |tiers| pb::GetCoverageReportRequest { tiers, gaps_only: false, segments: None };
         let status = teams.get_coverage_report(coverage(tiers(40_000))).await.expect_err("40 000 tiers");
         assert_invalid_argument(&status, "tiers");
         teams

@@ -981,6 +981,7 @@ backend_tests! {
             .get_coverage_report(pb::GetCoverageReportRequest {
                 tiers: vec![pb::Tier::Standard as i32, pb::Tier::Key as i32],
                 gaps_only: false,
+                segments: None,
             })
             .await
             .unwrap()
@@ -1682,6 +1683,7 @@ backend_tests! {
         let grpc_summary = deals
             .get_funnel_summary(pb::GetFunnelSummaryRequest {
                 filter: Some(filter.clone()),
+                group_by: None,
             })
             .await
             .unwrap()
@@ -2083,6 +2085,8 @@ backend_tests! {
                 }),
                 tiers: vec![pb::Tier::Standard as i32, pb::Tier::Strategic as i32],
                 account_id: String::new(),
+                segments: None,
+                group_by: None,
             })
             .await
             .unwrap()

@@ -1753,6 +1753,8 @@ backend_tests! {
             end_time: at(now + 86_400),
             tiers,
             account_id: String::new(),
+            segments: None,
+            group_by: None,
         };
         let answer = desk.client.get_sla_compliance_report(report(vec![])).await.unwrap().into_inner();
         assert_eq!(answer.rows.len(), 1);

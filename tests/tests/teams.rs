@@ -402,6 +402,7 @@ impl<'a> Org<'a> {
             .get_coverage_report(pb::GetCoverageReportRequest {
                 tiers: tiers.iter().map(|t| *t as i32).collect(),
                 gaps_only,
+                segments: None,
             })
             .await
             .expect("coverage report")
@@ -2001,6 +2002,7 @@ backend_tests! {
             .get_coverage_report(pb::GetCoverageReportRequest {
                 tiers: vec![99],
                 gaps_only: false,
+                segments: None,
             })
             .await
             .expect_err("unknown tier");

@@ -60,6 +60,7 @@ pub async fn run(command: AccountHealthCommand, global: &Global) -> Result<(), E
                     page_token,
                     tier,
                     max_score,
+                    segments: None,
                 };
                 Ok(client.list_at_risk_accounts(request).await?.into_inner())
             };

@@ -95,13 +95,23 @@ struct AccountFields {
     #[arg(long)]
     legal_name: Option<String>,
 
-    /// The industry the account is in.
+    /// The industry the account is in, as free text; text naming an industry (its code, a name or an
+    /// alias) also sets the industry code.
     #[arg(long)]
     industry: Option<String>,
 
-    /// Sales region, matched exactly by `list --region`.
+    /// Sales region, as free text, matched exactly by `list --region`; text naming a region also sets
+    /// the region code.
     #[arg(long)]
     region: Option<String>,
+
+    /// The industry the account is classified under (a code, `kamctl industries list`); `""` clears it.
+    #[arg(long, value_name = "CODE")]
+    industry_code: Option<String>,
+
+    /// The region the account is classified under (a code, `kamctl regions list`); `""` clears it.
+    #[arg(long, value_name = "CODE")]
+    region_code: Option<String>,
 
     /// The group company this account belongs to.
     #[arg(long = "parent", value_name = "ID")]
@@ -153,6 +163,15 @@ pub struct ListArgs {
     /// Exact industry.
     #[arg(long)]
     industry: Option<String>,
+
+    /// Only the accounts classified under this industry (a code, `kamctl industries list`) or one
+    /// below it.
+    #[arg(long, value_name = "CODE")]
+    industry_code: Option<String>,
+
+    /// Only the accounts classified under this region (a code, `kamctl regions list`) or one below it.
+    #[arg(long, value_name = "CODE")]
+    region_code: Option<String>,
 
     /// Only the direct subsidiaries of this account.
     #[arg(long, value_name = "ID")]
@@ -226,6 +245,8 @@ async fn list(args: ListArgs, global: &Global) -> Result<(), Error> {
         parent_account_id: args.parent.unwrap_or_default(),
         show_deleted: args.show_deleted,
         order_by: args.order_by.unwrap_or_default(),
+        industry_code: args.industry_code.unwrap_or_default(),
+        region_code: args.region_code.unwrap_or_default(),
     };
     let fetch = async |page_token| {
         let request = ListAccountsRequest {
@@ -283,6 +304,8 @@ impl AccountFields {
         mask.set("legal_name", &mut account.legal_name, self.legal_name);
         mask.set("industry", &mut account.industry, self.industry);
         mask.set("region", &mut account.region, self.region);
+        mask.set("industry_code", &mut account.industry_code, self.industry_code);
+        mask.set("region_code", &mut account.region_code, self.region_code);
         mask.set(
             "parent_account_id",
             &mut account.parent_account_id,
@@ -398,7 +421,9 @@ impl Render for Account {
             ("display_name", self.display_name.clone()),
             ("legal_name", self.legal_name.clone()),
             ("industry", self.industry.clone()),
+            ("industry_code", self.industry_code.clone()),
             ("region", self.region.clone()),
+            ("region_code", self.region_code.clone()),
             ("parent_account_id", self.parent_account_id.clone()),
             ("lifecycle", enums::name::<Lifecycle>(self.lifecycle)),
             ("tier", enums::name::<Tier>(self.tier)),

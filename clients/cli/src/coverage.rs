@@ -37,6 +37,7 @@ impl CoverageArgs {
             // `--tier ""` means no filter, as on the other list commands, rather than TIER_UNSPECIFIED.
             tiers: self.tiers.into_iter().filter(|&tier| tier != 0).collect(),
             gaps_only: self.gaps_only,
+            segments: None,
         }
     }
 }

@@ -13,10 +13,10 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::error::ErrorKind;
 use kam_proto::v1::{
     Attitude, BuyingRole, CredentialKind, DayOfWeek, ForecastCategory, KeyDateKind, Lifecycle, Outcome,
-    Priority, RadStatus, RelationshipStage, Role, SlaPolicyMatch, SlaTargetKind, StaffLevel, TeamRole, Tier,
-    TierReason, account_health, account_plan, competitor_assessment, escalation_step, feedback_round,
-    feedback_trend, get_feedback_report_request, health_signal, plan_action, service_request, sla_target,
-    swot_item, whitespace_cell,
+    Priority, RadStatus, RegionLevel, RelationshipStage, Role, SlaPolicyMatch, SlaTargetKind, StaffLevel,
+    TeamRole, Tier, TierReason, account_health, account_plan, competitor_assessment, escalation_step,
+    feedback_round, feedback_trend, get_feedback_report_request, health_signal, plan_action,
+    segment_grouping, service_request, sla_target, swot_item, whitespace_cell,
 };
 
 /// What kamctl needs of a prost-generated enum. The generated methods are inherent, so this trait
@@ -78,8 +78,10 @@ impl_proto_enum!(
     Lifecycle,
     Outcome,
     RadStatus,
+    RegionLevel,
     RelationshipStage,
     Role: "ROLE_",
+    segment_grouping::Kind,
     StaffLevel,
     swot_item::Kind,
     TeamRole,
@@ -289,7 +291,8 @@ mod tests {
                 "manager",
                 "member",
                 "service-agent",
-                "integration"
+                "integration",
+                "regional-manager"
             ]
         );
         assert_eq!(name::<Role>(Role::ServiceAgent as i32), "SERVICE_AGENT");

@@ -22,6 +22,7 @@ use crate::error::Error;
 use crate::money;
 use crate::opportunities;
 use crate::output::{self, Render, Table};
+use crate::segments::{self, GroupingArgs, SegmentArgs};
 
 /// The longest bar of the funnel, in terminal columns.
 const BAR_WIDTH: usize = 40;
@@ -35,7 +36,17 @@ pub struct FunnelArgs {
     view: Option<FunnelView>,
 
     #[command(flatten)]
+    filter: GroupedArgs,
+}
+
+/// The filter of a report that can also break its figures down by segment.
+#[derive(Debug, Args)]
+pub struct GroupedArgs {
+    #[command(flatten)]
     filter: FilterArgs,
+
+    #[command(flatten)]
+    grouping: GroupingArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -44,7 +55,7 @@ enum FunnelView {
     /// weighted amount (amount × probability), per currency.
     ///
     /// --since/--until select the opportunities by creation time.
-    Summary(FilterArgs),
+    Summary(GroupedArgs),
     /// How many opportunities reach each stage and go on to the next, and the win rate.
     ///
     /// --since/--until select the cohort by creation time, and the closes of the win rate.
@@ -56,7 +67,7 @@ enum FunnelView {
     /// Open opportunities by forecast category, the weighted pipeline, and what was won.
     ///
     /// --since/--until select by expected close date (open) and close date (won), in UTC.
-    Forecast(FilterArgs),
+    Forecast(GroupedArgs),
     /// The open opportunities that have been in their stage longer than its stall days, longest
     /// first.
     ///
@@ -91,6 +102,9 @@ pub struct FilterArgs {
     /// `--since 2025-01-01 --until 2025-04-01` is the first quarter.
     #[arg(long, value_name = "TIME|DATE", value_parser = parse_bound)]
     until: Option<Timestamp>,
+
+    #[command(flatten)]
+    segments: SegmentArgs,
 }
 
 #[derive(Debug, Args)]
@@ -106,9 +120,10 @@ pub async fn run(args: FunnelArgs, global: &Global) -> Result<(), Error> {
     let view = args.view.unwrap_or(FunnelView::Summary(args.filter));
     let mut client = client::opportunities(global).await?;
     match view {
-        FunnelView::Summary(filter) => {
+        FunnelView::Summary(GroupedArgs { filter, grouping }) => {
             let request = GetFunnelSummaryRequest {
                 filter: Some(filter.into_filter()),
+                group_by: grouping.into_grouping(),
             };
             let summary = client.get_funnel_summary(request).await?.into_inner();
             Ok(output::print(&summary, global.json)?)
@@ -127,9 +142,10 @@ pub async fn run(args: FunnelArgs, global: &Global) -> Result<(), Error> {
             let report = client.get_velocity_report(request).await?.into_inner();
             Ok(output::print(&report, global.json)?)
         }
-        FunnelView::Forecast(filter) => {
+        FunnelView::Forecast(GroupedArgs { filter, grouping }) => {
             let request = GetForecastRequest {
                 filter: Some(filter.into_filter()),
+                group_by: grouping.into_grouping(),
             };
             let forecast = client.get_forecast(request).await?.into_inner();
             Ok(output::print(&forecast, global.json)?)
@@ -164,12 +180,13 @@ impl FilterArgs {
             tier: self.tier.unwrap_or_default(),
             start_time: self.since,
             end_time: self.until,
+            segments: self.segments.into_filter(),
         }
     }
 }
 
 /// Parses `--since`/`--until`: an RFC 3339 time, or a date meaning 00:00 UTC that day.
-fn parse_bound(text: &str) -> Result<Timestamp, String> {
+pub fn parse_bound(text: &str) -> Result<Timestamp, String> {
     if let Ok(date) = opportunities::parse_date(text) {
         let midnight = date.and_time(chrono::NaiveTime::MIN).and_utc();
         return Ok(Timestamp {
@@ -273,11 +290,31 @@ impl Render for GetFunnelSummaryResponse {
                 &amount_lines(stages),
             );
         }
-        pipeline_line(&self.pipeline_id) + &table.render()
+        let mut text = pipeline_line(&self.pipeline_id) + &table.render();
+        for segment in &self.segments {
+            text.push_str(&format!(
+                "\n== {} ==\n",
+                segments::key_label(segment.segment.as_ref())
+            ));
+            let mut table = Table::new(&["STAGE", "", "COUNT", "AMOUNT", "WEIGHTED"]);
+            table.align_right(&[2, 3, 4]);
+            for stage in &segment.stages {
+                let lines = amount_lines([stage]);
+                push_funnel_rows(
+                    &mut table,
+                    &stage.stage,
+                    bar(stage.count, max),
+                    stage.count,
+                    &lines,
+                );
+            }
+            text.push_str(&table.render());
+        }
+        text
     }
 }
 
-fn percent(rate: f64) -> String {
+pub fn percent(rate: f64) -> String {
     format!("{:.1}%", rate * 100.0)
 }
 
@@ -367,7 +404,28 @@ impl Render for GetForecastResponse {
             &self.weighted_pipeline,
         );
         push_amount_rows(&mut table, "CLOSED WON".to_owned(), &self.closed_won);
-        pipeline_line(&self.pipeline_id) + &table.render()
+        let mut text = pipeline_line(&self.pipeline_id) + &table.render();
+        for segment in &self.segments {
+            text.push_str(&format!(
+                "\n== {} ==\n",
+                segments::key_label(segment.segment.as_ref())
+            ));
+            let mut table = Table::new(&["CATEGORY", "COUNT", "AMOUNT"]);
+            table.align_right(&[1, 2]);
+            for category in &segment.categories {
+                let label = enums::name::<ForecastCategory>(category.category);
+                push_amount_rows(&mut table, label, &category.amounts);
+            }
+            table.push(vec![String::new(); 3]);
+            push_amount_rows(
+                &mut table,
+                "WEIGHTED PIPELINE".to_owned(),
+                &segment.weighted_pipeline,
+            );
+            push_amount_rows(&mut table, "CLOSED WON".to_owned(), &segment.closed_won);
+            text.push_str(&table.render());
+        }
+        text
     }
 }
 
@@ -451,7 +509,7 @@ mod tests {
     fn bare_funnel_is_the_summary_and_filters_go_to_each_view() {
         let args = try_parse(&["--pipeline", "p1", "--tier", "strategic"]).unwrap();
         assert!(args.view.is_none());
-        let filter = args.filter.into_filter();
+        let filter = args.filter.filter.into_filter();
         assert_eq!(filter.pipeline_id, "p1");
         assert_eq!(filter.tier, Tier::Strategic as i32);
 
@@ -473,7 +531,7 @@ mod tests {
     #[test]
     fn since_and_until_take_dates_and_rfc3339_times() {
         let args = try_parse(&["--since", "2023-11-14", "--until", "2023-11-14T22:13:20+01:00"]).unwrap();
-        let filter = args.filter.into_filter();
+        let filter = args.filter.filter.into_filter();
         assert_eq!(
             filter.start_time,
             Some(Timestamp {
@@ -495,6 +553,7 @@ mod tests {
     #[test]
     fn summary_draws_a_funnel_with_exact_amounts_per_currency() {
         let response = GetFunnelSummaryResponse {
+            segments: Vec::new(),
             pipeline_id: "p1".into(),
             stages: vec![
                 stage(
@@ -597,6 +656,7 @@ mod tests {
         );
 
         let forecast = GetForecastResponse {
+            segments: Vec::new(),
             pipeline_id: String::new(),
             categories: vec![
                 ForecastCategorySum {

@@ -10,6 +10,7 @@ mod audit;
 mod board;
 mod brief;
 mod client;
+mod competitors;
 mod contacts;
 mod coverage;
 mod departments;
@@ -17,6 +18,7 @@ mod enums;
 mod error;
 mod feedback;
 mod funnel;
+mod group;
 mod handover;
 mod health;
 mod keys;
@@ -29,7 +31,9 @@ mod plan_actions;
 mod plans;
 mod retry;
 mod revenue;
+mod revenue_report;
 mod roles;
+mod segments;
 mod sla_config;
 mod staff;
 mod team;
@@ -100,6 +104,15 @@ enum Command {
     /// Manage accounts, the customer companies.
     #[command(subcommand)]
     Accounts(accounts::AccountsCommand),
+    /// Manage industries, the tree of branches accounts are classified under.
+    #[command(subcommand)]
+    Industries(segments::IndustriesCommand),
+    /// Manage regions, the tree of sales regions, countries, provinces and cities accounts are in.
+    #[command(subcommand)]
+    Regions(segments::RegionsCommand),
+    /// Show a group company as one customer: its members as a tree, revenue, pipeline, SLA,
+    /// health, coverage and tiers rolled up.
+    Group(group::GroupArgs),
     /// Manage contacts, the people at an account.
     #[command(subcommand)]
     Contacts(contacts::ContactsCommand),
@@ -124,6 +137,10 @@ enum Command {
     /// Manage opportunities, the possible sales to an account, and move them through the funnel.
     #[command(subcommand, visible_alias = "opportunities")]
     Opps(opportunities::OppsCommand),
+    /// Manage competitors, the companies deals are fought against, and report how we fare against
+    /// each.
+    #[command(subcommand)]
+    Competitors(competitors::CompetitorsCommand),
     /// Show the funnel of a pipeline, or (with a subcommand) its conversion, velocity, forecast or
     /// stalled opportunities.
     Funnel(funnel::FunnelArgs),
@@ -181,6 +198,13 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Health(args) => health::run(args, global).await,
         Command::Accounts(command) => accounts::run(command, global).await.map(|()| ExitCode::SUCCESS),
+        Command::Industries(command) => segments::run_industries(command, global)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Regions(command) => segments::run_regions(command, global)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Group(args) => group::run(args, global).await.map(|()| ExitCode::SUCCESS),
         Command::Contacts(command) => contacts::run(command, global).await.map(|()| ExitCode::SUCCESS),
         Command::Departments(command) => departments::run(command, global)
             .await
@@ -192,6 +216,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Handover(args) => handover::run(args, global).await,
         Command::Pipelines(command) => pipelines::run(command, global).await.map(|()| ExitCode::SUCCESS),
         Command::Opps(command) => opportunities::run(command, global)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Competitors(command) => competitors::run(command, global)
             .await
             .map(|()| ExitCode::SUCCESS),
         Command::Funnel(args) => funnel::run(args, global).await.map(|()| ExitCode::SUCCESS),

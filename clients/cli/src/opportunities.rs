@@ -19,6 +19,7 @@ use crate::money;
 use crate::output::{self, Render, Table, key_values};
 use crate::pipelines::{parse_stage_key, stage_key};
 use crate::retry;
+use crate::segments::SegmentArgs;
 
 #[derive(Debug, Subcommand)]
 pub enum OppsCommand {
@@ -221,6 +222,13 @@ pub struct ListArgs {
     #[arg(long, value_name = "ORDER")]
     order_by: Option<String>,
 
+    /// Only the opportunities facing this competitor (its id), by any of its names.
+    #[arg(long, value_name = "ID")]
+    competitor: Option<String>,
+
+    #[command(flatten)]
+    segments: SegmentArgs,
+
     #[command(flatten)]
     paging: PageArgs,
 }
@@ -383,6 +391,8 @@ async fn list(args: ListArgs, global: &Global) -> Result<(), Error> {
         open_only: args.open,
         query: args.query.unwrap_or_default(),
         order_by: args.order_by.unwrap_or_default(),
+        competitor_id: args.competitor.unwrap_or_default(),
+        segments: args.segments.into_filter(),
     };
     let fetch = async |page_token| {
         let request = ListOpportunitiesRequest {

@@ -48,6 +48,9 @@ pub enum RevenueCommand {
     List(ListArgs),
     /// Show an account's revenue per month (months without records as zero) and the total.
     Monthly(MonthlyArgs),
+    /// Show the revenue of all accounts over a range of months, in total and (with --group-by) per
+    /// industry or region.
+    Report(crate::revenue_report::ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -104,6 +107,7 @@ pub async fn run(command: RevenueCommand, global: &Global) -> Result<(), Error> 
     match command {
         RevenueCommand::Import(args) => import(args, global).await,
         RevenueCommand::List(args) => list(args, global).await,
+        RevenueCommand::Report(args) => crate::revenue_report::run(args, global).await,
         RevenueCommand::Monthly(args) => {
             let request = GetMonthlyRevenueRequest {
                 account_id: args.account,

@@ -299,6 +299,7 @@ impl ListArgs {
             due_before: self.due_before,
             query: self.query.unwrap_or_default(),
             order_by: self.order_by.unwrap_or_default(),
+            segments: None,
         }
     }
 }

@@ -583,6 +583,8 @@ mod tests {
         held.ranked_tier = Tier::Standard as i32;
         held.reason = TierReason::Override as i32;
         RecomputeTiersResponse {
+            ranks_groups: false,
+            segments: Vec::new(),
             as_of: Some(as_of()),
             applied,
             account_count: 3,

@@ -27,6 +27,8 @@ export * from "./gen/kam/v1/planning_pb.js";
 export * from "./gen/kam/v1/integration_pb.js";
 export * from "./gen/kam/v1/webhooks_pb.js";
 export * from "./gen/kam/v1/notifications_pb.js";
+export * from "./gen/kam/v1/segments_pb.js";
+export * from "./gen/kam/v1/segments_pb.js";
 
 /** Where kam-server is and who calls it. */
 export interface KamConnection {

@@ -47,8 +47,8 @@ test("create an account and staff a team", async () => {
 
   await form.getByLabel("Display name").fill(name);
   await form.getByLabel("Legal name").fill(`${name} Co., Ltd.`);
-  await form.getByLabel("Industry").fill("Power equipment");
-  await form.getByLabel("Region").fill("Northeast");
+  await form.getByLabel("Industry", { exact: true }).fill("Power equipment");
+  await form.getByLabel("Region", { exact: true }).fill("Northeast");
   await form.getByLabel("Lifecycle").selectOption({ label: "Active" });
   await form.getByRole("button", { name: "Create account" }).click();
   await page.getByRole("heading", { level: 1, name }).waitFor();
@@ -93,7 +93,7 @@ test("create an account and staff a team", async () => {
   // An edit made elsewhere first: the page's etag no longer matches and the server's refusal shows.
   await page.getByRole("button", { name: "Edit account" }).click();
   const edit = page.getByRole("form", { name: "Edit account" });
-  await edit.getByLabel("Region").fill("Heilongjiang");
+  await edit.getByLabel("Region", { exact: true }).fill("Heilongjiang");
   const current = await admin.accounts.getAccount({ id });
   await admin.accounts.updateAccount({ account: { id, etag: current.etag, industry: "Turbines" }, updateMask: { paths: ["industry"] } });
   await edit.getByRole("button", { name: "Save changes" }).click();
@@ -165,7 +165,7 @@ test("the industry filter is the server's: it finds accounts not loaded yet", as
   const list = page.getByTestId("account-list");
   await list.waitFor();
   // Only the industry, not the name: the account is found wherever it would be in the full list.
-  await page.getByRole("combobox", { name: "Industry" }).fill(industry);
+  await page.getByRole("combobox", { name: "Industry as written" }).fill(industry);
   const names = await eventually(
     () => list.locator("tbody tr th").allInnerTexts(),
     (texts) => texts.length === 1,

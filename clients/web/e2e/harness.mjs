@@ -55,6 +55,7 @@ export function api(key = env.adminKey) {
     integration: client(kam.IntegrationService),
     opportunities: client(kam.OpportunityService),
     planning: client(kam.PlanningService),
+    segments: client(kam.SegmentService),
     serviceLevels: client(kam.ServiceLevelService),
     teams: client(kam.TeamService),
   };

@@ -55,7 +55,16 @@ const account = (id: string, industry = "", extra = {}) =>
 describe("list request and industry filter", () => {
   it("sends the server filters trimmed, with the page size and token", () => {
     const request = listRequest(
-      { ...NO_FILTERS, query: "  pump ", region: " EMEA ", tier: Tier.KEY, lifecycle: Lifecycle.ACTIVE, industry: " Chemicals" },
+      {
+        ...NO_FILTERS,
+        query: "  pump ",
+        region: " EMEA ",
+        tier: Tier.KEY,
+        lifecycle: Lifecycle.ACTIVE,
+        industry: " Chemicals",
+        industryCode: "C",
+        regionCode: "CN-E",
+      },
       "token-2",
     );
     expect(request).toEqual({
@@ -65,6 +74,8 @@ describe("list request and industry filter", () => {
       tier: Tier.KEY,
       region: "EMEA",
       industry: "Chemicals",
+      industryCode: "C",
+      regionCode: "CN-E",
       lifecycle: Lifecycle.ACTIVE,
       orderBy: "display_name",
     });
@@ -156,8 +167,24 @@ describe("portfolio figures", () => {
 describe("new account form", () => {
   it("trims the draft and finds the server's violations by field", () => {
     expect(
-      accountFromDraft({ displayName: " Acme ", legalName: "", industry: " Steel", region: "", lifecycle: Lifecycle.ACTIVE }),
-    ).toEqual({ displayName: "Acme", legalName: "", industry: "Steel", region: "", lifecycle: Lifecycle.ACTIVE });
+      accountFromDraft({
+        displayName: " Acme ",
+        legalName: "",
+        industry: " Steel",
+        region: "",
+        industryCode: "C",
+        regionCode: "",
+        lifecycle: Lifecycle.ACTIVE,
+      }),
+    ).toEqual({
+      displayName: "Acme",
+      legalName: "",
+      industry: "Steel",
+      region: "",
+      industryCode: "C",
+      regionCode: "",
+      lifecycle: Lifecycle.ACTIVE,
+    });
     const fields = [
       { field: "account.display_name", description: "required" },
       { field: "account.legal_name", description: "too long" },
@@ -208,6 +235,10 @@ describe("account header edit", () => {
     expect(request.account.etag).toBe("e-a");
     expect(request.updateMask.paths).toEqual(["region"]);
     expect(request.changeReason).toBe("");
+
+    const classified = { ...draftOf(stored), industryCode: "C", regionCode: "" };
+    expect(changedPaths(stored, classified)).toEqual(["industry_code"]);
+    expect(updateRequest(stored, classified).account.industryCode).toBe("C");
 
     const rad = { ...draftOf(stored), radStatus: RadStatus.DEVELOP, changeReason: " won a tender " };
     expect(needsReason(changedPaths(stored, rad))).toBe(true);

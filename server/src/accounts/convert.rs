@@ -17,6 +17,7 @@ use crate::platform::{
     etag,
     wire::{WireEnum, required_enum, timestamp},
 };
+use crate::segments::model::SegmentFilter;
 
 const ACCOUNT_OUTPUT_ONLY: &[&str] = &["id", "tier", "create_time", "update_time", "delete_time", "etag"];
 const CONTACT_OUTPUT_ONLY: &[&str] = &["id", "create_time", "update_time", "etag"];
@@ -52,6 +53,8 @@ pub fn new_account(account: Option<pb::Account>) -> Result<AccountFields> {
         delete_time: _,
         etag: _,
         key_dates,
+        industry_code,
+        region_code,
     } = account.unwrap_or_default();
     let mut v = Violations::default();
     let fields = AccountFields {
@@ -98,6 +101,12 @@ pub fn new_account(account: Option<pb::Account>) -> Result<AccountFields> {
                 key_dates,
             ))
             .unwrap_or_default(),
+        industry_code: v
+            .take(model::segment_code("account.industry_code", &industry_code))
+            .flatten(),
+        region_code: v
+            .take(model::segment_code("account.region_code", &region_code))
+            .flatten(),
     };
     v.into_result()?;
     Ok(fields)
@@ -184,6 +193,8 @@ pub fn account_update(
         delete_time: _,
         etag,
         key_dates,
+        industry_code,
+        region_code,
     } = account;
     let (patch, paths) = PatchFields::new()
         .field(
@@ -236,6 +247,12 @@ pub fn account_update(
                 key_dates,
             ))
         })
+        .field("industry_code", !industry_code.is_empty(), |patch, v| {
+            patch.industry_code = v.take(model::segment_code("account.industry_code", &industry_code))
+        })
+        .field("region_code", !region_code.is_empty(), |patch, v| {
+            patch.region_code = v.take(model::segment_code("account.region_code", &region_code))
+        })
         .read(mask, ACCOUNT_OUTPUT_ONLY, &[], &mut v);
     v.into_result()?;
     Ok(AccountUpdate {
@@ -284,6 +301,8 @@ pub fn account_filter(request: &pb::ListAccountsRequest) -> Result<AccountFilter
         show_deleted,
         order_by: _,
         industry,
+        industry_code,
+        region_code,
     } = request;
     let mut v = Violations::default();
     let filter = AccountFilter {
@@ -304,6 +323,12 @@ pub fn account_filter(request: &pb::ListAccountsRequest) -> Result<AccountFilter
             .take(model::optional_id("parent_account_id", parent_account_id))
             .flatten(),
         show_deleted: *show_deleted,
+        segments: SegmentFilter {
+            industry: v
+                .take(model::segment_code("industry_code", industry_code))
+                .flatten(),
+            region: v.take(model::segment_code("region_code", region_code)).flatten(),
+        },
     };
     v.into_result()?;
     Ok(filter)
@@ -327,6 +352,8 @@ pub fn account_to_proto(account: Account) -> pb::Account {
         delete_time,
         key_dates,
         revision,
+        industry_code,
+        region_code,
     } = account;
     pb::Account {
         id: id.to_string(),
@@ -345,6 +372,8 @@ pub fn account_to_proto(account: Account) -> pb::Account {
         delete_time: delete_time.map(timestamp),
         etag: etag::of(revision),
         key_dates: key_dates_to_proto(key_dates),
+        industry_code: industry_code.unwrap_or_default(),
+        region_code: region_code.unwrap_or_default(),
     }
 }
 

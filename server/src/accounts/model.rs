@@ -114,6 +114,13 @@ pub struct Account {
     pub key_dates: Vec<KeyDate>,
     /// Bumped by every write; clients see it as the etag.
     pub revision: i64,
+    /// The industry the account is classified under (a segment code). Absent from events stored
+    /// before segments.
+    #[serde(default)]
+    pub industry_code: Option<String>,
+    /// The region the account is classified under (a segment code).
+    #[serde(default)]
+    pub region_code: Option<String>,
 }
 
 /// The writable fields of an account, validated.
@@ -129,6 +136,9 @@ pub struct AccountFields {
     pub relationship_stage: RelationshipStage,
     pub rad_status: RadStatus,
     pub key_dates: Vec<KeyDate>,
+    /// Set, or classified from the free text by the store.
+    pub industry_code: Option<String>,
+    pub region_code: Option<String>,
 }
 
 /// The fields an update writes: `None` leaves a field as it is.
@@ -144,6 +154,8 @@ pub struct AccountPatch {
     pub relationship_stage: Option<RelationshipStage>,
     pub rad_status: Option<RadStatus>,
     pub key_dates: Option<Vec<KeyDate>>,
+    pub industry_code: Option<Option<String>>,
+    pub region_code: Option<Option<String>>,
 }
 
 impl AccountPatch {
@@ -159,6 +171,8 @@ impl AccountPatch {
             relationship_stage,
             rad_status,
             key_dates,
+            industry_code,
+            region_code,
         } = self.clone();
         if let Some(v) = external_id {
             fields.external_id = v;
@@ -189,6 +203,12 @@ impl AccountPatch {
         }
         if let Some(v) = key_dates {
             fields.key_dates = v;
+        }
+        if let Some(v) = industry_code {
+            fields.industry_code = v;
+        }
+        if let Some(v) = region_code {
+            fields.region_code = v;
         }
     }
 }
@@ -274,6 +294,8 @@ pub struct AccountFilter {
     pub industry: Option<String>,
     pub parent_account_id: Option<Uuid>,
     pub show_deleted: bool,
+    /// The accounts classified under these segments or below them.
+    pub segments: crate::segments::model::SegmentFilter,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -601,6 +623,8 @@ mod tests {
             relationship_stage: RelationshipStage::Transactional,
             rad_status: RadStatus::Acquire,
             key_dates: Vec::new(),
+            industry_code: None,
+            region_code: Some("EU".into()),
         };
         let patch = AccountPatch {
             external_id: Some(None),
@@ -641,4 +665,54 @@ pub struct ContactRecord {
     pub email: String,
     pub phone: String,
     pub active: bool,
+}
+
+/// A segment code an account names (`account.industry_code`): empty means none.
+pub fn segment_code(field: &str, raw: &str) -> Result<Option<String>, FieldViolation> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    match crate::segments::model::code_problem(raw) {
+        Some(problem) => Err(FieldViolation::new(field, problem)),
+        None => Ok(Some(raw.to_owned())),
+    }
+}
+
+/// The segment code an account has after only its free text changed: the code the new text names,
+/// when it names one (`new_match`); none when the old code was the one the old text named
+/// (`old_match`), so the code followed the text; otherwise the code as it was, set on its own.
+pub fn code_after_text_change(
+    old_code: Option<&str>,
+    old_match: Option<&str>,
+    new_match: Option<&str>,
+) -> Option<String> {
+    match new_match {
+        Some(code) => Some(code.to_owned()),
+        None if old_code.is_some() && old_code == old_match => None,
+        None => old_code.map(str::to_owned),
+    }
+}
+
+#[cfg(test)]
+mod segment_tests {
+    use super::*;
+
+    #[test]
+    fn the_code_follows_the_text_unless_it_was_set_on_its_own() {
+        assert_eq!(code_after_text_change(None, None, Some("C")), Some("C".into()));
+        assert_eq!(
+            code_after_text_change(Some("C"), Some("C"), Some("B")),
+            Some("B".into())
+        );
+        assert_eq!(code_after_text_change(Some("C"), Some("C"), None), None);
+        assert_eq!(code_after_text_change(Some("C"), None, None), Some("C".into()));
+        assert_eq!(code_after_text_change(None, None, None), None);
+    }
+
+    #[test]
+    fn segment_codes_are_checked_like_the_segments_check_them() {
+        assert_eq!(segment_code("f", ""), Ok(None));
+        assert_eq!(segment_code("f", "C"), Ok(Some("C".into())));
+        assert!(segment_code("f", "a b").is_err());
+    }
 }

@@ -2,7 +2,10 @@
 //! see, as SQL the list queries add and as a check the single-object calls run first. Everything that
 //! hangs off an account (contacts, team seats, later plans and opportunities) goes through here.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, sea_query::IntoCondition};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait,
+    sea_query::{Expr, ExprTrait, IntoCondition, Query, SelectStatement, UnionType},
+};
 use uuid::Uuid;
 
 use super::{
@@ -11,9 +14,43 @@ use super::{
     principal::Visibility,
 };
 use crate::{
+    accounts,
     platform::error::{Error, Result},
     teams,
 };
+
+/// The ids of the accounts `visibility` reaches, as a subquery; `None` when it reaches every account.
+/// The one definition of each restricted visibility that the condition, the check and the ids below
+/// are made of ([`visible_accounts_sql`] is the same in SQL text).
+pub fn visible_account_query(visibility: Visibility) -> Option<SelectStatement> {
+    match visibility {
+        Visibility::All => None,
+        Visibility::TeamsOf(staff_id) => Some(teams::store::accounts_served_by(staff_id)),
+        Visibility::RegionsOf(staff_id) => Some(
+            teams::store::accounts_served_by(staff_id)
+                .union(
+                    UnionType::Distinct,
+                    accounts::store::in_regions_managed_by(staff_id),
+                )
+                .to_owned(),
+        ),
+    }
+}
+
+/// [`visible_account_query`] in SQL text for hand-written queries, to use as `account_id IN (…)`:
+/// `bind` binds the staff id and answers its placeholder (`$3`, `?`); it is called once for each place
+/// the id appears, so positional placeholders line up. `None` when every account is visible.
+pub fn visible_accounts_sql(visibility: Visibility, mut bind: impl FnMut(Uuid) -> String) -> Option<String> {
+    match visibility {
+        Visibility::All => None,
+        Visibility::TeamsOf(staff_id) => Some(teams::store::accounts_served_by_sql(&bind(staff_id))),
+        Visibility::RegionsOf(staff_id) => {
+            let teams = teams::store::accounts_served_by_sql(&bind(staff_id));
+            let regions = accounts::store::in_regions_managed_by_sql(&bind(staff_id));
+            Some(format!("{teams} UNION {regions}"))
+        }
+    }
+}
 
 /// The condition that keeps a list to the visible accounts: `account_column` is the column holding the
 /// account id (`accounts.id`, `contacts.account_id`, …). `None` when everything is visible.
@@ -21,12 +58,7 @@ pub fn visible_accounts(
     visibility: Visibility,
     account_column: impl ColumnTrait,
 ) -> Option<impl IntoCondition> {
-    match visibility {
-        Visibility::All => None,
-        Visibility::TeamsOf(staff_id) => {
-            Some(account_column.in_subquery(teams::store::accounts_served_by(staff_id)))
-        }
-    }
+    visible_account_query(visibility).map(|accounts| account_column.in_subquery(accounts))
 }
 
 /// PERMISSION_DENIED unless the principal may see `account_id`. Checked before existence: to a
@@ -36,19 +68,28 @@ pub async fn require_visible_account(
     visibility: Visibility,
     account_id: Uuid,
 ) -> Result<()> {
-    let Visibility::TeamsOf(staff_id) = visibility else {
+    let Some(accounts) = visible_account_query(visibility) else {
         return Ok(());
     };
-    let on_team = teams::store::serves_account(conn, staff_id, account_id).await?;
-    if on_team { Ok(()) } else { Err(hidden()) }
+    let probe = Query::select()
+        .expr(Expr::val(1))
+        .and_where(Expr::val(account_id).in_subquery(accounts))
+        .to_owned();
+    let backend = conn.get_database_backend();
+    let visible = conn.query_one_raw(backend.build(&probe)).await?.is_some();
+    if visible { Ok(()) } else { Err(hidden()) }
 }
 
 /// For a restricted principal, "not found" of something that hangs off an account becomes
 /// PERMISSION_DENIED too, so ids cannot be probed.
 pub fn hide_missing<T>(visibility: Visibility, found: Result<T>) -> Result<T> {
-    match (visibility, found) {
-        (Visibility::TeamsOf(_), Err(Error::NotFound { .. })) => Err(hidden()),
-        (_, found) => found,
+    let restricted = match visibility {
+        Visibility::All => false,
+        Visibility::TeamsOf(_) | Visibility::RegionsOf(_) => true,
+    };
+    match found {
+        Err(Error::NotFound { .. }) if restricted => Err(hidden()),
+        found => found,
     }
 }
 
@@ -65,11 +106,15 @@ pub async fn visible_account_ids(
     conn: &impl ConnectionTrait,
     visibility: Visibility,
 ) -> Result<Option<std::collections::HashSet<Uuid>>> {
-    let Visibility::TeamsOf(staff_id) = visibility else {
+    let Some(accounts) = visible_account_query(visibility) else {
         return Ok(None);
     };
-    let ids = teams::store::served_account_ids(conn, staff_id).await?;
-    Ok(Some(ids.into_iter().collect()))
+    let backend = conn.get_database_backend();
+    let mut ids = std::collections::HashSet::new();
+    for row in conn.query_all_raw(backend.build(&accounts)).await? {
+        ids.insert(row.try_get_by_index::<Uuid>(0)?);
+    }
+    Ok(Some(ids))
 }
 
 /// PERMISSION_DENIED when a write would change a record's external id and the caller does not feed the

@@ -16,6 +16,7 @@ pub fn role_to_proto(role: Role) -> pb::Role {
         Role::Member => pb::Role::Member,
         Role::ServiceAgent => pb::Role::ServiceAgent,
         Role::Integration => pb::Role::Integration,
+        Role::RegionalManager => pb::Role::RegionalManager,
     }
 }
 
@@ -27,6 +28,7 @@ pub fn role_from_proto(field: &str, raw: i32) -> Result<Role, FieldViolation> {
         Ok(pb::Role::Member) => Ok(Role::Member),
         Ok(pb::Role::ServiceAgent) => Ok(Role::ServiceAgent),
         Ok(pb::Role::Integration) => Ok(Role::Integration),
+        Ok(pb::Role::RegionalManager) => Ok(Role::RegionalManager),
         Ok(pb::Role::Unspecified) => Err(FieldViolation::new(field, "must be set")),
         Err(_) => Err(FieldViolation::new(field, format!("unknown value {raw}"))),
     }

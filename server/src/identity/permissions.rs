@@ -46,6 +46,8 @@ pub enum Permission {
     ReadAudit,
     /// Webhook subscriptions: where events go, with their secrets. ADMIN only.
     ManageWebhooks,
+    /// The reference data accounts and deals are described by: industries, regions, competitors.
+    ManageReferenceData,
 }
 
 use Permission::*;
@@ -106,6 +108,12 @@ const RPC_PERMISSIONS: &[(&str, Permission)] = &[
         "/kam.v1.OpportunityService/ListStalledOpportunities",
         ReadAccounts,
     ),
+    ("/kam.v1.OpportunityService/CreateCompetitor", ManageReferenceData),
+    ("/kam.v1.OpportunityService/GetCompetitor", ReadAccounts),
+    ("/kam.v1.OpportunityService/ListCompetitors", ReadAccounts),
+    ("/kam.v1.OpportunityService/UpdateCompetitor", ManageReferenceData),
+    ("/kam.v1.OpportunityService/DeleteCompetitor", ManageReferenceData),
+    ("/kam.v1.OpportunityService/GetCompetitorReport", ReadAccounts),
     (
         "/kam.v1.ServiceLevelService/CreateBusinessCalendar",
         ManageServiceLevels,
@@ -146,6 +154,7 @@ const RPC_PERMISSIONS: &[(&str, Permission)] = &[
     ("/kam.v1.PlanningService/UpsertRevenueRecords", ImportFromErp),
     ("/kam.v1.PlanningService/ListRevenueRecords", ReadAccounts),
     ("/kam.v1.PlanningService/GetMonthlyRevenue", ReadAccounts),
+    ("/kam.v1.PlanningService/GetRevenueReport", ReadAccounts),
     ("/kam.v1.PlanningService/RecomputeTiers", ManagePlans),
     ("/kam.v1.PlanningService/ListTierChanges", ReadAccounts),
     ("/kam.v1.PlanningService/SetTierOverride", ManagePlans),
@@ -169,6 +178,7 @@ const RPC_PERMISSIONS: &[(&str, Permission)] = &[
     ("/kam.v1.PlanningService/ListUpcomingKeyDates", ReadAccounts),
     ("/kam.v1.PlanningService/GetAccountHealth", ReadAccounts),
     ("/kam.v1.PlanningService/GetAccountBrief", ReadAccounts),
+    ("/kam.v1.PlanningService/GetGroupSummary", ReadAccounts),
     // Each person's own; the handler lets those who oversee people read another's.
     ("/kam.v1.NotificationService/ListNotifications", Authenticated),
     ("/kam.v1.NotificationService/MarkNotificationsRead", Authenticated),
@@ -180,6 +190,16 @@ const RPC_PERMISSIONS: &[(&str, Permission)] = &[
     ("/kam.v1.FeedbackService/DeleteFeedbackRound", RecordFeedback),
     ("/kam.v1.FeedbackService/ImportFeedbackRounds", ImportFromErp),
     ("/kam.v1.FeedbackService/GetFeedbackReport", ReadReports),
+    ("/kam.v1.SegmentService/CreateIndustry", ManageReferenceData),
+    ("/kam.v1.SegmentService/GetIndustry", ReadAccounts),
+    ("/kam.v1.SegmentService/ListIndustries", ReadAccounts),
+    ("/kam.v1.SegmentService/UpdateIndustry", ManageReferenceData),
+    ("/kam.v1.SegmentService/DeleteIndustry", ManageReferenceData),
+    ("/kam.v1.SegmentService/CreateRegion", ManageReferenceData),
+    ("/kam.v1.SegmentService/GetRegion", ReadAccounts),
+    ("/kam.v1.SegmentService/ListRegions", ReadAccounts),
+    ("/kam.v1.SegmentService/UpdateRegion", ManageReferenceData),
+    ("/kam.v1.SegmentService/DeleteRegion", ManageReferenceData),
     ("/kam.v1.IntegrationService/WatchEvents", ReadAccounts),
     ("/kam.v1.IntegrationService/ListChanges", ReadAccounts),
     ("/kam.v1.IntegrationService/ImportRevenue", ImportFromErp),
@@ -202,14 +222,28 @@ const RPC_PERMISSIONS: &[(&str, Permission)] = &[
 pub enum Scope {
     /// The accounts on whose teams the principal sits, and what hangs off them.
     OwnTeams,
+    /// Those of `OwnTeams`, and every account in the regions the principal manages or below them.
+    OwnRegions,
     /// Every account.
     AllAccounts,
 }
 
+impl Scope {
+    /// The accounts this scope reaches for `staff_id`.
+    pub fn visibility(self, staff_id: uuid::Uuid) -> Visibility {
+        match self {
+            Self::OwnTeams => Visibility::TeamsOf(staff_id),
+            Self::OwnRegions => Visibility::RegionsOf(staff_id),
+            Self::AllAccounts => Visibility::All,
+        }
+    }
+}
+
 /// EXECUTIVE reads all; MANAGER reads all and manages teams and plans; MEMBER works its own
-/// accounts; SERVICE_AGENT serves; INTEGRATION feeds master data; ADMIN does everything. Each grant
-/// carries its scope: a MEMBER's reaches the accounts of its teams only, every other role's reaches
-/// all accounts.
+/// accounts; REGIONAL_MANAGER works them as a MEMBER does, and those of its regions besides;
+/// SERVICE_AGENT serves; INTEGRATION feeds master data; ADMIN does everything. Each grant carries its
+/// scope: a MEMBER's reaches the accounts of its teams only, a REGIONAL_MANAGER's those and the
+/// accounts of its regions, every other role's all accounts.
 fn grant(role: Role, permission: Permission) -> Option<Scope> {
     let granted = match role {
         Role::Admin => true,
@@ -230,8 +264,9 @@ fn grant(role: Role, permission: Permission) -> Option<Scope> {
                 | WorkPlans
                 | LogInteractions
                 | RecordFeedback
+                | ManageReferenceData
         ),
-        Role::Member => matches!(
+        Role::Member | Role::RegionalManager => matches!(
             permission,
             Authenticated
                 | ReadAccounts
@@ -251,9 +286,13 @@ fn grant(role: Role, permission: Permission) -> Option<Scope> {
             Authenticated | ReadAccounts | CreateAccounts | EditAccounts | ReadTeams | ImportFromErp
         ),
     };
+    // Every role named: a new one must say how far it reaches rather than fall into every account.
     let scope = match role {
         Role::Member => Scope::OwnTeams,
-        _ => Scope::AllAccounts,
+        Role::RegionalManager => Scope::OwnRegions,
+        Role::Admin | Role::Executive | Role::Manager | Role::ServiceAgent | Role::Integration => {
+            Scope::AllAccounts
+        }
     };
     granted.then_some(scope)
 }
@@ -299,8 +338,7 @@ pub fn authorize(principal: &Principal, path: &str) -> Result<Visibility> {
         )));
     };
     match scope_of(&principal.roles, permission) {
-        Some(Scope::AllAccounts) => Ok(Visibility::All),
-        Some(Scope::OwnTeams) => Ok(Visibility::TeamsOf(principal.staff_id)),
+        Some(scope) => Ok(scope.visibility(principal.staff_id)),
         None => Err(Error::PermissionDenied(format!(
             "{path} needs {permission:?}, which none of the roles {:?} grants",
             principal.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>()
@@ -471,6 +509,48 @@ mod tests {
     }
 
     #[test]
+    fn a_regional_manager_holds_a_members_rights_over_its_regions() {
+        let regional = principal(&[Role::RegionalManager]);
+        let member = principal(&[Role::Member]);
+        for (rpc, _) in RPC_PERMISSIONS {
+            match authorize(&member, rpc) {
+                Ok(Visibility::TeamsOf(_)) => assert_eq!(
+                    authorize(&regional, rpc).unwrap(),
+                    Visibility::RegionsOf(Uuid::nil()),
+                    "{rpc}"
+                ),
+                Ok(visibility) => assert_eq!(authorize(&regional, rpc).unwrap(), visibility, "{rpc}"),
+                Err(_) => assert!(authorize(&regional, rpc).is_err(), "{rpc}"),
+            }
+        }
+        assert!(authorize(&regional, "/kam.v1.SegmentService/CreateRegion").is_err());
+        assert!(authorize(&regional, "/kam.v1.SegmentService/UpdateRegion").is_err());
+        assert!(authorize(&regional, "/kam.v1.TeamService/GetWorkload").is_err());
+
+        let with_member = principal(&[Role::Member, Role::RegionalManager]);
+        assert_eq!(
+            authorize(&with_member, "/kam.v1.AccountService/UpdateAccount").unwrap(),
+            Visibility::RegionsOf(Uuid::nil()),
+            "the regions include the teams: the union, no wider"
+        );
+        let with_executive = principal(&[Role::Executive, Role::RegionalManager]);
+        assert_eq!(
+            authorize(&with_executive, "/kam.v1.AccountService/GetAccount").unwrap(),
+            Visibility::All
+        );
+        assert_eq!(
+            authorize(&with_executive, "/kam.v1.AccountService/UpdateAccount").unwrap(),
+            Visibility::RegionsOf(Uuid::nil())
+        );
+    }
+
+    #[test]
+    fn the_scopes_are_ordered_by_reach() {
+        assert!(Scope::OwnTeams < Scope::OwnRegions);
+        assert!(Scope::OwnRegions < Scope::AllAccounts);
+    }
+
+    #[test]
     fn a_scope_is_the_widest_among_the_roles_that_grant_the_permission() {
         for permission in needed() {
             for first in Role::ALL {
@@ -504,6 +584,18 @@ mod tests {
             "an agent serves every account"
         );
         assert!(!covers(&[Member, Executive], &[Manager]));
+        assert!(covers(&[Manager], &[RegionalManager]));
+        assert!(covers(&[Manager], &[RegionalManager, Member]));
+        assert!(
+            covers(&[RegionalManager], &[Member]),
+            "its regions include its teams"
+        );
+        assert!(!covers(&[Member], &[RegionalManager]));
+        assert!(!covers(&[RegionalManager], &[ServiceAgent]));
+        assert!(
+            !covers(&[Executive], &[RegionalManager]),
+            "an EXECUTIVE never writes"
+        );
     }
 
     #[test]

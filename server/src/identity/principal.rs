@@ -14,6 +14,7 @@ crate::named_enum!(
         Member = "MEMBER",
         ServiceAgent = "SERVICE_AGENT",
         Integration = "INTEGRATION",
+        RegionalManager = "REGIONAL_MANAGER",
     }
 );
 
@@ -53,6 +54,9 @@ pub enum Visibility {
     All,
     /// Only accounts on whose team this staff member is an active member.
     TeamsOf(Uuid),
+    /// The accounts of [`Visibility::TeamsOf`] this staff member, and every account in a region it
+    /// manages (`Region.manager_staff_ids`) or in a region below one: a REGIONAL_MANAGER's.
+    RegionsOf(Uuid),
 }
 
 impl Principal {

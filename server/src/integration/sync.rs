@@ -8,6 +8,14 @@
 //! with its seats: when it joins or leaves an account's team, every resource of that account comes again,
 //! as it is now or as a tombstone, so a phone drops what its holder may no longer see.
 //!
+//! A REGIONAL_MANAGER's feed covers what it may see when the page is read: the resources of its teams'
+//! accounts (seats followed as for a MEMBER) and of the accounts in the regions it manages or below
+//! them. Changes to the regions themselves are not followed: when its regions change
+//! (`Region.manager_staff_ids`, a region moved in the tree) or an account moves to another region, the
+//! resources it gains come with their next change, and those it loses bring no tombstone at all (a
+//! resource the caller may not see becomes a tombstone only when the change is made on an account it
+//! still sees). A client that must match the new view exactly starts a full sync again.
+//!
 //! A token stops being good in two ways, both answered SYNC_TOKEN_EXPIRED: it is older than
 //! `integration.sync_token_retention_days`, or the changes after its position have been pruned from the
 //! outbox (`retention`), which the read checks on its own snapshot. So that a client of a quiet
@@ -21,7 +29,10 @@ use uuid::Uuid;
 use super::feed::{self, EventFilter, FeedPosition, may_see};
 use crate::{
     accounts::{self, model::Account},
-    identity::{Visibility, access::visible_account_ids},
+    identity::{
+        Visibility,
+        access::{visible_account_ids, visible_account_query},
+    },
     opportunities::{self, model::Opportunity},
     planning::{
         self,
@@ -361,10 +372,7 @@ async fn ids_after(
     after: Uuid,
     limit: u64,
 ) -> Result<Vec<Uuid>> {
-    let accounts = match visibility {
-        Visibility::All => None,
-        Visibility::TeamsOf(staff) => Some(Box::new(teams::store::accounts_served_by(staff))),
-    };
+    let accounts = visible_account_query(visibility).map(Box::new);
     owned_ids(
         db,
         resource,
@@ -387,8 +395,10 @@ async fn feed_page(
 ) -> Result<ChangePage> {
     // A MEMBER's view changes with its seats: a seat taken or given up brings the account's resources
     // (as upserts, or tombstones for a client that must forget them), so the member's events come too.
+    // A REGIONAL_MANAGER's teams are part of its view as well; its regions are not followed (see the
+    // module's comment).
     let seats_of = match visibility {
-        Visibility::TeamsOf(staff_id) => Some(staff_id),
+        Visibility::TeamsOf(staff_id) | Visibility::RegionsOf(staff_id) => Some(staff_id),
         Visibility::All => None,
     };
     let follows = resource.follows();

@@ -4,7 +4,7 @@ use kam_proto::v1::{self as pb, opportunity_service_server::OpportunityService};
 use tonic::{Request, Response, Status};
 
 use super::{
-    convert::{self, amounts_to_proto, opportunity_to_proto, pipeline_to_proto},
+    convert::{self, competitor_to_proto, opportunity_to_proto, pipeline_to_proto},
     model::OpportunityOrder,
     store::{self, FunnelScope},
 };
@@ -16,7 +16,6 @@ use crate::{
         idempotency::IdempotencyKey,
         paging::{self, PageRequest},
         request::RequestContext,
-        wire::WireEnum,
     },
     teams::model::code,
 };
@@ -46,6 +45,7 @@ impl OpportunityApi {
             start: parts.start,
             end: parts.end,
             visibility: ctx.visibility(),
+            segments: parts.segments,
         })
     }
 }
@@ -238,20 +238,14 @@ impl OpportunityService for OpportunityApi {
         request: Request<pb::GetFunnelSummaryRequest>,
     ) -> Reply<pb::GetFunnelSummaryResponse> {
         let ctx = RequestContext::from_request(&request)?;
-        let scope = self.scope(&ctx, request.into_inner().filter).await?;
-        let stages = store::funnel_summary(&self.db, &scope).await?;
-        Ok(Response::new(pb::GetFunnelSummaryResponse {
-            pipeline_id: scope.pipeline.id.to_string(),
-            stages: stages
-                .into_iter()
-                .map(|s| pb::StageSummary {
-                    stage: s.stage,
-                    count: s.count,
-                    amounts: amounts_to_proto(s.amounts),
-                    weighted_amounts: amounts_to_proto(s.weighted),
-                })
-                .collect(),
-        }))
+        let pb::GetFunnelSummaryRequest { filter, group_by } = request.into_inner();
+        let group_by = convert::segment_grouping("group_by", group_by.as_ref())?;
+        let scope = self.scope(&ctx, filter).await?;
+        let summary = store::funnel_summary(&self.db, &scope, group_by).await?;
+        Ok(Response::new(convert::funnel_summary_to_proto(
+            scope.pipeline.id,
+            summary,
+        )))
     }
 
     async fn get_conversion_report(
@@ -305,21 +299,14 @@ impl OpportunityService for OpportunityApi {
 
     async fn get_forecast(&self, request: Request<pb::GetForecastRequest>) -> Reply<pb::GetForecastResponse> {
         let ctx = RequestContext::from_request(&request)?;
-        let scope = self.scope(&ctx, request.into_inner().filter).await?;
-        let forecast = store::forecast(&self.db, &scope).await?;
-        Ok(Response::new(pb::GetForecastResponse {
-            pipeline_id: scope.pipeline.id.to_string(),
-            categories: forecast
-                .categories
-                .into_iter()
-                .map(|(category, amounts)| pb::ForecastCategorySum {
-                    category: category.to_wire(),
-                    amounts: amounts_to_proto(amounts),
-                })
-                .collect(),
-            weighted_pipeline: amounts_to_proto(forecast.weighted_pipeline),
-            closed_won: amounts_to_proto(forecast.closed_won),
-        }))
+        let pb::GetForecastRequest { filter, group_by } = request.into_inner();
+        let group_by = convert::segment_grouping("group_by", group_by.as_ref())?;
+        let scope = self.scope(&ctx, filter).await?;
+        let forecast = store::forecast(&self.db, &scope, group_by).await?;
+        Ok(Response::new(convert::forecast_to_proto(
+            scope.pipeline.id,
+            forecast,
+        )))
     }
 
     async fn list_stalled_opportunities(
@@ -347,5 +334,76 @@ impl OpportunityService for OpportunityApi {
                 .collect(),
             next_page_token: page.next_token(next),
         }))
+    }
+
+    async fn create_competitor(
+        &self,
+        request: Request<pb::CreateCompetitorRequest>,
+    ) -> Reply<pb::Competitor> {
+        let ctx = RequestContext::from_request(&request)?;
+        let pb::CreateCompetitorRequest {
+            competitor,
+            request_id,
+        } = request.into_inner();
+        let key = IdempotencyKey::parse(&ctx, &request_id, competitor.as_ref())?;
+        let fields = convert::new_competitor(competitor)?;
+        let ctx = ctx.with_request_id(key.as_ref().map(|k| k.request_id));
+        let created = store::create_competitor(&self.db, &ctx, fields, key).await?;
+        Ok(Response::new(competitor_to_proto(created)))
+    }
+
+    async fn get_competitor(&self, request: Request<pb::GetCompetitorRequest>) -> Reply<pb::Competitor> {
+        let id = required_id("id", &request.get_ref().id)?;
+        let found = store::get_competitor(&self.db, id).await?;
+        Ok(Response::new(competitor_to_proto(found)))
+    }
+
+    async fn list_competitors(
+        &self,
+        request: Request<pb::ListCompetitorsRequest>,
+    ) -> Reply<pb::ListCompetitorsResponse> {
+        let request = request.into_inner();
+        let filter = convert::competitor_filter(&request)?;
+        let page = PageRequest::parse(request.page_size, &request.page_token, format!("{filter:?}"))?;
+        let found = store::list_competitors(&self.db, &filter, page.size, page.after.clone()).await?;
+        Ok(Response::new(pb::ListCompetitorsResponse {
+            competitors: found.items.into_iter().map(competitor_to_proto).collect(),
+            next_page_token: page.next_token(found.next),
+        }))
+    }
+
+    async fn update_competitor(
+        &self,
+        request: Request<pb::UpdateCompetitorRequest>,
+    ) -> Reply<pb::Competitor> {
+        let ctx = RequestContext::from_request(&request)?;
+        let pb::UpdateCompetitorRequest {
+            competitor,
+            update_mask,
+        } = request.into_inner();
+        let update = convert::competitor_update(competitor, update_mask)?;
+        let updated = store::update_competitor(&self.db, &ctx, update).await?;
+        Ok(Response::new(competitor_to_proto(updated)))
+    }
+
+    async fn delete_competitor(
+        &self,
+        request: Request<pb::DeleteCompetitorRequest>,
+    ) -> Reply<pb::DeleteCompetitorResponse> {
+        let ctx = RequestContext::from_request(&request)?;
+        let pb::DeleteCompetitorRequest { id, etag: sent } = request.into_inner();
+        let id = required_id("id", &id)?;
+        store::delete_competitor(&self.db, &ctx, id, etag::sent(&sent)).await?;
+        Ok(Response::new(pb::DeleteCompetitorResponse {}))
+    }
+
+    async fn get_competitor_report(
+        &self,
+        request: Request<pb::GetCompetitorReportRequest>,
+    ) -> Reply<pb::GetCompetitorReportResponse> {
+        let ctx = RequestContext::from_request(&request)?;
+        let query = convert::competitor_report_query(request.get_ref())?;
+        let report = store::competitor_report(&self.db, ctx.visibility(), &query).await?;
+        Ok(Response::new(convert::competitor_report_to_proto(report)))
     }
 }

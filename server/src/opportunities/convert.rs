@@ -1,17 +1,23 @@
 //! The wire edge of the funnel: proto messages in, validated domain values out, and back.
 
 use chrono::NaiveDate;
-use kam_proto::{pbjson_types::FieldMask, v1 as pb};
+use kam_proto::{
+    pbjson_types::{self, FieldMask},
+    v1 as pb,
+};
 use uuid::Uuid;
 
 use super::{
     model::{
-        DealFields, DealPatch, ForecastCategory, NewOpportunity, Opportunity, OpportunityFilter,
-        OpportunityRecord, Outcome, Pipeline, PipelineFields, PipelinePatch, Qualification, Stage,
-        StageChange,
+        Competitor, CompetitorFields, CompetitorFilter, CompetitorPatch, CompetitorReportQuery, DealFields,
+        DealPatch, ForecastCategory, NewOpportunity, Opportunity, OpportunityFilter, OpportunityRecord,
+        Outcome, Pipeline, PipelineFields, PipelinePatch, Qualification, Stage, StageChange,
     },
     rules,
-    store::{Amounts, CloseRequest},
+    store::{
+        Amounts, CloseRequest, CompetitorReport, Forecast, FunnelSummary, Outcomes, SegmentOutcomes,
+        StageSummary,
+    },
 };
 use crate::platform::wire::{PatchFields, Update};
 use crate::{
@@ -43,6 +49,8 @@ const DEAL_OUTPUT_ONLY: &[&str] = &[
     "create_time",
     "update_time",
     "etag",
+    "competitor_ids",
+    "lost_to_competitor_id",
 ];
 const MAX_COMPETITORS: usize = 20;
 
@@ -446,6 +454,12 @@ pub fn opportunity_filter(request: &pb::ListOpportunitiesRequest) -> Result<Oppo
         stage: v.take(optional_text("stage", &request.stage, 200)).flatten(),
         open_only: request.open_only,
         query: v.take(optional_text("query", &request.query, 200)).flatten(),
+        competitor_id: v
+            .take(optional_id("competitor_id", &request.competitor_id))
+            .flatten(),
+        segments: v
+            .take(segment_filter("segments", request.segments.as_ref()))
+            .unwrap_or_default(),
     };
     v.into_result()?;
     Ok(filter)
@@ -462,7 +476,77 @@ pub fn amounts_to_proto(amounts: Amounts) -> Vec<pb::CurrencyAmount> {
         .collect()
 }
 
-/// The parts of a FunnelFilter besides the pipeline: owner, account, tier, range.
+fn stage_summary_to_proto(summary: StageSummary) -> pb::StageSummary {
+    let StageSummary {
+        stage,
+        count,
+        amounts,
+        weighted,
+    } = summary;
+    pb::StageSummary {
+        stage,
+        count,
+        amounts: amounts_to_proto(amounts),
+        weighted_amounts: amounts_to_proto(weighted),
+    }
+}
+
+fn segment_key(code: String, name: String) -> Option<pb::SegmentKey> {
+    Some(pb::SegmentKey { code, name })
+}
+
+pub fn funnel_summary_to_proto(pipeline_id: Uuid, summary: FunnelSummary) -> pb::GetFunnelSummaryResponse {
+    let FunnelSummary { stages, segments } = summary;
+    pb::GetFunnelSummaryResponse {
+        pipeline_id: pipeline_id.to_string(),
+        stages: stages.into_iter().map(stage_summary_to_proto).collect(),
+        segments: segments
+            .into_iter()
+            .map(|s| pb::SegmentFunnel {
+                segment: segment_key(s.code, s.name),
+                stages: s.value.into_iter().map(stage_summary_to_proto).collect(),
+            })
+            .collect(),
+    }
+}
+
+fn forecast_categories_to_proto(
+    categories: Vec<(ForecastCategory, Amounts)>,
+) -> Vec<pb::ForecastCategorySum> {
+    categories
+        .into_iter()
+        .map(|(category, amounts)| pb::ForecastCategorySum {
+            category: category.to_wire(),
+            amounts: amounts_to_proto(amounts),
+        })
+        .collect()
+}
+
+pub fn forecast_to_proto(pipeline_id: Uuid, forecast: Forecast) -> pb::GetForecastResponse {
+    let Forecast {
+        categories,
+        weighted_pipeline,
+        closed_won,
+        segments,
+    } = forecast;
+    pb::GetForecastResponse {
+        pipeline_id: pipeline_id.to_string(),
+        categories: forecast_categories_to_proto(categories),
+        weighted_pipeline: amounts_to_proto(weighted_pipeline),
+        closed_won: amounts_to_proto(closed_won),
+        segments: segments
+            .into_iter()
+            .map(|s| pb::SegmentForecast {
+                segment: segment_key(s.code, s.name),
+                categories: forecast_categories_to_proto(s.value.categories),
+                weighted_pipeline: amounts_to_proto(s.value.weighted_pipeline),
+                closed_won: amounts_to_proto(s.value.closed_won),
+            })
+            .collect(),
+    }
+}
+
+/// The parts of a FunnelFilter besides the pipeline: owner, account, tier, range, segments.
 pub struct FunnelFilterParts {
     pub pipeline_id: Option<Uuid>,
     pub owner_staff_id: Option<Uuid>,
@@ -470,6 +554,7 @@ pub struct FunnelFilterParts {
     pub tier: Option<Tier>,
     pub start: Option<chrono::DateTime<chrono::Utc>>,
     pub end: Option<chrono::DateTime<chrono::Utc>>,
+    pub segments: crate::segments::model::SegmentFilter,
 }
 
 pub fn funnel_filter(filter: Option<pb::FunnelFilter>) -> Result<FunnelFilterParts> {
@@ -486,6 +571,9 @@ pub fn funnel_filter(filter: Option<pb::FunnelFilter>) -> Result<FunnelFilterPar
         tier: v.take(Tier::from_wire("filter.tier", f.tier)).flatten(),
         start: v.take(instant("filter.start_time", f.start_time)).flatten(),
         end: v.take(instant("filter.end_time", f.end_time)).flatten(),
+        segments: v
+            .take(segment_filter("filter.segments", f.segments.as_ref()))
+            .unwrap_or_default(),
     };
     if let (Some(start), Some(end)) = (parts.start, parts.end)
         && start >= end
@@ -510,7 +598,19 @@ pub fn opportunity_to_proto(opportunity: Opportunity) -> pb::Opportunity {
         create_time,
         update_time,
         revision,
+        competitor_ids,
+        lost_to_competitor_id,
     } = opportunity;
+    let competitor_ids: Vec<String> = (0..deal.competitors.len())
+        .map(|i| {
+            competitor_ids
+                .get(i)
+                .copied()
+                .flatten()
+                .map(|id| id.to_string())
+                .unwrap_or_default()
+        })
+        .collect();
     let DealFields {
         external_id,
         display_name,
@@ -565,6 +665,8 @@ pub fn opportunity_to_proto(opportunity: Opportunity) -> pb::Opportunity {
         create_time: Some(timestamp(create_time)),
         update_time: Some(timestamp(update_time)),
         etag: etag::of(revision),
+        competitor_ids,
+        lost_to_competitor_id: lost_to_competitor_id.map(|id| id.to_string()).unwrap_or_default(),
     }
 }
 
@@ -586,5 +688,377 @@ pub fn stage_change_to_proto(change: StageChange) -> pb::StageChange {
         change_time: Some(timestamp(change_time)),
         changed_by: changed_by.to_string(),
         reason,
+    }
+}
+
+// ----- competitors -----
+
+const COMPETITOR_OUTPUT_ONLY: &[&str] = &["id", "create_time", "update_time", "etag"];
+const MAX_ALIASES: usize = 20;
+const MAX_HOME_REGIONS: usize = 50;
+
+fn competitor_aliases(raw: &[String]) -> Result<Vec<String>, FieldViolation> {
+    if raw.len() > MAX_ALIASES {
+        return Err(FieldViolation::new(
+            "competitor.aliases",
+            format!("at most {MAX_ALIASES}"),
+        ));
+    }
+    crate::platform::fields::texts("competitor.aliases", raw, 200)
+}
+
+/// A segment code: 1..=32 of A-Z, a-z, 0-9, '.', '_', '-'.
+fn segment_code(field: &str, raw: &str) -> Result<String, FieldViolation> {
+    let value = raw.trim();
+    let well_formed = !value.is_empty()
+        && value.len() <= 32
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if well_formed {
+        Ok(value.to_owned())
+    } else {
+        Err(FieldViolation::new(
+            field,
+            "must be 1 to 32 of A-Z, a-z, 0-9, '.', '_' and '-'",
+        ))
+    }
+}
+
+fn home_region_codes(raw: &[String]) -> Result<Vec<String>, FieldViolation> {
+    if raw.len() > MAX_HOME_REGIONS {
+        return Err(FieldViolation::new(
+            "competitor.home_region_codes",
+            format!("at most {MAX_HOME_REGIONS}"),
+        ));
+    }
+    let mut codes: Vec<String> = Vec::with_capacity(raw.len());
+    for (i, code) in raw.iter().enumerate() {
+        let code = segment_code(&format!("competitor.home_region_codes[{i}]"), code)?;
+        if !codes.contains(&code) {
+            codes.push(code);
+        }
+    }
+    Ok(codes)
+}
+
+/// The fields of a new competitor, every bad one named.
+pub fn new_competitor(competitor: Option<pb::Competitor>) -> Result<CompetitorFields> {
+    let pb::Competitor {
+        id: _,
+        name,
+        aliases,
+        strengths,
+        weaknesses,
+        home_region_codes: regions,
+        website,
+        create_time: _,
+        update_time: _,
+        etag: _,
+    } = competitor.unwrap_or_default();
+    let mut v = Violations::default();
+    let fields = CompetitorFields {
+        name: v
+            .take(text("competitor.name", &name, 200, true))
+            .unwrap_or_default(),
+        aliases: v.take(competitor_aliases(&aliases)).unwrap_or_default(),
+        strengths: v
+            .take(text("competitor.strengths", &strengths, 2000, false))
+            .unwrap_or_default(),
+        weaknesses: v
+            .take(text("competitor.weaknesses", &weaknesses, 2000, false))
+            .unwrap_or_default(),
+        home_region_codes: v.take(home_region_codes(&regions)).unwrap_or_default(),
+        website: v
+            .take(text("competitor.website", &website, 500, false))
+            .unwrap_or_default(),
+    };
+    v.into_result()?;
+    check_competitor_names(&fields)?;
+    Ok(fields)
+}
+
+/// INVALID_ARGUMENT when a competitor's names repeat one another (ignoring case).
+pub fn check_competitor_names(fields: &CompetitorFields) -> Result<()> {
+    let repeats = rules::repeated_competitor_names(&fields.name, &fields.aliases);
+    if repeats.is_empty() {
+        Ok(())
+    } else {
+        Err(crate::platform::error::Error::InvalidArgument(repeats))
+    }
+}
+
+pub fn competitor_update(
+    competitor: Option<pb::Competitor>,
+    mask: Option<FieldMask>,
+) -> Result<Update<CompetitorPatch>> {
+    let pb::Competitor {
+        id,
+        name,
+        aliases,
+        strengths,
+        weaknesses,
+        home_region_codes: regions,
+        website,
+        create_time: _,
+        update_time: _,
+        etag: sent_etag,
+    } = competitor.unwrap_or_default();
+    let mut v = Violations::default();
+    let id = v.take(required_id("competitor.id", &id));
+    let (patch, paths) = PatchFields::new()
+        .field("name", !name.is_empty(), |patch: &mut CompetitorPatch, v| {
+            patch.name = v.take(text("competitor.name", &name, 200, true));
+        })
+        .field("aliases", !aliases.is_empty(), |patch, v| {
+            patch.aliases = v.take(competitor_aliases(&aliases));
+        })
+        .field("strengths", !strengths.is_empty(), |patch, v| {
+            patch.strengths = v.take(text("competitor.strengths", &strengths, 2000, false));
+        })
+        .field("weaknesses", !weaknesses.is_empty(), |patch, v| {
+            patch.weaknesses = v.take(text("competitor.weaknesses", &weaknesses, 2000, false));
+        })
+        .field("home_region_codes", !regions.is_empty(), |patch, v| {
+            patch.home_region_codes = v.take(home_region_codes(&regions));
+        })
+        .field("website", !website.is_empty(), |patch, v| {
+            patch.website = v.take(text("competitor.website", &website, 500, false));
+        })
+        .read(mask, COMPETITOR_OUTPUT_ONLY, &[], &mut v);
+    v.into_result()?;
+    Ok(Update {
+        id: id.expect("checked above"),
+        etag: etag::sent(&sent_etag).map(str::to_owned),
+        patch,
+        paths,
+    })
+}
+
+pub fn competitor_filter(request: &pb::ListCompetitorsRequest) -> Result<CompetitorFilter> {
+    let pb::ListCompetitorsRequest {
+        page_size: _,
+        page_token: _,
+        query,
+        region_code: region,
+    } = request;
+    let mut v = Violations::default();
+    let filter = CompetitorFilter {
+        query: v.take(optional_text("query", query, 200)).flatten(),
+        region_code: if region.is_empty() {
+            None
+        } else {
+            v.take(segment_code("region_code", region))
+        },
+    };
+    v.into_result()?;
+    Ok(filter)
+}
+
+pub fn competitor_to_proto(competitor: Competitor) -> pb::Competitor {
+    let Competitor {
+        id,
+        fields,
+        create_time,
+        update_time,
+        revision,
+    } = competitor;
+    let CompetitorFields {
+        name,
+        aliases,
+        strengths,
+        weaknesses,
+        home_region_codes,
+        website,
+    } = fields;
+    pb::Competitor {
+        id: id.to_string(),
+        name,
+        aliases,
+        strengths,
+        weaknesses,
+        home_region_codes,
+        website,
+        create_time: Some(timestamp(create_time)),
+        update_time: Some(timestamp(update_time)),
+        etag: etag::of(revision),
+    }
+}
+
+const DEFAULT_TOP_ACCOUNTS: i32 = 5;
+const MAX_TOP_ACCOUNTS: i32 = 50;
+
+pub fn competitor_report_query(request: &pb::GetCompetitorReportRequest) -> Result<CompetitorReportQuery> {
+    let pb::GetCompetitorReportRequest {
+        start_time,
+        end_time,
+        segments,
+        competitor_id,
+        top_accounts,
+        rollup_depth,
+    } = request;
+    let mut v = Violations::default();
+    let required = |field: &str, raw: Option<pbjson_types::Timestamp>| {
+        instant(field, raw)?.ok_or_else(|| FieldViolation::new(field, "required"))
+    };
+    let start = v.take(required("start_time", *start_time));
+    let end = v.take(required("end_time", *end_time));
+    if let (Some(start), Some(end)) = (start, end)
+        && start >= end
+    {
+        v.add("end_time", "must be after start_time");
+    }
+    let competitor_id = v.take(optional_id("competitor_id", competitor_id)).flatten();
+    let top_accounts = match *top_accounts {
+        0 => Some(DEFAULT_TOP_ACCOUNTS),
+        n if (1..=MAX_TOP_ACCOUNTS).contains(&n) => Some(n),
+        _ => {
+            v.add("top_accounts", format!("must be within 0..={MAX_TOP_ACCOUNTS}"));
+            None
+        }
+    };
+    if !(0..=crate::segments::model::MAX_DEPTH).contains(rollup_depth) {
+        v.add(
+            "rollup_depth",
+            format!("must be within 0..={}", crate::segments::model::MAX_DEPTH),
+        );
+    }
+    let segments = v.take(segment_filter("segments", segments.as_ref()));
+    v.into_result()?;
+    Ok(CompetitorReportQuery {
+        start: start.expect("checked above"),
+        end: end.expect("checked above"),
+        competitor_id,
+        top_accounts: top_accounts.expect("checked above") as u32,
+        rollup_depth: *rollup_depth,
+        segments: segments.unwrap_or_default(),
+    })
+}
+
+/// A report's grouping by segment: `None` when the kind is unspecified (not grouped); the rollup depth
+/// within 0..=8 either way.
+pub fn segment_grouping(
+    field: &str,
+    grouping: Option<&pb::SegmentGrouping>,
+) -> Result<Option<crate::segments::model::SegmentGrouping>, FieldViolation> {
+    use crate::segments::model::{MAX_DEPTH, SegmentGrouping, SegmentKind};
+    let Some(pb::SegmentGrouping { kind, rollup_depth }) = grouping else {
+        return Ok(None);
+    };
+    if !(0..=MAX_DEPTH).contains(rollup_depth) {
+        return Err(FieldViolation::new(
+            format!("{field}.rollup_depth"),
+            format!("must be within 0..={MAX_DEPTH}"),
+        ));
+    }
+    let kind = match pb::segment_grouping::Kind::try_from(*kind) {
+        Ok(pb::segment_grouping::Kind::Unspecified) => return Ok(None),
+        Ok(pb::segment_grouping::Kind::Industry) => SegmentKind::Industry,
+        Ok(pb::segment_grouping::Kind::Region) => SegmentKind::Region,
+        Err(_) => return Err(FieldViolation::new(format!("{field}.kind"), "unknown kind")),
+    };
+    Ok(Some(SegmentGrouping {
+        kind,
+        rollup_depth: *rollup_depth,
+    }))
+}
+
+/// A segment filter: each code well-formed when set.
+pub fn segment_filter(
+    field: &str,
+    filter: Option<&pb::SegmentFilter>,
+) -> Result<crate::segments::model::SegmentFilter, FieldViolation> {
+    let Some(pb::SegmentFilter {
+        industry_code,
+        region_code: region,
+    }) = filter
+    else {
+        return Ok(Default::default());
+    };
+    let code = |name: &str, raw: &str| -> Result<Option<String>, FieldViolation> {
+        if raw.is_empty() {
+            Ok(None)
+        } else {
+            segment_code(&format!("{field}.{name}"), raw).map(Some)
+        }
+    };
+    Ok(crate::segments::model::SegmentFilter {
+        industry: code("industry_code", industry_code)?,
+        region: code("region_code", region)?,
+    })
+}
+
+fn outcomes_to_proto(outcomes: Outcomes) -> pb::CompetitorOutcomes {
+    let win_rate = outcomes.win_rate();
+    let Outcomes {
+        faced,
+        won,
+        lost_to,
+        lost_to_others,
+        open,
+        faced_amounts,
+        won_amounts,
+        lost_amounts,
+    } = outcomes;
+    pb::CompetitorOutcomes {
+        faced,
+        won,
+        lost_to,
+        lost_to_others,
+        open,
+        win_rate,
+        faced_amounts: amounts_to_proto(faced_amounts),
+        won_amounts: amounts_to_proto(won_amounts),
+        lost_amounts: amounts_to_proto(lost_amounts),
+    }
+}
+
+fn segment_outcomes_to_proto(
+    segments: Vec<SegmentOutcomes>,
+) -> Vec<pb::competitor_report_row::SegmentOutcomes> {
+    segments
+        .into_iter()
+        .map(|s| pb::competitor_report_row::SegmentOutcomes {
+            segment: Some(pb::SegmentKey {
+                code: s.code,
+                name: s.name,
+            }),
+            outcomes: Some(outcomes_to_proto(s.outcomes)),
+        })
+        .collect()
+}
+
+pub fn competitor_report_to_proto(report: CompetitorReport) -> pb::GetCompetitorReportResponse {
+    let CompetitorReport { rows, unmatched } = report;
+    pb::GetCompetitorReportResponse {
+        rows: rows
+            .into_iter()
+            .map(|row| pb::CompetitorReportRow {
+                competitor_id: row.competitor_id.to_string(),
+                competitor_name: row.competitor_name,
+                outcomes: Some(outcomes_to_proto(row.outcomes)),
+                by_industry: segment_outcomes_to_proto(row.by_industry),
+                by_region: segment_outcomes_to_proto(row.by_region),
+                top_accounts: row
+                    .top_accounts
+                    .into_iter()
+                    .map(|a| pb::competitor_report_row::AccountPresence {
+                        account_id: a.account_id.to_string(),
+                        account_display_name: a.display_name,
+                        faced: a.faced,
+                        won: a.won,
+                        lost_to: a.lost_to,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        unmatched: unmatched
+            .into_iter()
+            .map(|u| pb::UnmatchedCompetitorName {
+                name: u.name,
+                faced: u.faced,
+                lost_to: u.lost_to,
+            })
+            .collect(),
     }
 }

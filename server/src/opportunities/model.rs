@@ -253,6 +253,12 @@ pub struct Opportunity {
     pub create_time: DateTime<Utc>,
     pub update_time: DateTime<Utc>,
     pub revision: i64,
+    /// For each of `deal.competitors`, in order, the competitor the name is (filled by the store's reads).
+    #[serde(default)]
+    pub competitor_ids: Vec<Option<Uuid>>,
+    /// The competitor the closing's `lost_to_competitor` is.
+    #[serde(default)]
+    pub lost_to_competitor_id: Option<Uuid>,
 }
 
 impl Opportunity {
@@ -281,6 +287,10 @@ pub struct OpportunityFilter {
     pub stage: Option<String>,
     pub open_only: bool,
     pub query: Option<String>,
+    /// Only the deals facing this competitor (by any of its names).
+    pub competitor_id: Option<Uuid>,
+    /// Only the deals of accounts in these segments.
+    pub segments: crate::segments::model::SegmentFilter,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -302,4 +312,75 @@ impl OpportunityOrder {
             )),
         }
     }
+}
+
+/// What a client gives for a competitor.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CompetitorFields {
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub strengths: String,
+    pub weaknesses: String,
+    pub home_region_codes: Vec<String>,
+    pub website: String,
+}
+
+impl CompetitorFields {
+    /// The name and the aliases, the name first.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.name.as_str()).chain(self.aliases.iter().map(String::as_str))
+    }
+}
+
+/// A company deals are fought against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Competitor {
+    pub id: Uuid,
+    pub fields: CompetitorFields,
+    pub create_time: DateTime<Utc>,
+    pub update_time: DateTime<Utc>,
+    pub revision: i64,
+}
+
+/// The fields an update writes; `None` leaves a field alone.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CompetitorPatch {
+    pub name: Option<String>,
+    pub aliases: Option<Vec<String>>,
+    pub strengths: Option<String>,
+    pub weaknesses: Option<String>,
+    pub home_region_codes: Option<Vec<String>>,
+    pub website: Option<String>,
+}
+
+impl CompetitorPatch {
+    pub fn apply_to(&self, fields: &mut CompetitorFields) {
+        macro_rules! take {
+            ($($field:ident),*) => {$(
+                if let Some(value) = &self.$field {
+                    fields.$field = value.clone();
+                }
+            )*};
+        }
+        take!(name, aliases, strengths, weaknesses, home_region_codes, website);
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CompetitorFilter {
+    /// A case-insensitive substring of the name or an alias.
+    pub query: Option<String>,
+    /// At home in this region or one below it.
+    pub region_code: Option<String>,
+}
+
+/// What GetCompetitorReport is asked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompetitorReportQuery {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub competitor_id: Option<Uuid>,
+    pub top_accounts: u32,
+    pub rollup_depth: i32,
+    pub segments: crate::segments::model::SegmentFilter,
 }

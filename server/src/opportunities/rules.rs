@@ -299,6 +299,43 @@ pub fn rate(part: i64, whole: i64) -> f64 {
     }
 }
 
+// ----- competitors -----
+
+/// The key a competitor name is matched by: trimmed, lower case. A deal's name is the competitor one of
+/// whose names or aliases has the same key; keys are unique across competitors.
+pub fn competitor_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// The names and aliases of one competitor that repeat an earlier one (ignoring case), as violations
+/// of `competitor.aliases[i]`.
+pub fn repeated_competitor_names(name: &str, aliases: &[String]) -> Vec<FieldViolation> {
+    let mut seen = HashSet::from([competitor_key(name)]);
+    aliases
+        .iter()
+        .enumerate()
+        .filter(|(_, alias)| !seen.insert(competitor_key(alias)))
+        .map(|(i, alias)| {
+            FieldViolation::new(
+                format!("competitor.aliases[{i}]"),
+                format!("{alias:?} repeats the name or another alias (ignoring case)"),
+            )
+        })
+        .collect()
+}
+
+/// The distinct names a deal faces, by key, as the deal first spells each.
+pub fn faced_names(competitors: &[String]) -> Vec<(String, String)> {
+    let mut seen = HashSet::new();
+    competitors
+        .iter()
+        .filter_map(|name| {
+            let key = competitor_key(name);
+            (!key.is_empty() && seen.insert(key.clone())).then(|| (key, name.trim().to_owned()))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::Utc;
@@ -371,6 +408,8 @@ mod tests {
             create_time: Utc::now(),
             update_time: Utc::now(),
             revision: 1,
+            competitor_ids: Vec::new(),
+            lost_to_competitor_id: None,
         }
     }
 
@@ -525,5 +564,32 @@ mod tests {
             }
             prop_assert_eq!(reached[0], furthest.iter().sum::<i64>());
         }
+    }
+
+    #[test]
+    fn competitor_names_match_ignoring_case_and_space() {
+        assert_eq!(competitor_key("  ACME Corp "), competitor_key("acme corp"));
+        assert_ne!(competitor_key("Acme  Corp"), competitor_key("Acme Corp"));
+    }
+
+    #[test]
+    fn a_competitor_names_each_key_once() {
+        let aliases = vec!["Acme Inc".to_owned(), "ACME".to_owned(), "acme inc ".to_owned()];
+        let repeats = repeated_competitor_names("Acme", &aliases);
+        let fields: Vec<_> = repeats.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["competitor.aliases[1]", "competitor.aliases[2]"]);
+        assert!(repeated_competitor_names("Acme", &["Acme Inc".to_owned()]).is_empty());
+    }
+
+    #[test]
+    fn a_deal_faces_each_name_once_as_first_spelled() {
+        let names = vec!["Acme".to_owned(), " acme".to_owned(), "Globex".to_owned()];
+        assert_eq!(
+            faced_names(&names),
+            [
+                ("acme".to_owned(), "Acme".to_owned()),
+                ("globex".to_owned(), "Globex".to_owned())
+            ]
+        );
     }
 }

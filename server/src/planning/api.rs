@@ -19,16 +19,28 @@ use crate::{
         request::RequestContext,
         wire::instant,
     },
+    teams::store::CoveragePolicy,
 };
 
 pub struct PlanningApi {
     db: Db,
     config: PlanningConfig,
+    /// What each tier's team must hold (the group summary reports the members' gaps).
+    coverage: CoveragePolicy,
 }
 
 impl PlanningApi {
     pub fn new(db: Db, config: PlanningConfig) -> Self {
-        Self { db, config }
+        Self {
+            db,
+            config,
+            coverage: CoveragePolicy::default(),
+        }
+    }
+
+    /// The coverage requirements the group summary checks the members' teams against.
+    pub fn with_coverage(self, coverage: CoveragePolicy) -> Self {
+        Self { coverage, ..self }
     }
 }
 
@@ -36,6 +48,16 @@ type Reply<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
 impl PlanningService for PlanningApi {
+    async fn get_revenue_report(
+        &self,
+        request: Request<pb::GetRevenueReportRequest>,
+    ) -> Reply<pb::GetRevenueReportResponse> {
+        let ctx = RequestContext::from_request(&request)?;
+        let query =
+            convert::revenue_report_query(request.into_inner(), &self.config.reporting_currency, now())?;
+        let report = store::revenue_report(&self.db, ctx.visibility(), &query).await?;
+        Ok(Response::new(convert::revenue_report_to_proto(&query, report)))
+    }
     async fn upsert_revenue_records(
         &self,
         request: Request<pb::UpsertRevenueRecordsRequest>,
@@ -139,8 +161,7 @@ impl PlanningService for PlanningApi {
             &self.db,
             &ctx,
             as_of.unwrap_or_else(now),
-            &self.config.tiers,
-            &self.config.reporting_currency,
+            &self.config,
             !validate_only,
         )
         .await?;
@@ -437,15 +458,22 @@ impl PlanningService for PlanningApi {
             page_token,
             tier,
             kind,
+            segments,
         } = request.into_inner();
-        let (tier, kind) = convert::cadence_filter(tier, kind)?;
+        let (tier, kind, segments) = convert::cadence_filter(tier, kind, segments.as_ref())?;
         let page = PageRequest::parse(
             page_size,
             &page_token,
-            format!("overdue_cadence {tier:?} {kind:?}"),
+            format!("overdue_cadence {tier:?} {kind:?} {segments:?}"),
         )?;
-        let rows =
+        let in_segments = store::accounts_in_segments(self.db.conn(), &segments).await?;
+        let mut rows =
             store::overdue_cadence(&self.db, ctx.visibility(), &self.config, now(), tier, kind).await?;
+        rows.retain(|row| {
+            in_segments
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&row.account_id))
+        });
         let mut rows = convert::cadence_after(rows, page.after.as_ref())?;
         let next = (rows.len() as u64 > page.size).then(|| {
             rows.truncate(page.size as usize);
@@ -522,9 +550,20 @@ impl PlanningService for PlanningApi {
             page_token,
             tier,
             max_score,
+            segments,
         } = request.into_inner();
-        let (tier, below) = convert::at_risk_filter(tier, max_score, self.config.health.at_risk_below)?;
-        let page = PageRequest::parse(page_size, &page_token, format!("at_risk {tier:?} {below}"))?;
+        let (tier, below, segments) = convert::at_risk_filter(
+            tier,
+            max_score,
+            segments.as_ref(),
+            self.config.health.at_risk_below,
+        )?;
+        let page = PageRequest::parse(
+            page_size,
+            &page_token,
+            format!("at_risk {tier:?} {below} {segments:?}"),
+        )?;
+        let in_segments = store::accounts_in_segments(self.db.conn(), &segments).await?;
         let scope = store::HealthScope {
             account_id: None,
             tier,
@@ -535,6 +574,7 @@ impl PlanningService for PlanningApi {
             .await?
             .into_iter()
             .filter(|(_, health)| health.score < below)
+            .filter(|(account, _)| in_segments.as_ref().is_none_or(|ids| ids.contains(&account.id)))
             .collect();
         rows.sort_by_key(|(account, health)| (health.score, account.id));
         let mut rows = convert::health_after(rows, page.after.as_ref())?;
@@ -576,6 +616,28 @@ impl PlanningService for PlanningApi {
         .await?;
         Ok(Response::new(convert::brief_to_proto(
             brief,
+            &self.config.reporting_currency,
+        )))
+    }
+
+    async fn get_group_summary(
+        &self,
+        request: Request<pb::GetGroupSummaryRequest>,
+    ) -> Reply<pb::GroupSummary> {
+        let ctx = RequestContext::from_request(&request)?;
+        let pb::GetGroupSummaryRequest { account_id } = request.into_inner();
+        let account_id = required_id("account_id", &account_id)?;
+        let summary = store::group_summary(
+            &self.db,
+            ctx.visibility(),
+            &self.config,
+            &self.coverage,
+            account_id,
+            now(),
+        )
+        .await?;
+        Ok(Response::new(convert::group_summary_to_proto(
+            summary,
             &self.config.reporting_currency,
         )))
     }

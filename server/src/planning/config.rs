@@ -15,6 +15,8 @@ pub struct PlanningConfig {
     /// ISO 4217: revenue records in any other currency are refused (KAM converts no currencies).
     pub reporting_currency: String,
     pub tiers: TierShares,
+    /// What the tier ranking ranks: accounts or group companies, and within which segments.
+    pub tiering: TieringConfig,
     /// How often each tier wants an executive visit and an account-manager touch, keyed by tier name;
     /// a tier without an entry has no cadence. A file that sets it replaces the whole table.
     pub cadence: BTreeMap<String, Cadence>,
@@ -27,6 +29,7 @@ impl Default for PlanningConfig {
         Self {
             reporting_currency: "EUR".to_owned(),
             tiers: TierShares::default(),
+            tiering: TieringConfig::default(),
             // A strategic account sees an executive every month and someone from its team every two
             // weeks; a key account half as often; the other tiers have no cadence.
             cadence: BTreeMap::from([
@@ -48,6 +51,40 @@ impl Default for PlanningConfig {
             health: HealthConfig::default(),
         }
     }
+}
+
+/// `[planning.tiering]`: what a ranking ranks.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TieringConfig {
+    /// `"account"`: each live account on its own; `"group"`: each group company as one, its revenue and
+    /// pipeline those of every live account in its hierarchy, every member sharing its tier.
+    pub rank_by: RankBy,
+    /// `""`: the ranking alone; `"industry"` or `"region"`: each row also ranked within its segment
+    /// (the top level of the segment tree), shown but never stored.
+    pub segment_by: SegmentBy,
+}
+
+/// What the ranking's rows are.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+pub enum RankBy {
+    #[default]
+    #[serde(rename = "account")]
+    Account,
+    #[serde(rename = "group")]
+    Group,
+}
+
+/// Which segments a ranking also ranks within.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+pub enum SegmentBy {
+    #[default]
+    #[serde(rename = "")]
+    None,
+    #[serde(rename = "industry")]
+    Industry,
+    #[serde(rename = "region")]
+    Region,
 }
 
 impl PlanningConfig {

@@ -5,12 +5,19 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
+    rules::health::Health,
     rules::plans::{
         ActionCounts, ActionStatus, Objective, PlanStatus, SwotKind, ThreatLevel, WhitespaceStatus,
     },
-    rules::tiering::{Period, TierRanking, TierReason},
+    rules::tiering::{MemberTier, Period, TierRanking, TierReason},
 };
-use crate::{accounts::model::Tier, platform::money::Money};
+use crate::{
+    accounts::{model::Tier, store::GroupMember},
+    opportunities::store::OpenPipeline,
+    platform::money::Money,
+    service_levels::store::Compliance,
+    teams::model::TeamRole,
+};
 
 crate::named_enum!(
     /// What changed a tier: a ranking (RecomputeTiers) or a manual override.
@@ -82,15 +89,39 @@ pub struct MonthTotal {
 pub struct RankedAccount {
     pub ranking: TierRanking,
     pub display_name: String,
+    /// Ranking by group: the group's other members (the row is the group, named by its top account).
+    pub members: Vec<MemberTier>,
+    /// Ranking within segments: the row's segment and where it stands there.
+    pub segment: Option<SegmentPlace>,
 }
 
-/// A whole ranking: every live account, in rank order.
+impl RankedAccount {
+    /// Whether the row's account or any of its members changes tier.
+    pub fn changed(&self) -> bool {
+        self.ranking.changed() || self.members.iter().any(MemberTier::changed)
+    }
+}
+
+/// A row's segment (top level; empty code and name for the unclassified) and the tier and shares the
+/// ranking gives it within that segment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SegmentPlace {
+    pub code: String,
+    pub name: String,
+    pub tier: Tier,
+    pub share_ppm: i64,
+    pub cumulative_share_ppm: i64,
+}
+
+/// A whole ranking: every live account (or group), in rank order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TierTable {
     pub as_of: DateTime<Utc>,
     pub applied: bool,
     pub currency: String,
     pub rows: Vec<RankedAccount>,
+    /// Whether the rows are groups.
+    pub ranks_groups: bool,
 }
 
 impl TierTable {
@@ -98,9 +129,55 @@ impl TierTable {
         self.rows.iter().map(|r| r.ranking.revenue).sum()
     }
 
+    /// Accounts whose tier changes, members of groups included.
     pub fn changed_count(&self) -> usize {
-        self.rows.iter().filter(|r| r.ranking.changed()).count()
+        self.rows
+            .iter()
+            .map(|r| usize::from(r.ranking.changed()) + r.members.iter().filter(|m| m.changed()).count())
+            .sum()
     }
+
+    /// Accounts ranked, members of groups included.
+    pub fn account_count(&self) -> usize {
+        self.rows.iter().map(|r| 1 + r.members.len()).sum()
+    }
+}
+
+/// One account of a group summary, with what each area says of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupMemberSummary {
+    pub member: GroupMember,
+    /// Trailing 12 months, as tier ranking counts them.
+    pub revenue: i128,
+    /// `None` for a deleted account.
+    pub health: Option<Health>,
+    pub missing_roles: Vec<TeamRole>,
+    /// Department codes.
+    pub missing_liaisons: Vec<String>,
+}
+
+/// A group company rolled up: the account asked for with every live account below it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupSummary {
+    pub account_id: Uuid,
+    pub display_name: String,
+    pub top_account_id: Uuid,
+    pub members: Vec<GroupMemberSummary>,
+    pub truncated: bool,
+    /// All members: the trailing year and the year before, in billionths of the reporting currency.
+    pub revenue: i128,
+    pub previous_revenue: i128,
+    /// Open opportunities of all members, per currency.
+    pub pipeline: Vec<OpenPipeline>,
+    /// SLA compliance of all members over the last 90 days.
+    pub compliance: Compliance,
+    /// The weakest member's score and level, each signal where it weighs most; `None` when no member
+    /// is live.
+    pub health: Option<Health>,
+    pub members_missing_coverage: usize,
+    /// Members per tier, STRATEGIC first (every tier).
+    pub tiers: Vec<(Tier, usize)>,
+    pub compute_time: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -25,6 +25,9 @@ pub struct Change {
     pub event: Payload,
     /// The field paths written (for a create: every field given).
     pub changed_fields: Vec<String>,
+    /// The resource's id when it is not a UUID (a segment's code, see [`Change::keyed`]); written
+    /// instead of `resource_id`.
+    pub resource_key: Option<String>,
 }
 
 impl Change {
@@ -41,7 +44,30 @@ impl Change {
             account_id,
             event,
             changed_fields,
+            resource_key: None,
         }
+    }
+
+    /// A change of a resource whose id is a key rather than a UUID (an industry's code): the audit row
+    /// and the event name it by that key.
+    pub fn keyed(
+        resource_type: &'static str,
+        key: impl Into<String>,
+        account_id: Option<Uuid>,
+        event: Payload,
+        changed_fields: Vec<String>,
+    ) -> Self {
+        Self {
+            resource_key: Some(key.into()),
+            ..Self::new(resource_type, Uuid::nil(), account_id, event, changed_fields)
+        }
+    }
+
+    /// The id the audit row and the event name.
+    fn id_text(&self) -> String {
+        self.resource_key
+            .clone()
+            .unwrap_or_else(|| self.resource_id.to_string())
     }
 }
 
@@ -200,7 +226,7 @@ fn prepare(author: &Author, changes: Vec<Change>) -> Prepared {
             author.credential.clone().into(),
             author.method.clone().into(),
             change.resource_type.into(),
-            change.resource_id.to_string().into(),
+            change.id_text().into(),
             changed_fields.clone().into(),
             author.request_id.into(),
         ]);
@@ -209,7 +235,7 @@ fn prepare(author: &Author, changes: Vec<Change>) -> Prepared {
             now.into(),
             event.event_type.into(),
             change.resource_type.into(),
-            change.resource_id.to_string().into(),
+            change.id_text().into(),
             // Written as JSON text: a document tree would only be built to be printed again (and, on
             // SQLite, deep-copied on the way to the statement).
             event.payload_json.into(),

@@ -443,6 +443,8 @@ pub struct RequestFilter {
     pub sla_target: Option<TargetKind>,
     pub due_before: Option<DateTime<Utc>>,
     pub query: Option<String>,
+    /// Only the requests of accounts in these segments (each with everything below it).
+    pub segments: crate::segments::model::SegmentFilter,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -186,9 +186,13 @@ impl TeamService for TeamApi {
         &self,
         request: Request<pb::GetCoverageReportRequest>,
     ) -> Reply<pb::GetCoverageReportResponse> {
-        let request = request.into_inner();
-        let tiers = convert::tiers(&request.tiers)?;
-        let report = store::coverage_report(&self.db, &self.coverage, &tiers, request.gaps_only).await?;
+        let pb::GetCoverageReportRequest {
+            tiers,
+            gaps_only,
+            segments,
+        } = request.into_inner();
+        let (tiers, segments) = convert::coverage_filter(&tiers, segments.as_ref())?;
+        let report = store::coverage_report(&self.db, &self.coverage, &tiers, &segments, gaps_only).await?;
         let covered_count = report.iter().filter(|a| a.is_covered()).count();
         Ok(Response::new(pb::GetCoverageReportResponse {
             accounts: report.into_iter().map(convert::coverage_to_proto).collect(),

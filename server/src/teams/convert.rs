@@ -349,6 +349,26 @@ pub fn removal_reason(raw: &str) -> Result<String> {
 
 // ----- reports and handover -----
 
+/// The filter of GetCoverageReport: the tiers and the segments (each code, when set, well-formed;
+/// whether it exists is the store's to check).
+pub fn coverage_filter(
+    tiers_raw: &[i32],
+    segments: Option<&pb::SegmentFilter>,
+) -> Result<(Vec<Tier>, crate::segments::model::SegmentFilter)> {
+    use crate::accounts::model::segment_code;
+    let tiers = tiers(tiers_raw)?;
+    let (industry, region) = segments
+        .map(|s| (s.industry_code.as_str(), s.region_code.as_str()))
+        .unwrap_or_default();
+    let mut v = Violations::default();
+    let segments = crate::segments::model::SegmentFilter {
+        industry: v.take(segment_code("segments.industry_code", industry)).flatten(),
+        region: v.take(segment_code("segments.region_code", region)).flatten(),
+    };
+    v.into_result()?;
+    Ok((tiers, segments))
+}
+
 pub fn tiers(raw: &[i32]) -> Result<Vec<Tier>> {
     let mut v = Violations::default();
     let tiers = bounded_list("tiers", raw)?

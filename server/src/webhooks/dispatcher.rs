@@ -23,7 +23,7 @@ use crate::{
     config::WebhooksConfig,
     identity::{
         Visibility,
-        permissions::{Permission, Scope, scope_of},
+        permissions::{Permission, scope_of},
         store::roles_of,
     },
     integration::feed::{self, EventFilter, FeedPosition, event_to_proto},
@@ -307,8 +307,7 @@ async fn owner_sees(db: &Db, owner: Uuid) -> Result<Option<(Visibility, bool)>> 
     let roles = roles_of(db.conn(), owner).await?;
     let visibility = match scope_of(&roles, Permission::ReadAccounts) {
         None => return Ok(None),
-        Some(Scope::OwnTeams) => Visibility::TeamsOf(owner),
-        Some(Scope::AllAccounts) => Visibility::All,
+        Some(scope) => scope.visibility(owner),
     };
     Ok(Some((
         visibility,

@@ -16,6 +16,7 @@ import {
   NotificationService,
   OpportunityService,
   PlanningService,
+  SegmentService,
   ServiceLevelService,
   TeamService,
   type Client,
@@ -31,6 +32,7 @@ export interface Api {
   notifications: Client<typeof NotificationService>;
   opportunities: Client<typeof OpportunityService>;
   planning: Client<typeof PlanningService>;
+  segments: Client<typeof SegmentService>;
   serviceLevels: Client<typeof ServiceLevelService>;
   teams: Client<typeof TeamService>;
 }
@@ -63,6 +65,7 @@ export function createApi(
     notifications: createClient(NotificationService, transport),
     opportunities: createClient(OpportunityService, transport),
     planning: createClient(PlanningService, transport),
+    segments: createClient(SegmentService, transport),
     serviceLevels: createClient(ServiceLevelService, transport),
     teams: createClient(TeamService, transport),
   };

@@ -20,6 +20,10 @@ const RequestPage = lazy(() => import("../views/service/RequestPage").then((m) =
 const TiersPage = lazy(() => import("../views/tiers/TiersPage").then((m) => ({ default: m.TiersPage })));
 const TeamsPage = lazy(() => import("../views/teams/TeamsPage").then((m) => ({ default: m.TeamsPage })));
 const BriefPage = lazy(() => import("../views/brief/BriefPage").then((m) => ({ default: m.BriefPage })));
+const GroupPage = lazy(() => import("../views/group/GroupPage").then((m) => ({ default: m.GroupPage })));
+const CompetitorsPage = lazy(() =>
+  import("../views/competitors/CompetitorsPage").then((m) => ({ default: m.CompetitorsPage })),
+);
 const NotificationsPage = lazy(() =>
   import("../views/notifications/NotificationsPage").then((m) => ({ default: m.NotificationsPage })),
 );
@@ -69,6 +73,10 @@ function PageFor({ route }: { route: Route }) {
       return <TeamsPage />;
     case "brief":
       return <BriefPage key={route.id} id={route.id} />;
+    case "group":
+      return <GroupPage key={route.id} id={route.id} />;
+    case "competitors":
+      return <CompetitorsPage />;
     case "notifications":
       return <NotificationsPage />;
     case "not_found":

@@ -19,6 +19,7 @@ export const navMessages = defineMessages({
     service: "SLA board",
     tiers: "Tiers",
     teams: "Teams",
+    competitors: "Competitors",
     signOut: "Sign out",
   },
   "zh-CN": {
@@ -29,16 +30,18 @@ export const navMessages = defineMessages({
     service: "服务看板",
     tiers: "客户分级",
     teams: "团队",
+    competitors: "竞争对手",
     signOut: "退出登录",
   },
 });
 
 const SECTIONS = [
-  { key: "accounts", to: { page: "accounts" }, pages: ["accounts", "account", "brief"] },
+  { key: "accounts", to: { page: "accounts" }, pages: ["accounts", "account", "brief", "group"] },
   { key: "funnel", to: { page: "funnel" }, pages: ["funnel"] },
   { key: "service", to: { page: "service" }, pages: ["service", "request"] },
   { key: "tiers", to: { page: "tiers" }, pages: ["tiers"] },
   { key: "teams", to: { page: "teams" }, pages: ["teams"] },
+  { key: "competitors", to: { page: "competitors" }, pages: ["competitors"] },
 ] as const satisfies readonly { key: string; to: Route; pages: readonly Route["page"][] }[];
 
 export function Layout({ route, children }: { route: Route; children: ReactNode }) {

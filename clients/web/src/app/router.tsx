@@ -9,11 +9,13 @@ export type Route =
   | { page: "accounts" }
   | { page: "account"; id: string }
   | { page: "brief"; id: string }
+  | { page: "group"; id: string }
   | { page: "funnel" }
   | { page: "service" }
   | { page: "request"; id: string }
   | { page: "tiers" }
   | { page: "teams" }
+  | { page: "competitors" }
   | { page: "notifications" }
   | { page: "not_found"; path: string };
 
@@ -21,9 +23,12 @@ export function parseRoute(path: string): Route {
   const parts = decodedParts(path);
   if (parts === undefined) return { page: "not_found", path };
   const [first, second, ...rest] = parts;
-  // The one address three segments deep: an account's visit brief.
+  // The addresses three segments deep: an account's visit brief and its group.
   if (first === "accounts" && second !== undefined && rest.length === 1 && rest[0] === "brief") {
     return { page: "brief", id: second };
+  }
+  if (first === "accounts" && second !== undefined && rest.length === 1 && rest[0] === "group") {
+    return { page: "group", id: second };
   }
   if (rest.length > 0) return { page: "not_found", path };
   switch (first) {
@@ -41,6 +46,8 @@ export function parseRoute(path: string): Route {
       return second === undefined ? { page: "teams" } : { page: "not_found", path };
     case "notifications":
       return second === undefined ? { page: "notifications" } : { page: "not_found", path };
+    case "competitors":
+      return second === undefined ? { page: "competitors" } : { page: "not_found", path };
     default:
       return { page: "not_found", path };
   }
@@ -64,6 +71,8 @@ export function pathOf(route: Route): string {
       return `/accounts/${encodeURIComponent(route.id)}`;
     case "brief":
       return `/accounts/${encodeURIComponent(route.id)}/brief`;
+    case "group":
+      return `/accounts/${encodeURIComponent(route.id)}/group`;
     case "request":
       return `/service/${encodeURIComponent(route.id)}`;
     case "not_found":

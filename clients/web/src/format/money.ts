@@ -89,3 +89,27 @@ export function addMoney(a: Money, b: Money): Money {
 export function chartValue(money: Pick<Money, "units" | "nanos">): number {
   return Number(money.units) + money.nanos / 1e9;
 }
+
+/** Per-currency sums, each formatted, e.g. "€1,000.00 · ¥5,000"; `none` when there are none. */
+export function amountsText(
+  sums: readonly { amount?: Money | undefined }[],
+  locale: Locale,
+  none: string,
+): string {
+  const shown = sums.flatMap((sum) => (sum.amount ? [formatMoney(sum.amount, locale)] : []));
+  return shown.length === 0 ? none : shown.join(" · ");
+}
+
+/**
+ * How much `now` changed against `before`, in whole percent rounded half away from zero, exact (no
+ * float): `undefined` when `before` is not above zero (no comparison) or the currencies differ.
+ */
+export function changePercent(now: Money, before: Money): number | undefined {
+  if (now.currencyCode !== before.currencyCode) return undefined;
+  const b = before.units * NANOS_PER_UNIT + BigInt(before.nanos);
+  if (b <= 0n) return undefined;
+  const n = now.units * NANOS_PER_UNIT + BigInt(now.nanos);
+  const scaled = (n - b) * 200n;
+  const rounded = scaled >= 0n ? (scaled / b + 1n) / 2n : -((-scaled / b + 1n) / 2n);
+  return Number(rounded);
+}

@@ -55,6 +55,7 @@ export const ROLE: Labels<Role> = {
     [Role.MEMBER]: "Team member",
     [Role.SERVICE_AGENT]: "Service agent",
     [Role.INTEGRATION]: "Integration",
+    [Role.REGIONAL_MANAGER]: "Regional manager",
   },
   "zh-CN": {
     [Role.ADMIN]: "管理员",
@@ -63,6 +64,7 @@ export const ROLE: Labels<Role> = {
     [Role.MEMBER]: "团队成员",
     [Role.SERVICE_AGENT]: "服务专员",
     [Role.INTEGRATION]: "系统集成",
+    [Role.REGIONAL_MANAGER]: "区域经理",
   },
 };
 

@@ -16,11 +16,11 @@ use crate::{
     accounts::convert::account_to_proto,
     accounts::model::{
         Account, AccountFields, AccountFilter, AccountOrder, AccountUpdate, KeyDate, Lifecycle, RadStatus,
-        RelationshipChange, RelationshipStage, Tier,
+        RelationshipChange, RelationshipStage, Tier, code_after_text_change,
     },
     accounts::store::entity::{account, relationship_change},
     identity::{
-        Visibility,
+        Role, Visibility,
         access::{require_may_rekey, require_visible_account, visible_accounts},
     },
     platform::{
@@ -34,6 +34,7 @@ use crate::{
         paging::{Cursor, Direction, Keyset, Page, SortKey, time_key},
         request::RequestContext,
     },
+    segments::{self, model::SegmentKind},
 };
 
 pub async fn create_account(
@@ -50,6 +51,13 @@ pub async fn create_account(
         {
             return load_account(txn, id).await;
         }
+        let mut fields = fields.clone();
+        for kind in SegmentKind::ALL.iter().copied() {
+            let (text, code) = segment_parts(&mut fields, kind);
+            resolve_segment(txn, kind, code, text).await?;
+        }
+        require_may_give_region(txn, ctx, None, fields.region_code.as_deref()).await?;
+        let fields = &fields;
         let id = Uuid::now_v7();
         if let Some(parent) = fields.parent_account_id {
             require_visible_account(txn, ctx.visibility(), parent).await?;
@@ -75,6 +83,8 @@ pub async fn create_account(
             update_time: Set(time),
             delete_time: Set(None),
             revision: Set(1),
+            industry_code: Set(fields.industry_code.clone()),
+            region_code: Set(fields.region_code.clone()),
         };
         // INSERT … RETURNING: reading the row back would add an index read that, under SERIALIZABLE,
         // conflicts with every concurrent insert on the same (UUIDv7: rightmost) index page.
@@ -139,6 +149,10 @@ pub async fn list_accounts(
     if let Some(parent) = filter.parent_account_id {
         select = select.filter(account::Column::ParentAccountId.eq(parent));
     }
+    if let Some(in_segments) = super::directory::in_segments(&filter.segments) {
+        segments::store::directory::require_filter(db.conn(), &filter.segments).await?;
+        select = select.filter(account::Column::Id.in_subquery(in_segments));
+    }
     let (sort, direction) = match order {
         AccountOrder::Id => (None, Direction::Ascending),
         AccountOrder::DisplayName(d) => (Some(SortKey::Text(account::Column::DisplayName)), d),
@@ -197,6 +211,17 @@ pub async fn update_account(db: &Db, ctx: &RequestContext, update: AccountUpdate
         }
         let mut fields = fields_of(&current);
         patch.apply_to(&mut fields);
+        let mut changed_fields = changed_fields.clone();
+        for kind in SegmentKind::ALL.iter().copied() {
+            reclassify(txn, kind, &current, &mut fields, &mut changed_fields).await?;
+        }
+        require_may_give_region(
+            txn,
+            ctx,
+            current.region_code.as_deref(),
+            fields.region_code.as_deref(),
+        )
+        .await?;
         require_may_rekey(&ctx.principal, &current.external_id, &fields.external_id)?;
         record_relationship_change(txn, ctx, &current, &fields, change_reason).await?;
         let mut row = account_row(txn, id).await?.into_active_model();
@@ -210,11 +235,13 @@ pub async fn update_account(db: &Db, ctx: &RequestContext, update: AccountUpdate
         row.relationship_stage = Set(fields.relationship_stage.as_str().to_owned());
         row.rad_status = Set(fields.rad_status.as_str().to_owned());
         row.key_dates = Set(key_dates_column(&fields.key_dates));
+        row.industry_code = Set(fields.industry_code);
+        row.region_code = Set(fields.region_code);
         let updated = save_account(txn, row, &fields.external_id).await?;
         audit::record(
             txn,
             ctx,
-            account_change(&updated, Payload::AccountUpdated, changed_fields.clone()),
+            account_change(&updated, Payload::AccountUpdated, changed_fields),
         )
         .await?;
         Ok(updated)
@@ -471,6 +498,8 @@ pub(super) fn account_from_row(row: account::Model) -> Result<Account> {
         key_dates: serde_json::from_value(row.key_dates)
             .map_err(|e| Error::unknown_stored_value("accounts.key_dates", &e.to_string()))?,
         revision: row.revision,
+        industry_code: row.industry_code,
+        region_code: row.region_code,
     })
 }
 
@@ -490,7 +519,114 @@ fn fields_of(account: &Account) -> AccountFields {
         relationship_stage: account.relationship_stage,
         rad_status: account.rad_status,
         key_dates: account.key_dates.clone(),
+        industry_code: account.industry_code.clone(),
+        region_code: account.region_code.clone(),
     }
+}
+
+/// The longest free text of each kind (the columns' lengths): a segment's name that fills an empty
+/// text is cut to it.
+fn max_text(kind: SegmentKind) -> usize {
+    match kind {
+        SegmentKind::Industry => 200,
+        SegmentKind::Region => 100,
+    }
+}
+
+/// The free text and the code of `kind` in `fields`.
+fn segment_parts(fields: &mut AccountFields, kind: SegmentKind) -> (&mut String, &mut Option<String>) {
+    match kind {
+        SegmentKind::Industry => (&mut fields.industry, &mut fields.industry_code),
+        SegmentKind::Region => (&mut fields.region, &mut fields.region_code),
+    }
+}
+
+/// An account's segment of `kind` as written: a code given must name a segment (FAILED_PRECONDITION
+/// SEGMENT_NOT_FOUND) and fills an empty free text with the segment's name; without a code, the free
+/// text is classified.
+pub(super) async fn resolve_segment(
+    conn: &impl ConnectionTrait,
+    kind: SegmentKind,
+    code: &mut Option<String>,
+    text: &mut String,
+) -> Result<()> {
+    match code {
+        Some(code) => {
+            segments::store::directory::require_exists(conn, kind, code).await?;
+            if text.is_empty() {
+                let mut names =
+                    segments::store::directory::names_of(conn, kind, std::slice::from_ref(code)).await?;
+                *text = names
+                    .remove(code.as_str())
+                    .unwrap_or_default()
+                    .chars()
+                    .take(max_text(kind))
+                    .collect();
+            }
+        }
+        None if !text.is_empty() => {
+            *code = segments::store::directory::classify(conn, kind, text).await?;
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+/// The segment of `kind` of an account being updated from `current` to `fields`: resolved as written
+/// when the update names the code; following the free text when only the text changed
+/// (`model::code_after_text_change`). A field that changes this way joins `changed_fields`.
+async fn reclassify(
+    conn: &impl ConnectionTrait,
+    kind: SegmentKind,
+    current: &Account,
+    fields: &mut AccountFields,
+    changed_fields: &mut Vec<String>,
+) -> Result<()> {
+    let (text_path, code_path) = match kind {
+        SegmentKind::Industry => ("industry", "industry_code"),
+        SegmentKind::Region => ("region", "region_code"),
+    };
+    let (old_text, old_code) = match kind {
+        SegmentKind::Industry => (&current.industry, &current.industry_code),
+        SegmentKind::Region => (&current.region, &current.region_code),
+    };
+    let (text, code) = segment_parts(fields, kind);
+    if changed_fields.iter().any(|path| path == code_path) {
+        resolve_segment(conn, kind, code, text).await?;
+    } else if text != old_text {
+        let old_match = segments::store::directory::classify(conn, kind, old_text).await?;
+        let new_match = segments::store::directory::classify(conn, kind, text).await?;
+        *code = code_after_text_change(old_code.as_deref(), old_match.as_deref(), new_match.as_deref());
+    }
+    for (path, changed) in [(text_path, text != old_text), (code_path, code != old_code)] {
+        if changed && !changed_fields.iter().any(|p| p == path) {
+            changed_fields.push(path.to_owned());
+        }
+    }
+    Ok(())
+}
+
+/// PERMISSION_DENIED when a REGIONAL_MANAGER, without a role that sees every account, gives an account
+/// (`old` → `new`) a region it does not manage (`Region.manager_staff_ids`, or below one). Keeping the
+/// region an account has, or clearing it, is always allowed.
+async fn require_may_give_region(
+    conn: &impl ConnectionTrait,
+    ctx: &RequestContext,
+    old: Option<&str>,
+    new: Option<&str>,
+) -> Result<()> {
+    let Some(new) = new else {
+        return Ok(());
+    };
+    if old == Some(new) || ctx.visibility() == Visibility::All || !ctx.principal.has(Role::RegionalManager) {
+        return Ok(());
+    }
+    if segments::store::directory::manages_region(conn, ctx.principal.staff_id, new).await? {
+        return Ok(());
+    }
+    Err(Error::PermissionDenied(format!(
+        "a REGIONAL_MANAGER may only give accounts regions it manages; it does not manage region {new:?}"
+    )))
 }
 
 /// The fields a CreateAccount writes: an import's, and the key dates KAM keeps beside them.
@@ -512,6 +648,8 @@ pub(super) fn account_field_names() -> Vec<String> {
         "lifecycle",
         "relationship_stage",
         "rad_status",
+        "industry_code",
+        "region_code",
     ]
     .map(str::to_owned)
     .to_vec()

@@ -17,7 +17,7 @@ use crate::{
     accounts::convert::{account_to_proto, contact_to_proto},
     accounts::model::{
         Account, AccountRecord, Attitude, BuyingRole, Contact, ContactFields, ContactRecord, Lifecycle, Man,
-        RadStatus, RelationshipStage, Tier,
+        RadStatus, RelationshipStage, Tier, code_after_text_change,
     },
     accounts::store::entity::{account, contact},
     platform::{
@@ -29,6 +29,7 @@ use crate::{
         events::Payload,
         request::RequestContext,
     },
+    segments::{model::SegmentKind, store::directory},
 };
 
 const NEW_ACCOUNTS: Columns = Columns {
@@ -48,6 +49,8 @@ const NEW_ACCOUNTS: Columns = Columns {
         ("create_time", Kind::Time),
         ("update_time", Kind::Time),
         ("revision", Kind::BigInt),
+        ("industry_code", Kind::NullableText),
+        ("region_code", Kind::NullableText),
     ],
 };
 
@@ -64,6 +67,8 @@ const CHANGED_ACCOUNTS: Columns = Columns {
         ("lifecycle", Kind::Text),
         ("update_time", Kind::Time),
         ("revision", Kind::BigInt),
+        ("industry_code", Kind::NullableText),
+        ("region_code", Kind::NullableText),
     ],
 };
 
@@ -220,6 +225,8 @@ struct AccountPlan {
     changed: Vec<(Account, Vec<String>)>,
     outcome: BatchOutcome,
     time: chrono::DateTime<chrono::Utc>,
+    /// The segment each free text names, by kind and text, as asked so far.
+    classified: HashMap<(SegmentKind, String), Option<String>>,
 }
 
 impl AccountPlan {
@@ -231,6 +238,7 @@ impl AccountPlan {
             changed: Vec::new(),
             outcome: BatchOutcome::default(),
             time: now(),
+            classified: HashMap::new(),
         }
     }
 
@@ -245,7 +253,7 @@ impl AccountPlan {
             Err(refusal) => return Ok(Err(refusal)),
         };
         let Some(current) = self.accounts.get(&record.external_id).cloned() else {
-            self.create(record, parent);
+            self.create(conn, record, parent).await?;
             return Ok(Ok(()));
         };
         if current.delete_time.is_some() {
@@ -268,6 +276,24 @@ impl AccountPlan {
         updated.region = record.region.clone();
         updated.parent_account_id = parent;
         updated.lifecycle = record.lifecycle.unwrap_or(current.lifecycle);
+        if updated.industry != current.industry {
+            let (old, new) = (
+                self.classify(conn, SegmentKind::Industry, &current.industry)
+                    .await?,
+                self.classify(conn, SegmentKind::Industry, &updated.industry)
+                    .await?,
+            );
+            updated.industry_code =
+                code_after_text_change(current.industry_code.as_deref(), old.as_deref(), new.as_deref());
+        }
+        if updated.region != current.region {
+            let (old, new) = (
+                self.classify(conn, SegmentKind::Region, &current.region).await?,
+                self.classify(conn, SegmentKind::Region, &updated.region).await?,
+            );
+            updated.region_code =
+                code_after_text_change(current.region_code.as_deref(), old.as_deref(), new.as_deref());
+        }
         let fields = changed_fields(&current, &updated);
         if fields.is_empty() {
             self.outcome.unchanged += 1;
@@ -306,7 +332,35 @@ impl AccountPlan {
         }
     }
 
-    fn create(&mut self, record: &AccountRecord, parent: Option<Uuid>) {
+    /// The code of the segment of `kind` that `text` names, asked once per text and kind in a batch.
+    async fn classify(
+        &mut self,
+        conn: &impl ConnectionTrait,
+        kind: SegmentKind,
+        text: &str,
+    ) -> Result<Option<String>> {
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let key = (kind, text.to_owned());
+        if let Some(found) = self.classified.get(&key) {
+            return Ok(found.clone());
+        }
+        let found = directory::classify(conn, kind, text).await?;
+        self.classified.insert(key, found.clone());
+        Ok(found)
+    }
+
+    async fn create(
+        &mut self,
+        conn: &impl ConnectionTrait,
+        record: &AccountRecord,
+        parent: Option<Uuid>,
+    ) -> Result<()> {
+        let industry_code = self
+            .classify(conn, SegmentKind::Industry, &record.industry)
+            .await?;
+        let region_code = self.classify(conn, SegmentKind::Region, &record.region).await?;
         let account = Account {
             id: Uuid::now_v7(),
             external_id: Some(record.external_id.clone()),
@@ -324,10 +378,13 @@ impl AccountPlan {
             delete_time: None,
             key_dates: Vec::new(),
             revision: 1,
+            industry_code,
+            region_code,
         };
         self.parents_set.insert(account.id, parent);
         self.accounts.insert(record.external_id.clone(), account.clone());
         self.created.push(account);
+        Ok(())
     }
 
     /// Walks up from `parent` through the parents this batch sets, else those stored: meeting `id`
@@ -378,6 +435,8 @@ fn changed_fields(before: &Account, after: &Account) -> Vec<String> {
             "parent_account_id",
         ),
         (before.lifecycle != after.lifecycle, "lifecycle"),
+        (before.industry_code != after.industry_code, "industry_code"),
+        (before.region_code != after.region_code, "region_code"),
     ]
     .into_iter()
     .filter(|(differs, _)| *differs)
@@ -401,6 +460,8 @@ fn new_account_row(account: &Account) -> Vec<Value> {
         account.create_time.into(),
         account.update_time.into(),
         account.revision.into(),
+        account.industry_code.clone().into(),
+        account.region_code.clone().into(),
     ]
 }
 
@@ -415,6 +476,8 @@ fn changed_account_row(account: &Account) -> Vec<Value> {
         account.lifecycle.as_str().into(),
         account.update_time.into(),
         account.revision.into(),
+        account.industry_code.clone().into(),
+        account.region_code.clone().into(),
     ]
 }
 

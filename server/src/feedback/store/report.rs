@@ -12,7 +12,7 @@ use crate::{
         model::{GroupBy, GroupReport, Mean, Report, ReportQuery, Stats},
         rules,
     },
-    identity::Visibility,
+    identity::{Visibility, access::visible_accounts_sql},
     platform::{db::Db, error::Result},
     teams,
 };
@@ -83,12 +83,8 @@ fn statement(backend: DatabaseBackend, query: &ReportQuery, visibility: Visibili
         let p = sql.bind(staff);
         sql.text.push_str(&format!(" AND g.staff_id = {p}"));
     }
-    if let Visibility::TeamsOf(staff) = visibility {
-        let p = sql.bind(staff);
-        sql.text.push_str(&format!(
-            " AND r.account_id IN ({})",
-            teams::store::accounts_served_by_sql(&p)
-        ));
+    if let Some(visible) = visible_accounts_sql(visibility, |staff| sql.bind(staff)) {
+        sql.text.push_str(&format!(" AND r.account_id IN ({visible})"));
     }
     sql.text.push_str(" GROUP BY 1, 2");
     Statement::from_sql_and_values(backend, sql.text, sql.values)

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::opportunities::with_pipelines;
 use crate::{
     accounts::{self, model::Tier},
-    identity::Visibility,
+    identity::{Visibility, access::visible_accounts_sql},
     opportunities::store::entity::opportunity as row_entity,
     opportunities::{
         model::{ForecastCategory, Opportunity, Pipeline},
@@ -24,7 +24,10 @@ use crate::{
         money::{self, Money},
         paging::{Cursor, time_key},
     },
-    teams,
+    segments::{
+        model::{SegmentFilter, SegmentGrouping, SegmentKind},
+        store::directory as segments,
+    },
 };
 
 /// What an analytics call looks at: one pipeline, narrowed by owner, account, tier, the caller's
@@ -38,6 +41,8 @@ pub struct FunnelScope {
     pub start: Option<DateTime<Utc>>,
     pub end: Option<DateTime<Utc>>,
     pub visibility: Visibility,
+    /// The accounts' segments (each with everything below it).
+    pub segments: SegmentFilter,
 }
 
 /// Amounts per currency: (count, sum).
@@ -84,10 +89,13 @@ pub struct VelocityReport {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Forecast {
-    /// PIPELINE, BEST_CASE, COMMIT, OMITTED, each present.
+    /// PIPELINE, BEST_CASE, COMMIT, OMITTED, each present (in a segment's, only those with deals).
     pub categories: Vec<(ForecastCategory, Amounts)>,
     pub weighted_pipeline: Amounts,
     pub closed_won: Amounts,
+    /// With a grouping: the same per segment, each with only its categories that hold deals (and no
+    /// segments of its own).
+    pub segments: Vec<SegmentRow<Forecast>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -98,14 +106,14 @@ pub struct Stalled {
 }
 
 /// An SQL text and its values, with placeholders in the backend's spelling.
-struct Sql {
+pub(super) struct Sql {
     backend: DatabaseBackend,
     text: String,
     values: Vec<Value>,
 }
 
 impl Sql {
-    fn new(backend: DatabaseBackend) -> Self {
+    pub(super) fn new(backend: DatabaseBackend) -> Self {
         Self {
             backend,
             text: String::new(),
@@ -114,7 +122,7 @@ impl Sql {
     }
 
     /// Binds `value` and returns its placeholder.
-    fn bind(&mut self, value: impl Into<Value>) -> String {
+    pub(super) fn bind(&mut self, value: impl Into<Value>) -> String {
         self.values.push(value.into());
         match self.backend {
             DatabaseBackend::Postgres => format!("${}", self.values.len()),
@@ -122,12 +130,12 @@ impl Sql {
         }
     }
 
-    fn push(&mut self, text: &str) -> &mut Self {
+    pub(super) fn push(&mut self, text: &str) -> &mut Self {
         self.text.push_str(text);
         self
     }
 
-    fn statement(self) -> Statement {
+    pub(super) fn statement(self) -> Statement {
         Statement::from_sql_and_values(self.backend, self.text, self.values)
     }
 
@@ -144,10 +152,22 @@ impl Sql {
     /// `FROM opportunities o JOIN <the accounts' report rows> a JOIN pipeline_stages s WHERE …` narrowed
     /// to `scope`, with the time range (if any) applied to `range_column`.
     fn scoped_from(&mut self, scope: &FunnelScope, range_column: Option<&str>) {
+        self.scoped_from_grouped(scope, range_column, None);
+    }
+
+    /// [`Self::scoped_from`], with the rollup row source of `grouping` (if any) joined as `g` on the
+    /// account's segment code (see [`group_columns`]).
+    fn scoped_from_grouped(
+        &mut self,
+        scope: &FunnelScope,
+        range_column: Option<&str>,
+        grouping: Option<SegmentGrouping>,
+    ) {
+        let rollup = grouping.map(rollup_join).unwrap_or_default();
         self.push(&format!(
             " FROM opportunities o \
              JOIN ({}) a ON a.id = o.account_id \
-             JOIN pipeline_stages s ON s.pipeline_id = o.pipeline_id AND s.key = o.stage \
+             JOIN pipeline_stages s ON s.pipeline_id = o.pipeline_id AND s.key = o.stage{rollup} \
              WHERE a.delete_time IS NULL AND o.pipeline_id = ",
             accounts::store::REPORT_ROWS_SQL
         ));
@@ -165,12 +185,9 @@ impl Sql {
             let p = self.bind(tier.as_str());
             self.push(&format!(" AND a.tier = {p}"));
         }
-        if let Visibility::TeamsOf(staff) = scope.visibility {
-            let p = self.bind(staff);
-            self.push(&format!(
-                " AND o.account_id IN ({})",
-                teams::store::accounts_served_by_sql(&p)
-            ));
+        self.in_segments(&scope.segments, "a");
+        if let Some(visible) = visible_accounts_sql(scope.visibility, |staff| self.bind(staff)) {
+            self.push(&format!(" AND o.account_id IN ({visible})"));
         }
         if let Some(column) = range_column {
             self.range(column, scope.start, scope.end);
@@ -205,14 +222,34 @@ impl Sql {
                 accounts::store::REPORT_ROWS_SQL
             ));
         }
-        if let Visibility::TeamsOf(staff) = scope.visibility {
-            let p = self.bind(staff);
+        if !scope.segments.is_empty() {
             self.push(&format!(
-                " AND x.account_id IN ({})",
-                teams::store::accounts_served_by_sql(&p)
+                " AND x.account_id IN (SELECT sa.id FROM ({}) sa WHERE 1 = 1",
+                accounts::store::REPORT_ROWS_SQL
             ));
+            self.in_segments(&scope.segments, "sa");
+            self.push(")");
+        }
+        if let Some(visible) = visible_accounts_sql(scope.visibility, |staff| self.bind(staff)) {
+            self.push(&format!(" AND x.account_id IN ({visible})"));
         }
         self.range("x.leave_time", scope.start, scope.end);
+    }
+
+    /// ` AND <accounts>.industry_code IN (…) AND …`: the accounts (rows of `REPORT_ROWS_SQL` named
+    /// `accounts`) in the segments `filter` names, each with everything below it.
+    fn in_segments(&mut self, filter: &SegmentFilter, accounts: &str) {
+        for (kind, code) in filter.codes() {
+            let p = self.bind(code.to_owned());
+            let column = match kind {
+                SegmentKind::Industry => "industry_code",
+                SegmentKind::Region => "region_code",
+            };
+            self.push(&format!(
+                " AND {accounts}.{column} IN ({})",
+                segments::subtree_sql(kind, &p)
+            ));
+        }
     }
 
     fn range(&mut self, column: &str, start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) {
@@ -239,17 +276,33 @@ fn amount_columns() -> String {
     )
 }
 
-/// One row's amounts: the currency (None for deals without an amount), the count, and the sum with the
-/// weighted sum.
-type RowAmounts = (Option<String>, i64, Option<(Money, Money)>);
+/// Exact sums of one currency, not yet rounded: how many deals, their amounts in billionths, and
+/// their weighted amounts in hundredths of billionths (amount × percent). Groups add these up, so a
+/// total is rounded once, on its sum, whatever it is the sum of.
+#[derive(Clone, Copy, Debug, Default)]
+struct RawSum {
+    count: i64,
+    nanos: i128,
+    hundredths: i128,
+}
 
-/// Reads the [`amount_columns`] starting at column `first`.
-fn read_amounts(row: &QueryResult, first: usize) -> Result<RowAmounts> {
+/// [`RawSum`]s per currency.
+type RawAmounts = BTreeMap<String, RawSum>;
+
+/// Reads the [`amount_columns`] starting at column `first`: the currency (None for deals without an
+/// amount) and the sums.
+fn read_raw(row: &QueryResult, first: usize) -> Result<(Option<String>, RawSum)> {
     let currency: Option<String> = row.try_get_by_index(first)?;
     let count: i64 = row.try_get_by_index(first + 1)?;
-    let Some(currency) = currency else {
-        return Ok((None, count, None));
-    };
+    if currency.is_none() {
+        return Ok((
+            None,
+            RawSum {
+                count,
+                ..RawSum::default()
+            },
+        ));
+    }
     let total = |at: usize| -> Result<i128> {
         Ok(money::total_of_sums(
             row.try_get_by_index(at)?,
@@ -257,65 +310,220 @@ fn read_amounts(row: &QueryResult, first: usize) -> Result<RowAmounts> {
             row.try_get_by_index(at + 2)?,
         ))
     };
-    let sum = Money::saturating(&currency, total(first + 2)?);
-    let weighted = Money::weighted(&currency, total(first + 5)?);
-    Ok((Some(currency), count, Some((sum, weighted))))
+    let sum = RawSum {
+        count,
+        nanos: total(first + 2)?,
+        hundredths: total(first + 5)?,
+    };
+    Ok((currency, sum))
 }
 
-fn add(amounts: &mut Amounts, currency: &str, count: i64, money: Money) {
-    amounts
-        .entry(currency.to_owned())
-        .and_modify(|(n, sum)| {
-            *n += count;
-            *sum = Money::saturating(currency, sum.total_nanos() + money.total_nanos());
+fn add_raw(amounts: &mut RawAmounts, currency: &str, sum: RawSum) {
+    let entry = amounts.entry(currency.to_owned()).or_default();
+    entry.count += sum.count;
+    entry.nanos += sum.nanos;
+    entry.hundredths += sum.hundredths;
+}
+
+/// The amounts of `raw`, per currency.
+fn amounts_of(raw: &RawAmounts) -> Amounts {
+    raw.iter()
+        .map(|(currency, sum)| {
+            (
+                currency.clone(),
+                (sum.count, Money::saturating(currency, sum.nanos)),
+            )
         })
-        .or_insert((count, money));
+        .collect()
 }
 
-fn summary_query(backend: DatabaseBackend, scope: &FunnelScope) -> Statement {
+/// The weighted amounts of `raw`, per currency, each rounded once.
+fn weighted_of(raw: &RawAmounts) -> Amounts {
+    raw.iter()
+        .map(|(currency, sum)| {
+            (
+                currency.clone(),
+                (sum.count, Money::weighted(currency, sum.hundredths)),
+            )
+        })
+        .collect()
+}
+
+/// A group of a report broken down by segment: the segment's code and name, or for accounts not
+/// classified under one, an empty code and their own free text as the name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SegmentRow<T> {
+    pub code: String,
+    pub name: String,
+    pub value: T,
+}
+
+/// A group's key as the grouped queries return it: (code, free text), see [`group_columns`]. Ordered
+/// as the reports list their segments: by code, the unclassified (empty code) first, among them by
+/// text.
+type GroupKey = (String, String);
+
+/// The rollup row source of `grouping`, joined as `g` on the account's code of its kind.
+fn rollup_join(grouping: SegmentGrouping) -> String {
+    let code = match grouping.kind {
+        SegmentKind::Industry => "a.industry_code",
+        SegmentKind::Region => "a.region_code",
+    };
+    format!(
+        " LEFT JOIN ({}) g ON g.code = {code}",
+        segments::rollup_sql(grouping)
+    )
+}
+
+/// The two columns a grouped query groups by (after [`rollup_join`]): the code of the segment the
+/// account is reported under ('' for accounts classified under none) and, for those, their free
+/// text of the grouping's kind ('' for the others).
+fn group_columns(kind: SegmentKind) -> String {
+    let text = match kind {
+        SegmentKind::Industry => "a.industry",
+        SegmentKind::Region => "a.region",
+    };
+    format!(
+        "COALESCE(g.group_code, ''), CASE WHEN g.group_code IS NULL THEN COALESCE({text}, '') ELSE '' END"
+    )
+}
+
+/// Reads a [`GroupKey`] at columns `at` and `at + 1`.
+fn read_group(row: &QueryResult, at: usize) -> Result<GroupKey> {
+    Ok((row.try_get_by_index(at)?, row.try_get_by_index(at + 1)?))
+}
+
+/// The groups in order with their names (the segments' names; the free text for the unclassified).
+async fn named<T, U>(
+    db: &Db,
+    kind: SegmentKind,
+    groups: BTreeMap<GroupKey, T>,
+    mut finish: impl FnMut(T) -> Option<U>,
+) -> Result<Vec<SegmentRow<U>>> {
+    let codes: Vec<String> = groups
+        .keys()
+        .map(|(code, _)| code)
+        .filter(|code| !code.is_empty())
+        .cloned()
+        .collect();
+    let names = segments::names_of(db.conn(), kind, &codes).await?;
+    Ok(groups
+        .into_iter()
+        .filter_map(|((code, text), value)| {
+            let value = finish(value)?;
+            let name = if code.is_empty() {
+                text
+            } else {
+                names.get(&code).cloned().unwrap_or_else(|| code.clone())
+            };
+            Some(SegmentRow { code, name, value })
+        })
+        .collect())
+}
+
+/// One stage's deals, not yet rounded: how many (with or without an amount) and their sums.
+#[derive(Clone, Debug, Default)]
+struct RawStage {
+    count: i64,
+    amounts: RawAmounts,
+}
+
+impl RawStage {
+    fn add(&mut self, currency: Option<&str>, sum: RawSum) {
+        self.count += sum.count;
+        if let Some(currency) = currency {
+            add_raw(&mut self.amounts, currency, sum);
+        }
+    }
+
+    fn finish(self, stage: &str) -> StageSummary {
+        StageSummary {
+            stage: stage.to_owned(),
+            count: self.count,
+            amounts: amounts_of(&self.amounts),
+            weighted: weighted_of(&self.amounts),
+        }
+    }
+}
+
+fn summary_query(
+    backend: DatabaseBackend,
+    scope: &FunnelScope,
+    group_by: Option<SegmentGrouping>,
+) -> Statement {
     let mut sql = Sql::new(backend);
-    sql.push(&format!("SELECT o.stage, {}", amount_columns()));
-    sql.scoped_from(scope, Some("o.create_time"));
+    let group = group_by.map(|g| group_columns(g.kind));
+    match &group {
+        Some(group) => sql.push(&format!("SELECT o.stage, {group}, {}", amount_columns())),
+        None => sql.push(&format!("SELECT o.stage, {}", amount_columns())),
+    };
+    sql.scoped_from_grouped(scope, Some("o.create_time"), group_by);
     sql.push(" GROUP BY o.stage, o.amount_currency");
+    if let Some(group) = &group {
+        sql.push(&format!(", {group}"));
+    }
     sql.statement()
 }
 
+/// GetFunnelSummary: every stage of the pipeline in order, and with `group_by` each segment's stages
+/// that hold deals.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FunnelSummary {
+    pub stages: Vec<StageSummary>,
+    pub segments: Vec<SegmentRow<Vec<StageSummary>>>,
+}
+
 /// GetFunnelSummary: per stage, the opportunities now in it (created in the range): count, amount and
-/// weighted amount per currency.
-pub async fn funnel_summary(db: &Db, scope: &FunnelScope) -> Result<Vec<StageSummary>> {
+/// weighted amount per currency; with `group_by`, the same per segment in the same query, the totals
+/// their sum.
+pub async fn funnel_summary(
+    db: &Db,
+    scope: &FunnelScope,
+    group_by: Option<SegmentGrouping>,
+) -> Result<FunnelSummary> {
+    segments::require_filter(db.conn(), &scope.segments).await?;
     let rows = db
         .conn()
-        .query_all_raw(summary_query(db.backend(), scope))
+        .query_all_raw(summary_query(db.backend(), scope, group_by))
         .await?;
-    let mut by_stage: BTreeMap<String, StageSummary> = BTreeMap::new();
+    let mut total: BTreeMap<String, RawStage> = BTreeMap::new();
+    let mut grouped: BTreeMap<GroupKey, BTreeMap<String, RawStage>> = BTreeMap::new();
     for row in rows {
         let stage: String = row.try_get_by_index(0)?;
-        let (currency, count, sums) = read_amounts(&row, 1)?;
-        let summary = by_stage.entry(stage.clone()).or_insert_with(|| StageSummary {
-            stage,
-            count: 0,
-            amounts: Amounts::new(),
-            weighted: Amounts::new(),
-        });
-        summary.count += count;
-        if let (Some(currency), Some((sum, weighted))) = (currency, sums) {
-            add(&mut summary.amounts, &currency, count, sum);
-            add(&mut summary.weighted, &currency, count, weighted);
+        let first = if group_by.is_some() { 3 } else { 1 };
+        let (currency, sum) = read_raw(&row, first)?;
+        if group_by.is_some() {
+            grouped
+                .entry(read_group(&row, 1)?)
+                .or_default()
+                .entry(stage.clone())
+                .or_default()
+                .add(currency.as_deref(), sum);
         }
+        total.entry(stage).or_default().add(currency.as_deref(), sum);
     }
-    Ok(scope
-        .pipeline
-        .stages()
-        .iter()
-        .map(|stage| {
-            by_stage.remove(&stage.key).unwrap_or_else(|| StageSummary {
-                stage: stage.key.clone(),
-                count: 0,
-                amounts: Amounts::new(),
-                weighted: Amounts::new(),
+    let stages = scope.pipeline.stages();
+    let segments = match group_by {
+        Some(grouping) => {
+            named(db, grouping.kind, grouped, |mut by_stage| {
+                let held: Vec<StageSummary> = stages
+                    .iter()
+                    .filter_map(|stage| Some(by_stage.remove(&stage.key)?.finish(&stage.key)))
+                    .filter(|summary| summary.count > 0)
+                    .collect();
+                (!held.is_empty()).then_some(held)
             })
-        })
-        .collect())
+            .await?
+        }
+        None => Vec::new(),
+    };
+    Ok(FunnelSummary {
+        stages: stages
+            .iter()
+            .map(|stage| total.remove(&stage.key).unwrap_or_default().finish(&stage.key))
+            .collect(),
+        segments,
+    })
 }
 
 /// How many of the cohort got furthest to each stage (kept by the read model: the lost stage never
@@ -341,6 +549,7 @@ fn outcomes_query(backend: DatabaseBackend, scope: &FunnelScope) -> Statement {
 /// furthest stage in its history (the lost stage left out), and the win rate of those closed in the
 /// range.
 pub async fn conversion_report(db: &Db, scope: &FunnelScope) -> Result<ConversionReport> {
+    segments::require_filter(db.conn(), &scope.segments).await?;
     let rows = db
         .conn()
         .query_all_raw(furthest_query(db.backend(), scope))
@@ -431,6 +640,7 @@ const SECONDS_PER_DAY: f64 = 86_400.0;
 /// (a stay ends at the next stage change of the same opportunity), and the mean cycle of the deals won
 /// in the range. One snapshot, so the medians' ranks match the counts.
 pub async fn velocity_report(db: &Db, scope: &FunnelScope) -> Result<VelocityReport> {
+    segments::require_filter(db.conn(), &scope.segments).await?;
     let snapshot = db.snapshot().await?;
     let backend = db.backend();
     let mut totals: BTreeMap<String, (i64, i64)> = BTreeMap::new();
@@ -488,63 +698,113 @@ fn cycle_query(backend: DatabaseBackend, scope: &FunnelScope) -> Statement {
     sql.statement()
 }
 
+/// The forecast's categories in the order it lists them.
+const FORECAST_ORDER: [ForecastCategory; 4] = [
+    ForecastCategory::Pipeline,
+    ForecastCategory::BestCase,
+    ForecastCategory::Commit,
+    ForecastCategory::Omitted,
+];
+
+/// A forecast's sums, not yet rounded.
+#[derive(Clone, Debug, Default)]
+struct RawForecast {
+    /// By position in [`FORECAST_ORDER`].
+    categories: [RawAmounts; 4],
+    weighted_pipeline: RawAmounts,
+    closed_won: RawAmounts,
+}
+
+impl RawForecast {
+    fn add_open(&mut self, category: ForecastCategory, currency: &str, sum: RawSum) {
+        if let Some(at) = FORECAST_ORDER.iter().position(|c| *c == category) {
+            add_raw(&mut self.categories[at], currency, sum);
+        }
+        if category != ForecastCategory::Omitted {
+            add_raw(&mut self.weighted_pipeline, currency, sum);
+        }
+    }
+
+    /// Every category when `all`, else only those with deals.
+    fn finish(&self, all: bool) -> Forecast {
+        Forecast {
+            categories: FORECAST_ORDER
+                .iter()
+                .zip(&self.categories)
+                .filter(|(_, raw)| all || !raw.is_empty())
+                .map(|(category, raw)| (*category, amounts_of(raw)))
+                .collect(),
+            weighted_pipeline: weighted_of(&self.weighted_pipeline),
+            closed_won: amounts_of(&self.closed_won),
+            segments: Vec::new(),
+        }
+    }
+}
+
 /// GetForecast: open deals expected to close in the range by effective category, their weighted sum
-/// (OMITTED left out), and the deals won in the range.
-pub async fn forecast(db: &Db, scope: &FunnelScope) -> Result<Forecast> {
-    let order = [
-        ForecastCategory::Pipeline,
-        ForecastCategory::BestCase,
-        ForecastCategory::Commit,
-        ForecastCategory::Omitted,
-    ];
-    let mut categories: Vec<(ForecastCategory, Amounts)> =
-        order.iter().map(|c| (*c, Amounts::new())).collect();
-    let mut weighted_pipeline = Amounts::new();
+/// (OMITTED left out), and the deals won in the range; with `group_by`, the same per segment from the
+/// same queries, the totals their sum.
+pub async fn forecast(db: &Db, scope: &FunnelScope, group_by: Option<SegmentGrouping>) -> Result<Forecast> {
+    segments::require_filter(db.conn(), &scope.segments).await?;
+    let first = if group_by.is_some() { 3 } else { 1 };
+    let mut total = RawForecast::default();
+    let mut grouped: BTreeMap<GroupKey, RawForecast> = BTreeMap::new();
     for row in db
         .conn()
-        .query_all_raw(forecast_query(db.backend(), scope))
+        .query_all_raw(forecast_query(db.backend(), scope, group_by))
         .await?
     {
         let raw: String = row.try_get_by_index(0)?;
         let category = ForecastCategory::from_name(&raw)
             .ok_or_else(|| Error::unknown_stored_value("forecast_category", &raw))?;
-        let (currency, count, sums) = read_amounts(&row, 1)?;
-        let (Some(currency), Some((sum, weighted))) = (currency, sums) else {
+        let (Some(currency), sum) = read_raw(&row, first)? else {
             continue;
         };
-        if let Some((_, amounts)) = categories.iter_mut().find(|(c, _)| *c == category) {
-            add(amounts, &currency, count, sum);
+        if group_by.is_some() {
+            grouped
+                .entry(read_group(&row, 1)?)
+                .or_default()
+                .add_open(category, &currency, sum);
         }
-        if category != ForecastCategory::Omitted {
-            add(&mut weighted_pipeline, &currency, count, weighted);
-        }
+        total.add_open(category, &currency, sum);
     }
-
-    let mut closed_won = Amounts::new();
     for row in db
         .conn()
-        .query_all_raw(closed_won_query(db.backend(), scope))
+        .query_all_raw(closed_won_query(db.backend(), scope, group_by))
         .await?
     {
-        if let (Some(currency), count, Some((sum, _))) = read_amounts(&row, 0)? {
-            add(&mut closed_won, &currency, count, sum);
+        let (Some(currency), sum) = read_raw(&row, first - 1)? else {
+            continue;
+        };
+        if group_by.is_some() {
+            add_raw(
+                &mut grouped.entry(read_group(&row, 0)?).or_default().closed_won,
+                &currency,
+                sum,
+            );
         }
+        add_raw(&mut total.closed_won, &currency, sum);
     }
-    Ok(Forecast {
-        categories,
-        weighted_pipeline,
-        closed_won,
-    })
+    let mut forecast = total.finish(true);
+    if let Some(grouping) = group_by {
+        forecast.segments = named(db, grouping.kind, grouped, |raw| Some(raw.finish(false))).await?;
+    }
+    Ok(forecast)
 }
 
-/// Open deals expected to close in the range, by effective category and currency.
-fn forecast_query(backend: DatabaseBackend, scope: &FunnelScope) -> Statement {
+/// Open deals expected to close in the range, by effective category and currency (and group).
+fn forecast_query(
+    backend: DatabaseBackend,
+    scope: &FunnelScope,
+    group_by: Option<SegmentGrouping>,
+) -> Statement {
     let mut sql = Sql::new(backend);
-    sql.push(&format!(
-        "SELECT COALESCE(o.forecast_category_override, s.forecast_category), {}",
-        amount_columns()
-    ));
-    sql.scoped_from(scope, None);
+    let category = "COALESCE(o.forecast_category_override, s.forecast_category)";
+    let group = group_by
+        .map(|g| format!(", {}", group_columns(g.kind)))
+        .unwrap_or_default();
+    sql.push(&format!("SELECT {category}{group}, {}", amount_columns()));
+    sql.scoped_from_grouped(scope, None, group_by);
     sql.push(" AND o.outcome IS NULL");
     let (start, end) = (scope.start.map(first_day), scope.end.map(last_day));
     if let Some(start) = start {
@@ -558,18 +818,28 @@ fn forecast_query(backend: DatabaseBackend, scope: &FunnelScope) -> Statement {
     if start.is_some() || end.is_some() {
         sql.push(" AND o.expected_close_date IS NOT NULL");
     }
-    sql.push(" GROUP BY COALESCE(o.forecast_category_override, s.forecast_category), o.amount_currency");
+    sql.push(&format!(" GROUP BY {category}, o.amount_currency{group}"));
     sql.statement()
 }
 
-/// Deals won in the range, by currency.
-fn closed_won_query(backend: DatabaseBackend, scope: &FunnelScope) -> Statement {
+/// Deals won in the range, by currency (and group: then the group's columns come first).
+fn closed_won_query(
+    backend: DatabaseBackend,
+    scope: &FunnelScope,
+    group_by: Option<SegmentGrouping>,
+) -> Statement {
     let mut sql = Sql::new(backend);
-    sql.push(&format!("SELECT {}", amount_columns()));
-    sql.scoped_from(scope, None);
+    match group_by {
+        Some(g) => sql.push(&format!("SELECT {}, {}", group_columns(g.kind), amount_columns())),
+        None => sql.push(&format!("SELECT {}", amount_columns())),
+    };
+    sql.scoped_from_grouped(scope, None, group_by);
     sql.push(" AND o.outcome = 'WON'");
     sql.range("o.close_time", scope.start, scope.end);
     sql.push(" GROUP BY o.amount_currency");
+    if let Some(g) = group_by {
+        sql.push(&format!(", {}", group_columns(g.kind)));
+    }
     sql.statement()
 }
 
@@ -634,6 +904,7 @@ pub async fn stalled_opportunities(
     page_size: u64,
     after: Option<&Cursor>,
 ) -> Result<(Vec<Stalled>, Option<Cursor>)> {
+    segments::require_filter(db.conn(), &scope.segments).await?;
     let statement = stalled_query(db.backend(), scope, now, page_size, after)?;
     let rows = db.conn().query_all_raw(statement).await?;
     let mut found: Vec<(Uuid, DateTime<Utc>, f64, i32)> = Vec::with_capacity(rows.len());
@@ -698,7 +969,7 @@ pub async fn queries_by_rpc(
     }
     velocity.push(cycle_query(backend, scope));
     Ok(vec![
-        ("GetFunnelSummary", vec![summary_query(backend, scope)]),
+        ("GetFunnelSummary", vec![summary_query(backend, scope, None)]),
         (
             "GetConversionReport",
             vec![furthest_query(backend, scope), outcomes_query(backend, scope)],
@@ -706,7 +977,10 @@ pub async fn queries_by_rpc(
         ("GetVelocityReport", velocity),
         (
             "GetForecast",
-            vec![forecast_query(backend, scope), closed_won_query(backend, scope)],
+            vec![
+                forecast_query(backend, scope, None),
+                closed_won_query(backend, scope, None),
+            ],
         ),
         (
             "ListStalledOpportunities",

@@ -84,3 +84,78 @@ pub async fn lost_since(
         })
         .collect())
 }
+
+/// The open pipeline of some accounts in one currency: how many open opportunities, their amounts,
+/// and their amounts weighted by effective probability (rounded down to the billionth, once, on the
+/// sum), in billionths of `currency`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OpenPipeline {
+    pub currency: String,
+    pub count: i64,
+    pub amount: i128,
+    pub weighted: i128,
+}
+
+/// The open opportunities with an amount of `accounts` (a group's members), across every pipeline, per
+/// currency, ordered by currency: one grouped query per 500 accounts.
+pub async fn open_pipeline_of_accounts(
+    conn: &impl ConnectionTrait,
+    accounts: &[Uuid],
+) -> Result<Vec<OpenPipeline>> {
+    let backend = conn.get_database_backend();
+    let mut totals: std::collections::BTreeMap<String, (i64, i128, i128)> = Default::default();
+    for chunk in accounts.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len())
+            .map(|i| match backend {
+                sea_orm::DatabaseBackend::Postgres => format!("${i}"),
+                _ => "?".to_owned(),
+            })
+            .collect();
+        let sql = format!(
+            "SELECT o.amount_currency, COUNT(*), {}, {} \
+             FROM opportunities o \
+             JOIN pipeline_stages s ON s.pipeline_id = o.pipeline_id AND s.key = o.stage \
+             WHERE o.outcome IS NULL AND o.amount_currency IS NOT NULL AND o.account_id IN ({}) \
+             GROUP BY o.amount_currency",
+            money::sum_columns("o.amount_units", "o.amount_nanos", "1").join(", "),
+            money::sum_columns(
+                "o.amount_units",
+                "o.amount_nanos",
+                "COALESCE(o.probability_override, s.probability)"
+            )
+            .join(", "),
+            placeholders.join(", ")
+        );
+        let values: Vec<sea_orm::Value> = chunk.iter().map(|id| (*id).into()).collect();
+        let rows = conn
+            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+        for row in rows {
+            let currency: String = row.try_get_by_index(0)?;
+            let count: i64 = row.try_get_by_index(1)?;
+            let amount = money::total_of_sums(
+                row.try_get_by_index(2)?,
+                row.try_get_by_index(3)?,
+                row.try_get_by_index(4)?,
+            );
+            let hundredths = money::total_of_sums(
+                row.try_get_by_index(5)?,
+                row.try_get_by_index(6)?,
+                row.try_get_by_index(7)?,
+            );
+            let total = totals.entry(currency).or_default();
+            total.0 += count;
+            total.1 += amount;
+            total.2 += hundredths;
+        }
+    }
+    Ok(totals
+        .into_iter()
+        .map(|(currency, (count, amount, hundredths))| OpenPipeline {
+            currency,
+            count,
+            amount,
+            weighted: hundredths / 100,
+        })
+        .collect())
+}

@@ -183,7 +183,12 @@ pub async fn import_opportunities(
             let opportunity = opportunity_from_row(row.clone(), &pipelines[&row.pipeline_id])?;
             written.push((opportunity, Some(fields.as_slice())));
         }
-        let written = written.into_iter().map(|(opportunity, fields)| {
+        let mut deals: Vec<_> = written
+            .iter()
+            .map(|(opportunity, _)| opportunity.clone())
+            .collect();
+        super::competitors::resolve(txn, &mut deals).await?;
+        let written = deals.into_iter().zip(written).map(|(opportunity, (_, fields))| {
             let (id, account_id) = (opportunity.id, Some(opportunity.account_id));
             (id, account_id, opportunity_to_proto(opportunity), fields)
         });
@@ -334,6 +339,7 @@ fn new_row(
         close_reason: String::new(),
         close_note: String::new(),
         lost_to_competitor: String::new(),
+        lost_to_competitor_key: None,
         close_time: None,
         stage_enter_time: time,
         create_time: time,

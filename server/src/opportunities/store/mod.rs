@@ -2,6 +2,8 @@
 //! queries, and opportunity ownership as a handover area.
 
 mod analytics;
+mod competitor_report;
+mod competitors;
 mod entity;
 mod for_planning;
 mod history;
@@ -12,11 +14,19 @@ mod pipelines;
 pub mod read_model;
 
 pub use analytics::{
-    Amounts, ConversionReport, Forecast, FunnelScope, StageConversion, StageSummary, StageVelocity, Stalled,
-    VelocityReport, conversion_report, forecast, funnel_summary, queries_by_rpc, stalled_opportunities,
-    velocity_report,
+    Amounts, ConversionReport, Forecast, FunnelScope, FunnelSummary, SegmentRow, StageConversion,
+    StageSummary, StageVelocity, Stalled, VelocityReport, conversion_report, forecast, funnel_summary,
+    queries_by_rpc, stalled_opportunities, velocity_report,
+};
+pub use competitor_report::{
+    AccountPresence, CompetitorReport, CompetitorReportRow, Outcomes, SegmentOutcomes, UnmatchedName,
+    competitor_report,
+};
+pub use competitors::{
+    create_competitor, delete_competitor, get_competitor, ids_by_names, list_competitors, update_competitor,
 };
 pub use for_planning::{LostOpportunity, lost_since, open_weighted_pipeline_by_account};
+pub use for_planning::{OpenPipeline, open_pipeline_of_accounts};
 pub use history::list_stage_history;
 pub use import::import_opportunities;
 pub use opportunities::{

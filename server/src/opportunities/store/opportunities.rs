@@ -12,7 +12,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    OPPORTUNITY, opportunity_change, pipelines::load_pipeline, pipelines::load_pipeline_or_default,
+    OPPORTUNITY,
+    competitors::{self, lost_to_key, resolve, resolved, write_faced},
+    opportunity_change,
+    pipelines::load_pipeline,
+    pipelines::load_pipeline_or_default,
     read_model, refuse,
 };
 use crate::platform::wire::Update;
@@ -97,10 +101,11 @@ pub async fn create_opportunity(
                 Error::unique_violation(e, OPPORTUNITY, "external_id", new.deal.external_id.as_deref())
             })?;
         record_stage_change(txn, ctx, &pipeline, id, None, &stage, time, "").await?;
+        write_faced(txn, id, &new.deal.competitors, false).await?;
         if let Some(key) = key {
             key.remember(txn, id).await?;
         }
-        let created = opportunity_from_row(inserted, &pipeline)?;
+        let created = resolved(txn, opportunity_from_row(inserted, &pipeline)?).await?;
         audit::record(
             txn,
             ctx,
@@ -146,6 +151,18 @@ pub async fn list_opportunities(
     if let Some(query) = &filter.query {
         select = select.filter(contains_ignoring_case(row_entity::Column::DisplayName, query));
     }
+    if let Some(accounts) = crate::accounts::store::in_segments(&filter.segments) {
+        crate::segments::store::directory::require_filter(db.conn(), &filter.segments).await?;
+        select = select.filter(row_entity::Column::AccountId.in_subquery(accounts));
+    }
+    if let Some(competitor) = filter.competitor_id {
+        select = select.filter(row_entity::Column::Id.in_subquery(competitors::facing(competitor)));
+    }
+    // The segments (each with everything below it): SEGMENT_NOT_FOUND for an unknown code.
+    crate::segments::store::directory::require_filter(db.conn(), &filter.segments).await?;
+    if let Some(in_segments) = crate::accounts::store::in_segments(&filter.segments) {
+        select = select.filter(row_entity::Column::AccountId.in_subquery(in_segments));
+    }
     let (sort, direction) = match order {
         OpportunityOrder::Id => (None, Direction::Ascending),
         OpportunityOrder::CreateTime(d) => (Some(SortKey::Time(row_entity::Column::CreateTime)), d),
@@ -186,6 +203,7 @@ pub(super) async fn with_pipelines(
         };
         items.push(opportunity_from_row(row, pipeline)?);
     }
+    resolve(conn, &mut items).await?;
     Ok(items)
 }
 
@@ -225,7 +243,10 @@ pub async fn update_opportunity(
         let saved = row_entity::Entity::update(row).exec(txn).await.map_err(|e| {
             Error::unique_violation(e, OPPORTUNITY, "external_id", deal.external_id.as_deref())
         })?;
-        let updated = opportunity_from_row(saved, &pipeline)?;
+        if patch.competitors.is_some() {
+            write_faced(txn, id, &deal.competitors, true).await?;
+        }
+        let updated = resolved(txn, opportunity_from_row(saved, &pipeline)?).await?;
         audit::record(
             txn,
             ctx,
@@ -325,6 +346,7 @@ pub async fn close_opportunity(
             row.close_reason = Set(close.reason.clone());
             row.close_note = Set(close.note.clone());
             row.lost_to_competitor = Set(close.lost_to_competitor.clone());
+            row.lost_to_competitor_key = Set(lost_to_key(&close.lost_to_competitor));
             row.close_time = Set(Some(time));
         })
         .await?;
@@ -382,6 +404,7 @@ pub async fn reopen_opportunity(
             row.close_reason = Set(String::new());
             row.close_note = Set(String::new());
             row.lost_to_competitor = Set(String::new());
+            row.lost_to_competitor_key = Set(None);
             row.close_time = Set(None);
         })
         .await?;
@@ -435,7 +458,7 @@ async fn save_stage(
     };
     more(&mut row);
     let saved = row_entity::Entity::update(row).exec(txn).await?;
-    opportunity_from_row(saved, pipeline)
+    resolved(txn, opportunity_from_row(saved, pipeline)?).await
 }
 
 /// Appends a change from `previous` (none at creation) to `to` to the history, and keeps the read
@@ -537,7 +560,7 @@ async fn load_visible(conn: &impl ConnectionTrait, visibility: Visibility, id: U
     let row = hide_missing(visibility, opportunity_row(conn, id).await)?;
     require_visible_account(conn, visibility, row.account_id).await?;
     let pipeline = load_pipeline(conn, row.pipeline_id).await?;
-    opportunity_from_row(row, &pipeline)
+    resolved(conn, opportunity_from_row(row, &pipeline)?).await
 }
 
 pub(super) async fn opportunity_row(conn: &impl ConnectionTrait, id: Uuid) -> Result<row_entity::Model> {
@@ -550,7 +573,7 @@ pub(super) async fn opportunity_row(conn: &impl ConnectionTrait, id: Uuid) -> Re
 async fn load_opportunity(conn: &impl ConnectionTrait, id: Uuid) -> Result<Opportunity> {
     let row = opportunity_row(conn, id).await?;
     let pipeline = load_pipeline(conn, row.pipeline_id).await?;
-    opportunity_from_row(row, &pipeline)
+    resolved(conn, opportunity_from_row(row, &pipeline)?).await
 }
 
 /// The columns a client sets, as an active model with only those set.
@@ -673,6 +696,8 @@ pub(super) fn opportunity_from_row(row: row_entity::Model, pipeline: &Pipeline) 
         create_time: row.create_time,
         update_time: row.update_time,
         revision: row.revision,
+        competitor_ids: Vec::new(),
+        lost_to_competitor_id: None,
     })
 }
 

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::{
     accounts::{model::Tier, store::AccountSummary},
-    planning::rules::health::{Health, HealthLevel, HealthSignalKind},
+    planning::rules::health::{Health, HealthLevel, HealthSignalKind, Signal},
     platform::{
         error::{FieldViolation, Result, Violations},
         paging::Cursor,
@@ -30,26 +30,32 @@ pub fn health_to_proto(
         tier: account.tier.to_wire(),
         score: health.score as i32,
         level: health.level.to_wire(),
-        signals: health
-            .signals
-            .into_iter()
-            .map(|s| pb::HealthSignal {
-                kind: s.kind.to_wire(),
-                triggered: s.triggered,
-                weight: s.weight as i32,
-                penalty: s.penalty as i32,
-                evidence: s.evidence,
-                related_ids: s.related_ids.iter().map(Uuid::to_string).collect(),
-            })
-            .collect(),
+        signals: health.signals.into_iter().map(signal_to_proto).collect(),
         compute_time: Some(timestamp(computed)),
     }
 }
 
-/// The filter of ListAtRiskAccounts: the tier, and the score accounts must be below.
-pub fn at_risk_filter(tier: i32, max_score: i32, default_below: u32) -> Result<(Option<Tier>, u32)> {
+pub fn signal_to_proto(s: Signal) -> pb::HealthSignal {
+    pb::HealthSignal {
+        kind: s.kind.to_wire(),
+        triggered: s.triggered,
+        weight: s.weight as i32,
+        penalty: s.penalty as i32,
+        evidence: s.evidence,
+        related_ids: s.related_ids.iter().map(Uuid::to_string).collect(),
+    }
+}
+
+/// The filter of ListAtRiskAccounts: the tier, the score accounts must be below, and the segments.
+pub fn at_risk_filter(
+    tier: i32,
+    max_score: i32,
+    segments: Option<&pb::SegmentFilter>,
+    default_below: u32,
+) -> Result<(Option<Tier>, u32, crate::segments::model::SegmentFilter)> {
     let mut v = Violations::default();
     let tier = v.take(Tier::from_wire("tier", tier)).flatten();
+    let segments = super::interactions::segment_filter(&mut v, segments);
     let below = match max_score {
         0 => Some(default_below),
         n => v.take(
@@ -60,7 +66,7 @@ pub fn at_risk_filter(tier: i32, max_score: i32, default_below: u32) -> Result<(
         ),
     };
     v.into_result()?;
-    Ok((tier, below.expect("checked above")))
+    Ok((tier, below.expect("checked above"), segments))
 }
 
 /// Worst first: by score, then account.

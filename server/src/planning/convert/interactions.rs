@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::platform::wire::{PatchFields, Update};
 use crate::{
-    accounts::model::Tier,
+    accounts::model::{Tier, segment_code},
     planning::model::{
         CadenceKind, Interaction, InteractionFields, InteractionFilter, InteractionPatch, InteractionType,
         OverdueCadence, UpcomingKeyDate,
@@ -19,6 +19,7 @@ use crate::{
         paging::Cursor,
         wire::{WireEnum, date_to_proto, instant, required_enum, timestamp},
     },
+    segments::model::SegmentFilter,
 };
 
 crate::wire_enums!(
@@ -207,12 +208,28 @@ pub fn interaction_to_proto(interaction: Interaction) -> pb::Interaction {
     }
 }
 
-pub fn cadence_filter(tier: i32, kind: i32) -> Result<(Option<Tier>, Option<CadenceKind>)> {
+pub fn cadence_filter(
+    tier: i32,
+    kind: i32,
+    segments: Option<&pb::SegmentFilter>,
+) -> Result<(Option<Tier>, Option<CadenceKind>, SegmentFilter)> {
     let mut v = Violations::default();
     let tier = v.take(Tier::from_wire("tier", tier)).flatten();
     let kind = v.take(CadenceKind::from_wire("kind", kind)).flatten();
+    let segments = segment_filter(&mut v, segments);
     v.into_result()?;
-    Ok((tier, kind))
+    Ok((tier, kind, segments))
+}
+
+/// A list's `segments`: each code, when set, well-formed (whether it exists is the store's to check).
+pub(super) fn segment_filter(v: &mut Violations, raw: Option<&pb::SegmentFilter>) -> SegmentFilter {
+    let (industry, region) = raw
+        .map(|s| (s.industry_code.as_str(), s.region_code.as_str()))
+        .unwrap_or_default();
+    SegmentFilter {
+        industry: v.take(segment_code("segments.industry_code", industry)).flatten(),
+        region: v.take(segment_code("segments.region_code", region)).flatten(),
+    }
 }
 
 /// The cursor of a row of the cadence report, which is computed whole and sorted by

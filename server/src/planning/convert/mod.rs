@@ -3,9 +3,11 @@
 //! it is handled.
 
 mod brief;
+mod group;
 mod health;
 mod interactions;
 mod plans;
+mod revenue_report;
 
 use std::collections::HashSet;
 
@@ -31,9 +33,11 @@ use crate::{
 };
 
 pub use brief::*;
+pub use group::*;
 pub use health::*;
 pub use interactions::*;
 pub use plans::*;
+pub use revenue_report::*;
 
 crate::wire_enums!(TierReason => pb::TierReason);
 
@@ -281,23 +285,16 @@ pub fn row_selection(row_limit: i32, changed_only: bool) -> Result<RowSelection,
 pub fn tier_table_to_proto(table: TierTable, selection: &RowSelection) -> pb::RecomputeTiersResponse {
     let total = table.total_revenue();
     let currency = table.currency.as_str();
-    let tiers = Tier::ALL
-        .iter()
-        .map(|&tier| {
-            let members = table.rows.iter().filter(|r| r.ranking.new_tier == tier);
-            let revenue: i128 = members.clone().map(|r| r.ranking.revenue).sum();
-            pb::recompute_tiers_response::TierSummary {
-                tier: tier.to_wire(),
-                account_count: i32::try_from(members.count()).unwrap_or(i32::MAX),
-                revenue: Some(money(currency, revenue)),
-                share_ppm: ppm(revenue, total),
-            }
-        })
-        .collect();
+    let tiers = tier_summaries(
+        table.rows.iter().map(|r| (r.ranking.new_tier, r.ranking.revenue)),
+        total,
+        currency,
+    );
+    let segments = segment_summaries(&table, currency);
     let selected: Vec<_> = table
         .rows
         .iter()
-        .filter(|r| !selection.changed_only || r.ranking.changed())
+        .filter(|r| !selection.changed_only || r.changed())
         .collect();
     let truncated = selected.len() > selection.limit;
     let rows = selected
@@ -305,6 +302,7 @@ pub fn tier_table_to_proto(table: TierTable, selection: &RowSelection) -> pb::Re
         .take(selection.limit)
         .map(|row| {
             let r = &row.ranking;
+            let segment = row.segment.as_ref();
             pb::TierRankingRow {
                 rank: i32::try_from(r.rank).unwrap_or(i32::MAX),
                 account_id: r.account_id.to_string(),
@@ -318,19 +316,82 @@ pub fn tier_table_to_proto(table: TierTable, selection: &RowSelection) -> pb::Re
                 ranked_tier: r.ranked_tier.to_wire(),
                 new_tier: r.new_tier.to_wire(),
                 reason: r.reason.to_wire(),
+                member_account_ids: row.members.iter().map(|m| m.account_id.to_string()).collect(),
+                member_revenue: row.members.iter().map(|m| money(currency, m.revenue)).collect(),
+                segment: segment.map(|s| pb::SegmentKey {
+                    code: s.code.clone(),
+                    name: s.name.clone(),
+                }),
+                segment_tier: segment.map_or(0, |s| s.tier.to_wire()),
+                segment_share_ppm: segment.map_or(0, |s| s.share_ppm),
+                segment_cumulative_share_ppm: segment.map_or(0, |s| s.cumulative_share_ppm),
             }
         })
         .collect();
     pb::RecomputeTiersResponse {
         as_of: Some(timestamp(table.as_of)),
         applied: table.applied,
-        account_count: i32::try_from(table.rows.len()).unwrap_or(i32::MAX),
+        account_count: i32::try_from(table.account_count()).unwrap_or(i32::MAX),
         changed_count: i32::try_from(table.changed_count()).unwrap_or(i32::MAX),
         total_revenue: Some(money(currency, total)),
         tiers,
         rows,
         truncated,
+        ranks_groups: table.ranks_groups,
+        segments,
     }
+}
+
+/// Per tier, STRATEGIC first: the rows of `(tier, revenue)` in it, their revenue and its share of
+/// `total`.
+fn tier_summaries(
+    rows: impl Iterator<Item = (Tier, i128)> + Clone,
+    total: i128,
+    currency: &str,
+) -> Vec<pb::recompute_tiers_response::TierSummary> {
+    Tier::ALL
+        .iter()
+        .map(|&tier| {
+            let members = rows.clone().filter(|(t, _)| *t == tier);
+            let revenue: i128 = members.clone().map(|(_, revenue)| revenue).sum();
+            pb::recompute_tiers_response::TierSummary {
+                tier: tier.to_wire(),
+                account_count: i32::try_from(members.count()).unwrap_or(i32::MAX),
+                revenue: Some(money(currency, revenue)),
+                share_ppm: ppm(revenue, total),
+            }
+        })
+        .collect()
+}
+
+/// Each segment of a ranking within segments, by code: its revenue and its rows per segment tier.
+fn segment_summaries(table: &TierTable, currency: &str) -> Vec<pb::recompute_tiers_response::SegmentSummary> {
+    /// A segment's name and its rows' segment tiers and revenue, by code.
+    type Segments<'a> = std::collections::BTreeMap<&'a str, (&'a str, Vec<(Tier, i128)>)>;
+    let mut by_code = Segments::new();
+    for row in &table.rows {
+        if let Some(place) = &row.segment {
+            by_code
+                .entry(place.code.as_str())
+                .or_insert_with(|| (place.name.as_str(), Vec::new()))
+                .1
+                .push((place.tier, row.ranking.revenue));
+        }
+    }
+    by_code
+        .into_iter()
+        .map(|(code, (name, rows))| {
+            let revenue: i128 = rows.iter().map(|(_, revenue)| revenue).sum();
+            pb::recompute_tiers_response::SegmentSummary {
+                segment: Some(pb::SegmentKey {
+                    code: code.to_owned(),
+                    name: name.to_owned(),
+                }),
+                revenue: Some(money(currency, revenue)),
+                tiers: tier_summaries(rows.iter().copied(), revenue, currency),
+            }
+        })
+        .collect()
 }
 
 pub fn tier_change_to_proto(change: TierChange) -> pb::TierChange {

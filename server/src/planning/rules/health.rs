@@ -218,6 +218,41 @@ pub fn assess(seen: &Observations, config: &HealthConfig) -> Health {
     }
 }
 
+/// A group's health from its members' (`(account id, display name, health)`, in the group's order): the
+/// weakest member's score and level (the first of equals), and for each signal kind the member where
+/// its penalty is highest (ties: the weaker member, then the earlier one), its evidence prefixed with
+/// that member's name and its related ids followed by the member's account id. `None` without members.
+pub fn roll_up(members: &[(Uuid, &str, &Health)]) -> Option<Health> {
+    let weakest = members.iter().min_by_key(|(_, _, health)| health.score)?;
+    let signals = HealthSignalKind::ALL
+        .iter()
+        .filter_map(|&kind| {
+            let signal_of = |health: &Health| health.signals.iter().find(|s| s.kind == kind).cloned();
+            let (account_id, name, signal) = members
+                .iter()
+                .filter_map(|(id, name, health)| Some((*id, *name, health.score, signal_of(health)?)))
+                .enumerate()
+                // Highest penalty, then lowest score, then earliest.
+                .min_by_key(|(index, (_, _, score, signal))| {
+                    (std::cmp::Reverse(signal.penalty), *score, *index)
+                })
+                .map(|(_, (id, name, _, signal))| (id, name, signal))?;
+            let mut related_ids = signal.related_ids;
+            related_ids.push(account_id);
+            Some(Signal {
+                evidence: format!("{name}: {}", signal.evidence),
+                related_ids,
+                ..signal
+            })
+        })
+        .collect();
+    Some(Health {
+        score: weakest.2.score,
+        level: weakest.2.level,
+        signals,
+    })
+}
+
 /// Whether `kind` triggers, with its evidence.
 fn judge(kind: HealthSignalKind, seen: &Observations, config: &HealthConfig) -> (bool, String, Vec<Uuid>) {
     match kind {
@@ -716,5 +751,48 @@ mod tests {
             worse.sla_breaches += 10;
             prop_assert!(assess(&worse, &config).score <= health.score);
         }
+    }
+
+    #[test]
+    fn a_group_is_as_healthy_as_its_weakest_member_and_each_signal_names_where_it_weighs_most() {
+        let config = HealthConfig::default();
+        let (a, b, c) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+        let healthy = assess(&calm(), &config);
+        let mut silent = calm();
+        silent.days_silent = 90;
+        let silent = assess(&silent, &config);
+        let mut breached = calm();
+        breached.sla_breaches = 5;
+        breached.days_silent = 60;
+        let breached = assess(&breached, &config);
+        let group = roll_up(&[
+            (a, "Holding", &healthy),
+            (b, "North", &silent),
+            (c, "South", &breached),
+        ])
+        .unwrap();
+        // South loses 15 + 15, North 15.
+        assert_eq!((group.score, group.level), (breached.score, breached.level));
+        assert_eq!(group.score, 70);
+        let signal = |kind| group.signals.iter().find(|s| s.kind == kind).unwrap();
+        let sla = signal(HealthSignalKind::SlaBreaches);
+        assert!(sla.triggered);
+        assert_eq!(sla.penalty, 15);
+        assert!(
+            sla.evidence.starts_with("South: 5 SLA targets breached"),
+            "{}",
+            sla.evidence
+        );
+        assert_eq!(sla.related_ids, vec![c]);
+        // Both silent ones weigh 15: the weaker member (South) is named.
+        let silence = signal(HealthSignalKind::Silence);
+        assert!(silence.evidence.starts_with("South: "), "{}", silence.evidence);
+        // Nobody triggers: the weakest member speaks for the group.
+        let lost = signal(HealthSignalKind::LostOpportunities);
+        assert!(!lost.triggered && lost.evidence.starts_with("South: "));
+        assert_eq!(group.signals.len(), HealthSignalKind::ALL.len());
+        assert_eq!(roll_up(&[]), None);
+        let alone = roll_up(&[(a, "Holding", &healthy)]).unwrap();
+        assert_eq!((alone.score, alone.level), (healthy.score, healthy.level));
     }
 }

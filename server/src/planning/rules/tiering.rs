@@ -4,6 +4,8 @@
 //! STANDARD. Pure: amounts are exact `i128` billionths of the reporting currency, shares are exact
 //! integer comparisons, and the answer does not depend on the order the accounts come in.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
@@ -133,7 +135,19 @@ impl TierRanking {
 /// `growth_percent` over a positive previous year or the open weighted pipeline is positive and at
 /// least the trailing revenue, else STANDARD. A total of 0 makes nobody STRATEGIC or KEY (`0 < 0` is
 /// false). An override that holds at `as_of` decides `new_tier`.
-pub fn rank(mut accounts: Vec<TierInput>, shares: &TierShares, as_of: DateTime<Utc>) -> Vec<TierRanking> {
+pub fn rank(accounts: Vec<TierInput>, shares: &TierShares, as_of: DateTime<Utc>) -> Vec<TierRanking> {
+    rank_with_ranked_reasons(accounts, shares, as_of)
+        .into_iter()
+        .map(|(ranking, _)| ranking)
+        .collect()
+}
+
+/// [`rank`], each row with the reason revenue alone gives (which an override hides in `reason`).
+fn rank_with_ranked_reasons(
+    mut accounts: Vec<TierInput>,
+    shares: &TierShares,
+    as_of: DateTime<Utc>,
+) -> Vec<(TierRanking, TierReason)> {
     accounts.sort_by(|a, b| b.revenue.cmp(&a.revenue).then(a.account_id.cmp(&b.account_id)));
     let total: i128 = accounts.iter().map(|a| a.revenue).sum();
     let mut before: i128 = 0;
@@ -145,20 +159,23 @@ pub fn rank(mut accounts: Vec<TierInput>, shares: &TierShares, as_of: DateTime<U
             _ => (ranked_tier, ranked_reason),
         };
         let cumulative = before + account.revenue;
-        rows.push(TierRanking {
-            account_id: account.account_id,
-            rank: u32::try_from(index + 1).unwrap_or(u32::MAX),
-            revenue: account.revenue,
-            previous_revenue: account.previous_revenue,
-            weighted_pipeline: account.weighted_pipeline,
-            revenue_before: before,
-            share_ppm: ppm(account.revenue, total),
-            cumulative_share_ppm: ppm(cumulative, total),
-            old_tier: account.current_tier,
-            ranked_tier,
-            new_tier,
-            reason,
-        });
+        rows.push((
+            TierRanking {
+                account_id: account.account_id,
+                rank: u32::try_from(index + 1).unwrap_or(u32::MAX),
+                revenue: account.revenue,
+                previous_revenue: account.previous_revenue,
+                weighted_pipeline: account.weighted_pipeline,
+                revenue_before: before,
+                share_ppm: ppm(account.revenue, total),
+                cumulative_share_ppm: ppm(cumulative, total),
+                old_tier: account.current_tier,
+                ranked_tier,
+                new_tier,
+                reason,
+            },
+            ranked_reason,
+        ));
         before = cumulative;
     }
     rows
@@ -182,6 +199,120 @@ fn ranked_tier(account: &TierInput, before: i128, total: i128, shares: &TierShar
         return (Tier::Growth, TierReason::Pipeline);
     }
     (Tier::Standard, TierReason::Other)
+}
+
+/// A member of a ranked group other than its top account: it takes the group's ranked tier unless its
+/// own override holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberTier {
+    pub account_id: Uuid,
+    /// The member's own revenue over the trailing year.
+    pub revenue: i128,
+    pub old_tier: Tier,
+    pub new_tier: Tier,
+    /// The group's ranked reason, or `Override` when the member's own override holds.
+    pub reason: TierReason,
+}
+
+impl MemberTier {
+    pub fn changed(&self) -> bool {
+        self.old_tier != self.new_tier
+    }
+}
+
+/// One row of a ranking by group: the group named by its top account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupRanking {
+    /// `account_id` is the top account; revenue, previous revenue and pipeline are the sums over every
+    /// member; `old_tier`, `new_tier` and `reason` are the top account's (its override holding or not).
+    pub ranking: TierRanking,
+    /// The other members, highest revenue first, ties by id.
+    pub members: Vec<MemberTier>,
+}
+
+/// Ranks groups instead of accounts: each account counts for the top of its hierarchy (`top_of`; an
+/// account missing there, or whose top is not among `accounts` or is not its own top, is a group of its
+/// own). A group's
+/// revenue, previous revenue and weighted pipeline are its members' sums, its current tier and
+/// override its top account's; the group is ranked exactly as [`rank`] ranks accounts, and every
+/// member takes the group's ranked tier unless its own override holds at `as_of`.
+pub fn rank_groups(
+    accounts: Vec<TierInput>,
+    top_of: &HashMap<Uuid, Uuid>,
+    shares: &TierShares,
+    as_of: DateTime<Utc>,
+) -> Vec<GroupRanking> {
+    let ids: HashSet<Uuid> = accounts.iter().map(|a| a.account_id).collect();
+    let mut groups: BTreeMap<Uuid, Vec<TierInput>> = BTreeMap::new();
+    for account in accounts {
+        let top = top_of
+            .get(&account.account_id)
+            .copied()
+            .filter(|top| ids.contains(top) && top_of.get(top).is_none_or(|above| above == top))
+            .unwrap_or(account.account_id);
+        groups.entry(top).or_default().push(account);
+    }
+    let mut others: HashMap<Uuid, Vec<TierInput>> = HashMap::with_capacity(groups.len());
+    let mut inputs = Vec::with_capacity(groups.len());
+    for (top, members) in groups {
+        let (head, rest): (Vec<TierInput>, Vec<TierInput>) =
+            members.into_iter().partition(|m| m.account_id == top);
+        let head = head.into_iter().next();
+        let sum = |field: fn(&TierInput) -> i128| -> i128 { head.iter().chain(rest.iter()).map(field).sum() };
+        inputs.push(TierInput {
+            account_id: top,
+            revenue: sum(|m| m.revenue),
+            previous_revenue: sum(|m| m.previous_revenue),
+            weighted_pipeline: sum(|m| m.weighted_pipeline),
+            current_tier: head.as_ref().map_or(Tier::Standard, |h| h.current_tier),
+            tier_override: head.as_ref().and_then(|h| h.tier_override),
+        });
+        others.insert(top, rest);
+    }
+    rank_with_ranked_reasons(inputs, shares, as_of)
+        .into_iter()
+        .map(|(ranking, ranked_reason)| {
+            let mut members: Vec<MemberTier> = others
+                .remove(&ranking.account_id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|member| {
+                    let (new_tier, reason) = match member.tier_override {
+                        Some(held) if held.holds_at(as_of) => (held.tier, TierReason::Override),
+                        _ => (ranking.ranked_tier, ranked_reason),
+                    };
+                    MemberTier {
+                        account_id: member.account_id,
+                        revenue: member.revenue,
+                        old_tier: member.current_tier,
+                        new_tier,
+                        reason,
+                    }
+                })
+                .collect();
+            members.sort_by(|a, b| b.revenue.cmp(&a.revenue).then(a.account_id.cmp(&b.account_id)));
+            GroupRanking { ranking, members }
+        })
+        .collect()
+}
+
+/// The same Pareto shares within each segment: `rows` are each row's segment code (empty for the
+/// unclassified, who form one segment) and its input. Overrides do not count (a segment's tier is only
+/// shown); each segment is ranked exactly as [`rank`] ranks the whole, against its own total. By code.
+pub fn rank_within_segments(
+    rows: Vec<(String, TierInput)>,
+    shares: &TierShares,
+    as_of: DateTime<Utc>,
+) -> BTreeMap<String, Vec<TierRanking>> {
+    let mut segments: BTreeMap<String, Vec<TierInput>> = BTreeMap::new();
+    for (code, mut input) in rows {
+        input.tier_override = None;
+        segments.entry(code).or_default().push(input);
+    }
+    segments
+        .into_iter()
+        .map(|(code, inputs)| (code, rank(inputs, shares, as_of)))
+        .collect()
 }
 
 /// `before < share_bp / 10 000 × total`, exactly.
@@ -512,6 +643,147 @@ mod tests {
         assert!(beyond.validate().is_err());
     }
 
+    #[test]
+    fn a_group_is_ranked_on_its_members_sums_and_they_share_its_tier() {
+        // Group 1 (top 1, members 2 and 3): 10 + 20 + 30 = 60; group 4 alone: 25; group 5 alone: 15.
+        // Before = 0, 60, 85 of 100: group 1 STRATEGIC, 4 KEY (60 < 75), 5 STANDARD.
+        let top_of = HashMap::from([(id(2), id(1)), (id(3), id(1)), (id(1), id(1))]);
+        let mut overridden = account(3, 30);
+        overridden.tier_override = Some(TierOverride {
+            tier: Tier::Growth,
+            expire_time: None,
+        });
+        let mut was_key = account(2, 20);
+        was_key.current_tier = Tier::Key;
+        let inputs = vec![
+            account(5, 15),
+            overridden,
+            account(4, 25),
+            account(1, 10),
+            was_key,
+        ];
+        let rows = rank_groups(inputs.clone(), &top_of, &TierShares::default(), as_of());
+        assert_eq!(
+            rows.iter()
+                .map(|g| (g.ranking.account_id, g.ranking.revenue / UNIT, g.ranking.new_tier))
+                .collect::<Vec<_>>(),
+            vec![
+                (id(1), 60, Tier::Strategic),
+                (id(4), 25, Tier::Key),
+                (id(5), 15, Tier::Standard),
+            ]
+        );
+        assert_eq!(rows[0].ranking.cumulative_share_ppm, 600_000);
+        assert_eq!(
+            rows[0].members,
+            vec![
+                MemberTier {
+                    account_id: id(3),
+                    revenue: 30 * UNIT,
+                    old_tier: Tier::Standard,
+                    new_tier: Tier::Growth,
+                    reason: TierReason::Override,
+                },
+                MemberTier {
+                    account_id: id(2),
+                    revenue: 20 * UNIT,
+                    old_tier: Tier::Key,
+                    new_tier: Tier::Strategic,
+                    reason: TierReason::RevenueShareStrategic,
+                },
+            ]
+        );
+        assert!(rows[1].members.is_empty());
+        // The input order does not matter.
+        let mut reversed = inputs;
+        reversed.reverse();
+        assert_eq!(
+            rank_groups(reversed, &top_of, &TierShares::default(), as_of()),
+            rows
+        );
+    }
+
+    #[test]
+    fn a_top_account_that_is_not_ranked_leaves_its_members_on_their_own() {
+        // 9 is no input (deleted, say): 2 counts as its own group.
+        let top_of = HashMap::from([(id(2), id(9))]);
+        let rows = rank_groups(
+            vec![account(1, 10), account(2, 30)],
+            &top_of,
+            &TierShares::default(),
+            as_of(),
+        );
+        assert_eq!(
+            rows.iter().map(|g| g.ranking.account_id).collect::<Vec<_>>(),
+            vec![id(2), id(1)]
+        );
+        assert!(rows.iter().all(|g| g.members.is_empty()));
+    }
+
+    #[test]
+    fn a_top_accounts_override_decides_the_group_row_but_not_its_members() {
+        let top_of = HashMap::from([(id(2), id(1))]);
+        let mut top = account(1, 10);
+        top.tier_override = Some(TierOverride {
+            tier: Tier::Standard,
+            expire_time: None,
+        });
+        let rows = rank_groups(
+            vec![top, account(2, 10)],
+            &top_of,
+            &TierShares::default(),
+            as_of(),
+        );
+        let group = &rows[0];
+        assert_eq!(
+            (
+                group.ranking.ranked_tier,
+                group.ranking.new_tier,
+                group.ranking.reason
+            ),
+            (Tier::Strategic, Tier::Standard, TierReason::Override)
+        );
+        assert_eq!(
+            (group.members[0].new_tier, group.members[0].reason),
+            (Tier::Strategic, TierReason::RevenueShareStrategic)
+        );
+    }
+
+    #[test]
+    fn segments_are_ranked_against_their_own_totals_without_overrides() {
+        let mut held = account(3, 10);
+        held.tier_override = Some(TierOverride {
+            tier: Tier::Strategic,
+            expire_time: None,
+        });
+        // Segment "C": 80 + 20 (before 0, 80 of 100: S, STANDARD); unclassified "": 10 alone.
+        let segments = rank_within_segments(
+            vec![
+                ("C".to_owned(), account(1, 80)),
+                ("".to_owned(), held),
+                ("C".to_owned(), account(2, 20)),
+            ],
+            &TierShares::default(),
+            as_of(),
+        );
+        assert_eq!(segments.keys().collect::<Vec<_>>(), vec!["", "C"]);
+        let c = &segments["C"];
+        assert_eq!(
+            c.iter()
+                .map(|r| (r.account_id, r.new_tier, r.share_ppm, r.cumulative_share_ppm))
+                .collect::<Vec<_>>(),
+            vec![
+                (id(1), Tier::Strategic, 800_000, 800_000),
+                (id(2), Tier::Standard, 200_000, 1_000_000),
+            ]
+        );
+        let alone = &segments[""][0];
+        assert_eq!(
+            (alone.new_tier, alone.reason, alone.share_ppm),
+            (Tier::Strategic, TierReason::RevenueShareStrategic, 1_000_000)
+        );
+    }
+
     fn population() -> impl Strategy<Value = Vec<TierInput>> {
         prop::collection::vec((0u64..1_000_000, 0u64..1_000_000, 0u64..1_000_000), 1..60).prop_map(|rows| {
             rows.into_iter()
@@ -563,6 +835,35 @@ mod tests {
                 let last = strategic.last().unwrap();
                 prop_assert!((held - last.revenue) * 2 < total);
             }
+        }
+
+        /// Ranking by group with every account its own group is ranking by account; and with any
+        /// grouping, the groups' revenue adds up to the accounts' and every account appears once.
+        #[test]
+        fn groups_of_one_rank_as_accounts_and_groups_keep_every_account(
+            accounts in population(),
+            tops in prop::collection::vec(0usize..60, 60),
+        ) {
+            let alone = rank_groups(accounts.clone(), &HashMap::new(), &TierShares::default(), as_of());
+            let plain = rank(accounts.clone(), &TierShares::default(), as_of());
+            prop_assert_eq!(alone.iter().map(|g| g.ranking.clone()).collect::<Vec<_>>(), plain);
+            let ids: Vec<Uuid> = accounts.iter().map(|a| a.account_id).collect();
+            let top_of: HashMap<Uuid, Uuid> = ids
+                .iter()
+                .enumerate()
+                .map(|(n, id)| (*id, ids[tops[n] % ids.len()]))
+                .collect();
+            let groups = rank_groups(accounts.clone(), &top_of, &TierShares::default(), as_of());
+            let total: i128 = accounts.iter().map(|a| a.revenue).sum();
+            prop_assert_eq!(groups.iter().map(|g| g.ranking.revenue).sum::<i128>(), total);
+            let mut seen: Vec<Uuid> = groups
+                .iter()
+                .flat_map(|g| std::iter::once(g.ranking.account_id).chain(g.members.iter().map(|m| m.account_id)))
+                .collect();
+            seen.sort();
+            let mut expected = ids;
+            expected.sort();
+            prop_assert_eq!(seen, expected);
         }
 
         /// Tiers by share never improve further down the ranking, ranks are 1..=n in revenue order,

@@ -8,7 +8,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 use uuid::Uuid;
 
 use super::{
-    contact_calendar::overdue_of, interactions::last_interaction_by_account, revenue::revenue_by_account,
+    contact_calendar::overdue_of,
+    interactions::last_interaction_by_account,
+    revenue::{revenue_by_account, revenue_of_accounts},
 };
 use crate::{
     accounts::{
@@ -62,9 +64,34 @@ pub async fn assess_accounts(
         .filter(|a| scope.account_id.is_none_or(|id| id == a.id))
         .filter(|a| visible.as_ref().is_none_or(|ids| ids.contains(&a.id)))
         .collect();
-    let mut seen = observe(&snapshot, &live, config, now).await?;
+    let mut seen = observe(&snapshot, &live, None, config, now).await?;
     snapshot.commit().await?;
     Ok(live
+        .into_iter()
+        .map(|account| {
+            let observed = seen.remove(&account.id).unwrap_or_default();
+            let health = health::assess(&observed, &config.health);
+            (account, health)
+        })
+        .collect())
+}
+
+/// The health of `accounts` (live ones the caller may see: a group's members) at `now`, in their order;
+/// the revenue and satisfaction it reads are read for them alone.
+pub(super) async fn assess_among(
+    db: &Db,
+    accounts: Vec<AccountSummary>,
+    config: &PlanningConfig,
+    now: DateTime<Utc>,
+) -> Result<Vec<(AccountSummary, Health)>> {
+    if accounts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let snapshot = db.snapshot().await?;
+    let ids: Vec<Uuid> = accounts.iter().map(|a| a.id).collect();
+    let mut seen = observe(&snapshot, &accounts, Some(&ids), config, now).await?;
+    snapshot.commit().await?;
+    Ok(accounts
         .into_iter()
         .map(|account| {
             let observed = seen.remove(&account.id).unwrap_or_default();
@@ -84,16 +111,27 @@ fn decline_windows(now: DateTime<Utc>) -> ((Period, Period), (Period, Period)) {
     )
 }
 
+/// What each signal needs for `live`; `only`: the planning area's own grouped reads (revenue,
+/// satisfaction) are read for these accounts alone.
 async fn observe(
     conn: &impl ConnectionTrait,
     live: &[AccountSummary],
+    only: Option<&[Uuid]>,
     config: &PlanningConfig,
     now: DateTime<Utc>,
 ) -> Result<HashMap<Uuid, Observations>> {
     let currency = &config.reporting_currency;
     let (recent_months, year_before_months) = decline_windows(now);
-    let recent = revenue_by_account(conn, recent_months, currency).await?;
-    let year_before = revenue_by_account(conn, year_before_months, currency).await?;
+    let (recent, year_before) = match only {
+        Some(ids) => (
+            revenue_of_accounts(conn, ids, recent_months, currency).await?,
+            revenue_of_accounts(conn, ids, year_before_months, currency).await?,
+        ),
+        None => (
+            revenue_by_account(conn, recent_months, currency).await?,
+            revenue_by_account(conn, year_before_months, currency).await?,
+        ),
+    };
     let breaches = breached_targets_by_account(conn, now - Duration::days(SLA_DAYS), now).await?;
     let visits_overdue: HashMap<Uuid, i64> = overdue_of(conn, live, config, now)
         .await?
@@ -120,7 +158,8 @@ async fn observe(
             lost_to: deal.lost_to_competitor,
         });
     }
-    let satisfaction = satisfaction_by_account(conn, now - Duration::days(SATISFACTION_DAYS), now).await?;
+    let satisfaction =
+        satisfaction_by_account(conn, only, now - Duration::days(SATISFACTION_DAYS), now).await?;
     let mut team_feedback =
         latest_round_scores(conn, (now - Duration::days(FEEDBACK_DAYS)).date_naive()).await?;
 
@@ -151,11 +190,16 @@ async fn observe(
 /// Per account: the sum and count of the satisfaction ratings given in `[since, now]`.
 async fn satisfaction_by_account(
     conn: &impl ConnectionTrait,
+    only: Option<&[Uuid]>,
     since: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<HashMap<Uuid, (i64, i64)>> {
     use interaction::Column as C;
-    let rows: Vec<(Uuid, Option<i64>, i64)> = interaction::Entity::find()
+    let mut select = interaction::Entity::find();
+    if let Some(ids) = only {
+        select = select.filter(C::AccountId.is_in(ids.iter().copied()));
+    }
+    let rows: Vec<(Uuid, Option<i64>, i64)> = select
         .select_only()
         .column(C::AccountId)
         .column_as(

@@ -5,7 +5,9 @@ mod actions;
 mod brief;
 mod contact_calendar;
 mod entity;
+mod group;
 mod health;
+mod in_segments;
 mod interactions;
 mod plans;
 mod revenue;
@@ -16,7 +18,9 @@ pub use actions::{
 };
 pub use brief::account_brief;
 pub use contact_calendar::{overdue_cadence, upcoming_key_dates};
+pub use group::group_summary;
 pub use health::{HealthScope, assess_accounts};
+pub use in_segments::accounts_in_segments;
 pub use interactions::{
     get_interaction, interaction_ids, interactions_by_ids, list_interactions, log_interaction,
     update_interaction,
@@ -24,6 +28,7 @@ pub use interactions::{
 pub use plans::{
     change_plan_status, create_plan, get_plan, list_plans, plan_ids, plans_by_ids, scorecard, update_plan,
 };
+pub use revenue::{RevenueReport, RevenueReportQuery, SegmentRevenue, revenue_report, revenue_report_query};
 pub use revenue::{
     import_revenue, list_revenue, monthly_revenue, read_accounts_ahead, revenue_by_account, revenue_by_ids,
     revenue_ids, revenue_ids_by_external_ids, upsert_revenue,

@@ -14,7 +14,7 @@ use crate::{
     accounts::store as accounts,
     identity::{
         Visibility,
-        access::{require_visible_account, visible_accounts},
+        access::{require_visible_account, visible_accounts, visible_accounts_sql},
     },
     planning::store::entity::revenue_record as row_entity,
     planning::{
@@ -34,6 +34,10 @@ use crate::{
         money::{self, Money},
         paging::{Cursor, Direction, Keyset, Page, SortKey},
         request::RequestContext,
+    },
+    segments::{
+        model::{SegmentFilter, SegmentGrouping, SegmentKind},
+        store::directory as segments,
     },
 };
 
@@ -490,6 +494,40 @@ pub async fn revenue_by_account(
     Ok(sums)
 }
 
+/// [`revenue_by_account`] for some accounts only (a group's members): one grouped query per 500.
+pub(super) async fn revenue_of_accounts(
+    conn: &impl ConnectionTrait,
+    accounts: &[Uuid],
+    (first, last): (Period, Period),
+    currency: &str,
+) -> Result<HashMap<Uuid, i128>> {
+    use row_entity::Column as C;
+    let [high, low, nanos] = amount_sums();
+    let mut sums = HashMap::with_capacity(accounts.len());
+    for chunk in accounts.chunks(500) {
+        type Row = (Uuid, Option<i64>, Option<i64>, Option<i64>);
+        let rows: Vec<Row> = row_entity::Entity::find()
+            .select_only()
+            .column(C::AccountId)
+            .column_as(high.clone(), "high")
+            .column_as(low.clone(), "low")
+            .column_as(nanos.clone(), "nanos")
+            .filter(C::AccountId.is_in(chunk.iter().copied()))
+            .filter(C::AmountCurrency.eq(currency))
+            .filter(C::Period.gte(first))
+            .filter(C::Period.lte(last))
+            .group_by(C::AccountId)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        sums.extend(
+            rows.into_iter()
+                .map(|(account, high, low, nanos)| (account, total_of((high, low, nanos)))),
+        );
+    }
+    Ok(sums)
+}
+
 /// One account's revenue over an inclusive range of periods in `currency`, in billionths.
 pub(super) async fn account_revenue(
     conn: &impl ConnectionTrait,
@@ -546,4 +584,163 @@ pub async fn revenue_ids_by_external_ids(db: &Db, external_ids: &[String]) -> Re
         .into_tuple()
         .all(db.conn())
         .await?)
+}
+
+/// What GetRevenueReport sums: the records of an inclusive range of periods in the reporting currency,
+/// of the live accounts the caller may see, narrowed by tier and segments, and perhaps grouped.
+#[derive(Clone, Debug)]
+pub struct RevenueReportQuery {
+    pub first: Period,
+    pub last: Period,
+    pub currency: String,
+    pub tier: Option<crate::accounts::model::Tier>,
+    pub segments: SegmentFilter,
+    pub group_by: Option<SegmentGrouping>,
+}
+
+/// One segment's revenue: its code and name, or for accounts classified under none an empty code and
+/// their own free text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SegmentRevenue {
+    pub code: String,
+    pub name: String,
+    /// In billionths of the reporting currency.
+    pub revenue: i128,
+    /// Accounts with records in the range.
+    pub account_count: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevenueReport {
+    /// In billionths of the reporting currency: the sum of the segments' when grouped.
+    pub total: i128,
+    pub account_count: i64,
+    /// With a grouping: ordered by code (the unclassified, empty code, first; among them by text).
+    pub segments: Vec<SegmentRevenue>,
+}
+
+/// The statement of [`revenue_report`]: one aggregate query, grouped (with a grouping) by the segment
+/// each account is reported under (the rollup row source joined on its code; accounts classified under
+/// none by their free text). Columns: [code, text,] accounts, the three sums of
+/// [`money::sum_columns`].
+pub fn revenue_report_query(
+    backend: sea_orm::DatabaseBackend,
+    visibility: Visibility,
+    query: &RevenueReportQuery,
+) -> Statement {
+    let mut values: Vec<Value> = Vec::new();
+    let mut bind = |value: Value| {
+        values.push(value);
+        match backend {
+            sea_orm::DatabaseBackend::Postgres => format!("${}", values.len()),
+            _ => format!("?{}", values.len()),
+        }
+    };
+    let (group, rollup) = match query.group_by {
+        Some(grouping) => {
+            let (code, text) = match grouping.kind {
+                SegmentKind::Industry => ("a.industry_code", "a.industry"),
+                SegmentKind::Region => ("a.region_code", "a.region"),
+            };
+            (
+                format!(
+                    "COALESCE(g.group_code, ''), \
+                     CASE WHEN g.group_code IS NULL THEN COALESCE({text}, '') ELSE '' END"
+                ),
+                format!(
+                    " LEFT JOIN ({}) g ON g.code = {code}",
+                    segments::rollup_sql(grouping)
+                ),
+            )
+        }
+        None => (String::new(), String::new()),
+    };
+    let (first, last, currency) = (
+        bind(query.first.into()),
+        bind(query.last.into()),
+        bind(query.currency.clone().into()),
+    );
+    let mut text = format!(
+        "SELECT {group}{comma}COUNT(DISTINCT r.account_id), {sums} \
+         FROM revenue_records r JOIN ({account_rows}) a ON a.id = r.account_id{rollup} \
+         WHERE a.delete_time IS NULL AND r.period >= {first} AND r.period <= {last} \
+         AND r.amount_currency = {currency}",
+        comma = if group.is_empty() { "" } else { ", " },
+        sums = money::sum_columns("r.amount_units", "r.amount_nanos", "1").join(", "),
+        account_rows = accounts::REPORT_ROWS_SQL,
+    );
+    if let Some(tier) = query.tier {
+        let p = bind(tier.as_str().into());
+        text.push_str(&format!(" AND a.tier = {p}"));
+    }
+    for (kind, code) in query.segments.codes() {
+        let column = match kind {
+            SegmentKind::Industry => "a.industry_code",
+            SegmentKind::Region => "a.region_code",
+        };
+        let p = bind(code.to_owned().into());
+        text.push_str(&format!(" AND {column} IN ({})", segments::subtree_sql(kind, &p)));
+    }
+    if let Some(visible) = visible_accounts_sql(visibility, |staff| bind(staff.into())) {
+        text.push_str(&format!(" AND r.account_id IN ({visible})"));
+    }
+    if !group.is_empty() {
+        text.push_str(&format!(" GROUP BY {group}"));
+    }
+    Statement::from_sql_and_values(backend, text, values)
+}
+
+/// GetRevenueReport: the revenue of the live accounts `visibility` lets the caller see over a range of
+/// months, in one aggregate query; with a grouping, per segment, the total their sum.
+pub async fn revenue_report(
+    db: &Db,
+    visibility: Visibility,
+    query: &RevenueReportQuery,
+) -> Result<RevenueReport> {
+    segments::require_filter(db.conn(), &query.segments).await?;
+    let statement = revenue_report_query(db.backend(), visibility, query);
+    let first = if query.group_by.is_some() { 2 } else { 0 };
+    let mut grouped: BTreeMap<(String, String), (i128, i64)> = BTreeMap::new();
+    let (mut total, mut account_count) = (0i128, 0i64);
+    for row in db.conn().query_all_raw(statement).await? {
+        let accounts: i64 = row.try_get_by_index(first)?;
+        let part =
+            |at: usize| -> Result<i64> { Ok(row.try_get_by_index::<Option<i64>>(first + at)?.unwrap_or(0)) };
+        let revenue = money::total_of_sums(part(1)?, part(2)?, part(3)?);
+        total += revenue;
+        account_count += accounts;
+        if query.group_by.is_some() && accounts > 0 {
+            let key: (String, String) = (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
+            let entry = grouped.entry(key).or_default();
+            entry.0 += revenue;
+            entry.1 += accounts;
+        }
+    }
+    let mut segment_rows = Vec::with_capacity(grouped.len());
+    if let Some(grouping) = query.group_by {
+        let codes: Vec<String> = grouped
+            .keys()
+            .map(|(code, _)| code.clone())
+            .filter(|code| !code.is_empty())
+            .collect();
+        let names = segments::names_of(db.conn(), grouping.kind, &codes).await?;
+        segment_rows = grouped
+            .into_iter()
+            .map(|((code, text), (revenue, account_count))| SegmentRevenue {
+                name: if code.is_empty() {
+                    text
+                } else {
+                    names.get(&code).cloned().unwrap_or_else(|| code.clone())
+                },
+                code,
+                revenue,
+                account_count,
+            })
+            .collect();
+    }
+    Ok(RevenueReport {
+        total,
+        account_count,
+        segments: segment_rows,
+    })
 }

@@ -3,13 +3,17 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, sea_query::ExprTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Statement,
+    sea_query::ExprTrait,
 };
 use uuid::Uuid;
+
+use std::collections::HashMap;
 
 use super::{TIER_OVERRIDE, live_accounts_among, revenue_by_account, tier_changed};
 use crate::{
     accounts::{model::Tier, store as accounts},
+    config::PlanningConfig,
     identity::{
         Visibility,
         access::{require_visible_account, visible_accounts},
@@ -17,9 +21,10 @@ use crate::{
     opportunities::store::open_weighted_pipeline_by_account,
     planning::store::entity::{tier_change as change_entity, tier_override as override_entity},
     planning::{
+        config::{RankBy, SegmentBy},
         convert::override_to_proto,
-        model::{RankedAccount, TierChange, TierChangeSource, TierOverrideRecord, TierTable},
-        rules::tiering::{self, TierInput, TierOverride, TierReason, TierShares},
+        model::{RankedAccount, SegmentPlace, TierChange, TierChangeSource, TierOverrideRecord, TierTable},
+        rules::tiering::{self, TierInput, TierOverride, TierReason},
     },
     platform::{
         audit::{self, Change},
@@ -31,63 +36,81 @@ use crate::{
         paging::{Cursor, Direction, Keyset, Page},
         request::RequestContext,
     },
+    segments::{
+        model::{SegmentGrouping, SegmentKind},
+        store::directory as segments,
+    },
 };
 
 /// Rows per multi-row insert of tier changes (thirteen columns).
 const CHUNK: usize = 1000;
 
-/// Ranks every live account at `as_of` and, when `apply`, stores each changed tier with its history
-/// row and a `TierChanged` event, in one transaction (so two rankings never interleave). Read only,
-/// it works on one snapshot.
+/// Ranks every live account (or, with `planning.tiering.rank_by = "group"`, every group) at `as_of`
+/// and, when `apply`, stores each changed tier with its history row and a `TierChanged` event, in one
+/// transaction (so two rankings never interleave). Read only, it works on one snapshot.
 pub async fn recompute_tiers(
     db: &Db,
     ctx: &RequestContext,
     as_of: DateTime<Utc>,
-    shares: &TierShares,
-    currency: &str,
+    config: &PlanningConfig,
     apply: bool,
 ) -> Result<TierTable> {
+    let currency = config.reporting_currency.as_str();
+    let ranks_groups = config.tiering.rank_by == RankBy::Group;
     if !apply {
         let snapshot = db.snapshot().await?;
-        let rows = rank_accounts(&snapshot, as_of, shares, currency).await?;
+        let rows = rank_accounts(&snapshot, as_of, config).await?;
         snapshot.commit().await?;
         return Ok(TierTable {
             as_of,
             applied: false,
             currency: currency.to_owned(),
             rows,
+            ranks_groups,
         });
     }
     db.write(|txn| async move {
         let txn = &*txn;
-        let rows = rank_accounts(txn, as_of, shares, currency).await?;
+        let rows = rank_accounts(txn, as_of, config).await?;
         let at = now();
-        let changed: Vec<&RankedAccount> = rows.iter().filter(|r| r.ranking.changed()).collect();
-        let tiers: Vec<(Uuid, Tier)> = changed
-            .iter()
-            .map(|r| (r.ranking.account_id, r.ranking.new_tier))
-            .collect();
+        // Each account whose tier changes: a row's own account, and a group's other members, each
+        // recorded with the row's revenue and cumulative share (what its tier was ranked on).
+        let mut history: Vec<TierChange> = Vec::new();
+        for row in &rows {
+            let ranking = &row.ranking;
+            let change = |account_id, old_tier, new_tier, reason| TierChange {
+                id: Uuid::now_v7(),
+                account_id,
+                old_tier,
+                new_tier,
+                source: TierChangeSource::Ranking,
+                reason,
+                note: String::new(),
+                as_of: Some(as_of),
+                revenue: Money::from_total_nanos(currency, ranking.revenue),
+                cumulative_share_ppm: Some(ranking.cumulative_share_ppm),
+                change_time: at,
+                changed_by: ctx.principal.staff_id,
+            };
+            if ranking.changed() {
+                history.push(change(
+                    ranking.account_id,
+                    ranking.old_tier,
+                    ranking.new_tier,
+                    ranking.reason,
+                ));
+            }
+            for member in row.members.iter().filter(|m| m.changed()) {
+                history.push(change(
+                    member.account_id,
+                    member.old_tier,
+                    member.new_tier,
+                    member.reason,
+                ));
+            }
+        }
+        let tiers: Vec<(Uuid, Tier)> = history.iter().map(|c| (c.account_id, c.new_tier)).collect();
         accounts::set_tiers(txn, &tiers, at).await?;
-        let history: Vec<TierChange> = changed
-            .iter()
-            .map(|row| {
-                let ranking = &row.ranking;
-                TierChange {
-                    id: Uuid::now_v7(),
-                    account_id: ranking.account_id,
-                    old_tier: ranking.old_tier,
-                    new_tier: ranking.new_tier,
-                    source: TierChangeSource::Ranking,
-                    reason: ranking.reason,
-                    note: String::new(),
-                    as_of: Some(as_of),
-                    revenue: Money::from_total_nanos(currency, ranking.revenue),
-                    cumulative_share_ppm: Some(ranking.cumulative_share_ppm),
-                    change_time: at,
-                    changed_by: ctx.principal.staff_id,
-                }
-            })
-            .collect();
         insert_changes(txn, &history).await?;
         let events = history.iter().map(tier_changed).collect();
         audit::record_many(txn, ctx, events).await?;
@@ -96,33 +119,34 @@ pub async fn recompute_tiers(
             applied: true,
             currency: currency.to_owned(),
             rows: rows.clone(),
+            ranks_groups,
         })
     })
     .await
 }
 
 /// The ranked table from what is stored now: live accounts, their revenue in both years, their open
-/// weighted pipeline, and their overrides.
+/// weighted pipeline, and their overrides; ranked as accounts or as groups, and within segments when
+/// the configuration asks.
 async fn rank_accounts(
     conn: &impl ConnectionTrait,
     as_of: DateTime<Utc>,
-    shares: &TierShares,
-    currency: &str,
+    config: &PlanningConfig,
 ) -> Result<Vec<RankedAccount>> {
+    let (shares, currency) = (&config.tiers, config.reporting_currency.as_str());
     let windows = tiering::revenue_windows(as_of);
     let live = accounts::live_accounts_in_tiers(conn, Tier::ALL).await?;
     let trailing = revenue_by_account(conn, windows.trailing, currency).await?;
     let previous = revenue_by_account(conn, windows.previous, currency).await?;
     let pipeline = open_weighted_pipeline_by_account(conn, currency).await?;
-    let overrides: std::collections::HashMap<Uuid, TierOverride> = override_entity::Entity::find()
+    let overrides: HashMap<Uuid, TierOverride> = override_entity::Entity::find()
         .all(conn)
         .await?
         .into_iter()
         .map(|row| Ok((row.account_id, override_of(&row)?.into())))
         .collect::<Result<_>>()?;
-    let names: std::collections::HashMap<Uuid, String> =
-        live.iter().map(|a| (a.id, a.display_name.clone())).collect();
-    let inputs = live
+    let names: HashMap<Uuid, String> = live.iter().map(|a| (a.id, a.display_name.clone())).collect();
+    let inputs: Vec<TierInput> = live
         .iter()
         .map(|account| TierInput {
             account_id: account.id,
@@ -133,13 +157,95 @@ async fn rank_accounts(
             tier_override: overrides.get(&account.id).copied(),
         })
         .collect();
-    Ok(tiering::rank(inputs, shares, as_of)
-        .into_iter()
-        .map(|ranking| RankedAccount {
-            display_name: names.get(&ranking.account_id).cloned().unwrap_or_default(),
-            ranking,
+    let row = |ranking: tiering::TierRanking, members| RankedAccount {
+        display_name: names.get(&ranking.account_id).cloned().unwrap_or_default(),
+        ranking,
+        members,
+        segment: None,
+    };
+    let mut rows: Vec<RankedAccount> = match config.tiering.rank_by {
+        RankBy::Account => tiering::rank(inputs, shares, as_of)
+            .into_iter()
+            .map(|ranking| row(ranking, Vec::new()))
+            .collect(),
+        RankBy::Group => {
+            let top_of = accounts::live_top_accounts(conn).await?;
+            tiering::rank_groups(inputs, &top_of, shares, as_of)
+                .into_iter()
+                .map(|group| row(group.ranking, group.members))
+                .collect()
+        }
+    };
+    let kind = match config.tiering.segment_by {
+        SegmentBy::None => return Ok(rows),
+        SegmentBy::Industry => SegmentKind::Industry,
+        SegmentBy::Region => SegmentKind::Region,
+    };
+    let segment_of = top_level_segments(conn, kind).await?;
+    let codes: Vec<String> = segment_of.values().filter(|c| !c.is_empty()).cloned().collect();
+    let names = segments::names_of(conn, kind, &codes).await?;
+    let inputs = rows
+        .iter()
+        .map(|row| {
+            let r = &row.ranking;
+            let code = segment_of.get(&r.account_id).cloned().unwrap_or_default();
+            let input = TierInput {
+                account_id: r.account_id,
+                revenue: r.revenue,
+                previous_revenue: r.previous_revenue,
+                weighted_pipeline: r.weighted_pipeline,
+                current_tier: r.old_tier,
+                tier_override: None,
+            };
+            (code, input)
         })
-        .collect())
+        .collect();
+    let mut places: HashMap<Uuid, SegmentPlace> = HashMap::new();
+    for (code, ranked) in tiering::rank_within_segments(inputs, shares, as_of) {
+        let name = names.get(&code).cloned().unwrap_or_default();
+        for ranking in ranked {
+            let place = SegmentPlace {
+                code: code.clone(),
+                name: name.clone(),
+                tier: ranking.ranked_tier,
+                share_ppm: ranking.share_ppm,
+                cumulative_share_ppm: ranking.cumulative_share_ppm,
+            };
+            places.insert(ranking.account_id, place);
+        }
+    }
+    for row in &mut rows {
+        row.segment = places.remove(&row.ranking.account_id);
+    }
+    Ok(rows)
+}
+
+/// Each live account's segment of `kind` at the top level of the tree (its own code rolled up to depth
+/// 1), empty for an account not classified under one: one query over the accounts' and the segments'
+/// row sources.
+async fn top_level_segments(conn: &impl ConnectionTrait, kind: SegmentKind) -> Result<HashMap<Uuid, String>> {
+    let column = match kind {
+        SegmentKind::Industry => "industry_code",
+        SegmentKind::Region => "region_code",
+    };
+    let rollup = segments::rollup_sql(SegmentGrouping {
+        kind,
+        rollup_depth: 1,
+    });
+    let sql = format!(
+        "SELECT a.id, r.group_code FROM ({account_rows}) a LEFT JOIN ({rollup}) r ON r.code = a.{column} \
+         WHERE a.delete_time IS NULL",
+        account_rows = accounts::REPORT_ROWS_SQL,
+    );
+    let backend = conn.get_database_backend();
+    let rows = conn.query_all_raw(Statement::from_string(backend, sql)).await?;
+    let mut codes = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let id: Uuid = row.try_get_by_index(0)?;
+        let code: Option<String> = row.try_get_by_index(1)?;
+        codes.insert(id, code.unwrap_or_default());
+    }
+    Ok(codes)
 }
 
 impl From<TierOverrideRecord> for TierOverride {

@@ -17,8 +17,10 @@ mod rows;
 
 pub use assignments::ServiceRequestAssignments;
 pub use calendars::{create_calendar, get_calendar, list_calendars, update_calendar};
+pub use compliance::compliance_of_accounts;
 pub use compliance::{
-    Compliance, ComplianceReport, ComplianceScope, breached_targets_by_account, compliance_report,
+    Compliance, ComplianceReport, ComplianceScope, SegmentCompliance, breached_targets_by_account,
+    compliance_report,
 };
 pub use history::{list_escalations, list_status_history};
 pub use import::import_requests;

@@ -26,6 +26,7 @@ pub use members::{
     MemberPatch, NewMember, add_member, list_members, member_ids, members_by_ids, remove_member,
     update_member,
 };
+pub use reports::coverage_of_accounts;
 pub use reports::{AccountCoverage, CoveragePolicy, Workload, coverage_report, workload};
 pub use staff::{
     create_staff, deactivate_staff, get_staff, list_staff, reactivate_staff, staff_by_email, staff_by_ids,

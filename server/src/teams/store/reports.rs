@@ -2,12 +2,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use super::{departments::list_departments, members::active_seat_counts, seats_of_accounts};
 use crate::{
-    accounts::{model::Tier, store::live_accounts_in_tiers},
+    accounts::{
+        model::Tier,
+        store::{AccountSummary, live_accounts_in_tiers},
+    },
     config::TierCoverage,
     platform::{
         db::Db,
@@ -63,11 +66,13 @@ impl AccountCoverage {
     }
 }
 
-/// Every live account of `tiers` (empty: every tier with requirements), ordered by tier and name.
+/// Every live account of `tiers` (empty: every tier with requirements) in `segments` (each with
+/// everything below it; SEGMENT_NOT_FOUND for an unknown code), ordered by tier and name.
 pub async fn coverage_report(
     db: &Db,
     policy: &CoveragePolicy,
     tiers: &[Tier],
+    segments: &crate::segments::model::SegmentFilter,
     gaps_only: bool,
 ) -> Result<Vec<AccountCoverage>> {
     let tiers: Vec<Tier> = if tiers.is_empty() {
@@ -78,12 +83,39 @@ pub async fn coverage_report(
     // One snapshot: the accounts and their teams as of the same moment.
     let txn = db.snapshot().await?;
     let conn = &txn;
+    crate::segments::store::directory::require_filter(conn, segments).await?;
+    let mut accounts = live_accounts_in_tiers(conn, &tiers).await?;
+    if let Some(in_segments) = crate::accounts::store::in_segments(segments) {
+        let backend = conn.get_database_backend();
+        let mut ids = std::collections::HashSet::new();
+        for row in conn.query_all_raw(backend.build(&in_segments)).await? {
+            ids.insert(row.try_get_by_index::<Uuid>(0)?);
+        }
+        accounts.retain(|account| ids.contains(&account.id));
+    }
+    accounts.sort_by(|a, b| (a.tier, &a.display_name, a.id).cmp(&(b.tier, &b.display_name, b.id)));
+    let report = coverage_of_accounts(conn, policy, accounts)
+        .await?
+        .into_iter()
+        .filter(|coverage| !(gaps_only && coverage.is_covered()))
+        .collect();
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// The coverage of `accounts` (the report's, or a group's members) by the requirements of each one's
+/// tier, in their order.
+pub async fn coverage_of_accounts(
+    conn: &impl ConnectionTrait,
+    policy: &CoveragePolicy,
+    accounts: Vec<AccountSummary>,
+) -> Result<Vec<AccountCoverage>> {
     let mut department_ids: HashMap<String, Uuid> = list_departments(conn)
         .await?
         .into_iter()
         .map(|d| (d.code, d.id))
         .collect();
-    let requirements: BTreeMap<Tier, (Requirement, HashMap<Uuid, String>)> = tiers
+    let requirements: BTreeMap<Tier, (Requirement, HashMap<Uuid, String>)> = Tier::ALL
         .iter()
         .map(|tier| {
             let (roles, codes) = policy.tiers.get(tier).cloned().unwrap_or_default();
@@ -109,9 +141,6 @@ pub async fn coverage_report(
             )
         })
         .collect();
-
-    let mut accounts = live_accounts_in_tiers(conn, &tiers).await?;
-    accounts.sort_by(|a, b| (a.tier, &a.display_name, a.id).cmp(&(b.tier, &b.display_name, b.id)));
     let ids: Vec<Uuid> = accounts.iter().map(|a| a.id).collect();
     let teams = seats_of_accounts(conn, &ids).await?;
     let mut report = Vec::with_capacity(accounts.len());
@@ -119,18 +148,14 @@ pub async fn coverage_report(
         let (requirement, code_of) = &requirements[&account.tier];
         let team = teams.get(&account.id).map(Vec::as_slice).unwrap_or_default();
         let (missing_roles, missing_departments) = coverage_gaps(requirement, team);
-        let coverage = AccountCoverage {
+        report.push(AccountCoverage {
             account_id: account.id,
             display_name: account.display_name,
             tier: account.tier,
             missing_roles,
             missing_liaisons: missing_departments.iter().map(|id| code_of[id].clone()).collect(),
-        };
-        if !(gaps_only && coverage.is_covered()) {
-            report.push(coverage);
-        }
+        });
     }
-    txn.commit().await?;
     Ok(report)
 }
 

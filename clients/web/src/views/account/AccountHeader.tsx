@@ -12,6 +12,9 @@ import { useLocale, useMessages } from "../../i18n/i18n";
 import { LIFECYCLE, RAD_STATUS, RELATIONSHIP_STAGE, TIER, label } from "../../i18n/labels";
 import { formatTime } from "../../format/time";
 import { ErrorNotice } from "../../ui/ErrorNotice";
+import { nameOfCode } from "../../segments/model";
+import { SegmentPicker } from "../../segments/SegmentPicker";
+import { useSegments } from "../../segments/useSegments";
 import { KeyDates } from "./KeyDates";
 import { messages } from "./messages";
 import { changedPaths, draftOf, needsReason, updateRequest, type AccountDraft } from "./model";
@@ -28,6 +31,7 @@ export function AccountHeader({
   const t = useMessages(messages);
   const { locale } = useLocale();
   const [editing, setEditing] = useState(false);
+  const segments = useSegments();
   return (
     <div className="card account-header">
       <dl className="facts">
@@ -40,6 +44,24 @@ export function AccountHeader({
         <Fact term={t.legalName}>{account.legalName || <span className="muted">{t.none}</span>}</Fact>
         <Fact term={t.industry}>{account.industry || <span className="muted">{t.none}</span>}</Fact>
         <Fact term={t.region}>{account.region || <span className="muted">{t.none}</span>}</Fact>
+        <Fact term={t.industryCode}>
+          <span data-testid="account-industry-code">
+            {account.industryCode === "" ? (
+              <span className="muted">{t.notClassified}</span>
+            ) : (
+              nameOfCode(segments.data?.industries, account.industryCode, locale)
+            )}
+          </span>
+        </Fact>
+        <Fact term={t.regionCode}>
+          <span data-testid="account-region-code">
+            {account.regionCode === "" ? (
+              <span className="muted">{t.notClassified}</span>
+            ) : (
+              nameOfCode(segments.data?.regions, account.regionCode, locale)
+            )}
+          </span>
+        </Fact>
         <Fact term={t.parent}>
           <ParentLink parentId={account.parentAccountId} />
         </Fact>
@@ -144,6 +166,7 @@ function AccountEditForm({
   const api = useApi();
   const titleId = useId();
   const [draft, setDraft] = useState<AccountDraft>(() => draftOf(account));
+  const segments = useSegments();
   const save = useAction(() => api.accounts.updateAccount(updateRequest(account, draft)));
   const paths = changedPaths(account, draft);
   const set = <K extends keyof AccountDraft>(key: K, value: AccountDraft[K]) =>
@@ -177,6 +200,24 @@ function AccountEditForm({
         {text("industry", "industry", t.industry)}
         {text("region", "region", t.region)}
         {text("externalId", "external_id", t.externalId)}
+        <SegmentPicker
+          className="form-field"
+          label={t.industryCode}
+          name="industry_code"
+          segments={segments.data?.industries}
+          value={draft.industryCode}
+          onChange={(code) => set("industryCode", code)}
+          emptyLabel={t.notClassified}
+        />
+        <SegmentPicker
+          className="form-field"
+          label={t.regionCode}
+          name="region_code"
+          segments={segments.data?.regions}
+          value={draft.regionCode}
+          onChange={(code) => set("regionCode", code)}
+          emptyLabel={t.notClassified}
+        />
         <label>
           {t.lifecycle}
           <select name="lifecycle" value={draft.lifecycle} onChange={(event) => set("lifecycle", Number(event.target.value) as Lifecycle)}>

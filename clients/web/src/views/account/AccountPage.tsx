@@ -57,9 +57,12 @@ export function AccountPage({ id }: { id: string }) {
       loading={loaded.loading}
       error={loaded.error}
       actions={
-        <Link to={{ page: "brief", id: account.id }} className="button-link" data-testid="visit-brief-link">
-          {t.visitBrief}
-        </Link>
+        <>
+          <GroupLink account={account} />
+          <Link to={{ page: "brief", id: account.id }} className="button-link" data-testid="visit-brief-link">
+            {t.visitBrief}
+          </Link>
+        </>
       }
     >
       <nav className="account-contents" aria-label={t.onThisPage}>
@@ -83,5 +86,25 @@ export function AccountPage({ id }: { id: string }) {
         </div>
       ))}
     </Page>
+  );
+}
+
+/** The way to the account's group page, when it belongs to one: it has a parent or subsidiaries. */
+function GroupLink({ account }: { account: Account }) {
+  const t = useMessages(messages);
+  const api = useApi();
+  const hasParent = account.parentAccountId !== "";
+  const subsidiaries = useLoad(
+    (signal) =>
+      hasParent
+        ? Promise.resolve(undefined)
+        : api.accounts.listAccounts({ parentAccountId: account.id, pageSize: 1 }, { signal }),
+    [api, account.id, hasParent],
+  );
+  if (!hasParent && (subsidiaries.data?.accounts.length ?? 0) === 0) return null;
+  return (
+    <Link to={{ page: "group", id: account.id }} className="button-link" data-testid="group-link">
+      {t.group}
+    </Link>
   );
 }

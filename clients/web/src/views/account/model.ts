@@ -103,6 +103,9 @@ export interface AccountDraft {
   industry: string;
   region: string;
   externalId: string;
+  /** The Industry and Region codes the account is classified under; "" for none. */
+  industryCode: string;
+  regionCode: string;
   lifecycle: Lifecycle;
   relationshipStage: RelationshipStage;
   radStatus: RadStatus;
@@ -116,6 +119,8 @@ export function draftOf(account: Account): AccountDraft {
     industry: account.industry,
     region: account.region,
     externalId: account.externalId,
+    industryCode: account.industryCode,
+    regionCode: account.regionCode,
     lifecycle: account.lifecycle,
     relationshipStage: account.relationshipStage,
     radStatus: account.radStatus,
@@ -129,6 +134,8 @@ const EDITABLE: readonly { key: keyof Omit<AccountDraft, "changeReason">; path: 
   { key: "industry", path: "industry" },
   { key: "region", path: "region" },
   { key: "externalId", path: "external_id" },
+  { key: "industryCode", path: "industry_code" },
+  { key: "regionCode", path: "region_code" },
   { key: "lifecycle", path: "lifecycle" },
   { key: "relationshipStage", path: "relationship_stage" },
   { key: "radStatus", path: "rad_status" },
@@ -163,6 +170,8 @@ export function updateRequest(account: Account, draft: AccountDraft) {
       industry: draft.industry.trim(),
       region: draft.region.trim(),
       externalId: draft.externalId.trim(),
+      industryCode: draft.industryCode,
+      regionCode: draft.regionCode,
       lifecycle: draft.lifecycle,
       relationshipStage: draft.relationshipStage,
       radStatus: draft.radStatus,

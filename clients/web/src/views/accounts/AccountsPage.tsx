@@ -8,6 +8,8 @@ import { useEffect, useId, useMemo, useState } from "react";
 import { canManage, useApi, useSession } from "../../app/session";
 import { useLocale, useMessages } from "../../i18n/i18n";
 import { LIFECYCLE, TIER, label } from "../../i18n/labels";
+import { SegmentPicker } from "../../segments/SegmentPicker";
+import { useSegments } from "../../segments/useSegments";
 import { Page } from "../../ui/Page";
 import { AccountTable } from "./AccountTable";
 import { messages } from "./messages";
@@ -90,6 +92,7 @@ function Filters({
   const t = useMessages(messages);
   const { locale } = useLocale();
   const industryList = useId();
+  const segments = useSegments();
   const set = <K extends keyof AccountFilters>(key: K, value: AccountFilters[K]) =>
     onChange({ ...filters, [key]: value });
   return (
@@ -115,15 +118,22 @@ function Filters({
           ))}
         </select>
       </label>
-      <label>
-        {t.region}
-        <input
-          name="region"
-          placeholder={t.regionHint}
-          value={filters.region}
-          onChange={(event) => set("region", event.target.value)}
-        />
-      </label>
+      <SegmentPicker
+        label={t.industry}
+        name="industry_code"
+        segments={segments.data?.industries}
+        value={filters.industryCode}
+        onChange={(code) => set("industryCode", code)}
+        emptyLabel={t.any}
+      />
+      <SegmentPicker
+        label={t.region}
+        name="region_code"
+        segments={segments.data?.regions}
+        value={filters.regionCode}
+        onChange={(code) => set("regionCode", code)}
+        emptyLabel={t.any}
+      />
       <label>
         {t.lifecycle}
         <select
@@ -140,7 +150,7 @@ function Filters({
         </select>
       </label>
       <label>
-        {t.industry}
+        {t.industryText}
         <input
           name="industry"
           list={industryList}
@@ -152,6 +162,15 @@ function Filters({
             <option key={industry} value={industry} />
           ))}
         </datalist>
+      </label>
+      <label>
+        {t.regionText}
+        <input
+          name="region"
+          placeholder={t.regionHint}
+          value={filters.region}
+          onChange={(event) => set("region", event.target.value)}
+        />
       </label>
       <label>
         {t.order}

@@ -9,6 +9,8 @@ import { navigate } from "../../app/router";
 import { useApi } from "../../app/session";
 import { useLocale, useMessages } from "../../i18n/i18n";
 import { LIFECYCLE, label } from "../../i18n/labels";
+import { SegmentPicker } from "../../segments/SegmentPicker";
+import { useSegments } from "../../segments/useSegments";
 import { ErrorNotice } from "../../ui/ErrorNotice";
 import { messages } from "./messages";
 import { accountFromDraft, EMPTY_DRAFT, violationsOf, type NewAccountDraft } from "./model";
@@ -26,6 +28,7 @@ export function NewAccountForm({ onCancel }: { onCancel: () => void }) {
     api.accounts.createAccount({ account, requestId }),
   );
   const titleId = useId();
+  const segments = useSegments();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -69,6 +72,24 @@ export function NewAccountForm({ onCancel }: { onCancel: () => void }) {
           value={draft.region}
           onChange={(value) => set("region", value)}
           errors={violationsOf(fields, "region")}
+        />
+        <SegmentPicker
+          className="form-field"
+          label={t.industryCode}
+          name="industry_code"
+          segments={segments.data?.industries}
+          value={draft.industryCode}
+          onChange={(code) => set("industryCode", code)}
+          emptyLabel={t.notClassified}
+        />
+        <SegmentPicker
+          className="form-field"
+          label={t.regionCode}
+          name="region_code"
+          segments={segments.data?.regions}
+          value={draft.regionCode}
+          onChange={(code) => set("regionCode", code)}
+          emptyLabel={t.notClassified}
         />
         <label>
           {t.lifecycle}

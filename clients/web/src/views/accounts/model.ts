@@ -23,6 +23,9 @@ export interface AccountFilters {
   region: string;
   lifecycle: Lifecycle;
   industry: string;
+  /** An Industry's and a Region's code: the accounts under it or below it; "" for any. */
+  industryCode: string;
+  regionCode: string;
   orderBy: AccountOrder;
 }
 
@@ -43,6 +46,8 @@ export const NO_FILTERS: AccountFilters = {
   region: "",
   lifecycle: Lifecycle.LIFECYCLE_UNSPECIFIED,
   industry: "",
+  industryCode: "",
+  regionCode: "",
   orderBy: "display_name",
 };
 
@@ -58,6 +63,8 @@ export function listRequest(filters: AccountFilters, pageToken: string) {
     tier: filters.tier,
     region: filters.region.trim(),
     industry: filters.industry.trim(),
+    industryCode: filters.industryCode,
+    regionCode: filters.regionCode,
     lifecycle: filters.lifecycle,
     orderBy: filters.orderBy,
   };
@@ -251,6 +258,9 @@ export interface NewAccountDraft {
   legalName: string;
   industry: string;
   region: string;
+  /** The Industry and Region codes to classify it under; "" to leave it to the free text. */
+  industryCode: string;
+  regionCode: string;
   lifecycle: Lifecycle;
 }
 
@@ -259,6 +269,8 @@ export const EMPTY_DRAFT: NewAccountDraft = {
   legalName: "",
   industry: "",
   region: "",
+  industryCode: "",
+  regionCode: "",
   lifecycle: Lifecycle.PROSPECT,
 };
 
@@ -269,6 +281,8 @@ export function accountFromDraft(draft: NewAccountDraft) {
     legalName: draft.legalName.trim(),
     industry: draft.industry.trim(),
     region: draft.region.trim(),
+    industryCode: draft.industryCode,
+    regionCode: draft.regionCode,
     lifecycle: draft.lifecycle,
   };
 }

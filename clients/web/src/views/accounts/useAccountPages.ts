@@ -48,15 +48,15 @@ export function useAccountPages(api: Api, filters: AccountFilters) {
   );
 
   // Other filters start a new listing.
-  const { query, tier, region, industry, lifecycle, orderBy } = filters;
+  const { query, tier, region, industry, industryCode, regionCode, lifecycle, orderBy } = filters;
   useEffect(() => {
-    filtersRef.current = { ...filtersRef.current, query, tier, region, industry, lifecycle, orderBy };
+    filtersRef.current = { ...filtersRef.current, query, tier, region, industry, industryCode, regionCode, lifecycle, orderBy };
     generation.current += 1;
     // Marks the list as loading while the first page for the new filters is on its way.
     // eslint-disable-next-line react-hooks/set-state-in-effect
     load("", true);
     return () => controller.current?.abort();
-  }, [load, query, tier, region, industry, lifecycle, orderBy]);
+  }, [load, query, tier, region, industry, industryCode, regionCode, lifecycle, orderBy]);
 
   const loadMore = useCallback(() => {
     if (pages.nextToken !== "" && !pages.loading) load(pages.nextToken, false);

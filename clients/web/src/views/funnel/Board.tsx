@@ -35,6 +35,8 @@ export interface BoardQuery {
   pipelineId: string;
   ownerStaffId: string;
   accountId: string;
+  /** The accounts' industry and region (codes; "" for any). */
+  segments?: { industryCode: string; regionCode: string };
 }
 
 interface Paging {

@@ -9,6 +9,10 @@ import { useLoad } from "../../api/useLoad";
 import { useApi, useSession } from "../../app/session";
 import { useLocale, useMessages } from "../../i18n/i18n";
 import { label, TIER } from "../../i18n/labels";
+import { maxDepth } from "../../segments/model";
+import { segmentMessages } from "../../segments/messages";
+import { SegmentPicker } from "../../segments/SegmentPicker";
+import { useSegments } from "../../segments/useSegments";
 import { Page } from "../../ui/Page";
 import { AccountNames, factsOf, type FoundAccount } from "./accountNames";
 import { AccountPicker, foundAccount } from "./AccountPicker";
@@ -81,6 +85,10 @@ export function FunnelPage() {
   const [tier, setTier] = useState<Tier | undefined>(undefined);
   const [since, setSince] = useState("");
   const [until, setUntil] = useState("");
+  const [industryCode, setIndustryCode] = useState("");
+  const [regionCode, setRegionCode] = useState("");
+  const segments = useSegments();
+  const st = useMessages(segmentMessages);
   const [version, setVersion] = useState(0);
   const bumpVersion = useCallback(() => setVersion((n) => n + 1), []);
 
@@ -118,6 +126,8 @@ export function FunnelPage() {
     setTier(undefined);
     setSince("");
     setUntil("");
+    setIndustryCode("");
+    setRegionCode("");
   };
 
   const pipelineSelect = pipelines.data && pipelines.data.length > 0 && (
@@ -170,6 +180,24 @@ export function FunnelPage() {
             </select>
           )}
         </Field>
+        <SegmentPicker
+          className="funnel-field"
+          label={st.industry}
+          name="industry_code"
+          segments={segments.data?.industries}
+          value={industryCode}
+          onChange={setIndustryCode}
+          emptyLabel={t.any}
+        />
+        <SegmentPicker
+          className="funnel-field"
+          label={st.region}
+          name="region_code"
+          segments={segments.data?.regions}
+          value={regionCode}
+          onChange={setRegionCode}
+          emptyLabel={t.any}
+        />
         <button type="button" className="secondary" onClick={clear}>
           {t.clearFilters}
         </button>
@@ -183,7 +211,7 @@ export function FunnelPage() {
             <Board
               key={pipeline.id}
               pipeline={pipeline}
-              query={{ pipelineId: pipeline.id, ownerStaffId, accountId }}
+              query={{ pipelineId: pipeline.id, ownerStaffId, accountId, segments: { industryCode, regionCode } }}
               tier={tier}
               accounts={accountFacts}
               accountName={accountName}
@@ -208,7 +236,11 @@ export function FunnelPage() {
               </Field>
             </div>
             <Reports
-              inputs={{ pipelineId: pipeline.id, ownerStaffId, accountId, tier, since, until }}
+              inputs={{ pipelineId: pipeline.id, ownerStaffId, accountId, tier, since, until, industryCode, regionCode }}
+              segmentDepth={Math.max(
+                maxDepth(segments.data?.industries ?? []),
+                maxDepth(segments.data?.regions ?? []),
+              )}
               version={version}
               stageName={stageName}
             />

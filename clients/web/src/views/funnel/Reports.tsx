@@ -5,16 +5,21 @@
  */
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { Tier, type CurrencyAmount, type FunnelFilterSchema } from "@kam/client";
+import { SegmentGrouping_Kind, Tier, type CurrencyAmount, type FunnelFilterSchema } from "@kam/client";
 import { useId, useState, type ReactNode } from "react";
 import { useLoad } from "../../api/useLoad";
 import { useApi } from "../../app/session";
 import { formatMoney } from "../../format/money";
 import { useLocale, useMessages, type Locale } from "../../i18n/i18n";
 import { ErrorNotice } from "../../ui/ErrorNotice";
+import { amountsText } from "../../format/money";
+import { GroupingPicker, type Grouping } from "../../segments/GroupingPicker";
+import { segmentMessages } from "../../segments/messages";
+import { segmentKeyText } from "../../segments/SegmentLabel";
+import { useSegments } from "../../segments/useSegments";
 import { BarChart } from "./BarChart";
 import { forecastLabel, funnelMessages } from "./messages";
-import { amountIn, currenciesOf, daysText, periodRange, percentText } from "./model";
+import { amountIn, currenciesOf, daysText, periodRange, percentText, segmentRows } from "./model";
 
 /** What the reports are narrowed to: plain values, so they can be a hook's dependencies. */
 export interface ReportInputs {
@@ -25,6 +30,9 @@ export interface ReportInputs {
   /** `yyyy-mm-dd` in the browser's zone, or "". */
   since: string;
   until: string;
+  /** The accounts' industry and region (codes; "" for any). */
+  industryCode: string;
+  regionCode: string;
 }
 
 function funnelFilter(inputs: ReportInputs): MessageInitShape<typeof FunnelFilterSchema> {
@@ -34,6 +42,7 @@ function funnelFilter(inputs: ReportInputs): MessageInitShape<typeof FunnelFilte
     ownerStaffId: inputs.ownerStaffId,
     accountId: inputs.accountId,
     tier: inputs.tier ?? Tier.TIER_UNSPECIFIED,
+    segments: { industryCode: inputs.industryCode, regionCode: inputs.regionCode },
     ...(start ? { startTime: timestampFromDate(start) } : {}),
     ...(end ? { endTime: timestampFromDate(end) } : {}),
   };
@@ -53,11 +62,14 @@ export function Reports({
   inputs,
   version,
   stageName,
+  segmentDepth = 1,
 }: {
   inputs: ReportInputs;
   /** Bumped after a write on the board, so the figures follow it. */
   version: number;
   stageName: (key: string) => string;
+  /** The deepest level of the segment trees, for the rollup levels offered. */
+  segmentDepth?: number;
 }) {
   return (
     <div className="funnel-reports">
@@ -65,7 +77,73 @@ export function Reports({
       <ConversionReport inputs={inputs} version={version} stageName={stageName} />
       <VelocityReport inputs={inputs} version={version} stageName={stageName} />
       <ForecastReport inputs={inputs} version={version} />
+      <SegmentReport inputs={inputs} version={version} segmentDepth={segmentDepth} />
     </div>
+  );
+}
+
+/**
+ * The funnel and the forecast broken down by the accounts' industry or region (GetFunnelSummary and
+ * GetForecast with `group_by`), rolled up to a level of the tree when asked.
+ */
+function SegmentReport({ inputs, version, segmentDepth }: { inputs: ReportInputs; version: number; segmentDepth: number }) {
+  const t = useMessages(funnelMessages);
+  const st = useMessages(segmentMessages);
+  const { locale } = useLocale();
+  const api = useApi();
+  const segments = useSegments();
+  const [grouping, setGrouping] = useState<Grouping>({ kind: SegmentGrouping_Kind.INDUSTRY, rollupDepth: 0 });
+  const groupBy = { kind: grouping.kind, rollupDepth: grouping.rollupDepth };
+  const report = useLoad(
+    async (signal) => {
+      const [summary, forecast] = await Promise.all([
+        api.opportunities.getFunnelSummary({ filter: funnelFilter(inputs), groupBy }, { signal }),
+        api.opportunities.getForecast({ filter: funnelFilter(inputs), groupBy }, { signal }),
+      ]);
+      return segmentRows(summary.segments, forecast.segments);
+    },
+    [api, inputsKey(inputs), version, grouping.kind, grouping.rollupDepth],
+  );
+  const tree = grouping.kind === SegmentGrouping_Kind.REGION ? segments.data?.regions : segments.data?.industries;
+  return (
+    <ReportCard
+      title={t.segmentTitle}
+      description={t.segmentDesc}
+      loading={report.loading}
+      controls={
+        <div className="filters funnel-segment-controls">
+          <GroupingPicker value={grouping} onChange={setGrouping} maxDepth={segmentDepth} allowNone={false} />
+        </div>
+      }
+    >
+      <ErrorNotice error={report.error} />
+      {report.data && report.data.length === 0 && <p className="muted">{t.noData}</p>}
+      {report.data && report.data.length > 0 && (
+        <table data-testid="funnel-segments">
+          <caption className="visually-hidden">{t.segmentTitle}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{st.segment}</th>
+              <th scope="col" className="number">{t.count}</th>
+              <th scope="col" className="number">{t.amounts}</th>
+              <th scope="col" className="number">{t.weightedPipeline}</th>
+              <th scope="col" className="number">{t.closedWon}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {report.data.map((row) => (
+              <tr key={`${row.key?.code ?? ""}/${row.key?.name ?? ""}`}>
+                <th scope="row">{segmentKeyText(row.key, tree, locale, st)}</th>
+                <td className="number">{String(row.count)}</td>
+                <td className="number">{amountsText(row.amounts, locale, t.none)}</td>
+                <td className="number">{amountsText(row.weightedPipeline, locale, t.none)}</td>
+                <td className="number">{amountsText(row.closedWon, locale, t.none)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </ReportCard>
   );
 }
 

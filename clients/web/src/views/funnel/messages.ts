@@ -13,7 +13,7 @@ export const funnelMessages = defineMessages({
     owner: "Owner",
     account: "Account",
     tier: "Account tier",
-    region: "Region",
+    region: "Region as written",
     forecastCategory: "Forecast category",
     currency: "Currency",
     minAmount: "Amount from",
@@ -101,6 +101,9 @@ export const funnelMessages = defineMessages({
     closedWon: "Won in the period",
     none: "—",
     noData: "No data for these filters.",
+    segmentTitle: "By industry or region",
+    segmentDesc:
+      "The opportunities of the accounts of each segment (every stage), their open pipeline weighted by probability and what was won in the period.",
     chartOf: (title: string, figures: string) => `${title}: ${figures}`,
   },
   "zh-CN": {
@@ -111,7 +114,7 @@ export const funnelMessages = defineMessages({
     owner: "负责人",
     account: "客户",
     tier: "客户分级",
-    region: "区域",
+    region: "区域（原文）",
     forecastCategory: "预测类别",
     currency: "币种",
     minAmount: "金额下限",
@@ -192,6 +195,8 @@ export const funnelMessages = defineMessages({
     closedWon: "期间内赢单",
     none: "—",
     noData: "当前筛选条件下没有数据。",
+    segmentTitle: "按行业或区域",
+    segmentDesc: "各分类客户的商机（全部阶段）、按概率加权的在途商机及期间内赢单金额。",
     chartOf: (title: string, figures: string) => `${title}：${figures}`,
   },
 });

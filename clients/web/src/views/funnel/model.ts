@@ -12,9 +12,13 @@ import {
   type Pipeline,
   type PipelineStage,
   type Qualification,
+  type CurrencyAmount,
+  type SegmentForecast,
+  type SegmentFunnel,
+  type SegmentKey,
   type Tier,
 } from "@kam/client";
-import { chartValue, parseMoney, type MoneyInputError } from "../../format/money";
+import { addMoney, chartValue, parseMoney, type MoneyInputError } from "../../format/money";
 
 // ---------------------------------------------------------------------------------------------------
 // Stages
@@ -353,3 +357,57 @@ export const OPEN_FORECAST_CATEGORIES: readonly ForecastCategory[] = [
   ForecastCategory.COMMIT,
   ForecastCategory.OMITTED,
 ];
+
+// ---------------------------------------------------------------------------------------------------
+// By segment
+// ---------------------------------------------------------------------------------------------------
+
+/** One segment's line of the breakdown: the funnel summary's and the forecast's figures joined. */
+export interface SegmentRow {
+  key: SegmentKey | undefined;
+  /** Opportunities in every stage (won and lost included). */
+  count: bigint;
+  /** Their amounts per currency. */
+  amounts: { currencyCode: string; amount: Money }[];
+  weightedPipeline: CurrencyAmount[];
+  closedWon: CurrencyAmount[];
+}
+
+const segmentKeyOf = (key: SegmentKey | undefined) => `${key?.code ?? ""}\u0000${key?.name ?? ""}`;
+
+/**
+ * The funnel summary's and the forecast's segments joined by segment, in the server's order (the
+ * summary's first, then any only the forecast has); each segment's stage amounts summed per currency,
+ * exactly.
+ */
+export function segmentRows(summary: readonly SegmentFunnel[], forecast: readonly SegmentForecast[]): SegmentRow[] {
+  const rows = new Map<string, SegmentRow>();
+  const rowFor = (key: SegmentKey | undefined) => {
+    const id = segmentKeyOf(key);
+    let row = rows.get(id);
+    if (!row) {
+      row = { key, count: 0n, amounts: [], weightedPipeline: [], closedWon: [] };
+      rows.set(id, row);
+    }
+    return row;
+  };
+  for (const segment of summary) {
+    const row = rowFor(segment.segment);
+    for (const stage of segment.stages) {
+      row.count += stage.count;
+      for (const sum of stage.amounts) {
+        if (!sum.amount) continue;
+        const index = row.amounts.findIndex((known) => known.currencyCode === sum.currencyCode);
+        if (index < 0) row.amounts.push({ currencyCode: sum.currencyCode, amount: sum.amount });
+        else row.amounts[index] = { currencyCode: sum.currencyCode, amount: addMoney(row.amounts[index]!.amount, sum.amount) };
+      }
+    }
+  }
+  for (const segment of forecast) {
+    const row = rowFor(segment.segment);
+    row.weightedPipeline = [...segment.weightedPipeline];
+    row.closedWon = [...segment.closedWon];
+  }
+  for (const row of rows.values()) row.amounts.sort((a, b) => a.currencyCode.localeCompare(b.currencyCode));
+  return [...rows.values()];
+}

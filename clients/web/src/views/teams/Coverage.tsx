@@ -6,6 +6,9 @@ import type { GetCoverageReportResponse } from "@kam/client";
 import { Link } from "../../app/router";
 import { useLocale, useMessages } from "../../i18n/i18n";
 import { label, TEAM_ROLE } from "../../i18n/labels";
+import { segmentMessages } from "../../segments/messages";
+import { SegmentPicker } from "../../segments/SegmentPicker";
+import { useSegments } from "../../segments/useSegments";
 import { ErrorNotice } from "../../ui/ErrorNotice";
 import type { KamError } from "@kam/client";
 import { TierBadge } from "../tiers/TierBadge";
@@ -17,14 +20,25 @@ export function Coverage({
   loading,
   gapsOnly,
   onGapsOnly,
+  industryCode,
+  regionCode,
+  onIndustryCode,
+  onRegionCode,
 }: {
   report: GetCoverageReportResponse | undefined;
   error: KamError | undefined;
   loading: boolean;
   gapsOnly: boolean;
   onGapsOnly: (value: boolean) => void;
+  /** The accounts' industry and region (codes; "" for any). */
+  industryCode: string;
+  regionCode: string;
+  onIndustryCode: (code: string) => void;
+  onRegionCode: (code: string) => void;
 }) {
   const t = useMessages(messages);
+  const st = useMessages(segmentMessages);
+  const segments = useSegments();
   const { locale } = useLocale();
   const accounts = report?.accounts ?? [];
   const gaps = accounts.filter((a) => a.missingRoles.length > 0 || a.missingLiaisons.length > 0).length;
@@ -37,6 +51,22 @@ export function Coverage({
           <input type="checkbox" checked={gapsOnly} onChange={(event) => onGapsOnly(event.target.checked)} />
           {t.gapsOnly}
         </label>
+        <SegmentPicker
+          label={st.industry}
+          name="industry_code"
+          segments={segments.data?.industries}
+          value={industryCode}
+          onChange={onIndustryCode}
+          emptyLabel={st.any}
+        />
+        <SegmentPicker
+          label={st.region}
+          name="region_code"
+          segments={segments.data?.regions}
+          value={regionCode}
+          onChange={onRegionCode}
+          emptyLabel={st.any}
+        />
       </div>
       <ErrorNotice error={error} />
       {report && (

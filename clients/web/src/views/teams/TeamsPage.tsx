@@ -23,11 +23,16 @@ export function TeamsPage() {
   // The reports are for those who oversee (ADMIN, EXECUTIVE, MANAGER); no one else is asked for them.
   const readsReports = hasRole(me, Role.ADMIN, Role.EXECUTIVE, Role.MANAGER);
   const [gapsOnly, setGapsOnly] = useState(true);
+  const [industryCode, setIndustryCode] = useState("");
+  const [regionCode, setRegionCode] = useState("");
   // Bumped by a handover, so both reports load again.
   const [version, setVersion] = useState(0);
   const coverage = useLoad(
-    (signal) => (readsReports ? api.teams.getCoverageReport({ gapsOnly }, { signal }) : Promise.resolve(undefined)),
-    [api, readsReports, gapsOnly, version],
+    (signal) =>
+      readsReports
+        ? api.teams.getCoverageReport({ gapsOnly, segments: { industryCode, regionCode } }, { signal })
+        : Promise.resolve(undefined),
+    [api, readsReports, gapsOnly, industryCode, regionCode, version],
   );
   const workload = useLoad(
     (signal) => (readsReports ? api.teams.getWorkload({}, { signal }) : Promise.resolve(undefined)),
@@ -53,6 +58,10 @@ export function TeamsPage() {
             loading={coverage.loading}
             gapsOnly={gapsOnly}
             onGapsOnly={setGapsOnly}
+            industryCode={industryCode}
+            regionCode={regionCode}
+            onIndustryCode={setIndustryCode}
+            onRegionCode={setRegionCode}
           />
           <Workload workload={workload.data} error={workload.error} loading={workload.loading} />
         </div>

@@ -22,6 +22,10 @@ pub struct Model {
     pub key_dates: Json,
     /// Bumped by every write; the etag is derived from it.
     pub revision: i64,
+    /// The industry the account is classified under (a segment code), if any.
+    pub industry_code: Option<String>,
+    /// The region the account is classified under (a segment code), if any.
+    pub region_code: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

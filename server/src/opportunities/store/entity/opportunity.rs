@@ -31,6 +31,8 @@ pub struct Model {
     pub close_reason: String,
     pub close_note: String,
     pub lost_to_competitor: String,
+    /// The match key of `lost_to_competitor` (trimmed, lower case); None when it is empty.
+    pub lost_to_competitor_key: Option<String>,
     pub close_time: Option<DateTimeUtc>,
     pub stage_enter_time: DateTimeUtc,
     pub create_time: DateTimeUtc,

@@ -12,13 +12,15 @@ import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_field_mask, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Date, Money, Tier } from "./common_pb.js";
 import { file_kam_v1_common } from "./common_pb.js";
+import type { SegmentFilter, SegmentGrouping, SegmentKey } from "./segments_pb.js";
+import { file_kam_v1_segments } from "./segments_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file kam/v1/opportunities.proto.
  */
 export const file_kam_v1_opportunities: GenFile = /*@__PURE__*/
-  fileDesc("ChprYW0vdjEvb3Bwb3J0dW5pdGllcy5wcm90bxIGa2FtLnYxIr8BCg1QaXBlbGluZVN0YWdlEgsKA2tleRgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSEwoLcHJvYmFiaWxpdHkYAyABKAUSMwoRZm9yZWNhc3RfY2F0ZWdvcnkYBCABKA4yGC5rYW0udjEuRm9yZWNhc3RDYXRlZ29yeRIYChBzdGFsbF9hZnRlcl9kYXlzGAUgASgFEhIKCmNsb3NlZF93b24YBiABKAgSEwoLY2xvc2VkX2xvc3QYByABKAgi+AEKCFBpcGVsaW5lEgoKAmlkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIlCgZzdGFnZXMYAyADKAsyFS5rYW0udjEuUGlwZWxpbmVTdGFnZRIfChdxdWFsaWZpY2F0aW9uX3N0YWdlX2tleRgEIAEoCRISCgppc19kZWZhdWx0GAUgASgIEi8KC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgIIAEoCSJPChVDcmVhdGVQaXBlbGluZVJlcXVlc3QSIgoIcGlwZWxpbmUYASABKAsyEC5rYW0udjEuUGlwZWxpbmUSEgoKcmVxdWVzdF9pZBgCIAEoCSIgChJHZXRQaXBlbGluZVJlcXVlc3QSCgoCaWQYASABKAkiPQoUTGlzdFBpcGVsaW5lc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiVQoVTGlzdFBpcGVsaW5lc1Jlc3BvbnNlEiMKCXBpcGVsaW5lcxgBIAMoCzIQLmthbS52MS5QaXBlbGluZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkibAoVVXBkYXRlUGlwZWxpbmVSZXF1ZXN0EiIKCHBpcGVsaW5lGAEgASgLMhAua2FtLnYxLlBpcGVsaW5lEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayJeCg1RdWFsaWZpY2F0aW9uEhgKEGJ1ZGdldF9jb25maXJtZWQYASABKAgSGwoTYXV0aG9yaXR5X2NvbmZpcm1lZBgCIAEoCBIWCg5uZWVkX2NvbmZpcm1lZBgDIAEoCCLkBgoLT3Bwb3J0dW5pdHkSCgoCaWQYASABKAkSEwoLZXh0ZXJuYWxfaWQYAiABKAkSEgoKYWNjb3VudF9pZBgDIAEoCRITCgtwaXBlbGluZV9pZBgEIAEoCRINCgVzdGFnZRgFIAEoCRIUCgxkaXNwbGF5X25hbWUYBiABKAkSHQoGYW1vdW50GAcgASgLMg0ua2FtLnYxLk1vbmV5EikKE2V4cGVjdGVkX2Nsb3NlX2RhdGUYCCABKAsyDC5rYW0udjEuRGF0ZRITCgtwcm9iYWJpbGl0eRgJIAEoBRIhChRwcm9iYWJpbGl0eV9vdmVycmlkZRgKIAEoBUgAiAEBEjMKEWZvcmVjYXN0X2NhdGVnb3J5GAsgASgOMhgua2FtLnYxLkZvcmVjYXN0Q2F0ZWdvcnkSPAoaZm9yZWNhc3RfY2F0ZWdvcnlfb3ZlcnJpZGUYDCABKA4yGC5rYW0udjEuRm9yZWNhc3RDYXRlZ29yeRIWCg5vd25lcl9zdGFmZl9pZBgNIAEoCRIcChRzdGFnZV9vd25lcl9zdGFmZl9pZBgOIAEoCRITCgtjb21wZXRpdG9ycxgPIAMoCRIOCgZzb3VyY2UYECABKAkSEQoJbmV4dF9zdGVwGBEgASgJEiwKDXF1YWxpZmljYXRpb24YEiABKAsyFS5rYW0udjEuUXVhbGlmaWNhdGlvbhIgCgdvdXRjb21lGBMgASgOMg8ua2FtLnYxLk91dGNvbWUSFAoMY2xvc2VfcmVhc29uGBQgASgJEhIKCmNsb3NlX25vdGUYFSABKAkSGgoSbG9zdF90b19jb21wZXRpdG9yGBYgASgJEi4KCmNsb3NlX3RpbWUYFyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjQKEHN0YWdlX2VudGVyX3RpbWUYGCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2NyZWF0ZV90aW1lGBkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgaIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgbIAEoCUIXChVfcHJvYmFiaWxpdHlfb3ZlcnJpZGUiWAoYQ3JlYXRlT3Bwb3J0dW5pdHlSZXF1ZXN0EigKC29wcG9ydHVuaXR5GAEgASgLMhMua2FtLnYxLk9wcG9ydHVuaXR5EhIKCnJlcXVlc3RfaWQYAiABKAkiIwoVR2V0T3Bwb3J0dW5pdHlSZXF1ZXN0EgoKAmlkGAEgASgJIsUBChhMaXN0T3Bwb3J0dW5pdGllc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSEgoKYWNjb3VudF9pZBgDIAEoCRITCgtwaXBlbGluZV9pZBgEIAEoCRIWCg5vd25lcl9zdGFmZl9pZBgFIAEoCRINCgVzdGFnZRgGIAEoCRIRCglvcGVuX29ubHkYByABKAgSDQoFcXVlcnkYCCABKAkSEAoIb3JkZXJfYnkYCSABKAkiYAoZTGlzdE9wcG9ydHVuaXRpZXNSZXNwb25zZRIqCg1vcHBvcnR1bml0aWVzGAEgAygLMhMua2FtLnYxLk9wcG9ydHVuaXR5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJ1ChhVcGRhdGVPcHBvcnR1bml0eVJlcXVlc3QSKAoLb3Bwb3J0dW5pdHkYASABKAsyEy5rYW0udjEuT3Bwb3J0dW5pdHkSLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrImQKG01vdmVPcHBvcnR1bml0eVN0YWdlUmVxdWVzdBIKCgJpZBgBIAEoCRINCgVzdGFnZRgCIAEoCRIcChRzdGFnZV9vd25lcl9zdGFmZl9pZBgDIAEoCRIMCgRldGFnGAQgASgJIpQBChdDbG9zZU9wcG9ydHVuaXR5UmVxdWVzdBIKCgJpZBgBIAEoCRIgCgdvdXRjb21lGAIgASgOMg8ua2FtLnYxLk91dGNvbWUSEwoLcmVhc29uX2NvZGUYAyABKAkSDAoEbm90ZRgEIAEoCRIaChJsb3N0X3RvX2NvbXBldGl0b3IYBSABKAkSDAoEZXRhZxgGIAEoCSJTChhSZW9wZW5PcHBvcnR1bml0eVJlcXVlc3QSCgoCaWQYASABKAkSDQoFc3RhZ2UYAiABKAkSDgoGcmVhc29uGAMgASgJEgwKBGV0YWcYBCABKAkirAEKC1N0YWdlQ2hhbmdlEgoKAmlkGAEgASgJEhYKDm9wcG9ydHVuaXR5X2lkGAIgASgJEhIKCmZyb21fc3RhZ2UYAyABKAkSEAoIdG9fc3RhZ2UYBCABKAkSLwoLY2hhbmdlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmNoYW5nZWRfYnkYBiABKAkSDgoGcmVhc29uGAcgASgJIlgKF0xpc3RTdGFnZUhpc3RvcnlSZXF1ZXN0EhYKDm9wcG9ydHVuaXR5X2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlkKGExpc3RTdGFnZUhpc3RvcnlSZXNwb25zZRIkCgdjaGFuZ2VzGAEgAygLMhMua2FtLnYxLlN0YWdlQ2hhbmdlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSLJAQoMRnVubmVsRmlsdGVyEhMKC3BpcGVsaW5lX2lkGAEgASgJEhYKDm93bmVyX3N0YWZmX2lkGAIgASgJEhIKCmFjY291bnRfaWQYAyABKAkSGgoEdGllchgEIAEoDjIMLmthbS52MS5UaWVyEi4KCnN0YXJ0X3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJVCg5DdXJyZW5jeUFtb3VudBIVCg1jdXJyZW5jeV9jb2RlGAEgASgJEg0KBWNvdW50GAIgASgDEh0KBmFtb3VudBgDIAEoCzINLmthbS52MS5Nb25leSI/ChdHZXRGdW5uZWxTdW1tYXJ5UmVxdWVzdBIkCgZmaWx0ZXIYASABKAsyFC5rYW0udjEuRnVubmVsRmlsdGVyIocBCgxTdGFnZVN1bW1hcnkSDQoFc3RhZ2UYASABKAkSDQoFY291bnQYAiABKAMSJwoHYW1vdW50cxgDIAMoCzIWLmthbS52MS5DdXJyZW5jeUFtb3VudBIwChB3ZWlnaHRlZF9hbW91bnRzGAQgAygLMhYua2FtLnYxLkN1cnJlbmN5QW1vdW50IlUKGEdldEZ1bm5lbFN1bW1hcnlSZXNwb25zZRITCgtwaXBlbGluZV9pZBgBIAEoCRIkCgZzdGFnZXMYAiADKAsyFC5rYW0udjEuU3RhZ2VTdW1tYXJ5IkIKGkdldENvbnZlcnNpb25SZXBvcnRSZXF1ZXN0EiQKBmZpbHRlchgBIAEoCzIULmthbS52MS5GdW5uZWxGaWx0ZXIiYAoPU3RhZ2VDb252ZXJzaW9uEg0KBXN0YWdlGAEgASgJEg8KB3JlYWNoZWQYAiABKAMSFAoMcmVhY2hlZF9uZXh0GAMgASgDEhcKD2NvbnZlcnNpb25fcmF0ZRgEIAEoASKIAQobR2V0Q29udmVyc2lvblJlcG9ydFJlc3BvbnNlEhMKC3BpcGVsaW5lX2lkGAEgASgJEicKBnN0YWdlcxgCIAMoCzIXLmthbS52MS5TdGFnZUNvbnZlcnNpb24SCwoDd29uGAMgASgDEgwKBGxvc3QYBCABKAMSEAoId2luX3JhdGUYBSABKAEiQAoYR2V0VmVsb2NpdHlSZXBvcnRSZXF1ZXN0EiQKBmZpbHRlchgBIAEoCzIULmthbS52MS5GdW5uZWxGaWx0ZXIiVQoNU3RhZ2VWZWxvY2l0eRINCgVzdGFnZRgBIAEoCRINCgVzdGF5cxgCIAEoAxIRCgltZWFuX2RheXMYAyABKAESEwoLbWVkaWFuX2RheXMYBCABKAEifQoZR2V0VmVsb2NpdHlSZXBvcnRSZXNwb25zZRITCgtwaXBlbGluZV9pZBgBIAEoCRIlCgZzdGFnZXMYAiADKAsyFS5rYW0udjEuU3RhZ2VWZWxvY2l0eRILCgN3b24YAyABKAMSFwoPbWVhbl9jeWNsZV9kYXlzGAQgASgBIjoKEkdldEZvcmVjYXN0UmVxdWVzdBIkCgZmaWx0ZXIYASABKAsyFC5rYW0udjEuRnVubmVsRmlsdGVyImoKE0ZvcmVjYXN0Q2F0ZWdvcnlTdW0SKgoIY2F0ZWdvcnkYASABKA4yGC5rYW0udjEuRm9yZWNhc3RDYXRlZ29yeRInCgdhbW91bnRzGAIgAygLMhYua2FtLnYxLkN1cnJlbmN5QW1vdW50IroBChNHZXRGb3JlY2FzdFJlc3BvbnNlEhMKC3BpcGVsaW5lX2lkGAEgASgJEi8KCmNhdGVnb3JpZXMYAiADKAsyGy5rYW0udjEuRm9yZWNhc3RDYXRlZ29yeVN1bRIxChF3ZWlnaHRlZF9waXBlbGluZRgDIAMoCzIWLmthbS52MS5DdXJyZW5jeUFtb3VudBIqCgpjbG9zZWRfd29uGAQgAygLMhYua2FtLnYxLkN1cnJlbmN5QW1vdW50Im4KH0xpc3RTdGFsbGVkT3Bwb3J0dW5pdGllc1JlcXVlc3QSJAoGZmlsdGVyGAEgASgLMhQua2FtLnYxLkZ1bm5lbEZpbHRlchIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJvChJTdGFsbGVkT3Bwb3J0dW5pdHkSKAoLb3Bwb3J0dW5pdHkYASABKAsyEy5rYW0udjEuT3Bwb3J0dW5pdHkSFQoNZGF5c19pbl9zdGFnZRgCIAEoAxIYChBzdGFsbF9hZnRlcl9kYXlzGAMgASgFIm4KIExpc3RTdGFsbGVkT3Bwb3J0dW5pdGllc1Jlc3BvbnNlEjEKDW9wcG9ydHVuaXRpZXMYASADKAsyGi5rYW0udjEuU3RhbGxlZE9wcG9ydHVuaXR5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSp3ChBGb3JlY2FzdENhdGVnb3J5EiEKHUZPUkVDQVNUX0NBVEVHT1JZX1VOU1BFQ0lGSUVEEAASDAoIUElQRUxJTkUQARINCglCRVNUX0NBU0UQAhIKCgZDT01NSVQQAxILCgdPTUlUVEVEEAQSCgoGQ0xPU0VEEAUqNQoHT3V0Y29tZRIXChNPVVRDT01FX1VOU1BFQ0lGSUVEEAASBwoDV09OEAESCAoETE9TVBACMrMQChJPcHBvcnR1bml0eVNlcnZpY2USYgoOQ3JlYXRlUGlwZWxpbmUSHS5rYW0udjEuQ3JlYXRlUGlwZWxpbmVSZXF1ZXN0GhAua2FtLnYxLlBpcGVsaW5lIh+C0+STAhk6CHBpcGVsaW5lIg0vdjEvcGlwZWxpbmVzElcKC0dldFBpcGVsaW5lEhoua2FtLnYxLkdldFBpcGVsaW5lUmVxdWVzdBoQLmthbS52MS5QaXBlbGluZSIagtPkkwIUEhIvdjEvcGlwZWxpbmVzL3tpZH0SYwoNTGlzdFBpcGVsaW5lcxIcLmthbS52MS5MaXN0UGlwZWxpbmVzUmVxdWVzdBodLmthbS52MS5MaXN0UGlwZWxpbmVzUmVzcG9uc2UiFYLT5JMCDxINL3YxL3BpcGVsaW5lcxJwCg5VcGRhdGVQaXBlbGluZRIdLmthbS52MS5VcGRhdGVQaXBlbGluZVJlcXVlc3QaEC5rYW0udjEuUGlwZWxpbmUiLYLT5JMCJzoIcGlwZWxpbmUyGy92MS9waXBlbGluZXMve3BpcGVsaW5lLmlkfRJyChFDcmVhdGVPcHBvcnR1bml0eRIgLmthbS52MS5DcmVhdGVPcHBvcnR1bml0eVJlcXVlc3QaEy5rYW0udjEuT3Bwb3J0dW5pdHkiJoLT5JMCIDoLb3Bwb3J0dW5pdHkiES92MS9vcHBvcnR1bml0aWVzEmQKDkdldE9wcG9ydHVuaXR5Eh0ua2FtLnYxLkdldE9wcG9ydHVuaXR5UmVxdWVzdBoTLmthbS52MS5PcHBvcnR1bml0eSIegtPkkwIYEhYvdjEvb3Bwb3J0dW5pdGllcy97aWR9Ep4BChFMaXN0T3Bwb3J0dW5pdGllcxIgLmthbS52MS5MaXN0T3Bwb3J0dW5pdGllc1JlcXVlc3QaIS5rYW0udjEuTGlzdE9wcG9ydHVuaXRpZXNSZXNwb25zZSJEgtPkkwI+WikSJy92MS9hY2NvdW50cy97YWNjb3VudF9pZH0vb3Bwb3J0dW5pdGllcxIRL3YxL29wcG9ydHVuaXRpZXMSgwEKEVVwZGF0ZU9wcG9ydHVuaXR5EiAua2FtLnYxLlVwZGF0ZU9wcG9ydHVuaXR5UmVxdWVzdBoTLmthbS52MS5PcHBvcnR1bml0eSI3gtPkkwIxOgtvcHBvcnR1bml0eTIiL3YxL29wcG9ydHVuaXRpZXMve29wcG9ydHVuaXR5LmlkfRJ9ChRNb3ZlT3Bwb3J0dW5pdHlTdGFnZRIjLmthbS52MS5Nb3ZlT3Bwb3J0dW5pdHlTdGFnZVJlcXVlc3QaEy5rYW0udjEuT3Bwb3J0dW5pdHkiK4LT5JMCJToBKiIgL3YxL29wcG9ydHVuaXRpZXMve2lkfTptb3ZlU3RhZ2UScQoQQ2xvc2VPcHBvcnR1bml0eRIfLmthbS52MS5DbG9zZU9wcG9ydHVuaXR5UmVxdWVzdBoTLmthbS52MS5PcHBvcnR1bml0eSIngtPkkwIhOgEqIhwvdjEvb3Bwb3J0dW5pdGllcy97aWR9OmNsb3NlEnQKEVJlb3Blbk9wcG9ydHVuaXR5EiAua2FtLnYxLlJlb3Blbk9wcG9ydHVuaXR5UmVxdWVzdBoTLmthbS52MS5PcHBvcnR1bml0eSIogtPkkwIiOgEqIh0vdjEvb3Bwb3J0dW5pdGllcy97aWR9OnJlb3BlbhKOAQoQTGlzdFN0YWdlSGlzdG9yeRIfLmthbS52MS5MaXN0U3RhZ2VIaXN0b3J5UmVxdWVzdBogLmthbS52MS5MaXN0U3RhZ2VIaXN0b3J5UmVzcG9uc2UiN4LT5JMCMRIvL3YxL29wcG9ydHVuaXRpZXMve29wcG9ydHVuaXR5X2lkfS9zdGFnZUhpc3RvcnkSfgoQR2V0RnVubmVsU3VtbWFyeRIfLmthbS52MS5HZXRGdW5uZWxTdW1tYXJ5UmVxdWVzdBogLmthbS52MS5HZXRGdW5uZWxTdW1tYXJ5UmVzcG9uc2UiJ4LT5JMCIRIfL3YxL29wcG9ydHVuaXRpZXM6ZnVubmVsU3VtbWFyeRKKAQoTR2V0Q29udmVyc2lvblJlcG9ydBIiLmthbS52MS5HZXRDb252ZXJzaW9uUmVwb3J0UmVxdWVzdBojLmthbS52MS5HZXRDb252ZXJzaW9uUmVwb3J0UmVzcG9uc2UiKoLT5JMCJBIiL3YxL29wcG9ydHVuaXRpZXM6Y29udmVyc2lvblJlcG9ydBKCAQoRR2V0VmVsb2NpdHlSZXBvcnQSIC5rYW0udjEuR2V0VmVsb2NpdHlSZXBvcnRSZXF1ZXN0GiEua2FtLnYxLkdldFZlbG9jaXR5UmVwb3J0UmVzcG9uc2UiKILT5JMCIhIgL3YxL29wcG9ydHVuaXRpZXM6dmVsb2NpdHlSZXBvcnQSagoLR2V0Rm9yZWNhc3QSGi5rYW0udjEuR2V0Rm9yZWNhc3RSZXF1ZXN0Ghsua2FtLnYxLkdldEZvcmVjYXN0UmVzcG9uc2UiIoLT5JMCHBIaL3YxL29wcG9ydHVuaXRpZXM6Zm9yZWNhc3QSkAEKGExpc3RTdGFsbGVkT3Bwb3J0dW5pdGllcxInLmthbS52MS5MaXN0U3RhbGxlZE9wcG9ydHVuaXRpZXNSZXF1ZXN0Gigua2FtLnYxLkxpc3RTdGFsbGVkT3Bwb3J0dW5pdGllc1Jlc3BvbnNlIiGC0+STAhsSGS92MS9vcHBvcnR1bml0aWVzOnN0YWxsZWRiBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_kam_v1_common]);
+  fileDesc("ChprYW0vdjEvb3Bwb3J0dW5pdGllcy5wcm90bxIGa2FtLnYxIr8BCg1QaXBlbGluZVN0YWdlEgsKA2tleRgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSEwoLcHJvYmFiaWxpdHkYAyABKAUSMwoRZm9yZWNhc3RfY2F0ZWdvcnkYBCABKA4yGC5rYW0udjEuRm9yZWNhc3RDYXRlZ29yeRIYChBzdGFsbF9hZnRlcl9kYXlzGAUgASgFEhIKCmNsb3NlZF93b24YBiABKAgSEwoLY2xvc2VkX2xvc3QYByABKAgi+AEKCFBpcGVsaW5lEgoKAmlkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIlCgZzdGFnZXMYAyADKAsyFS5rYW0udjEuUGlwZWxpbmVTdGFnZRIfChdxdWFsaWZpY2F0aW9uX3N0YWdlX2tleRgEIAEoCRISCgppc19kZWZhdWx0GAUgASgIEi8KC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgIIAEoCSJPChVDcmVhdGVQaXBlbGluZVJlcXVlc3QSIgoIcGlwZWxpbmUYASABKAsyEC5rYW0udjEuUGlwZWxpbmUSEgoKcmVxdWVzdF9pZBgCIAEoCSIgChJHZXRQaXBlbGluZVJlcXVlc3QSCgoCaWQYASABKAkiPQoUTGlzdFBpcGVsaW5lc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiVQoVTGlzdFBpcGVsaW5lc1Jlc3BvbnNlEiMKCXBpcGVsaW5lcxgBIAMoCzIQLmthbS52MS5QaXBlbGluZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkibAoVVXBkYXRlUGlwZWxpbmVSZXF1ZXN0EiIKCHBpcGVsaW5lGAEgASgLMhAua2FtLnYxLlBpcGVsaW5lEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayJeCg1RdWFsaWZpY2F0aW9uEhgKEGJ1ZGdldF9jb25maXJtZWQYASABKAgSGwoTYXV0aG9yaXR5X2NvbmZpcm1lZBgCIAEoCBIWCg5uZWVkX2NvbmZpcm1lZBgDIAEoCCKbBwoLT3Bwb3J0dW5pdHkSCgoCaWQYASABKAkSEwoLZXh0ZXJuYWxfaWQYAiABKAkSEgoKYWNjb3VudF9pZBgDIAEoCRITCgtwaXBlbGluZV9pZBgEIAEoCRINCgVzdGFnZRgFIAEoCRIUCgxkaXNwbGF5X25hbWUYBiABKAkSHQoGYW1vdW50GAcgASgLMg0ua2FtLnYxLk1vbmV5EikKE2V4cGVjdGVkX2Nsb3NlX2RhdGUYCCABKAsyDC5rYW0udjEuRGF0ZRITCgtwcm9iYWJpbGl0eRgJIAEoBRIhChRwcm9iYWJpbGl0eV9vdmVycmlkZRgKIAEoBUgAiAEBEjMKEWZvcmVjYXN0X2NhdGVnb3J5GAsgASgOMhgua2FtLnYxLkZvcmVjYXN0Q2F0ZWdvcnkSPAoaZm9yZWNhc3RfY2F0ZWdvcnlfb3ZlcnJpZGUYDCABKA4yGC5rYW0udjEuRm9yZWNhc3RDYXRlZ29yeRIWCg5vd25lcl9zdGFmZl9pZBgNIAEoCRIcChRzdGFnZV9vd25lcl9zdGFmZl9pZBgOIAEoCRITCgtjb21wZXRpdG9ycxgPIAMoCRIOCgZzb3VyY2UYECABKAkSEQoJbmV4dF9zdGVwGBEgASgJEiwKDXF1YWxpZmljYXRpb24YEiABKAsyFS5rYW0udjEuUXVhbGlmaWNhdGlvbhIgCgdvdXRjb21lGBMgASgOMg8ua2FtLnYxLk91dGNvbWUSFAoMY2xvc2VfcmVhc29uGBQgASgJEhIKCmNsb3NlX25vdGUYFSABKAkSGgoSbG9zdF90b19jb21wZXRpdG9yGBYgASgJEi4KCmNsb3NlX3RpbWUYFyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjQKEHN0YWdlX2VudGVyX3RpbWUYGCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2NyZWF0ZV90aW1lGBkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgaIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgbIAEoCRIWCg5jb21wZXRpdG9yX2lkcxgcIAMoCRIdChVsb3N0X3RvX2NvbXBldGl0b3JfaWQYHSABKAlCFwoVX3Byb2JhYmlsaXR5X292ZXJyaWRlIlgKGENyZWF0ZU9wcG9ydHVuaXR5UmVxdWVzdBIoCgtvcHBvcnR1bml0eRgBIAEoCzITLmthbS52MS5PcHBvcnR1bml0eRISCgpyZXF1ZXN0X2lkGAIgASgJIiMKFUdldE9wcG9ydHVuaXR5UmVxdWVzdBIKCgJpZBgBIAEoCSKFAgoYTGlzdE9wcG9ydHVuaXRpZXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEhIKCmFjY291bnRfaWQYAyABKAkSEwoLcGlwZWxpbmVfaWQYBCABKAkSFgoOb3duZXJfc3RhZmZfaWQYBSABKAkSDQoFc3RhZ2UYBiABKAkSEQoJb3Blbl9vbmx5GAcgASgIEg0KBXF1ZXJ5GAggASgJEhAKCG9yZGVyX2J5GAkgASgJEhUKDWNvbXBldGl0b3JfaWQYCiABKAkSJwoIc2VnbWVudHMYCyABKAsyFS5rYW0udjEuU2VnbWVudEZpbHRlciJgChlMaXN0T3Bwb3J0dW5pdGllc1Jlc3BvbnNlEioKDW9wcG9ydHVuaXRpZXMYASADKAsyEy5rYW0udjEuT3Bwb3J0dW5pdHkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJInUKGFVwZGF0ZU9wcG9ydHVuaXR5UmVxdWVzdBIoCgtvcHBvcnR1bml0eRgBIAEoCzITLmthbS52MS5PcHBvcnR1bml0eRIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siZAobTW92ZU9wcG9ydHVuaXR5U3RhZ2VSZXF1ZXN0EgoKAmlkGAEgASgJEg0KBXN0YWdlGAIgASgJEhwKFHN0YWdlX293bmVyX3N0YWZmX2lkGAMgASgJEgwKBGV0YWcYBCABKAkilAEKF0Nsb3NlT3Bwb3J0dW5pdHlSZXF1ZXN0EgoKAmlkGAEgASgJEiAKB291dGNvbWUYAiABKA4yDy5rYW0udjEuT3V0Y29tZRITCgtyZWFzb25fY29kZRgDIAEoCRIMCgRub3RlGAQgASgJEhoKEmxvc3RfdG9fY29tcGV0aXRvchgFIAEoCRIMCgRldGFnGAYgASgJIlMKGFJlb3Blbk9wcG9ydHVuaXR5UmVxdWVzdBIKCgJpZBgBIAEoCRINCgVzdGFnZRgCIAEoCRIOCgZyZWFzb24YAyABKAkSDAoEZXRhZxgEIAEoCSKsAQoLU3RhZ2VDaGFuZ2USCgoCaWQYASABKAkSFgoOb3Bwb3J0dW5pdHlfaWQYAiABKAkSEgoKZnJvbV9zdGFnZRgDIAEoCRIQCgh0b19zdGFnZRgEIAEoCRIvCgtjaGFuZ2VfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKY2hhbmdlZF9ieRgGIAEoCRIOCgZyZWFzb24YByABKAkiWAoXTGlzdFN0YWdlSGlzdG9yeVJlcXVlc3QSFgoOb3Bwb3J0dW5pdHlfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiWQoYTGlzdFN0YWdlSGlzdG9yeVJlc3BvbnNlEiQKB2NoYW5nZXMYASADKAsyEy5rYW0udjEuU3RhZ2VDaGFuZ2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIvIBCgxGdW5uZWxGaWx0ZXISEwoLcGlwZWxpbmVfaWQYASABKAkSFgoOb3duZXJfc3RhZmZfaWQYAiABKAkSEgoKYWNjb3VudF9pZBgDIAEoCRIaCgR0aWVyGAQgASgOMgwua2FtLnYxLlRpZXISLgoKc3RhcnRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEicKCHNlZ21lbnRzGAcgASgLMhUua2FtLnYxLlNlZ21lbnRGaWx0ZXIiVQoOQ3VycmVuY3lBbW91bnQSFQoNY3VycmVuY3lfY29kZRgBIAEoCRINCgVjb3VudBgCIAEoAxIdCgZhbW91bnQYAyABKAsyDS5rYW0udjEuTW9uZXkiagoXR2V0RnVubmVsU3VtbWFyeVJlcXVlc3QSJAoGZmlsdGVyGAEgASgLMhQua2FtLnYxLkZ1bm5lbEZpbHRlchIpCghncm91cF9ieRgCIAEoCzIXLmthbS52MS5TZWdtZW50R3JvdXBpbmcihwEKDFN0YWdlU3VtbWFyeRINCgVzdGFnZRgBIAEoCRINCgVjb3VudBgCIAEoAxInCgdhbW91bnRzGAMgAygLMhYua2FtLnYxLkN1cnJlbmN5QW1vdW50EjAKEHdlaWdodGVkX2Ftb3VudHMYBCADKAsyFi5rYW0udjEuQ3VycmVuY3lBbW91bnQifgoYR2V0RnVubmVsU3VtbWFyeVJlc3BvbnNlEhMKC3BpcGVsaW5lX2lkGAEgASgJEiQKBnN0YWdlcxgCIAMoCzIULmthbS52MS5TdGFnZVN1bW1hcnkSJwoIc2VnbWVudHMYAyADKAsyFS5rYW0udjEuU2VnbWVudEZ1bm5lbCJaCg1TZWdtZW50RnVubmVsEiMKB3NlZ21lbnQYASABKAsyEi5rYW0udjEuU2VnbWVudEtleRIkCgZzdGFnZXMYAiADKAsyFC5rYW0udjEuU3RhZ2VTdW1tYXJ5IkIKGkdldENvbnZlcnNpb25SZXBvcnRSZXF1ZXN0EiQKBmZpbHRlchgBIAEoCzIULmthbS52MS5GdW5uZWxGaWx0ZXIiYAoPU3RhZ2VDb252ZXJzaW9uEg0KBXN0YWdlGAEgASgJEg8KB3JlYWNoZWQYAiABKAMSFAoMcmVhY2hlZF9uZXh0GAMgASgDEhcKD2NvbnZlcnNpb25fcmF0ZRgEIAEoASKIAQobR2V0Q29udmVyc2lvblJlcG9ydFJlc3BvbnNlEhMKC3BpcGVsaW5lX2lkGAEgASgJEicKBnN0YWdlcxgCIAMoCzIXLmthbS52MS5TdGFnZUNvbnZlcnNpb24SCwoDd29uGAMgASgDEgwKBGxvc3QYBCABKAMSEAoId2luX3JhdGUYBSABKAEiQAoYR2V0VmVsb2NpdHlSZXBvcnRSZXF1ZXN0EiQKBmZpbHRlchgBIAEoCzIULmthbS52MS5GdW5uZWxGaWx0ZXIiVQoNU3RhZ2VWZWxvY2l0eRINCgVzdGFnZRgBIAEoCRINCgVzdGF5cxgCIAEoAxIRCgltZWFuX2RheXMYAyABKAESEwoLbWVkaWFuX2RheXMYBCABKAEifQoZR2V0VmVsb2NpdHlSZXBvcnRSZXNwb25zZRITCgtwaXBlbGluZV9pZBgBIAEoCRIlCgZzdGFnZXMYAiADKAsyFS5rYW0udjEuU3RhZ2VWZWxvY2l0eRILCgN3b24YAyABKAMSFwoPbWVhbl9jeWNsZV9kYXlzGAQgASgBImUKEkdldEZvcmVjYXN0UmVxdWVzdBIkCgZmaWx0ZXIYASABKAsyFC5rYW0udjEuRnVubmVsRmlsdGVyEikKCGdyb3VwX2J5GAIgASgLMhcua2FtLnYxLlNlZ21lbnRHcm91cGluZyJqChNGb3JlY2FzdENhdGVnb3J5U3VtEioKCGNhdGVnb3J5GAEgASgOMhgua2FtLnYxLkZvcmVjYXN0Q2F0ZWdvcnkSJwoHYW1vdW50cxgCIAMoCzIWLmthbS52MS5DdXJyZW5jeUFtb3VudCLlAQoTR2V0Rm9yZWNhc3RSZXNwb25zZRITCgtwaXBlbGluZV9pZBgBIAEoCRIvCgpjYXRlZ29yaWVzGAIgAygLMhsua2FtLnYxLkZvcmVjYXN0Q2F0ZWdvcnlTdW0SMQoRd2VpZ2h0ZWRfcGlwZWxpbmUYAyADKAsyFi5rYW0udjEuQ3VycmVuY3lBbW91bnQSKgoKY2xvc2VkX3dvbhgEIAMoCzIWLmthbS52MS5DdXJyZW5jeUFtb3VudBIpCghzZWdtZW50cxgFIAMoCzIXLmthbS52MS5TZWdtZW50Rm9yZWNhc3QixgEKD1NlZ21lbnRGb3JlY2FzdBIjCgdzZWdtZW50GAEgASgLMhIua2FtLnYxLlNlZ21lbnRLZXkSLwoKY2F0ZWdvcmllcxgCIAMoCzIbLmthbS52MS5Gb3JlY2FzdENhdGVnb3J5U3VtEjEKEXdlaWdodGVkX3BpcGVsaW5lGAMgAygLMhYua2FtLnYxLkN1cnJlbmN5QW1vdW50EioKCmNsb3NlZF93b24YBCADKAsyFi5rYW0udjEuQ3VycmVuY3lBbW91bnQibgofTGlzdFN0YWxsZWRPcHBvcnR1bml0aWVzUmVxdWVzdBIkCgZmaWx0ZXIYASABKAsyFC5rYW0udjEuRnVubmVsRmlsdGVyEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIm8KElN0YWxsZWRPcHBvcnR1bml0eRIoCgtvcHBvcnR1bml0eRgBIAEoCzITLmthbS52MS5PcHBvcnR1bml0eRIVCg1kYXlzX2luX3N0YWdlGAIgASgDEhgKEHN0YWxsX2FmdGVyX2RheXMYAyABKAUibgogTGlzdFN0YWxsZWRPcHBvcnR1bml0aWVzUmVzcG9uc2USMQoNb3Bwb3J0dW5pdGllcxgBIAMoCzIaLmthbS52MS5TdGFsbGVkT3Bwb3J0dW5pdHkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIvoBCgpDb21wZXRpdG9yEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHYWxpYXNlcxgDIAMoCRIRCglzdHJlbmd0aHMYBCABKAkSEgoKd2Vha25lc3NlcxgFIAEoCRIZChFob21lX3JlZ2lvbl9jb2RlcxgGIAMoCRIPCgd3ZWJzaXRlGAcgASgJEi8KC2NyZWF0ZV90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgKIAEoCSJVChdDcmVhdGVDb21wZXRpdG9yUmVxdWVzdBImCgpjb21wZXRpdG9yGAEgASgLMhIua2FtLnYxLkNvbXBldGl0b3ISEgoKcmVxdWVzdF9pZBgCIAEoCSIiChRHZXRDb21wZXRpdG9yUmVxdWVzdBIKCgJpZBgBIAEoCSJjChZMaXN0Q29tcGV0aXRvcnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg0KBXF1ZXJ5GAMgASgJEhMKC3JlZ2lvbl9jb2RlGAQgASgJIlsKF0xpc3RDb21wZXRpdG9yc1Jlc3BvbnNlEicKC2NvbXBldGl0b3JzGAEgAygLMhIua2FtLnYxLkNvbXBldGl0b3ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJInIKF1VwZGF0ZUNvbXBldGl0b3JSZXF1ZXN0EiYKCmNvbXBldGl0b3IYASABKAsyEi5rYW0udjEuQ29tcGV0aXRvchIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siMwoXRGVsZXRlQ29tcGV0aXRvclJlcXVlc3QSCgoCaWQYASABKAkSDAoEZXRhZxgCIAEoCSIaChhEZWxldGVDb21wZXRpdG9yUmVzcG9uc2Ui5gEKGkdldENvbXBldGl0b3JSZXBvcnRSZXF1ZXN0Ei4KCnN0YXJ0X3RpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCghzZWdtZW50cxgDIAEoCzIVLmthbS52MS5TZWdtZW50RmlsdGVyEhUKDWNvbXBldGl0b3JfaWQYBCABKAkSFAoMdG9wX2FjY291bnRzGAUgASgFEhQKDHJvbGx1cF9kZXB0aBgGIAEoBSKDAgoSQ29tcGV0aXRvck91dGNvbWVzEg0KBWZhY2VkGAEgASgDEgsKA3dvbhgCIAEoAxIPCgdsb3N0X3RvGAMgASgDEhYKDmxvc3RfdG9fb3RoZXJzGAQgASgDEgwKBG9wZW4YBSABKAMSEAoId2luX3JhdGUYBiABKAESLQoNZmFjZWRfYW1vdW50cxgHIAMoCzIWLmthbS52MS5DdXJyZW5jeUFtb3VudBIrCgt3b25fYW1vdW50cxgIIAMoCzIWLmthbS52MS5DdXJyZW5jeUFtb3VudBIsCgxsb3N0X2Ftb3VudHMYCSADKAsyFi5rYW0udjEuQ3VycmVuY3lBbW91bnQikAQKE0NvbXBldGl0b3JSZXBvcnRSb3cSFQoNY29tcGV0aXRvcl9pZBgBIAEoCRIXCg9jb21wZXRpdG9yX25hbWUYAiABKAkSLAoIb3V0Y29tZXMYAyABKAsyGi5rYW0udjEuQ29tcGV0aXRvck91dGNvbWVzEkAKC2J5X2luZHVzdHJ5GAQgAygLMisua2FtLnYxLkNvbXBldGl0b3JSZXBvcnRSb3cuU2VnbWVudE91dGNvbWVzEj4KCWJ5X3JlZ2lvbhgFIAMoCzIrLmthbS52MS5Db21wZXRpdG9yUmVwb3J0Um93LlNlZ21lbnRPdXRjb21lcxJBCgx0b3BfYWNjb3VudHMYBiADKAsyKy5rYW0udjEuQ29tcGV0aXRvclJlcG9ydFJvdy5BY2NvdW50UHJlc2VuY2UaZAoPU2VnbWVudE91dGNvbWVzEiMKB3NlZ21lbnQYASABKAsyEi5rYW0udjEuU2VnbWVudEtleRIsCghvdXRjb21lcxgCIAEoCzIaLmthbS52MS5Db21wZXRpdG9yT3V0Y29tZXMacAoPQWNjb3VudFByZXNlbmNlEhIKCmFjY291bnRfaWQYASABKAkSHAoUYWNjb3VudF9kaXNwbGF5X25hbWUYAiABKAkSDQoFZmFjZWQYAyABKAMSCwoDd29uGAQgASgDEg8KB2xvc3RfdG8YBSABKAMiRwoXVW5tYXRjaGVkQ29tcGV0aXRvck5hbWUSDAoEbmFtZRgBIAEoCRINCgVmYWNlZBgCIAEoAxIPCgdsb3N0X3RvGAMgASgDInwKG0dldENvbXBldGl0b3JSZXBvcnRSZXNwb25zZRIpCgRyb3dzGAEgAygLMhsua2FtLnYxLkNvbXBldGl0b3JSZXBvcnRSb3cSMgoJdW5tYXRjaGVkGAIgAygLMh8ua2FtLnYxLlVubWF0Y2hlZENvbXBldGl0b3JOYW1lKncKEEZvcmVjYXN0Q2F0ZWdvcnkSIQodRk9SRUNBU1RfQ0FURUdPUllfVU5TUEVDSUZJRUQQABIMCghQSVBFTElORRABEg0KCUJFU1RfQ0FTRRACEgoKBkNPTU1JVBADEgsKB09NSVRURUQQBBIKCgZDTE9TRUQQBSo1CgdPdXRjb21lEhcKE09VVENPTUVfVU5TUEVDSUZJRUQQABIHCgNXT04QARIICgRMT1NUEAIy4hUKEk9wcG9ydHVuaXR5U2VydmljZRJiCg5DcmVhdGVQaXBlbGluZRIdLmthbS52MS5DcmVhdGVQaXBlbGluZVJlcXVlc3QaEC5rYW0udjEuUGlwZWxpbmUiH4LT5JMCGToIcGlwZWxpbmUiDS92MS9waXBlbGluZXMSVwoLR2V0UGlwZWxpbmUSGi5rYW0udjEuR2V0UGlwZWxpbmVSZXF1ZXN0GhAua2FtLnYxLlBpcGVsaW5lIhqC0+STAhQSEi92MS9waXBlbGluZXMve2lkfRJjCg1MaXN0UGlwZWxpbmVzEhwua2FtLnYxLkxpc3RQaXBlbGluZXNSZXF1ZXN0Gh0ua2FtLnYxLkxpc3RQaXBlbGluZXNSZXNwb25zZSIVgtPkkwIPEg0vdjEvcGlwZWxpbmVzEnAKDlVwZGF0ZVBpcGVsaW5lEh0ua2FtLnYxLlVwZGF0ZVBpcGVsaW5lUmVxdWVzdBoQLmthbS52MS5QaXBlbGluZSItgtPkkwInOghwaXBlbGluZTIbL3YxL3BpcGVsaW5lcy97cGlwZWxpbmUuaWR9EnIKEUNyZWF0ZU9wcG9ydHVuaXR5EiAua2FtLnYxLkNyZWF0ZU9wcG9ydHVuaXR5UmVxdWVzdBoTLmthbS52MS5PcHBvcnR1bml0eSImgtPkkwIgOgtvcHBvcnR1bml0eSIRL3YxL29wcG9ydHVuaXRpZXMSZAoOR2V0T3Bwb3J0dW5pdHkSHS5rYW0udjEuR2V0T3Bwb3J0dW5pdHlSZXF1ZXN0GhMua2FtLnYxLk9wcG9ydHVuaXR5Ih6C0+STAhgSFi92MS9vcHBvcnR1bml0aWVzL3tpZH0SngEKEUxpc3RPcHBvcnR1bml0aWVzEiAua2FtLnYxLkxpc3RPcHBvcnR1bml0aWVzUmVxdWVzdBohLmthbS52MS5MaXN0T3Bwb3J0dW5pdGllc1Jlc3BvbnNlIkSC0+STAj5aKRInL3YxL2FjY291bnRzL3thY2NvdW50X2lkfS9vcHBvcnR1bml0aWVzEhEvdjEvb3Bwb3J0dW5pdGllcxKDAQoRVXBkYXRlT3Bwb3J0dW5pdHkSIC5rYW0udjEuVXBkYXRlT3Bwb3J0dW5pdHlSZXF1ZXN0GhMua2FtLnYxLk9wcG9ydHVuaXR5IjeC0+STAjE6C29wcG9ydHVuaXR5MiIvdjEvb3Bwb3J0dW5pdGllcy97b3Bwb3J0dW5pdHkuaWR9En0KFE1vdmVPcHBvcnR1bml0eVN0YWdlEiMua2FtLnYxLk1vdmVPcHBvcnR1bml0eVN0YWdlUmVxdWVzdBoTLmthbS52MS5PcHBvcnR1bml0eSIrgtPkkwIlOgEqIiAvdjEvb3Bwb3J0dW5pdGllcy97aWR9Om1vdmVTdGFnZRJxChBDbG9zZU9wcG9ydHVuaXR5Eh8ua2FtLnYxLkNsb3NlT3Bwb3J0dW5pdHlSZXF1ZXN0GhMua2FtLnYxLk9wcG9ydHVuaXR5IieC0+STAiE6ASoiHC92MS9vcHBvcnR1bml0aWVzL3tpZH06Y2xvc2USdAoRUmVvcGVuT3Bwb3J0dW5pdHkSIC5rYW0udjEuUmVvcGVuT3Bwb3J0dW5pdHlSZXF1ZXN0GhMua2FtLnYxLk9wcG9ydHVuaXR5IiiC0+STAiI6ASoiHS92MS9vcHBvcnR1bml0aWVzL3tpZH06cmVvcGVuEo4BChBMaXN0U3RhZ2VIaXN0b3J5Eh8ua2FtLnYxLkxpc3RTdGFnZUhpc3RvcnlSZXF1ZXN0GiAua2FtLnYxLkxpc3RTdGFnZUhpc3RvcnlSZXNwb25zZSI3gtPkkwIxEi8vdjEvb3Bwb3J0dW5pdGllcy97b3Bwb3J0dW5pdHlfaWR9L3N0YWdlSGlzdG9yeRJ+ChBHZXRGdW5uZWxTdW1tYXJ5Eh8ua2FtLnYxLkdldEZ1bm5lbFN1bW1hcnlSZXF1ZXN0GiAua2FtLnYxLkdldEZ1bm5lbFN1bW1hcnlSZXNwb25zZSIngtPkkwIhEh8vdjEvb3Bwb3J0dW5pdGllczpmdW5uZWxTdW1tYXJ5EooBChNHZXRDb252ZXJzaW9uUmVwb3J0EiIua2FtLnYxLkdldENvbnZlcnNpb25SZXBvcnRSZXF1ZXN0GiMua2FtLnYxLkdldENvbnZlcnNpb25SZXBvcnRSZXNwb25zZSIqgtPkkwIkEiIvdjEvb3Bwb3J0dW5pdGllczpjb252ZXJzaW9uUmVwb3J0EoIBChFHZXRWZWxvY2l0eVJlcG9ydBIgLmthbS52MS5HZXRWZWxvY2l0eVJlcG9ydFJlcXVlc3QaIS5rYW0udjEuR2V0VmVsb2NpdHlSZXBvcnRSZXNwb25zZSIogtPkkwIiEiAvdjEvb3Bwb3J0dW5pdGllczp2ZWxvY2l0eVJlcG9ydBJqCgtHZXRGb3JlY2FzdBIaLmthbS52MS5HZXRGb3JlY2FzdFJlcXVlc3QaGy5rYW0udjEuR2V0Rm9yZWNhc3RSZXNwb25zZSIigtPkkwIcEhovdjEvb3Bwb3J0dW5pdGllczpmb3JlY2FzdBKQAQoYTGlzdFN0YWxsZWRPcHBvcnR1bml0aWVzEicua2FtLnYxLkxpc3RTdGFsbGVkT3Bwb3J0dW5pdGllc1JlcXVlc3QaKC5rYW0udjEuTGlzdFN0YWxsZWRPcHBvcnR1bml0aWVzUmVzcG9uc2UiIYLT5JMCGxIZL3YxL29wcG9ydHVuaXRpZXM6c3RhbGxlZBJsChBDcmVhdGVDb21wZXRpdG9yEh8ua2FtLnYxLkNyZWF0ZUNvbXBldGl0b3JSZXF1ZXN0GhIua2FtLnYxLkNvbXBldGl0b3IiI4LT5JMCHToKY29tcGV0aXRvciIPL3YxL2NvbXBldGl0b3JzEl8KDUdldENvbXBldGl0b3ISHC5rYW0udjEuR2V0Q29tcGV0aXRvclJlcXVlc3QaEi5rYW0udjEuQ29tcGV0aXRvciIcgtPkkwIWEhQvdjEvY29tcGV0aXRvcnMve2lkfRJrCg9MaXN0Q29tcGV0aXRvcnMSHi5rYW0udjEuTGlzdENvbXBldGl0b3JzUmVxdWVzdBofLmthbS52MS5MaXN0Q29tcGV0aXRvcnNSZXNwb25zZSIXgtPkkwIREg8vdjEvY29tcGV0aXRvcnMSfAoQVXBkYXRlQ29tcGV0aXRvchIfLmthbS52MS5VcGRhdGVDb21wZXRpdG9yUmVxdWVzdBoSLmthbS52MS5Db21wZXRpdG9yIjOC0+STAi06CmNvbXBldGl0b3IyHy92MS9jb21wZXRpdG9ycy97Y29tcGV0aXRvci5pZH0ScwoQRGVsZXRlQ29tcGV0aXRvchIfLmthbS52MS5EZWxldGVDb21wZXRpdG9yUmVxdWVzdBogLmthbS52MS5EZWxldGVDb21wZXRpdG9yUmVzcG9uc2UiHILT5JMCFioUL3YxL2NvbXBldGl0b3JzL3tpZH0SfgoTR2V0Q29tcGV0aXRvclJlcG9ydBIiLmthbS52MS5HZXRDb21wZXRpdG9yUmVwb3J0UmVxdWVzdBojLmthbS52MS5HZXRDb21wZXRpdG9yUmVwb3J0UmVzcG9uc2UiHoLT5JMCGBIWL3YxL2NvbXBldGl0b3JzOnJlcG9ydGIGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_kam_v1_common, file_kam_v1_segments]);
 
 /**
  * One step of a pipeline.
@@ -476,6 +478,21 @@ export type Opportunity = Message<"kam.v1.Opportunity"> & {
    * @generated from field: string etag = 27;
    */
   etag: string;
+
+  /**
+   * Output only: for each of `competitors`, in order, the Competitor the name is (its name or an alias,
+   * ignoring case), or "" for a name no competitor has.
+   *
+   * @generated from field: repeated string competitor_ids = 28;
+   */
+  competitorIds: string[];
+
+  /**
+   * Output only: the Competitor `lost_to_competitor` is; empty when none is.
+   *
+   * @generated from field: string lost_to_competitor_id = 29;
+   */
+  lostToCompetitorId: string;
 };
 
 /**
@@ -580,6 +597,20 @@ export type ListOpportunitiesRequest = Message<"kam.v1.ListOpportunitiesRequest"
    * @generated from field: string order_by = 9;
    */
   orderBy: string;
+
+  /**
+   * Only the opportunities facing this competitor (by any of its names).
+   *
+   * @generated from field: string competitor_id = 10;
+   */
+  competitorId: string;
+
+  /**
+   * Only the opportunities of accounts in these segments.
+   *
+   * @generated from field: kam.v1.SegmentFilter segments = 11;
+   */
+  segments?: SegmentFilter | undefined;
 };
 
 /**
@@ -904,6 +935,13 @@ export type FunnelFilter = Message<"kam.v1.FunnelFilter"> & {
    * @generated from field: google.protobuf.Timestamp end_time = 6;
    */
   endTime?: Timestamp | undefined;
+
+  /**
+   * The accounts' segments.
+   *
+   * @generated from field: kam.v1.SegmentFilter segments = 7;
+   */
+  segments?: SegmentFilter | undefined;
 };
 
 /**
@@ -954,6 +992,13 @@ export type GetFunnelSummaryRequest = Message<"kam.v1.GetFunnelSummaryRequest"> 
    * @generated from field: kam.v1.FunnelFilter filter = 1;
    */
   filter?: FunnelFilter | undefined;
+
+  /**
+   * Also break the summary down by the accounts' segments.
+   *
+   * @generated from field: kam.v1.SegmentGrouping group_by = 2;
+   */
+  groupBy?: SegmentGrouping | undefined;
 };
 
 /**
@@ -1019,6 +1064,15 @@ export type GetFunnelSummaryResponse = Message<"kam.v1.GetFunnelSummaryResponse"
    * @generated from field: repeated kam.v1.StageSummary stages = 2;
    */
   stages: StageSummary[];
+
+  /**
+   * With `group_by`: one entry per segment with opportunities, ordered by code (the unclassified,
+   * empty code, first; among them by name), each with only its stages that hold opportunities, in
+   * pipeline order. `stages` is their sum.
+   *
+   * @generated from field: repeated kam.v1.SegmentFunnel segments = 3;
+   */
+  segments: SegmentFunnel[];
 };
 
 /**
@@ -1027,6 +1081,28 @@ export type GetFunnelSummaryResponse = Message<"kam.v1.GetFunnelSummaryResponse"
  */
 export const GetFunnelSummaryResponseSchema: GenMessage<GetFunnelSummaryResponse> = /*@__PURE__*/
   messageDesc(file_kam_v1_opportunities, 24);
+
+/**
+ * @generated from message kam.v1.SegmentFunnel
+ */
+export type SegmentFunnel = Message<"kam.v1.SegmentFunnel"> & {
+  /**
+   * @generated from field: kam.v1.SegmentKey segment = 1;
+   */
+  segment?: SegmentKey | undefined;
+
+  /**
+   * @generated from field: repeated kam.v1.StageSummary stages = 2;
+   */
+  stages: StageSummary[];
+};
+
+/**
+ * Describes the message kam.v1.SegmentFunnel.
+ * Use `create(SegmentFunnelSchema)` to create a new message.
+ */
+export const SegmentFunnelSchema: GenMessage<SegmentFunnel> = /*@__PURE__*/
+  messageDesc(file_kam_v1_opportunities, 25);
 
 /**
  * @generated from message kam.v1.GetConversionReportRequest
@@ -1045,7 +1121,7 @@ export type GetConversionReportRequest = Message<"kam.v1.GetConversionReportRequ
  * Use `create(GetConversionReportRequestSchema)` to create a new message.
  */
 export const GetConversionReportRequestSchema: GenMessage<GetConversionReportRequest> = /*@__PURE__*/
-  messageDesc(file_kam_v1_opportunities, 25);
+  messageDesc(file_kam_v1_opportunities, 26);
 
 /**
  * reached(k) = the cohort's opportunities whose history reached stage k or any later stage (skipping a
@@ -1086,7 +1162,7 @@ export type StageConversion = Message<"kam.v1.StageConversion"> & {
  * Use `create(StageConversionSchema)` to create a new message.
  */
 export const StageConversionSchema: GenMessage<StageConversion> = /*@__PURE__*/
-  messageDesc(file_kam_v1_opportunities, 26);
+  messageDesc(file_kam_v1_opportunities, 27);
 
 /**
  * @generated from message kam.v1.GetConversionReportResponse
@@ -1127,7 +1203,7 @@ export type GetConversionReportResponse = Message<"kam.v1.GetConversionReportRes
  * Use `create(GetConversionReportResponseSchema)` to create a new message.
  */
 export const GetConversionReportResponseSchema: GenMessage<GetConversionReportResponse> = /*@__PURE__*/
-  messageDesc(file_kam_v1_opportunities, 27);
+  messageDesc(file_kam_v1_opportunities, 28);
 
 /**
  * @generated from message kam.v1.GetVelocityReportRequest
@@ -1147,7 +1223,7 @@ export type GetVelocityReportRequest = Message<"kam.v1.GetVelocityReportRequest"
  * Use `create(GetVelocityReportRequestSchema)` to create a new message.
  */
 export const GetVelocityReportRequestSchema: GenMessage<GetVelocityReportRequest> = /*@__PURE__*/
-  messageDesc(file_kam_v1_opportunities, 28);
+  messageDesc(file_kam_v1_opportunities, 29);
 
 /**
  * Time spent in one stage, over completed stays (entered, then left by a stage change or a close).
@@ -1185,7 +1261,7 @@ export type StageVelocity = Message<"kam.v1.StageVelocity"> & {
  * Use `create(StageVelocitySchema)` to create a new message.
  */
 export const StageVelocitySchema: GenMessage<StageVelocity> = /*@__PURE__*/
-  messageDesc(file_kam_v1_opportunities, 29);
+  messageDesc(file_kam_v1_opportunities, 30);
 
 /**
  * @generated from message kam.v1.GetVelocityReportResponse
@@ -1221,7 +1297,7 @@ export type GetVelocityReportResponse = Message<"kam.v1.GetVelocityReportRespons
  * Use `create(GetVelocityReportResponseSchema)` to create a new message.
  */
 export const GetVelocityReportResponseSchema: GenMessage<GetVelocityReportResponse> = /*@__PURE__*/
-  messageDesc(file_kam_v1_opportunities, 30);
+  messageDesc(file_kam_v1_opportunities, 31);
 
 /**
  * @generated from message kam.v1.GetForecastRequest
@@ -1235,6 +1311,13 @@ export type GetForecastRequest = Message<"kam.v1.GetForecastRequest"> & {
    * @generated from field: kam.v1.FunnelFilter filter = 1;
    */
   filter?: FunnelFilter | undefined;
+
+  /**
+   * Also break the forecast down by the accounts' segments.
+   *
+   * @generated from field: kam.v1.SegmentGrouping group_by = 2;
+   */
+  groupBy?: SegmentGrouping | undefined;
 };
 
 /**
@@ -1242,7 +1325,7 @@ export type GetForecastRequest = Message<"kam.v1.GetForecastRequest"> & {
  * Use `create(GetForecastRequestSchema)` to create a new message.
  */
 export const GetForecastRequestSchema: GenMessage<GetForecastRequest> = /*@__PURE__*/
-  messageDesc(file_kam_v1_opportunities, 31);
+  messageDesc(file_kam_v1_opportunities, 32);
 
 /**
  * @generated from message kam.v1.ForecastCategorySum
@@ -1264,7 +1347,7 @@ export type ForecastCategorySum = Message<"kam.v1.ForecastCategorySum"> & {
  * Use `create(ForecastCategorySumSchema)` to create a new message.
  */
 export const ForecastCategorySumSchema: GenMessage<ForecastCategorySum> = /*@__PURE__*/
-  messageDesc(file_kam_v1_opportunities, 32);
+  messageDesc(file_kam_v1_opportunities, 33);
 
 /**
  * @generated from message kam.v1.GetForecastResponse
@@ -1296,6 +1379,14 @@ export type GetForecastResponse = Message<"kam.v1.GetForecastResponse"> & {
    * @generated from field: repeated kam.v1.CurrencyAmount closed_won = 4;
    */
   closedWon: CurrencyAmount[];
+
+  /**
+   * With `group_by`: the same per segment, ordered as in GetFunnelSummaryResponse; the totals above
+   * are their sum.
+   *
+   * @generated from field: repeated kam.v1.SegmentForecast segments = 5;
+   */
+  segments: SegmentForecast[];
 };
 
 /**
@@ -1303,7 +1394,41 @@ export type GetForecastResponse = Message<"kam.v1.GetForecastResponse"> & {
  * Use `create(GetForecastResponseSchema)` to create a new message.
  */
 export const GetForecastResponseSchema: GenMessage<GetForecastResponse> = /*@__PURE__*/
-  messageDesc(file_kam_v1_opportunities, 33);
+  messageDesc(file_kam_v1_opportunities, 34);
+
+/**
+ * @generated from message kam.v1.SegmentForecast
+ */
+export type SegmentForecast = Message<"kam.v1.SegmentForecast"> & {
+  /**
+   * @generated from field: kam.v1.SegmentKey segment = 1;
+   */
+  segment?: SegmentKey | undefined;
+
+  /**
+   * Only the categories with opportunities.
+   *
+   * @generated from field: repeated kam.v1.ForecastCategorySum categories = 2;
+   */
+  categories: ForecastCategorySum[];
+
+  /**
+   * @generated from field: repeated kam.v1.CurrencyAmount weighted_pipeline = 3;
+   */
+  weightedPipeline: CurrencyAmount[];
+
+  /**
+   * @generated from field: repeated kam.v1.CurrencyAmount closed_won = 4;
+   */
+  closedWon: CurrencyAmount[];
+};
+
+/**
+ * Describes the message kam.v1.SegmentForecast.
+ * Use `create(SegmentForecastSchema)` to create a new message.
+ */
+export const SegmentForecastSchema: GenMessage<SegmentForecast> = /*@__PURE__*/
+  messageDesc(file_kam_v1_opportunities, 35);
 
 /**
  * @generated from message kam.v1.ListStalledOpportunitiesRequest
@@ -1332,7 +1457,7 @@ export type ListStalledOpportunitiesRequest = Message<"kam.v1.ListStalledOpportu
  * Use `create(ListStalledOpportunitiesRequestSchema)` to create a new message.
  */
 export const ListStalledOpportunitiesRequestSchema: GenMessage<ListStalledOpportunitiesRequest> = /*@__PURE__*/
-  messageDesc(file_kam_v1_opportunities, 34);
+  messageDesc(file_kam_v1_opportunities, 36);
 
 /**
  * @generated from message kam.v1.StalledOpportunity
@@ -1361,7 +1486,7 @@ export type StalledOpportunity = Message<"kam.v1.StalledOpportunity"> & {
  * Use `create(StalledOpportunitySchema)` to create a new message.
  */
 export const StalledOpportunitySchema: GenMessage<StalledOpportunity> = /*@__PURE__*/
-  messageDesc(file_kam_v1_opportunities, 35);
+  messageDesc(file_kam_v1_opportunities, 37);
 
 /**
  * @generated from message kam.v1.ListStalledOpportunitiesResponse
@@ -1385,7 +1510,532 @@ export type ListStalledOpportunitiesResponse = Message<"kam.v1.ListStalledOpport
  * Use `create(ListStalledOpportunitiesResponseSchema)` to create a new message.
  */
 export const ListStalledOpportunitiesResponseSchema: GenMessage<ListStalledOpportunitiesResponse> = /*@__PURE__*/
-  messageDesc(file_kam_v1_opportunities, 36);
+  messageDesc(file_kam_v1_opportunities, 38);
+
+/**
+ * A company we compete with for deals.
+ *
+ * String limits: `name` 1..=200 (required), at most 20 aliases each 1..=200, `strengths` and
+ * `weaknesses` ≤ 2000, `website` ≤ 500, at most 50 home regions. The names and aliases of all
+ * competitors are unique ignoring case (ALREADY_EXISTS otherwise), so a deal's name is one competitor
+ * at most.
+ *
+ * @generated from message kam.v1.Competitor
+ */
+export type Competitor = Message<"kam.v1.Competitor"> & {
+  /**
+   * Output only. UUIDv7.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * Other names deals use for it (a brand, the parent company, a local name).
+   *
+   * @generated from field: repeated string aliases = 3;
+   */
+  aliases: string[];
+
+  /**
+   * @generated from field: string strengths = 4;
+   */
+  strengths: string;
+
+  /**
+   * @generated from field: string weaknesses = 5;
+   */
+  weaknesses: string;
+
+  /**
+   * Where it is strong: Region codes (FAILED_PRECONDITION rule SEGMENT_NOT_FOUND for an unknown one).
+   *
+   * @generated from field: repeated string home_region_codes = 6;
+   */
+  homeRegionCodes: string[];
+
+  /**
+   * @generated from field: string website = 7;
+   */
+  website: string;
+
+  /**
+   * Output only.
+   *
+   * @generated from field: google.protobuf.Timestamp create_time = 8;
+   */
+  createTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp update_time = 9;
+   */
+  updateTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string etag = 10;
+   */
+  etag: string;
+};
+
+/**
+ * Describes the message kam.v1.Competitor.
+ * Use `create(CompetitorSchema)` to create a new message.
+ */
+export const CompetitorSchema: GenMessage<Competitor> = /*@__PURE__*/
+  messageDesc(file_kam_v1_opportunities, 39);
+
+/**
+ * @generated from message kam.v1.CreateCompetitorRequest
+ */
+export type CreateCompetitorRequest = Message<"kam.v1.CreateCompetitorRequest"> & {
+  /**
+   * @generated from field: kam.v1.Competitor competitor = 1;
+   */
+  competitor?: Competitor | undefined;
+
+  /**
+   * Optional UUID making the call idempotent.
+   *
+   * @generated from field: string request_id = 2;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message kam.v1.CreateCompetitorRequest.
+ * Use `create(CreateCompetitorRequestSchema)` to create a new message.
+ */
+export const CreateCompetitorRequestSchema: GenMessage<CreateCompetitorRequest> = /*@__PURE__*/
+  messageDesc(file_kam_v1_opportunities, 40);
+
+/**
+ * @generated from message kam.v1.GetCompetitorRequest
+ */
+export type GetCompetitorRequest = Message<"kam.v1.GetCompetitorRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message kam.v1.GetCompetitorRequest.
+ * Use `create(GetCompetitorRequestSchema)` to create a new message.
+ */
+export const GetCompetitorRequestSchema: GenMessage<GetCompetitorRequest> = /*@__PURE__*/
+  messageDesc(file_kam_v1_opportunities, 41);
+
+/**
+ * @generated from message kam.v1.ListCompetitorsRequest
+ */
+export type ListCompetitorsRequest = Message<"kam.v1.ListCompetitorsRequest"> & {
+  /**
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+
+  /**
+   * Case-insensitive substring of the name or an alias.
+   *
+   * @generated from field: string query = 3;
+   */
+  query: string;
+
+  /**
+   * Only competitors at home in this region or one below it.
+   *
+   * @generated from field: string region_code = 4;
+   */
+  regionCode: string;
+};
+
+/**
+ * Describes the message kam.v1.ListCompetitorsRequest.
+ * Use `create(ListCompetitorsRequestSchema)` to create a new message.
+ */
+export const ListCompetitorsRequestSchema: GenMessage<ListCompetitorsRequest> = /*@__PURE__*/
+  messageDesc(file_kam_v1_opportunities, 42);
+
+/**
+ * @generated from message kam.v1.ListCompetitorsResponse
+ */
+export type ListCompetitorsResponse = Message<"kam.v1.ListCompetitorsResponse"> & {
+  /**
+   * @generated from field: repeated kam.v1.Competitor competitors = 1;
+   */
+  competitors: Competitor[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message kam.v1.ListCompetitorsResponse.
+ * Use `create(ListCompetitorsResponseSchema)` to create a new message.
+ */
+export const ListCompetitorsResponseSchema: GenMessage<ListCompetitorsResponse> = /*@__PURE__*/
+  messageDesc(file_kam_v1_opportunities, 43);
+
+/**
+ * @generated from message kam.v1.UpdateCompetitorRequest
+ */
+export type UpdateCompetitorRequest = Message<"kam.v1.UpdateCompetitorRequest"> & {
+  /**
+   * `id` names it; `etag`, when set, must match.
+   *
+   * @generated from field: kam.v1.Competitor competitor = 1;
+   */
+  competitor?: Competitor | undefined;
+
+  /**
+   * Updatable paths: name, aliases, strengths, weaknesses, home_region_codes, website.
+   *
+   * @generated from field: google.protobuf.FieldMask update_mask = 2;
+   */
+  updateMask?: FieldMask | undefined;
+};
+
+/**
+ * Describes the message kam.v1.UpdateCompetitorRequest.
+ * Use `create(UpdateCompetitorRequestSchema)` to create a new message.
+ */
+export const UpdateCompetitorRequestSchema: GenMessage<UpdateCompetitorRequest> = /*@__PURE__*/
+  messageDesc(file_kam_v1_opportunities, 44);
+
+/**
+ * @generated from message kam.v1.DeleteCompetitorRequest
+ */
+export type DeleteCompetitorRequest = Message<"kam.v1.DeleteCompetitorRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * When set, must match.
+   *
+   * @generated from field: string etag = 2;
+   */
+  etag: string;
+};
+
+/**
+ * Describes the message kam.v1.DeleteCompetitorRequest.
+ * Use `create(DeleteCompetitorRequestSchema)` to create a new message.
+ */
+export const DeleteCompetitorRequestSchema: GenMessage<DeleteCompetitorRequest> = /*@__PURE__*/
+  messageDesc(file_kam_v1_opportunities, 45);
+
+/**
+ * @generated from message kam.v1.DeleteCompetitorResponse
+ */
+export type DeleteCompetitorResponse = Message<"kam.v1.DeleteCompetitorResponse"> & {
+};
+
+/**
+ * Describes the message kam.v1.DeleteCompetitorResponse.
+ * Use `create(DeleteCompetitorResponseSchema)` to create a new message.
+ */
+export const DeleteCompetitorResponseSchema: GenMessage<DeleteCompetitorResponse> = /*@__PURE__*/
+  messageDesc(file_kam_v1_opportunities, 46);
+
+/**
+ * @generated from message kam.v1.GetCompetitorReportRequest
+ */
+export type GetCompetitorReportRequest = Message<"kam.v1.GetCompetitorReportRequest"> & {
+  /**
+   * Required, `[start_time, end_time)`, end after start. A deal counts when it was alive in the range:
+   * created before its end, and open or closed at or after its start.
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 1;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp end_time = 2;
+   */
+  endTime?: Timestamp | undefined;
+
+  /**
+   * Only the deals of accounts in these segments.
+   *
+   * @generated from field: kam.v1.SegmentFilter segments = 3;
+   */
+  segments?: SegmentFilter | undefined;
+
+  /**
+   * Only this competitor.
+   *
+   * @generated from field: string competitor_id = 4;
+   */
+  competitorId: string;
+
+  /**
+   * How many accounts to name per competitor (where it is most present): default 5, at most 50.
+   *
+   * @generated from field: int32 top_accounts = 5;
+   */
+  topAccounts: number;
+
+  /**
+   * The depth the industry and region breakdowns roll up to (see SegmentGrouping.rollup_depth);
+   * 0: each account's own segment.
+   *
+   * @generated from field: int32 rollup_depth = 6;
+   */
+  rollupDepth: number;
+};
+
+/**
+ * Describes the message kam.v1.GetCompetitorReportRequest.
+ * Use `create(GetCompetitorReportRequestSchema)` to create a new message.
+ */
+export const GetCompetitorReportRequestSchema: GenMessage<GetCompetitorReportRequest> = /*@__PURE__*/
+  messageDesc(file_kam_v1_opportunities, 47);
+
+/**
+ * How deals against one competitor went.
+ *
+ * @generated from message kam.v1.CompetitorOutcomes
+ */
+export type CompetitorOutcomes = Message<"kam.v1.CompetitorOutcomes"> & {
+  /**
+   * Deals naming it alive in the range.
+   *
+   * @generated from field: int64 faced = 1;
+   */
+  faced: bigint;
+
+  /**
+   * Of those, closed in the range: won, lost to it, lost to someone else (or to no one named).
+   *
+   * @generated from field: int64 won = 2;
+   */
+  won: bigint;
+
+  /**
+   * @generated from field: int64 lost_to = 3;
+   */
+  lostTo: bigint;
+
+  /**
+   * @generated from field: int64 lost_to_others = 4;
+   */
+  lostToOthers: bigint;
+
+  /**
+   * Still open now.
+   *
+   * @generated from field: int64 open = 5;
+   */
+  open: bigint;
+
+  /**
+   * won / (won + lost_to), in [0, 1]; 0 when both are 0.
+   *
+   * @generated from field: double win_rate = 6;
+   */
+  winRate: number;
+
+  /**
+   * Per currency: the amounts of the deals faced, won and lost to it.
+   *
+   * @generated from field: repeated kam.v1.CurrencyAmount faced_amounts = 7;
+   */
+  facedAmounts: CurrencyAmount[];
+
+  /**
+   * @generated from field: repeated kam.v1.CurrencyAmount won_amounts = 8;
+   */
+  wonAmounts: CurrencyAmount[];
+
+  /**
+   * @generated from field: repeated kam.v1.CurrencyAmount lost_amounts = 9;
+   */
+  lostAmounts: CurrencyAmount[];
+};
+
+/**
+ * Describes the message kam.v1.CompetitorOutcomes.
+ * Use `create(CompetitorOutcomesSchema)` to create a new message.
+ */
+export const CompetitorOutcomesSchema: GenMessage<CompetitorOutcomes> = /*@__PURE__*/
+  messageDesc(file_kam_v1_opportunities, 48);
+
+/**
+ * @generated from message kam.v1.CompetitorReportRow
+ */
+export type CompetitorReportRow = Message<"kam.v1.CompetitorReportRow"> & {
+  /**
+   * @generated from field: string competitor_id = 1;
+   */
+  competitorId: string;
+
+  /**
+   * @generated from field: string competitor_name = 2;
+   */
+  competitorName: string;
+
+  /**
+   * @generated from field: kam.v1.CompetitorOutcomes outcomes = 3;
+   */
+  outcomes?: CompetitorOutcomes | undefined;
+
+  /**
+   * By the accounts' industry and region, ordered by code.
+   *
+   * @generated from field: repeated kam.v1.CompetitorReportRow.SegmentOutcomes by_industry = 4;
+   */
+  byIndustry: CompetitorReportRow_SegmentOutcomes[];
+
+  /**
+   * @generated from field: repeated kam.v1.CompetitorReportRow.SegmentOutcomes by_region = 5;
+   */
+  byRegion: CompetitorReportRow_SegmentOutcomes[];
+
+  /**
+   * The accounts with the most deals facing it, most first (ties by id).
+   *
+   * @generated from field: repeated kam.v1.CompetitorReportRow.AccountPresence top_accounts = 6;
+   */
+  topAccounts: CompetitorReportRow_AccountPresence[];
+};
+
+/**
+ * Describes the message kam.v1.CompetitorReportRow.
+ * Use `create(CompetitorReportRowSchema)` to create a new message.
+ */
+export const CompetitorReportRowSchema: GenMessage<CompetitorReportRow> = /*@__PURE__*/
+  messageDesc(file_kam_v1_opportunities, 49);
+
+/**
+ * @generated from message kam.v1.CompetitorReportRow.SegmentOutcomes
+ */
+export type CompetitorReportRow_SegmentOutcomes = Message<"kam.v1.CompetitorReportRow.SegmentOutcomes"> & {
+  /**
+   * @generated from field: kam.v1.SegmentKey segment = 1;
+   */
+  segment?: SegmentKey | undefined;
+
+  /**
+   * @generated from field: kam.v1.CompetitorOutcomes outcomes = 2;
+   */
+  outcomes?: CompetitorOutcomes | undefined;
+};
+
+/**
+ * Describes the message kam.v1.CompetitorReportRow.SegmentOutcomes.
+ * Use `create(CompetitorReportRow_SegmentOutcomesSchema)` to create a new message.
+ */
+export const CompetitorReportRow_SegmentOutcomesSchema: GenMessage<CompetitorReportRow_SegmentOutcomes> = /*@__PURE__*/
+  messageDesc(file_kam_v1_opportunities, 49, 0);
+
+/**
+ * @generated from message kam.v1.CompetitorReportRow.AccountPresence
+ */
+export type CompetitorReportRow_AccountPresence = Message<"kam.v1.CompetitorReportRow.AccountPresence"> & {
+  /**
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+
+  /**
+   * @generated from field: string account_display_name = 2;
+   */
+  accountDisplayName: string;
+
+  /**
+   * @generated from field: int64 faced = 3;
+   */
+  faced: bigint;
+
+  /**
+   * @generated from field: int64 won = 4;
+   */
+  won: bigint;
+
+  /**
+   * @generated from field: int64 lost_to = 5;
+   */
+  lostTo: bigint;
+};
+
+/**
+ * Describes the message kam.v1.CompetitorReportRow.AccountPresence.
+ * Use `create(CompetitorReportRow_AccountPresenceSchema)` to create a new message.
+ */
+export const CompetitorReportRow_AccountPresenceSchema: GenMessage<CompetitorReportRow_AccountPresence> = /*@__PURE__*/
+  messageDesc(file_kam_v1_opportunities, 49, 1);
+
+/**
+ * A name deals carry that no competitor has: nothing is lost, and the name can become a competitor or
+ * an alias.
+ *
+ * @generated from message kam.v1.UnmatchedCompetitorName
+ */
+export type UnmatchedCompetitorName = Message<"kam.v1.UnmatchedCompetitorName"> & {
+  /**
+   * As the most recent deal spells it.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: int64 faced = 2;
+   */
+  faced: bigint;
+
+  /**
+   * @generated from field: int64 lost_to = 3;
+   */
+  lostTo: bigint;
+};
+
+/**
+ * Describes the message kam.v1.UnmatchedCompetitorName.
+ * Use `create(UnmatchedCompetitorNameSchema)` to create a new message.
+ */
+export const UnmatchedCompetitorNameSchema: GenMessage<UnmatchedCompetitorName> = /*@__PURE__*/
+  messageDesc(file_kam_v1_opportunities, 50);
+
+/**
+ * @generated from message kam.v1.GetCompetitorReportResponse
+ */
+export type GetCompetitorReportResponse = Message<"kam.v1.GetCompetitorReportResponse"> & {
+  /**
+   * The competitors faced or lost to in the range, most faced first (ties by name).
+   *
+   * @generated from field: repeated kam.v1.CompetitorReportRow rows = 1;
+   */
+  rows: CompetitorReportRow[];
+
+  /**
+   * Without `competitor_id`: the names matching no competitor, most faced first, at most 100.
+   *
+   * @generated from field: repeated kam.v1.UnmatchedCompetitorName unmatched = 2;
+   */
+  unmatched: UnmatchedCompetitorName[];
+};
+
+/**
+ * Describes the message kam.v1.GetCompetitorReportResponse.
+ * Use `create(GetCompetitorReportResponseSchema)` to create a new message.
+ */
+export const GetCompetitorReportResponseSchema: GenMessage<GetCompetitorReportResponse> = /*@__PURE__*/
+  messageDesc(file_kam_v1_opportunities, 51);
 
 /**
  * How an opportunity counts in the forecast.
@@ -1639,6 +2289,65 @@ export const OpportunityService: GenService<{
     methodKind: "unary";
     input: typeof ListStalledOpportunitiesRequestSchema;
     output: typeof ListStalledOpportunitiesResponseSchema;
+  },
+  /**
+   * Competitors: the companies deals are fought against. Everyone who reads accounts reads them; ADMIN
+   * and MANAGER create, change and delete them. An opportunity names the competitors it faces, and the
+   * one it was lost to, by name; a name equal to a competitor's name or alias (trimmed, ignoring case)
+   * is that competitor, so the names deals carried before a competitor was recorded count for it as
+   * soon as it is, and deleting a competitor leaves the deals' names as they are.
+   *
+   * @generated from rpc kam.v1.OpportunityService.CreateCompetitor
+   */
+  createCompetitor: {
+    methodKind: "unary";
+    input: typeof CreateCompetitorRequestSchema;
+    output: typeof CompetitorSchema;
+  },
+  /**
+   * @generated from rpc kam.v1.OpportunityService.GetCompetitor
+   */
+  getCompetitor: {
+    methodKind: "unary";
+    input: typeof GetCompetitorRequestSchema;
+    output: typeof CompetitorSchema;
+  },
+  /**
+   * Ordered by name.
+   *
+   * @generated from rpc kam.v1.OpportunityService.ListCompetitors
+   */
+  listCompetitors: {
+    methodKind: "unary";
+    input: typeof ListCompetitorsRequestSchema;
+    output: typeof ListCompetitorsResponseSchema;
+  },
+  /**
+   * @generated from rpc kam.v1.OpportunityService.UpdateCompetitor
+   */
+  updateCompetitor: {
+    methodKind: "unary";
+    input: typeof UpdateCompetitorRequestSchema;
+    output: typeof CompetitorSchema;
+  },
+  /**
+   * @generated from rpc kam.v1.OpportunityService.DeleteCompetitor
+   */
+  deleteCompetitor: {
+    methodKind: "unary";
+    input: typeof DeleteCompetitorRequestSchema;
+    output: typeof DeleteCompetitorResponseSchema;
+  },
+  /**
+   * Who we meet, and how we fare against each, over a period: computed in the database over the deals
+   * the caller may see.
+   *
+   * @generated from rpc kam.v1.OpportunityService.GetCompetitorReport
+   */
+  getCompetitorReport: {
+    methodKind: "unary";
+    input: typeof GetCompetitorReportRequestSchema;
+    output: typeof GetCompetitorReportResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_kam_v1_opportunities, 0);
