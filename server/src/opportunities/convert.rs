@@ -20,6 +20,8 @@ use super::{
     },
 };
 use crate::platform::wire::{PatchFields, Update};
+use crate::segments::convert::code as code_of_segment;
+pub use crate::segments::convert::{segment_filter, segment_grouping};
 use crate::{
     accounts::model::Tier,
     platform::{
@@ -707,24 +709,6 @@ fn competitor_aliases(raw: &[String]) -> Result<Vec<String>, FieldViolation> {
     crate::platform::fields::texts("competitor.aliases", raw, 200)
 }
 
-/// A segment code: 1..=32 of A-Z, a-z, 0-9, '.', '_', '-'.
-fn segment_code(field: &str, raw: &str) -> Result<String, FieldViolation> {
-    let value = raw.trim();
-    let well_formed = !value.is_empty()
-        && value.len() <= 32
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if well_formed {
-        Ok(value.to_owned())
-    } else {
-        Err(FieldViolation::new(
-            field,
-            "must be 1 to 32 of A-Z, a-z, 0-9, '.', '_' and '-'",
-        ))
-    }
-}
-
 fn home_region_codes(raw: &[String]) -> Result<Vec<String>, FieldViolation> {
     if raw.len() > MAX_HOME_REGIONS {
         return Err(FieldViolation::new(
@@ -734,7 +718,7 @@ fn home_region_codes(raw: &[String]) -> Result<Vec<String>, FieldViolation> {
     }
     let mut codes: Vec<String> = Vec::with_capacity(raw.len());
     for (i, code) in raw.iter().enumerate() {
-        let code = segment_code(&format!("competitor.home_region_codes[{i}]"), code)?;
+        let code = code_of_segment(&format!("competitor.home_region_codes[{i}]"), code)?;
         if !codes.contains(&code) {
             codes.push(code);
         }
@@ -848,7 +832,7 @@ pub fn competitor_filter(request: &pb::ListCompetitorsRequest) -> Result<Competi
         region_code: if region.is_empty() {
             None
         } else {
-            v.take(segment_code("region_code", region))
+            v.take(code_of_segment("region_code", region))
         },
     };
     v.into_result()?;
@@ -932,59 +916,6 @@ pub fn competitor_report_query(request: &pb::GetCompetitorReportRequest) -> Resu
         top_accounts: top_accounts.expect("checked above") as u32,
         rollup_depth: *rollup_depth,
         segments: segments.unwrap_or_default(),
-    })
-}
-
-/// A report's grouping by segment: `None` when the kind is unspecified (not grouped); the rollup depth
-/// within 0..=8 either way.
-pub fn segment_grouping(
-    field: &str,
-    grouping: Option<&pb::SegmentGrouping>,
-) -> Result<Option<crate::segments::model::SegmentGrouping>, FieldViolation> {
-    use crate::segments::model::{MAX_DEPTH, SegmentGrouping, SegmentKind};
-    let Some(pb::SegmentGrouping { kind, rollup_depth }) = grouping else {
-        return Ok(None);
-    };
-    if !(0..=MAX_DEPTH).contains(rollup_depth) {
-        return Err(FieldViolation::new(
-            format!("{field}.rollup_depth"),
-            format!("must be within 0..={MAX_DEPTH}"),
-        ));
-    }
-    let kind = match pb::segment_grouping::Kind::try_from(*kind) {
-        Ok(pb::segment_grouping::Kind::Unspecified) => return Ok(None),
-        Ok(pb::segment_grouping::Kind::Industry) => SegmentKind::Industry,
-        Ok(pb::segment_grouping::Kind::Region) => SegmentKind::Region,
-        Err(_) => return Err(FieldViolation::new(format!("{field}.kind"), "unknown kind")),
-    };
-    Ok(Some(SegmentGrouping {
-        kind,
-        rollup_depth: *rollup_depth,
-    }))
-}
-
-/// A segment filter: each code well-formed when set.
-pub fn segment_filter(
-    field: &str,
-    filter: Option<&pb::SegmentFilter>,
-) -> Result<crate::segments::model::SegmentFilter, FieldViolation> {
-    let Some(pb::SegmentFilter {
-        industry_code,
-        region_code: region,
-    }) = filter
-    else {
-        return Ok(Default::default());
-    };
-    let code = |name: &str, raw: &str| -> Result<Option<String>, FieldViolation> {
-        if raw.is_empty() {
-            Ok(None)
-        } else {
-            segment_code(&format!("{field}.{name}"), raw).map(Some)
-        }
-    };
-    Ok(crate::segments::model::SegmentFilter {
-        industry: code("industry_code", industry_code)?,
-        region: code("region_code", region)?,
     })
 }
 

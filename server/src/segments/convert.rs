@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use super::{
     model::{
-        MAX_ALIASES, MAX_MANAGERS, MAX_NAME, NewSegment, RegionLevel, Segment, SegmentFields, SegmentKind,
-        SegmentPatch, SegmentQuery, SegmentUpdate, code_problem,
+        MAX_ALIASES, MAX_DEPTH, MAX_MANAGERS, MAX_NAME, NewSegment, RegionLevel, Segment, SegmentFields,
+        SegmentFilter, SegmentGrouping, SegmentKind, SegmentPatch, SegmentQuery, SegmentUpdate, code_problem,
     },
     rules::match_key,
 };
@@ -113,6 +113,49 @@ pub fn optional_code(field: &str, raw: &str) -> Result<Option<String>, FieldViol
     } else {
         code(field, raw).map(Some)
     }
+}
+
+/// A list's or a report's `segments`: each code, when set, well-formed (whether it exists is the
+/// store's to check, `directory::require_filter`).
+pub fn segment_filter(field: &str, raw: Option<&pb::SegmentFilter>) -> Result<SegmentFilter, FieldViolation> {
+    let Some(pb::SegmentFilter {
+        industry_code,
+        region_code,
+    }) = raw
+    else {
+        return Ok(SegmentFilter::default());
+    };
+    Ok(SegmentFilter {
+        industry: optional_code(&format!("{field}.industry_code"), industry_code)?,
+        region: optional_code(&format!("{field}.region_code"), region_code)?,
+    })
+}
+
+/// A report's grouping by segment: `None` when the kind is unspecified (not grouped); the rollup depth
+/// within 0..=MAX_DEPTH either way.
+pub fn segment_grouping(
+    field: &str,
+    raw: Option<&pb::SegmentGrouping>,
+) -> Result<Option<SegmentGrouping>, FieldViolation> {
+    let Some(pb::SegmentGrouping { kind, rollup_depth }) = raw else {
+        return Ok(None);
+    };
+    if !(0..=MAX_DEPTH).contains(rollup_depth) {
+        return Err(FieldViolation::new(
+            format!("{field}.rollup_depth"),
+            format!("must be within 0..={MAX_DEPTH}"),
+        ));
+    }
+    let kind = match pb::segment_grouping::Kind::try_from(*kind) {
+        Ok(pb::segment_grouping::Kind::Unspecified) => return Ok(None),
+        Ok(pb::segment_grouping::Kind::Industry) => SegmentKind::Industry,
+        Ok(pb::segment_grouping::Kind::Region) => SegmentKind::Region,
+        Err(_) => return Err(FieldViolation::new(format!("{field}.kind"), "unknown kind")),
+    };
+    Ok(Some(SegmentGrouping {
+        kind,
+        rollup_depth: *rollup_depth,
+    }))
 }
 
 fn aliases(field: &str, raw: &[String]) -> Result<Vec<String>, FieldViolation> {

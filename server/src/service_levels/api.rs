@@ -12,7 +12,7 @@ use crate::{
     accounts::model::Tier,
     platform::{
         db::Db,
-        error::{FieldViolation, Violations},
+        error::Violations,
         etag,
         fields::{optional_id, required_id},
         idempotency::IdempotencyKey,
@@ -20,7 +20,7 @@ use crate::{
         request::RequestContext,
         wire::{WireEnum, instant},
     },
-    segments::model::{MAX_DEPTH, SegmentFilter, SegmentGrouping, SegmentKind},
+    segments::convert::{segment_filter, segment_grouping},
 };
 
 pub struct ServiceLevelApi {
@@ -410,61 +410,4 @@ impl ServiceLevelService for ServiceLevelApi {
                 .collect(),
         }))
     }
-}
-
-/// A report's segment filter: each code, when set, 1..=32 of A-Z, a-z, 0-9, '.', '_', '-' (whether it
-/// exists is the store's to check).
-fn segment_filter(field: &str, filter: Option<&pb::SegmentFilter>) -> Result<SegmentFilter, FieldViolation> {
-    let Some(pb::SegmentFilter {
-        industry_code,
-        region_code,
-    }) = filter
-    else {
-        return Ok(SegmentFilter::default());
-    };
-    let code = |name: &str, raw: &str| -> Result<Option<String>, FieldViolation> {
-        let well_formed = raw.len() <= 32
-            && raw
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-        match raw {
-            "" => Ok(None),
-            _ if well_formed => Ok(Some(raw.to_owned())),
-            _ => Err(FieldViolation::new(
-                format!("{field}.{name}"),
-                "must be 1 to 32 of A-Z, a-z, 0-9, '.', '_' and '-'",
-            )),
-        }
-    };
-    Ok(SegmentFilter {
-        industry: code("industry_code", industry_code)?,
-        region: code("region_code", region_code)?,
-    })
-}
-
-/// A report's grouping by segment: `None` when the kind is unspecified (not grouped); the rollup depth
-/// within 0..=8 either way.
-fn segment_grouping(
-    field: &str,
-    grouping: Option<&pb::SegmentGrouping>,
-) -> Result<Option<SegmentGrouping>, FieldViolation> {
-    let Some(pb::SegmentGrouping { kind, rollup_depth }) = grouping else {
-        return Ok(None);
-    };
-    if !(0..=MAX_DEPTH).contains(rollup_depth) {
-        return Err(FieldViolation::new(
-            format!("{field}.rollup_depth"),
-            format!("must be within 0..={MAX_DEPTH}"),
-        ));
-    }
-    let kind = match pb::segment_grouping::Kind::try_from(*kind) {
-        Ok(pb::segment_grouping::Kind::Unspecified) => return Ok(None),
-        Ok(pb::segment_grouping::Kind::Industry) => SegmentKind::Industry,
-        Ok(pb::segment_grouping::Kind::Region) => SegmentKind::Region,
-        Err(_) => return Err(FieldViolation::new(format!("{field}.kind"), "unknown kind")),
-    };
-    Ok(Some(SegmentGrouping {
-        kind,
-        rollup_depth: *rollup_depth,
-    }))
 }

@@ -755,10 +755,6 @@ pub fn request_filter(request: &pb::ListServiceRequestsRequest) -> Result<Reques
         order_by: _,
         segments,
     } = request;
-    let (industry_code, region_code) = segments
-        .as_ref()
-        .map(|s| (s.industry_code.as_str(), s.region_code.as_str()))
-        .unwrap_or_default();
     let mut v = Violations::default();
     let filter = RequestFilter {
         account_id: v.take(optional_id("account_id", account_id)).flatten(),
@@ -773,20 +769,12 @@ pub fn request_filter(request: &pb::ListServiceRequestsRequest) -> Result<Reques
         sla_target: v.take(TargetKind::from_wire("sla_target", *sla_target)).flatten(),
         due_before: v.take(instant("due_before", *due_before)).flatten(),
         query: v.take(optional_text("query", query, 200)).flatten(),
-        segments: crate::segments::model::SegmentFilter {
-            industry: v
-                .take(crate::accounts::model::segment_code(
-                    "segments.industry_code",
-                    industry_code,
-                ))
-                .flatten(),
-            region: v
-                .take(crate::accounts::model::segment_code(
-                    "segments.region_code",
-                    region_code,
-                ))
-                .flatten(),
-        },
+        segments: v
+            .take(crate::segments::convert::segment_filter(
+                "segments",
+                segments.as_ref(),
+            ))
+            .unwrap_or_default(),
     };
     v.into_result()?;
     Ok(filter)

@@ -355,17 +355,8 @@ pub fn coverage_filter(
     tiers_raw: &[i32],
     segments: Option<&pb::SegmentFilter>,
 ) -> Result<(Vec<Tier>, crate::segments::model::SegmentFilter)> {
-    use crate::accounts::model::segment_code;
     let tiers = tiers(tiers_raw)?;
-    let (industry, region) = segments
-        .map(|s| (s.industry_code.as_str(), s.region_code.as_str()))
-        .unwrap_or_default();
-    let mut v = Violations::default();
-    let segments = crate::segments::model::SegmentFilter {
-        industry: v.take(segment_code("segments.industry_code", industry)).flatten(),
-        region: v.take(segment_code("segments.region_code", region)).flatten(),
-    };
-    v.into_result()?;
+    let segments = crate::segments::convert::segment_filter("segments", segments)?;
     Ok((tiers, segments))
 }
 

@@ -12,6 +12,7 @@ use crate::{
         paging::Cursor,
         wire::{WireEnum, timestamp},
     },
+    segments::convert::segment_filter,
 };
 
 crate::wire_enums!(
@@ -55,7 +56,7 @@ pub fn at_risk_filter(
 ) -> Result<(Option<Tier>, u32, crate::segments::model::SegmentFilter)> {
     let mut v = Violations::default();
     let tier = v.take(Tier::from_wire("tier", tier)).flatten();
-    let segments = super::interactions::segment_filter(&mut v, segments);
+    let segments = v.take(segment_filter("segments", segments)).unwrap_or_default();
     let below = match max_score {
         0 => Some(default_below),
         n => v.take(

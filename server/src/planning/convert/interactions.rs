@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::platform::wire::{PatchFields, Update};
 use crate::{
-    accounts::model::{Tier, segment_code},
+    accounts::model::Tier,
     planning::model::{
         CadenceKind, Interaction, InteractionFields, InteractionFilter, InteractionPatch, InteractionType,
         OverdueCadence, UpcomingKeyDate,
@@ -19,7 +19,7 @@ use crate::{
         paging::Cursor,
         wire::{WireEnum, date_to_proto, instant, required_enum, timestamp},
     },
-    segments::model::SegmentFilter,
+    segments::{convert::segment_filter, model::SegmentFilter},
 };
 
 crate::wire_enums!(
@@ -216,20 +216,9 @@ pub fn cadence_filter(
     let mut v = Violations::default();
     let tier = v.take(Tier::from_wire("tier", tier)).flatten();
     let kind = v.take(CadenceKind::from_wire("kind", kind)).flatten();
-    let segments = segment_filter(&mut v, segments);
+    let segments = v.take(segment_filter("segments", segments)).unwrap_or_default();
     v.into_result()?;
     Ok((tier, kind, segments))
-}
-
-/// A list's `segments`: each code, when set, well-formed (whether it exists is the store's to check).
-pub(super) fn segment_filter(v: &mut Violations, raw: Option<&pb::SegmentFilter>) -> SegmentFilter {
-    let (industry, region) = raw
-        .map(|s| (s.industry_code.as_str(), s.region_code.as_str()))
-        .unwrap_or_default();
-    SegmentFilter {
-        industry: v.take(segment_code("segments.industry_code", industry)).flatten(),
-        region: v.take(segment_code("segments.region_code", region)).flatten(),
-    }
 }
 
 /// The cursor of a row of the cadence report, which is computed whole and sorted by

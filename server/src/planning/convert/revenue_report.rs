@@ -11,10 +11,10 @@ use crate::{
         store::{RevenueReport, RevenueReportQuery},
     },
     platform::{
-        error::{FieldViolation, Result, Violations},
+        error::{Result, Violations},
         wire::WireEnum,
     },
-    segments::model::{MAX_DEPTH, SegmentGrouping, SegmentKind},
+    segments::convert::{segment_filter, segment_grouping},
 };
 
 /// The request as a query: the months as GetMonthlyRevenue reads them, the tier, the segments and the
@@ -33,7 +33,9 @@ pub fn revenue_report_query(
     } = request;
     let mut v = Violations::default();
     let tier = v.take(Tier::from_wire("tier", tier)).flatten();
-    let segments = super::interactions::segment_filter(&mut v, segments.as_ref());
+    let segments = v
+        .take(segment_filter("segments", segments.as_ref()))
+        .unwrap_or_default();
     let group_by = v.take(segment_grouping("group_by", group_by.as_ref())).flatten();
     let months = month_range(from_period, to_period, now);
     v.into_result()?;
@@ -46,33 +48,6 @@ pub fn revenue_report_query(
         segments,
         group_by,
     })
-}
-
-/// A report's grouping by segment: `None` when the kind is unspecified (not grouped); the rollup depth
-/// within 0..=8 either way.
-fn segment_grouping(
-    field: &str,
-    grouping: Option<&pb::SegmentGrouping>,
-) -> Result<Option<SegmentGrouping>, FieldViolation> {
-    let Some(pb::SegmentGrouping { kind, rollup_depth }) = grouping else {
-        return Ok(None);
-    };
-    if !(0..=MAX_DEPTH).contains(rollup_depth) {
-        return Err(FieldViolation::new(
-            format!("{field}.rollup_depth"),
-            format!("must be within 0..={MAX_DEPTH}"),
-        ));
-    }
-    let kind = match pb::segment_grouping::Kind::try_from(*kind) {
-        Ok(pb::segment_grouping::Kind::Unspecified) => return Ok(None),
-        Ok(pb::segment_grouping::Kind::Industry) => SegmentKind::Industry,
-        Ok(pb::segment_grouping::Kind::Region) => SegmentKind::Region,
-        Err(_) => return Err(FieldViolation::new(format!("{field}.kind"), "unknown kind")),
-    };
-    Ok(Some(SegmentGrouping {
-        kind,
-        rollup_depth: *rollup_depth,
-    }))
 }
 
 /// The report on the wire; each segment's share of the total in parts per million, rounded down.
