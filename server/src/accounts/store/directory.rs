@@ -112,22 +112,6 @@ pub fn in_segments(filter: &SegmentFilter) -> Option<SelectStatement> {
     Some(ids.to_owned())
 }
 
-/// [`in_segments`] for hand-written SQL: `industry` and `region` are the placeholders the caller
-/// bound the filter's codes to (`None` for a code the filter does not name).
-pub fn in_segments_sql(industry: Option<&str>, region: Option<&str>) -> Option<String> {
-    let conditions: Vec<String> = [
-        ("industry_code", SegmentKind::Industry, industry),
-        ("region_code", SegmentKind::Region, region),
-    ]
-    .into_iter()
-    .filter_map(|(column, kind, code)| {
-        let subtree = segments::store::directory::subtree_sql(kind, code?);
-        Some(format!("{column} IN ({subtree})"))
-    })
-    .collect();
-    (!conditions.is_empty()).then(|| format!("SELECT id FROM accounts WHERE {}", conditions.join(" AND ")))
-}
-
 /// The accounts in the regions `staff_id` manages (or below them), as a subquery of ids: what a
 /// REGIONAL_MANAGER sees beside its teams' accounts.
 pub fn in_regions_managed_by(staff_id: Uuid) -> SelectStatement {
