@@ -1357,6 +1357,7 @@ async fn seed_account(
                         strengths: "price".to_owned(),
                         weaknesses: "service coverage".to_owned(),
                         threat_level: rng.i32(1..=3),
+                        competitor_id: String::new(),
                     })
                     .collect(),
                 whitespace: product_lines[..rng.usize(2..=4)]
@@ -1729,6 +1730,7 @@ impl Part {
                     .list_upcoming_key_dates(pb::ListUpcomingKeyDatesRequest {
                         days: horizon_days,
                         account_id: id,
+                        segments: None,
                     })
                     .await
                     .map_err(failed("ListUpcomingKeyDates"))?

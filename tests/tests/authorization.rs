@@ -1954,6 +1954,7 @@ impl<'a> Fixture<'a> {
             "/kam.v1.PlanningService/ListUpcomingKeyDates" => body(pb::ListUpcomingKeyDatesRequest {
                 days: 366,
                 account_id: String::new(),
+                segments: None,
             }),
             "/kam.v1.PlanningService/GetAccountHealth" => body(pb::GetAccountHealthRequest {
                 account_id: self.account.id.clone(),

@@ -2,13 +2,17 @@
 //! their etags; every field validated; names and aliases unique ignoring case; deals matched to
 //! competitors by name at read time (a name a deal carried before the competitor existed counts for it
 //! after, and nothing of the deal changes when the competitor goes); the lost-to competitor; the
-//! ListOpportunities filter; and GetCompetitorReport on a small hand-computed scenario, as an ADMIN and
-//! as a MEMBER who sees only its teams' deals.
+//! ListOpportunities filter; ListCompetitors by home region with every region below it;
+//! GetCompetitorReport on a small hand-computed scenario, as an ADMIN and as a MEMBER who sees only its
+//! teams' deals; and the report narrowed to segments and rolled up by them over a real segment tree.
 
 use chrono::{Duration, Utc};
 use kam_tests::{
     TestServer, assert_error, assert_failed_precondition, assert_invalid_argument, backend_tests,
-    pb::{self, Outcome, StaffLevel, opportunity_service_client::OpportunityServiceClient},
+    pb::{
+        self, Outcome, RegionLevel, StaffLevel, opportunity_service_client::OpportunityServiceClient,
+        segment_service_client::SegmentServiceClient,
+    },
     pbjson_types::{FieldMask, Timestamp},
 };
 use tonic::{Code, Status};
@@ -212,6 +216,146 @@ fn row<'a>(report: &'a pb::GetCompetitorReportResponse, name: &str) -> &'a pb::C
 fn counts(row: &pb::CompetitorReportRow) -> (i64, i64, i64, i64, i64, f64) {
     let o = row.outcomes.as_ref().expect("outcomes");
     (o.faced, o.won, o.lost_to, o.lost_to_others, o.open, o.win_rate)
+}
+
+/// Creates region `code` below `parent` (empty: at the top) at `level`.
+async fn create_region(server: &TestServer, code: &str, parent: &str, name: &str, level: RegionLevel) {
+    SegmentServiceClient::new(server.channel())
+        .create_region(pb::CreateRegionRequest {
+            region: Some(pb::Region {
+                code: code.to_owned(),
+                parent_code: parent.to_owned(),
+                name: name.to_owned(),
+                level: level as i32,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap_or_else(|status| panic!("create region {code}: {status:?}"));
+}
+
+/// Creates industry `code` below `parent`.
+async fn create_industry(server: &TestServer, code: &str, parent: &str, name: &str) {
+    SegmentServiceClient::new(server.channel())
+        .create_industry(pb::CreateIndustryRequest {
+            industry: Some(pb::Industry {
+                code: code.to_owned(),
+                parent_code: parent.to_owned(),
+                name: name.to_owned(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap_or_else(|status| panic!("create industry {code}: {status:?}"));
+}
+
+/// Moves region `code` (with everything below it) under `parent`.
+async fn move_region(server: &TestServer, code: &str, parent: &str) {
+    SegmentServiceClient::new(server.channel())
+        .update_region(pb::UpdateRegionRequest {
+            region: Some(pb::Region {
+                code: code.to_owned(),
+                parent_code: parent.to_owned(),
+                ..Default::default()
+            }),
+            update_mask: mask(&["parent_code"]),
+        })
+        .await
+        .unwrap_or_else(|status| panic!("move region {code} under {parent}: {status:?}"));
+}
+
+/// A new account classified by code (empty: none); `industry` is its free text.
+async fn classified_account(
+    server: &TestServer,
+    name: &str,
+    industry_code: &str,
+    region_code: &str,
+    industry: &str,
+) -> pb::Account {
+    let account = server
+        .accounts()
+        .create_account(pb::CreateAccountRequest {
+            account: Some(pb::Account {
+                display_name: name.to_owned(),
+                industry: industry.to_owned(),
+                industry_code: industry_code.to_owned(),
+                region_code: region_code.to_owned(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap_or_else(|status| panic!("create account {name}: {status:?}"))
+        .into_inner();
+    assert_eq!(
+        (account.industry_code.as_str(), account.region_code.as_str()),
+        (industry_code, region_code)
+    );
+    account
+}
+
+/// A new competitor at home in `regions`.
+async fn create_at_home(client: &mut Opportunities, name: &str, regions: &[&str]) -> pb::Competitor {
+    try_create(
+        client,
+        pb::Competitor {
+            home_region_codes: regions.iter().map(|r| (*r).to_owned()).collect(),
+            ..competitor(name, &[])
+        },
+    )
+    .await
+    .unwrap_or_else(|status| panic!("create competitor {name}: {status:?}"))
+}
+
+/// The names of the competitors at home in `region` or below it, every page of `page_size` read.
+async fn at_home_in(client: &mut Opportunities, region: &str, page_size: i32) -> Result<Vec<String>, Status> {
+    let mut names = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = client
+            .list_competitors(pb::ListCompetitorsRequest {
+                region_code: region.to_owned(),
+                page_size,
+                page_token,
+                ..Default::default()
+            })
+            .await?
+            .into_inner();
+        names.extend(page.competitors.into_iter().map(|c| c.name));
+        if page.next_page_token.is_empty() {
+            return Ok(names);
+        }
+        page_token = page.next_page_token;
+    }
+}
+
+/// `(code, name, faced, won, lost_to)` of each group of a breakdown, in the order answered.
+fn groups(segments: &[pb::competitor_report_row::SegmentOutcomes]) -> Vec<(String, String, i64, i64, i64)> {
+    segments
+        .iter()
+        .map(|s| {
+            let key = s.segment.clone().expect("a segment key");
+            let o = s.outcomes.as_ref().expect("outcomes");
+            (key.code, key.name, o.faced, o.won, o.lost_to)
+        })
+        .collect()
+}
+
+fn group(code: &str, name: &str, faced: i64, won: i64, lost_to: i64) -> (String, String, i64, i64, i64) {
+    (code.to_owned(), name.to_owned(), faced, won, lost_to)
+}
+
+/// The report over this hour narrowed to the accounts in `industry` and `region` (empty: any),
+/// rolled up to `rollup_depth`.
+fn in_segments(industry: &str, region: &str, rollup_depth: i32) -> pb::GetCompetitorReportRequest {
+    pb::GetCompetitorReportRequest {
+        segments: Some(pb::SegmentFilter {
+            industry_code: industry.to_owned(),
+            region_code: region.to_owned(),
+        }),
+        rollup_depth,
+        ..this_hour()
+    }
 }
 
 backend_tests! {
@@ -652,5 +796,349 @@ backend_tests! {
         assert_eq!(counts(row(&theirs, "Globex")), (1, 0, 0, 1, 0, 0.0));
         assert_eq!(counts(row(&theirs, "Initech")), (1, 0, 1, 0, 0, 0.0));
         assert_eq!(deals_facing(&mut as_member, &acme.id).await, [d1.id.clone(), d2.id.clone()]);
+    }
+
+    async fn competitors_are_listed_by_home_region_with_every_region_below_it(server: &TestServer) {
+        // East China > Zhejiang > Hangzhou, Jiangsu beside Zhejiang; West China on its own.
+        create_region(server, "EAST", "", "East China", RegionLevel::SalesRegion).await;
+        create_region(server, "ZJ", "EAST", "Zhejiang", RegionLevel::Province).await;
+        create_region(server, "HZ", "ZJ", "Hangzhou", RegionLevel::City).await;
+        create_region(server, "JS", "EAST", "Jiangsu", RegionLevel::Province).await;
+        create_region(server, "WEST", "", "West China", RegionLevel::SalesRegion).await;
+        let mut client = client(server);
+        create_at_home(&mut client, "Alpha", &["EAST"]).await;
+        create_at_home(&mut client, "Bravo", &["ZJ"]).await;
+        create_at_home(&mut client, "Charlie", &["HZ"]).await;
+        let delta = create_at_home(&mut client, "Delta", &["WEST"]).await;
+        create_at_home(&mut client, "Echo", &[]).await;
+        // At home in two regions, one below East China: listed once.
+        let foxtrot = create_at_home(&mut client, "Foxtrot", &["WEST", "HZ"]).await;
+        assert_eq!(foxtrot.home_region_codes, ["WEST", "HZ"]);
+        create_at_home(&mut client, "Golf", &["JS"]).await;
+
+        let everyone = ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf"];
+        assert_eq!(at_home_in(&mut client, "", 100).await.expect("no region"), everyone);
+        let cases: [(&str, &[&str]); 5] = [
+            ("EAST", &["Alpha", "Bravo", "Charlie", "Foxtrot", "Golf"]),
+            ("ZJ", &["Bravo", "Charlie", "Foxtrot"]),
+            ("HZ", &["Charlie", "Foxtrot"]),
+            ("JS", &["Golf"]),
+            ("WEST", &["Delta", "Foxtrot"]),
+        ];
+        for (region, expected) in cases {
+            assert_eq!(at_home_in(&mut client, region, 100).await.expect(region), expected, "at home in {region}");
+            // Page by page, nobody twice and nobody left out.
+            assert_eq!(at_home_in(&mut client, region, 2).await.expect(region), expected, "{region} by pages of 2");
+        }
+        // With a query too: both apply.
+        let both = client
+            .list_competitors(pb::ListCompetitorsRequest {
+                region_code: "EAST".to_owned(),
+                query: "o".to_owned(),
+                ..Default::default()
+            })
+            .await
+            .expect("region and query")
+            .into_inner()
+            .competitors;
+        assert_eq!(both.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["Bravo", "Foxtrot", "Golf"]);
+
+        // An unknown region is refused, a malformed code named.
+        let unknown = at_home_in(&mut client, "NOWHERE", 100).await.expect_err("an unknown region");
+        assert_failed_precondition(&unknown, "SEGMENT_NOT_FOUND");
+        let malformed = at_home_in(&mut client, "bad code!", 100).await.expect_err("a malformed code");
+        assert_invalid_argument(&malformed, "region_code");
+
+        // A changed home moves the competitor.
+        try_update(
+            &mut client,
+            pb::Competitor { id: delta.id.clone(), home_region_codes: vec!["JS".to_owned()], ..Default::default() },
+            &["home_region_codes"],
+        )
+        .await
+        .expect("move delta's home");
+        assert_eq!(at_home_in(&mut client, "WEST", 100).await.expect("west"), ["Foxtrot"]);
+        assert_eq!(at_home_in(&mut client, "JS", 100).await.expect("js"), ["Delta", "Golf"]);
+
+        // The tree is read when listing: Zhejiang moved under West China takes its competitors along.
+        move_region(server, "ZJ", "WEST").await;
+        assert_eq!(at_home_in(&mut client, "EAST", 100).await.expect("east"), ["Alpha", "Delta", "Golf"]);
+        assert_eq!(at_home_in(&mut client, "WEST", 100).await.expect("west"), ["Bravo", "Charlie", "Foxtrot"]);
+        assert_eq!(at_home_in(&mut client, "HZ", 100).await.expect("hz"), ["Charlie", "Foxtrot"]);
+    }
+
+    async fn the_report_is_narrowed_to_segments_and_rolled_up_by_them(server: &TestServer) {
+        // Industries: the seeded sections C (Manufacturing) and J (Finance), with C > C36 > C361 below C.
+        create_industry(server, "C36", "C", "Motor vehicles").await;
+        create_industry(server, "C361", "C36", "Passenger cars").await;
+        // Regions: East China > Zhejiang > Hangzhou; West China.
+        create_region(server, "EAST", "", "East China", RegionLevel::SalesRegion).await;
+        create_region(server, "ZJ", "EAST", "Zhejiang", RegionLevel::Province).await;
+        create_region(server, "HZ", "ZJ", "Hangzhou", RegionLevel::City).await;
+        create_region(server, "WEST", "", "West China", RegionLevel::SalesRegion).await;
+        let cars = classified_account(server, "Car Maker", "C361", "HZ", "").await;
+        let engines = classified_account(server, "Engine Maker", "C36", "ZJ", "").await;
+        let steel = classified_account(server, "Steel Mill", "C", "WEST", "").await;
+        let bank = classified_account(server, "Bank", "J", "EAST", "").await;
+        // Classified under nothing: its free text names no industry, and it has no region.
+        let pumps = classified_account(server, "Pump Works", "", "", "Pump makers").await;
+        let owner = server.create_staff(StaffLevel::Staff).await;
+        let mut client = client(server);
+        let acme = create(&mut client, "Acme", &[]).await;
+        let globex = create(&mut client, "Globex", &[]).await;
+        let eur = |units| Some(money("EUR", units, 0));
+        let d1 = deal(&mut client, &cars.id, &owner.id, eur(100), &["Acme"]).await;
+        let d2 = deal(&mut client, &cars.id, &owner.id, eur(200), &["Acme", "Globex"]).await;
+        let d3 = deal(&mut client, &engines.id, &owner.id, eur(300), &["Acme"]).await;
+        deal(&mut client, &engines.id, &owner.id, eur(400), &["Globex"]).await;
+        deal(&mut client, &steel.id, &owner.id, eur(500), &["Acme"]).await;
+        let d6 = deal(&mut client, &bank.id, &owner.id, eur(600), &["Acme", "Globex"]).await;
+        let d7 = deal(&mut client, &pumps.id, &owner.id, eur(700), &["Acme", "Stranger Ltd"]).await;
+        close(&mut client, &d1.id, Outcome::Won, "").await;
+        close(&mut client, &d2.id, Outcome::Lost, "Acme").await;
+        close(&mut client, &d3.id, Outcome::Lost, "Globex").await;
+        close(&mut client, &d6.id, Outcome::Won, "").await;
+        close(&mut client, &d7.id, Outcome::Lost, "Acme").await;
+
+        // Unfiltered: every account counts.
+        let all = report(&mut client, this_hour()).await.expect("the whole report");
+        assert_eq!(counts(row(&all, "Acme")), (6, 2, 2, 1, 1, 0.5));
+        assert_eq!(counts(row(&all, "Globex")), (4, 1, 1, 1, 1, 0.5));
+        let unmatched: Vec<_> = all.unmatched.iter().map(|u| (u.name.as_str(), u.faced)).collect();
+        assert_eq!(unmatched, [("Stranger Ltd", 1)]);
+
+        // Narrowed to an industry with everything below it: the bank and the pump works are not counted,
+        // in the totals, the amounts, the top accounts, the breakdowns or the unmatched names.
+        let in_c = report(&mut client, in_segments("C", "", 0)).await.expect("industry C");
+        assert_eq!(
+            in_c.rows.iter().map(|r| r.competitor_name.as_str()).collect::<Vec<_>>(),
+            ["Acme", "Globex"]
+        );
+        let a = row(&in_c, "Acme");
+        assert_eq!(a.competitor_id, acme.id);
+        assert_eq!(counts(a), (4, 1, 1, 1, 1, 0.5));
+        let o = a.outcomes.as_ref().unwrap();
+        assert_eq!(amounts(&o.faced_amounts), [("EUR".to_owned(), 4, 1100, 0)]);
+        assert_eq!(amounts(&o.won_amounts), [("EUR".to_owned(), 1, 100, 0)]);
+        assert_eq!(amounts(&o.lost_amounts), [("EUR".to_owned(), 1, 200, 0)]);
+        let mut top: Vec<_> = a
+            .top_accounts
+            .iter()
+            .map(|p| (p.account_display_name.as_str(), p.faced, p.won, p.lost_to))
+            .collect();
+        assert_eq!(top[0], ("Car Maker", 2, 1, 1));
+        top.sort();
+        assert_eq!(top, [("Car Maker", 2, 1, 1), ("Engine Maker", 1, 0, 0), ("Steel Mill", 1, 0, 0)]);
+        assert_eq!(
+            groups(&a.by_industry),
+            [
+                group("C", "Manufacturing", 1, 0, 0),
+                group("C36", "Motor vehicles", 1, 0, 0),
+                group("C361", "Passenger cars", 2, 1, 1),
+            ]
+        );
+        assert_eq!(
+            groups(&a.by_region),
+            [
+                group("HZ", "Hangzhou", 2, 1, 1),
+                group("WEST", "West China", 1, 0, 0),
+                group("ZJ", "Zhejiang", 1, 0, 0),
+            ]
+        );
+        let g = row(&in_c, "Globex");
+        assert_eq!(g.competitor_id, globex.id);
+        assert_eq!(counts(g), (3, 0, 1, 1, 1, 0.0));
+        assert!(in_c.unmatched.is_empty(), "the pump works' name is outside the filter: {in_c:?}");
+
+        // (industry, region) → Acme's and Globex's (faced, won, lost_to, lost_to_others, open, win_rate),
+        // None when not faced at all.
+        type Counts = Option<(i64, i64, i64, i64, i64, f64)>;
+        let narrowed: [(&str, &str, Counts, Counts); 11] = [
+            ("C36", "", Some((3, 1, 1, 1, 0, 0.5)), Some((3, 0, 1, 1, 1, 0.0))),
+            ("C361", "", Some((2, 1, 1, 0, 0, 0.5)), Some((1, 0, 0, 1, 0, 0.0))),
+            ("J", "", Some((1, 1, 0, 0, 0, 1.0)), Some((1, 1, 0, 0, 0, 1.0))),
+            ("", "EAST", Some((4, 2, 1, 1, 0, 2.0 / 3.0)), Some((4, 1, 1, 1, 1, 0.5))),
+            ("", "ZJ", Some((3, 1, 1, 1, 0, 0.5)), Some((3, 0, 1, 1, 1, 0.0))),
+            ("", "HZ", Some((2, 1, 1, 0, 0, 0.5)), Some((1, 0, 0, 1, 0, 0.0))),
+            ("", "WEST", Some((1, 0, 0, 0, 1, 0.0)), None),
+            // Both: the accounts in both.
+            ("C", "EAST", Some((3, 1, 1, 1, 0, 0.5)), Some((3, 0, 1, 1, 1, 0.0))),
+            ("C361", "WEST", None, None),
+            ("J", "WEST", None, None),
+            // A seeded section no account is in.
+            ("A", "", None, None),
+        ];
+        for (industry, region, acme_counts, globex_counts) in narrowed {
+            let narrowed = report(&mut client, in_segments(industry, region, 0))
+                .await
+                .unwrap_or_else(|status| panic!("industry {industry:?}, region {region:?}: {status:?}"));
+            let found = |name: &str| narrowed.rows.iter().find(|r| r.competitor_name == name).map(counts);
+            assert_eq!(found("Acme"), acme_counts, "Acme in industry {industry:?}, region {region:?}");
+            assert_eq!(found("Globex"), globex_counts, "Globex in industry {industry:?}, region {region:?}");
+            assert_eq!(
+                narrowed.rows.len(),
+                usize::from(acme_counts.is_some()) + usize::from(globex_counts.is_some()),
+                "industry {industry:?}, region {region:?}: {narrowed:?}"
+            );
+            assert!(narrowed.unmatched.is_empty(), "industry {industry:?}, region {region:?}: {narrowed:?}");
+        }
+        // The filter and one competitor.
+        let only = report(
+            &mut client,
+            pb::GetCompetitorReportRequest { competitor_id: globex.id.clone(), ..in_segments("", "ZJ", 0) },
+        )
+        .await
+        .expect("Globex in Zhejiang");
+        assert_eq!(only.rows.len(), 1);
+        assert_eq!(counts(&only.rows[0]), (3, 0, 1, 1, 1, 0.0));
+
+        // Rolled up: 0 is each account's own segment, N its ancestor at depth N (1: the top level), a
+        // segment at depth N or above stays itself. The unclassified are grouped under their free text.
+        let unclassified_industry = group("", "Pump makers", 1, 0, 1);
+        let unclassified_region = group("", "", 1, 0, 1);
+        let own_industries = vec![
+            unclassified_industry.clone(),
+            group("C", "Manufacturing", 1, 0, 0),
+            group("C36", "Motor vehicles", 1, 0, 0),
+            group("C361", "Passenger cars", 2, 1, 1),
+            group("J", "Finance", 1, 1, 0),
+        ];
+        let own_regions = vec![
+            unclassified_region.clone(),
+            group("EAST", "East China", 1, 1, 0),
+            group("HZ", "Hangzhou", 2, 1, 1),
+            group("WEST", "West China", 1, 0, 0),
+            group("ZJ", "Zhejiang", 1, 0, 0),
+        ];
+        let rollups = [
+            (0, own_industries.clone(), own_regions.clone()),
+            (
+                1,
+                vec![
+                    unclassified_industry.clone(),
+                    group("C", "Manufacturing", 4, 1, 1),
+                    group("J", "Finance", 1, 1, 0),
+                ],
+                vec![
+                    unclassified_region.clone(),
+                    group("EAST", "East China", 4, 2, 1),
+                    group("WEST", "West China", 1, 0, 0),
+                ],
+            ),
+            (
+                2,
+                vec![
+                    unclassified_industry.clone(),
+                    group("C", "Manufacturing", 1, 0, 0),
+                    group("C36", "Motor vehicles", 3, 1, 1),
+                    group("J", "Finance", 1, 1, 0),
+                ],
+                vec![
+                    unclassified_region.clone(),
+                    group("EAST", "East China", 1, 1, 0),
+                    group("WEST", "West China", 1, 0, 0),
+                    group("ZJ", "Zhejiang", 3, 1, 1),
+                ],
+            ),
+            // As deep as the deepest segment, or deeper: each its own.
+            (3, own_industries.clone(), own_regions.clone()),
+            (8, own_industries, own_regions),
+        ];
+        for (depth, industries, regions) in rollups {
+            let rolled = report(&mut client, pb::GetCompetitorReportRequest { rollup_depth: depth, ..this_hour() })
+                .await
+                .unwrap_or_else(|status| panic!("rollup_depth {depth}: {status:?}"));
+            let a = row(&rolled, "Acme");
+            assert_eq!(counts(a), (6, 2, 2, 1, 1, 0.5), "rolling up changes no total");
+            assert_eq!(groups(&a.by_industry), industries, "Acme by industry at rollup_depth {depth}");
+            assert_eq!(groups(&a.by_region), regions, "Acme by region at rollup_depth {depth}");
+        }
+        let rolled = report(&mut client, pb::GetCompetitorReportRequest { rollup_depth: 1, ..this_hour() })
+            .await
+            .expect("rolled up to the top");
+        let g = row(&rolled, "Globex");
+        assert_eq!(
+            groups(&g.by_industry),
+            [group("C", "Manufacturing", 3, 0, 1), group("J", "Finance", 1, 1, 0)]
+        );
+        assert_eq!(groups(&g.by_region), [group("EAST", "East China", 4, 1, 1)]);
+        let status = report(&mut client, pb::GetCompetitorReportRequest { rollup_depth: 9, ..this_hour() })
+            .await
+            .expect_err("deeper than any tree");
+        assert_invalid_argument(&status, "rollup_depth");
+
+        // Narrowed and rolled up together: the breakdowns count only the accounts in the filter.
+        let both = report(&mut client, in_segments("C", "", 1)).await.expect("industry C rolled up");
+        let a = row(&both, "Acme");
+        assert_eq!(groups(&a.by_industry), [group("C", "Manufacturing", 4, 1, 1)]);
+        assert_eq!(
+            groups(&a.by_region),
+            [group("EAST", "East China", 3, 1, 1), group("WEST", "West China", 1, 0, 0)]
+        );
+        let both = report(&mut client, in_segments("", "EAST", 1)).await.expect("East China rolled up");
+        let a = row(&both, "Acme");
+        assert_eq!(
+            groups(&a.by_industry),
+            [group("C", "Manufacturing", 3, 1, 1), group("J", "Finance", 1, 1, 0)]
+        );
+        assert_eq!(groups(&a.by_region), [group("EAST", "East China", 4, 2, 1)]);
+
+        // The tree is read when reporting: Zhejiang moved under West China takes its accounts along.
+        move_region(server, "ZJ", "WEST").await;
+        let moved = report(&mut client, in_segments("", "EAST", 1)).await.expect("East China after the move");
+        assert_eq!(counts(row(&moved, "Acme")), (1, 1, 0, 0, 0, 1.0));
+        assert_eq!(groups(&row(&moved, "Acme").by_region), [group("EAST", "East China", 1, 1, 0)]);
+        let moved = report(&mut client, in_segments("", "WEST", 1)).await.expect("West China after the move");
+        let a = row(&moved, "Acme");
+        assert_eq!(counts(a), (4, 1, 1, 1, 1, 0.5));
+        assert_eq!(groups(&a.by_region), [group("WEST", "West China", 4, 1, 1)]);
+        // Zhejiang moved to the top: Hangzhou now lies at depth 2.
+        move_region(server, "ZJ", "").await;
+        let expected = [
+            (
+                1,
+                vec![
+                    unclassified_region.clone(),
+                    group("EAST", "East China", 1, 1, 0),
+                    group("WEST", "West China", 1, 0, 0),
+                    group("ZJ", "Zhejiang", 3, 1, 1),
+                ],
+            ),
+            (
+                2,
+                vec![
+                    unclassified_region,
+                    group("EAST", "East China", 1, 1, 0),
+                    group("HZ", "Hangzhou", 2, 1, 1),
+                    group("WEST", "West China", 1, 0, 0),
+                    group("ZJ", "Zhejiang", 1, 0, 0),
+                ],
+            ),
+        ];
+        for (depth, regions) in expected {
+            let rolled = report(&mut client, pb::GetCompetitorReportRequest { rollup_depth: depth, ..this_hour() })
+                .await
+                .unwrap_or_else(|status| panic!("rollup_depth {depth} after the move: {status:?}"));
+            assert_eq!(groups(&row(&rolled, "Acme").by_region), regions, "rollup_depth {depth} after the move");
+        }
+    }
+
+    async fn a_region_a_competitor_calls_home_is_not_deleted_from_under_it(server: &TestServer) {
+        create_region(server, "NORTH", "", "North China", RegionLevel::SalesRegion).await;
+        let mut client = client(server);
+        let at_home = create_at_home(&mut client, "Northern Pumps", &["NORTH"]).await;
+        let delete = || async {
+            SegmentServiceClient::new(server.channel())
+                .delete_region(pb::DeleteRegionRequest { code: "NORTH".into(), etag: String::new() })
+                .await
+        };
+
+        let refused = delete().await.expect_err("a competitor is at home there");
+        assert_failed_precondition(&refused, "SEGMENT_IN_USE");
+        assert_eq!(at_home_in(&mut client, "NORTH", 10).await.expect("still listed"), vec!["Northern Pumps"]);
+
+        let moved = pb::Competitor { id: at_home.id.clone(), home_region_codes: vec![], ..Default::default() };
+        try_update(&mut client, moved, &["home_region_codes"]).await.expect("no home region any more");
+        delete().await.expect("nothing names the region now");
     }
 }

@@ -1153,6 +1153,20 @@ impl<'a> Script<'a> {
     /// AccountPlanCreated, AccountPlanUpdated, AccountPlanActivated, AccountPlanClosed;
     /// PlanActionCreated, PlanActionUpdated.
     async fn plan_lifecycle(&mut self, account: &str, owner: &pb::Staff) -> Vec<Compared> {
+        // The plan assesses a competitor by id: its events must carry the match a Get shows.
+        let assessed = self
+            .opportunities
+            .create_competitor(pb::CreateCompetitorRequest {
+                competitor: Some(pb::Competitor {
+                    name: "Xylem".to_owned(),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("create the assessed competitor")
+            .into_inner()
+            .id;
         let plan = self
             .planning
             .create_account_plan(pb::CreateAccountPlanRequest {
@@ -1167,6 +1181,12 @@ impl<'a> Script<'a> {
                         target_value: 3,
                         current_value: 1,
                         due_date: date(2026, 9, 30),
+                    }],
+                    competitors: vec![pb::CompetitorAssessment {
+                        competitor_id: assessed,
+                        estimated_share_percent: 15,
+                        threat_level: pb::competitor_assessment::ThreatLevel::Low as i32,
+                        ..Default::default()
                     }],
                     ..Default::default()
                 }),

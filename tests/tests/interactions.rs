@@ -348,7 +348,7 @@ backend_tests! {
             let mut client = planning(server);
             async move {
                 client
-                    .list_upcoming_key_dates(pb::ListUpcomingKeyDatesRequest { days, account_id: String::new() })
+                    .list_upcoming_key_dates(pb::ListUpcomingKeyDatesRequest { days, account_id: String::new(), segments: None })
                     .await
                     .map(|r| r.into_inner().key_dates)
             }
@@ -422,7 +422,7 @@ backend_tests! {
             let account_id = account_id.to_owned();
             async move {
                 client
-                    .list_upcoming_key_dates(pb::ListUpcomingKeyDatesRequest { days, account_id })
+                    .list_upcoming_key_dates(pb::ListUpcomingKeyDatesRequest { days, account_id, segments: None })
                     .await
                     .map(|r| r.into_inner().key_dates)
             }
@@ -549,7 +549,7 @@ backend_tests! {
             .await;
         assert_eq!(inserted, copies);
         let key_dates = planning(server)
-            .list_upcoming_key_dates(pb::ListUpcomingKeyDatesRequest { days: 30, account_id: String::new() })
+            .list_upcoming_key_dates(pb::ListUpcomingKeyDatesRequest { days: 30, account_id: String::new(), segments: None })
             .await
             .unwrap_or_else(|e| panic!("ListUpcomingKeyDates: {e:?}"))
             .into_inner()

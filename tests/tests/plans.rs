@@ -1,11 +1,13 @@
 //! Account plans and plan actions end to end, on SQLite and PostgreSQL: validation, the plan status
 //! graph with one ACTIVE plan per account (also under a race), actions with their owners and overdue
-//! lists, the scorecard, and open actions as a handover area.
+//! lists, the scorecard, open actions as a handover area, and competitor assessments that reference
+//! competitors.
 
 use kam_tests::{
     TestServer, assert_error, assert_failed_precondition, assert_invalid_argument, backend_tests,
     pb::{
-        self, StaffLevel, account_plan::Status as PlanStatus, plan_action::Status as ActionStatus,
+        self, StaffLevel, account_plan::Status as PlanStatus,
+        opportunity_service_client::OpportunityServiceClient, plan_action::Status as ActionStatus,
         planning_service_client::PlanningServiceClient,
     },
     pbjson_types::FieldMask,
@@ -70,6 +72,7 @@ fn full_plan(account_id: &str, name: &str) -> pb::AccountPlan {
             strengths: "price".to_owned(),
             weaknesses: "service response".to_owned(),
             threat_level: pb::competitor_assessment::ThreatLevel::High as i32,
+            competitor_id: String::new(),
         }],
         whitespace: vec![pb::WhitespaceCell {
             product_line: "Dosing pumps".to_owned(),
@@ -441,4 +444,151 @@ backend_tests! {
             .await
             .expect("nothing open any more");
     }
+}
+
+fn assessment(competitor_id: &str, name: &str) -> pb::CompetitorAssessment {
+    pb::CompetitorAssessment {
+        name: name.to_owned(),
+        competitor_id: competitor_id.to_owned(),
+        estimated_share_percent: 20,
+        threat_level: pb::competitor_assessment::ThreatLevel::Medium as i32,
+        ..Default::default()
+    }
+}
+
+async fn create_competitor(server: &TestServer, name: &str, aliases: &[&str]) -> pb::Competitor {
+    OpportunityServiceClient::new(server.channel())
+        .create_competitor(pb::CreateCompetitorRequest {
+            competitor: Some(pb::Competitor {
+                name: name.to_owned(),
+                aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("create a competitor")
+        .into_inner()
+}
+
+/// The (name, competitor_id) of each assessment of plan `id`, as GetAccountPlan returns them.
+async fn assessed(client: &mut Planning, id: &str) -> Vec<(String, String)> {
+    client
+        .get_account_plan(pb::GetAccountPlanRequest { id: id.to_owned() })
+        .await
+        .expect("get the plan")
+        .into_inner()
+        .competitors
+        .into_iter()
+        .map(|c| (c.name, c.competitor_id))
+        .collect()
+}
+
+/// Competitor assessments that reference competitors, in a module of their own beside the tests above.
+mod competitor_assessments {
+    use super::*;
+
+    backend_tests! {
+        async fn assessments_name_competitors_by_id_or_by_any_of_their_names(server: &TestServer) {
+            let account = server.create_account("Assessed Works").await;
+            let ksb = create_competitor(server, "KSB", &["KSB SE"]).await;
+            let mut client = planning(server);
+
+            // By id alone the plan records the competitor's name; by id with an alias, the alias; by a name
+            // only, the competitor whose name (ignoring case) it is; a name no competitor has, none.
+            let mut plan = full_plan(&account.id, "FY2026");
+            plan.competitors = vec![
+                assessment(&ksb.id, ""),
+                assessment(&ksb.id, "ksb se"),
+                assessment("", "  KSB "),
+                assessment("", "Local Workshop"),
+            ];
+            let created = create_plan(&mut client, plan).await;
+            let expected = vec![
+                ("KSB".to_owned(), ksb.id.clone()),
+                ("ksb se".to_owned(), ksb.id.clone()),
+                ("KSB".to_owned(), ksb.id.clone()),
+                ("Local Workshop".to_owned(), String::new()),
+            ];
+            let seen: Vec<_> = created.competitors.iter().map(|c| (c.name.clone(), c.competitor_id.clone())).collect();
+            assert_eq!(seen, expected, "the created plan");
+            assert_eq!(assessed(&mut client, &created.id).await, expected, "the plan read back");
+            let listed = client
+                .list_account_plans(pb::ListAccountPlansRequest { account_id: account.id.clone(), ..Default::default() })
+                .await
+                .expect("list plans")
+                .into_inner()
+                .plans;
+            assert_eq!(listed[0].competitors[3].competitor_id, "", "a name no competitor has");
+            assert_eq!(listed[0].competitors[0].competitor_id, ksb.id);
+
+            // Matching happens on read: a competitor recorded later claims the plan's name, one deleted
+            // releases it, and the plan's names stay as written.
+            let workshop = create_competitor(server, "Local Workshop", &[]).await;
+            assert_eq!(assessed(&mut client, &created.id).await[3].1, workshop.id);
+            OpportunityServiceClient::new(server.channel())
+                .delete_competitor(pb::DeleteCompetitorRequest { id: ksb.id.clone(), etag: String::new() })
+                .await
+                .expect("delete KSB");
+            let after_delete = assessed(&mut client, &created.id).await;
+            assert_eq!(after_delete[0], ("KSB".to_owned(), String::new()));
+            assert_eq!(after_delete[3].1, workshop.id);
+
+            // An update names competitors by id as a create does, and its answer carries the match.
+            let updated = client
+                .update_account_plan(pb::UpdateAccountPlanRequest {
+                    plan: Some(pb::AccountPlan {
+                        id: created.id.clone(),
+                        competitors: vec![assessment(&workshop.id, "")],
+                        ..Default::default()
+                    }),
+                    update_mask: mask(&["competitors"]),
+                })
+                .await
+                .expect("update the assessments")
+                .into_inner();
+            assert_eq!(updated.competitors[0].name, "Local Workshop");
+            assert_eq!(updated.competitors[0].competitor_id, workshop.id);
+            let activated = set_status(&mut client, &created.id, PlanStatus::Active).await.expect("activate");
+            assert_eq!(activated.competitors[0].competitor_id, workshop.id, "a status change answers with the match");
+        }
+
+        async fn an_assessment_names_an_existing_competitor_by_one_of_its_names(server: &TestServer) {
+            let account = server.create_account("Wrongly Assessed").await;
+            let wilo = create_competitor(server, "Wilo", &["Wilo SE"]).await;
+            let mut client = planning(server);
+            let attempt = |competitors: Vec<pb::CompetitorAssessment>| {
+                let mut plan = full_plan(&account.id, "FY2026");
+                plan.competitors = competitors;
+                let mut client = client.clone();
+                async move {
+                    client
+                        .create_account_plan(pb::CreateAccountPlanRequest { plan: Some(plan), request_id: String::new() })
+                        .await
+                        .expect_err("refused")
+                }
+            };
+
+            let unknown = attempt(vec![assessment(&uuid_v7_like(), "")]).await;
+            assert_failed_precondition(&unknown, "COMPETITOR_NOT_FOUND");
+            let mismatch = attempt(vec![assessment(&wilo.id, "Grundfos")]).await;
+            assert_failed_precondition(&mismatch, "COMPETITOR_NAME_MISMATCH");
+            let malformed = attempt(vec![assessment("not-a-uuid", "Wilo")]).await;
+            assert_invalid_argument(&malformed, "plan.competitors[0].competitor_id");
+            let nameless = attempt(vec![assessment(&wilo.id, ""), assessment("", "  ")]).await;
+            assert_invalid_argument(&nameless, "plan.competitors[1].name");
+            assert_eq!(nameless.message().matches("plan.competitors[0]").count(), 0, "an id stands for the name");
+            assert_eq!(server.query_i64("SELECT COUNT(*) FROM account_plans", []).await, 0, "nothing written");
+
+            let mut plan = full_plan(&account.id, "FY2026");
+            plan.competitors = vec![assessment(&wilo.id, "WILO se")];
+            let created = create_plan(&mut client, plan).await;
+            assert_eq!(created.competitors[0].competitor_id, wilo.id);
+        }
+    }
+}
+
+/// A well-formed id no competitor has.
+fn uuid_v7_like() -> String {
+    "01900000-0000-7000-8000-000000000000".to_owned()
 }

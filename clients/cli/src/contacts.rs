@@ -222,6 +222,7 @@ async fn list(args: ListArgs, global: &Global) -> Result<(), Error> {
         buying_role: args.buying_role.unwrap_or_default(),
         show_inactive: args.show_inactive,
         order_by: args.order_by.unwrap_or_default(),
+        segments: None,
     };
     let fetch = async |page_token| {
         let request = ListContactsRequest {

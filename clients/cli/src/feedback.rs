@@ -230,6 +230,7 @@ impl ReportArgs {
             account_id: self.account.unwrap_or_default(),
             department_id: self.department.unwrap_or_default(),
             staff_id: self.staff.unwrap_or_default(),
+            segments: None,
         }
     }
 }

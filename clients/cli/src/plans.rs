@@ -232,6 +232,7 @@ async fn list(args: ListArgs, global: &Global) -> Result<(), Error> {
             page_token,
             account_id: account_id.clone(),
             status,
+            segments: None,
         };
         Ok(client.list_account_plans(request).await?.into_inner())
     };
@@ -994,6 +995,7 @@ mod tests {
                 threat_level: competitor_assessment::ThreatLevel::High as i32,
                 strengths: "price".into(),
                 weaknesses: String::new(),
+                competitor_id: String::new(),
             }],
             ..Default::default()
         }

@@ -143,6 +143,7 @@ pub async fn run(args: TiersArgs, global: &Global) -> Result<(), Error> {
                     page_size,
                     page_token,
                     account_id: account_id.clone(),
+                    segments: None,
                 };
                 Ok(client.list_tier_changes(request).await?.into_inner())
             };

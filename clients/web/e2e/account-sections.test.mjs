@@ -54,6 +54,10 @@ async function seedAccount() {
     contact: { accountId: account.id, fullName: unique("Lena Plant Manager"), title: "Plant manager" },
   });
 
+  const rival = await admin.opportunities.createCompetitor({
+    competitor: { name: unique("Rival Pumps") },
+    requestId: crypto.randomUUID(),
+  });
   const year = new Date().getUTCFullYear();
   const plan = await admin.planning.createAccountPlan({
     plan: {
@@ -75,6 +79,7 @@ async function seedAccount() {
       ],
       competitors: [
         { name: "Acme Fluid", estimatedSharePercent: 35, threatLevel: kam.CompetitorAssessment_ThreatLevel.HIGH },
+        { competitorId: rival.id, estimatedSharePercent: 10, threatLevel: kam.CompetitorAssessment_ThreatLevel.LOW },
       ],
       whitespace: [
         { productLine: "Dosing pumps", status: kam.WhitespaceCell_Status.POTENTIAL, estimatedValue: EUR(40000) },
@@ -124,7 +129,7 @@ async function seedAccount() {
     requestId: crypto.randomUUID(),
   });
 
-  return { manager, account, contact, plan, action, opportunity, request, visit };
+  return { manager, account, contact, plan, rival, action, opportunity, request, visit };
 }
 
 function toTimestamp(date) {
@@ -159,7 +164,10 @@ test("each section shows the seeded account's data", async () => {
   await plan.getByTestId("scorecard-objectives").filter({ hasText: "50 %" }).waitFor();
   await plan.getByTestId("scorecard-actions").filter({ hasText: "0 of 2 (0 %)" }).waitFor();
   await plan.getByText("New plant in Duisburg").waitFor();
-  await plan.getByRole("cell", { name: "Acme Fluid" }).waitFor();
+  // A name no competitor has says so; an assessment of a recorded competitor links to the competitors.
+  await plan.getByRole("cell", { name: "Acme Fluid (not a recorded competitor)" }).waitFor();
+  const rival = plan.getByRole("link", { name: seeded.rival.name });
+  assert.equal(await rival.getAttribute("href"), "/competitors");
   await plan.getByText("Dosing pumps").waitFor();
   await plan.getByText("€40,000.00").waitFor();
 

@@ -17,7 +17,7 @@ use crate::platform::{
     etag,
     wire::{WireEnum, required_enum, timestamp},
 };
-use crate::segments::model::SegmentFilter;
+use crate::segments::{convert::optional_code, model::SegmentFilter};
 
 const ACCOUNT_OUTPUT_ONLY: &[&str] = &["id", "tier", "create_time", "update_time", "delete_time", "etag"];
 const CONTACT_OUTPUT_ONLY: &[&str] = &["id", "create_time", "update_time", "etag"];
@@ -102,10 +102,10 @@ pub fn new_account(account: Option<pb::Account>) -> Result<AccountFields> {
             ))
             .unwrap_or_default(),
         industry_code: v
-            .take(model::segment_code("account.industry_code", &industry_code))
+            .take(optional_code("account.industry_code", &industry_code))
             .flatten(),
         region_code: v
-            .take(model::segment_code("account.region_code", &region_code))
+            .take(optional_code("account.region_code", &region_code))
             .flatten(),
     };
     v.into_result()?;
@@ -248,10 +248,10 @@ pub fn account_update(
             ))
         })
         .field("industry_code", !industry_code.is_empty(), |patch, v| {
-            patch.industry_code = v.take(model::segment_code("account.industry_code", &industry_code))
+            patch.industry_code = v.take(optional_code("account.industry_code", &industry_code))
         })
         .field("region_code", !region_code.is_empty(), |patch, v| {
-            patch.region_code = v.take(model::segment_code("account.region_code", &region_code))
+            patch.region_code = v.take(optional_code("account.region_code", &region_code))
         })
         .read(mask, ACCOUNT_OUTPUT_ONLY, &[], &mut v);
     v.into_result()?;
@@ -324,10 +324,8 @@ pub fn account_filter(request: &pb::ListAccountsRequest) -> Result<AccountFilter
             .flatten(),
         show_deleted: *show_deleted,
         segments: SegmentFilter {
-            industry: v
-                .take(model::segment_code("industry_code", industry_code))
-                .flatten(),
-            region: v.take(model::segment_code("region_code", region_code)).flatten(),
+            industry: v.take(optional_code("industry_code", industry_code)).flatten(),
+            region: v.take(optional_code("region_code", region_code)).flatten(),
         },
     };
     v.into_result()?;
@@ -652,6 +650,7 @@ pub fn contact_filter(request: &pb::ListContactsRequest) -> Result<ContactFilter
         buying_role: role_raw,
         show_inactive,
         order_by: _,
+        segments,
     } = request;
     let mut v = Violations::default();
     let filter = ContactFilter {
@@ -661,6 +660,12 @@ pub fn contact_filter(request: &pb::ListContactsRequest) -> Result<ContactFilter
             .filter(|q| !q.is_empty()),
         buying_role: v.take(BuyingRole::from_wire("buying_role", *role_raw)).flatten(),
         show_inactive: *show_inactive,
+        segments: v
+            .take(crate::segments::convert::segment_filter(
+                "segments",
+                segments.as_ref(),
+            ))
+            .unwrap_or_default(),
     };
     v.into_result()?;
     Ok(filter)

@@ -498,6 +498,8 @@ pub struct ContactFilter {
     pub query: Option<String>,
     pub buying_role: Option<BuyingRole>,
     pub show_inactive: bool,
+    /// Only the contacts of accounts in these segments (each with everything below it).
+    pub segments: crate::segments::model::SegmentFilter,
 }
 
 pub fn relationship_strength(field: &str, raw: i32) -> Result<i16, FieldViolation> {
@@ -667,17 +669,6 @@ pub struct ContactRecord {
     pub active: bool,
 }
 
-/// A segment code an account names (`account.industry_code`): empty means none.
-pub fn segment_code(field: &str, raw: &str) -> Result<Option<String>, FieldViolation> {
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    match crate::segments::model::code_problem(raw) {
-        Some(problem) => Err(FieldViolation::new(field, problem)),
-        None => Ok(Some(raw.to_owned())),
-    }
-}
-
 /// The segment code an account has after only its free text changed: the code the new text names,
 /// when it names one (`new_match`); none when the old code was the one the old text named
 /// (`old_match`), so the code followed the text; otherwise the code as it was, set on its own.
@@ -707,12 +698,5 @@ mod segment_tests {
         assert_eq!(code_after_text_change(Some("C"), Some("C"), None), None);
         assert_eq!(code_after_text_change(Some("C"), None, None), Some("C".into()));
         assert_eq!(code_after_text_change(None, None, None), None);
-    }
-
-    #[test]
-    fn segment_codes_are_checked_like_the_segments_check_them() {
-        assert_eq!(segment_code("f", ""), Ok(None));
-        assert_eq!(segment_code("f", "C"), Ok(Some("C".into())));
-        assert!(segment_code("f", "a b").is_err());
     }
 }

@@ -291,6 +291,7 @@ pub fn round_filter(request: &pb::ListFeedbackRoundsRequest) -> Result<RoundFilt
         staff_id,
         period_end_from,
         period_end_to,
+        segments,
     } = request;
     let mut v = Violations::default();
     let filter = RoundFilter {
@@ -298,6 +299,12 @@ pub fn round_filter(request: &pb::ListFeedbackRoundsRequest) -> Result<RoundFilt
         staff_id: v.take(optional_id("staff_id", staff_id)).flatten(),
         period_end_from: v.take(date("period_end_from", *period_end_from)).flatten(),
         period_end_to: v.take(date("period_end_to", *period_end_to)).flatten(),
+        segments: v
+            .take(crate::segments::convert::segment_filter(
+                "segments",
+                segments.as_ref(),
+            ))
+            .unwrap_or_default(),
     };
     v.into_result()?;
     Ok(filter)
@@ -505,6 +512,7 @@ pub fn report_query(request: pb::GetFeedbackReportRequest, today: NaiveDate) -> 
         account_id,
         department_id,
         staff_id,
+        segments,
     } = request;
     let mut v = Violations::default();
     let group_by = v.take(required_enum(
@@ -519,6 +527,12 @@ pub fn report_query(request: pb::GetFeedbackReportRequest, today: NaiveDate) -> 
     let account_id = v.take(optional_id("account_id", &account_id)).flatten();
     let department_id = v.take(optional_id("department_id", &department_id)).flatten();
     let staff_id = v.take(optional_id("staff_id", &staff_id)).flatten();
+    let segments = v
+        .take(crate::segments::convert::segment_filter(
+            "segments",
+            segments.as_ref(),
+        ))
+        .unwrap_or_default();
     let window = bucket.and_then(|bucket| {
         v.take(
             rules::window(bucket, start, end, today)
@@ -535,6 +549,7 @@ pub fn report_query(request: pb::GetFeedbackReportRequest, today: NaiveDate) -> 
         account_id,
         department_id,
         staff_id,
+        segments,
     })
 }
 

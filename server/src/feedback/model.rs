@@ -183,6 +183,8 @@ pub struct RoundFilter {
     pub staff_id: Option<Uuid>,
     pub period_end_from: Option<NaiveDate>,
     pub period_end_to: Option<NaiveDate>,
+    /// Only the rounds of accounts in these segments (each with everything below it).
+    pub segments: crate::segments::model::SegmentFilter,
 }
 
 /// How an imported record names its account.
@@ -315,6 +317,8 @@ pub struct ReportQuery {
     pub account_id: Option<Uuid>,
     pub department_id: Option<Uuid>,
     pub staff_id: Option<Uuid>,
+    /// Only the rounds of accounts in these segments (each with everything below it).
+    pub segments: crate::segments::model::SegmentFilter,
 }
 
 /// One bucket of a group in the report.

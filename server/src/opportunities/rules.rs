@@ -13,6 +13,10 @@ pub const OPPORTUNITY_OPEN: &str = "OPPORTUNITY_OPEN";
 pub const STAGE_NOT_IN_PIPELINE: &str = "STAGE_NOT_IN_PIPELINE";
 pub const STAGE_IN_USE: &str = "STAGE_IN_USE";
 pub const ALREADY_IN_STAGE: &str = "ALREADY_IN_STAGE";
+/// A competitor named by id (in a plan's assessment) that does not exist.
+pub const COMPETITOR_NOT_FOUND: &str = "COMPETITOR_NOT_FOUND";
+/// A competitor named both by id and by a name that is none of its names or aliases.
+pub const COMPETITOR_NAME_MISMATCH: &str = "COMPETITOR_NAME_MISMATCH";
 
 fn violation(rule: &'static str, subject: String, description: String) -> RuleViolation {
     RuleViolation {

@@ -85,12 +85,19 @@ impl PlanningService for PlanningApi {
             from_period,
             to_period,
             order_by,
+            segments,
         } = request.into_inner();
         let mut v = Violations::default();
         let filter = RevenueFilter {
             account_id: v.take(optional_id("account_id", &account_id)).flatten(),
             from_period: v.take(month("from_period", from_period)).flatten(),
             to_period: v.take(month("to_period", to_period)).flatten(),
+            segments: v
+                .take(crate::segments::convert::segment_filter(
+                    "segments",
+                    segments.as_ref(),
+                ))
+                .unwrap_or_default(),
         };
         let by_external_id = match order_by.as_str() {
             "" => false,
@@ -177,13 +184,27 @@ impl PlanningService for PlanningApi {
             page_size,
             page_token,
             account_id,
+            segments,
         } = request.into_inner();
-        let account_id = optional_id("account_id", &account_id)?;
-        let page = PageRequest::parse(page_size, &page_token, format!("tier_changes {account_id:?}"))?;
+        let mut v = Violations::default();
+        let account_id = v.take(optional_id("account_id", &account_id)).flatten();
+        let segments = v
+            .take(crate::segments::convert::segment_filter(
+                "segments",
+                segments.as_ref(),
+            ))
+            .unwrap_or_default();
+        v.into_result()?;
+        let page = PageRequest::parse(
+            page_size,
+            &page_token,
+            format!("tier_changes {account_id:?} {segments:?}"),
+        )?;
         let found = store::list_tier_changes(
             &self.db,
             ctx.visibility(),
             account_id,
+            &segments,
             page.size,
             page.after.clone(),
         )
@@ -284,8 +305,9 @@ impl PlanningService for PlanningApi {
             page_token,
             account_id,
             status,
+            segments,
         } = request.into_inner();
-        let filter = convert::plan_filter(&account_id, status)?;
+        let filter = convert::plan_filter(&account_id, status, segments.as_ref())?;
         let page = PageRequest::parse(page_size, &page_token, format!("account_plans {filter:?}"))?;
         let found =
             store::list_plans(&self.db, ctx.visibility(), &filter, page.size, page.after.clone()).await?;
@@ -490,15 +512,26 @@ impl PlanningService for PlanningApi {
         request: Request<pb::ListUpcomingKeyDatesRequest>,
     ) -> Reply<pb::ListUpcomingKeyDatesResponse> {
         let ctx = RequestContext::from_request(&request)?;
-        let pb::ListUpcomingKeyDatesRequest { days, account_id } = request.into_inner();
+        let pb::ListUpcomingKeyDatesRequest {
+            days,
+            account_id,
+            segments,
+        } = request.into_inner();
         let mut v = Violations::default();
         let days = v.take(convert::key_date_window(days));
         let account_id = v.take(optional_id("account_id", &account_id)).flatten();
+        let segments = v
+            .take(crate::segments::convert::segment_filter(
+                "segments",
+                segments.as_ref(),
+            ))
+            .unwrap_or_default();
         v.into_result()?;
         let mut upcoming = store::upcoming_key_dates(
             &self.db,
             ctx.visibility(),
             account_id,
+            &segments,
             convert::today(now()),
             days.expect("checked above"),
         )

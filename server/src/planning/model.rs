@@ -74,6 +74,8 @@ pub struct RevenueFilter {
     pub account_id: Option<Uuid>,
     pub from_period: Option<Period>,
     pub to_period: Option<Period>,
+    /// Only the records of accounts in these segments (each with everything below it).
+    pub segments: crate::segments::model::SegmentFilter,
 }
 
 /// One month of an account's revenue.
@@ -221,6 +223,10 @@ pub struct Competitor {
     pub strengths: String,
     pub weaknesses: String,
     pub threat_level: ThreatLevel,
+    /// The competitor `name` is, never stored: a write may name the competitor by id (the store then
+    /// records its name), and a read matches the name when the plan is read, as deals are matched.
+    #[serde(skip)]
+    pub competitor_id: Option<Uuid>,
 }
 
 /// One product line at the account.
@@ -326,6 +332,8 @@ impl PlanPatch {
 pub struct PlanFilter {
     pub account_id: Option<Uuid>,
     pub status: Option<PlanStatus>,
+    /// Only the plans of accounts in these segments (each with everything below it).
+    pub segments: crate::segments::model::SegmentFilter,
 }
 
 /// What an action says; its department defaults to the owner's when not given.
@@ -375,6 +383,8 @@ pub struct ActionFilter {
     pub overdue_on: Option<NaiveDate>,
     pub status: Option<ActionStatus>,
     pub by_due_date: bool,
+    /// Only the actions of accounts in these segments (each with everything below it).
+    pub segments: crate::segments::model::SegmentFilter,
 }
 
 /// How a plan is doing.
@@ -488,6 +498,8 @@ pub struct InteractionFilter {
     pub staff_id: Option<Uuid>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    /// Only the interactions of accounts in these segments (each with everything below it).
+    pub segments: crate::segments::model::SegmentFilter,
 }
 
 /// An account whose cadence has fallen due.

@@ -428,6 +428,9 @@ mod tests {
         assert!(code("code", &"x".repeat(33)).is_err());
         assert!(code("code", "a b").is_err());
         assert!(code("code", "华东").is_err());
+        assert_eq!(optional_code("code", ""), Ok(None));
+        assert_eq!(optional_code("code", "C"), Ok(Some("C".into())));
+        assert!(optional_code("code", "a b").is_err());
     }
 
     #[test]

@@ -118,6 +118,11 @@ pub async fn list_contacts(
     if let Some(visible) = visible_accounts(visibility, contact::Column::AccountId) {
         select = select.filter(visible);
     }
+    // The segments (each with everything below it): SEGMENT_NOT_FOUND for an unknown code.
+    crate::segments::store::directory::require_filter(db.conn(), &filter.segments).await?;
+    if let Some(in_segments) = super::in_segments(&filter.segments) {
+        select = select.filter(contact::Column::AccountId.in_subquery(in_segments));
+    }
     if let Some(account_id) = filter.account_id {
         select = select.filter(contact::Column::AccountId.eq(account_id));
     }
@@ -500,11 +505,15 @@ pub async fn key_dates(
     conn: &impl ConnectionTrait,
     visibility: Visibility,
     account_id: Option<Uuid>,
+    segments: &crate::segments::model::SegmentFilter,
 ) -> Result<Vec<OwnedKeyDate>> {
     use crate::accounts::store::entity::account;
     let mut accounts = account::Entity::find().filter(account::Column::DeleteTime.is_null());
     if let Some(account) = account_id {
         accounts = accounts.filter(account::Column::Id.eq(account));
+    }
+    if let Some(in_segments) = super::in_segments(segments) {
+        accounts = accounts.filter(account::Column::Id.in_subquery(in_segments));
     }
     if let Some(visible) = visible_accounts(visibility, account::Column::Id) {
         accounts = accounts.filter(visible);
@@ -544,6 +553,9 @@ pub async fn key_dates(
         );
     if let Some(account) = account_id {
         contacts = contacts.filter(contact::Column::AccountId.eq(account));
+    }
+    if let Some(in_segments) = super::in_segments(segments) {
+        contacts = contacts.filter(contact::Column::AccountId.in_subquery(in_segments));
     }
     if let Some(visible) = visible_accounts(visibility, contact::Column::AccountId) {
         contacts = contacts.filter(visible);

@@ -112,6 +112,23 @@ pub fn in_segments(filter: &SegmentFilter) -> Option<SelectStatement> {
     Some(ids.to_owned())
 }
 
+/// [`in_segments`] for hand-written SQL: each code the filter names is bound with `bind`, which returns
+/// its placeholder. `None` when the filter names none.
+pub fn in_segments_sql(filter: &SegmentFilter, mut bind: impl FnMut(&str) -> String) -> Option<String> {
+    let conditions: Vec<String> = filter
+        .codes()
+        .map(|(kind, code)| {
+            let column = match kind {
+                SegmentKind::Industry => "industry_code",
+                SegmentKind::Region => "region_code",
+            };
+            let subtree = segments::store::directory::subtree_sql(kind, &bind(code));
+            format!("{column} IN ({subtree})")
+        })
+        .collect();
+    (!conditions.is_empty()).then(|| format!("SELECT id FROM accounts WHERE {}", conditions.join(" AND ")))
+}
+
 /// The accounts in the regions `staff_id` manages (or below them), as a subquery of ids: what a
 /// REGIONAL_MANAGER sees beside its teams' accounts.
 pub fn in_regions_managed_by(staff_id: Uuid) -> SelectStatement {

@@ -8,12 +8,14 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
 use uuid::Uuid;
 
 use crate::{
+    accounts,
     feedback::{
         model::{GroupBy, GroupReport, Mean, Report, ReportQuery, Stats},
         rules,
     },
     identity::{Visibility, access::visible_accounts_sql},
     platform::{db::Db, error::Result},
+    segments::store::directory as segments,
     teams,
 };
 
@@ -83,6 +85,13 @@ fn statement(backend: DatabaseBackend, query: &ReportQuery, visibility: Visibili
         let p = sql.bind(staff);
         sql.text.push_str(&format!(" AND g.staff_id = {p}"));
     }
+    // The accounts in the segments, each with everything below it.
+    if let Some(in_segments) =
+        accounts::store::in_segments_sql(&query.segments, |code| sql.bind(code.to_owned()))
+    {
+        sql.text
+            .push_str(&format!(" AND r.account_id IN ({in_segments})"));
+    }
     if let Some(visible) = visible_accounts_sql(visibility, |staff| sql.bind(staff)) {
         sql.text.push_str(&format!(" AND r.account_id IN ({visible})"));
     }
@@ -92,6 +101,8 @@ fn statement(backend: DatabaseBackend, query: &ReportQuery, visibility: Visibili
 
 pub async fn report(db: &Db, visibility: Visibility, query: &ReportQuery) -> Result<Report> {
     let snapshot = db.snapshot().await?;
+    // The segments (each with everything below it): SEGMENT_NOT_FOUND for an unknown code.
+    segments::require_filter(&snapshot, &query.segments).await?;
     let rows = snapshot
         .query_all_raw(statement(db.backend(), query, visibility))
         .await?;
@@ -180,6 +191,7 @@ mod tests {
             account_id: Some(Uuid::nil()),
             department_id: None,
             staff_id: Some(Uuid::nil()),
+            segments: Default::default(),
         };
         let statement = statement(
             DatabaseBackend::Postgres,
@@ -201,5 +213,38 @@ mod tests {
         let values = statement.values.unwrap().0;
         assert_eq!(values[0], Value::from(8099 * 3));
         assert_eq!(values[1], Value::from(8104 * 3 - 1));
+    }
+
+    #[test]
+    fn segments_keep_the_rounds_of_the_accounts_below_each_code() {
+        let query = ReportQuery {
+            group_by: GroupBy::Person,
+            bucket: Bucket::Year,
+            first_bucket: 2026,
+            last_bucket: 2026,
+            account_id: None,
+            department_id: None,
+            staff_id: None,
+            segments: crate::segments::model::SegmentFilter {
+                industry: Some("C".to_owned()),
+                region: Some("EU".to_owned()),
+            },
+        };
+        let statement = statement(DatabaseBackend::Sqlite, &query, Visibility::All);
+        // The bucket range binds ?1 and ?2; the segment codes come next.
+        let mut placeholder = 2;
+        let in_segments = accounts::store::in_segments_sql(&query.segments, |_| {
+            placeholder += 1;
+            format!("?{placeholder}")
+        })
+        .expect("two codes");
+        assert!(
+            statement
+                .sql
+                .contains(&format!(" AND r.account_id IN ({in_segments})"))
+        );
+        let values = statement.values.unwrap().0;
+        assert_eq!(values[2], Value::from("C".to_owned()));
+        assert_eq!(values[3], Value::from("EU".to_owned()));
     }
 }

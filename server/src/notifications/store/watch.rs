@@ -134,7 +134,16 @@ impl Watch<'_> {
         let notice = &config.key_date_notice_days;
         let today = self.now.date_naive();
         let window = notice.longest() + 1;
-        for upcoming in planning::upcoming_key_dates(self.db, Visibility::All, None, today, window).await? {
+        for upcoming in planning::upcoming_key_dates(
+            self.db,
+            Visibility::All,
+            None,
+            &crate::segments::model::SegmentFilter::default(),
+            today,
+            window,
+        )
+        .await?
+        {
             let days = notice.of(upcoming.date.key_date.kind);
             if !within_notice(upcoming.days_until, days) {
                 continue;

@@ -7,7 +7,8 @@
 use std::collections::HashMap;
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::Query,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    sea_query::Query,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -15,7 +16,7 @@ use uuid::Uuid;
 use crate::{
     opportunities::{
         model::{Competitor, CompetitorFields, CompetitorFilter, CompetitorPatch, Opportunity},
-        rules::{competitor_key, faced_names},
+        rules::{COMPETITOR_NAME_MISMATCH, COMPETITOR_NOT_FOUND, competitor_key, faced_names},
         store::entity::{
             competitor as row_entity, competitor_name as name_entity, competitor_region as region_entity,
             opportunity_competitor as faced_entity,
@@ -198,6 +199,48 @@ pub async fn ids_by_names(conn: &impl ConnectionTrait, names: &[String]) -> Resu
         .iter()
         .filter_map(|name| Some((name.clone(), *by_key.get(&competitor_key(name))?)))
         .collect())
+}
+
+/// The name to record for competitor `id` where a caller wrote `name`: the competitor's own name when
+/// `name` is empty, else `name` itself when it is one of the competitor's names or aliases (so that
+/// matching by name finds `id` again). FAILED_PRECONDITION COMPETITOR_NOT_FOUND when no competitor has
+/// `id`, COMPETITOR_NAME_MISMATCH when `name` is another company's.
+pub async fn competitor_name_for(conn: &impl ConnectionTrait, id: Uuid, name: &str) -> Result<String> {
+    let subject = format!("competitors/{id}");
+    let Some(competitor) = row_entity::Entity::find_by_id(id).one(conn).await?.map(from_row) else {
+        return Err(Error::rule(
+            COMPETITOR_NOT_FOUND,
+            subject,
+            format!("there is no competitor {id}"),
+        ));
+    };
+    let fields = &competitor.fields;
+    if name.trim().is_empty() {
+        return Ok(fields.name.clone());
+    }
+    if fields
+        .names()
+        .any(|own| competitor_key(own) == competitor_key(name))
+    {
+        return Ok(name.to_owned());
+    }
+    Err(Error::rule(
+        COMPETITOR_NAME_MISMATCH,
+        subject,
+        format!(
+            "{name:?} is neither the name nor an alias of competitor {:?}",
+            fields.name
+        ),
+    ))
+}
+
+/// How many competitors are at home in region `code` (not counting the regions below it): a region is
+/// not deleted from under them.
+pub async fn competitors_at_home_in(conn: &impl ConnectionTrait, code: &str) -> Result<u64> {
+    Ok(region_entity::Entity::find()
+        .filter(region_entity::Column::RegionCode.eq(code))
+        .count(conn)
+        .await?)
 }
 
 async fn ids_by_keys(conn: &impl ConnectionTrait, mut keys: Vec<String>) -> Result<HashMap<String, Uuid>> {

@@ -23,7 +23,8 @@ pub use competitor_report::{
     competitor_report,
 };
 pub use competitors::{
-    create_competitor, delete_competitor, get_competitor, ids_by_names, list_competitors, update_competitor,
+    competitor_name_for, competitors_at_home_in, create_competitor, delete_competitor, get_competitor,
+    ids_by_names, list_competitors, update_competitor,
 };
 pub use for_planning::{LostOpportunity, lost_since, open_weighted_pipeline_by_account};
 pub use for_planning::{OpenPipeline, open_pipeline_of_accounts};

@@ -175,6 +175,9 @@ pub fn interaction_filter(request: &pb::ListInteractionsRequest) -> Result<Inter
         staff_id: v.take(optional_id("staff_id", &request.staff_id)).flatten(),
         since: v.take(instant("since", request.since)).flatten(),
         until: v.take(instant("until", request.until)).flatten(),
+        segments: v
+            .take(segment_filter("segments", request.segments.as_ref()))
+            .unwrap_or_default(),
     };
     v.into_result()?;
     Ok(filter)

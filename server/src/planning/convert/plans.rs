@@ -153,9 +153,12 @@ fn competitors(raw: Vec<pb::CompetitorAssessment>, v: &mut Violations) -> Vec<Co
                 strengths,
                 weaknesses,
                 threat_level,
+                competitor_id,
             } = c;
             let at = |field: &str| format!("plan.competitors[{i}].{field}");
-            let name = v.take(text(&at("name"), &name, 200, true));
+            let competitor_id = v.take(optional_id(&at("competitor_id"), &competitor_id));
+            let named_by_id = matches!(competitor_id, Some(Some(_)));
+            let name = v.take(text(&at("name"), &name, 200, !named_by_id));
             let share = v.take(percent_0_100(
                 &at("estimated_share_percent"),
                 estimated_share_percent,
@@ -172,6 +175,7 @@ fn competitors(raw: Vec<pb::CompetitorAssessment>, v: &mut Violations) -> Vec<Co
                 strengths: strengths?,
                 weaknesses: weaknesses?,
                 threat_level: threat?,
+                competitor_id: competitor_id?,
             })
         })
         .collect()
@@ -347,12 +351,23 @@ pub fn plan_update(
     })
 }
 
-pub fn plan_filter(account_id: &str, status: i32) -> Result<PlanFilter> {
+pub fn plan_filter(
+    account_id: &str,
+    status: i32,
+    segments: Option<&pb::SegmentFilter>,
+) -> Result<PlanFilter> {
     let mut v = Violations::default();
     let account_id = v.take(optional_id("account_id", account_id)).flatten();
     let status = v.take(PlanStatus::from_wire("status", status)).flatten();
+    let segments = v
+        .take(crate::segments::convert::segment_filter("segments", segments))
+        .unwrap_or_default();
     v.into_result()?;
-    Ok(PlanFilter { account_id, status })
+    Ok(PlanFilter {
+        account_id,
+        status,
+        segments,
+    })
 }
 
 /// The status a ChangeAccountPlanStatus asks for: ACTIVE or CLOSED.
@@ -412,6 +427,7 @@ pub fn plan_to_proto(plan: AccountPlan) -> pb::AccountPlan {
                 strengths: c.strengths,
                 weaknesses: c.weaknesses,
                 threat_level: c.threat_level.to_wire(),
+                competitor_id: c.competitor_id.map(|id| id.to_string()).unwrap_or_default(),
             })
             .collect(),
         whitespace: fields
@@ -575,6 +591,12 @@ pub fn action_filter(
     let status = v
         .take(ActionStatus::from_wire("status", request.status))
         .flatten();
+    let segments = v
+        .take(crate::segments::convert::segment_filter(
+            "segments",
+            request.segments.as_ref(),
+        ))
+        .unwrap_or_default();
     let by_due_date = match request.order_by.as_str() {
         "" => false,
         "due_date" => true,
@@ -594,6 +616,7 @@ pub fn action_filter(
         overdue_on: request.overdue.then_some(today),
         status,
         by_due_date,
+        segments,
     })
 }
 

@@ -27,6 +27,7 @@ use crate::{
         rules::tiering::{RevenueWindows, revenue_windows},
     },
     platform::{db::Db, error::Result, paging::Page},
+    segments::model::SegmentFilter,
     service_levels::{
         model::{RequestFilter, RequestOrder},
         store as service_levels,
@@ -74,6 +75,7 @@ pub async fn account_brief(
     let active_plans = PlanFilter {
         account_id: Some(account_id),
         status: Some(PlanStatus::Active),
+        segments: SegmentFilter::default(),
     };
     let actions_due = ActionFilter {
         account_id: Some(account_id),
@@ -86,10 +88,18 @@ pub async fn account_brief(
         account_id: Some(account_id),
         ..InteractionFilter::default()
     };
+    let all_segments = SegmentFilter::default();
     let (team, people, key_dates, deals, requests, health, plans, actions, interactions, revenue) = tokio::try_join!(
         team_of(db, visibility, account_id),
         key_people_of(db, visibility, account_id),
-        upcoming_key_dates(db, visibility, Some(account_id), today, horizon_days),
+        upcoming_key_dates(
+            db,
+            visibility,
+            Some(account_id),
+            &all_segments,
+            today,
+            horizon_days
+        ),
         open_opportunities_of(db, visibility, account_id),
         service_levels::list_requests(
             db,

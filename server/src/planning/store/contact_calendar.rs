@@ -18,6 +18,7 @@ use crate::{
         rules::cadence,
     },
     platform::{db::Db, error::Result},
+    segments::{model::SegmentFilter, store::directory::require_filter},
     teams::{model::TeamRole, store::holders_of_role},
 };
 
@@ -119,10 +120,13 @@ pub async fn upcoming_key_dates(
     db: &Db,
     visibility: Visibility,
     account_id: Option<Uuid>,
+    segments: &SegmentFilter,
     today: NaiveDate,
     days: u32,
 ) -> Result<Vec<UpcomingKeyDate>> {
-    let dates = accounts::key_dates(db.conn(), visibility, account_id).await?;
+    // The segments (each with everything below it): SEGMENT_NOT_FOUND for an unknown code.
+    require_filter(db.conn(), segments).await?;
+    let dates = accounts::key_dates(db.conn(), visibility, account_id, segments).await?;
     let mut upcoming: Vec<UpcomingKeyDate> = dates
         .into_iter()
         .filter_map(|date| {

@@ -15,9 +15,10 @@ use crate::{
         Visibility,
         access::{hide_missing, require_visible_account, visible_accounts},
     },
+    opportunities::store as opportunities,
     planning::store::entity::{account_plan as row_entity, plan_action},
     planning::{
-        model::{AccountPlan, PlanFields, PlanFilter, PlanPatch, Scorecard},
+        model::{AccountPlan, Competitor, PlanFields, PlanFilter, PlanPatch, Scorecard},
         rules::plans::{self, ActionCounts, ActionStatus, PlanStatus},
         rules::tiering::Period,
     },
@@ -53,14 +54,16 @@ pub async fn create_plan(
         if let Some(key) = key
             && let Some(id) = key.previous_result(txn).await?
         {
-            return plan_of(plan_row(txn, id).await?);
+            return read_plan(txn, plan_row(txn, id).await?).await;
         }
         require_live_account(txn, account_id).await?;
+        let mut fields = fields.clone();
+        name_assessed_competitors(txn, &mut fields.competitors).await?;
         let at = now();
-        let plan = AccountPlan {
+        let mut plan = AccountPlan {
             id: Uuid::now_v7(),
             account_id,
-            fields: fields.clone(),
+            fields,
             status: PlanStatus::Draft,
             create_time: at,
             update_time: at,
@@ -74,6 +77,7 @@ pub async fn create_plan(
         if let Some(key) = key {
             key.remember(txn, plan.id).await?;
         }
+        match_assessed_competitors(txn, std::slice::from_mut(&mut plan)).await?;
         let changed = ["account_id", "name", "period_start", "period_end", "vision"];
         audit::record(
             txn,
@@ -91,7 +95,8 @@ pub async fn create_plan(
 }
 
 pub async fn get_plan(db: &Db, visibility: Visibility, id: Uuid) -> Result<AccountPlan> {
-    plan_of(visible_plan_row(db.conn(), visibility, id).await?)
+    let conn = db.conn();
+    read_plan(conn, visible_plan_row(conn, visibility, id).await?).await
 }
 
 /// The plan row `id`, PERMISSION_DENIED to a caller who may not see its account (existing or not).
@@ -127,6 +132,11 @@ pub async fn list_plans(
     if let Some(status) = filter.status {
         select = select.filter(C::Status.eq(status.as_str()));
     }
+    // The segments (each with everything below it): SEGMENT_NOT_FOUND for an unknown code.
+    crate::segments::store::directory::require_filter(db.conn(), &filter.segments).await?;
+    if let Some(in_segments) = crate::accounts::store::in_segments(&filter.segments) {
+        select = select.filter(C::AccountId.in_subquery(in_segments));
+    }
     if let Some(visible) = visible_accounts(visibility, C::AccountId) {
         select = select.filter(visible);
     }
@@ -139,7 +149,7 @@ pub async fn list_plans(
         .fetch(select, db.conn(), page_size, after.as_ref(), |row| (row.id, None))
         .await?;
     Ok(Page {
-        items: rows.into_iter().map(plan_of).collect::<Result<_>>()?,
+        items: read_plans(db.conn(), rows).await?,
         next,
     })
 }
@@ -160,6 +170,7 @@ pub async fn update_plan(db: &Db, ctx: &RequestContext, update: Update<PlanPatch
         refuse_closed(&plan)?;
         require_live_account(txn, plan.account_id).await?;
         patch.apply_to(&mut plan.fields);
+        name_assessed_competitors(txn, &mut plan.fields.competitors).await?;
         if plan.fields.period_start > plan.fields.period_end {
             return Err(Error::invalid(
                 "plan.period_end",
@@ -169,6 +180,7 @@ pub async fn update_plan(db: &Db, ctx: &RequestContext, update: Update<PlanPatch
         plan.update_time = now();
         plan.revision += 1;
         row_entity::Entity::update(active_model(&plan)).exec(txn).await?;
+        match_assessed_competitors(txn, std::slice::from_mut(&mut plan)).await?;
         audit::record(
             txn,
             ctx,
@@ -233,6 +245,7 @@ pub async fn change_plan_status(
             .await
             // A concurrent activation that slipped past the check: the retried transaction sees it.
             .map_err(Error::contention_on_unique)?;
+        match_assessed_competitors(txn, std::slice::from_mut(&mut plan)).await?;
         let event = match to {
             PlanStatus::Active => Payload::AccountPlanActivated,
             _ => Payload::AccountPlanClosed,
@@ -263,7 +276,7 @@ pub async fn scorecard(
     today: NaiveDate,
 ) -> Result<Scorecard> {
     let snapshot = db.snapshot().await?;
-    let plan = plan_of(visible_plan_row(&snapshot, visibility, id).await?)?;
+    let plan = read_plan(&snapshot, visible_plan_row(&snapshot, visibility, id).await?).await?;
     let actions: Vec<(String, NaiveDate)> = plan_action::Entity::find()
         .select_only()
         .column(plan_action::Column::Status)
@@ -384,5 +397,49 @@ pub async fn plans_by_ids(db: &Db, visibility: Visibility, ids: &[Uuid]) -> Resu
     if let Some(visible) = visible_accounts(visibility, C::AccountId) {
         select = select.filter(visible);
     }
-    select.all(db.conn()).await?.into_iter().map(plan_of).collect()
+    let rows = select.all(db.conn()).await?;
+    read_plans(db.conn(), rows).await
+}
+
+/// The plan in `row` as it is read: its assessments matched to competitors.
+async fn read_plan(conn: &impl ConnectionTrait, row: row_entity::Model) -> Result<AccountPlan> {
+    let mut plan = [plan_of(row)?];
+    match_assessed_competitors(conn, &mut plan).await?;
+    let [plan] = plan;
+    Ok(plan)
+}
+
+/// [`read_plan`] for many rows, matching all their assessments in one query.
+async fn read_plans(conn: &impl ConnectionTrait, rows: Vec<row_entity::Model>) -> Result<Vec<AccountPlan>> {
+    let mut plans = rows.into_iter().map(plan_of).collect::<Result<Vec<_>>>()?;
+    match_assessed_competitors(conn, &mut plans).await?;
+    Ok(plans)
+}
+
+/// Records, for each assessment a caller tied to a competitor by id, a name of that competitor: the
+/// plan keeps names, as deals do, so the id is found again by name on every read.
+async fn name_assessed_competitors(conn: &impl ConnectionTrait, assessed: &mut [Competitor]) -> Result<()> {
+    for assessment in assessed {
+        if let Some(id) = assessment.competitor_id {
+            assessment.name = opportunities::competitor_name_for(conn, id, &assessment.name).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Sets each assessment's `competitor_id` to the competitor its name is (by name or alias, ignoring
+/// case) now, or none: renaming, aliasing or deleting a competitor moves plans as it moves deals.
+async fn match_assessed_competitors(conn: &impl ConnectionTrait, plans: &mut [AccountPlan]) -> Result<()> {
+    let names: Vec<String> = plans
+        .iter()
+        .flat_map(|plan| plan.fields.competitors.iter().map(|c| c.name.clone()))
+        .collect();
+    let ids = opportunities::ids_by_names(conn, &names).await?;
+    for assessment in plans
+        .iter_mut()
+        .flat_map(|plan| plan.fields.competitors.iter_mut())
+    {
+        assessment.competitor_id = ids.get(&assessment.name).copied();
+    }
+    Ok(())
 }

@@ -376,6 +376,11 @@ pub async fn list_revenue(
     if let Some(to) = filter.to_period {
         select = select.filter(C::Period.lte(to));
     }
+    // The segments (each with everything below it): SEGMENT_NOT_FOUND for an unknown code.
+    segments::require_filter(db.conn(), &filter.segments).await?;
+    if let Some(in_segments) = accounts::in_segments(&filter.segments) {
+        select = select.filter(C::AccountId.in_subquery(in_segments));
+    }
     if let Some(visible) = visible_accounts(visibility, C::AccountId) {
         select = select.filter(visible);
     }

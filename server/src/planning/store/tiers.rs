@@ -37,7 +37,7 @@ use crate::{
         request::RequestContext,
     },
     segments::{
-        model::{SegmentGrouping, SegmentKind},
+        model::{SegmentFilter, SegmentGrouping, SegmentKind},
         store::directory as segments,
     },
 };
@@ -413,6 +413,7 @@ pub async fn list_tier_changes(
     db: &Db,
     visibility: Visibility,
     account_id: Option<Uuid>,
+    segments: &SegmentFilter,
     page_size: u64,
     after: Option<Cursor>,
 ) -> Result<Page<TierChange>> {
@@ -421,6 +422,11 @@ pub async fn list_tier_changes(
     if let Some(account) = account_id {
         require_visible_account(db.conn(), visibility, account).await?;
         select = select.filter(C::AccountId.eq(account));
+    }
+    // The segments (each with everything below it): SEGMENT_NOT_FOUND for an unknown code.
+    crate::segments::store::directory::require_filter(db.conn(), segments).await?;
+    if let Some(in_segments) = crate::accounts::store::in_segments(segments) {
+        select = select.filter(C::AccountId.in_subquery(in_segments));
     }
     if let Some(visible) = visible_accounts(visibility, C::AccountId) {
         select = select.filter(visible);

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::entity::{segment, segment_closure, segment_manager, segment_name};
 use crate::{
     accounts::store::{classify_accounts, live_accounts_in_segment, release_segment},
+    opportunities::store::competitors_at_home_in,
     platform::{
         audit::{self, Change},
         db::{Db, now},
@@ -246,6 +247,16 @@ pub async fn delete_segment(
                 subject,
                 format!("{in_use} live account(s) name it: reclassify them first"),
             ));
+        }
+        if kind == SegmentKind::Region {
+            let at_home = competitors_at_home_in(txn, code).await?;
+            if at_home > 0 {
+                return Err(Error::rule(
+                    rules::SEGMENT_IN_USE,
+                    subject,
+                    format!("{at_home} competitor(s) are at home in it: change their home regions first"),
+                ));
+            }
         }
         release_segment(txn, kind, code).await?;
         segment_name::Entity::delete_many()

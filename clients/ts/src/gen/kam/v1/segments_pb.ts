@@ -774,8 +774,8 @@ export const SegmentService: GenService<{
     output: typeof RegionSchema;
   },
   /**
-   * FAILED_PRECONDITION while a region lies below it (rule SEGMENT_HAS_CHILDREN) or a live account
-   * names it (rule SEGMENT_IN_USE).
+   * FAILED_PRECONDITION while a region lies below it (rule SEGMENT_HAS_CHILDREN), or a live account
+   * names it or a competitor is at home in it (rule SEGMENT_IN_USE).
    *
    * @generated from rpc kam.v1.SegmentService.DeleteRegion
    */

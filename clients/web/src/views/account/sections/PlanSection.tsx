@@ -17,6 +17,7 @@ import {
   type SwotItem,
 } from "@kam/client";
 import { useState } from "react";
+import { Link } from "../../../app/router";
 import { canManage, hasRole, useApi, useSession } from "../../../app/session";
 import { useAction, useLoad } from "../../../api/useLoad";
 import { formatMoney } from "../../../format/money";
@@ -57,6 +58,7 @@ const messages = defineMessages({
     competitors: "Competitors",
     noCompetitors: "No competitors assessed.",
     competitor: "Competitor",
+    unrecorded: "not a recorded competitor",
     share: "Est. share",
     threat: "Threat",
     strengths: "Strengths",
@@ -95,6 +97,7 @@ const messages = defineMessages({
     competitors: "竞争对手",
     noCompetitors: "尚未评估竞争对手。",
     competitor: "竞争对手",
+    unrecorded: "未登记的竞争对手",
     share: "估计份额",
     threat: "威胁程度",
     strengths: "优势",
@@ -372,7 +375,15 @@ function Competitors({ plan }: { plan: AccountPlan }) {
           <tbody>
             {plan.competitors.map((competitor) => (
               <tr key={competitor.name}>
-                <td>{competitor.name}</td>
+                <td>
+                  {competitor.competitorId === "" ? (
+                    <>
+                      {competitor.name} <span className="muted">({t.unrecorded})</span>
+                    </>
+                  ) : (
+                    <Link to={{ page: "competitors" }}>{competitor.name}</Link>
+                  )}
+                </td>
                 <td className="number">{t.percent(competitor.estimatedSharePercent)}</td>
                 <td>
                   <span

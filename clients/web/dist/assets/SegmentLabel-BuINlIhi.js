@@ -1,0 +1,1 @@
+import{r as e}from"./useSegments-CISMcCxN.js";function t(t,n,r,i){return t?t.code===``?t.name===``?i.unclassified:i.unclassifiedAs(t.name):n?.some(e=>e.code===t.code)?e(n,t.code,r):t.name||t.code:i.unclassified}export{t};

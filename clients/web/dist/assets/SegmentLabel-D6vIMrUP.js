@@ -1,1 +1,0 @@
-import{r as e}from"./useSegments-C_zFIByg.js";function t(t,n,r,i){return t?t.code===``?t.name===``?i.unclassified:i.unclassifiedAs(t.name):n?.some(e=>e.code===t.code)?e(n,t.code,r):t.name||t.code:i.unclassified}export{t};

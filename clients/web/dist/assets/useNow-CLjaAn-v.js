@@ -1,0 +1,1 @@
+import{lt as e}from"./index-wuS2Ipvm.js";var t=e();function n(e=6e4){let[n,r]=(0,t.useState)(()=>new Date);return(0,t.useEffect)(()=>{let t=setInterval(()=>r(new Date),e);return()=>clearInterval(t)},[e]),n}export{n as t};
