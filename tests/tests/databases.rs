@@ -1,5 +1,5 @@
-//! Failing and guarded databases: PostgreSQL restarting under load, PostgreSQL over TLS, and a SQLite
-//! writer outwaiting the busy timeout.
+//! Failing and guarded databases: PostgreSQL restarting under load and under a full pool, PostgreSQL over
+//! TLS, and a SQLite writer outwaiting the busy timeout.
 //!
 //! These tests put a PostgreSQL server through what the shared one on `KAM_TEST_POSTGRES_URL` must not
 //! be put through (restarts, `ssl = on`), so each makes a throwaway cluster of its own
@@ -191,6 +191,78 @@ async fn a_postgres_restart_under_load_answers_unavailable_and_loses_or_doubles_
             .await;
         assert_eq!((by_id, by_name), (1, 1), "{name} is there exactly once");
     }
+    server.stop().await;
+}
+
+/// Sessions the server holds open on the scratch cluster's `kam` database.
+async fn server_sessions(server: &TestServer) -> i64 {
+    server
+        .query_i64(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = 'kam' AND pid <> pg_backend_pid()",
+            [],
+        )
+        .await
+}
+
+/// After a PostgreSQL restart every connection the pool held is dead. The first call that meets one
+/// answers UNAVAILABLE; from then on the pool tests the connections it opened before that failure
+/// before handing them out, so no second call fails. (Without that, each dead connection failed a
+/// call of its own: as many UNAVAILABLE answers as the pool had connections.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn after_a_restart_one_call_meets_a_dead_connection_not_one_per_pooled_connection() {
+    const POOL: u32 = 8;
+    let Some(cluster) = ScratchPostgres::create() else {
+        return;
+    };
+    cluster.start(&[], "host all all 127.0.0.1/32 trust");
+    cluster.create_database("kam");
+    let server = TestServer::start_at(Backend::Postgres, cluster.url("kam", ""), |config| {
+        config.db_max_connections = POOL;
+    })
+    .await;
+    let account = server.create_account("Pooled").await;
+    let get = || {
+        let mut accounts = server.accounts();
+        let id = account.id.clone();
+        async move { accounts.get_account(pb::GetAccountRequest { id }).await }
+    };
+
+    // Fill the pool: bursts of reads at once until the server holds most of its connections.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server_sessions(&server).await < i64::from(POOL) - 2 {
+        assert!(Instant::now() < deadline, "the pool never grew");
+        let burst: Vec<_> = (0..4 * POOL).map(|_| tokio::spawn(get())).collect();
+        for call in burst {
+            call.await
+                .expect("a read task")
+                .expect("a read before the restart");
+        }
+    }
+    let pooled = server_sessions(&server).await;
+
+    let _cluster = tokio::task::spawn_blocking(move || {
+        cluster.restart("fast");
+        cluster
+    })
+    .await
+    .expect("restart PostgreSQL");
+
+    let mut failed = Vec::new();
+    for _ in 0..3 * POOL {
+        if let Err(status) = get().await {
+            failed.push(format!("{:?}: {}", status.code(), status.message()));
+        }
+    }
+    assert!(
+        failed.iter().all(|status| status.starts_with("Unavailable")),
+        "only UNAVAILABLE: {failed:#?}"
+    );
+    assert!(
+        failed.len() <= 1,
+        "{} of {} reads after the restart failed with {pooled} pooled connections: {failed:#?}",
+        failed.len(),
+        3 * POOL
+    );
     server.stop().await;
 }
 

@@ -23,6 +23,48 @@ use crate::{
 /// told to retry (`ABORTED`).
 const MAX_SERIALIZATION_RETRIES: usize = 8;
 
+/// When this process last found the database gone (see [`outage::record`]).
+pub mod outage {
+    use std::{
+        sync::{
+            OnceLock,
+            atomic::{AtomicU64, Ordering},
+        },
+        time::{Duration, Instant},
+    };
+
+    /// How long after a failure the pool keeps testing the connections opened before it: long enough
+    /// for every pooled connection to be handed out once at a low call rate, short enough that a
+    /// healthy pool soon stops paying the round trip.
+    const RECOVERY: Duration = Duration::from_secs(60);
+
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    /// Milliseconds from [`EPOCH`] to the last failure, plus one; 0 for none.
+    static LAST: AtomicU64 = AtomicU64::new(0);
+
+    fn since_epoch() -> Duration {
+        EPOCH.get_or_init(Instant::now).elapsed()
+    }
+
+    /// Notes that a connection broke or the server refused it (a restart, a failover). Every pooled
+    /// connection opened before may be dead too: without a test, each would fail one call of its own.
+    pub fn record() {
+        let millis = u64::try_from(since_epoch().as_millis()).unwrap_or(u64::MAX - 1);
+        LAST.store(millis + 1, Ordering::Relaxed);
+    }
+
+    /// Whether a pooled connection opened `age` ago predates a recent failure, so that it must be
+    /// tested (a ping) before it is handed out.
+    pub fn may_have_broken(age: Duration) -> bool {
+        let last = LAST.load(Ordering::Relaxed);
+        if last == 0 {
+            return false;
+        }
+        let since_failure = since_epoch().saturating_sub(Duration::from_millis(last - 1));
+        since_failure < RECOVERY && age >= since_failure
+    }
+}
+
 /// The transaction handed to [`Db::write`]'s work.
 pub type Tx = Arc<DatabaseTransaction>;
 
@@ -49,6 +91,14 @@ impl Db {
             // Pinging every connection before each use doubled the round trips of a simple read; only a
             // connection idle long enough to have been dropped by a proxy or restart is tested.
             .test_before_acquire_if_idle_for(Duration::from_secs(30))
+            .map_sqlx_postgres_before_acquire(|conn, connection| {
+                Box::pin(async move {
+                    if outage::may_have_broken(connection.age) {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .map_sqlx_sqlite_opts(|opts| {
                 opts.create_if_missing(true)
                     .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)

@@ -195,6 +195,7 @@ impl From<FieldViolation> for Error {
 impl From<DbErr> for Error {
     fn from(err: DbErr) -> Self {
         if is_unavailable(&err) {
+            crate::platform::db::outage::record();
             Self::Unavailable(err)
         } else {
             Self::Database(err)
