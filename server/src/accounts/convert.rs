@@ -17,7 +17,10 @@ use crate::platform::{
     etag,
     wire::{WireEnum, required_enum, timestamp},
 };
-use crate::segments::{convert::optional_code, model::SegmentFilter};
+use crate::segments::{
+    convert::{optional_code, segment_filter},
+    model::SegmentFilter,
+};
 
 const ACCOUNT_OUTPUT_ONLY: &[&str] = &["id", "tier", "create_time", "update_time", "delete_time", "etag"];
 const CONTACT_OUTPUT_ONLY: &[&str] = &["id", "create_time", "update_time", "etag"];
@@ -661,10 +664,7 @@ pub fn contact_filter(request: &pb::ListContactsRequest) -> Result<ContactFilter
         buying_role: v.take(BuyingRole::from_wire("buying_role", *role_raw)).flatten(),
         show_inactive: *show_inactive,
         segments: v
-            .take(crate::segments::convert::segment_filter(
-                "segments",
-                segments.as_ref(),
-            ))
+            .take(segment_filter("segments", segments.as_ref()))
             .unwrap_or_default(),
     };
     v.into_result()?;

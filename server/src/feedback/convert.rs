@@ -23,6 +23,7 @@ use crate::platform::{
     fields::{email, external_id, optional_id, required_id, text},
     wire::{PatchFields, Update, WireEnum, date, date_to_proto, required_enum, timestamp},
 };
+use crate::segments::convert::segment_filter;
 
 crate::wire_enums!(
     FeedbackSource => pb::feedback_round::Source,
@@ -300,10 +301,7 @@ pub fn round_filter(request: &pb::ListFeedbackRoundsRequest) -> Result<RoundFilt
         period_end_from: v.take(date("period_end_from", *period_end_from)).flatten(),
         period_end_to: v.take(date("period_end_to", *period_end_to)).flatten(),
         segments: v
-            .take(crate::segments::convert::segment_filter(
-                "segments",
-                segments.as_ref(),
-            ))
+            .take(segment_filter("segments", segments.as_ref()))
             .unwrap_or_default(),
     };
     v.into_result()?;
@@ -528,10 +526,7 @@ pub fn report_query(request: pb::GetFeedbackReportRequest, today: NaiveDate) -> 
     let department_id = v.take(optional_id("department_id", &department_id)).flatten();
     let staff_id = v.take(optional_id("staff_id", &staff_id)).flatten();
     let segments = v
-        .take(crate::segments::convert::segment_filter(
-            "segments",
-            segments.as_ref(),
-        ))
+        .take(segment_filter("segments", segments.as_ref()))
         .unwrap_or_default();
     let window = bucket.and_then(|bucket| {
         v.take(

@@ -8,6 +8,7 @@ use super::{
     model::RevenueFilter,
     store,
 };
+use crate::segments::convert::segment_filter;
 use crate::{
     config::PlanningConfig,
     platform::{
@@ -93,10 +94,7 @@ impl PlanningService for PlanningApi {
             from_period: v.take(month("from_period", from_period)).flatten(),
             to_period: v.take(month("to_period", to_period)).flatten(),
             segments: v
-                .take(crate::segments::convert::segment_filter(
-                    "segments",
-                    segments.as_ref(),
-                ))
+                .take(segment_filter("segments", segments.as_ref()))
                 .unwrap_or_default(),
         };
         let by_external_id = match order_by.as_str() {
@@ -189,10 +187,7 @@ impl PlanningService for PlanningApi {
         let mut v = Violations::default();
         let account_id = v.take(optional_id("account_id", &account_id)).flatten();
         let segments = v
-            .take(crate::segments::convert::segment_filter(
-                "segments",
-                segments.as_ref(),
-            ))
+            .take(segment_filter("segments", segments.as_ref()))
             .unwrap_or_default();
         v.into_result()?;
         let page = PageRequest::parse(
@@ -521,10 +516,7 @@ impl PlanningService for PlanningApi {
         let days = v.take(convert::key_date_window(days));
         let account_id = v.take(optional_id("account_id", &account_id)).flatten();
         let segments = v
-            .take(crate::segments::convert::segment_filter(
-                "segments",
-                segments.as_ref(),
-            ))
+            .take(segment_filter("segments", segments.as_ref()))
             .unwrap_or_default();
         v.into_result()?;
         let mut upcoming = store::upcoming_key_dates(

@@ -149,8 +149,7 @@ pub async fn list_accounts(
     if let Some(parent) = filter.parent_account_id {
         select = select.filter(account::Column::ParentAccountId.eq(parent));
     }
-    if let Some(in_segments) = super::directory::in_segments(&filter.segments) {
-        segments::store::directory::require_filter(db.conn(), &filter.segments).await?;
+    if let Some(in_segments) = super::directory::checked_in_segments(db.conn(), &filter.segments).await? {
         select = select.filter(account::Column::Id.in_subquery(in_segments));
     }
     let (sort, direction) = match order {

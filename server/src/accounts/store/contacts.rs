@@ -118,9 +118,7 @@ pub async fn list_contacts(
     if let Some(visible) = visible_accounts(visibility, contact::Column::AccountId) {
         select = select.filter(visible);
     }
-    // The segments (each with everything below it): SEGMENT_NOT_FOUND for an unknown code.
-    crate::segments::store::directory::require_filter(db.conn(), &filter.segments).await?;
-    if let Some(in_segments) = super::in_segments(&filter.segments) {
+    if let Some(in_segments) = super::checked_in_segments(db.conn(), &filter.segments).await? {
         select = select.filter(contact::Column::AccountId.in_subquery(in_segments));
     }
     if let Some(account_id) = filter.account_id {

@@ -112,6 +112,16 @@ pub fn in_segments(filter: &SegmentFilter) -> Option<SelectStatement> {
     Some(ids.to_owned())
 }
 
+/// [`in_segments`], after checking that every code the filter names is a segment: FAILED_PRECONDITION
+/// (rule SEGMENT_NOT_FOUND) for one that is not. How a list narrows itself to its `segments`.
+pub async fn checked_in_segments(
+    conn: &impl ConnectionTrait,
+    filter: &SegmentFilter,
+) -> Result<Option<SelectStatement>> {
+    segments::store::directory::require_filter(conn, filter).await?;
+    Ok(in_segments(filter))
+}
+
 /// [`in_segments`] for hand-written SQL: each code the filter names is bound with `bind`, which returns
 /// its placeholder. `None` when the filter names none.
 pub fn in_segments_sql(filter: &SegmentFilter, mut bind: impl FnMut(&str) -> String) -> Option<String> {

@@ -21,8 +21,10 @@ pub use directory::{
     tier_of,
 };
 pub use directory::{GroupMember, MAX_GROUP_MEMBERS, group_members, live_top_accounts, top_account_id};
+pub use directory::{
+    checked_in_segments, in_regions_managed_by, in_regions_managed_by_sql, in_segments, in_segments_sql,
+};
 pub use directory::{classify_accounts, live_accounts_in_segment, release_segment};
-pub use directory::{in_regions_managed_by, in_regions_managed_by_sql, in_segments, in_segments_sql};
 pub use import::{import_accounts, import_contacts};
 
 const ACCOUNT: &str = "account";

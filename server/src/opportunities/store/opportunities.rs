@@ -151,16 +151,12 @@ pub async fn list_opportunities(
     if let Some(query) = &filter.query {
         select = select.filter(contains_ignoring_case(row_entity::Column::DisplayName, query));
     }
-    if let Some(accounts) = crate::accounts::store::in_segments(&filter.segments) {
-        crate::segments::store::directory::require_filter(db.conn(), &filter.segments).await?;
-        select = select.filter(row_entity::Column::AccountId.in_subquery(accounts));
-    }
     if let Some(competitor) = filter.competitor_id {
         select = select.filter(row_entity::Column::Id.in_subquery(competitors::facing(competitor)));
     }
-    // The segments (each with everything below it): SEGMENT_NOT_FOUND for an unknown code.
-    crate::segments::store::directory::require_filter(db.conn(), &filter.segments).await?;
-    if let Some(in_segments) = crate::accounts::store::in_segments(&filter.segments) {
+    if let Some(in_segments) =
+        crate::accounts::store::checked_in_segments(db.conn(), &filter.segments).await?
+    {
         select = select.filter(row_entity::Column::AccountId.in_subquery(in_segments));
     }
     let (sort, direction) = match order {

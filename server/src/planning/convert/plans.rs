@@ -7,6 +7,7 @@ use kam_proto::{pbjson_types::FieldMask, v1 as pb};
 use uuid::Uuid;
 
 use crate::platform::wire::{PatchFields, Update};
+use crate::segments::convert::segment_filter;
 use crate::{
     planning::{
         model::{
@@ -359,9 +360,7 @@ pub fn plan_filter(
     let mut v = Violations::default();
     let account_id = v.take(optional_id("account_id", account_id)).flatten();
     let status = v.take(PlanStatus::from_wire("status", status)).flatten();
-    let segments = v
-        .take(crate::segments::convert::segment_filter("segments", segments))
-        .unwrap_or_default();
+    let segments = v.take(segment_filter("segments", segments)).unwrap_or_default();
     v.into_result()?;
     Ok(PlanFilter {
         account_id,
@@ -592,10 +591,7 @@ pub fn action_filter(
         .take(ActionStatus::from_wire("status", request.status))
         .flatten();
     let segments = v
-        .take(crate::segments::convert::segment_filter(
-            "segments",
-            request.segments.as_ref(),
-        ))
+        .take(segment_filter("segments", request.segments.as_ref()))
         .unwrap_or_default();
     let by_due_date = match request.order_by.as_str() {
         "" => false,

@@ -5,10 +5,7 @@ use std::collections::HashSet;
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use crate::{
-    accounts, platform::error::Result, segments::model::SegmentFilter,
-    segments::store::directory::require_filter,
-};
+use crate::{accounts, platform::error::Result, segments::model::SegmentFilter};
 
 /// The ids of the accounts in the segments `filter` names (each with everything below it), read once;
 /// `None` when it names none. FAILED_PRECONDITION (rule SEGMENT_NOT_FOUND) for an unknown code.
@@ -16,8 +13,7 @@ pub async fn accounts_in_segments(
     conn: &impl ConnectionTrait,
     filter: &SegmentFilter,
 ) -> Result<Option<HashSet<Uuid>>> {
-    require_filter(conn, filter).await?;
-    let Some(query) = accounts::store::in_segments(filter) else {
+    let Some(query) = accounts::store::checked_in_segments(conn, filter).await? else {
         return Ok(None);
     };
     let backend = conn.get_database_backend();

@@ -165,9 +165,9 @@ pub async fn list_interactions(
     if let Some(until) = filter.until {
         select = select.filter(C::OccurTime.lt(until));
     }
-    // The segments (each with everything below it): SEGMENT_NOT_FOUND for an unknown code.
-    crate::segments::store::directory::require_filter(db.conn(), &filter.segments).await?;
-    if let Some(in_segments) = crate::accounts::store::in_segments(&filter.segments) {
+    if let Some(in_segments) =
+        crate::accounts::store::checked_in_segments(db.conn(), &filter.segments).await?
+    {
         select = select.filter(C::AccountId.in_subquery(in_segments));
     }
     if let Some(visible) = visible_accounts(visibility, C::AccountId) {

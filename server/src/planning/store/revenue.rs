@@ -376,9 +376,9 @@ pub async fn list_revenue(
     if let Some(to) = filter.to_period {
         select = select.filter(C::Period.lte(to));
     }
-    // The segments (each with everything below it): SEGMENT_NOT_FOUND for an unknown code.
-    segments::require_filter(db.conn(), &filter.segments).await?;
-    if let Some(in_segments) = accounts::in_segments(&filter.segments) {
+    if let Some(in_segments) =
+        crate::accounts::store::checked_in_segments(db.conn(), &filter.segments).await?
+    {
         select = select.filter(C::AccountId.in_subquery(in_segments));
     }
     if let Some(visible) = visible_accounts(visibility, C::AccountId) {
@@ -665,13 +665,20 @@ pub fn revenue_report_query(
         bind(query.last.into()),
         bind(query.currency.clone().into()),
     );
+    // Each account's records are summed first, so the accounts are counted by COUNT(*) and the join
+    // and grouping see one row per account: at 20,000 accounts × 12 months on PostgreSQL, grouping
+    // the records themselves needed COUNT(DISTINCT), which sorted them all (1.8× the ungrouped query;
+    // see docs/benchmarks.md).
+    let [high, low, nanos] = money::sum_columns("amount_units", "amount_nanos", "1");
     let mut text = format!(
-        "SELECT {group}{comma}COUNT(DISTINCT r.account_id), {sums} \
-         FROM revenue_records r JOIN ({account_rows}) a ON a.id = r.account_id{rollup} \
-         WHERE a.delete_time IS NULL AND r.period >= {first} AND r.period <= {last} \
-         AND r.amount_currency = {currency}",
+        "SELECT {group}{comma}COUNT(*), CAST(SUM(r.high) AS BIGINT), CAST(SUM(r.low) AS BIGINT), \
+         CAST(SUM(r.nanos) AS BIGINT) \
+         FROM (SELECT account_id, {high} AS high, {low} AS low, {nanos} AS nanos FROM revenue_records \
+         WHERE period >= {first} AND period <= {last} AND amount_currency = {currency} \
+         GROUP BY account_id) r \
+         JOIN ({account_rows}) a ON a.id = r.account_id{rollup} \
+         WHERE a.delete_time IS NULL",
         comma = if group.is_empty() { "" } else { ", " },
-        sums = money::sum_columns("r.amount_units", "r.amount_nanos", "1").join(", "),
         account_rows = accounts::REPORT_ROWS_SQL,
     );
     if let Some(tier) = query.tier {

@@ -423,9 +423,7 @@ pub async fn list_tier_changes(
         require_visible_account(db.conn(), visibility, account).await?;
         select = select.filter(C::AccountId.eq(account));
     }
-    // The segments (each with everything below it): SEGMENT_NOT_FOUND for an unknown code.
-    crate::segments::store::directory::require_filter(db.conn(), segments).await?;
-    if let Some(in_segments) = crate::accounts::store::in_segments(segments) {
+    if let Some(in_segments) = crate::accounts::store::checked_in_segments(db.conn(), segments).await? {
         select = select.filter(C::AccountId.in_subquery(in_segments));
     }
     if let Some(visible) = visible_accounts(visibility, C::AccountId) {

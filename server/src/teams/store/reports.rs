@@ -83,9 +83,8 @@ pub async fn coverage_report(
     // One snapshot: the accounts and their teams as of the same moment.
     let txn = db.snapshot().await?;
     let conn = &txn;
-    crate::segments::store::directory::require_filter(conn, segments).await?;
     let mut accounts = live_accounts_in_tiers(conn, &tiers).await?;
-    if let Some(in_segments) = crate::accounts::store::in_segments(segments) {
+    if let Some(in_segments) = crate::accounts::store::checked_in_segments(conn, segments).await? {
         let backend = conn.get_database_backend();
         let mut ids = std::collections::HashSet::new();
         for row in conn.query_all_raw(backend.build(&in_segments)).await? {
