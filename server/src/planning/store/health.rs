@@ -64,16 +64,9 @@ pub async fn assess_accounts(
         .filter(|a| scope.account_id.is_none_or(|id| id == a.id))
         .filter(|a| visible.as_ref().is_none_or(|ids| ids.contains(&a.id)))
         .collect();
-    let mut seen = observe(&snapshot, &live, None, config, now).await?;
+    let seen = observe(&snapshot, &live, None, config, now).await?;
     snapshot.commit().await?;
-    Ok(live
-        .into_iter()
-        .map(|account| {
-            let observed = seen.remove(&account.id).unwrap_or_default();
-            let health = health::assess(&observed, &config.health);
-            (account, health)
-        })
-        .collect())
+    Ok(assessed(live, seen, config))
 }
 
 /// The health of `accounts` (live ones the caller may see: a group's members) at `now`, in their order;
@@ -89,16 +82,26 @@ pub(super) async fn assess_among(
     }
     let snapshot = db.snapshot().await?;
     let ids: Vec<Uuid> = accounts.iter().map(|a| a.id).collect();
-    let mut seen = observe(&snapshot, &accounts, Some(&ids), config, now).await?;
+    let seen = observe(&snapshot, &accounts, Some(&ids), config, now).await?;
     snapshot.commit().await?;
-    Ok(accounts
+    Ok(assessed(accounts, seen, config))
+}
+
+/// Each of `accounts` with the health its observations `seen` give (none seen: the observations of an
+/// account with no history).
+fn assessed(
+    accounts: Vec<AccountSummary>,
+    mut seen: HashMap<Uuid, Observations>,
+    config: &PlanningConfig,
+) -> Vec<(AccountSummary, Health)> {
+    accounts
         .into_iter()
         .map(|account| {
             let observed = seen.remove(&account.id).unwrap_or_default();
             let health = health::assess(&observed, &config.health);
             (account, health)
         })
-        .collect())
+        .collect()
 }
 
 /// The last three full months before `now`'s month, and the same three a year before.

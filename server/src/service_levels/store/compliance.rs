@@ -164,19 +164,6 @@ pub async fn compliance_report(db: &Db, scope: &ComplianceScope) -> Result<Compl
         binds.bind(scope.end),
         binds.bind(crate::platform::db::now()),
     );
-    let count = |condition: &str| format!("CAST(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS BIGINT)");
-    let sum = |condition: &str, column: &str| {
-        format!("CAST(SUM(CASE WHEN {condition} THEN {column} ELSE 0 END) AS BIGINT)")
-    };
-    let [fr_met, fr_breached] = concluded("first_response", "first_response_time", &start, &end, &now);
-    let [res_met, res_breached] = concluded("resolution", "resolve_time", &start, &end, &now);
-    let responded = format!(
-        "r.first_response_business_minutes IS NOT NULL AND r.first_response_time >= {start} \
-         AND r.first_response_time < {end}"
-    );
-    let resolved = format!(
-        "r.resolution_business_minutes IS NOT NULL AND r.resolve_time >= {start} AND r.resolve_time < {end}"
-    );
     // With a grouping: the segment's code and the free text of the unclassified, after tier and
     // priority; the sums start after them.
     let (group, rollup) = match scope.group_by {
@@ -200,17 +187,10 @@ pub async fn compliance_report(db: &Db, scope: &ComplianceScope) -> Result<Compl
     };
     let first = if scope.group_by.is_some() { 4 } else { 2 };
     let mut text = format!(
-        "SELECT a.tier, r.priority{group}, {}, {}, {}, {}, {}, {}, {}, {} \
+        "SELECT a.tier, r.priority{group}, {sums} \
          FROM service_requests r JOIN ({account_rows}) a ON a.id = r.account_id{rollup} \
          WHERE r.create_time < {end}",
-        count(&fr_met),
-        count(&fr_breached),
-        count(&res_met),
-        count(&res_breached),
-        sum(&responded, "r.first_response_business_minutes"),
-        count(&responded),
-        sum(&resolved, "r.resolution_business_minutes"),
-        count(&resolved),
+        sums = compliance_sums(&start, &end, &now),
         account_rows = accounts::store::REPORT_ROWS_SQL,
     );
     if let Some(account) = scope.account_id {
@@ -243,8 +223,6 @@ pub async fn compliance_report(db: &Db, scope: &ComplianceScope) -> Result<Compl
     let mut by_row: BTreeMap<(Tier, Priority), Compliance> = BTreeMap::new();
     let mut by_segment: BTreeMap<(String, String), Compliance> = BTreeMap::new();
     for row in db.conn().query_all_raw(statement).await? {
-        let number =
-            |i: usize| -> Result<i64> { Ok(row.try_get_by_index::<Option<i64>>(i)?.unwrap_or_default()) };
         let tier_name: String = row.try_get_by_index(0)?;
         let priority_name: String = row.try_get_by_index(1)?;
         let (Some(tier), Some(priority)) = (Tier::from_name(&tier_name), Priority::from_name(&priority_name))
@@ -254,16 +232,7 @@ pub async fn compliance_report(db: &Db, scope: &ComplianceScope) -> Result<Compl
                 &format!("{tier_name}/{priority_name}"),
             ));
         };
-        let compliance = Compliance {
-            first_response_met: number(first)?,
-            first_response_breached: number(first + 1)?,
-            resolution_met: number(first + 2)?,
-            resolution_breached: number(first + 3)?,
-            first_response_minutes: number(first + 4)?,
-            first_responses: number(first + 5)?,
-            resolution_minutes: number(first + 6)?,
-            resolutions: number(first + 7)?,
-        };
+        let compliance = compliance_at(&row, first)?;
         if scope.group_by.is_some() {
             let key: (String, String) = (row.try_get_by_index(2)?, row.try_get_by_index(3)?);
             by_segment.entry(key).or_default().add(&compliance);
@@ -346,6 +315,55 @@ pub async fn breached_targets_by_account(
     Ok(counts)
 }
 
+/// The eight sums a [`Compliance`] is read from ([`compliance_at`]), over the requests `r` whose clocks
+/// concluded in `[start, end)`, `now` ending the clocks still running; the arguments are placeholders.
+fn compliance_sums(start: &str, end: &str, now: &str) -> String {
+    let count = |condition: &str| format!("CAST(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS BIGINT)");
+    let sum = |condition: &str, column: &str| {
+        format!("CAST(SUM(CASE WHEN {condition} THEN {column} ELSE 0 END) AS BIGINT)")
+    };
+    let [fr_met, fr_breached] = concluded("first_response", "first_response_time", start, end, now);
+    let [res_met, res_breached] = concluded("resolution", "resolve_time", start, end, now);
+    let responded = format!(
+        "r.first_response_business_minutes IS NOT NULL AND r.first_response_time >= {start} \
+         AND r.first_response_time < {end}"
+    );
+    let resolved = format!(
+        "r.resolution_business_minutes IS NOT NULL AND r.resolve_time >= {start} AND r.resolve_time < {end}"
+    );
+    [
+        count(&fr_met),
+        count(&fr_breached),
+        count(&res_met),
+        count(&res_breached),
+        sum(&responded, "r.first_response_business_minutes"),
+        count(&responded),
+        sum(&resolved, "r.resolution_business_minutes"),
+        count(&resolved),
+    ]
+    .join(", ")
+}
+
+/// The [`Compliance`] in the columns [`compliance_sums`] selects, from column `first` on (a sum over
+/// no row is NULL: 0).
+fn compliance_at(row: &sea_orm::QueryResult, first: usize) -> Result<Compliance> {
+    let number = |i: usize| -> Result<i64> {
+        Ok(row
+            .try_get_by_index::<Option<i64>>(first + i)?
+            .unwrap_or_default())
+    };
+    Ok(Compliance {
+        first_response_met: number(0)?,
+        first_response_breached: number(1)?,
+        resolution_met: number(2)?,
+        resolution_breached: number(3)?,
+        first_response_minutes: number(4)?,
+        first_responses: number(5)?,
+        resolution_minutes: number(6)?,
+        resolutions: number(7)?,
+    })
+}
+
 /// The compliance of the service requests of `accounts` (a group's members) over `[start, end)`, by
 /// exactly the report's definitions (see [`compliance_report`]), all in one sum: one aggregate query per
 /// 500 accounts. Visibility is the caller's to check.
@@ -363,47 +381,15 @@ pub async fn compliance_of_accounts(
             values: Vec::new(),
         };
         let (start, end, now) = (binds.bind(start), binds.bind(end), binds.bind(now));
-        let count = |condition: &str| format!("CAST(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS BIGINT)");
-        let sum = |condition: &str, column: &str| {
-            format!("CAST(SUM(CASE WHEN {condition} THEN {column} ELSE 0 END) AS BIGINT)")
-        };
-        let [fr_met, fr_breached] = concluded("first_response", "first_response_time", &start, &end, &now);
-        let [res_met, res_breached] = concluded("resolution", "resolve_time", &start, &end, &now);
-        let responded = format!(
-            "r.first_response_business_minutes IS NOT NULL AND r.first_response_time >= {start} \
-             AND r.first_response_time < {end}"
-        );
-        let resolved = format!(
-            "r.resolution_business_minutes IS NOT NULL AND r.resolve_time >= {start} AND r.resolve_time < {end}"
-        );
         let ids: Vec<String> = chunk.iter().map(|id| binds.bind(*id)).collect();
         let text = format!(
-            "SELECT {}, {}, {}, {}, {}, {}, {}, {} FROM service_requests r \
-             WHERE r.create_time < {end} AND r.account_id IN ({})",
-            count(&fr_met),
-            count(&fr_breached),
-            count(&res_met),
-            count(&res_breached),
-            sum(&responded, "r.first_response_business_minutes"),
-            count(&responded),
-            sum(&resolved, "r.resolution_business_minutes"),
-            count(&resolved),
-            ids.join(", "),
+            "SELECT {sums} FROM service_requests r WHERE r.create_time < {end} AND r.account_id IN ({ids})",
+            sums = compliance_sums(&start, &end, &now),
+            ids = ids.join(", "),
         );
         let statement = Statement::from_sql_and_values(binds.backend, text, binds.values);
         for row in conn.query_all_raw(statement).await? {
-            let number =
-                |i: usize| -> Result<i64> { Ok(row.try_get_by_index::<Option<i64>>(i)?.unwrap_or_default()) };
-            total.add(&Compliance {
-                first_response_met: number(0)?,
-                first_response_breached: number(1)?,
-                resolution_met: number(2)?,
-                resolution_breached: number(3)?,
-                first_response_minutes: number(4)?,
-                first_responses: number(5)?,
-                resolution_minutes: number(6)?,
-                resolutions: number(7)?,
-            });
+            total.add(&compliance_at(&row, 0)?);
         }
     }
     Ok(total)
