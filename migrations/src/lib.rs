@@ -27,6 +27,7 @@ mod m20261207_000019_notifications;
 mod m20261207_000020_feedback;
 mod m20261208_000021_segments;
 mod m20261208_000022_competitors;
+mod m20261208_000023_server_replicas;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000020_feedback::Migration),
             Box::new(m20261208_000021_segments::Migration),
             Box::new(m20261208_000022_competitors::Migration),
+            Box::new(m20261208_000023_server_replicas::Migration),
         ]
     }
 }

@@ -16,6 +16,8 @@ pub use crate::{
     teams::config::{TierCoverage, default_coverage},
     webhooks::config::WebhooksConfig,
 };
+// The platform's: how replicas on one database count each other.
+pub use crate::platform::replicas::ReplicasConfig;
 
 /// Everything the server needs to start. `Config::default()` is the newcomer's setup: listen on
 /// 127.0.0.1:50051 and keep the data in `kam.db` in the working directory.
@@ -26,6 +28,12 @@ pub struct Config {
     pub listen_addr: SocketAddr,
     /// `sqlite://PATH?mode=rwc` (or a bare file path) for the embedded store, `postgres://…` for PostgreSQL.
     pub database_url: String,
+    /// A PostgreSQL streaming standby of `database_url` that reports may read from while it lags less
+    /// than `database_read_max_lag` (see `Db::for_reports`). Unset: everything reads the primary.
+    pub database_read_url: Option<String>,
+    /// How far behind the primary the standby may be for reports to read from it.
+    #[serde(with = "seconds")]
+    pub database_read_max_lag: Duration,
     /// Run pending migrations at start.
     pub migrate: bool,
     /// Largest pool of database connections.
@@ -63,6 +71,9 @@ pub struct Config {
     pub sla: SlaConfig,
     /// The background jobs every replica runs, one replica at a time.
     pub jobs: JobsConfig,
+    /// How replicas on one database count each other, to split the request and failed-authentication
+    /// budgets among them.
+    pub replicas: ReplicasConfig,
     /// Revenue and tiering.
     pub planning: PlanningConfig,
     /// The integration API: the event stream, the change feed and how long the outbox keeps events.
@@ -114,6 +125,8 @@ impl Default for Config {
         Self {
             listen_addr: SocketAddr::from(([127, 0, 0, 1], 50051)),
             database_url: "sqlite://kam.db?mode=rwc".to_owned(),
+            database_read_url: None,
+            database_read_max_lag: Duration::from_secs(5),
             migrate: true,
             db_max_connections: 16,
             log_format: LogFormat::Text,
@@ -133,6 +146,7 @@ impl Default for Config {
             },
             sla: SlaConfig::default(),
             jobs: JobsConfig::default(),
+            replicas: ReplicasConfig::default(),
             planning: PlanningConfig::default(),
             integration: IntegrationConfig::default(),
             webhooks: WebhooksConfig::default(),
@@ -165,6 +179,12 @@ pub struct Flags {
     /// `sqlite://kam.db?mode=rwc` or `postgres://user@host/db`.
     #[arg(long, env = "KAM_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// `postgres://user@standby/db`: a streaming standby that reports may read from.
+    #[arg(long, env = "KAM_DATABASE_READ_URL")]
+    pub database_read_url: Option<String>,
+    /// Seconds.
+    #[arg(long, env = "KAM_DATABASE_READ_MAX_LAG")]
+    pub database_read_max_lag: Option<u64>,
     /// Do not run migrations at start (the schema must already be current).
     #[arg(long, env = "KAM_NO_MIGRATE")]
     pub no_migrate: bool,
@@ -233,6 +253,8 @@ impl Config {
             config: _,
             listen_addr,
             database_url,
+            database_read_url,
+            database_read_max_lag,
             no_migrate,
             db_max_connections,
             log_format,
@@ -251,6 +273,12 @@ impl Config {
         }
         if let Some(v) = database_url {
             self.database_url = v;
+        }
+        if let Some(v) = database_read_url {
+            self.database_read_url = Some(v);
+        }
+        if let Some(v) = database_read_max_lag {
+            self.database_read_max_lag = Duration::from_secs(v);
         }
         if no_migrate {
             self.migrate = false;
@@ -317,7 +345,38 @@ impl Config {
     pub fn redacted_database_url(&self) -> String {
         redact_password(&self.database_url)
     }
+
+    /// The standby's URL with any password replaced, safe to log.
+    pub fn redacted_database_read_url(&self) -> Option<String> {
+        self.database_read_url.as_deref().map(redact_password)
+    }
+
+    /// A standby only stands beside a PostgreSQL primary, and is used only while it lags less than an
+    /// hour: a report that old is no report.
+    pub fn validate_databases(&self) -> Result<(), String> {
+        let Some(read_url) = &self.database_read_url else {
+            return Ok(());
+        };
+        let is_postgres = |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
+        if !is_postgres(read_url) || !is_postgres(&self.database_url) {
+            return Err(
+                "database_read_url must be a postgres:// URL, beside a postgres:// database_url".to_owned(),
+            );
+        }
+        let max_lag = self.database_read_max_lag;
+        if max_lag < Duration::from_secs(1) || max_lag > MAX_READ_LAG {
+            return Err(format!(
+                "database_read_max_lag must be 1..={} seconds, not {}",
+                MAX_READ_LAG.as_secs(),
+                max_lag.as_secs()
+            ));
+        }
+        Ok(())
+    }
 }
+
+/// The most a standby may lag for reports to read from it (`database_read_max_lag`).
+const MAX_READ_LAG: Duration = Duration::from_secs(3600);
 
 fn redact_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -509,6 +568,34 @@ mod tests {
     fn unknown_file_keys_are_refused() {
         let parsed: Result<Config, _> = toml::from_str("listen = \"x\"");
         assert!(parsed.is_err());
+    }
+
+    #[test]
+    fn a_standby_stands_beside_a_postgres_primary_and_may_lag_a_second_to_an_hour() {
+        let with = |primary: &str, standby: &str, max_lag: u64| Config {
+            database_url: primary.to_owned(),
+            database_read_url: Some(standby.to_owned()),
+            database_read_max_lag: Duration::from_secs(max_lag),
+            ..Config::default()
+        };
+        assert_eq!(Config::default().validate_databases(), Ok(()), "no standby");
+        assert_eq!(
+            with("postgres://p/kam", "postgresql://s/kam", 5).validate_databases(),
+            Ok(())
+        );
+        assert_eq!(
+            with("postgres://p/kam", "postgres://s/kam", 3600).validate_databases(),
+            Ok(())
+        );
+        for (primary, standby, max_lag) in [
+            ("sqlite://kam.db?mode=rwc", "postgres://s/kam", 5),
+            ("postgres://p/kam", "sqlite://copy.db", 5),
+            ("postgres://p/kam", "postgres://s/kam", 0),
+            ("postgres://p/kam", "postgres://s/kam", 3601),
+        ] {
+            let refused = with(primary, standby, max_lag).validate_databases().unwrap_err();
+            assert!(refused.starts_with("database_read"), "{refused}");
+        }
     }
 
     #[test]

@@ -40,6 +40,7 @@ use crate::{
     platform::{
         db::Db,
         leases::{self, Lease},
+        replicas::{Heartbeat, LiveReplicas},
         telemetry,
     },
     rest::{RestApi, RestLayer},
@@ -106,6 +107,8 @@ pub async fn run(
     config.jobs.validate().map_err(StartupError::Config)?;
     config.webhooks.validate().map_err(StartupError::Config)?;
     config.notifications.validate().map_err(StartupError::Config)?;
+    config.replicas.validate().map_err(StartupError::Config)?;
+    config.validate_databases().map_err(StartupError::Config)?;
     let jwt = config
         .jwt
         .as_ref()
@@ -114,14 +117,23 @@ pub async fn run(
         .map_err(StartupError::Config)?;
     let db = Db::connect(&config).await?;
     tracing::info!(database = %config.redacted_database_url(), backend = ?db.backend(), "database connected");
+    if let Some(standby) = config.redacted_database_read_url() {
+        tracing::info!(standby = %standby, max_lag_s = config.database_read_max_lag.as_secs(), "reports may read from the standby");
+    }
     if config.migrate {
         db.migrate().await?;
         tracing::info!("migrations applied");
     }
     ensure_admin_key(&db, &config.admin_key_path()).await?;
+    // Both budgets are split among the replicas live on the database (counted by the heartbeat below).
+    let replicas = LiveReplicas::alone();
     let gate = Arc::new(Gate::new(
-        Authenticator::new(db.clone(), jwt, RateLimiter::new(config.failed_auth_limit)),
-        RateLimiter::new(config.rate_limit),
+        Authenticator::new(
+            db.clone(),
+            jwt,
+            RateLimiter::new(config.failed_auth_limit, replicas.clone()),
+        ),
+        RateLimiter::new(config.rate_limit, replicas.clone()),
     ));
 
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -208,6 +220,17 @@ pub async fn run(
     let dispatcher = Dispatcher::start(db.clone(), &config.webhooks, lease(WEBHOOK_DISPATCHER_JOB))
         .map_err(StartupError::Config)?;
 
+    // This replica's row in server_replicas, under its lease holder id: registered before it serves,
+    // deleted when shutdown begins.
+    let heartbeat = Heartbeat::start(
+        db.clone(),
+        config.replicas,
+        holder.clone(),
+        replicas,
+        stopping.subscribe(),
+    )
+    .await;
+
     let draining = Arc::new(Notify::new());
     let signal = {
         let draining = Arc::clone(&draining);
@@ -280,8 +303,9 @@ pub async fn run(
     }
     pruner.stop().await;
     dispatcher.stop().await;
+    heartbeat.stop().await;
     served?;
-    db.conn().clone().close().await?;
+    db.close().await?;
     tracing::info!("stopped");
     Ok(())
 }

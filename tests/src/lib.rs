@@ -20,6 +20,7 @@
 pub mod bench;
 pub mod catalogue;
 pub mod changes;
+pub mod fault_load;
 pub mod generator;
 pub mod hostile;
 pub mod http;

@@ -1,6 +1,6 @@
 //! A throwaway PostgreSQL cluster of a test's own, for what the shared server on
-//! `KAM_TEST_POSTGRES_URL` must not be put through: restarts mid-load, and `ssl = on` with certificates
-//! the test makes.
+//! `KAM_TEST_POSTGRES_URL` must not be put through: restarts mid-load, `ssl = on` with certificates
+//! the test makes, and a streaming standby of another scratch cluster.
 //!
 //! The cluster lives in a temporary directory, listens on 127.0.0.1 on a free port (and on a Unix socket
 //! in that directory, never in `/var/run/postgresql`), trusts every local connection, and is stopped
@@ -105,6 +105,44 @@ impl ScratchPostgres {
             format!("local all all trust\n{hba}\n"),
         )
         .expect("write pg_hba.conf");
+        self.pg_ctl(&["start", "-w", "-t", "60"]);
+    }
+
+    /// Makes this cluster a streaming hot standby of `primary` (whose `pg_hba.conf` must let
+    /// `replication` connect from 127.0.0.1) with `pg_basebackup`, and starts it.
+    pub fn start_standby_of(&self, primary: &ScratchPostgres) {
+        if self.as_server_user {
+            chown_tree(self.dir.path());
+        }
+        self.run(
+            "pg_basebackup",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &primary.port.to_string(),
+                "-U",
+                "postgres",
+                "-D",
+                &self.data_dir(),
+                // Write standby.signal and primary_conninfo: start as a standby streaming from it.
+                "--write-recovery-conf",
+                "--wal-method=stream",
+                // Not the default spread checkpoint, which takes minutes on an idle primary.
+                "--checkpoint=fast",
+                "--no-sync",
+            ],
+        );
+        // The copied configuration is the primary's: the lines appended last win.
+        let conf = [
+            format!("port = {}", self.port),
+            format!("unix_socket_directories = '{}'", self.dir.path().display()),
+            "hot_standby = on".to_owned(),
+        ];
+        append(
+            &Path::new(&self.data_dir()).join("postgresql.conf"),
+            &conf.join("\n"),
+        );
         self.pg_ctl(&["start", "-w", "-t", "60"]);
     }
 

@@ -325,6 +325,11 @@ async fn the_example_with_every_setting_uncommented_starts_a_server() {
     config.jwt.as_mut().unwrap().public_key_pem_file =
         Some(repo_root().join("tests/fixtures/jwt-test-public.pem"));
 
+    // A standby stands beside PostgreSQL only, and the example's is another host: this server, on
+    // SQLite, starts without it (tests/tests/standby_reports.rs starts one with a standby).
+    let standby = config.database_read_url.take();
+    assert!(standby.is_some_and(|url| url.starts_with("postgres://")));
+
     // `run` checks the rest: tiers, roles, currency, ranges, the JWT settings.
     let server = TestServer::start_with(Backend::Sqlite, |c| *c = config)
         .await

@@ -111,7 +111,7 @@ impl FeedbackService for FeedbackApi {
     ) -> Reply<pb::FeedbackReport> {
         let ctx = RequestContext::from_request(&request)?;
         let query = convert::report_query(request.into_inner(), convert::today())?;
-        let report = store::report(&self.db, ctx.visibility(), &query).await?;
+        let report = store::report(&self.db.for_reports(), ctx.visibility(), &query).await?;
         Ok(Response::new(convert::report_to_proto(report)))
     }
 }

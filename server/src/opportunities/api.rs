@@ -241,7 +241,7 @@ impl OpportunityService for OpportunityApi {
         let pb::GetFunnelSummaryRequest { filter, group_by } = request.into_inner();
         let group_by = convert::segment_grouping("group_by", group_by.as_ref())?;
         let scope = self.scope(&ctx, filter).await?;
-        let summary = store::funnel_summary(&self.db, &scope, group_by).await?;
+        let summary = store::funnel_summary(&self.db.for_reports(), &scope, group_by).await?;
         Ok(Response::new(convert::funnel_summary_to_proto(
             scope.pipeline.id,
             summary,
@@ -254,7 +254,7 @@ impl OpportunityService for OpportunityApi {
     ) -> Reply<pb::GetConversionReportResponse> {
         let ctx = RequestContext::from_request(&request)?;
         let scope = self.scope(&ctx, request.into_inner().filter).await?;
-        let report = store::conversion_report(&self.db, &scope).await?;
+        let report = store::conversion_report(&self.db.for_reports(), &scope).await?;
         Ok(Response::new(pb::GetConversionReportResponse {
             pipeline_id: scope.pipeline.id.to_string(),
             stages: report
@@ -279,7 +279,7 @@ impl OpportunityService for OpportunityApi {
     ) -> Reply<pb::GetVelocityReportResponse> {
         let ctx = RequestContext::from_request(&request)?;
         let scope = self.scope(&ctx, request.into_inner().filter).await?;
-        let report = store::velocity_report(&self.db, &scope).await?;
+        let report = store::velocity_report(&self.db.for_reports(), &scope).await?;
         Ok(Response::new(pb::GetVelocityReportResponse {
             pipeline_id: scope.pipeline.id.to_string(),
             stages: report
@@ -302,7 +302,7 @@ impl OpportunityService for OpportunityApi {
         let pb::GetForecastRequest { filter, group_by } = request.into_inner();
         let group_by = convert::segment_grouping("group_by", group_by.as_ref())?;
         let scope = self.scope(&ctx, filter).await?;
-        let forecast = store::forecast(&self.db, &scope, group_by).await?;
+        let forecast = store::forecast(&self.db.for_reports(), &scope, group_by).await?;
         Ok(Response::new(convert::forecast_to_proto(
             scope.pipeline.id,
             forecast,
@@ -321,8 +321,14 @@ impl OpportunityService for OpportunityApi {
             &request.page_token,
             format!("{:?}", request.filter),
         )?;
-        let (stalled, next) =
-            store::stalled_opportunities(&self.db, &scope, now(), page.size, page.after.as_ref()).await?;
+        let (stalled, next) = store::stalled_opportunities(
+            &self.db.for_reports(),
+            &scope,
+            now(),
+            page.size,
+            page.after.as_ref(),
+        )
+        .await?;
         Ok(Response::new(pb::ListStalledOpportunitiesResponse {
             opportunities: stalled
                 .into_iter()
@@ -403,7 +409,7 @@ impl OpportunityService for OpportunityApi {
     ) -> Reply<pb::GetCompetitorReportResponse> {
         let ctx = RequestContext::from_request(&request)?;
         let query = convert::competitor_report_query(request.get_ref())?;
-        let report = store::competitor_report(&self.db, ctx.visibility(), &query).await?;
+        let report = store::competitor_report(&self.db.for_reports(), ctx.visibility(), &query).await?;
         Ok(Response::new(convert::competitor_report_to_proto(report)))
     }
 }

@@ -56,7 +56,7 @@ impl PlanningService for PlanningApi {
         let ctx = RequestContext::from_request(&request)?;
         let query =
             convert::revenue_report_query(request.into_inner(), &self.config.reporting_currency, now())?;
-        let report = store::revenue_report(&self.db, ctx.visibility(), &query).await?;
+        let report = store::revenue_report(&self.db.for_reports(), ctx.visibility(), &query).await?;
         Ok(Response::new(convert::revenue_report_to_proto(&query, report)))
     }
     async fn upsert_revenue_records(
@@ -162,14 +162,14 @@ impl PlanningService for PlanningApi {
         let selection = v.take(convert::row_selection(row_limit, changed_only));
         v.into_result()?;
         let selection = selection.expect("checked above");
-        let table = store::recompute_tiers(
-            &self.db,
-            &ctx,
-            as_of.unwrap_or_else(now),
-            &self.config,
-            !validate_only,
-        )
-        .await?;
+        // A preview is a report; applying the ranking writes.
+        let db = match validate_only {
+            true => self.db.for_reports(),
+            false => self.db.clone(),
+        };
+        let table =
+            store::recompute_tiers(&db, &ctx, as_of.unwrap_or_else(now), &self.config, !validate_only)
+                .await?;
         Ok(Response::new(convert::tier_table_to_proto(table, &selection)))
     }
 
@@ -483,9 +483,10 @@ impl PlanningService for PlanningApi {
             &page_token,
             format!("overdue_cadence {tier:?} {kind:?} {segments:?}"),
         )?;
-        let in_segments = store::accounts_in_segments(self.db.conn(), &segments).await?;
+        let reports = self.db.for_reports();
+        let in_segments = store::accounts_in_segments(reports.conn(), &segments).await?;
         let mut rows =
-            store::overdue_cadence(&self.db, ctx.visibility(), &self.config, now(), tier, kind).await?;
+            store::overdue_cadence(&reports, ctx.visibility(), &self.config, now(), tier, kind).await?;
         rows.retain(|row| {
             in_segments
                 .as_ref()
@@ -588,14 +589,15 @@ impl PlanningService for PlanningApi {
             &page_token,
             format!("at_risk {tier:?} {below} {segments:?}"),
         )?;
-        let in_segments = store::accounts_in_segments(self.db.conn(), &segments).await?;
+        let reports = self.db.for_reports();
+        let in_segments = store::accounts_in_segments(reports.conn(), &segments).await?;
         let scope = store::HealthScope {
             account_id: None,
             tier,
             visibility: ctx.visibility(),
         };
         let at = now();
-        let mut rows: Vec<_> = store::assess_accounts(&self.db, &scope, &self.config, at)
+        let mut rows: Vec<_> = store::assess_accounts(&reports, &scope, &self.config, at)
             .await?
             .into_iter()
             .filter(|(_, health)| health.score < below)

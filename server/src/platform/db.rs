@@ -1,19 +1,19 @@
 //! The database handle: connecting (SQLite tuned for a server, or PostgreSQL), migrating, and running a
 //! mutation as one transaction.
 
-use std::{future::Future, ops::Deref, sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 use kam_migrations::{Migrator, MigratorTrait};
 use sea_orm::{
     AccessMode, ColumnTrait, ConnectOptions, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, DbErr, IsolationLevel, RuntimeErr, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    DatabaseTransaction, DbErr, IsolationLevel, SqliteTransactionMode, TransactionOptions, TransactionTrait,
     sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr},
     sqlx,
 };
 
+use self::standby::Standby;
 use crate::{
     config::Config,
     platform::error::{Error, Result},
@@ -65,16 +65,23 @@ pub mod outage {
     }
 }
 
+pub mod standby;
+
 /// The transaction handed to [`Db::write`]'s work.
 pub type Tx = Arc<DatabaseTransaction>;
 
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: DatabaseConnection,
+    /// Where reports may read while it keeps up (`database_read_url`).
+    standby: Option<Arc<Standby>>,
 }
 
 impl Db {
     /// Connects to `config.database_url`. A URL without a scheme is taken as a SQLite file path.
+    ///
+    /// With `database_read_url` set, also to that standby, lazily: the server starts while the standby
+    /// is down, and reports read from the primary until the standby is reached and keeps up.
     pub async fn connect(config: &Config) -> Result<Self, DbErr> {
         let url = normalize_url(&config.database_url);
         if let Some(file) = sqlite_file(&url) {
@@ -82,35 +89,43 @@ impl Db {
                 DbErr::Custom(format!("cannot create the SQLite file {}: {e}", file.display()))
             })?;
         }
-        let mut options = ConnectOptions::new(url);
-        options
-            .max_connections(config.db_max_connections)
-            .min_connections(1)
-            .connect_timeout(Duration::from_secs(10))
-            .sqlx_logging(false)
-            // Pinging every connection before each use doubled the round trips of a simple read; only a
-            // connection idle long enough to have been dropped by a proxy or restart is tested.
-            .test_before_acquire_if_idle_for(Duration::from_secs(30))
-            .map_sqlx_postgres_before_acquire(|conn, connection| {
-                Box::pin(async move {
-                    if outage::may_have_broken(connection.age) {
-                        sqlx::Connection::ping(conn).await?;
-                    }
-                    Ok(true)
-                })
-            })
-            .map_sqlx_sqlite_opts(|opts| {
-                opts.create_if_missing(true)
-                    .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                    .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
-                    .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10))
-                    // A batch lookup returns thousands of rows; the worker thread hands them over in
-                    // chunks this large instead of stopping every 50 for the task to catch up.
-                    .row_buffer_size(4096)
-            });
-        let conn = Database::connect(options).await?;
-        Ok(Self { conn })
+        let conn = Database::connect(pool_options(url, config.db_max_connections)).await?;
+        let standby = match &config.database_read_url {
+            Some(read_url) => {
+                let mut options = pool_options(read_url.clone(), config.db_max_connections);
+                options.min_connections(0).connect_lazy(true);
+                let standby = Arc::new(Standby::new(
+                    Database::connect(options).await?,
+                    config.database_read_max_lag,
+                ));
+                standby.start_probe(conn.clone());
+                Some(standby)
+            }
+            None => None,
+        };
+        Ok(Self { conn, standby })
+    }
+
+    /// The handle reports read through: the standby's while it lags less than
+    /// `database_read_max_lag`, else this one. Only for reads that may show the data as it was that
+    /// long ago; never for a read that must see the caller's own writes, nor for a write.
+    pub fn for_reports(&self) -> Db {
+        let conn = self.standby.as_deref().and_then(Standby::if_fresh);
+        match conn {
+            Some(conn) => Db {
+                conn: conn.clone(),
+                standby: None,
+            },
+            None => self.clone(),
+        }
+    }
+
+    /// Closes the pools (and stops the standby's lag probe): what shutdown does last.
+    pub async fn close(&self) -> Result<(), DbErr> {
+        if let Some(standby) = &self.standby {
+            standby.close().await?;
+        }
+        self.conn.clone().close().await
     }
 
     pub async fn migrate(&self) -> Result<(), DbErr> {
@@ -211,6 +226,38 @@ impl Db {
     }
 }
 
+/// The pool settings of the primary and of the standby.
+fn pool_options(url: String, max_connections: u32) -> ConnectOptions {
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        // Pinging every connection before each use doubled the round trips of a simple read; only a
+        // connection idle long enough to have been dropped by a proxy or restart is tested.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
+        .map_sqlx_postgres_before_acquire(|conn, connection| {
+            Box::pin(async move {
+                if outage::may_have_broken(connection.age) {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.create_if_missing(true)
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                // A batch lookup returns thousands of rows; the worker thread hands them over in
+                // chunks this large instead of stopping every 50 for the task to catch up.
+                .row_buffer_size(4096)
+        });
+    options
+}
+
 /// The current time at the precision both backends keep (microseconds), so what is read back equals
 /// what was written.
 pub fn now() -> DateTime<Utc> {
@@ -283,22 +330,10 @@ fn create_private(_file: &std::path::Path) -> std::io::Result<()> {
 }
 
 /// A lost race that is safe to run again from the start: PostgreSQL's "could not serialize access"
-/// (40001) and deadlock (40P01), or [`Error::Contention`] raised by the work itself.
+/// (40001) and deadlock (40P01), which the error mapping makes [`Error::Contention`], or that error
+/// raised by the work itself.
 fn is_retryable(err: &Error) -> bool {
-    let db = match err {
-        Error::Contention => return true,
-        Error::Database(db) | Error::Unavailable(db) => db,
-        _ => return false,
-    };
-    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = db else {
-        return false;
-    };
-    match e.deref() {
-        sqlx::Error::Database(db_err) => {
-            matches!(db_err.code().as_deref(), Some("40001" | "40P01"))
-        }
-        _ => false,
-    }
+    matches!(err, Error::Contention)
 }
 
 #[cfg(test)]

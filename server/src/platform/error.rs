@@ -197,9 +197,26 @@ impl From<DbErr> for Error {
         if is_unavailable(&err) {
             crate::platform::db::outage::record();
             Self::Unavailable(err)
+        } else if is_lost_race(&err) {
+            Self::Contention
         } else {
             Self::Database(err)
         }
+    }
+}
+
+/// Whether `err` is PostgreSQL's "could not serialize access" (40001) or a deadlock (40P01): a race
+/// lost to another transaction, safe to run again from the start. A write runs itself again; a read
+/// meets it on a standby, whose replay cancels a report reading rows it must remove ("conflict with
+/// recovery", also 40001), and the client is told to retry (ABORTED), not that the server failed.
+fn is_lost_race(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx};
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err else {
+        return false;
+    };
+    match &**e {
+        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("40001" | "40P01")),
+        _ => false,
     }
 }
 
@@ -574,6 +591,20 @@ mod tests {
                 "{shown}"
             );
             assert!(!status.message().contains("reset"), "{shown}");
+        }
+    }
+
+    /// A serialization failure or deadlock, and a report on a standby cancelled by its replay, are a
+    /// lost race: ABORTED, which clients retry, not INTERNAL.
+    #[test]
+    fn a_lost_race_is_aborted() {
+        use sea_orm::sqlx::Error as Sqlx;
+        for code in ["40001", "40P01"] {
+            for make in [DbErr::Exec, DbErr::Query] {
+                let error = Error::from(wrapped(make, Sqlx::Database(Box::new(PgError(code)))));
+                assert!(matches!(error, Error::Contention), "{code}: {error:?}");
+                assert_eq!(Status::from(error).code(), Code::Aborted, "{code}");
+            }
         }
     }
 

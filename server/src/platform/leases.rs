@@ -154,7 +154,7 @@ pub fn holder_id() -> String {
 }
 
 /// Numbered parameters: `$1` on PostgreSQL, `?1` on SQLite (both let one number appear twice).
-fn placeholder(backend: DatabaseBackend) -> &'static str {
+pub(crate) fn placeholder(backend: DatabaseBackend) -> &'static str {
     match backend {
         DatabaseBackend::Postgres => "$",
         _ => "?",

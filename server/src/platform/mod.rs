@@ -21,6 +21,7 @@ pub mod leases;
 pub mod money;
 pub mod named_enum;
 pub mod paging;
+pub mod replicas;
 pub mod request;
 pub mod telemetry;
 pub mod wire;

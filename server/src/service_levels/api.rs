@@ -372,7 +372,7 @@ impl ServiceLevelService for ServiceLevelApi {
             segments,
             group_by,
         };
-        let report = store::compliance_report(&self.db, &scope).await?;
+        let report = store::compliance_report(&self.db.for_reports(), &scope).await?;
         let compliance = |c: &store::Compliance| pb::SlaCompliance {
             met: c.met(),
             breached: c.breached(),

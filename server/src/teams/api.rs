@@ -192,7 +192,14 @@ impl TeamService for TeamApi {
             segments,
         } = request.into_inner();
         let (tiers, segments) = convert::coverage_filter(&tiers, segments.as_ref())?;
-        let report = store::coverage_report(&self.db, &self.coverage, &tiers, &segments, gaps_only).await?;
+        let report = store::coverage_report(
+            &self.db.for_reports(),
+            &self.coverage,
+            &tiers,
+            &segments,
+            gaps_only,
+        )
+        .await?;
         let covered_count = report.iter().filter(|a| a.is_covered()).count();
         Ok(Response::new(pb::GetCoverageReportResponse {
             accounts: report.into_iter().map(convert::coverage_to_proto).collect(),
@@ -202,7 +209,7 @@ impl TeamService for TeamApi {
 
     async fn get_workload(&self, request: Request<pb::GetWorkloadRequest>) -> Reply<pb::GetWorkloadResponse> {
         let staff = convert::staff_ids(&request.get_ref().staff_ids)?;
-        let workloads = store::workload(&self.db, &self.responsibilities, &staff).await?;
+        let workloads = store::workload(&self.db.for_reports(), &self.responsibilities, &staff).await?;
         Ok(Response::new(pb::GetWorkloadResponse {
             workloads: workloads.into_iter().map(convert::workload_to_proto).collect(),
         }))
