@@ -213,6 +213,20 @@ impl TestServer {
         Self::start_on(backend, database_url, None, dir, configure).await
     }
 
+    /// Starts another replica on `first`'s database, as a second `kam-server` on the same database
+    /// would run: it finds the schema and the ADMIN there, and its default caller is `first`'s ADMIN.
+    /// The database stays `first`'s (dropped when `first` stops): stop this one first.
+    pub async fn start_beside(first: &TestServer, configure: impl FnOnce(&mut kam_server::Config)) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("kam-test-")
+            .tempdir()
+            .expect("create a temporary directory");
+        // Only a first start writes the ADMIN key; this replica's caller reads it where it would.
+        std::fs::copy(first.admin_key_path(), dir.path().join("kam-admin.key"))
+            .expect("copy the first replica's ADMIN key");
+        Self::start_on(first.backend, first.database_url.clone(), None, dir, configure).await
+    }
+
     async fn start_on(
         backend: Backend,
         database_url: String,

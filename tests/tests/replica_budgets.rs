@@ -23,13 +23,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 use kam_server::{Config, config::RateLimit};
 use kam_tests::{Backend, Bearer, TestServer, pb, pb::identity_service_client::IdentityServiceClient};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, Value};
-use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tokio::task::JoinHandle;
 use tonic::{
     Code, Status,
     transport::{Channel, Endpoint},
-};
-use tonic_health::pb::{
-    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
 
 /// The whole fleet's budget per principal: 40 calls at once, one more a second.
@@ -73,7 +70,7 @@ async fn two_replicas_grant_each_budget_once_between_them(backend: Backend) {
     let spread = principal(&first).await;
     let after_the_second_stops = principal(&first).await;
 
-    let second = Replica::join(&first, budgets).await;
+    let second = TestServer::start_beside(&first, budgets).await;
     assert_eq!(
         replicas(&db).await.len(),
         2,
@@ -83,7 +80,7 @@ async fn two_replicas_grant_each_budget_once_between_them(backend: Backend) {
 
     // Half the burst from each (what a balancer spreading the principal's calls evenly would give),
     // the whole burst from both together.
-    let from_second = served_until_exhausted(&second.channel, &spread).await;
+    let from_second = served_until_exhausted(&second.anonymous(), &spread).await;
     assert_share(from_second, BURST.div_ceil(2), RATE, 2, "the second replica");
     let from_first = served_until_exhausted(&first.anonymous(), &spread).await;
     assert_share(from_first, BURST.div_ceil(2), RATE, 2, "the first replica");
@@ -290,73 +287,6 @@ async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) ->
         }
         assert!(Instant::now() < deadline, "{what}: not within {PATIENCE:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// A second KAM server on the first one's database, run by the test (the harness's own servers each
-/// start on a database of their own and read the ADMIN key their first start wrote).
-struct Replica {
-    addr: SocketAddr,
-    channel: Channel,
-    shutdown: oneshot::Sender<()>,
-    task: JoinHandle<Result<(), kam_server::StartupError>>,
-    /// Where it would write an ADMIN key (it finds one in the database and writes none).
-    _dir: tempfile::TempDir,
-}
-
-impl Replica {
-    async fn join(first: &TestServer, configure: impl FnOnce(&mut Config)) -> Self {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("the server's address");
-        let mut config = Config {
-            listen_addr: addr,
-            database_url: first.database_url().to_owned(),
-            migrate: true,
-            db_max_connections: 8,
-            drain_timeout: Duration::from_secs(5),
-            admin_key_file: Some(dir.path().join("kam-admin.key")),
-            // As the harness: the watcher would only add work.
-            notifications: kam_server::config::NotificationsConfig {
-                watch_interval_seconds: 0,
-                ..Default::default()
-            },
-            ..Config::default()
-        };
-        configure(&mut config);
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(kam_server::run(config, listener, async move {
-            let _ = stopped.await;
-        }));
-        let channel = Endpoint::from_shared(format!("http://{addr}"))
-            .expect("an endpoint")
-            .connect_lazy();
-        let mut health = HealthClient::new(channel.clone());
-        eventually("the second replica is SERVING", async || {
-            assert!(!task.is_finished(), "the second replica stopped during startup");
-            let check = health.check(HealthCheckRequest::default()).await;
-            check
-                .is_ok_and(|answer| answer.get_ref().status == ServingStatus::Serving as i32)
-                .then_some(())
-        })
-        .await;
-        Self {
-            addr,
-            channel,
-            shutdown,
-            task,
-            _dir: dir,
-        }
-    }
-
-    /// Stops it gracefully and checks it stopped cleanly.
-    async fn stop(self) {
-        let _ = self.shutdown.send(());
-        let outcome = tokio::time::timeout(PATIENCE, self.task)
-            .await
-            .expect("the second replica stops in time")
-            .expect("the second replica did not panic");
-        outcome.expect("the second replica stopped cleanly");
     }
 }
 
