@@ -663,6 +663,31 @@ pub(crate) fn with_database(url: &str, name: &str) -> Result<String, &'static st
 ///     async fn creates_an_account(server: &TestServer) { /* ... */ }
 /// }
 /// ```
+/// Each named `async fn name(backend: Backend)` once per backend, as the tests `sqlite::name` and
+/// `postgres::name`: for tests that start their servers themselves (several, or with settings of their
+/// own), where [`backend_tests!`] hands each test one server it started.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
 #[macro_export]
 macro_rules! backend_tests {
     ($(

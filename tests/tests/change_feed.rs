@@ -881,29 +881,7 @@ async fn a_revenue_record_moved_to_another_account_leaves_a_members_copy(backend
     teams.server.stop().await;
 }
 
-/// Each test once per backend, as `sqlite::name` and `postgres::name`.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(kam_tests::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(kam_tests::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+kam_tests::on_both_backends!(
     an_interaction_syncs_as_it_is_now,
     an_account_plan_syncs_as_it_is_now,
     a_removed_seat_comes_with_its_end_time,

@@ -1299,28 +1299,7 @@ async fn events_stored_before_the_contract_come_typed(backend: Backend) {
     server.stop().await;
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(kam_tests::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(kam_tests::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+kam_tests::on_both_backends!(
     events_stored_before_the_contract_come_typed,
     resumes_without_gap_or_duplicate,
     filters_keep_the_types_asked_for,

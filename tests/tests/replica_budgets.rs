@@ -363,28 +363,7 @@ fn placeholder(backend: DatabaseBackend, n: usize) -> String {
     }
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(kam_tests::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(kam_tests::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+kam_tests::on_both_backends!(
     two_replicas_grant_each_budget_once_between_them,
     a_replica_that_died_is_no_longer_counted_once_the_ttl_passes,
 );

@@ -1147,28 +1147,7 @@ async fn two_servers_on_one_database_deliver_each_event_once(backend: Backend) {
     database.drop_now().await;
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(kam_tests::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(kam_tests::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+kam_tests::on_both_backends!(
     signed_events_arrive_in_order,
     a_failing_receiver_gets_every_event_once_in_order_after_retries,
     a_disabled_subscription_waits_and_resumes_where_it_stopped,
