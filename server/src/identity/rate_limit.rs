@@ -302,6 +302,20 @@ mod tests {
         }
     }
 
+    /// Calls for one principal spaced by `gaps_ms`: how many were served, over how many seconds.
+    fn served_over(limiter: &RateLimiter, gaps_ms: &[u64]) -> (u32, f64) {
+        let (who, start) = (Uuid::nil(), Instant::now());
+        let mut now = start;
+        let mut served = 0u32;
+        for gap in gaps_ms {
+            now += Duration::from_millis(*gap);
+            if limiter.acquire(who, now).is_ok() {
+                served += 1;
+            }
+        }
+        (served, now.duration_since(start).as_secs_f64())
+    }
+
     proptest! {
         /// Over any window, a principal is served at most `burst + rate × window` requests.
         #[test]
@@ -311,16 +325,7 @@ mod tests {
             gaps_ms in prop::collection::vec(0u64..200, 1..300),
         ) {
             let limiter = limiter(rate, burst);
-            let (who, start) = (Uuid::nil(), Instant::now());
-            let mut now = start;
-            let mut served = 0u32;
-            for gap in gaps_ms {
-                now += Duration::from_millis(gap);
-                if limiter.acquire(who, now).is_ok() {
-                    served += 1;
-                }
-            }
-            let window = now.duration_since(start).as_secs_f64();
+            let (served, window) = served_over(&limiter, &gaps_ms);
             prop_assert!(f64::from(served) <= f64::from(burst) + f64::from(rate) * window + 1e-9);
         }
 
@@ -335,16 +340,7 @@ mod tests {
             let live = LiveReplicas::alone();
             live.set(replicas);
             let limiter = shared_limiter(rate, burst, &live);
-            let (who, start) = (Uuid::nil(), Instant::now());
-            let mut now = start;
-            let mut served = 0u32;
-            for gap in gaps_ms {
-                now += Duration::from_millis(gap);
-                if limiter.acquire(who, now).is_ok() {
-                    served += 1;
-                }
-            }
-            let window = now.duration_since(start).as_secs_f64();
+            let (served, window) = served_over(&limiter, &gaps_ms);
             let share = f64::from(burst.div_ceil(replicas)) + f64::from(rate) / f64::from(replicas) * window;
             prop_assert!(f64::from(served) <= share + 1e-9);
         }

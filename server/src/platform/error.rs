@@ -210,13 +210,20 @@ impl From<DbErr> for Error {
 /// meets it on a standby, whose replay cancels a report reading rows it must remove ("conflict with
 /// recovery", also 40001), and the client is told to retry (ABORTED), not that the server failed.
 fn is_lost_race(err: &DbErr) -> bool {
-    use sea_orm::{RuntimeErr, sqlx};
-    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err else {
-        return false;
-    };
-    match &**e {
-        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("40001" | "40P01")),
-        _ => false,
+    matches!(
+        sqlx_error(err),
+        Some(sea_orm::sqlx::Error::Database(db)) if matches!(db.code().as_deref(), Some("40001" | "40P01"))
+    )
+}
+
+/// The sqlx error behind a statement that failed. sea-orm wraps the same sqlx error as `Exec` or
+/// `Query` depending on where it struck (a connection dropped mid-transaction surfaces from whichever
+/// statement was running), so the sqlx error itself tells what happened.
+fn sqlx_error(err: &DbErr) -> Option<&sea_orm::sqlx::Error> {
+    use sea_orm::RuntimeErr;
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e),
+        _ => None,
     }
 }
 
@@ -228,18 +235,15 @@ pub const UNAVAILABLE_RETRY_AFTER: std::time::Duration = std::time::Duration::fr
 /// pool found no connection in time or is closed, or the connection broke before or during the
 /// statement (a PostgreSQL restart, failover or network cut). Such a call may succeed when made again,
 /// so the client is told UNAVAILABLE, never INTERNAL.
-///
-/// sea-orm wraps the same sqlx error as `Conn`, `Exec` or `Query` depending on where it struck (a
-/// connection dropped mid-transaction surfaces from whichever statement was running), so the sqlx
-/// error itself decides.
 fn is_unavailable(err: &DbErr) -> bool {
-    use sea_orm::{RuntimeErr, sqlx};
-    let sqlx_err = match err {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
-        _ => return false,
+    use sea_orm::sqlx;
+    if matches!(err, DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) {
+        return true;
+    }
+    let Some(sqlx_err) = sqlx_error(err) else {
+        return false;
     };
-    match &**sqlx_err {
+    match sqlx_err {
         // The socket broke (reset, refused, EOF), the TLS session over it broke, or the server stopped
         // mid-message ("connection closed", "unexpected end of stream").
         sqlx::Error::Io(_)

@@ -29,7 +29,8 @@ const MAX_SAMPLES: usize = 4096;
 const FASTEST_PROBE: Duration = Duration::from_millis(100);
 const SLOWEST_PROBE: Duration = Duration::from_secs(1);
 
-const PRIMARY_POSITION: &str = "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint AS position";
+const PRIMARY_POSITION: &str = "SELECT pg_is_in_recovery() AS recovering, \
+     (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint AS position";
 /// `pg_last_wal_replay_lsn()` is NULL on a server that is not a standby (one promoted since, or a
 /// primary named by mistake).
 const STANDBY_POSITION: &str = "SELECT pg_is_in_recovery() AS recovering, \
@@ -93,9 +94,9 @@ impl Standby {
     async fn probe_once(&self, primary: &DatabaseConnection) {
         let sampled_at = Instant::now();
         match position(primary, PRIMARY_POSITION).await {
-            Ok((_, Some(position))) => self.meter().primary_at(sampled_at, position),
+            Ok((false, Some(position))) => self.meter().primary_at(sampled_at, position),
             // Without a fresh sample the standby's view ages, and falls past the bound in time.
-            Ok((_, None)) => {}
+            Ok(_) => tracing::debug!("lag probe: database_url is in recovery"),
             Err(err) => tracing::debug!(error = %err, "lag probe: the primary did not answer"),
         }
         match position(&self.conn, STANDBY_POSITION).await {
@@ -130,8 +131,10 @@ async fn position(conn: &DatabaseConnection, sql: &str) -> Result<(bool, Option<
         .query_one_raw(Statement::from_string(conn.get_database_backend(), sql))
         .await?
         .ok_or_else(|| DbErr::Custom("the lag probe read no row".to_owned()))?;
-    let recovering = row.try_get::<bool>("", "recovering").unwrap_or(false);
-    Ok((recovering, row.try_get::<Option<i64>>("", "position")?))
+    Ok((
+        row.try_get::<bool>("", "recovering")?,
+        row.try_get::<Option<i64>>("", "position")?,
+    ))
 }
 
 /// The standby's lag, from the primary's positions sampled over time and the standby's replay.
