@@ -28,6 +28,7 @@ mod m20261207_000020_feedback;
 mod m20261208_000021_segments;
 mod m20261208_000022_competitors;
 mod m20261208_000023_server_replicas;
+mod m20261209_000025_live_service_requests;
 
 pub struct Migrator;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000021_segments::Migration),
             Box::new(m20261208_000022_competitors::Migration),
             Box::new(m20261208_000023_server_replicas::Migration),
+            Box::new(m20261209_000025_live_service_requests::Migration),
         ]
     }
 }

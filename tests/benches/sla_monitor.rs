@@ -10,11 +10,17 @@
 //!    server's own rules derive, as if the monitor had been running all along), then runs `ANALYZE` (on
 //!    PostgreSQL `VACUUM ANALYZE`);
 //! 3. prints the plans (`EXPLAIN QUERY PLAN` / `EXPLAIN`) of the monitor's batch query (due requests by
-//!    `next_check_time`) and of the AT_RISK filter, to show `ix_service_requests_next_check` and the
-//!    partial due-time indexes (`ix_service_requests_running_*`) at work;
+//!    `next_check_time`) and of the AT_RISK and BREACHED open filters, to show
+//!    `ix_service_requests_next_check` and the live requests' index (`ix_service_requests_live`) at work;
 //! 4. starts the server again, SLA monitor off, and times `ListServiceRequests` filtered to
-//!    `sla_state = AT_RISK` (first page, page_size 50 and 1000; one warm-up and `KAM_BENCH_RUNS` calls,
-//!    one at a time, as the ADMIN), and for comparison the due-soon filter (IN_PROGRESS, due within 4 h);
+//!    `sla_state = AT_RISK` (first page, page_size 50 and 1000), the due-soon filter (IN_PROGRESS,
+//!    open, due within 4 h) and BREACHED open (one warm-up and `KAM_BENCH_RUNS` calls each, one at a
+//!    time, as the ADMIN); for each page of 50 also the page after it (the warm-up's `page_token`).
+//!    Beside each it reports the process's peak resident memory (`VmRSS` of /proc/self/status, sampled
+//!    every 20 ms on a thread while the calls run), and the resident memory at rest, once the server has
+//!    started and before the first list call. The server runs in this process, so that is the server's
+//!    memory (with its SQLite connections' page caches) plus the benchmark's small share and what the
+//!    generation left allocated; PostgreSQL's own memory is in its backend processes, not counted;
 //! 5. stops it and times the monitor's scan,
 //!    `kam_server::service_levels::monitor::scan_once(&db, now + Δ, KAM_BENCH_BATCH)`, on a connection
 //!    pool like the server's, for Δ = 1 min, 5 min, 15 min and 60 min in turn (each scan records the transitions that came due since the previous one, so
@@ -22,8 +28,9 @@
 //!    table), and the scan's batch query alone at the same instants (before the scans, read only).
 //!
 //! It prints the generation time, where the open requests stand (breached, at risk, paused, due within
-//! 4 h, in progress), the table sizes, and one table per backend: what was timed, the rows it
-//! returned or examined, median and max.
+//! 4 h, in progress), the table sizes, the resident memory at rest, and one table per backend: what
+//! was timed, the rows it returned or examined, median and max, and the peak resident memory (MiB)
+//! during the list calls.
 //!
 //! Run (the full size takes several minutes per backend on 2 cores; try a small one first):
 //!
@@ -54,8 +61,9 @@ use kam_server::{platform::db::Db, service_levels::monitor::scan_once};
 use kam_tests::{
     Bearer,
     bench::{
-        Backend, BenchDatabase, BoxError, backends_from_env, connect_for_writing, describe_machine, endpoint,
-        env_or, load_average, median, millis, on_fresh_database, start_kam_server,
+        self, Backend, BenchDatabase, BoxError, MemorySampler, backends_from_env, connect_for_writing,
+        describe_machine, endpoint, env_or, load_average, median, millis, on_fresh_database,
+        start_kam_server,
     },
     sla_generator::{SlaGenerated, SlaGeneratorConfig, generate_requests},
 };
@@ -138,6 +146,8 @@ struct Measurement {
     rows: u64,
     /// Sorted.
     times: Vec<Duration>,
+    /// The process's peak resident memory while this was measured, in KiB (list calls only).
+    peak_rss_kib: Option<u64>,
 }
 
 /// What one backend took, left and measured.
@@ -150,6 +160,8 @@ struct BackendResult {
     sizes: Vec<(String, i64)>,
     /// The machine's load average before and after measuring.
     load: (String, String),
+    /// The process's resident memory with the server started, before the list calls, in KiB.
+    rest_rss_kib: Option<u64>,
     measurements: Vec<Measurement>,
 }
 
@@ -233,6 +245,7 @@ async fn bench_backend(database: &BenchDatabase, settings: &Settings) -> Result<
             what: format!("scan batch query alone, now+{minutes}m"),
             rows,
             times,
+            peak_rss_kib: None,
         });
     }
     db.close().await?;
@@ -241,7 +254,8 @@ async fn bench_backend(database: &BenchDatabase, settings: &Settings) -> Result<
     let load_before = load_average();
     let lists = measure_lists(server.addr, &key_file, now, settings.runs).await;
     server.stop().await?;
-    measurements.extend(lists?);
+    let lists = lists?;
+    measurements.extend(lists.measurements);
 
     // The monitor: scans at increasing instants, each recording what came due since the last.
     let server_db = Db::connect(&kam_server::Config {
@@ -266,6 +280,7 @@ async fn bench_backend(database: &BenchDatabase, settings: &Settings) -> Result<
             ),
             rows: scanned.examined,
             times: vec![took],
+            peak_rss_kib: None,
         });
     }
     // A scan with nothing due: the floor.
@@ -281,6 +296,7 @@ async fn bench_backend(database: &BenchDatabase, settings: &Settings) -> Result<
         what: "monitor scan_once, nothing due".to_owned(),
         rows: 0,
         times,
+        peak_rss_kib: None,
     });
     server_db.conn().clone().close().await?;
     let load = (load_before, load_average());
@@ -291,6 +307,7 @@ async fn bench_backend(database: &BenchDatabase, settings: &Settings) -> Result<
         analyze,
         sizes,
         load,
+        rest_rss_kib: lists.rest_rss_kib,
         measurements,
     })
 }
@@ -321,24 +338,60 @@ fn scan_query(backend: Backend, at: DateTime<Utc>, batch: u64) -> (String, Vec<V
     )
 }
 
-/// The AT_RISK filter of `ListServiceRequests` (either target), first page in creation order, as the
-/// server's `state_condition` builds it.
+/// The AT_RISK filter of `ListServiceRequests` (either target), first page in id order, as the
+/// server's `state_condition` builds it, with the live-request condition the server adds.
 fn at_risk_query(backend: Backend, at: DateTime<Utc>, limit: i64) -> (String, Vec<Value>) {
     let p = |n| placeholder(backend, n);
     (
         format!(
             "SELECT id FROM service_requests WHERE \
-             (first_response_settled_state IS NULL AND first_response_at_risk_time <= {0} \
+             ((first_response_settled_state IS NULL AND first_response_at_risk_time <= {0} \
               AND first_response_due_time >= {0}) \
              OR (resolution_settled_state IS NULL AND resolution_at_risk_time <= {0} \
-              AND resolution_due_time >= {0}) \
-             ORDER BY id LIMIT {1}",
+              AND resolution_due_time >= {0})) \
+             AND {LIVE_REQUEST} ORDER BY id LIMIT {1}",
             p(1),
             p(2)
         ),
         vec![at.into(), limit.into()],
     )
 }
+
+/// The BREACHED filter of `ListServiceRequests` with `open_only` (either target), first page in id
+/// order, as the server builds it.
+fn breached_open_query(backend: Backend, at: DateTime<Utc>, limit: i64) -> (String, Vec<Value>) {
+    let p = |n| placeholder(backend, n);
+    (
+        format!(
+            "SELECT id FROM service_requests WHERE \
+             status NOT IN ({2}, {3}, {4}) \
+             AND (first_response_settled_state = {5} \
+              OR (first_response_settled_state IS NULL AND first_response_due_time < {0}) \
+              OR resolution_settled_state = {5} \
+              OR (resolution_settled_state IS NULL AND resolution_due_time < {0})) \
+             AND {LIVE_REQUEST} ORDER BY id LIMIT {1}",
+            p(1),
+            p(2),
+            p(3),
+            p(4),
+            p(5),
+            p(6)
+        ),
+        vec![
+            at.into(),
+            limit.into(),
+            "RESOLVED".into(),
+            "CLOSED".into(),
+            "CANCELLED".into(),
+            "BREACHED".into(),
+        ],
+    )
+}
+
+/// The condition the server adds to the filters only live requests match (`LIVE_REQUEST` in
+/// `service_levels::store::requests`): the predicate of `ix_service_requests_live`.
+const LIVE_REQUEST: &str = "(first_response_settled_state IS NULL OR resolution_settled_state IS NULL \
+                            OR status NOT IN ('RESOLVED', 'CLOSED', 'CANCELLED'))";
 
 async fn print_plans(
     backend: Backend,
@@ -356,6 +409,10 @@ async fn print_plans(
         (
             "AT_RISK filter, first page of 50",
             at_risk_query(backend, now, 50),
+        ),
+        (
+            "BREACHED open filter, first page of 50",
+            breached_open_query(backend, now, 50),
         ),
     ] {
         let rows = db
@@ -389,49 +446,87 @@ async fn count(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Result
     Ok(row.try_get_by_index(0)?)
 }
 
-/// `ListServiceRequests` through the real server: AT_RISK (page 50 and 1000), and the due-soon filter.
+/// What the list calls measured, and the server's resident memory before them.
+struct ListMeasurements {
+    measurements: Vec<Measurement>,
+    /// The process's resident memory after the server started and before the first list call, in KiB.
+    rest_rss_kib: Option<u64>,
+}
+
+/// `ListServiceRequests` through the real server: AT_RISK (page 50 and 1000), the due-soon filter and
+/// BREACHED open, each first page and, for the pages of 50, the page after it (its page_token), with
+/// the process's peak resident memory during each.
 async fn measure_lists(
     addr: SocketAddr,
     key_file: &Path,
     now: DateTime<Utc>,
     runs: usize,
-) -> Result<Vec<Measurement>, BoxError> {
+) -> Result<ListMeasurements, BoxError> {
     let key = std::fs::read_to_string(key_file)?;
     let channel = endpoint(addr)?.connect().await?;
     let client: Client = ServiceLevelServiceClient::with_interceptor(channel, Bearer::new(key.trim()))
         .max_decoding_message_size(64 * 1024 * 1024);
-    let due_soon = pb::ListServiceRequestsRequest {
-        sla_state: State::InProgress as i32,
-        open_only: true,
-        due_before: Some((now + chrono_minutes(240)).into()),
+    // The server runs in this process: this is its memory, with its SQLite connections' page caches.
+    let rest_rss_kib = Some(bench::resident_kib()).filter(|&kib| kib > 0);
+    let mut measurements = Vec::new();
+    for (what, request) in list_variants(now) {
+        let first = measure_list(
+            &client,
+            &format!("{what}, page {}", request.page_size),
+            &request,
+            runs,
+        )
+        .await?;
+        let next_page_token = first.next_page_token.clone();
+        measurements.push(first.measurement);
+        if request.page_size == 50 && !next_page_token.is_empty() {
+            let next = pb::ListServiceRequestsRequest {
+                page_token: next_page_token,
+                ..request.clone()
+            };
+            let what = format!("{what}, page 50 after the first");
+            measurements.push(measure_list(&client, &what, &next, runs).await?.measurement);
+        }
+    }
+    Ok(ListMeasurements {
+        measurements,
+        rest_rss_kib,
+    })
+}
+
+/// The list requests timed: (what, request).
+fn list_variants(now: DateTime<Utc>) -> [(&'static str, pb::ListServiceRequestsRequest); 4] {
+    let at_risk = pb::ListServiceRequestsRequest {
+        sla_state: State::AtRisk as i32,
         ..Default::default()
     };
-    let variants = [
+    [
         (
-            "ListServiceRequests AT_RISK, page 50",
+            "ListServiceRequests AT_RISK",
             pb::ListServiceRequestsRequest {
-                sla_state: State::AtRisk as i32,
                 page_size: 50,
-                ..Default::default()
+                ..at_risk.clone()
             },
         ),
         (
-            "ListServiceRequests AT_RISK, page 1000",
+            "ListServiceRequests AT_RISK",
             pb::ListServiceRequestsRequest {
-                sla_state: State::AtRisk as i32,
                 page_size: 1000,
+                ..at_risk
+            },
+        ),
+        (
+            "ListServiceRequests due soon (4 h)",
+            pb::ListServiceRequestsRequest {
+                sla_state: State::InProgress as i32,
+                open_only: true,
+                due_before: Some((now + chrono_minutes(240)).into()),
+                page_size: 50,
                 ..Default::default()
             },
         ),
         (
-            "ListServiceRequests due soon (4 h), page 50",
-            pb::ListServiceRequestsRequest {
-                page_size: 50,
-                ..due_soon.clone()
-            },
-        ),
-        (
-            "ListServiceRequests BREACHED open, page 50",
+            "ListServiceRequests BREACHED open",
             pb::ListServiceRequestsRequest {
                 sla_state: State::Breached as i32,
                 open_only: true,
@@ -439,38 +534,60 @@ async fn measure_lists(
                 ..Default::default()
             },
         ),
-    ];
-    let mut measurements = Vec::new();
-    for (what, request) in variants {
-        let mut times = Vec::new();
-        let mut rows = 0;
-        for run in 0..=runs {
-            let mut client = client.clone();
-            let started = Instant::now();
-            let response = client.list_service_requests(request.clone()).await?.into_inner();
-            if run > 0 {
-                times.push(started.elapsed());
-            }
-            rows = response.service_requests.len() as u64;
-            if run == 0
-                && let Some(first) = response.service_requests.first()
-            {
+    ]
+}
+
+/// One list request's timings and peak memory, and the next page's token of its first answer.
+struct ListMeasurement {
+    measurement: Measurement,
+    next_page_token: String,
+}
+
+/// One warm-up and `runs` timed calls of `request`, one at a time, sampling the resident memory
+/// throughout. Checks that the first request answered has a target in the state asked for.
+async fn measure_list(
+    client: &Client,
+    what: &str,
+    request: &pb::ListServiceRequestsRequest,
+    runs: usize,
+) -> Result<ListMeasurement, BoxError> {
+    let sampler = MemorySampler::start();
+    let mut times = Vec::new();
+    let mut rows = 0;
+    let mut next_page_token = String::new();
+    for run in 0..=runs {
+        let mut client = client.clone();
+        let started = Instant::now();
+        let response = client.list_service_requests(request.clone()).await?.into_inner();
+        if run > 0 {
+            times.push(started.elapsed());
+        }
+        rows = response.service_requests.len() as u64;
+        if run == 0 {
+            next_page_token = response.next_page_token.clone();
+            if let Some(first) = response.service_requests.first() {
                 let states = [first.first_response.as_ref(), first.resolution.as_ref()];
-                let wanted = request.sla_state;
                 assert!(
-                    states.iter().flatten().any(|t| t.state == wanted),
+                    states.iter().flatten().any(|t| t.state == request.sla_state),
                     "{what}: the first request has no target in the state asked for"
                 );
             }
         }
-        times.sort();
-        measurements.push(Measurement {
+    }
+    times.sort();
+    Ok(ListMeasurement {
+        measurement: Measurement {
             what: what.to_owned(),
             rows,
             times,
-        });
-    }
-    Ok(measurements)
+            peak_rss_kib: Some(sampler.peak_kib()).filter(|&kib| kib > 0),
+        },
+        next_page_token,
+    })
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
 }
 
 /// For writing: one connection; SQLite with a big page cache.
@@ -511,17 +628,26 @@ fn report(results: &[BackendResult]) {
             result.load.1
         );
         println!(
-            "{:<10} {:<66} {:>8} {:>11} {:>11}",
-            "backend", "what", "rows", "median ms", "max ms"
+            "{}: resident memory (RSS) with the server started, before the list calls: {}",
+            result.backend.name(),
+            result
+                .rest_rss_kib
+                .map_or("?".to_owned(), |kib| format!("{:.1} MiB", mib(kib)))
+        );
+        println!(
+            "{:<10} {:<66} {:>8} {:>11} {:>11} {:>13}",
+            "backend", "what", "rows", "median ms", "max ms", "peak RSS MiB"
         );
         for m in &result.measurements {
             println!(
-                "{:<10} {:<66} {:>8} {:>11.2} {:>11.2}",
+                "{:<10} {:<66} {:>8} {:>11.2} {:>11.2} {:>13}",
                 result.backend.name(),
                 m.what,
                 m.rows,
                 millis(median(&m.times)),
-                millis(m.times.last().copied().unwrap_or_default())
+                millis(m.times.last().copied().unwrap_or_default()),
+                m.peak_rss_kib
+                    .map_or("-".to_owned(), |kib| format!("{:.1}", mib(kib)))
             );
         }
     }

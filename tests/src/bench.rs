@@ -10,6 +10,10 @@ use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
     str::FromStr,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -315,4 +319,84 @@ pub fn describe_machine() -> String {
         os = std::env::consts::OS,
         arch = std::env::consts::ARCH,
     )
+}
+
+/// The resident memory of this process (where a benchmark's in-process server lives), sampled every
+/// 20 ms on a thread of its own: the level at rest and the peak since the last [`Self::reset`].
+pub struct MemorySampler {
+    at_rest: Arc<AtomicU64>,
+    peak: Arc<AtomicU64>,
+    running: Arc<AtomicBool>,
+}
+
+impl MemorySampler {
+    pub fn start() -> Self {
+        let now = resident_kib();
+        let sampler = Self {
+            at_rest: Arc::new(AtomicU64::new(now)),
+            peak: Arc::new(AtomicU64::new(now)),
+            running: Arc::new(AtomicBool::new(true)),
+        };
+        let (peak, running) = (Arc::clone(&sampler.peak), Arc::clone(&sampler.running));
+        std::thread::spawn(move || {
+            while running.load(Ordering::Relaxed) {
+                peak.fetch_max(resident_kib(), Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        sampler
+    }
+
+    /// Takes the level now as the one at rest, and starts the peak over from it.
+    pub fn reset(&self) {
+        let now = resident_kib();
+        self.at_rest.store(now, Ordering::Relaxed);
+        self.peak.store(now, Ordering::Relaxed);
+    }
+
+    /// The resident memory at the last reset, in KiB (0 where there is no `/proc`).
+    pub fn at_rest_kib(&self) -> u64 {
+        self.at_rest.load(Ordering::Relaxed)
+    }
+
+    /// The highest resident memory sampled since the last reset (and now), in KiB.
+    pub fn peak_kib(&self) -> u64 {
+        self.peak
+            .fetch_max(resident_kib(), Ordering::Relaxed)
+            .max(resident_kib())
+    }
+
+    /// [`Self::at_rest_kib`] in MB.
+    pub fn at_rest_megabytes(&self) -> f64 {
+        self.at_rest_kib() as f64 / 1024.0
+    }
+
+    /// [`Self::peak_kib`] in MB.
+    pub fn peak_megabytes(&self) -> f64 {
+        self.peak_kib() as f64 / 1024.0
+    }
+
+    /// How far the peak rose above the level at rest, in MB.
+    pub fn growth_megabytes(&self) -> f64 {
+        (self.peak_megabytes() - self.at_rest_megabytes()).max(0.0)
+    }
+}
+
+impl Drop for MemorySampler {
+    fn drop(&mut self) {
+        self.running.store(false, Ordering::Relaxed);
+    }
+}
+
+/// `VmRSS` of this process, in KiB (0 where there is no `/proc`).
+pub fn resident_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmRSS:"))
+                .and_then(|value| value.split_whitespace().next()?.parse().ok())
+        })
+        .unwrap_or(0)
 }

@@ -348,6 +348,35 @@ impl<'a> Desk<'a> {
             .service_requests
     }
 
+    /// The ids of every page of `request`, `page_size` a page, following the page tokens; checks that
+    /// each page but the last is full and that no id comes twice.
+    async fn all_pages(&mut self, request: pb::ListServiceRequestsRequest, page_size: i32) -> Vec<String> {
+        let mut ids: Vec<String> = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = self
+                .client
+                .list_service_requests(pb::ListServiceRequestsRequest {
+                    page_size,
+                    page_token: token,
+                    ..request.clone()
+                })
+                .await
+                .unwrap_or_else(|status| panic!("a page of service requests: {status:?}"))
+                .into_inner();
+            for request in page.service_requests.iter() {
+                assert!(!ids.contains(&request.id), "{} came twice", request.id);
+            }
+            let full = page.service_requests.len() == page_size as usize;
+            ids.extend(page.service_requests.into_iter().map(|r| r.id));
+            if page.next_page_token.is_empty() {
+                return ids;
+            }
+            assert!(full, "a page before the last is full");
+            token = page.next_page_token;
+        }
+    }
+
     /// The ids listed under `request`, among `of` (other tests' rows do not exist here, but keep
     /// assertions to the rows a test made).
     async fn listed(
@@ -1606,6 +1635,67 @@ backend_tests! {
             let refused = desk.client.list_service_requests(request).await.unwrap_err();
             assert_invalid_argument(&refused, field);
         }
+    }
+
+    async fn lists_by_sla_state_page_through_every_match_once(server: &TestServer) {
+        let mut desk = Desk::new(server);
+        // 24x7: first response in 60 minutes (at risk from 48), resolution in 240 (at risk from 192).
+        let (account, _) = desk.account_with_policy(ALWAYS_OPEN, 60, 240).await;
+        let mut requests = Vec::new();
+        // 50 minutes old: the first response at risk; 210: it breached and the resolution is at risk.
+        for (title, minutes_old) in [("At risk", 50), ("Breached", 210)] {
+            for n in 0..3 {
+                let request = desk.create(&account.id, &format!("{title} {n}")).await;
+                desk.rewrite_history(&request.id, &[-minutes_old * 60]).await;
+                requests.push(desk.touch(&request.id).await);
+            }
+        }
+        requests.push(desk.create(&account.id, "Fresh").await);
+        let waiting = desk.create(&account.id, "Waiting").await;
+        requests.push(desk.status(&waiting.id, Status::WaitingOnCustomer).await);
+        // Resolved 210 minutes in: the first response breached, the request no longer open.
+        let late = desk.create(&account.id, "Resolved late").await;
+        desk.rewrite_history(&late.id, &[-210 * 60]).await;
+        requests.push(desk.status(&late.id, Status::Resolved).await);
+
+        let in_state = |state: State, open_only: bool, order_by: &str| pb::ListServiceRequestsRequest {
+            account_id: account.id.clone(),
+            sla_state: state as i32,
+            open_only,
+            order_by: order_by.to_owned(),
+            ..Default::default()
+        };
+        let matching = |wanted: State, open: bool| -> Vec<String> {
+            let mut ids: Vec<String> = requests
+                .iter()
+                .filter(|r| !open || status_of(r) != Status::Resolved)
+                .filter(|r| [&r.first_response, &r.resolution].iter().any(|t| state(t) == wanted))
+                .map(|r| r.id.clone())
+                .collect();
+            ids.sort();
+            ids
+        };
+        for (state, open_only, expected) in [
+            (State::AtRisk, false, 6),
+            (State::Breached, true, 3),
+            (State::Breached, false, 4),
+            (State::InProgress, true, 5),
+        ] {
+            let request = in_state(state, open_only, "");
+            let paged = desk.all_pages(request.clone(), 2).await;
+            let whole: Vec<String> = desk.list(request).await.into_iter().map(|r| r.id).collect();
+            assert_eq!(paged.len(), expected, "{state:?}, open only {open_only}: {paged:?}");
+            assert_eq!(paged, whole, "{state:?}, open only {open_only}: pages against one page");
+            assert_eq!(paged, matching(state, open_only), "{state:?}, open only {open_only}");
+        }
+        // Newest first: the keyset is (create_time, id), several requests share a rewritten instant.
+        let newest_first = in_state(State::AtRisk, false, "create_time desc");
+        let paged = desk.all_pages(newest_first.clone(), 2).await;
+        let whole: Vec<String> = desk.list(newest_first).await.into_iter().map(|r| r.id).collect();
+        assert_eq!(paged, whole);
+        let mut sorted = paged.clone();
+        sorted.sort();
+        assert_eq!(sorted, matching(State::AtRisk, false), "every at-risk request once");
     }
 
     async fn a_member_sees_and_works_only_the_requests_of_its_teams(server: &TestServer) {

@@ -11,8 +11,8 @@
 //!    ADMIN: the accounts, then the revenue, then the revenue again (every row `unchanged`); each import
 //!    is checked (every row created, or unchanged, none failed) and the stored row counts compared;
 //! 3. samples this process's resident memory (the server's: the connector is another process) every
-//!    20 ms, and reports its peak above what it was before each import: flat means the server streams
-//!    the import rather than holding it;
+//!    20 ms, and reports it at rest (before each import) and its peak above that: flat means the server
+//!    streams the import rather than holding it;
 //! 4. loads the same two files with the database's own bulk loader (`sqlite3 .import` into a fresh
 //!    file; `psql \copy` into a fresh schema): into tables of text columns without any index (the
 //!    ceiling), and into tables with the keys KAM's tables have (a unique external id; the revenue's
@@ -20,8 +20,8 @@
 //!    the account and the stored record, keeps a primary key and a foreign key, and writes the audit
 //!    row and event of each batch.
 //!
-//! It prints one table per backend: rows, seconds, rows/s, the server's peak memory growth, and how
-//! many times as fast each loader is as the import.
+//! It prints one table per backend: rows, seconds, rows/s, the server's memory at rest and its peak
+//! growth, and how many times as fast each loader is as the import.
 //!
 //! Run (release build; the full size takes about a minute per backend on 2 cores):
 //!
@@ -32,7 +32,8 @@
 //!
 //! Environment:
 //! - `KAM_BENCH_ACCOUNTS`: accounts (default 100000);
-//! - `KAM_BENCH_REVENUE`: revenue records (default 1000000);
+//! - `KAM_BENCH_REVENUE`: revenue records (default 1000000); `KAM_BENCH_SKIP_REVENUE=1` imports only
+//!   the accounts (the revenue file is still written, for the loaders);
 //! - `KAM_BENCH_BACKENDS`: which backends to run, comma-separated (default `sqlite,postgres`);
 //! - `KAM_BENCH_KEEP=1`: keep the SQLite directory and the PostgreSQL database;
 //! - `KAM_TEST_POSTGRES_URL`: a PostgreSQL URL whose user may create databases; unset skips PostgreSQL.
@@ -42,16 +43,12 @@ use std::{
     io::{BufWriter, Write},
     path::{Path, PathBuf},
     process::{Command, Stdio},
-    sync::{
-        Arc,
-        atomic::{AtomicBool, AtomicU64, Ordering},
-    },
     time::{Duration, Instant},
 };
 
 use kam_tests::bench::{
-    Backend, BenchDatabase, BoxError, backends_from_env, describe_machine, env_or, load_average,
-    on_fresh_database, start_kam_server,
+    Backend, BenchDatabase, BoxError, MemorySampler, backends_from_env, describe_machine, env_or,
+    load_average, on_fresh_database, start_kam_server,
 };
 use sea_orm::{ConnectionTrait, Database, Statement};
 use tokio::runtime::Handle;
@@ -88,6 +85,8 @@ struct Settings {
     revenue: usize,
     backends: Vec<Backend>,
     keep: bool,
+    /// Import only the accounts (`KAM_BENCH_SKIP_REVENUE=1`).
+    skip_revenue: bool,
 }
 
 impl Settings {
@@ -97,6 +96,7 @@ impl Settings {
             revenue: env_or("KAM_BENCH_REVENUE", 1_000_000)?,
             backends: backends_from_env()?,
             keep: env_or("KAM_BENCH_KEEP", 0u8)? != 0,
+            skip_revenue: env_or("KAM_BENCH_SKIP_REVENUE", 0u8)? != 0,
         };
         if settings.accounts == 0 || settings.revenue == 0 {
             return Err("KAM_BENCH_ACCOUNTS and KAM_BENCH_REVENUE must be > 0".into());
@@ -173,8 +173,9 @@ struct Step {
     what: String,
     rows: usize,
     time: Duration,
-    /// The server's peak resident memory above its level before the step, in MB; `None` for a loader.
-    memory_growth: Option<f64>,
+    /// The server's resident memory before the step, and its peak above that, in MB; `None` for a
+    /// loader.
+    memory: Option<(f64, f64)>,
 }
 
 impl Step {
@@ -193,7 +194,7 @@ struct BackendResult {
 async fn bench(settings: &Settings, data: &DataFiles) -> Result<Vec<BackendResult>, BoxError> {
     let mut results = Vec::new();
     for &backend in &settings.backends {
-        let run = async |database: &BenchDatabase| bench_backend(database, data).await;
+        let run = async |database: &BenchDatabase| bench_backend(database, data, settings.skip_revenue).await;
         if let Some(result) = on_fresh_database(backend, settings.keep, run).await? {
             results.push(result);
         }
@@ -201,7 +202,11 @@ async fn bench(settings: &Settings, data: &DataFiles) -> Result<Vec<BackendResul
     Ok(results)
 }
 
-async fn bench_backend(database: &BenchDatabase, data: &DataFiles) -> Result<BackendResult, BoxError> {
+async fn bench_backend(
+    database: &BenchDatabase,
+    data: &DataFiles,
+    skip_revenue: bool,
+) -> Result<BackendResult, BoxError> {
     let backend = database.backend;
     let key_file = database.dir.join("kam-admin.key");
     let server = start_kam_server(
@@ -217,7 +222,7 @@ async fn bench_backend(database: &BenchDatabase, data: &DataFiles) -> Result<Bac
     let load_before = load_average();
     let memory = MemorySampler::start();
     let mut imports = Vec::new();
-    for (what, resource, file, rows) in [
+    let steps = [
         ("import accounts", "accounts", &data.accounts, data.accounts_rows),
         ("import revenue", "revenue", &data.revenue, data.revenue_rows),
         (
@@ -226,7 +231,9 @@ async fn bench_backend(database: &BenchDatabase, data: &DataFiles) -> Result<Bac
             &data.revenue,
             data.revenue_rows,
         ),
-    ] {
+    ];
+    let steps = if skip_revenue { &steps[..1] } else { &steps[..] };
+    for &(what, resource, file, rows) in steps {
         eprintln!("{}: {what}…", backend.name());
         memory.reset();
         let started = Instant::now();
@@ -246,12 +253,12 @@ async fn bench_backend(database: &BenchDatabase, data: &DataFiles) -> Result<Bac
             what: what.to_owned(),
             rows,
             time,
-            memory_growth: Some(memory.growth_megabytes()),
+            memory: Some((memory.at_rest_megabytes(), memory.growth_megabytes())),
         });
     }
-    memory.stop();
+    drop(memory);
     server.stop().await?;
-    check_counts(database, data).await?;
+    check_counts(database, data, skip_revenue).await?;
     let load_after = load_average();
 
     let loaders = match backend {
@@ -294,12 +301,17 @@ fn connector_import(addr: &str, key: &str, resource: &str, file: &Path) -> Resul
     Ok(stdout)
 }
 
-/// Every row of the files is stored once.
-async fn check_counts(database: &BenchDatabase, data: &DataFiles) -> Result<(), BoxError> {
+/// Every row of the files imported is stored once.
+async fn check_counts(
+    database: &BenchDatabase,
+    data: &DataFiles,
+    skip_revenue: bool,
+) -> Result<(), BoxError> {
     let db = Database::connect(&database.url).await?;
+    let revenue_rows = if skip_revenue { 0 } else { data.revenue_rows };
     for (table, expected) in [
         ("accounts", data.accounts_rows),
-        ("revenue_records", data.revenue_rows),
+        ("revenue_records", revenue_rows),
     ] {
         let row = db
             .query_one_raw(Statement::from_string(
@@ -348,7 +360,7 @@ fn sqlite_import(dir: &Path, data: &DataFiles) -> Result<Vec<Step>, BoxError> {
             what: format!("sqlite3 .import {table}"),
             rows,
             time,
-            memory_growth: None,
+            memory: None,
         });
     }
     Ok(steps)
@@ -409,68 +421,10 @@ fn psql_copy(url: &str, data: &DataFiles) -> Result<Vec<Step>, BoxError> {
             what: format!("psql \\copy {table}"),
             rows,
             time,
-            memory_growth: None,
+            memory: None,
         });
     }
     Ok(steps)
-}
-
-/// Samples this process's resident memory every 20 ms in a thread, keeping the peak since the last
-/// reset.
-struct MemorySampler {
-    baseline: Arc<AtomicU64>,
-    peak: Arc<AtomicU64>,
-    running: Arc<AtomicBool>,
-}
-
-impl MemorySampler {
-    fn start() -> Self {
-        let sampler = Self {
-            baseline: Arc::new(AtomicU64::new(resident_kib())),
-            peak: Arc::new(AtomicU64::new(0)),
-            running: Arc::new(AtomicBool::new(true)),
-        };
-        let (peak, running) = (Arc::clone(&sampler.peak), Arc::clone(&sampler.running));
-        std::thread::spawn(move || {
-            while running.load(Ordering::Relaxed) {
-                peak.fetch_max(resident_kib(), Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        });
-        sampler
-    }
-
-    fn reset(&self) {
-        let now = resident_kib();
-        self.baseline.store(now, Ordering::Relaxed);
-        self.peak.store(now, Ordering::Relaxed);
-    }
-
-    /// The peak since the last reset above the level then, in MB.
-    fn growth_megabytes(&self) -> f64 {
-        let (peak, baseline) = (
-            self.peak.load(Ordering::Relaxed),
-            self.baseline.load(Ordering::Relaxed),
-        );
-        peak.saturating_sub(baseline) as f64 / 1024.0
-    }
-
-    fn stop(&self) {
-        self.running.store(false, Ordering::Relaxed);
-    }
-}
-
-/// `VmRSS` of this process, in KiB (0 where there is no `/proc`).
-fn resident_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("VmRSS:"))
-                .and_then(|value| value.split_whitespace().next()?.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 fn report(result: &BackendResult) {
@@ -481,23 +435,32 @@ fn report(result: &BackendResult) {
         result.load.1
     );
     println!(
-        "{:<36} {:>10} {:>9} {:>11} {:>13}",
-        "step", "rows", "seconds", "rows/s", "server +MB"
+        "{:<36} {:>10} {:>9} {:>11} {:>14} {:>11}",
+        "step", "rows", "seconds", "rows/s", "server rest MB", "server +MB"
     );
     for step in result.imports.iter().chain(&result.loaders) {
-        let memory = step
-            .memory_growth
-            .map_or_else(|| "-".to_owned(), |mb| format!("{mb:.0}"));
+        let (rest, growth) = match step.memory {
+            Some((rest, growth)) => (format!("{rest:.0}"), format!("{growth:.0}")),
+            None => ("-".to_owned(), "-".to_owned()),
+        };
         println!(
-            "{:<36} {:>10} {:>9.2} {:>11.0} {:>13}",
+            "{:<36} {:>10} {:>9.2} {:>11.0} {:>14} {:>11}",
             step.what,
             step.rows,
             step.time.as_secs_f64(),
             step.rows_per_second(),
-            memory
+            rest,
+            growth
         );
     }
-    for (import, table) in [(&result.imports[0], "accounts"), (&result.imports[1], "revenue")] {
+    let imported = [
+        (result.imports.first(), "accounts"),
+        (result.imports.get(1), "revenue"),
+    ];
+    for (import, table) in imported
+        .into_iter()
+        .filter_map(|(import, table)| Some((import?, table)))
+    {
         let ratio = |loaded: &str| {
             result
                 .loaders

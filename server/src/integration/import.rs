@@ -94,9 +94,16 @@ pub trait Importer: Sync {
     /// Writes a batch in one transaction, each record with the index it is reported by.
     fn write(&self, records: Vec<(u64, Self::Record)>) -> impl Future<Output = Result<BatchOutcome>> + Send;
     /// How many messages may be written at once. One, unless a message's records never depend on
-    /// another message's: an account may name a parent created by the message before it.
+    /// another message's, or [`Importer::depends_on_others`] says which do.
     fn batches_in_flight(&self) -> usize {
         1
+    }
+    /// Whether `record` may depend on what another message writes (an account naming its parent, which
+    /// the message before may create): a message holding such a record is written alone, after the
+    /// messages before it and before those after it.
+    fn depends_on_others(record: &Self::Record) -> bool {
+        let _ = record;
+        false
     }
     /// Reads into a checked message's records what `write` would otherwise look up inside its
     /// transaction, while the messages before it are written. Nothing, unless the records can take it.
@@ -112,8 +119,9 @@ pub trait Importer: Sync {
 ///
 /// The next message is read and checked while the ones before are written, so decoding and checking
 /// (this task's work) overlap the database's. Up to [`Importer::batches_in_flight`] messages are
-/// written at once, on as many connections, as long as no external id is in two of them: the order of
-/// one record's versions is the only order an import keeps. Outcomes are counted in stream order. The
+/// written at once, on as many connections, as long as no external id is in two of them (the order of
+/// one record's versions is the only order an import keeps) and none depends on other messages
+/// ([`Importer::depends_on_others`]: that one is written alone, in stream order). Outcomes are counted in stream order. The
 /// server holds at most the messages in flight, two waiting (one taken, one in the channel) and one
 /// being checked.
 pub async fn import_stream<I: Importer>(
@@ -141,7 +149,8 @@ pub async fn import_stream<I: Importer>(
 }
 
 /// Writes the checked messages as they come, up to [`Importer::batches_in_flight`] at once, none beside
-/// another with one of its keys; counts their outcomes in stream order.
+/// another with one of its keys nor beside one that must be written alone; counts their outcomes in
+/// stream order.
 async fn write_messages<I: Importer>(
     importer: &I,
     mut checked: mpsc::Receiver<CheckedMessage<I::Record>>,
@@ -149,25 +158,32 @@ async fn write_messages<I: Importer>(
     let limit = importer.batches_in_flight().max(1);
     let mut tally = ImportTally::default();
     let mut writes = FuturesOrdered::new();
-    let mut keys_in_flight: VecDeque<HashSet<String>> = VecDeque::new();
+    // The keys of each message in flight, and whether it is written alone.
+    let mut in_flight: VecDeque<(HashSet<String>, bool)> = VecDeque::new();
     let mut waiting: Option<CheckedMessage<I::Record>> = None;
     let mut stream_ended = false;
     loop {
         if let Some(message) = waiting.take_if(|message| {
-            writes.len() < limit && keys_in_flight.iter().all(|keys| keys.is_disjoint(&message.keys))
+            let beside = !message.alone
+                && writes.len() < limit
+                && in_flight
+                    .iter()
+                    .all(|(keys, alone)| !alone && keys.is_disjoint(&message.keys));
+            writes.is_empty() || beside
         }) {
             let CheckedMessage {
                 records,
                 external_ids,
                 errors,
                 keys,
+                alone,
             } = message;
-            keys_in_flight.push_back(keys);
+            in_flight.push_back((keys, alone));
             writes.push_back(write_message(importer, records, external_ids, errors));
         }
         tokio::select! {
             written = writes.next(), if !writes.is_empty() => {
-                keys_in_flight.pop_front();
+                in_flight.pop_front();
                 tally.add(written.expect("a write was in flight")?);
             }
             message = checked.recv(), if waiting.is_none() && !stream_ended => match message {
@@ -188,6 +204,8 @@ struct CheckedMessage<R> {
     errors: Vec<RowError>,
     /// The records' keys: a message is not written beside another that has one of them.
     keys: HashSet<String>,
+    /// Whether a record depends on other messages ([`Importer::depends_on_others`]).
+    alone: bool,
 }
 
 /// Checks one message whose first row is the stream's row `first_index`.
@@ -207,12 +225,14 @@ fn check_message<I: Importer>(
         external_ids: Vec::with_capacity(rows.len()),
         errors: Vec::new(),
         keys: HashSet::with_capacity(rows.len()),
+        alone: false,
     };
     for (offset, row) in rows.into_iter().enumerate() {
         let index = first_index + offset as u64;
         let external_id = I::external_id(&row).to_owned();
         let refusal = match importer.check(row) {
             Ok(record) if checked.keys.insert(I::key(&record).to_owned()) => {
+                checked.alone |= I::depends_on_others(&record);
                 checked.records.push((index, record));
                 checked.external_ids.push((index, external_id));
                 continue;
@@ -280,6 +300,18 @@ impl Importer for AccountImporter<'_> {
     }
     async fn write(&self, records: Vec<(u64, Self::Record)>) -> Result<BatchOutcome> {
         import_accounts(self.db, self.ctx, &records).await
+    }
+    /// A parent may be created by the message before.
+    fn depends_on_others(record: &Self::Record) -> bool {
+        record.parent_external_id.is_some()
+    }
+    /// Messages without parents run READ COMMITTED ([`import_accounts`]): PostgreSQL writes two on two
+    /// connections; SQLite has one writer.
+    fn batches_in_flight(&self) -> usize {
+        match self.db.backend() {
+            DatabaseBackend::Sqlite => 1,
+            _ => 2,
+        }
     }
 }
 

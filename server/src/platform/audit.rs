@@ -194,12 +194,23 @@ pub struct Prepared {
     events: Vec<Vec<Value>>,
 }
 
-/// Builds what [`record_many`] writes, to be written by [`write_prepared`].
-pub fn prepare_many(ctx: &RequestContext, changes: Vec<Change>) -> Prepared {
-    prepare(&Author::of(ctx), changes)
+/// Builds what [`record_many`] writes of the `changes` a closure makes, on a thread of its own, to be
+/// written by [`write_prepared`]: the future is ready when they are built. A caller writing thousands
+/// of rows meanwhile has them built on the other core.
+pub fn prepare_apart<F>(ctx: &RequestContext, changes: F) -> impl Future<Output = Prepared> + Send + use<F>
+where
+    F: FnOnce() -> Vec<Change> + Send + 'static,
+{
+    let author = Author::of(ctx);
+    let building = tokio::task::spawn_blocking(move || prepare(&author, changes()));
+    async move {
+        building
+            .await
+            .unwrap_or_else(|failed| std::panic::resume_unwind(failed.into_panic()))
+    }
 }
 
-/// Writes what [`prepare_many`] built.
+/// Writes what [`prepare_apart`] built.
 pub async fn write_prepared(txn: &impl ConnectionTrait, prepared: Prepared) -> Result<()> {
     AUDIT_ENTRIES.insert(txn, prepared.entries).await?;
     OUTBOX_EVENTS.insert(txn, prepared.events).await?;
@@ -216,9 +227,19 @@ fn prepare(author: &Author, changes: Vec<Change>) -> Prepared {
     let now = Utc::now();
     let mut entries = Vec::with_capacity(changes.len());
     let mut outbox = Vec::with_capacity(changes.len());
+    // An import's creations all name the same fields: their JSON is written once and copied.
+    let mut last_fields: Option<(&[String], String)> = None;
     for change in &changes {
-        let changed_fields =
-            serde_json::to_string(&change.changed_fields).expect("field names always serialize");
+        let changed_fields = match &last_fields {
+            Some((fields, json)) if *fields == change.changed_fields.as_slice() => json.clone(),
+            _ => {
+                let json =
+                    serde_json::to_string(&change.changed_fields).expect("field names always serialize");
+                last_fields = Some((&change.changed_fields, json.clone()));
+                json
+            }
+        };
+        let id_text = change.id_text();
         entries.push(vec![
             Uuid::now_v7().into(),
             now.into(),
@@ -226,7 +247,7 @@ fn prepare(author: &Author, changes: Vec<Change>) -> Prepared {
             author.credential.clone().into(),
             author.method.clone().into(),
             change.resource_type.into(),
-            change.id_text().into(),
+            id_text.clone().into(),
             changed_fields.clone().into(),
             author.request_id.into(),
         ]);
@@ -235,7 +256,7 @@ fn prepare(author: &Author, changes: Vec<Change>) -> Prepared {
             now.into(),
             event.event_type.into(),
             change.resource_type.into(),
-            change.id_text().into(),
+            id_text.into(),
             // Written as JSON text: a document tree would only be built to be printed again (and, on
             // SQLite, deep-copied on the way to the statement).
             event.payload_json.into(),

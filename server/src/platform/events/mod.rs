@@ -33,11 +33,26 @@ pub fn tombstone(id: Uuid, account_id: Option<Uuid>, at: DateTime<Utc>) -> pb::T
 }
 
 /// The name and canonical JSON of `payload`.
+///
+/// pbjson writes an `Event` whose other fields hold their defaults as exactly one field,
+/// `{"<payload field>":<payload>}`: the name and the payload are cut out of that text. Going through a
+/// `serde_json::Value` instead built a tree of maps only to print it again; encoding was 8 % of the
+/// CPU samples of an import of 100,000 accounts (one event each), most of it that tree.
 pub fn encode(payload: &Payload) -> Encoded {
-    let (field, value) = payload_field(payload);
+    let event = pb::Event {
+        payload: Some(payload.clone()),
+        ..Default::default()
+    };
+    let json = serde_json::to_string(&event).expect("a message always serializes");
+    let (field, payload_json) = split_single_field(&json)
+        .expect("an Event with only its payload set is a JSON object of exactly that one field");
+    debug_assert!(
+        serde_json::from_str::<Value>(payload_json).is_ok(),
+        "one field, not several: {json}"
+    );
     Encoded {
-        event_type: pascal_case(&field),
-        payload_json: value.to_string(),
+        event_type: pascal_case(field),
+        payload_json: payload_json.to_owned(),
     }
 }
 
@@ -49,21 +64,12 @@ pub fn decode(event_type: &str, payload: Value) -> Option<Payload> {
     event.payload
 }
 
-/// The JSON name of the `Event` field `payload` sets, and that field's value: pbjson writes an
-/// `Event` whose other fields hold their defaults as exactly that one field.
-fn payload_field(payload: &Payload) -> (String, Value) {
-    let event = pb::Event {
-        payload: Some(payload.clone()),
-        ..Default::default()
-    };
-    let Ok(Value::Object(fields)) = serde_json::to_value(&event) else {
-        unreachable!("a message always serializes to a JSON object");
-    };
-    let mut fields = fields.into_iter();
-    match (fields.next(), fields.next()) {
-        (Some(field), None) => field,
-        _ => unreachable!("an Event with only its payload set has exactly one JSON field"),
-    }
+/// `{"name":value}` → (`name`, `value`), for a field name without escapes (a proto field's JSON
+/// name).
+fn split_single_field(json: &str) -> Option<(&str, &str)> {
+    let inner = json.strip_prefix("{\"")?.strip_suffix('}')?;
+    let (name, value) = inner.split_once("\":")?;
+    (!name.contains(['"', '\\'])).then_some((name, value))
 }
 
 /// `accountCreated` → `AccountCreated`.
@@ -107,6 +113,31 @@ mod tests {
             serde_json::from_str(&encoded.payload_json).unwrap(),
         );
         assert_eq!(decoded, Some(Payload::ContactCreated(contact)));
+    }
+
+    #[test]
+    fn the_payload_is_cut_out_of_its_event() {
+        assert_eq!(
+            split_single_field(r#"{"a":{"b":"}"}}"#),
+            Some(("a", r#"{"b":"}"}"#))
+        );
+        assert_eq!(split_single_field("{}"), None);
+        let account = pb::Account {
+            display_name: "Acme \"Ltd\"".into(),
+            region: "East".into(),
+            ..Default::default()
+        };
+        let encoded = encode(&Payload::AccountUpdated(account.clone()));
+        assert_eq!(encoded.event_type, "AccountUpdated");
+        assert_eq!(
+            encoded.payload_json, r#"{"displayName":"Acme \"Ltd\"","region":"East"}"#,
+            "in the message's field order"
+        );
+        let decoded = decode(
+            "AccountUpdated",
+            serde_json::from_str(&encoded.payload_json).unwrap(),
+        );
+        assert_eq!(decoded, Some(Payload::AccountUpdated(account)));
     }
 
     #[test]
