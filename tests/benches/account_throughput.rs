@@ -1,7 +1,8 @@
 //! Throughput and latency of KAM's account RPCs over loopback, beside a bare tonic unary call.
 //!
 //! In one process this starts, on a Tokio runtime of their own (as a separate process would have):
-//! - a **bare** tonic server that serves only `grpc.health.v1.Health` (no database, no middleware), and
+//! - a **bare** tonic server that serves only `grpc.health.v1.Health` and a `ListAccounts` that
+//!   answers one page of 50 accounts from memory (no database, no middleware), and
 //! - the **real** KAM server (`kam_server::run`, with its whole middleware stack) on SQLite (a file in a
 //!   temporary directory) and, when `KAM_TEST_POSTGRES_URL` is set, on a fresh PostgreSQL database
 //!   `kam_bench_<uuid>` that is dropped afterwards.
@@ -9,13 +10,18 @@
 //! Clients, on another runtime, keep a fixed number of requests in flight over a few HTTP/2
 //! connections for a fixed time, after a short warm-up. Scenarios:
 //! - `Health/Check` against the bare server: the baseline. It is measured first and again last (drift
-//!   during the run shows); the faster of the two is what "% of bare" compares with;
+//!   during the run shows); the faster of the two is what "% of bare" compares with, except for
+//!   `ListAccounts`, which is compared with the bare server's canned page of the same size: decoding
+//!   50 accounts costs the client alone more than a whole health check;
 //! - per backend, `Health/Check` against the KAM server (a diagnostic: KAM's middleware stack without
-//!   any database work), `GetAccount` (random ids among 1000 accounts created first) and
-//!   `CreateAccount` (unique display names).
+//!   any database work), `GetAccount` (random ids among 1000 accounts created first), `ListAccounts`
+//!   (a page of 50, from a random account on, in id order) and `CreateAccount` (unique display
+//!   names).
 //!
-//! It prints throughput and p50/p99 latency per scenario, whether `GetAccount` reaches the target of
-//! 50% of the bare call's throughput, and (on Linux) the CPU time one request costs in the client, the
+//! It prints throughput and p50/p99 latency per scenario, the process's resident memory (clients and
+//! servers: they share it) before the scenario and its peak during it, whether `GetAccount` and
+//! `ListAccounts` reach the target of 50% of the bare call's throughput (40% on PostgreSQL), whether
+//! `CreateAccount`'s p99 on SQLite stays under 30 ms, and (on Linux) the CPU time one request costs in the client, the
 //! server, SQLite's threads and other processes (PostgreSQL): with every CPU busy, throughput is the
 //! CPUs divided by that cost, so this is where the time goes.
 //!
@@ -44,7 +50,7 @@ use kam_proto::v1::{self as pb, account_service_client::AccountServiceClient};
 use kam_tests::{
     Authed, Bearer,
     bench::{
-        BoxError, RunningServer, TempPostgresDatabase, endpoint, env_or, health_check, millis,
+        BoxError, MemorySampler, RunningServer, TempPostgresDatabase, endpoint, env_or, health_check, millis,
         start_kam_server,
     },
 };
@@ -52,11 +58,10 @@ use tokio::{
     runtime::{Handle, Runtime},
     task::JoinHandle,
 };
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{
     Status,
     service::interceptor::InterceptedService,
-    transport::{Channel, Server},
+    transport::{Channel, Server, server::TcpIncoming},
 };
 use tonic_health::pb::health_client::HealthClient;
 
@@ -64,12 +69,24 @@ use tonic_health::pb::health_client::HealthClient;
 const SEED_ACCOUNTS: usize = 1000;
 /// Requests sent before measuring starts (connections, pools and caches warm up).
 const WARM_UP: Duration = Duration::from_secs(1);
-/// `GetAccount` should reach at least this share of the bare call's throughput.
+/// `GetAccount` and `ListAccounts` should reach at least this share of the bare call's throughput on
+/// SQLite, and [`TARGET_SHARE_OF_BARE_POSTGRES`] on PostgreSQL, whose backend processes share the
+/// machine's CPUs with the server and the clients.
 const TARGET_SHARE_OF_BARE: f64 = 0.5;
+const TARGET_SHARE_OF_BARE_POSTGRES: f64 = 0.4;
+/// Reads whose share of the bare call is checked.
+const READS: [&str; 2] = ["GetAccount", "ListAccounts"];
+/// `CreateAccount`'s p99 on SQLite under the benchmark's load should stay below this.
+const TARGET_CREATE_P99_SQLITE: Duration = Duration::from_millis(30);
+/// Accounts per `ListAccounts` page.
+const LIST_PAGE_SIZE: i32 = 50;
 /// How long a server may take to answer its first health check.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 /// The backend column of the bare baseline, which has none.
 const BARE: &str = "-";
+/// The bare calls: a health check, and a page of accounts answered from memory ([`CannedAccounts`]).
+const BARE_HEALTH: &str = "bare Health/Check";
+const BARE_LIST: &str = "bare ListAccounts";
 
 fn main() -> Result<(), BoxError> {
     let settings = Settings::from_env()?;
@@ -95,7 +112,14 @@ async fn bench(settings: &Settings, servers: &Handle) -> Result<Vec<Measurement>
     // The bare call is measured first and again last, so that drift during the run shows.
     let bare = start_bare_server(servers).await?;
     let bare_clients = health_clients(bare.addr, settings.connections).await?;
-    let mut rows = vec![drive(BARE, "bare Health/Check", &bare_clients, settings, health_call).await];
+    let bare_accounts = account_clients(connect(bare.addr, settings.connections).await?, "bare");
+    let mut rows = vec![
+        drive(BARE, BARE_HEALTH, &bare_clients, settings, health_call).await,
+        drive(BARE, BARE_LIST, &bare_accounts, settings, |client, _seq| {
+            list_accounts(client, String::new())
+        })
+        .await,
+    ];
 
     let sqlite_dir = tempfile::tempdir()?;
     let sqlite_url = format!("sqlite://{}/kam.db?mode=rwc", sqlite_dir.path().display());
@@ -115,7 +139,7 @@ async fn bench(settings: &Settings, servers: &Handle) -> Result<Vec<Measurement>
     }
 
     rows.push(drive(BARE, "bare, again", &bare_clients, settings, health_call).await);
-    drop(bare_clients);
+    drop((bare_clients, bare_accounts));
     bare.stop().await?;
     Ok(rows)
 }
@@ -188,20 +212,30 @@ async fn bench_backend(
     let channels = connect(server.addr, settings.connections).await?;
     let health: Vec<_> = channels.iter().cloned().map(HealthClient::new).collect();
     // Every call authenticates as the first-start ADMIN, as a real client would (a cached key lookup).
-    let accounts: Vec<_> = channels
-        .into_iter()
-        .map(|channel| {
-            AccountServiceClient::new(InterceptedService::new(channel, Bearer::new(admin_key.trim())))
-        })
-        .collect();
+    let accounts = account_clients(channels, admin_key.trim());
 
     let ids: Arc<[String]> = seed_accounts(&accounts, settings.concurrency).await?.into();
+    let pages: Arc<[String]> = page_tokens(&accounts[0]).await?.into();
     let rows = vec![
         drive(backend, "KAM Health/Check", &health, settings, health_call).await,
-        drive(backend, "GetAccount", &accounts, settings, move |client, _seq| {
-            let id = ids[fastrand::usize(..ids.len())].clone();
-            get_account(client, id)
+        drive(backend, "GetAccount", &accounts, settings, {
+            let ids = Arc::clone(&ids);
+            move |client, _seq| {
+                let id = ids[fastrand::usize(..ids.len())].clone();
+                get_account(client, id)
+            }
         })
+        .await,
+        drive(
+            backend,
+            "ListAccounts",
+            &accounts,
+            settings,
+            move |client, _seq| {
+                let token = pages[fastrand::usize(..pages.len())].clone();
+                list_accounts(client, token)
+            },
+        )
         .await,
         drive(backend, "CreateAccount", &accounts, settings, |client, seq| {
             create_account(client, format!("bench account {seq:x}"))
@@ -220,6 +254,41 @@ async fn health_call(client: HealthClient<Channel>, _seq: u64) -> Result<(), Sta
 
 async fn get_account(mut client: AccountServiceClient<Authed>, id: String) -> Result<(), Status> {
     client.get_account(pb::GetAccountRequest { id }).await.map(drop)
+}
+
+/// The page of accounts that `page_token` starts, in id order.
+async fn list_accounts(mut client: AccountServiceClient<Authed>, page_token: String) -> Result<(), Status> {
+    let page = client
+        .list_accounts(pb::ListAccountsRequest {
+            page_size: LIST_PAGE_SIZE,
+            page_token,
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+    if page.accounts.is_empty() {
+        return Err(Status::internal("an empty page of accounts"));
+    }
+    Ok(())
+}
+
+/// The token of every page of accounts (the first page's is empty), so that `ListAccounts` reads all
+/// of them in turn rather than the same 50 rows.
+async fn page_tokens(client: &AccountServiceClient<Authed>) -> Result<Vec<String>, Status> {
+    let mut client = client.clone();
+    let mut tokens = vec![String::new()];
+    loop {
+        let request = pb::ListAccountsRequest {
+            page_size: LIST_PAGE_SIZE,
+            page_token: tokens.last().cloned().unwrap_or_default(),
+            ..Default::default()
+        };
+        let next = client.list_accounts(request).await?.into_inner().next_page_token;
+        if next.is_empty() {
+            return Ok(tokens);
+        }
+        tokens.push(next);
+    }
 }
 
 async fn create_account(
@@ -284,6 +353,9 @@ struct Measurement {
     elapsed: Duration,
     /// CPU spent during the measured window, when the platform tells.
     cpu: Option<CpuTimes>,
+    /// The process's resident memory before the scenario and its peak during it, in MB.
+    memory_at_rest: f64,
+    memory_peak: f64,
 }
 
 impl Measurement {
@@ -330,6 +402,7 @@ where
     Fut: Future<Output = Result<(), Status>> + Send,
 {
     eprintln!("measuring {backend} {rpc}…");
+    let memory = MemorySampler::start();
     let measure_from = Instant::now() + WARM_UP;
     let deadline = measure_from + settings.duration;
     let workers: Vec<JoinHandle<WorkerLog>> = (0..settings.concurrency)
@@ -373,6 +446,8 @@ where
         first_error: None,
         elapsed: settings.duration,
         cpu: None,
+        memory_at_rest: memory.at_rest_megabytes(),
+        memory_peak: 0.0,
     };
     tokio::time::sleep_until(measure_from.into()).await;
     let cpu_at_start = CpuTimes::sample();
@@ -389,23 +464,29 @@ where
     measured.cpu = cpu_at_start
         .zip(CpuTimes::sample())
         .map(|(start, end)| end.since(&start));
+    measured.memory_peak = memory.peak_megabytes();
     measured.latencies.sort_unstable();
     measured
 }
 
-fn report(rows: &[Measurement]) {
-    // The faster bare run is the baseline: the stricter comparison.
-    let Some(bare) = rows
-        .iter()
-        .filter(|row| row.backend == BARE)
+/// The bare call a scenario is compared with: the canned page for `ListAccounts`, the health check
+/// (the faster of its two runs: the stricter comparison) for everything else.
+fn baseline(rows: &[Measurement], rpc: &str) -> f64 {
+    let reference = |row: &&Measurement| match rpc {
+        "ListAccounts" | BARE_LIST => row.rpc == BARE_LIST,
+        _ => row.backend == BARE && row.rpc != BARE_LIST,
+    };
+    rows.iter()
+        .filter(reference)
         .map(Measurement::throughput)
         .max_by(f64::total_cmp)
-    else {
-        return;
-    };
+        .unwrap_or(f64::NAN)
+}
+
+fn report(rows: &[Measurement]) {
     println!();
     println!(
-        "{:<8} | {:<17} | {:>11} | {:>8} | {:>6} | {:>18} | {:>8} | {:>8} | {:>9}",
+        "{:<8} | {:<17} | {:>11} | {:>8} | {:>6} | {:>18} | {:>8} | {:>8} | {:>9} | {:>11} | {:>11}",
         "backend",
         "rpc",
         "concurrency",
@@ -414,15 +495,17 @@ fn report(rows: &[Measurement]) {
         "throughput (req/s)",
         "p50 (ms)",
         "p99 (ms)",
-        "% of bare"
+        "% of bare",
+        "RSS before",
+        "RSS peak"
     );
     println!(
-        "{:-<8}-|-{:-<17}-|-{:-<11}-|-{:-<8}-|-{:-<6}-|-{:-<18}-|-{:-<8}-|-{:-<8}-|-{:-<9}",
-        "", "", "", "", "", "", "", "", ""
+        "{:-<8}-|-{:-<17}-|-{:-<11}-|-{:-<8}-|-{:-<6}-|-{:-<18}-|-{:-<8}-|-{:-<8}-|-{:-<9}-|-{:-<11}-|-{:-<11}",
+        "", "", "", "", "", "", "", "", "", "", ""
     );
     for row in rows {
         println!(
-            "{:<8} | {:<17} | {:>11} | {:>8} | {:>6} | {:>18.0} | {:>8.3} | {:>8.3} | {:>8.1}%",
+            "{:<8} | {:<17} | {:>11} | {:>8} | {:>6} | {:>18.0} | {:>8.3} | {:>8.3} | {:>8.1}% | {:>8.1} MB | {:>8.1} MB",
             row.backend,
             row.rpc,
             row.concurrency,
@@ -431,9 +514,14 @@ fn report(rows: &[Measurement]) {
             row.throughput(),
             millis(row.percentile(0.50)),
             millis(row.percentile(0.99)),
-            100.0 * row.throughput() / bare,
+            100.0 * row.throughput() / baseline(rows, row.rpc),
+            row.memory_at_rest,
+            row.memory_peak,
         );
     }
+    println!(
+        "RSS: this process's resident memory (the servers and the clients share it), before the scenario and its peak during it"
+    );
     println!();
     for row in rows.iter().filter(|row| row.errors > 0) {
         if let Some(status) = &row.first_error {
@@ -447,22 +535,39 @@ fn report(rows: &[Measurement]) {
             );
         }
     }
-    let backends = rows.iter().filter(|row| row.rpc == "GetAccount");
-    for get in backends {
-        let share = get.throughput() / bare;
-        let verdict = if share >= TARGET_SHARE_OF_BARE {
-            "PASS"
-        } else {
-            "FAIL"
+    for read in rows.iter().filter(|row| READS.contains(&row.rpc)) {
+        let share = read.throughput() / baseline(rows, read.rpc);
+        let target = match read.backend.as_str() {
+            "postgres" => TARGET_SHARE_OF_BARE_POSTGRES,
+            _ => TARGET_SHARE_OF_BARE,
         };
         println!(
-            "{verdict}: GetAccount on {} reaches {:.1}% of the bare call's throughput (target >= {:.0}%)",
-            get.backend,
+            "{}: {} on {} reaches {:.1}% of its bare call's throughput (target >= {:.0}%)",
+            verdict(share >= target),
+            read.rpc,
+            read.backend,
             100.0 * share,
-            100.0 * TARGET_SHARE_OF_BARE
+            100.0 * target
+        );
+    }
+    for create in rows
+        .iter()
+        .filter(|row| row.rpc == "CreateAccount" && row.backend == "sqlite")
+    {
+        let p99 = create.percentile(0.99);
+        println!(
+            "{}: CreateAccount on sqlite has p99 {:.1} ms under {} callers (target < {:.0} ms)",
+            verdict(p99 < TARGET_CREATE_P99_SQLITE),
+            millis(p99),
+            create.concurrency,
+            millis(TARGET_CREATE_P99_SQLITE)
         );
     }
     report_cpu(rows);
+}
+
+fn verdict(pass: bool) -> &'static str {
+    if pass { "PASS" } else { "FAIL" }
 }
 
 /// At saturation throughput is the CPUs divided by the CPU time one request costs, so this table says
@@ -591,15 +696,92 @@ async fn start_bare_server(servers: &Handle) -> Result<RunningServer, BoxError> 
     RunningServer::start(servers, STARTUP_TIMEOUT, |listener, stopped| async move {
         // The reporter starts with "" (the whole server) SERVING.
         let (_reporter, health) = tonic_health::server::health_reporter();
+        // As the KAM server's: a response of several segments must not wait for Nagle's algorithm.
+        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
         Server::builder()
             .add_service(health)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+            .add_service(CannedAccounts::new())
+            .serve_with_incoming_shutdown(incoming, async {
                 let _ = stopped.await;
             })
             .await
             .map_err(BoxError::from)
     })
     .await
+}
+
+/// The bare server's `AccountService`: `ListAccounts` answers the same page of accounts from memory,
+/// as big as the real server's (the seeded accounts' fields), with nothing behind it. A page of 50
+/// costs the client far more to decode than a health check: this, not the health check, is what
+/// `ListAccounts` is compared with.
+#[derive(Clone)]
+struct CannedAccounts {
+    page: Arc<pb::ListAccountsResponse>,
+}
+
+impl CannedAccounts {
+    fn new() -> Self {
+        let time = Some(pbjson_types::Timestamp {
+            seconds: 1_796_000_000,
+            nanos: 123_456_000,
+        });
+        let accounts = (0..LIST_PAGE_SIZE)
+            .map(|n| pb::Account {
+                id: uuid::Uuid::now_v7().to_string(),
+                display_name: format!("seed account {n}"),
+                lifecycle: pb::Lifecycle::Prospect as i32,
+                tier: pb::Tier::Standard as i32,
+                relationship_stage: pb::RelationshipStage::Transactional as i32,
+                rad_status: pb::RadStatus::Acquire as i32,
+                create_time: time,
+                update_time: time,
+                etag: "\"1\"".to_owned(),
+                ..Default::default()
+            })
+            .collect();
+        let page = pb::ListAccountsResponse {
+            accounts,
+            next_page_token: "eyJrIjpudWxsLCJpIjoiMDE5YWY0YzEtN2RmYy03YmUyLWE1ZjMtNjI2YjY2ZjE2ZDFjIn0"
+                .to_owned(),
+        };
+        Self { page: Arc::new(page) }
+    }
+}
+
+impl tonic::server::NamedService for CannedAccounts {
+    const NAME: &'static str = "kam.v1.AccountService";
+}
+
+impl tonic::server::UnaryService<pb::ListAccountsRequest> for CannedAccounts {
+    type Response = pb::ListAccountsResponse;
+    type Future = std::future::Ready<Result<tonic::Response<Self::Response>, Status>>;
+
+    fn call(&mut self, _request: tonic::Request<pb::ListAccountsRequest>) -> Self::Future {
+        std::future::ready(Ok(tonic::Response::new(pb::ListAccountsResponse::clone(
+            &self.page,
+        ))))
+    }
+}
+
+impl tonic::codegen::Service<http::Request<tonic::body::Body>> for CannedAccounts {
+    type Response = http::Response<tonic::body::Body>;
+    type Error = std::convert::Infallible;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
+        let canned = self.clone();
+        Box::pin(async move {
+            if request.uri().path() != "/kam.v1.AccountService/ListAccounts" {
+                return Ok(Status::unimplemented("the bare server lists accounts only").into_http());
+            }
+            let mut grpc = tonic::server::Grpc::new(tonic_prost::ProstCodec::default());
+            Ok(grpc.unary(canned, request).await)
+        })
+    }
 }
 
 /// `count` separate HTTP/2 connections to `addr`.
@@ -610,6 +792,14 @@ async fn connect(addr: SocketAddr, count: usize) -> Result<Vec<Channel>, BoxErro
         channels.push(endpoint.connect().await?);
     }
     Ok(channels)
+}
+
+/// Account clients over `channels`, each call carrying `credential`.
+fn account_clients(channels: Vec<Channel>, credential: &str) -> Vec<AccountServiceClient<Authed>> {
+    channels
+        .into_iter()
+        .map(|channel| AccountServiceClient::new(InterceptedService::new(channel, Bearer::new(credential))))
+        .collect()
 }
 
 async fn health_clients(addr: SocketAddr, count: usize) -> Result<Vec<HealthClient<Channel>>, BoxError> {

@@ -468,6 +468,49 @@ backend_tests! {
         assert_eq!(fetched, created);
     }
 
+    async fn every_column_reads_back_into_its_own_field(server: &TestServer) {
+        // GetAccount and ListAccounts decode a row by column position, writes by column name: a
+        // column decoded into its neighbour's field shows here, with every column set and distinct.
+        let mut client = server.accounts();
+        let parent = create_named(&mut client, "Parent").await;
+        let written = create(
+            &mut client,
+            pb::Account {
+                external_id: "ERP-ALL".into(),
+                display_name: "All columns".into(),
+                legal_name: "All Columns AG".into(),
+                industry: "Chemicals".into(),
+                region: "DACH".into(),
+                parent_account_id: parent.id.clone(),
+                lifecycle: pb::Lifecycle::Active as i32,
+                relationship_stage: pb::RelationshipStage::ValueAdded as i32,
+                rad_status: pb::RadStatus::Develop as i32,
+                key_dates: vec![key_date(
+                    pb::KeyDateKind::FoundingAnniversary,
+                    "founded",
+                    date(1950, 4, 1),
+                )],
+                industry_code: "J".into(),
+                ..Default::default()
+            },
+        )
+        .await;
+        let deleted = delete(&mut client, &written.id).await.expect("delete");
+        assert!(deleted.delete_time.is_some());
+        assert_ne!(deleted.create_time, deleted.update_time);
+
+        assert_eq!(get(&mut client, &written.id).await, deleted);
+        let listed = list_all(
+            &mut client,
+            pb::ListAccountsRequest {
+                show_deleted: true,
+                ..Default::default()
+            },
+        )
+        .await;
+        assert_eq!(listed, [parent, deleted]);
+    }
+
     async fn create_account_keeps_explicit_enum_values(server: &TestServer) {
         let mut client = server.accounts();
         let created = create(

@@ -10,10 +10,12 @@ use uuid::Uuid;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select,
 };
 
 use crate::platform::{
+    db::{Db, positional::FromPositions},
     error::{Error, FieldViolation},
     fingerprint::fingerprint,
 };
@@ -155,6 +157,40 @@ impl<C: ColumnTrait> Keyset<C> {
     where
         E: EntityTrait<Column = C>,
     {
+        let rows = self.page_select(select, page_size, after)?.all(conn).await?;
+        Ok(self.split_page(rows, page_size, cursor_of))
+    }
+
+    /// [`Self::fetch`] for a hot list: the rows are decoded by position into `T` (the select's columns
+    /// in the model's order), not by name into the model, and read through [`Db::read_all`].
+    pub async fn fetch_by_position<E, T>(
+        &self,
+        select: Select<E>,
+        db: &Db,
+        page_size: u64,
+        after: Option<&Cursor>,
+        cursor_of: impl Fn(&T) -> (Uuid, Option<String>),
+    ) -> Result<(Vec<T>, Option<Cursor>), Error>
+    where
+        E: EntityTrait<Column = C>,
+        T: FromPositions + Send + 'static,
+    {
+        let statement = self.page_select(select, page_size, after)?.build(db.backend());
+        let rows = db.read_all(statement).await?;
+        Ok(self.split_page(rows, page_size, cursor_of))
+    }
+
+    /// `select` limited to one page in this order after `after`, and one row more, to learn whether
+    /// another page follows.
+    fn page_select<E>(
+        &self,
+        select: Select<E>,
+        page_size: u64,
+        after: Option<&Cursor>,
+    ) -> Result<Select<E>, Error>
+    where
+        E: EntityTrait<Column = C>,
+    {
         let mut select = select;
         if let Some(cursor) = after {
             select = select.filter(self.after(cursor)?);
@@ -162,8 +198,7 @@ impl<C: ColumnTrait> Keyset<C> {
         for (column, order) in self.order() {
             select = select.order_by(column, order);
         }
-        let rows = select.limit(page_size + 1).all(conn).await?;
-        Ok(self.split_page(rows, page_size, cursor_of))
+        Ok(select.limit(page_size + 1))
     }
 
     fn order(&self) -> Vec<(C, Order)> {

@@ -32,3 +32,34 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Decoded by position for the hot reads (`GetAccount`, `ListAccounts`): `Entity::find()` selects the
+/// columns in the order the model declares them, which is [`Column`]'s, so a column's position is its
+/// discriminant.
+impl crate::platform::db::positional::FromPositions for Model {
+    fn from_positions(
+        row: &impl crate::platform::db::positional::PositionalRow,
+    ) -> crate::platform::error::Result<Self> {
+        let at = |column: Column| column as usize;
+        Ok(Self {
+            id: row.uuid(at(Column::Id))?,
+            external_id: row.optional_text(at(Column::ExternalId))?,
+            display_name: row.text(at(Column::DisplayName))?,
+            legal_name: row.text(at(Column::LegalName))?,
+            industry: row.text(at(Column::Industry))?,
+            region: row.text(at(Column::Region))?,
+            parent_account_id: row.optional_uuid(at(Column::ParentAccountId))?,
+            lifecycle: row.text(at(Column::Lifecycle))?,
+            tier: row.text(at(Column::Tier))?,
+            relationship_stage: row.text(at(Column::RelationshipStage))?,
+            rad_status: row.text(at(Column::RadStatus))?,
+            create_time: row.time(at(Column::CreateTime))?,
+            update_time: row.time(at(Column::UpdateTime))?,
+            delete_time: row.optional_time(at(Column::DeleteTime))?,
+            key_dates: row.json(at(Column::KeyDates))?,
+            revision: row.integer(at(Column::Revision))?,
+            industry_code: row.optional_text(at(Column::IndustryCode))?,
+            region_code: row.optional_text(at(Column::RegionCode))?,
+        })
+    }
+}
